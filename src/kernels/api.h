@@ -1,0 +1,70 @@
+// Compute kernels: quantized row formats, matrix products and the f32 vector ops of a
+// transformer. Every entry has a scalar reference in generic/ (the fallback, and what the
+// tests compare SIMD paths against); x86/avx2 and x86/avx512 override entries they speed up.
+// The table in use is chosen once at run time from CPUID (CORRAL_CPU can force a lower one).
+//
+// Conventions: k = elements per row (the reduction dimension), m = weight rows (outputs),
+// n = activation rows (tokens). Row-major everywhere. Kernels never fail: callers validate
+// shapes (k a multiple of the block size) before calling.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "base/cpu_features.h"
+#include "tensor/dtype.h"
+
+namespace corral::kernels {
+
+// The encoding a weight type's dot product takes its activations in (as llama.cpp does, so
+// results stay close to the reference): F32/F16/BF16 -> F32; Q4_0, Q5_0, Q8_0 -> Q8_0;
+// Q4_1, Q5_1 -> Q8_1; Q2_K..Q6_K -> Q8_K.
+DType activation_type(DType weight);
+
+// y[i] = x[i] as float, for n elements (n a multiple of the type's block size).
+using DequantizeRowFn = void (*)(const void* src, float* dst, int64_t n);
+// Encodes n floats (n a multiple of the block size) as type t.
+using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
+// y[j * ldy + i] = dot(w row i, x row j) for i in [0, m), j in [0, n).
+// w: m rows of k elements of the weight type, w_stride bytes apart.
+// x: n rows of k elements already in activation_type(weight), x_stride bytes apart.
+using GemmFn = void (*)(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x,
+                        size_t x_stride, int64_t n, float* y, int64_t ldy);
+
+struct KernelTable {
+  IsaLevel isa = IsaLevel::kGeneric;
+  DequantizeRowFn dequantize_row[kDTypeIdLimit] = {};  // every supported storage type
+  QuantizeRowFn quantize_row[kDTypeIdLimit] = {};      // F32 F16 BF16 Q8_0 Q8_1 Q8_K Q4_0 Q4_K Q6_K (+more)
+  GemmFn gemm[kDTypeIdLimit] = {};                     // every supported weight type
+
+  // y = x / sqrt(mean(x^2) + eps) * w  (w may be nullptr: no weight). y may alias x.
+  void (*rms_norm)(const float* x, const float* w, float* y, int64_t n, float eps) = nullptr;
+  // out[i] = silu(gate[i]) * up[i]; out may alias gate or up.
+  void (*swiglu)(const float* gate, const float* up, float* out, int64_t n) = nullptr;
+  // x[i] = exp(x[i] - max) / sum, in place; returns nothing.
+  void (*softmax)(float* x, int64_t n) = nullptr;
+  // Returns sum(a[i] * b[i]).
+  float (*dot_f32)(const float* a, const float* b, int64_t n) = nullptr;
+  // y[i] += a * x[i].
+  void (*axpy_f32)(float a, const float* x, float* y, int64_t n) = nullptr;
+  // y[i] = x[i] * s.
+  void (*scale_f32)(const float* x, float s, float* y, int64_t n) = nullptr;
+  // y[i] = a[i] + b[i]; y may alias a or b.
+  void (*add_f32)(const float* a, const float* b, float* y, int64_t n) = nullptr;
+};
+
+// The table for a level: generic entries, overridden by each level up to `level` that the
+// build has. Asking for a level the CPU lacks is a programming error (CHECK).
+const KernelTable& kernel_table(IsaLevel level);
+// The table for selected_isa(): what production code calls.
+const KernelTable& active();
+
+// Convenience wrappers on active().
+inline void dequantize_row(DType t, const void* src, float* dst, int64_t n) {
+  active().dequantize_row[static_cast<uint32_t>(t)](src, dst, n);
+}
+inline void quantize_row(DType t, const float* src, void* dst, int64_t n) {
+  active().quantize_row[static_cast<uint32_t>(t)](src, dst, n);
+}
+
+}  // namespace corral::kernels

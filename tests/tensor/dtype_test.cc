@@ -1,0 +1,28 @@
+#include "tensor/dtype.h"
+
+#include <gtest/gtest.h>
+
+namespace corral {
+namespace {
+
+TEST(DType, TraitsMatchGgml) {
+  EXPECT_EQ(dtype_traits(DType::kQ4_K).type_size, 144u);
+  EXPECT_EQ(dtype_traits(DType::kQ6_K).type_size, 210u);
+  EXPECT_EQ(dtype_traits(DType::kQ8_0).block_size, 32);
+  EXPECT_EQ(dtype_row_bytes(DType::kQ4_0, 64), 36u);
+  EXPECT_EQ(dtype_row_bytes(DType::kF16, 10), 20u);
+  EXPECT_EQ(dtype_traits(4u).name, nullptr);  // removed id
+  EXPECT_EQ(dtype_traits(1000u).name, nullptr);
+}
+
+TEST(DType, ParsesNames) {
+  DType t;
+  ASSERT_TRUE(dtype_from_name("Q4_K", &t));
+  EXPECT_EQ(t, DType::kQ4_K);
+  ASSERT_TRUE(dtype_from_name("bf16", &t));
+  EXPECT_EQ(t, DType::kBF16);
+  EXPECT_FALSE(dtype_from_name("q9_9", &t));
+}
+
+}  // namespace
+}  // namespace corral
