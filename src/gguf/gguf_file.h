@@ -1,0 +1,89 @@
+// GGUF v2/v3 reader. The file is memory-mapped; tensor data is used in place (zero-copy).
+// Every count, length and offset read from the file is checked against the file size and
+// sane limits first, so a truncated or hostile file yields an error, never a crash.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "base/mapped_file.h"
+#include "base/status.h"
+#include "gguf/value.h"
+#include "tensor/dtype.h"
+
+namespace corral::gguf {
+
+constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read as a little-endian u32
+constexpr uint32_t kDefaultAlignment = 32;
+constexpr int kMaxDims = 4;              // ggml tensors have at most 4 dimensions
+
+struct TensorInfo {
+  std::string name;
+  DType type = DType::kF32;
+  int n_dims = 0;
+  int64_t ne[kMaxDims] = {1, 1, 1, 1};  // ggml order: ne[0] is the innermost (row) length
+  uint64_t offset = 0;                  // from the start of the data section
+  size_t nbytes = 0;
+  const uint8_t* data = nullptr;        // points into the mapping
+
+  int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
+  int64_t rows() const { return ne[1] * ne[2] * ne[3]; }  // as a 2-D matrix [rows][ne[0]]
+  size_t row_bytes() const { return dtype_row_bytes(type, ne[0]); }
+  std::string shape_string() const;
+};
+
+class GgufFile {
+ public:
+  // Maps and parses a file.
+  static Result<std::shared_ptr<GgufFile>> open(const std::string& path);
+  // Parses an in-memory image (tests, fuzzing); the bytes are owned by the result.
+  static Result<std::shared_ptr<GgufFile>> from_bytes(std::string bytes);
+
+  uint32_t version() const { return version_; }
+  size_t alignment() const { return alignment_; }
+  size_t data_offset() const { return data_offset_; }
+  size_t file_size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+  // Metadata in file order.
+  const std::vector<std::pair<std::string, Value>>& metadata() const { return kv_; }
+  const Value* find(std::string_view key) const;
+
+  // Typed lookups: nullopt when absent; an error when present with an incompatible type.
+  Result<std::optional<int64_t>> get_int(std::string_view key) const;
+  Result<std::optional<double>> get_float(std::string_view key) const;
+  Result<std::optional<bool>> get_bool(std::string_view key) const;
+  Result<std::optional<std::string>> get_string(std::string_view key) const;
+  // Conveniences that fall back to a default when absent or mistyped.
+  int64_t int_or(std::string_view key, int64_t def) const;
+  double float_or(std::string_view key, double def) const;
+  bool bool_or(std::string_view key, bool def) const;
+  std::string string_or(std::string_view key, std::string def) const;
+
+  const std::vector<TensorInfo>& tensors() const { return tensors_; }
+  const TensorInfo* find_tensor(std::string_view name) const;
+
+ private:
+  GgufFile() = default;
+  static Result<std::shared_ptr<GgufFile>> parse(std::shared_ptr<GgufFile> f);
+
+  MappedFile map_;
+  std::string owned_;  // for from_bytes
+  const uint8_t* base_ = nullptr;
+  size_t size_ = 0;
+  std::string path_;
+  uint32_t version_ = 0;
+  size_t alignment_ = kDefaultAlignment;
+  size_t data_offset_ = 0;
+  std::vector<std::pair<std::string, Value>> kv_;
+  std::unordered_map<std::string, size_t> kv_index_;
+  std::vector<TensorInfo> tensors_;
+  std::unordered_map<std::string, size_t> tensor_index_;
+};
+
+}  // namespace corral::gguf
