@@ -1,7 +1,7 @@
 // Scalar reference f32 vector ops.
 #include <cmath>
 
-#include "kernels/registry.h"
+#include "kernels/generic/families.h"
 
 namespace corral::kernels {
 namespace {
