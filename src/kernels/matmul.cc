@@ -1,0 +1,119 @@
+#include "kernels/matmul.h"
+
+#include <algorithm>
+#include <new>
+
+#include "base/check.h"
+#include "kernels/api.h"
+
+namespace corral::kernels {
+namespace {
+
+// Cache-line alignment for the encoded activations; also the widest SIMD load (AVX-512).
+constexpr size_t kAlign = 64;
+
+// Weight rows per work item. A multiple of 16, so SIMD kernels that take 4, 8 or 16 rows at a
+// time only see a ragged tail at the end of the matrix; small enough that a 4096-row matrix
+// gives 256 items for the threads to balance.
+constexpr int64_t kRowChunk = 16;
+
+// Activation bytes per n-tile. A tile plus a 16-row weight chunk fits a core's L2 (256 KiB on
+// old x86, 1-2 MiB on current), so in prefill each weight chunk is streamed from memory once
+// per tile rather than once per token, and the tile is re-read from L2.
+constexpr size_t kActivationTileBytes = 256 * 1024;
+
+// Elements encoded per quantization task: a decode step's single row stays on the calling
+// thread, since waking the workers costs more than encoding a few thousand values.
+constexpr int64_t kQuantizeGrainElements = 1 << 15;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+void MatmulScratch::AlignedFree::operator()(std::byte* p) const {
+  ::operator delete[](p, std::align_val_t{kAlign});
+}
+
+void* MatmulScratch::reserve(size_t bytes) {
+  if (bytes > capacity_) {
+    buffer_.reset(static_cast<std::byte*>(::operator new[](bytes, std::align_val_t{kAlign})));
+    capacity_ = bytes;
+  }
+  return buffer_.get();
+}
+
+const QuantizedActivations& quantize_activations(DType activation_type, const float* x, int64_t n,
+                                                 int64_t k, ThreadPool& pool,
+                                                 MatmulScratch& scratch) {
+  const int64_t block = dtype_block_size(activation_type);
+  CORRAL_CHECK(block > 0 && k % block == 0, "k = {} is not a multiple of the {} block size", k,
+               dtype_name(activation_type));
+  QuantizedActivations& qa = scratch.activations_;
+  qa.type = activation_type;
+  qa.n = n;
+  qa.k = k;
+  qa.row_bytes = dtype_row_bytes(activation_type, k);
+  if (activation_type == DType::kF32) {
+    qa.data = x;
+    return qa;
+  }
+  const QuantizeRowFn quantize = active().quantize_row[static_cast<uint32_t>(activation_type)];
+  CORRAL_CHECK(quantize != nullptr, "no quantizer for {}", dtype_name(activation_type));
+  auto* out = static_cast<uint8_t*>(scratch.reserve(static_cast<size_t>(n) * qa.row_bytes));
+  const size_t row_bytes = qa.row_bytes;
+  pool.parallel_for(n, std::max<int64_t>(1, kQuantizeGrainElements / std::max<int64_t>(1, k)),
+                    [&](int64_t begin, int64_t end) {
+                      for (int64_t j = begin; j < end; ++j) {
+                        quantize(x + j * k, out + j * row_bytes, k);
+                      }
+                    });
+  qa.data = out;
+  return qa;
+}
+
+void matmul_quantized(const WeightMatrix& w, const QuantizedActivations& qa, float* y, int64_t ldy,
+                      ThreadPool& pool) {
+  const GemmFn gemm = active().gemm[static_cast<uint32_t>(w.type)];
+  CORRAL_CHECK(gemm != nullptr, "no gemm for weight type {}", dtype_name(w.type));
+  CORRAL_CHECK(qa.type == activation_type(w.type), "{} weights need {} activations, got {}",
+               dtype_name(w.type), dtype_name(activation_type(w.type)), dtype_name(qa.type));
+  CORRAL_CHECK(qa.k == w.cols, "activation width {} != weight width {}", qa.k, w.cols);
+  CORRAL_CHECK(w.cols > 0 && w.cols % dtype_block_size(w.type) == 0,
+               "{} cols: not a positive multiple of the {} block", w.cols, dtype_name(w.type));
+  CORRAL_CHECK(ldy >= w.rows, "ldy {} < {} outputs", ldy, w.rows);
+  const int64_t m = w.rows, n = qa.n, k = w.cols;
+  if (m == 0 || n == 0) return;
+
+  // Work items are (n-tile, row-chunk) pairs, tile-major: threads working at the same time
+  // share one activation tile while the weight chunks stream past.
+  const auto tile_rows = static_cast<int64_t>(kActivationTileBytes / qa.row_bytes);
+  const int64_t tile = std::clamp<int64_t>(tile_rows, 1, n);
+  const int64_t n_chunks = ceil_div(m, kRowChunk);
+  const int64_t n_items = ceil_div(n, tile) * n_chunks;
+  const auto* w_bytes = static_cast<const uint8_t*>(w.data);
+  const auto* x_bytes = static_cast<const uint8_t*>(qa.data);
+  pool.parallel_for(n_items, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t j0 = item / n_chunks * tile;
+      const int64_t i0 = item % n_chunks * kRowChunk;
+      gemm(k, w_bytes + i0 * w.row_stride, w.row_stride, std::min(kRowChunk, m - i0),
+           x_bytes + j0 * qa.row_bytes, qa.row_bytes, std::min(tile, n - j0), y + j0 * ldy + i0,
+           ldy);
+    }
+  });
+}
+
+void matmul(const WeightMatrix& w, const float* x, int64_t n, float* y, int64_t ldy,
+            ThreadPool& pool, MatmulScratch& scratch) {
+  matmul_quantized(w, quantize_activations(activation_type(w.type), x, n, w.cols, pool, scratch), y,
+                   ldy, pool);
+}
+
+void get_row(const WeightMatrix& w, int64_t row, float* out) {
+  CORRAL_CHECK(row >= 0 && row < w.rows, "row {} out of [0, {})", row, w.rows);
+  const DequantizeRowFn dequantize = active().dequantize_row[static_cast<uint32_t>(w.type)];
+  CORRAL_CHECK(dequantize != nullptr, "no dequantizer for {}", dtype_name(w.type));
+  dequantize(static_cast<const uint8_t*>(w.data) + row * w.row_stride, out, w.cols);
+}
+
+}  // namespace corral::kernels
