@@ -28,6 +28,8 @@ using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
 // y[j * ldy + i] = dot(w row i, x row j) for i in [0, m), j in [0, n).
 // w: m rows of k elements of the weight type, w_stride bytes apart.
 // x: n rows of k elements already in activation_type(weight), x_stride bytes apart.
+// Each y element must depend only on its two rows, never on m, n or where the rows sit in the
+// call: matmul splits work across threads and tiles freely and promises identical bits.
 using GemmFn = void (*)(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x,
                         size_t x_stride, int64_t n, float* y, int64_t ldy);
 
