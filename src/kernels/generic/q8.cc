@@ -16,7 +16,7 @@ namespace corral::kernels {
 namespace {
 
 // Shared by Q8_0 and Q8_1: d = amax / 127 so the largest magnitude maps to +-127 (symmetric,
-// -128 unused); codes are roundf(x / d), halves away from zero, using the f32 d (the block
+// -128 unused); codes are roundf(x * (1 / d)), halves away from zero, with the f32 d (the block
 // stores it as f16). Returns d.
 float quantize_block_of_32(const float* x, int8_t* qs /*[32]*/) {
   float amax = 0;
