@@ -51,6 +51,11 @@ void JsonConstraint::copy_from(const JsonConstraint& other) {
   std::memcpy(frames_, other.frames_, sizeof(Frame) * other.h_.depth);
 }
 
+bool JsonConstraint::in_free_string() const {
+  return h_.mode == kString && h_.sub == kPlain && h_.utf8.need == 0 &&
+         (h_.key || node(h_.node).max_length == kUnbounded);
+}
+
 bool JsonConstraint::feed(std::string_view bytes) {
   for (char c : bytes) {
     if (!step(static_cast<uint8_t>(c))) return false;
@@ -184,7 +189,7 @@ void JsonConstraint::begin_string(bool key) {
   h_.sub = kPlain;
   h_.key = key;
   h_.str_len = 0;
-  h_.utf8_need = 0;
+  h_.utf8 = Utf8Cursor{};
 }
 
 void JsonConstraint::begin_literal(uint32_t lo, uint32_t hi, bool key) {
@@ -244,13 +249,7 @@ bool JsonConstraint::start_value(uint8_t b) {
 }
 
 JsonConstraint::Outcome JsonConstraint::string_byte(uint8_t b) {
-  if (h_.utf8_need) {
-    if (b < h_.utf8_lo || b > h_.utf8_hi) return kRejected;
-    --h_.utf8_need;
-    h_.utf8_lo = 0x80;
-    h_.utf8_hi = 0xBF;
-    return kTaken;
-  }
+  if (h_.utf8.need) return h_.utf8.step(b) ? kTaken : kRejected;
   switch (h_.sub) {
     case kPlain: {
       // Keys have no length limits; h_.node is only meaningful for values.
@@ -274,27 +273,7 @@ JsonConstraint::Outcome JsonConstraint::string_byte(uint8_t b) {
         return kTaken;
       }
       if (b < 0x20) return kRejected;  // control characters must be escaped
-      if (b >= 0x80) {
-        // UTF-8 lead byte: how many continuation bytes follow, and the range of the first
-        // one that excludes overlong forms, surrogates and code points above U+10FFFF.
-        uint8_t need, lo = 0x80, hi = 0xBF;
-        if (b >= 0xC2 && b <= 0xDF) {
-          need = 1;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-          need = 2;
-          if (b == 0xE0) lo = 0xA0;
-          if (b == 0xED) hi = 0x9F;
-        } else if (b >= 0xF0 && b <= 0xF4) {
-          need = 3;
-          if (b == 0xF0) lo = 0x90;
-          if (b == 0xF4) hi = 0x8F;
-        } else {
-          return kRejected;
-        }
-        h_.utf8_need = need;
-        h_.utf8_lo = lo;
-        h_.utf8_hi = hi;
-      }
+      if (b >= 0x80 && !h_.utf8.step(b)) return kRejected;  // a lead byte starts a character
       ++h_.str_len;
       return kTaken;
     }
@@ -493,8 +472,8 @@ void JsonConstraint::complete_step(std::string& out) {
   };
   switch (h_.mode) {
     case kString: {
-      if (h_.utf8_need) {
-        emit(std::string(1, static_cast<char>(h_.utf8_lo)));
+      if (h_.utf8.need) {
+        emit(std::string(1, static_cast<char>(h_.utf8.lo)));
         return;
       }
       switch (h_.sub) {

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "sampling/json_schema.h"
+#include "sampling/utf8.h"
 
 namespace corral::sampling {
 
@@ -32,6 +33,9 @@ class JsonConstraint {
   std::string bytes_to_complete() const;
   // Copies only the live part of other's state (cheap: the trie walk copies once per node).
   void copy_from(const JsonConstraint& other);
+  // Inside a string with no length limit, between characters: any UTF-8 text without '"',
+  // '\\' and control characters is acceptable here (TokenTrie::kStringContent).
+  bool in_free_string() const;
 
  private:
   enum Mode : uint8_t {
@@ -64,8 +68,7 @@ class JsonConstraint {
     uint16_t digits;    // digits in the current part of a number
     uint16_t hex;       // value of the \u digits read so far
     uint8_t mode, sub, depth, ws_run;
-    uint8_t utf8_need;  // UTF-8 continuation bytes still to come
-    uint8_t utf8_lo, utf8_hi;  // allowed range of the next continuation byte
+    Utf8Cursor utf8;    // position inside a multi-byte character of a string
     bool key;           // the string or literal being read is an object key
   };
 

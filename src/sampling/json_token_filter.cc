@@ -28,10 +28,17 @@ void JsonTokenFilter::allowed(std::vector<uint8_t>& mask) {
   const auto& nodes = vocab_->nodes();
   const auto& tokens = vocab_->tokens();
   walk_[0].copy_from(state_);
+  // Inside a free string most of the vocabulary is plain text: take those subtrees whole.
+  const bool in_string = state_.in_free_string();
   // Pre-order walk: walk_[d - 1] holds the state after the parent's bytes whenever a node of
   // depth d is visited; a rejected byte skips the node's whole subtree.
   for (size_t i = 0; i < nodes.size();) {
     const TokenTrie::Node& n = nodes[i];
+    if (in_string && (n.flags & TokenTrie::kStringContent)) {
+      for (uint32_t k = n.tok_begin; k < n.subtree_end; ++k) mask[tokens[k]] = 1;
+      i = n.end;
+      continue;
+    }
     JsonConstraint& s = walk_[n.depth];
     s.copy_from(walk_[n.depth - 1]);
     if (!s.step(n.byte)) {

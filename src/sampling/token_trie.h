@@ -13,12 +13,19 @@ namespace corral::sampling {
 
 class TokenTrie {
  public:
+  // Node flag: every token in the subtree is text that can appear verbatim inside a JSON
+  // string (well-formed UTF-8, possibly ending mid-character, with no '"', '\\' or control
+  // characters), so in a free string state the whole subtree is allowed without walking it.
+  static constexpr uint8_t kStringContent = 1;
+
   struct Node {
-    uint32_t end;        // index one past this node's subtree
-    uint32_t tok_begin;  // tokens spelled exactly by the path to here: tokens()[begin, end)
+    uint32_t end;          // index one past this node's subtree
+    uint32_t tok_begin;    // tokens spelled exactly by the path to here: tokens()[begin, tok_end)
     uint32_t tok_end;
-    uint16_t depth;      // 1 for children of the (implicit) root
+    uint32_t subtree_end;  // tokens of the whole subtree: tokens()[tok_begin, subtree_end)
+    uint16_t depth;        // 1 for children of the (implicit) root
     uint8_t byte;
+    uint8_t flags;
   };
 
   // token_bytes[id] is what token id decodes to; empty strings (control and special tokens)

@@ -222,5 +222,33 @@ TEST(JsonTokenFilter, TrieKeepsDuplicateAndPrefixTokens) {
   EXPECT_EQ(trie.bytes(6), "");
 }
 
+// kStringContent promises that every token below stays inside a free string: the walk marks
+// such subtrees without stepping through them. (It is conservative: escapes such as \n are
+// acceptable text but not flagged.)
+TEST(JsonTokenFilter, StringContentFlagIsSound) {
+  const TokenTrie trie(synthetic_vocab(10));
+  const auto program = json_any_program(false);
+  JsonConstraint in_string(program.get());
+  ASSERT_TRUE(in_string.step('"'));
+  ASSERT_TRUE(in_string.in_free_string());
+  size_t flagged_tokens = 0;  // tokens under a flagged node, each counted once
+  uint32_t covered_until = 0;
+  for (uint32_t i = 0; i < trie.nodes().size(); ++i) {
+    const auto& n = trie.nodes()[i];
+    if (!(n.flags & TokenTrie::kStringContent)) continue;
+    if (i >= covered_until) {
+      flagged_tokens += n.subtree_end - n.tok_begin;
+      covered_until = n.end;
+    }
+    for (uint32_t k = n.tok_begin; k < n.subtree_end; ++k) {
+      JsonConstraint c = in_string;
+      const std::string_view bytes = trie.bytes(trie.tokens()[k]);
+      ASSERT_TRUE(c.feed(bytes)) << bytes;
+      EXPECT_EQ(c.bytes_to_complete().back(), '"') << bytes;  // still inside the string
+    }
+  }
+  EXPECT_GT(flagged_tokens, trie.tokens().size() / 2);
+}
+
 }  // namespace
 }  // namespace corral::sampling
