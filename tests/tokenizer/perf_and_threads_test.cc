@@ -1,0 +1,65 @@
+// Throughput print for 100 KB of mixed text (informational, never asserted: performance is
+// measured in bench/), and concurrent use of one Tokenizer from several threads.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "test_util.h"
+
+namespace corral::testing {
+namespace {
+
+// ~100 KB of prose, code, numbers, whitespace runs, CJK and emoji.
+std::string hundred_kb_text() {
+  const std::string chunk =
+      "Once upon a time, in a quiet village by the sea, there lived a girl named Lily. She "
+      "loved to read books about faraway places and dreamed of sailing across the ocean.\n\n"
+      "def tokenize(text: str) -> list[int]:\n    \"\"\"Split text into tokens.\"\"\"\n"
+      "    return [ord(c) for c in text if c != ' ']  # 42 ids, 3.14159\n\n"
+      "The invoice #2024-07-15 totals $1,234,567.89 (incl. 19% VAT).   Spaces   and\ttabs.\n"
+      "日本語のテキストと中文的句子，还有한국어 문장. Emoji: 🚀🎉👩‍👩‍👧 Ünïcödé — ok?\n";
+  std::string text;
+  while (text.size() < 100 * 1024) text += chunk;
+  return text;
+}
+
+void time_encode(const std::string& vocab) {
+  auto tok = load_tokenizer(vocab);
+  ASSERT_NE(tok, nullptr);
+  const std::string text = hundred_kb_text();
+  (void)tok->encode(text, false, false);  // warm caches
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto ids = tok->encode(text, false, false);
+  const auto t1 = std::chrono::steady_clock::now();
+  const double ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  std::printf("[ timing ] %s: %zu bytes -> %zu tokens in %.1f ms (%.1f MB/s, one thread)\n",
+              vocab.c_str(), text.size(), ids.size(), ms, text.size() / ms / 1000.0);
+  EXPECT_EQ(tok->decode(ids).size() > 0, true);
+}
+
+TEST(TokenizerPerf, HundredKilobytesQwen2) { time_encode("vocab/ggml-vocab-qwen2.gguf"); }
+TEST(TokenizerPerf, HundredKilobytesLlamaSpm) { time_encode("vocab/ggml-vocab-llama-spm.gguf"); }
+TEST(TokenizerPerf, HundredKilobytesLlama3) { time_encode("vocab/ggml-vocab-llama-bpe.gguf"); }
+
+TEST(TokenizerThreads, ConcurrentEncodeMatchesSequential) {
+  for (const char* vocab : {"vocab/ggml-vocab-qwen2.gguf", "vocab/ggml-vocab-llama-spm.gguf"}) {
+    auto tok = load_tokenizer(vocab);
+    ASSERT_NE(tok, nullptr);
+    const std::string text = hundred_kb_text().substr(0, 20000);
+    const auto expected = tok->encode(text, true, true);
+    std::vector<std::vector<int32_t>> results(4);
+    std::vector<std::thread> threads;
+    for (auto& r : results) {
+      threads.emplace_back([&tok, &text, &r] {
+        for (int i = 0; i < 5; ++i) r = tok->encode(text, true, true);
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (const auto& r : results) EXPECT_EQ(r, expected) << vocab;
+  }
+}
+
+}  // namespace
+}  // namespace corral::testing

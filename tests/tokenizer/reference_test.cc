@@ -1,0 +1,112 @@
+// The llama.cpp reference cases (../shared/reference): prompt token ids, the detokenized
+// prompt and the text of the greedy continuation must come out exactly as llama.cpp b4748's.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+#include "tokenizer/stream_decoder.h"
+#include "tokenizer/utf8.h"
+
+namespace corral::testing {
+namespace {
+
+using nlohmann::json;
+
+std::string hex_decode(const std::string& hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  }
+  return out;
+}
+
+struct Case {
+  std::string name;
+  std::string model;  // relative to the data dir
+  json data;
+};
+
+std::vector<Case> load_cases() {
+  const json index = json::parse(read_file(test_data_path("reference/index.json")));
+  std::vector<Case> cases;
+  for (const json& c : index.at("cases")) {
+    cases.push_back({c.at("case").get<std::string>(), c.at("model").get<std::string>(),
+                     json::parse(read_file(test_data_path("reference/" + c.at("json").get<std::string>())))});
+  }
+  return cases;
+}
+
+// Loads each model's tokenizer once.
+const Tokenizer* tokenizer_for(const std::string& model) {
+  static std::map<std::string, std::shared_ptr<const Tokenizer>> cache;
+  auto& slot = cache[model];
+  if (!slot) slot = load_tokenizer(model);
+  return slot.get();
+}
+
+TEST(TokenizerReference, PromptIdsMatchEveryCase) {
+  const std::vector<Case> cases = load_cases();
+  ASSERT_EQ(cases.size(), 125u);
+  for (const Case& c : cases) {
+    const Tokenizer* tok = tokenizer_for(c.model);
+    ASSERT_NE(tok, nullptr) << c.name;
+    const bool add_bos = c.data.at("add_bos").get<bool>();
+    EXPECT_EQ(tok->vocab().add_bos(), add_bos) << c.name << ": the vocabulary's own BOS default";
+    const auto expected = c.data.at("tokens").get<std::vector<int32_t>>();
+    const auto got = tok->encode(c.data.at("prompt").get<std::string>(), /*add_special=*/true,
+                                 /*parse_special=*/false);
+    EXPECT_EQ(got, expected) << c.name << "\n  expected:" << ids_to_string(expected)
+                             << "\n  got:     " << ids_to_string(got);
+    // The vocabulary strings of those ids.
+    const auto texts = c.data.at("token_texts").get<std::vector<std::string>>();
+    for (size_t i = 0; i < expected.size() && i < texts.size(); ++i) {
+      EXPECT_EQ(tok->vocab().text(expected[i]), texts[i]) << c.name << " token " << i;
+    }
+  }
+}
+
+TEST(TokenizerReference, DetokenizedPromptMatchesEveryCase) {
+  for (const Case& c : load_cases()) {
+    const Tokenizer* tok = tokenizer_for(c.model);
+    ASSERT_NE(tok, nullptr) << c.name;
+    auto ids = c.data.at("tokens").get<std::vector<int32_t>>();
+    if (c.data.at("add_bos").get<bool>()) ids.erase(ids.begin());
+    EXPECT_EQ(tok->decode(ids), c.data.at("detokenized_prompt").get<std::string>()) << c.name;
+  }
+}
+
+TEST(TokenizerReference, GreedyTextMatchesEveryCase) {
+  int valid = 0;
+  for (const Case& c : load_cases()) {
+    const Tokenizer* tok = tokenizer_for(c.model);
+    ASSERT_NE(tok, nullptr) << c.name;
+    const json& g = c.data.at("greedy");
+    const auto ids = g.at("ids").get<std::vector<int32_t>>();
+    std::string bytes;
+    for (int32_t id : ids) bytes += tok->token_bytes(id);
+    // The exact bytes, and the text with invalid bytes shown as U+FFFD.
+    EXPECT_EQ(bytes, hex_decode(g.at("text_hex").get<std::string>())) << c.name;
+    EXPECT_EQ(tokenizer_detail::sanitize_utf8(bytes), g.at("text").get<std::string>()) << c.name;
+
+    // Streaming the same ids emits the same text, in valid UTF-8 chunks.
+    StreamDecoder dec(*tok, {});
+    std::string streamed;
+    for (int32_t id : ids) {
+      const std::string chunk = dec.push(id);
+      EXPECT_EQ(tokenizer_detail::sanitize_utf8(chunk), chunk) << c.name;
+      streamed += chunk;
+    }
+    streamed += dec.finish();
+    EXPECT_EQ(streamed, g.at("text").get<std::string>()) << c.name;
+    if (g.at("text_valid_utf8").get<bool>()) {
+      ++valid;
+      EXPECT_EQ(bytes, g.at("text").get<std::string>()) << c.name;
+    }
+  }
+  EXPECT_GT(valid, 0);
+}
+
+}  // namespace
+}  // namespace corral::testing
