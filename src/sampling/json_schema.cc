@@ -315,14 +315,14 @@ class SchemaCompiler {
   }
 
   Status compile_object(const ojson& s, SchemaNode& n, const std::string& path, int depth, int nesting) {
-    std::vector<std::string> names;
-    std::vector<const ojson*> schemas;
+    struct Property {
+      std::string name;
+      const ojson* schema;  // null: required but not described, so any value
+    };
+    std::vector<Property> props;
     if (auto it = s.find("properties"); it != s.end()) {
       if (!it->is_object()) return Status::errorf("{}: \"properties\" must be an object", path);
-      for (const auto& [name, sub] : it->items()) {
-        names.push_back(name);
-        schemas.push_back(&sub);
-      }
+      for (const auto& [name, sub] : it->items()) props.push_back({name, &sub});
     }
     std::set<std::string> required;
     if (auto it = s.find("required"); it != s.end()) {
@@ -331,14 +331,11 @@ class SchemaCompiler {
         if (!r.is_string()) return Status::errorf("{}: \"required\" must be an array of strings", path);
         const std::string& name = r.get_ref<const std::string&>();
         if (!required.insert(name).second) continue;
-        // Required but not described: any value.
-        if (std::find(names.begin(), names.end(), name) == names.end()) {
-          names.push_back(name);
-          schemas.push_back(nullptr);
-        }
+        auto listed = [&](const Property& p) { return p.name == name; };
+        if (std::find_if(props.begin(), props.end(), listed) == props.end()) props.push_back({name, nullptr});
       }
     }
-    if (names.empty()) {
+    if (props.empty()) {
       // A map: any keys, values as additionalProperties says.
       n.additional = JsonProgram::kAny;
       if (auto it = s.find("additionalProperties"); it != s.end()) {
@@ -350,27 +347,29 @@ class SchemaCompiler {
       }
       return Status::ok();
     }
-    // Listed properties only; additionalProperties (whatever it says) is never needed to
-    // produce a valid object, so it is not generated.
+    // Required properties first, then optional ones, each group in schema order: the order
+    // llama.cpp's schema converter (and so Ollama) generates. Only listed properties are
+    // generated: whatever additionalProperties allows is never needed for a valid object.
+    std::stable_partition(props.begin(), props.end(), [&](const Property& p) { return required.count(p.name) > 0; });
     n.has_properties = true;
     const uint32_t key_begin = static_cast<uint32_t>(p_->literals.size());
-    for (const auto& name : names) p_->literals.push_back(ojson(name).dump());
+    for (const auto& p : props) p_->literals.push_back(ojson(p.name).dump());  // contiguous keys
     std::vector<uint32_t> nodes;
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (!schemas[i]) {
+    for (const auto& p : props) {
+      if (!p.schema) {
         nodes.push_back(JsonProgram::kAny);
         continue;
       }
-      CORRAL_ASSIGN_OR_RETURN(uint32_t id, compile(*schemas[i], path + "/properties/" + names[i], depth + 1, nesting + 1));
+      CORRAL_ASSIGN_OR_RETURN(uint32_t id, compile(*p.schema, path + "/properties/" + p.name, depth + 1, nesting + 1));
       nodes.push_back(id);
     }
     n.prop_begin = static_cast<uint32_t>(p_->properties.size());
-    const uint32_t count = static_cast<uint32_t>(names.size());
+    const uint32_t count = static_cast<uint32_t>(props.size());
     for (uint32_t i = 0; i < count; ++i) p_->properties.push_back({key_begin + i, nodes[i], count});
     n.prop_end = n.prop_begin + count;
     uint32_t next = count;
     for (uint32_t i = count; i-- > 0;) {
-      if (required.count(names[i])) next = i;
+      if (required.count(props[i].name)) next = i;
       p_->properties[n.prop_begin + i].next_required = next;
     }
     return Status::ok();

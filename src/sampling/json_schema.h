@@ -6,9 +6,9 @@
 // annotations (title, description, format, ...) are ignored.
 //
 // Generation choices (always valid, never the only valid output):
-// - object properties come in the order the schema lists them; every required property is
-//   emitted, optional ones may be skipped; no properties beyond those listed (llama.cpp's
-//   schema converter makes the same choices);
+// - object properties come in a fixed order: the required ones, then the optional ones (any
+//   of which may be skipped), each group in the order the schema lists them; no properties
+//   beyond those listed (llama.cpp's schema converter, which Ollama uses, does the same);
 // - enum/const values, property names and integers are written in canonical compact form.
 #pragma once
 

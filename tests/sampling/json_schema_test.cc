@@ -87,22 +87,23 @@ TEST(JsonSchema, AnnotationsAreIgnored) {
   EXPECT_TRUE(accepts(*p, R"({"when":"tomorrow"})"));
 }
 
-TEST(JsonSchema, PropertiesInSchemaOrderRequiredOnesMandatory) {
+TEST(JsonSchema, RequiredPropertiesFirstThenOptionalOnesInSchemaOrder) {
   auto p = compile_ok(R"({"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string"},
-      "c":{"type":"boolean"}},"required":["b"]})");
+      "c":{"type":"boolean"},"d":{"type":"null"}},"required":["d","b"]})");
   ASSERT_TRUE(p);
-  EXPECT_TRUE(accepts(*p, R"({"b":"x"})"));
-  EXPECT_TRUE(accepts(*p, R"({"a":1,"b":"x","c":true})"));
-  EXPECT_TRUE(accepts(*p, R"({ "a" : 1 , "b" : "x" })"));
-  EXPECT_TRUE(accepts(*p, R"({"b":"x","c":false})"));
-  EXPECT_FALSE(accepts(*p, R"({})"));                   // b is required
-  EXPECT_FALSE(accepts(*p, R"({"a":1})"));
-  EXPECT_FALSE(accepts(*p, R"({"b":"x","a":1})"));      // out of order
-  EXPECT_FALSE(accepts(*p, R"({"b":"x","z":1})"));      // not listed
-  EXPECT_FALSE(accepts(*p, R"({"a":"1","b":"x"})"));    // wrong type
-  EXPECT_FALSE(accepts(*p, R"({"b":"x","b":"y"})"));    // no repeats
-  EXPECT_EQ(shortest(*p), R"({"b":""})");
-  // Required names missing from properties become properties of any type, after the others.
+  EXPECT_TRUE(accepts(*p, R"({"b":"x","d":null})"));
+  EXPECT_TRUE(accepts(*p, R"({"b":"x","d":null,"a":1,"c":true})"));
+  EXPECT_TRUE(accepts(*p, R"({ "b" : "x" , "d" : null , "c" : false })"));
+  EXPECT_FALSE(accepts(*p, R"({})"));                          // b and d are required
+  EXPECT_FALSE(accepts(*p, R"({"b":"x"})"));
+  EXPECT_FALSE(accepts(*p, R"({"d":null,"b":"x"})"));          // out of order
+  EXPECT_FALSE(accepts(*p, R"({"a":1,"b":"x","d":null})"));    // optional before required
+  EXPECT_FALSE(accepts(*p, R"({"b":"x","d":null,"c":true,"a":1})"));
+  EXPECT_FALSE(accepts(*p, R"({"b":"x","d":null,"z":1})"));    // not listed
+  EXPECT_FALSE(accepts(*p, R"({"b":1,"d":null})"));            // wrong type
+  EXPECT_FALSE(accepts(*p, R"({"b":"x","b":"y","d":null})"));  // no repeats
+  EXPECT_EQ(shortest(*p), R"({"b":"","d":null})");
+  // Required names missing from properties become properties of any type.
   auto q = compile_ok(R"({"properties":{"a":{"type":"integer"}},"required":["z","a"]})");
   ASSERT_TRUE(q);
   EXPECT_TRUE(accepts(*q, R"({"a":1,"z":[null]})"));
