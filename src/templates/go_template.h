@@ -5,7 +5,8 @@
 // if / else if / else, range (over arrays, objects in key order, and integers; `$i, $e :=`
 // forms, else, break, continue), with / else with / else, literals (strings, raw strings,
 // numbers, chars, true/false/nil) and the functions and, or, not, len, index, slice, eq, ne,
-// lt, le, gt, ge, print, printf, println, html, plus Ollama's json, currentDate, yesterdayDate.
+// lt, le, gt, ge, print, printf, println, html, plus Ollama's json, currentDate, yesterdayDate
+// and toTypeScriptType.
 // Not supported (clear errors): define, template, block, call, js, urlquery.
 //
 // Semantics follow Go's, with these deliberate differences for JSON data:

@@ -346,12 +346,42 @@ Result<Value> local_date(int days_back) {
   return Value::of(std::string(buf));
 }
 
+std::string typescript_type(std::string_view json_type) {
+  if (json_type == "string" || json_type == "boolean" || json_type == "null") return std::string(json_type);
+  if (json_type == "number" || json_type == "integer") return "number";
+  if (json_type == "array") return "any[]";
+  if (json_type == "object") return "Record<string, any>";
+  return "any";
+}
+
+// Ollama's toTypeScriptType: a tool property's JSON-schema type as TypeScript (gpt-oss style
+// templates); anything that is not a property object is "any".
+std::string typescript_type(const Value& p) {
+  if (p.kind() != Kind::kObject) return "any";
+  std::vector<std::string> parts;
+  Value any_of = p.member("anyOf");
+  Value type = p.member("type");
+  if (any_of.kind() == Kind::kArray && any_of.size() > 0) {
+    for (size_t i = 0; i < any_of.size(); ++i) parts.push_back(typescript_type(any_of.element(i)));
+  } else if (type.kind() == Kind::kString) {
+    parts.push_back(typescript_type(type.as_string()));
+  } else if (type.kind() == Kind::kArray && type.size() > 0) {
+    for (size_t i = 0; i < type.size(); ++i)
+      parts.push_back(type.element(i).kind() == Kind::kString ? typescript_type(type.element(i).as_string()) : "any");
+  } else {
+    return "any";
+  }
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) out += (i ? " | " : "") + parts[i];
+  return out;
+}
+
 }  // namespace
 
 FuncStatus function_status(std::string_view name) {
   static constexpr std::string_view kDefined[] = {
       "and", "or",     "not",    "len",     "index", "slice", "eq",          "ne",           "lt", "le",
-      "gt",  "ge",     "print",  "printf",  "println", "html", "json", "currentDate", "yesterdayDate"};
+      "gt",  "ge",     "print",  "printf",  "println", "html", "json", "currentDate", "yesterdayDate", "toTypeScriptType"};
   for (auto d : kDefined)
     if (d == name) return FuncStatus::kDefined;
   if (name == "call" || name == "js" || name == "urlquery") return FuncStatus::kUnsupported;
@@ -386,6 +416,10 @@ Result<Value> call_function(std::string_view name, const std::vector<Value>& arg
   if (name == "json") return json(args);
   if (name == "currentDate") return local_date(0);
   if (name == "yesterdayDate") return local_date(1);
+  if (name == "toTypeScriptType") {
+    CORRAL_RETURN_IF_ERROR(arity(name, args, 1));
+    return Value::of(typescript_type(args[0]));
+  }
   return Status::errorf("\"{}\" is not a defined function", name);
 }
 

@@ -1,5 +1,5 @@
 // Go text/template's builtin functions (minus and/or, which the executor evaluates lazily)
-// and the functions Ollama adds (json, currentDate, yesterdayDate).
+// and the functions Ollama adds (json, currentDate, yesterdayDate, toTypeScriptType).
 #pragma once
 
 #include <string_view>

@@ -1,0 +1,50 @@
+// Chat templates for GGUF models that carry no Go template: the model family is guessed from
+// the Jinja `tokenizer.chat_template` and a built-in Go template (in Ollama's style, with the
+// family's stop strings) stands in for it. Unrecognised templates fall back to a plain
+// "role: content" transcript, with a logged warning.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace corral {
+
+enum class TemplateFamily {
+  kLlama2,         // [INST] <<SYS>> ... <</SYS>> ... [/INST]        (Llama 2 chat, CodeLlama)
+  kLlama3,         // <|start_header_id|>role<|end_header_id|>       (Llama 3, 3.1, 3.2, 3.3)
+  kChatML,         // <|im_start|>role ... <|im_end|>                (Qwen, Yi, Hermes, ...)
+  kMistral,        // [INST] ... [/INST], system with the last turn  (Mistral, Mixtral)
+  kGemma,          // <start_of_turn>user|model ... <end_of_turn>    (Gemma 1-3)
+  kPhi3,           // <|user|> ... <|end|>                           (Phi-3, Phi-3.5)
+  kZephyr,         // <|user|> ... </s>                              (Zephyr, TinyLlama chat)
+  kDeepSeek,       // <｜User｜> ... <｜Assistant｜>                  (DeepSeek V3, R1)
+  kDeepSeekCoder,  // ### Instruction: ... ### Response:             (DeepSeek Coder)
+  kPlain,          // "role: content" lines, then "assistant:"       (fallback)
+};
+
+// Short lower-case name for logs and `show`: "llama3", "chatml", ...
+std::string_view family_name(TemplateFamily family);
+
+// Guesses the family from marker strings in a Jinja chat template; kPlain when none match
+// (including an empty template).
+TemplateFamily detect_family(std::string_view jinja_chat_template);
+
+// The family's Go template. Every built-in one iterates .Messages, renders the generation
+// prompt for the next assistant turn, and leaves a trailing assistant message open (prefill).
+std::string_view builtin_go_template(TemplateFamily family);
+
+// Strings that end a reply in this family's format (Ollama's per-template "stop" params).
+std::vector<std::string> default_stops(TemplateFamily family);
+
+struct BuiltinTemplate {
+  TemplateFamily family;
+  std::string_view go_template;
+  std::vector<std::string> stops;
+};
+
+// detect_family + builtin_go_template + default_stops; logs a warning when it has to fall
+// back to the plain format.
+BuiltinTemplate builtin_template_for(std::string_view jinja_chat_template);
+
+}  // namespace corral
