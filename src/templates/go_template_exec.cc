@@ -321,6 +321,10 @@ class Executor {
     if (final) args.push_back(*final);
     Result<Value> r = call_function(fn.name, args);
     if (!r.is_ok()) return error(fn.offset, fmt::format("error calling {}: {}", fn.name, r.error()));
+    // Strings built in variables never reach the output check; `$s = printf "%s%s" $s $s`
+    // in a loop would otherwise double without bound.
+    if (r->kind() == Kind::kString && r->size() > limits_.max_output_bytes)
+      return error(fn.offset, fmt::format("{} result exceeds {} bytes", fn.name, limits_.max_output_bytes));
     return r;
   }
 

@@ -42,6 +42,12 @@ TEST(GoTemplateLimits, HugeOutputStopsAtTheLimit) {
   EXPECT_EQ(exec_error("{{ .S }}", {{"S", std::string(11, 'y')}}, small), "template:1:4: template output exceeds 10 bytes");
 }
 
+TEST(GoTemplateLimits, StringsGrownInVariablesStopAtTheLimit) {
+  // Doubling a string 100 times without printing it would need 2^100 bytes.
+  std::string err = exec_error("{{ $s := \"ab\" }}{{ range 100 }}{{ $s = printf \"%s%s\" $s $s }}{{ end }}");
+  EXPECT_NE(err.find("printf result exceeds 16777216 bytes"), std::string::npos) << err;
+}
+
 TEST(GoTemplateLimits, RunawayWorkStopsAtTheStepLimit) {
   GoTemplateLimits small;
   small.max_steps = 1000;
