@@ -1,0 +1,125 @@
+// Internal: one accepted TCP connection - request parsing, the output queue, disconnect
+// detection, timeouts and keep-alive. All socket work runs on the connection's strand (the
+// socket's executor); only enqueue(), queued_bytes() and the posting entry points are called
+// from other threads.
+//
+// Phases:
+//   kRequest        reading and parsing the next request (idle timeout armed)
+//   kResponse       a handler owns the response; the socket stays watched so a disconnect
+//                   marks the writer gone at once, and early bytes (a pipelined request) are
+//                   kept for later
+//   kErrorResponse  the server itself answers a bad request and will close
+//   kLinger         response sent, write side shut; draining input briefly so the client
+//                   reads our last response instead of a reset
+//   kClosed
+//
+// Reads wait for readability and then read whatever is there without blocking, instead of
+// keeping an asynchronous read with a buffer outstanding: idle connections then hold no read
+// buffer, and the input buffer may be consumed at any time (when a response finishes and a
+// pipelined request is already buffered).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "server/http/gone_signal.h"
+
+namespace corral::http::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+class ServerCore;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  // What follows a batch of queued bytes.
+  enum class After { kMore, kEndKeepAlive, kEndClose };
+
+  // `socket` must use a strand executor (the acceptor gives it one).
+  Connection(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket);
+
+  void start();  // any thread
+  // Queues response bytes (any thread). `after` != kMore ends the current response once
+  // these bytes are written. Dropped if the connection is closed.
+  void enqueue(std::string bytes, After after);
+  size_t queued_bytes() const { return queued_.load(std::memory_order_relaxed); }
+  bool stopping() const;
+
+  // Server shutdown, any thread: idle connections close now, a pending response may finish.
+  void stop_gracefully();
+  // Closes now; a pending response's writer reports client_gone(). Any thread.
+  void force_close();
+  // close() without the strand, for ~Server when no io thread runs.
+  void close_unsynchronized() { close(); }
+
+ private:
+  enum class Phase { kRequest, kResponse, kErrorResponse, kLinger, kClosed };
+  using Parser = beast::http::request_parser<beast::http::string_body>;
+
+  // Reading.
+  void wait_readable();
+  void on_readable(const boost::system::error_code& ec);
+  void on_input_end(const boost::system::error_code& ec);
+  void begin_request();
+  void parse_buffered();
+  bool on_header_done();
+  void fail_request(const boost::system::error_code& ec);
+  void dispatch();
+
+  // Writing.
+  void pump();
+  void on_written(const boost::system::error_code& ec);
+  void finish_response(After after);
+  void send_error(int status, std::string_view message);
+
+  // Timeouts and teardown.
+  void arm_deadline(std::chrono::steady_clock::duration d);
+  void disarm_deadline();
+  void wait_deadline();
+  void on_deadline();
+  void mark_gone();
+  void linger_close();
+  void close();
+
+  std::shared_ptr<ServerCore> core_;
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer deadline_;
+  std::string remote_;
+
+  // Strand-only state.
+  Phase phase_ = Phase::kRequest;
+  beast::flat_buffer in_;  // received, not yet parsed bytes
+  std::optional<Parser> parser_;
+  bool header_seen_ = false;   // on_header_done() ran for the current request
+  bool keep_alive_ = true;     // the current request allows another one after it
+  bool reading_ = false;       // a readability wait is outstanding
+  bool input_ended_ = false;   // EOF seen while an error response is still being written
+  size_t drained_ = 0;         // bytes discarded while lingering
+  bool writing_ = false;       // an async_write is outstanding
+  std::string write_buf_;      // the bytes of that write
+  After write_after_ = After::kMore;
+  bool deadline_armed_ = false;
+  bool deadline_waiting_ = false;
+  std::shared_ptr<GoneSignal> gone_;  // the current response's; null between responses
+
+  // Output queue, filled from any thread and drained on the strand by pump().
+  std::mutex out_mu_;
+  std::string out_pending_;
+  After out_after_ = After::kMore;
+  bool pump_posted_ = false;
+  bool out_closed_ = false;
+  std::atomic<size_t> queued_{0};
+};
+
+}  // namespace corral::http::detail

@@ -1,0 +1,61 @@
+#include "server/http/response_writer.h"
+
+#include <fmt/format.h>
+
+namespace corral::http {
+
+void ResponseWriter::respond(int status, std::string content_type, std::string body,
+                             HeaderList extra_headers) {
+  start(status, std::move(content_type), std::move(extra_headers), /*chunked=*/false);
+  write(std::move(body));
+  finish();
+}
+
+void ResponseWriter::respond_error(int status, std::string_view message) {
+  respond(status, "application/json; charset=utf-8", json_error_body(message));
+}
+
+std::string json_quote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20)
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+        else
+          out.push_back(c);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string json_error_body(std::string_view message) {
+  return "{\"error\":" + json_quote(message) + "}";
+}
+
+std::string sse_event(std::string_view data, std::string_view event) {
+  std::string out;
+  if (!event.empty()) out += fmt::format("event: {}\n", event);
+  // A newline inside data would end the field early; SSE splits multi-line data into several
+  // data: lines, which the client joins back with '\n'.
+  while (true) {
+    size_t nl = data.find('\n');
+    out += "data: ";
+    out += data.substr(0, nl);
+    out += '\n';
+    if (nl == std::string_view::npos) break;
+    data = data.substr(nl + 1);
+  }
+  out += '\n';
+  return out;
+}
+
+}  // namespace corral::http
