@@ -35,7 +35,8 @@ Sampler::Sampler(const SamplingParams& params, int n_vocab, int n_ctx)
 void Sampler::remember(int32_t token) {
   if (window_ == 0) return;
   history_.push_back(token);
-  // Trim in bulk once the history holds two windows: amortised O(1) per token.
+  // Trim in bulk once the history holds two windows (plus 64 tokens, so tiny windows do not
+  // trim on every token): amortised O(1) per token.
   if (window_ < std::numeric_limits<int64_t>::max() / 2 &&
       static_cast<int64_t>(history_.size()) >= 2 * window_ + 64) {
     history_.erase(history_.begin(), history_.end() - window_);
@@ -46,9 +47,9 @@ void Sampler::accept_prompt(std::span<const int32_t> tokens) {
   for (int32_t t : tokens) remember(t);
 }
 
-void Sampler::accept(int32_t token) {
+bool Sampler::accept(int32_t token) {
   remember(token);
-  if (filter_) filter_->accept(token);
+  return !filter_ || filter_->accept(token);
 }
 
 double Sampler::next_uniform() {

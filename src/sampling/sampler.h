@@ -26,8 +26,9 @@ class Sampler {
   // Prompt tokens: they count for the penalties but do not advance the token filter.
   void accept_prompt(std::span<const int32_t> tokens);
   // A generated token (normally the one sample() returned): remembered for the penalties and
-  // passed to the token filter, if any.
-  void accept(int32_t token);
+  // passed to the token filter, if any. False when the filter rejected it (its state is then
+  // unchanged).
+  bool accept(int32_t token);
 
   // Chooses the next token from logits[n_vocab], which are not modified. Returns kNoToken only
   // when a token filter allows nothing. Allocates scratch on the first call only.

@@ -156,8 +156,13 @@ void min_p(Candidates& c, float p) {
 
 void temperature(Candidates& c, float t) {
   CORRAL_DCHECK(t > 0.0f);
+  float max_l = c.data[0].logit;
+  for (size_t i = 1; i < c.size; ++i) max_l = std::max(max_l, c.data[i].logit);
+  if (max_l == -std::numeric_limits<float>::infinity()) return;
+  // Shifting by the maximum first leaves softmax unchanged and keeps a tiny temperature from
+  // overflowing the logits to inf (inf - inf would be NaN in the draw).
   const float inv = 1.0f / t;
-  for (size_t i = 0; i < c.size; ++i) c.data[i].logit *= inv;
+  for (size_t i = 0; i < c.size; ++i) c.data[i].logit = (c.data[i].logit - max_l) * inv;
 }
 
 size_t draw(Candidates& c, double u) {

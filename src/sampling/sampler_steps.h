@@ -59,7 +59,7 @@ void typical(Candidates& c, float p, StepScratch& scratch);
 void top_p(Candidates& c, float p);
 // Keeps candidates with probability >= p * max probability. p <= 0: no-op.
 void min_p(Candidates& c, float p);
-// Divides logits by t (t > 0).
+// Divides logits by t (t > 0), after shifting them so the maximum is 0.
 void temperature(Candidates& c, float t);
 // Index (into c.data) drawn from softmax(logits); u is uniform in [0, 1). Overwrites p with
 // unnormalised weights.

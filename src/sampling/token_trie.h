@@ -29,7 +29,8 @@ class TokenTrie {
   };
 
   // token_bytes[id] is what token id decodes to; empty strings (control and special tokens)
-  // stay out of the trie. Tokens longer than 65535 bytes are left out too.
+  // stay out of the trie. Tokens longer than 65535 bytes are left out too. The size must be
+  // the number of logits the model produces: pad a model's extra output rows with "".
   explicit TokenTrie(const std::vector<std::string>& token_bytes);
 
   int n_vocab() const { return static_cast<int>(offsets_.size() - 1); }

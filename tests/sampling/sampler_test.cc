@@ -105,6 +105,21 @@ TEST(Sampler, DoesNotModifyLogitsAndIgnoresNaN) {
   }
 }
 
+TEST(Sampler, TinyTemperatureActsLikeGreedy) {
+  SamplingParams p;
+  p.temperature = 1e-30f;  // logits / t would overflow to inf without the shift
+  p.top_k = 0;
+  p.top_p = 1.0f;
+  p.repeat_penalty = 1.0f;
+  p.seed = 11;
+  Sampler s(p, 1000);
+  Sampler g(greedy_params(), 1000);
+  for (uint32_t i = 0; i < 50; ++i) {
+    const auto logits = random_logits(1000, 500 + i);
+    EXPECT_EQ(s.sample(logits.data()), g.sample(logits.data()));
+  }
+}
+
 TEST(Sampler, TopK1EqualsGreedy) {
   SamplingParams p;
   p.top_k = 1;
@@ -349,9 +364,10 @@ TEST(Sampler, FilterRestrictsChoices) {
     auto logits = random_logits(200, i);
     const int32_t t = s.sample(logits.data());
     ASSERT_EQ(t % 2, 0);
-    s.accept(t);
+    EXPECT_TRUE(s.accept(t));
   }
   EXPECT_EQ(f->accepted.size(), 500u);
+  EXPECT_FALSE(s.accept(3));  // the filter's verdict comes back
 
   Sampler g(greedy_params(), 4);
   g.set_token_filter(std::make_unique<EvenOnly>());
