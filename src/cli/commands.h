@@ -1,0 +1,13 @@
+// Each `corral <command>` registers itself on the CLI11 app; main.cc lists them.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace corral::cli {
+
+// Every register_* adds one subcommand whose callback sets the process exit code through
+// `exit_code` (0 success, 1 failure).
+void register_logits(CLI::App& app, int& exit_code);
+
+
+}  // namespace corral::cli

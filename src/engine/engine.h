@@ -1,0 +1,56 @@
+// One model's compute state: its KV cache and activation buffers, and the batched step that
+// feeds tokens of many sequences through the model in one forward pass. Single-threaded (the
+// engine thread of a loaded model); the forward pass itself fans out on the shared pool.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "base/status.h"
+#include "base/thread_pool.h"
+#include "engine/kv_cache.h"
+#include "model/forward_scratch.h"
+#include "model/model.h"
+
+namespace corral::engine {
+
+struct EngineConfig {
+  int64_t kv_capacity_tokens = 4096;  // upper bound of cached positions over all sequences
+};
+
+enum class Outputs { kNone, kLast, kAll };
+
+// Tokens to append to one sequence in a step.
+struct SeqFeed {
+  SeqId seq = 0;
+  std::vector<int32_t> tokens;
+  Outputs outputs = Outputs::kLast;
+};
+
+class Engine {
+ public:
+  Engine(std::shared_ptr<const model::Model> model, EngineConfig config, ThreadPool& pool);
+
+  const model::Model& model() const { return *model_; }
+  const std::shared_ptr<const model::Model>& model_ptr() const { return model_; }
+  KvCache& kv() { return kv_; }
+  const KvCache& kv() const { return kv_; }
+  int64_t n_vocab() const { return model_->config().n_vocab; }
+
+  // Runs one forward pass over every feed (each sequence at most once). On success each
+  // sequence has its tokens appended to its cache and `logits` holds one [n_vocab] row per
+  // requested output, in feed order then token order. On error (bad token id, KV cache full)
+  // nothing changes.
+  Status eval(const std::vector<SeqFeed>& feeds, std::vector<float>* logits,
+              std::vector<float>* hidden = nullptr);
+
+ private:
+  std::shared_ptr<const model::Model> model_;
+  ThreadPool& pool_;
+  KvCache kv_;
+  std::unique_ptr<model::ForwardScratch> scratch_;
+  model::ForwardBatch batch_;  // reused between steps
+};
+
+}  // namespace corral::engine

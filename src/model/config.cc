@@ -1,0 +1,89 @@
+#include "model/config.h"
+
+#include <cmath>
+
+namespace corral::model {
+namespace {
+
+// Upper bounds for sanity: the largest open models have n_embd 16384, 126 layers, 128 heads,
+// n_ff 53248 and 256k vocabularies. Anything far beyond is a corrupt or hostile file.
+constexpr int64_t kMaxEmbd = 1 << 16;
+constexpr int64_t kMaxLayers = 1024;
+constexpr int64_t kMaxHeads = 1024;
+constexpr int64_t kMaxFf = 1 << 20;
+constexpr int64_t kMaxCtx = 1 << 24;
+
+Status require_range(const std::string& key, int64_t v, int64_t lo, int64_t hi) {
+  if (v < lo || v > hi) return Status::errorf("{} = {} is out of range [{}, {}]", key, v, lo, hi);
+  return Status::ok();
+}
+
+Result<int64_t> required_int(const gguf::GgufFile& f, const std::string& key, int64_t lo, int64_t hi) {
+  CORRAL_ASSIGN_OR_RETURN(auto v, f.get_int(key));
+  if (!v) return Status::errorf("missing metadata key {}", key);
+  CORRAL_RETURN_IF_ERROR(require_range(key, *v, lo, hi));
+  return *v;
+}
+
+Result<int64_t> optional_int(const gguf::GgufFile& f, const std::string& key, int64_t def, int64_t lo, int64_t hi) {
+  CORRAL_ASSIGN_OR_RETURN(auto v, f.get_int(key));
+  if (!v) return def;
+  CORRAL_RETURN_IF_ERROR(require_range(key, *v, lo, hi));
+  return *v;
+}
+
+Result<double> optional_float(const gguf::GgufFile& f, const std::string& key, double def) {
+  CORRAL_ASSIGN_OR_RETURN(auto v, f.get_float(key));
+  if (!v) return def;
+  if (!std::isfinite(*v)) return Status::errorf("{} is not finite", key);
+  return *v;
+}
+
+}  // namespace
+
+Result<ModelConfig> read_llama_family_config(const gguf::GgufFile& f, const std::string& arch) {
+  ModelConfig c;
+  c.arch = arch;
+  c.name = f.string_or("general.name", "");
+  c.file_type = f.int_or("general.file_type", -1);
+  const std::string p = arch + ".";
+  CORRAL_ASSIGN_OR_RETURN(c.n_embd, required_int(f, p + "embedding_length", 1, kMaxEmbd));
+  CORRAL_ASSIGN_OR_RETURN(c.n_layer, required_int(f, p + "block_count", 1, kMaxLayers));
+  CORRAL_ASSIGN_OR_RETURN(c.n_ff, required_int(f, p + "feed_forward_length", 1, kMaxFf));
+  CORRAL_ASSIGN_OR_RETURN(c.n_head, required_int(f, p + "attention.head_count", 1, kMaxHeads));
+  CORRAL_ASSIGN_OR_RETURN(c.n_head_kv, optional_int(f, p + "attention.head_count_kv", c.n_head, 1, c.n_head));
+  if (c.n_head % c.n_head_kv != 0)
+    return Status::errorf("head_count {} is not a multiple of head_count_kv {}", c.n_head, c.n_head_kv);
+  CORRAL_ASSIGN_OR_RETURN(c.n_ctx_train, optional_int(f, p + "context_length", 2048, 1, kMaxCtx));
+  const int64_t default_head_dim = c.n_embd / c.n_head;
+  CORRAL_ASSIGN_OR_RETURN(c.head_dim, optional_int(f, p + "attention.key_length", default_head_dim, 1, kMaxEmbd));
+  CORRAL_ASSIGN_OR_RETURN(int64_t v_len, optional_int(f, p + "attention.value_length", c.head_dim, 1, kMaxEmbd));
+  if (v_len != c.head_dim)
+    return Status::errorf("key_length {} != value_length {} is not supported yet", c.head_dim, v_len);
+  CORRAL_ASSIGN_OR_RETURN(c.n_rot, optional_int(f, p + "rope.dimension_count", c.head_dim, 2, c.head_dim));
+  if (c.n_rot % 2) return Status::errorf("rope.dimension_count {} is odd", c.n_rot);
+  CORRAL_ASSIGN_OR_RETURN(double eps, optional_float(f, p + "attention.layer_norm_rms_epsilon", 1e-5));
+  if (!(eps > 0 && eps < 1)) return Status::errorf("layer_norm_rms_epsilon {} is out of range", eps);
+  c.rms_eps = static_cast<float>(eps);
+  CORRAL_ASSIGN_OR_RETURN(double base, optional_float(f, p + "rope.freq_base", 10000.0));
+  if (!(base > 1)) return Status::errorf("rope.freq_base {} is out of range", base);
+  c.rope_base = static_cast<float>(base);
+
+  // Rope scaling: "none" or "linear" (freq_scale = 1/factor) are supported; "llama3" scaling
+  // arrives as the rope_freqs tensor, which needs no key. YaRN is not supported yet.
+  const std::string scaling = f.string_or(p + "rope.scaling.type", "none");
+  CORRAL_ASSIGN_OR_RETURN(double factor, optional_float(f, p + "rope.scaling.factor", 0.0));
+  if (scaling == "linear") {
+    if (!(factor > 0)) return Status::errorf("rope.scaling.factor {} is out of range", factor);
+    c.rope_freq_scale = static_cast<float>(1.0 / factor);
+  } else if (scaling == "yarn") {
+    return Status::error("rope scaling type 'yarn' is not supported yet");
+  } else if (scaling != "none" && scaling != "llama3") {
+    return Status::errorf("unknown rope scaling type '{}'", scaling);
+  } else if (auto fs = f.get_float(p + "rope.scale_linear"); fs && fs->has_value() && **fs > 0) {
+    c.rope_freq_scale = static_cast<float>(1.0 / **fs);  // older converters' key
+  }
+  return c;
+}
+
+}  // namespace corral::model

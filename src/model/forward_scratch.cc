@@ -1,0 +1,25 @@
+#include "model/forward_scratch.h"
+
+namespace corral::model {
+namespace {
+void grow(std::vector<float>& v, int64_t n) {
+  if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
+}
+}  // namespace
+
+void ForwardScratch::reserve(const ModelConfig& c, int64_t n, int64_t n_out, int64_t max_ctx, int n_threads) {
+  grow(x, n * c.n_embd);
+  grow(xn, n * c.n_embd);
+  grow(q, n * c.q_dim());
+  grow(k, n * c.kv_dim());
+  grow(v, n * c.kv_dim());
+  grow(attn, n * c.q_dim());
+  grow(gate, n * c.n_ff);
+  grow(up, n * c.n_ff);
+  grow(rope, n * c.n_rot);
+  grow(out_x, n_out * c.n_embd);
+  if (static_cast<int>(scores.size()) < n_threads) scores.resize(static_cast<size_t>(n_threads));
+  for (auto& s : scores) grow(s, max_ctx);
+}
+
+}  // namespace corral::model

@@ -1,0 +1,32 @@
+// Activation buffers of one forward pass, reused across passes (grown, never shrunk).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/matmul.h"
+#include "model/config.h"
+
+namespace corral::model {
+
+class ForwardScratch {
+ public:
+  // Grows the buffers for n tokens, n_out of them producing output, with attention spans up to
+  // max_ctx positions, for n_threads threads.
+  void reserve(const ModelConfig& c, int64_t n, int64_t n_out, int64_t max_ctx, int n_threads);
+
+  std::vector<float> x;       // [n][n_embd] residual stream
+  std::vector<float> xn;      // [n][n_embd] normed input of a sub-layer / its output
+  std::vector<float> q;       // [n][q_dim]
+  std::vector<float> k;       // [n][kv_dim]
+  std::vector<float> v;       // [n][kv_dim]
+  std::vector<float> attn;    // [n][q_dim] attention output (heads concatenated)
+  std::vector<float> gate;    // [n][n_ff]
+  std::vector<float> up;      // [n][n_ff]
+  std::vector<float> rope;    // [n][n_rot] (cos, sin) pairs per rotated pair
+  std::vector<float> out_x;   // [n_out][n_embd] hidden states of the output tokens
+  std::vector<std::vector<float>> scores;  // [n_threads][max_ctx] attention weights
+  kernels::MatmulScratch matmul;
+};
+
+}  // namespace corral::model

@@ -1,0 +1,55 @@
+// Paged storage for the keys and values of every sequence of one model. Storage is a pool of
+// fixed-size blocks of kKvBlockTokens positions; a block holds K and V of every layer for those
+// positions. The engine decides which blocks a sequence owns (engine/kv_cache); the model only
+// reads and writes through block tables.
+//
+// Address space for the whole capacity is reserved up front, but pages become resident only
+// when first written, so memory grows with the tokens actually cached (Ollama reserves
+// num_ctx x parallel up front). release() hands a freed block's pages back to the OS.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace corral::model {
+
+// 16 positions per block: small enough that a sequence wastes < 16 positions of KV, large
+// enough that attention streams contiguous [16][head_dim] runs. Prefix sharing between
+// sequences works at this granularity.
+constexpr int kKvBlockTokens = 16;
+
+class KvStorage {
+ public:
+  KvStorage(int64_t n_layer, int64_t n_head_kv, int64_t head_dim, int64_t capacity_blocks);
+  ~KvStorage();
+  KvStorage(const KvStorage&) = delete;
+  KvStorage& operator=(const KvStorage&) = delete;
+
+  int64_t capacity_blocks() const { return capacity_blocks_; }
+  size_t block_bytes() const { return block_floats_ * sizeof(float); }
+  bool ok() const { return base_ != nullptr; }  // false if the reservation failed
+
+  // K of (block, layer, kv head): [kKvBlockTokens][head_dim] floats.
+  float* k(int64_t block, int64_t layer, int64_t head) const {
+    return base_ + block * block_floats_ + (layer * 2 * n_head_kv_ + head) * head_floats_;
+  }
+  // V of (block, layer, kv head): [kKvBlockTokens][head_dim] floats.
+  float* v(int64_t block, int64_t layer, int64_t head) const {
+    return base_ + block * block_floats_ + ((layer * 2 + 1) * n_head_kv_ + head) * head_floats_;
+  }
+  // Copies every layer's K and V of block `src` to block `dst` (copy-on-write of a shared
+  // partial block).
+  void copy_block(int64_t src, int64_t dst) const;
+  // Returns the block's physical pages to the OS; its contents become zero.
+  void release(int64_t block) const;
+
+ private:
+  int64_t n_head_kv_;
+  int64_t capacity_blocks_;
+  size_t head_floats_;   // kKvBlockTokens * head_dim
+  size_t block_floats_;  // n_layer * 2 * n_head_kv * head_floats_
+  float* base_ = nullptr;
+  size_t mapped_bytes_ = 0;
+};
+
+}  // namespace corral::model

@@ -1,0 +1,56 @@
+// A loaded model: read-only weights (mmapped GGUF) plus a batched forward pass. Per-sequence
+// state (KV cache, activations) lives outside, so one Model serves any number of sequences.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "base/thread_pool.h"
+#include "gguf/gguf_file.h"
+#include "model/batch.h"
+#include "model/config.h"
+#include "model/kv_storage.h"
+
+namespace corral::model {
+
+class ForwardScratch;
+
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  const ModelConfig& config() const { return config_; }
+  const gguf::GgufFile& file() const { return *file_; }
+  const std::shared_ptr<const gguf::GgufFile>& file_ptr() const { return file_; }
+
+  // Bytes of tensor data the forward pass reads (the file minus metadata).
+  size_t weight_bytes() const { return weight_bytes_; }
+  // KV bytes one cached position costs (all layers, K and V, f32).
+  size_t kv_bytes_per_token() const {
+    return static_cast<size_t>(config_.n_layer * 2 * config_.kv_dim()) * sizeof(float);
+  }
+
+  // A KV pool for this model's shape; capacity in blocks of kKvBlockTokens positions.
+  std::unique_ptr<KvStorage> make_kv_storage(int64_t capacity_blocks) const;
+  // Reusable activation buffers for forward(); one per thread that calls forward().
+  virtual std::unique_ptr<ForwardScratch> make_scratch() const = 0;
+
+  // Runs every token of the batch through the network: writes each token's K/V into its
+  // sequence's blocks, attends over positions [0, pos] of its own sequence, and fills `out`
+  // for tokens with logits=true. Thread-safe for distinct (kv, scratch) pairs; uses `pool`.
+  virtual void forward(const ForwardBatch& batch, const KvStorage& kv, const ForwardOutput& out,
+                       ForwardScratch& scratch, ThreadPool& pool) const = 0;
+
+ protected:
+  ModelConfig config_;
+  std::shared_ptr<const gguf::GgufFile> file_;
+  size_t weight_bytes_ = 0;
+};
+
+// Opens a GGUF file and builds the model its general.architecture names.
+Result<std::shared_ptr<Model>> load_model(const std::string& path);
+Result<std::shared_ptr<Model>> load_model(std::shared_ptr<const gguf::GgufFile> file);
+
+}  // namespace corral::model

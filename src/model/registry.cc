@@ -1,0 +1,39 @@
+#include "model/registry.h"
+
+#include "model/model.h"
+
+namespace corral::model {
+
+const std::vector<ArchEntry>& architectures() {
+  static const std::vector<ArchEntry> kArchs = {
+      {"llama", load_llama},
+      {"qwen2", load_qwen2},
+  };
+  return kArchs;
+}
+
+Result<std::shared_ptr<Model>> load_model(std::shared_ptr<const gguf::GgufFile> file) {
+  auto arch = file->get_string("general.architecture");
+  if (!arch) return arch.status();
+  if (!arch->has_value()) return Status::error("missing metadata key general.architecture");
+  for (const ArchEntry& e : architectures())
+    if (**arch == e.name) return e.load(std::move(file));
+  std::string known;
+  for (const ArchEntry& e : architectures()) known += (known.empty() ? "" : ", ") + std::string(e.name);
+  return Status::errorf("model architecture '{}' is not supported yet (supported: {})", **arch, known);
+}
+
+Result<std::shared_ptr<Model>> load_model(const std::string& path) {
+  auto f = gguf::GgufFile::open(path);
+  if (!f) return f.status();
+  auto m = load_model(std::shared_ptr<const gguf::GgufFile>(std::move(f).value()));
+  if (!m) return m.status().with_context(path);
+  return m;
+}
+
+std::unique_ptr<KvStorage> Model::make_kv_storage(int64_t capacity_blocks) const {
+  return std::make_unique<KvStorage>(config_.n_layer, config_.n_head_kv, config_.head_dim,
+                                     capacity_blocks);
+}
+
+}  // namespace corral::model

@@ -1,0 +1,25 @@
+// Architectures corral can run. Adding one = a new arch_<name>.cc with its loader plus one
+// line in registry.cc.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/model.h"
+
+namespace corral::model {
+
+using ArchLoader = Result<std::shared_ptr<Model>> (*)(std::shared_ptr<const gguf::GgufFile>);
+
+struct ArchEntry {
+  const char* name;  // general.architecture value
+  ArchLoader load;
+};
+
+const std::vector<ArchEntry>& architectures();
+
+Result<std::shared_ptr<Model>> load_llama(std::shared_ptr<const gguf::GgufFile> file);
+Result<std::shared_ptr<Model>> load_qwen2(std::shared_ptr<const gguf::GgufFile> file);
+
+}  // namespace corral::model

@@ -1,0 +1,46 @@
+#include "model/weight_binder.h"
+
+#include "kernels/api.h"
+
+namespace corral::model {
+
+Result<kernels::WeightMatrix> WeightBinder::optional_matrix(const std::string& name, int64_t rows,
+                                                            int64_t cols) {
+  const gguf::TensorInfo* t = file_.find_tensor(name);
+  if (!t) return kernels::WeightMatrix{};
+  if (t->n_dims > 2 || t->ne[0] != cols || t->ne[1] != rows)
+    return Status::errorf("tensor {} has shape {}, expected [{}, {}]", name, t->shape_string(), cols, rows);
+  const DTypeTraits& tr = dtype_traits(t->type);
+  if (!tr.supported || !kernels::active().gemm[static_cast<uint32_t>(t->type)])
+    return Status::errorf("tensor {} has type {}, which is not supported yet", name, tr.name);
+  bound_bytes_ += t->nbytes;
+  return kernels::WeightMatrix{t->type, rows, cols, t->data, t->row_bytes()};
+}
+
+Result<kernels::WeightMatrix> WeightBinder::matrix(const std::string& name, int64_t rows, int64_t cols) {
+  CORRAL_ASSIGN_OR_RETURN(kernels::WeightMatrix m, optional_matrix(name, rows, cols));
+  if (!m.data) return Status::errorf("missing tensor {}", name);
+  return m;
+}
+
+Result<const float*> WeightBinder::optional_vector(const std::string& name, int64_t n) {
+  const gguf::TensorInfo* t = file_.find_tensor(name);
+  if (!t) return static_cast<const float*>(nullptr);
+  if (t->n_elements() != n || t->ne[0] != n)
+    return Status::errorf("tensor {} has shape {}, expected [{}]", name, t->shape_string(), n);
+  bound_bytes_ += t->nbytes;
+  if (t->type == DType::kF32) return reinterpret_cast<const float*>(t->data);
+  if (t->type != DType::kF16 && t->type != DType::kBF16)
+    return Status::errorf("tensor {} has type {}; 1-D tensors must be f32, f16 or bf16", name, dtype_name(t->type));
+  std::vector<float>& v = owned_.emplace_back(static_cast<size_t>(n));
+  kernels::dequantize_row(t->type, t->data, v.data(), n);
+  return static_cast<const float*>(v.data());
+}
+
+Result<const float*> WeightBinder::vector(const std::string& name, int64_t n) {
+  CORRAL_ASSIGN_OR_RETURN(const float* p, optional_vector(name, n));
+  if (!p) return Status::errorf("missing tensor {}", name);
+  return p;
+}
+
+}  // namespace corral::model

@@ -1,0 +1,39 @@
+// Looks up a model's tensors by name and checks their shapes and types before the forward
+// pass ever touches them (the file is untrusted).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "gguf/gguf_file.h"
+#include "kernels/matmul.h"
+
+namespace corral::model {
+
+class WeightBinder {
+ public:
+  explicit WeightBinder(const gguf::GgufFile& file) : file_(file) {}
+
+  // A [rows][cols] matrix (GGUF shape [cols, rows]) of any type the kernels can multiply.
+  Result<kernels::WeightMatrix> matrix(const std::string& name, int64_t rows, int64_t cols);
+  // Same, but absent is fine (returns a matrix with data == nullptr).
+  Result<kernels::WeightMatrix> optional_matrix(const std::string& name, int64_t rows, int64_t cols);
+  // A 1-D tensor of n values as f32. F32 tensors are used in place; F16/BF16 are converted
+  // into storage the binder keeps (take it with release_owned()).
+  Result<const float*> vector(const std::string& name, int64_t n);
+  Result<const float*> optional_vector(const std::string& name, int64_t n);  // nullptr if absent
+
+  // Converted 1-D tensors; the model must keep them alive.
+  std::vector<std::vector<float>> release_owned() { return std::move(owned_); }
+  // Bytes of all tensors bound so far.
+  size_t bound_bytes() const { return bound_bytes_; }
+
+ private:
+  const gguf::GgufFile& file_;
+  std::vector<std::vector<float>> owned_;
+  size_t bound_bytes_ = 0;
+};
+
+}  // namespace corral::model

@@ -1,0 +1,91 @@
+#include "engine/kv_cache.h"
+
+#include <gtest/gtest.h>
+
+#include "common/test_data.h"
+#include "model/model.h"
+
+namespace corral::engine {
+namespace {
+
+using model::kKvBlockTokens;
+
+std::shared_ptr<model::Model> tiny() {
+  static auto m = model::load_model(testing::test_data_path("models/stories260K.gguf"));
+  EXPECT_TRUE(m.is_ok()) << m.error();
+  return m.value();
+}
+
+TEST(KvCache, AllocatesBlocksAsSequencesGrow) {
+  KvCache kv(*tiny(), 10 * kKvBlockTokens);
+  EXPECT_EQ(kv.capacity_blocks(), 10);
+  SeqId a = kv.create();
+  EXPECT_EQ(kv.blocks_needed(a, 1), 1);
+  ASSERT_TRUE(kv.prepare_append(a, 20).is_ok());
+  kv.commit_append(a, 20);
+  EXPECT_EQ(kv.length(a), 20);
+  EXPECT_EQ(kv.blocks(a).size(), 2u);
+  EXPECT_EQ(kv.used_blocks(), 2);
+  EXPECT_EQ(kv.blocks_needed(a, 12), 0);  // fits in the partial block
+  EXPECT_EQ(kv.blocks_needed(a, 13), 1);
+  kv.free(a);
+  EXPECT_EQ(kv.used_blocks(), 0);
+}
+
+TEST(KvCache, FullPoolFailsWithoutChangingAnything) {
+  KvCache kv(*tiny(), 2 * kKvBlockTokens);
+  SeqId a = kv.create();
+  ASSERT_TRUE(kv.prepare_append(a, kKvBlockTokens + 1).is_ok());
+  kv.commit_append(a, kKvBlockTokens + 1);
+  SeqId b = kv.create();
+  Status s = kv.prepare_append(b, 1);
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("KV cache full"), std::string::npos);
+  EXPECT_EQ(kv.blocks(b).size(), 0u);
+  EXPECT_EQ(kv.used_blocks(), 2);
+}
+
+TEST(KvCache, ForkSharesBlocksAndCopiesOnWrite) {
+  KvCache kv(*tiny(), 10 * kKvBlockTokens);
+  SeqId a = kv.create();
+  ASSERT_TRUE(kv.prepare_append(a, 20).is_ok());
+  // Mark the data so the copy can be checked.
+  float* k = kv.storage().k(kv.blocks(a)[1], 0, 0);
+  k[0] = 42.0f;
+  kv.commit_append(a, 20);
+  SeqId b = kv.fork(a, 20);
+  EXPECT_EQ(kv.used_blocks(), 2);  // shared
+  EXPECT_EQ(kv.blocks(b), kv.blocks(a));
+  // b appends into the shared partial block: it gets a private copy holding the same data.
+  EXPECT_EQ(kv.blocks_needed(b, 1), 1);
+  ASSERT_TRUE(kv.prepare_append(b, 1).is_ok());
+  kv.commit_append(b, 1);
+  EXPECT_EQ(kv.blocks(b)[0], kv.blocks(a)[0]);
+  EXPECT_NE(kv.blocks(b)[1], kv.blocks(a)[1]);
+  EXPECT_EQ(kv.storage().k(kv.blocks(b)[1], 0, 0)[0], 42.0f);
+  EXPECT_EQ(kv.used_blocks(), 3);
+  kv.free(a);
+  EXPECT_EQ(kv.used_blocks(), 2);  // block 0 still used by b
+  kv.free(b);
+  EXPECT_EQ(kv.used_blocks(), 0);
+}
+
+TEST(KvCache, ForkOfAPrefixAndTruncate) {
+  KvCache kv(*tiny(), 10 * kKvBlockTokens);
+  SeqId a = kv.create();
+  ASSERT_TRUE(kv.prepare_append(a, 40).is_ok());
+  kv.commit_append(a, 40);
+  SeqId b = kv.fork(a, 17);
+  EXPECT_EQ(kv.length(b), 17);
+  EXPECT_EQ(kv.blocks(b).size(), 2u);
+  kv.truncate(a, 10);
+  EXPECT_EQ(kv.length(a), 10);
+  EXPECT_EQ(kv.blocks(a).size(), 1u);
+  EXPECT_EQ(kv.used_blocks(), 2);  // block 2 of a freed; block 1 still held by b
+  kv.truncate(b, 0);
+  EXPECT_EQ(kv.blocks(b).size(), 0u);
+  EXPECT_EQ(kv.used_blocks(), 1);
+}
+
+}  // namespace
+}  // namespace corral::engine
