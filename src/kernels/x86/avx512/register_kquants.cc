@@ -1,0 +1,9 @@
+// Entries of the avx512 level for the kquants family; kernels are added one by one (every entry
+// not set here falls back to the level below).
+#include "kernels/registry.h"
+
+namespace corral::kernels {
+
+void register_avx512_kquants(KernelTable&) {}
+
+}  // namespace corral::kernels
