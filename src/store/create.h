@@ -1,0 +1,66 @@
+// `create`: builds a model from a parsed Modelfile the way Ollama's server does
+// (server/create.go createModel, ggufLayers, parseFromModel, detectChatTemplate), writing the
+// same layers, config blob and manifest, and reporting the same progress statuses so the HTTP
+// layer can stream them:
+//   "parsing modelfile", "parsing GGUF", "copying file" (with byte counts),
+//   "using autodetected template <name>", "using existing layer sha256:<hex>",
+//   "creating new layer sha256:<hex>", "writing manifest", "success".
+//
+// FROM may name a GGUF file (relative to the Modelfile's folder, "~" expanded), a blob already
+// in the store ("@sha256:<hex>", "sha256:<hex>" or "sha256-<hex>"), or a stored model, whose
+// layers are inherited and then overridden by TEMPLATE / SYSTEM / PARAMETER / MESSAGE (LICENSE
+// adds). Further FROM lines may add GGUF files (a projector, as Ollama allows). Unlike Ollama,
+// a model name that is not in the store is an error: nothing is pulled.
+//
+// Template text: when the Modelfile gives none and FROM is a GGUF, Ollama maps the GGUF's
+// tokenizer.chat_template to one of its named templates (plus that template's stop
+// parameters). That mapping belongs to templates/; it is a hook here (detect_template). Without
+// a hook, no template layer is written and the model keeps Ollama's default "{{ .Prompt }}".
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "store/model_name.h"
+#include "store/modelfile.h"
+#include "store/store.h"
+
+namespace corral::store {
+
+struct Progress {
+  std::string status;
+  std::string digest;     // set with "copying file" when known; else empty
+  int64_t total = 0;      // bytes, for "copying file"
+  int64_t completed = 0;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+struct DetectedTemplate {
+  std::string name;  // reported as "using autodetected template <name>"
+  std::string text;  // Go-template text for the template layer
+  nlohmann::json params = nlohmann::json::object();  // e.g. {"stop": [...]}; empty: no layer
+};
+// Given a GGUF chat template (Jinja), the matching Ollama template, if any.
+using TemplateDetector = std::function<std::optional<DetectedTemplate>(std::string_view jinja)>;
+// Checks a TEMPLATE text; an error is reported as "template error: <message>".
+using TemplateValidator = std::function<Status(std::string_view text)>;
+
+struct CreateOptions {
+  std::string base_dir = ".";  // folder FROM paths are relative to (the Modelfile's)
+  ProgressFn progress;
+  TemplateDetector detect_template;
+  TemplateValidator validate_template;
+};
+
+// Creates (or replaces) `name`. On success the manifest is written and the blobs that only the
+// replaced manifest used are collected; on failure the manifest is untouched and the blobs this
+// call created and no manifest uses are removed again. Returns the name as written on disk.
+Result<ModelName> create_model(const Store& store, std::string_view name, const Modelfile& mf,
+                               const CreateOptions& options = {});
+
+}  // namespace corral::store
