@@ -3,6 +3,7 @@
 // the text has nothing it would tidy, and only for valid UTF-8).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "test_util.h"
@@ -107,6 +108,25 @@ TEST(TokenizerRoundTrip, CleanSpacesOnDecode) {
   const std::string s = "Hello , world ! Is it ' quoted ' ? It 's , we 're , I 'm , they 've , don 't .";
   EXPECT_EQ(tok->decode(tok->encode(s, false, false)),
             "Hello, world! Is it'quoted '? It's, we're, I'm, they've, don 't.");
+}
+
+}  // namespace
+}  // namespace corral::testing
+
+namespace corral::testing {
+namespace {
+
+TEST(TokenizerRoundTrip, VocabWithoutByteTokens) {
+  // TinyStories-656K's SPM vocabulary has no <0xXX> tokens: plain English round-trips, a
+  // character it cannot spell becomes <unk> (llama.cpp would abort on the missing byte token).
+  auto tok = load_tokenizer("models/tinystories-656k-f32.gguf");
+  ASSERT_NE(tok, nullptr);
+  const std::string story = "Once upon a time, there was a little dog.\nHe liked to run!";
+  EXPECT_EQ(tok->decode(tok->encode(story, false, false)), story);
+  const int32_t unk = tok->vocab().unk();
+  ASSERT_EQ(unk, 0);
+  const auto ids = tok->encode("a 日 b", false, false);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), unk), 1) << ids_to_string(ids);
 }
 
 }  // namespace
