@@ -25,23 +25,29 @@ std::string hundred_kb_text() {
   return text;
 }
 
-void time_encode(const std::string& vocab) {
+void time_encode(const std::string& vocab, bool parse_special = false) {
   auto tok = load_tokenizer(vocab);
   ASSERT_NE(tok, nullptr);
   const std::string text = hundred_kb_text();
-  (void)tok->encode(text, false, false);  // warm caches
+  (void)tok->encode(text, false, parse_special);  // warm caches
   const auto t0 = std::chrono::steady_clock::now();
-  const auto ids = tok->encode(text, false, false);
+  const auto ids = tok->encode(text, false, parse_special);
   const auto t1 = std::chrono::steady_clock::now();
   const double ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
-  std::printf("[ timing ] %s: %zu bytes -> %zu tokens in %.1f ms (%.1f MB/s, one thread)\n",
-              vocab.c_str(), text.size(), ids.size(), ms, text.size() / ms / 1000.0);
+  std::printf("[ timing ] %s%s: %zu bytes -> %zu tokens in %.1f ms (%.1f MB/s, one thread)\n",
+              vocab.c_str(), parse_special ? " (parse_special)" : "", text.size(), ids.size(), ms,
+              text.size() / ms / 1000.0);
   EXPECT_EQ(tok->decode(ids).size() > 0, true);
 }
 
 TEST(TokenizerPerf, HundredKilobytesQwen2) { time_encode("vocab/ggml-vocab-qwen2.gguf"); }
 TEST(TokenizerPerf, HundredKilobytesLlamaSpm) { time_encode("vocab/ggml-vocab-llama-spm.gguf"); }
-TEST(TokenizerPerf, HundredKilobytesLlama3) { time_encode("vocab/ggml-vocab-llama-bpe.gguf"); }
+TEST(TokenizerPerf, HundredKilobytesLlama3) {
+  time_encode("vocab/ggml-vocab-llama-bpe.gguf");
+  time_encode("vocab/ggml-vocab-llama-bpe.gguf", /*parse_special=*/true);  // 256 control tokens
+}
+// 2,398 user-defined tokens are searched for in any text.
+TEST(TokenizerPerf, HundredKilobytesDeepseekLlm) { time_encode("vocab/ggml-vocab-deepseek-llm.gguf"); }
 
 TEST(TokenizerThreads, ConcurrentEncodeMatchesSequential) {
   for (const char* vocab : {"vocab/ggml-vocab-qwen2.gguf", "vocab/ggml-vocab-llama-spm.gguf"}) {
