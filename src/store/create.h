@@ -12,10 +12,11 @@
 // adds). Further FROM lines may add GGUF files (a projector, as Ollama allows). Unlike Ollama,
 // a model name that is not in the store is an error: nothing is pulled.
 //
-// Template text: when the Modelfile gives none and FROM is a GGUF, Ollama maps the GGUF's
-// tokenizer.chat_template to one of its named templates (plus that template's stop
-// parameters). That mapping belongs to templates/; it is a hook here (detect_template). Without
-// a hook, no template layer is written and the model keeps Ollama's default "{{ .Prompt }}".
+// Template text: when FROM is a GGUF, Ollama maps the GGUF's tokenizer.chat_template to one of
+// its named templates (plus that template's stop parameters) and writes them as layers; a
+// TEMPLATE in the Modelfile then replaces them. The mapping is a hook (detect_template), by
+// default templates/' family detection; without a match no template layer is written and the
+// model keeps Ollama's default "{{ .Prompt }}".
 #pragma once
 
 #include <functional>
@@ -50,11 +51,19 @@ using TemplateDetector = std::function<std::optional<DetectedTemplate>(std::stri
 // Checks a TEMPLATE text; an error is reported as "template error: <message>".
 using TemplateValidator = std::function<Status(std::string_view text)>;
 
+// The defaults, backed by templates/. The detector maps a Jinja chat template to the built-in Go
+// template of its family (llama3, chatml, gemma, ...) with that family's stop strings as params,
+// as Ollama maps it to one of its named templates; an unrecognised template gives nothing, so, as
+// with Ollama, no template layer is written. The validator parses TEMPLATE texts with corral's Go
+// template engine (Ollama's template.Parse check).
+TemplateDetector builtin_template_detector();
+TemplateValidator go_template_validator();
+
 struct CreateOptions {
   std::string base_dir = ".";  // folder FROM paths are relative to (the Modelfile's)
   ProgressFn progress;
-  TemplateDetector detect_template;
-  TemplateValidator validate_template;
+  TemplateDetector detect_template = builtin_template_detector();  // null: no detection
+  TemplateValidator validate_template = go_template_validator();   // null: no check
 };
 
 // Creates (or replaces) `name`. On success the manifest is written and the blobs that only the

@@ -94,7 +94,7 @@ TEST_F(CreateTest, FromGgufThenListResolveCopyRemove) {
   ASSERT_EQ(r->messages.size(), 2u);
   EXPECT_EQ(r->messages[1].content, "Once upon a time");
   EXPECT_EQ(r->licenses, std::vector<std::string>{"MIT"});
-  EXPECT_FALSE(r->template_text.has_value());  // no detector hook: Ollama's default applies
+  EXPECT_FALSE(r->template_text.has_value());  // no chat template in the GGUF: Ollama's default
   EXPECT_EQ(r->details.parent_model, r->model_path);  // Ollama notes the blob path as origin
 
   // Layers in Ollama's order, and a config whose diff_ids list them.
@@ -269,6 +269,27 @@ TEST_F(CreateTest, TemplateDetectionHook) {
   EXPECT_TRUE(s.has_blob(detected));  // still used by "chat"
   ASSERT_TRUE(s.remove("chat").is_ok());
   EXPECT_FALSE(s.has_blob(detected));
+}
+
+TEST_F(CreateTest, DefaultHooksUseTemplatesLayer) {
+  std::string path = make_chat_gguf();
+  ASSERT_TRUE(create("chat", "FROM " + path + "\n").is_ok());
+  EXPECT_TRUE(saw("using autodetected template chatml"));
+  auto r = store().resolve("chat");
+  ASSERT_TRUE(r.is_ok()) << r.error();
+  EXPECT_NE(r->template_text.value_or("").find("<|im_start|>"), std::string::npos);
+  EXPECT_NE(r->params.dump().find("<|im_end|>"), std::string::npos) << r->params.dump();
+
+  // A GGUF without a chat template gets no template layer.
+  ASSERT_TRUE(create("plain", "FROM " + corral::testing::test_data_path("models/stories260K.gguf") + "\n")
+                  .is_ok());
+  EXPECT_FALSE(saw("using autodetected template"));
+  EXPECT_FALSE(store().resolve("plain")->template_text.has_value());
+
+  // TEMPLATE texts must parse as Go templates.
+  auto bad = create("bad", "FROM chat\nTEMPLATE {{ if .System }}unclosed\n");
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_EQ(bad.error().rfind("template error: ", 0), 0u) << bad.error();
 }
 
 }  // namespace
