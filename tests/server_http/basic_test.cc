@@ -76,6 +76,24 @@ TEST_F(BasicTest, HeadUsesGetRouteWithoutBody) {
   EXPECT_EQ(r2->body, "hello world");
 }
 
+TEST(BasicServer, HeadOfAStreamingRouteSendsHeadersOnly) {
+  ServerHarness h;
+  h.server().route("GET", "/stream", [](const Request&, std::shared_ptr<ResponseWriter> w) {
+    w->start(200, "application/x-ndjson", {}, /*chunked=*/true);
+    EXPECT_TRUE(w->write("{}\n"));  // accepted, never sent
+    w->finish();
+  });
+  ASSERT_TRUE(h.start());
+  TestClient c(h.port());
+  ASSERT_TRUE(c.send(make_request("HEAD", "/stream") + make_request("GET", "/stream")));
+  auto head = c.read_response(/*no_body=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  auto get = c.read_response();  // parses cleanly only if HEAD sent no body bytes
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->body, "{}\n");
+}
+
 TEST_F(BasicTest, KeepAliveServesManyRequestsOnOneConnection) {
   TestClient c(harness_.port());
   for (int i = 0; i < 20; ++i) {

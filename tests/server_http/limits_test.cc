@@ -85,6 +85,11 @@ TEST_F(LimitsTest, MalformedRequestsAre400AndClose) {
       "POST /echo HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
       "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
       "G\x01T / HTTP/1.1\r\n\r\n",
+      // Ambiguous body lengths (request smuggling shapes).
+      "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nxxxxx",
+      "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\nxxxxx",
   };
   for (const char* req : bad) {
     TestClient c(harness_.port());

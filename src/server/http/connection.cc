@@ -189,6 +189,12 @@ void Connection::parse_buffered() {
 
 bool Connection::on_header_done() {
   auto& msg = parser_->get();
+  // A request body's length must be knowable (RFC 9112 6.3): a transfer coding other than a
+  // final "chunked" leaves it undefined, and guessing is how request smuggling starts.
+  if (msg.find(bhttp::field::transfer_encoding) != msg.end() && !parser_->chunked()) {
+    send_error(400, "malformed HTTP request: unsupported Transfer-Encoding");
+    return false;
+  }
   // curl and others send Expect: 100-continue before a large body and wait (about a second)
   // for this go-ahead. An over-limit Content-Length never gets here: the parser already failed
   // with body_limit, so such clients get the 413 instead and never send the body.
