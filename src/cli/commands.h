@@ -8,6 +8,7 @@ namespace corral::cli {
 // Every register_* adds one subcommand whose callback sets the process exit code through
 // `exit_code` (0 success, 1 failure).
 void register_logits(CLI::App& app, int& exit_code);
+void register_synth(CLI::App& app, int& exit_code);
 
 
 }  // namespace corral::cli

@@ -1,0 +1,41 @@
+// Writes random-weight llama-family GGUF models of any shape and quant mix, so benchmarks can
+// run realistic sizes (e.g. exactly Llama-3.2-1B's shape) without downloading weights. The
+// values are meaningless; speed does not depend on them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/status.h"
+#include "tensor/dtype.h"
+
+namespace corral::model {
+
+// Quant mixes: a single type for every matrix, or llama-quantize's Q4_K_M / Q5_K_M recipes
+// (Q6_K output/tied embeddings, Q6_K attn_v and ffn_down in the "more bits" layers).
+enum class SynthMix { kUniform, kQ4_K_M, kQ5_K_M };
+
+struct SynthSpec {
+  std::string arch = "llama";  // "llama" or "qwen2"
+  std::string name = "corral-synthetic";
+  int64_t n_embd = 2048, n_layer = 16, n_head = 32, n_head_kv = 8, n_ff = 8192;
+  int64_t n_ctx = 131072;
+  float rope_base = 500000.0f;
+  bool llama3_rope_scaling = true;  // write rope_freqs (factor 8, original context 8192)
+  bool tied_embeddings = true;
+  float rms_eps = 1e-5f;
+  SynthMix mix = SynthMix::kQ4_K_M;
+  DType type = DType::kQ4_K;     // matrices for kUniform (norms are always f32)
+  std::string vocab_path;        // GGUF whose tokenizer.* metadata (and size) to copy
+  int64_t n_vocab = 0;           // when no vocab_path: a byte-level vocabulary of 256 + extras
+  uint64_t seed = 1;
+};
+
+// Presets: "llama3.2-1b", "llama3.2-3b", "tiny" (n_embd 256, 4 layers). False if unknown.
+bool synth_preset(const std::string& name, SynthSpec* spec);
+// Parses "q4_k_m", "q5_k_m" or any single type name ("q8_0", "f16", ...).
+bool parse_synth_type(const std::string& s, SynthSpec* spec);
+
+Status write_synthetic_model(const SynthSpec& spec, const std::string& path);
+
+}  // namespace corral::model
