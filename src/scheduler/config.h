@@ -1,0 +1,43 @@
+// Server-wide scheduling settings, from Ollama's environment variables (same names, same
+// meaning, same defaults where Ollama has one).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+
+namespace corral::scheduler {
+
+using Duration = std::chrono::nanoseconds;
+// A keep-alive: how long an idle model stays loaded. Negative: forever.
+using KeepAlive = Duration;
+
+struct SchedulerConfig {
+  int num_parallel = 0;         // OLLAMA_NUM_PARALLEL; 0: 4 when memory allows, else 1
+  int max_queue = 512;          // OLLAMA_MAX_QUEUE: requests waiting for a slot or a load
+  int max_loaded_models = 3;    // OLLAMA_MAX_LOADED_MODELS (Ollama's CPU default)
+  KeepAlive keep_alive = std::chrono::minutes(5);  // OLLAMA_KEEP_ALIVE
+  int64_t context_length = 4096;  // OLLAMA_CONTEXT_LENGTH: default num_ctx
+  int64_t memory_budget_bytes = 0;  // CORRAL_MAX_MEMORY (bytes, or e.g. "16GiB"); 0: 90% of RAM
+  int threads = 0;              // compute threads (0: physical cores)
+};
+
+// Reads the OLLAMA_* variables; an unparsable value is an error naming the variable.
+Result<SchedulerConfig> config_from_env();
+
+// Parses Ollama's keep-alive forms: a Go duration ("5m", "1h30m", "300ms", "-1s"), a number of
+// seconds ("300", "-1"), as Ollama's api.Duration / envconfig do. Negative means forever.
+Result<KeepAlive> parse_keep_alive(const std::string& s);
+// The same from a JSON-ish number of seconds.
+KeepAlive keep_alive_from_seconds(double seconds);
+
+// "16GiB", "512MB", "1000000" -> bytes.
+Result<int64_t> parse_bytes(const std::string& s);
+
+// Total RAM from /proc/meminfo (bytes).
+int64_t total_memory_bytes();
+
+}  // namespace corral::scheduler

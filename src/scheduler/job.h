@@ -1,0 +1,105 @@
+// A unit of work for a loaded model (a completion or an embedding) and the events it reports
+// back. The API layer builds a Job, the scheduler queues it, a model's runner executes it on its
+// engine thread and reports through the job's callback.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "sampling/sampling_params.h"
+#include "sampling/token_filter.h"
+#include "tokenizer/tokenizer.h"
+
+namespace corral::scheduler {
+
+using Clock = std::chrono::steady_clock;
+
+// What a job's prompt turned into once the model (and its tokenizer) is loaded.
+struct PreparedPrompt {
+  std::vector<int32_t> tokens;
+  std::vector<std::string> stop;  // stop sequences (request's, else the template family's)
+  bool render_special = false;    // stream control tokens' text too (raw mode)
+};
+
+// Runs on the runner's engine thread with the loaded tokenizer; builds the prompt tokens
+// (template rendering, tokenization, chat truncation belong to the API layer). num_ctx is the
+// context this job will get.
+using PrepareFn = std::function<Result<PreparedPrompt>(const Tokenizer& tok, int64_t num_ctx)>;
+// Builds the structured-output filter for this job (nullptr: unconstrained).
+using FilterFactory = std::function<Result<std::unique_ptr<sampling::TokenFilter>>(const Tokenizer& tok)>;
+
+enum class JobKind { kCompletion, kEmbedding, kLoad };
+
+struct JobOptions {
+  sampling::SamplingParams sampling;
+  int64_t num_predict = -1;  // -1: until a stop condition or the context is full
+  int64_t num_ctx = 0;       // 0: the model's default
+  bool want_context = false; // report the final token sequence (generate's `context`)
+  bool embed_normalize = true;
+  bool embed_truncate = true;  // embeddings: cut an over-long input to num_ctx instead of failing
+};
+
+enum class DoneReason { kStop, kLength, kLoad, kUnload, kCancelled };
+const char* done_reason_name(DoneReason r);
+
+struct JobStats {
+  int64_t prompt_eval_count = 0;      // prompt tokens actually evaluated (after prefix reuse)
+  int64_t prompt_tokens = 0;          // prompt tokens in total
+  int64_t cached_tokens = 0;          // prompt tokens reused from the prefix cache
+  Clock::duration prompt_eval_duration{};
+  int64_t eval_count = 0;             // generated tokens
+  Clock::duration eval_duration{};
+  Clock::duration load_duration{};
+  Clock::duration queue_duration{};   // waiting for a slot or a load
+  Clock::duration total_duration{};
+  Clock::duration time_to_first_token{};
+};
+
+struct JobEvent {
+  enum class Type { kText, kDone, kError };
+  Type type = Type::kText;
+  std::string text;                  // kText: the next chunk of output
+  // kDone:
+  DoneReason done_reason = DoneReason::kStop;
+  JobStats stats;
+  std::vector<int32_t> context;      // when want_context: prompt + generated tokens
+  std::vector<float> embedding;      // kEmbedding
+  // kError:
+  int http_status = 500;
+  std::string error;
+};
+
+class Job {
+ public:
+  JobKind kind = JobKind::kCompletion;
+  JobOptions options;
+  PrepareFn prepare;
+  FilterFactory make_filter;
+  // Called on the runner's thread (or the scheduler's, for errors before admission). After a
+  // kDone or kError event no other event follows.
+  std::function<void(const JobEvent&)> on_event;
+
+  // The client went away: the runner drops the job within one engine step.
+  void cancel() { cancelled_.store(true); }
+  bool cancelled() const { return cancelled_.load(); }
+
+  Clock::time_point created = Clock::now();
+  // Set by the scheduler when this job had to wait for its model to load.
+  Clock::duration load_duration{};
+
+  // Delivers a terminal event once (later calls are ignored); returns whether it was delivered.
+  bool finish(const JobEvent& e);
+  bool finished() const { return finished_.load(); }
+
+ private:
+  std::atomic<bool> cancelled_{false};
+  std::atomic<bool> finished_{false};
+};
+
+}  // namespace corral::scheduler

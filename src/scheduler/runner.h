@@ -1,0 +1,113 @@
+// One loaded model being served: its engine (KV cache + forward pass), its slots and its queue.
+// A dedicated engine thread runs continuous batching: every step it admits waiting jobs into
+// free slots, feeds one token for every decoding sequence plus prompt chunks of prefilling ones
+// (up to a per-step token budget shared fairly), runs ONE forward pass for all of them, samples,
+// and streams text back. Jobs join at the next step and leave the moment they finish.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "engine/engine.h"
+#include "model/model.h"
+#include "scheduler/job.h"
+#include "scheduler/slot.h"
+#include "tokenizer/tokenizer.h"
+
+namespace corral::scheduler {
+
+struct RunnerConfig {
+  int num_parallel = 4;        // slots: sequences decoded together
+  int64_t num_ctx = 4096;      // context per sequence (prompt + output), capped at training length
+  // Tokens per forward pass: decode tokens first, the rest for prompt chunks. 512 is where
+  // prefill throughput flattens on CPU while keeping a step short enough (~1-2 s for a 1B
+  // model on 2 cores) that decoding sequences are not stalled long by a new prompt.
+  int64_t step_token_budget = 512;
+  int max_cached_prefixes = 8;  // finished sequences kept for prompt-prefix reuse
+};
+
+struct RunnerInfo {
+  int slots_busy = 0;
+  int slots_total = 0;
+  int queued = 0;               // waiting for a slot in this runner
+  double tokens_per_second = 0;  // recent aggregate generation speed
+  int64_t kv_used_tokens = 0;   // positions held in the KV cache (including cached prefixes)
+  int64_t kv_capacity_tokens = 0;
+  int64_t prefix_hits = 0;      // jobs that reused a cached prefix
+  int64_t prefix_tokens_reused = 0;
+};
+
+class Runner {
+ public:
+  Runner(std::shared_ptr<const model::Model> model, std::shared_ptr<const Tokenizer> tokenizer,
+         RunnerConfig config, ThreadPool& pool);
+  // Fails every queued and running job ("model unloaded") and joins the engine thread.
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  // Queues a job; it is admitted into a free slot at the start of a step.
+  void submit(std::shared_ptr<Job> job);
+
+  // Called (on the engine thread) when a job leaves the queue for a slot, or is dropped from
+  // the queue (cancelled): the scheduler's pending count goes down.
+  void set_on_dequeue(std::function<void()> f) { on_dequeue_ = std::move(f); }
+  // Called (on the engine thread) when the runner has no queued and no running jobs left.
+  void set_on_idle(std::function<void()> f) { on_idle_ = std::move(f); }
+
+  bool idle() const { return busy_.load() == 0 && queued_.load() == 0; }
+  RunnerInfo info() const;
+  const RunnerConfig& config() const { return config_; }
+  const model::Model& model() const { return *model_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+
+  // Stops the engine thread: running jobs finish their current step and are failed.
+  void stop();
+
+ private:
+  void loop();
+  void admit(std::shared_ptr<Job> job, Slot& slot);
+  void step();
+  void finish_slot(Slot& slot, const JobEvent& e, bool keep_prefix);
+  void fail_slot(Slot& slot, int http_status, const std::string& msg);
+  bool make_room(int64_t blocks);
+  void drop_oldest_prefix();
+  void publish_info();
+
+  std::shared_ptr<const model::Model> model_;
+  std::shared_ptr<const Tokenizer> tokenizer_;
+  RunnerConfig config_;
+  ThreadPool& pool_;
+  engine::Engine engine_;
+
+  std::vector<Slot> slots_;                 // [num_parallel], engine thread only
+  struct CachedPrefix {
+    engine::SeqId seq;
+    std::vector<int32_t> tokens;            // exactly the positions held in the cache
+  };
+  std::list<CachedPrefix> prefixes_;        // most recently used first; engine thread only
+  uint64_t admit_counter_ = 0;              // round-robin order of prefill chunks
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Job>> waiting_;  // guarded by mu_
+  bool stop_ = false;                          // guarded by mu_
+  std::atomic<int> busy_{0};
+  std::atomic<int> queued_{0};
+  mutable std::mutex info_mu_;
+  RunnerInfo info_;                          // guarded by info_mu_
+  double tps_ema_ = 0;
+
+  std::function<void()> on_dequeue_;
+  std::function<void()> on_idle_;
+  std::thread thread_;
+};
+
+}  // namespace corral::scheduler

@@ -1,0 +1,375 @@
+#include "scheduler/scheduler.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <spdlog/spdlog.h>
+
+#include "gguf/gguf_file.h"
+#include "model/model.h"
+
+namespace corral::scheduler {
+namespace {
+
+// Ollama's exact text for a full queue (two spaces after the period included).
+constexpr const char* kQueueFull = "server busy, please try again.  maximum pending requests exceeded";
+
+std::string gib(int64_t bytes) { return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1ll << 30)); }
+
+// Memory a model needs resident: its weights, KV for every slot's full context, and the
+// activation buffers of a 512-token step (x, normed x, q/k/v/attn, gate/up, logits rows).
+int64_t estimate_bytes(const model::Model& m, int num_parallel, int64_t num_ctx) {
+  const auto& c = m.config();
+  const int64_t kv = static_cast<int64_t>(num_parallel) * num_ctx * static_cast<int64_t>(m.kv_bytes_per_token());
+  const int64_t step = 512 * (4 * c.n_embd + 2 * c.n_ff + 2 * c.q_dim()) * 4 + num_parallel * c.n_vocab * 4;
+  return static_cast<int64_t>(m.weight_bytes()) + kv + step;
+}
+
+}  // namespace
+
+struct Scheduler::Entry {
+  ModelSpec spec;
+  enum class State { kLoading, kReady } state = State::kLoading;
+  std::unique_ptr<Runner> runner;
+  std::vector<std::shared_ptr<Job>> waiting;  // jobs that arrived while loading
+  std::vector<std::function<void(Status, Duration)>> load_waiters;
+  KeepAlive keep_alive{};
+  Clock::time_point idle_since = Clock::now();
+  Clock::time_point last_used = Clock::now();
+  int64_t size_bytes = 0;  // reserved once the estimate fits
+  int64_t num_ctx = 0;
+  int num_parallel = 0;
+  Duration load_duration{};
+};
+
+Scheduler::Scheduler(SchedulerConfig config) : config_(config), pool_([&]() -> ThreadPool& {
+  if (config.threads > 0) ThreadPool::set_global_threads(config.threads);
+  return ThreadPool::global();
+}()) {
+  reaper_ = std::thread([this] { reaper_loop(); });
+}
+
+Scheduler::~Scheduler() { shutdown(std::chrono::milliseconds(0)); }
+
+int Scheduler::retry_after_locked() const {
+  int waiting = 0, slots = 0;
+  for (const auto& [k, e] : entries_) {
+    slots += std::max(1, e->num_parallel);
+    if (e->state == Entry::State::kLoading) waiting += static_cast<int>(e->waiting.size());
+    else {
+      const RunnerInfo i = e->runner->info();
+      waiting += std::max(0, i.slots_busy + i.queued - i.slots_total);
+    }
+  }
+  const double secs = static_cast<double>(waiting) * avg_job_seconds_ / std::max(1, slots);
+  return static_cast<int>(std::clamp(std::ceil(secs), 1.0, 3600.0));
+}
+
+void Scheduler::observe_job(const std::shared_ptr<Job>& job) {
+  auto inner = std::move(job->on_event);
+  const auto created = job->created;
+  job->on_event = [this, inner = std::move(inner), created](const JobEvent& e) {
+    if (e.type != JobEvent::Type::kText) {
+      const double s = std::chrono::duration<double>(Clock::now() - created).count();
+      std::lock_guard<std::mutex> lk(mu_);
+      avg_job_seconds_ = 0.9 * avg_job_seconds_ + 0.1 * s;
+    }
+    if (inner) inner(e);
+  };
+}
+
+std::shared_ptr<Scheduler::Entry> Scheduler::entry_for(const ModelSpec& spec, std::optional<KeepAlive> keep_alive,
+                                                       bool* start_load) {
+  *start_load = false;
+  auto it = entries_.find(spec.key);
+  std::shared_ptr<Entry> e;
+  if (it != entries_.end()) {
+    e = it->second;
+  } else {
+    e = std::make_shared<Entry>();
+    e->spec = spec;
+    entries_.emplace(spec.key, e);
+    *start_load = true;
+  }
+  // Every request sets the keep-alive (Ollama: the request's, else OLLAMA_KEEP_ALIVE).
+  e->keep_alive = keep_alive.value_or(config_.keep_alive);
+  e->last_used = Clock::now();
+  return e;
+}
+
+std::optional<Rejection> Scheduler::submit(const ModelSpec& spec, std::shared_ptr<Job> job,
+                                           std::optional<KeepAlive> keep_alive) {
+  std::unique_lock<std::mutex> lk(mu_);
+  if (shutting_down_) return Rejection{503, "server is shutting down", 1};
+  // Requests that must wait (for a load, or because every slot is taken) are bounded by
+  // OLLAMA_MAX_QUEUE across all models; one that can start at once never counts.
+  auto it = entries_.find(spec.key);
+  bool would_wait = true;
+  if (it != entries_.end() && it->second->state == Entry::State::kReady) {
+    const RunnerInfo i = it->second->runner->info();
+    would_wait = i.slots_busy + i.queued >= i.slots_total;
+  }
+  if (would_wait) {
+    int waiting = 0;
+    for (const auto& [k, e] : entries_) {
+      if (e->state == Entry::State::kLoading) waiting += static_cast<int>(e->waiting.size());
+      else {
+        const RunnerInfo i = e->runner->info();
+        waiting += std::max(0, i.slots_busy + i.queued - i.slots_total);
+      }
+    }
+    if (waiting >= config_.max_queue) return Rejection{503, kQueueFull, retry_after_locked()};
+  }
+  observe_job(job);
+  bool start = false;
+  auto e = entry_for(spec, keep_alive, &start);
+  if (e->state == Entry::State::kReady) e->runner->submit(std::move(job));
+  else e->waiting.push_back(std::move(job));
+  if (start) loaders_.emplace_back([this, e] { load_entry(e); });
+  return std::nullopt;
+}
+
+std::optional<Rejection> Scheduler::load(const ModelSpec& spec, std::optional<KeepAlive> keep_alive,
+                                         std::function<void(Status, Duration)> done) {
+  std::unique_lock<std::mutex> lk(mu_);
+  if (shutting_down_) return Rejection{503, "server is shutting down", 1};
+  bool start = false;
+  auto e = entry_for(spec, keep_alive, &start);
+  if (e->state == Entry::State::kReady) {
+    // Already loaded: refreshing the keep-alive counts as use.
+    if (e->runner->idle()) e->idle_since = Clock::now();
+    lk.unlock();
+    done(Status::ok(), Duration{});
+    return std::nullopt;
+  }
+  e->load_waiters.push_back(std::move(done));
+  if (start) loaders_.emplace_back([this, e] { load_entry(e); });
+  return std::nullopt;
+}
+
+std::unique_ptr<Runner> Scheduler::detach_locked(const std::shared_ptr<Entry>& e) {
+  auto it = entries_.find(e->spec.key);
+  if (it != entries_.end() && it->second == e) entries_.erase(it);
+  capacity_cv_.notify_all();
+  spdlog::info("unloading model {}", e->spec.name);
+  return std::move(e->runner);
+}
+
+void Scheduler::load_entry(std::shared_ptr<Entry> e) {
+  const auto t0 = Clock::now();
+  auto fail = [&](const std::string& msg) {
+    std::vector<std::shared_ptr<Job>> jobs;
+    std::vector<std::function<void(Status, Duration)>> waiters;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      auto it = entries_.find(e->spec.key);
+      if (it != entries_.end() && it->second == e) entries_.erase(it);
+      jobs.swap(e->waiting);
+      waiters.swap(e->load_waiters);
+      capacity_cv_.notify_all();
+    }
+    spdlog::error("loading {}: {}", e->spec.name, msg);
+    for (auto& j : jobs) {
+      JobEvent ev;
+      ev.type = JobEvent::Type::kError;
+      ev.http_status = 500;
+      ev.error = msg;
+      j->finish(ev);
+    }
+    for (auto& w : waiters) w(Status::error(msg), Duration{});
+  };
+
+  auto file = gguf::GgufFile::open(e->spec.model_path);
+  if (!file) return fail("unable to load model: " + file.error());
+  std::shared_ptr<const gguf::GgufFile> gf = std::move(file).value();
+  auto model = model::load_model(gf);
+  if (!model) return fail("unable to load model: " + model.error());
+  auto tok = Tokenizer::from_gguf(*gf);
+  if (!tok) return fail("unable to load model: " + tok.error());
+  const auto& mc = (*model)->config();
+
+  int64_t num_ctx = e->spec.num_ctx > 0 ? e->spec.num_ctx : config_.context_length;
+  // Like llama.cpp (and so Ollama), a context beyond the training length is allowed with a
+  // warning: quality may degrade past it, but it is the user's call.
+  if (num_ctx > mc.n_ctx_train)
+    spdlog::warn("{}: num_ctx {} is larger than the model's training context {}", e->spec.name, num_ctx, mc.n_ctx_train);
+  int num_parallel = e->spec.num_parallel > 0 ? e->spec.num_parallel : config_.num_parallel;
+  if (num_parallel <= 0) {
+    // Ollama's default: 4 parallel requests when memory allows, else 1.
+    num_parallel = estimate_bytes(**model, 4, num_ctx) <= config_.memory_budget_bytes ? 4 : 1;
+  }
+  const int64_t need = estimate_bytes(**model, num_parallel, num_ctx);
+  if (need > config_.memory_budget_bytes)
+    return fail(fmt::format("model requires more system memory ({}) than is available ({})", gib(need),
+                            gib(config_.memory_budget_bytes)));
+
+  // Make room: within the memory budget and OLLAMA_MAX_LOADED_MODELS, evicting idle models
+  // least recently used first, waiting for busy ones.
+  {
+    std::unique_lock<std::mutex> lk(mu_);
+    for (;;) {
+      if (shutting_down_) {
+        lk.unlock();
+        return fail("server is shutting down");
+      }
+      int64_t used = 0;
+      int loaded = 0;
+      std::shared_ptr<Entry> victim;
+      for (const auto& [k, other] : entries_) {
+        if (other == e) continue;
+        used += other->size_bytes;
+        loaded += other->size_bytes > 0 || other->state == Entry::State::kReady;
+        if (other->state == Entry::State::kReady && other->runner->idle() &&
+            (!victim || other->last_used < victim->last_used))
+          victim = other;
+      }
+      if (used + need <= config_.memory_budget_bytes && loaded < config_.max_loaded_models) {
+        e->size_bytes = need;
+        break;
+      }
+      if (victim) {
+        std::unique_ptr<Runner> r = detach_locked(victim);
+        lk.unlock();
+        r.reset();  // joins its engine thread; must not hold mu_ (its callbacks take it)
+        lk.lock();
+        continue;
+      }
+      spdlog::info("{} waits for a busy model to go idle before it can load", e->spec.name);
+      capacity_cv_.wait(lk);
+    }
+  }
+
+  RunnerConfig rc;
+  rc.num_parallel = num_parallel;
+  rc.num_ctx = num_ctx;
+  auto runner = std::make_unique<Runner>(model.value(), tok.value(), rc, pool_);
+  std::weak_ptr<Entry> weak = e;
+  runner->set_on_idle([this, weak] {
+    if (auto s = weak.lock()) on_runner_idle(s);
+  });
+  const Duration load_duration = Clock::now() - t0;
+  spdlog::info("loaded {} ({}, {} layers, num_parallel {}, num_ctx {}, ~{} resident at most) in {:.2f} s",
+               e->spec.name, mc.arch, mc.n_layer, num_parallel, num_ctx, gib(need),
+               std::chrono::duration<double>(load_duration).count());
+  std::vector<std::function<void(Status, Duration)>> waiters;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    e->runner = std::move(runner);
+    e->num_ctx = num_ctx;
+    e->num_parallel = num_parallel;
+    e->load_duration = load_duration;
+    e->state = Entry::State::kReady;
+    e->idle_since = Clock::now();
+    for (auto& j : e->waiting) {
+      j->load_duration = load_duration;
+      e->runner->submit(std::move(j));
+    }
+    e->waiting.clear();
+    waiters.swap(e->load_waiters);
+    reaper_cv_.notify_all();
+  }
+  for (auto& w : waiters) w(Status::ok(), load_duration);
+}
+
+void Scheduler::on_runner_idle(const std::shared_ptr<Entry>& e) {
+  std::lock_guard<std::mutex> lk(mu_);
+  e->idle_since = Clock::now();
+  capacity_cv_.notify_all();
+  reaper_cv_.notify_all();
+}
+
+void Scheduler::unload(const std::string& key) {
+  std::unique_ptr<Runner> r;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return;
+    auto e = it->second;
+    e->keep_alive = KeepAlive(0);
+    if (e->state == Entry::State::kReady && e->runner->idle()) r = detach_locked(e);
+    reaper_cv_.notify_all();
+  }
+}
+
+void Scheduler::reaper_loop() {
+  std::unique_lock<std::mutex> lk(mu_);
+  while (!shutting_down_) {
+    const auto now = Clock::now();
+    auto next = now + std::chrono::seconds(1);
+    std::vector<std::shared_ptr<Entry>> expired;
+    for (const auto& [k, e] : entries_) {
+      if (e->state != Entry::State::kReady || e->keep_alive < KeepAlive(0) || !e->runner->idle()) continue;
+      const auto deadline = e->idle_since + e->keep_alive;
+      if (deadline <= now) expired.push_back(e);
+      else next = std::min(next, deadline);
+    }
+    if (!expired.empty()) {
+      std::vector<std::unique_ptr<Runner>> dead;
+      for (auto& e : expired) dead.push_back(detach_locked(e));
+      lk.unlock();
+      dead.clear();
+      lk.lock();
+      continue;
+    }
+    reaper_cv_.wait_until(lk, next);
+  }
+}
+
+std::vector<ModelStatus> Scheduler::status() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  std::vector<ModelStatus> out;
+  const auto now = Clock::now();
+  const auto sys_now = std::chrono::system_clock::now();
+  for (const auto& [k, e] : entries_) {
+    ModelStatus s;
+    s.spec = e->spec;
+    s.loading = e->state == Entry::State::kLoading;
+    s.size_bytes = e->size_bytes;
+    s.num_ctx = e->num_ctx;
+    s.num_parallel = e->num_parallel;
+    s.forever = e->keep_alive < KeepAlive(0);
+    if (!s.loading) s.info = e->runner->info();
+    const bool idle = !s.loading && e->runner->idle();
+    const auto remaining = idle ? e->idle_since + e->keep_alive - now : Clock::duration(e->keep_alive);
+    s.expires_at = s.forever ? sys_now + std::chrono::hours(24 * 365 * 290)
+                             : sys_now + std::chrono::duration_cast<std::chrono::system_clock::duration>(remaining);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void Scheduler::shutdown(std::chrono::milliseconds grace) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (shutting_down_ && !reaper_.joinable()) return;
+    shutting_down_ = true;
+  }
+  reaper_cv_.notify_all();
+  capacity_cv_.notify_all();
+  if (reaper_.joinable()) reaper_.join();
+  // Let running work finish, up to the grace period.
+  const auto deadline = Clock::now() + grace;
+  for (;;) {
+    bool busy = false;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      for (const auto& [k, e] : entries_) busy |= e->state == Entry::State::kLoading || !e->runner->idle();
+    }
+    if (!busy || Clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (auto& t : loaders_)
+    if (t.joinable()) t.join();
+  std::vector<std::unique_ptr<Runner>> dead;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    for (auto& [k, e] : entries_) {
+      if (e->runner) dead.push_back(std::move(e->runner));
+    }
+    entries_.clear();
+  }
+  for (auto& r : dead) r->stop();  // fails what is still running
+  dead.clear();
+}
+
+}  // namespace corral::scheduler

@@ -1,0 +1,106 @@
+// The scheduler: which models are loaded, the global queue bound, loading (never blocking
+// requests to models already loaded), memory fit with LRU eviction of idle models, keep-alive
+// expiry and per-model runners that batch their requests.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "scheduler/config.h"
+#include "scheduler/job.h"
+#include "scheduler/runner.h"
+
+namespace corral::scheduler {
+
+// Which model to run, as the API layer resolved it from the store.
+struct ModelSpec {
+  std::string key;         // unique identity (canonical name); one runner per key
+  std::string name;        // display name for /api/ps ("llama3.2:latest")
+  std::string model_path;  // GGUF file
+  std::string digest;      // manifest digest (for /api/ps)
+  int num_parallel = 0;    // the model's own PARAMETER num_parallel; 0: server default
+  int64_t num_ctx = 0;     // the model's PARAMETER num_ctx; 0: server default
+};
+
+struct ModelStatus {
+  ModelSpec spec;
+  bool loading = false;
+  int64_t size_bytes = 0;  // estimated resident memory: weights + KV for its context
+  std::chrono::system_clock::time_point expires_at;
+  bool forever = false;    // keep_alive < 0
+  int64_t num_ctx = 0;
+  int num_parallel = 0;
+  RunnerInfo info;
+};
+
+struct Rejection {
+  int http_status = 503;
+  std::string message;
+  int retry_after_seconds = 1;
+};
+
+class Scheduler {
+ public:
+  explicit Scheduler(SchedulerConfig config);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  const SchedulerConfig& config() const { return config_; }
+
+  // Queues a job on the model, loading it first if needed. Returns a rejection when the queue
+  // bound (OLLAMA_MAX_QUEUE) is reached; otherwise the job's events report the outcome.
+  // keep_alive: the request's; nullopt means the server default.
+  std::optional<Rejection> submit(const ModelSpec& spec, std::shared_ptr<Job> job,
+                                  std::optional<KeepAlive> keep_alive);
+
+  // Loads a model (or refreshes its keep-alive) without running anything; done(status,
+  // load_duration) is called once it is ready or failed (from a scheduler thread).
+  std::optional<Rejection> load(const ModelSpec& spec, std::optional<KeepAlive> keep_alive,
+                                std::function<void(Status, Duration)> done);
+
+  // keep_alive 0: unloads the model as soon as it is idle (now, if it is). Returns once an
+  // idle model is gone; a busy one goes when its requests finish.
+  void unload(const std::string& key);
+
+  std::vector<ModelStatus> status() const;
+  int pending() const { return pending_.load(); }
+
+  // Stops accepting work, waits up to `grace` for running jobs, then fails the rest and
+  // unloads everything.
+  void shutdown(std::chrono::milliseconds grace);
+
+ private:
+  struct Entry;
+  std::shared_ptr<Entry> entry_for(const ModelSpec& spec, std::optional<KeepAlive> keep_alive,
+                                   bool* start_load);
+  void load_entry(std::shared_ptr<Entry> e);
+  void on_runner_idle(const std::shared_ptr<Entry>& e);
+  void reaper_loop();
+  // Removes an entry from the map; the caller destroys the returned runner outside the lock.
+  std::unique_ptr<Runner> detach_locked(const std::shared_ptr<Entry>& e);
+  int retry_after_locked() const;
+  void observe_job(const std::shared_ptr<Job>& job);
+
+  SchedulerConfig config_;
+  ThreadPool& pool_;
+  mutable std::mutex mu_;
+  std::condition_variable capacity_cv_;  // an entry went idle or away
+  std::condition_variable reaper_cv_;
+  std::map<std::string, std::shared_ptr<Entry>> entries_;
+  std::vector<std::thread> loaders_;
+  std::atomic<int> pending_{0};
+  double avg_job_seconds_ = 5.0;  // running estimate for Retry-After
+  bool shutting_down_ = false;
+  std::thread reaper_;
+};
+
+}  // namespace corral::scheduler
