@@ -148,9 +148,34 @@ std::string_view Tokenizer::piece(int32_t id, bool render_special) const {
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special, bool parse_special) const {
+  return encode_fragments(text, tokenizer_detail::partition_special(*vocab_, text, parse_special), add_special);
+}
+
+std::vector<int32_t> Tokenizer::encode_segments(const std::vector<TextSegment>& segments, bool add_special) const {
+  std::string text;
+  std::vector<Fragment> fragments;
+  for (const TextSegment& seg : segments) {
+    const size_t base = text.size();
+    text.append(seg.text);
+    for (Fragment f : tokenizer_detail::partition_special(*vocab_, seg.text, seg.parse_special)) {
+      f.offset += base;
+      // Raw text runs on across segment boundaries: the words either side of a boundary must
+      // tokenize exactly as they would in one string.
+      if (f.token == kNoToken && !fragments.empty() && fragments.back().token == kNoToken &&
+          fragments.back().offset + fragments.back().length == f.offset) {
+        fragments.back().length += f.length;
+      } else {
+        fragments.push_back(f);
+      }
+    }
+  }
+  return encode_fragments(text, fragments, add_special);
+}
+
+std::vector<int32_t> Tokenizer::encode_fragments(std::string_view text, const std::vector<Fragment>& fragments,
+                                                 bool add_special) const {
   const Vocab& v = *vocab_;
   std::vector<int32_t> out;
-  const std::vector<Fragment> fragments = tokenizer_detail::partition_special(v, text, parse_special);
   if (add_special && v.add_bos()) out.push_back(v.bos());
 
   if (v.type() == VocabType::kSpm) {

@@ -18,6 +18,7 @@ namespace corral {
 
 namespace tokenizer_detail {
 class PreTokenizer;
+struct Fragment;
 }
 
 class Tokenizer {
@@ -31,6 +32,16 @@ class Tokenizer {
   // it off for user content so it cannot inject control tokens (user-defined added tokens are
   // recognised either way, as in llama.cpp and Hugging Face).
   std::vector<int32_t> encode(std::string_view text, bool add_special, bool parse_special) const;
+
+  // Encodes the concatenation of the segments as one text, but special-token text is only
+  // recognised inside segments with parse_special: a rendered chat template passes its own
+  // text with parse_special and the users' message contents without, so control tokens work
+  // where the template writes them and cannot be injected through content.
+  struct TextSegment {
+    std::string_view text;
+    bool parse_special = false;
+  };
+  std::vector<int32_t> encode_segments(const std::vector<TextSegment>& segments, bool add_special) const;
 
   // llama.cpp's detokenize (remove_special = false): concatenated pieces; for SPM the single
   // leading space that tokenization added is removed from the first token; control and unknown
@@ -55,6 +66,8 @@ class Tokenizer {
  private:
   Tokenizer() = default;
   std::string render_token(int32_t id) const;
+  std::vector<int32_t> encode_fragments(std::string_view text, const std::vector<tokenizer_detail::Fragment>& fragments,
+                                        bool add_special) const;
 
   std::shared_ptr<const Vocab> vocab_;
   std::unique_ptr<const tokenizer_detail::PreTokenizer> pre_;  // BPE only
