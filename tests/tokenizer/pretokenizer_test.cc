@@ -184,10 +184,16 @@ TEST(PreTokenizer, Qwen2MatchesHandWrittenScanner) { differential(PreType::kQwen
 TEST(PreTokenizer, LongRunsStayLinearAndLossless) {
   // Long whitespace, letter and digit runs must neither blow the JIT stack nor backtrack
   // quadratically.
-  for (PreType t : {PreType::kGpt2, PreType::kLlama3, PreType::kQwen2, PreType::kDeepseekLlm,
-                    PreType::kFalcon, PreType::kTekken}) {
-    const std::string text = std::string(200000, ' ') + "x" + std::string(100000, '\n') +
-                             std::string(100000, 'a') + std::string(50000, '7') + " \t";
+  std::string mixed_case;
+  for (int i = 0; i < 20000; ++i) mixed_case += (i % 7 == 0) ? "Aé" : "bÉ";
+  const std::string text = std::string(200000, ' ') + "x" + std::string(100000, '\n') +
+                           std::string(100000, 'a') + std::string(100000, 'B') + mixed_case +
+                           std::string(50000, '7') + std::string(50000, '!') + " \t" +
+                           std::string(30000, '\'') + "\r\n";
+  for (PreType t : {PreType::kDefault, PreType::kGpt2, PreType::kLlama3, PreType::kQwen2,
+                    PreType::kDeepseekLlm, PreType::kDeepseekCoder, PreType::kDeepseek3Llm,
+                    PreType::kFalcon, PreType::kStarcoder, PreType::kBloom, PreType::kViking,
+                    PreType::kTekken, PreType::kChameleon, PreType::kGpt4o}) {
     std::string joined;
     for (const auto& w : split(t, text)) joined += w;
     EXPECT_EQ(joined.size(), text.size());
