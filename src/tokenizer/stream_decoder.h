@@ -4,9 +4,11 @@
 //  - holds back text while it could still be the beginning of a stop sequence, and on a match
 //    emits everything before the stop sequence, never the stop sequence itself, and stops;
 //  - emits only valid UTF-8: bytes that can never form a character become U+FFFD.
-// Pieces are rendered with nothing stripped (llama_token_to_piece with lstrip 0, as Ollama and
-// llama-server stream them), so the space an SPM token carries in front of the first generated
-// word is kept: it separates the continuation from the prompt.
+// Pieces are rendered as Ollama's runner renders them (llama_token_to_piece with lstrip 0 and
+// special = true): nothing is stripped, so the space an SPM token carries in front of the first
+// generated word is kept (it separates the continuation from the prompt), and a control token
+// that is not end-of-generation shows its text. End-of-generation tokens are the caller's to
+// catch (Tokenizer::is_eog) before they reach push().
 #pragma once
 
 #include <cstdint>
@@ -20,7 +22,7 @@ namespace corral {
 class StreamDecoder {
  public:
   struct Options {
-    bool render_special = false;      // show control tokens' text (Ollama's raw mode does)
+    bool render_special = true;        // false: control tokens render as nothing (llama-server)
     bool strip_leading_space = false;  // drop one leading space of the first piece, for text
                                        // generated from an empty prompt (llama.cpp detokenize)
   };

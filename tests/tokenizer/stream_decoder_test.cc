@@ -136,11 +136,11 @@ TEST_F(StreamDecoderTest, StopMadeOfMultibyteCharacters) {
 TEST_F(StreamDecoderTest, ControlTokensAndLeadingSpaceOptions) {
   {
     StreamDecoder dec(*spm_, {});
-    EXPECT_EQ(dec.push(2), "");  // </s> renders as nothing by default
+    EXPECT_EQ(dec.push(1), "<s>");  // like Ollama, a (non end-of-generation) control token shows
   }
   {
-    StreamDecoder dec(*spm_, {}, {.render_special = true});
-    EXPECT_EQ(dec.push(2), "</s>");
+    StreamDecoder dec(*spm_, {}, {.render_special = false});
+    EXPECT_EQ(dec.push(1), "");
   }
   {
     // Continuations keep the space of their first token (as Ollama and llama-server stream);
