@@ -12,7 +12,8 @@
 // may be Content-Length or chunked. Errors answered by the server itself, all with a JSON
 // {"error": ...} body: 400 malformed request (then close), 413 body over max_body_bytes,
 // 431 header over max_header_bytes, 404 unknown path, 405 known path with another method
-// (with Allow), 500 when a handler throws.
+// (with Allow), 500 when a handler throws. A client that closes (or half-closes) its side while
+// its response is pending counts as gone, as in Go's net/http (and so Ollama).
 //
 // Usage:
 //   http::Server server({.port = 11434});
