@@ -457,11 +457,13 @@ std::shared_ptr<const JsonProgram> json_any_program(bool root_object, const Json
 }
 
 Result<std::shared_ptr<const JsonProgram>> compile_json_schema(const ojson& schema, const JsonLimits& limits) {
-  if (limits.max_depth < 1 || limits.max_depth > kMaxJsonDepth) {
-    return Status::errorf("JSON nesting limit must be in [1, {}]", kMaxJsonDepth);
+  JsonLimits l = limits;
+  if (l.max_depth == 0) l.max_depth = kMaxJsonDepth;
+  if (l.max_depth < 0 || l.max_depth > kMaxJsonDepth) {
+    return Status::errorf("JSON nesting limit must be in [0, {}]", kMaxJsonDepth);
   }
   try {
-    return SchemaCompiler(schema, limits).run();
+    return SchemaCompiler(schema, l).run();
   } catch (const nlohmann::json::exception& e) {
     // Malformed pointers in $ref, strings that are not UTF-8, ...
     return Status::errorf("invalid JSON schema: {}", e.what());

@@ -43,7 +43,8 @@ struct JsonLimits {
   // Whitespace bytes in a row. 22 = llama.cpp's schema grammar budget ("\n" x2 + 20 spaces or
   // tabs): enough to pretty-print, not enough for a model to loop on whitespace.
   int max_ws_run = 22;
-  // Container nesting (at most kMaxJsonDepth).
+  // Container nesting; 0 means kMaxJsonDepth. 32 is far beyond any useful document while
+  // keeping each recogniser copy small.
   int max_depth = 32;
   // Digits before the point. 15 keeps every integer exact in a double and an int64, so
   // parsers read it as the integer it looks like.

@@ -12,7 +12,7 @@ namespace {
 JsonLimits unlimited() {
   JsonLimits l;
   l.max_ws_run = 0;
-  l.max_depth = kMaxJsonDepth;
+  l.max_depth = 0;  // kMaxJsonDepth
   l.max_int_digits = 0;
   l.max_frac_digits = 0;
   l.max_exp_digits = 0;
