@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 
 #include <fmt/format.h>
@@ -17,6 +18,7 @@ namespace corral::store {
 namespace {
 
 namespace mt = media_type;
+namespace fs = std::filesystem;
 
 // "~", "~/x", "~user/x", absolute, or relative to the Modelfile's folder (Ollama's expandPath).
 std::string expand_path(const std::string& p, const std::string& base_dir) {
@@ -138,6 +140,9 @@ class Creator {
       if (!st.is_regular) {
         return Status::errorf("{} is not a GGUF file (only GGUF models can be imported)", path);
       }
+      // A blob of this store (the FROM line `show --modelfile` prints) is used in place: copying
+      // a many-GB file onto itself would only cost time.
+      if (auto d = blob_of_store(path)) return add_gguf_blob(*d, false);
       return add_gguf_file(path);
     }
     if (auto d = Digest::parse(from)) return add_gguf_blob(*d, false);
@@ -147,6 +152,16 @@ class Creator {
     }
     if (!first) return Status::error("only the first FROM may name a model");
     return add_model(*name);
+  }
+
+  std::optional<Digest> blob_of_store(const std::string& path) const {
+    std::error_code e1, e2;
+    fs::path p = fs::weakly_canonical(path, e1);
+    fs::path blobs = fs::weakly_canonical(store_.blobs_dir(), e2);
+    if (e1 || e2 || p.parent_path() != blobs) return std::nullopt;
+    auto d = Digest::parse(p.filename().string());
+    if (!d) return std::nullopt;
+    return *d;
   }
 
   Status add_gguf_file(const std::string& path) {

@@ -125,6 +125,7 @@ TEST_F(CreateTest, FromGgufThenListResolveCopyRemove) {
   // show --modelfile round-trips into an equivalent model.
   std::string shown = render_modelfile(r->modelfile_source());
   ASSERT_TRUE(create("stories:shown", shown).is_ok()) << shown;
+  EXPECT_FALSE(saw("copying file"));  // FROM names a blob of the store: used in place
   auto shown_r = s.resolve("stories:shown");
   ASSERT_TRUE(shown_r.is_ok()) << shown_r.error();
   EXPECT_EQ(shown_r->model_path, r->model_path);

@@ -244,5 +244,41 @@ TEST(Modelfile, RenderRoundTripsThroughTheParser) {
   EXPECT_NE(render_modelfile(src).find("\nTEMPLATE {{ .Prompt }}\n"), std::string::npos);
 }
 
+// Random token soups: every input is either a Modelfile or an error, never a crash, and a
+// parsed one renders to text that parses again.
+TEST(Modelfile, RandomInputsNeverCrash) {
+  const std::vector<std::string> tokens = {"FROM", "from", " ", "  ", "\t", "\n", "\r\n", "\r", "\"", "\"\"\"", "#",
+                          "PARAMETER", "stop", "temperature", "num_ctx", "1", "0.5", "-", "_",
+                          "MESSAGE", "user", "system", "TEMPLATE", "SYSTEM", "LICENSE", "x", "{{",
+                          "}}", std::string("\0", 1), "\x01", "\xff", "REQUIRES", "v1.2.3"};
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&]() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  int parsed = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = i % 2 ? "FROM m\n" : "";
+    int n = static_cast<int>(next() % 40);
+    for (int k = 0; k < n; ++k) text += tokens[next() % tokens.size()];
+    auto r = parse_modelfile(text);
+    if (!r) continue;
+    ++parsed;
+    ModelfileSource src;
+    src.display_name = "m:latest";
+    src.model_path = r->from[0];
+    src.template_text = r->template_text;
+    src.system = r->system.value_or("");
+    src.parameters = r->parameters;
+    src.licenses = r->licenses;
+    src.messages = r->messages;
+    std::string rendered = render_modelfile(src);
+    (void)parse_modelfile(rendered);  // may fail for unrepresentable values, must not crash
+  }
+  EXPECT_GT(parsed, 20);  // the soup is mostly invalid; enough valid ones exercise rendering
+}
+
 }  // namespace
 }  // namespace corral::store
