@@ -9,6 +9,7 @@ namespace corral::cli {
 // `exit_code` (0 success, 1 failure).
 void register_logits(CLI::App& app, int& exit_code);
 void register_synth(CLI::App& app, int& exit_code);
+void register_serve(CLI::App& app, int& exit_code);
 
 
 }  // namespace corral::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   corral::cli::register_logits(app, exit_code);
   corral::cli::register_synth(app, exit_code);
+  corral::cli::register_serve(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,48 @@
+#include "server/api_common.h"
+
+#include <ctime>
+
+#include <fmt/format.h>
+
+namespace corral::server {
+
+std::string rfc3339(std::chrono::system_clock::time_point t) {
+  const auto since = t.time_since_epoch();
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(since);
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(since - secs).count();
+  const std::time_t tt = static_cast<std::time_t>(secs.count());
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  // Go trims trailing zeros of the fraction (RFC3339Nano).
+  std::string frac = fmt::format("{:09d}", ns);
+  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  return std::string(buf) + (frac.empty() ? "" : "." + frac) + "Z";
+}
+
+Result<ordered_json> parse_body(const std::string& body) {
+  if (body.empty()) return Status::error("missing request body");
+  ordered_json j = ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::error("invalid JSON in request body");
+  if (!j.is_object()) return Status::error("request body must be a JSON object");
+  return j;
+}
+
+Result<std::optional<scheduler::KeepAlive>> parse_keep_alive_field(const ordered_json& body) {
+  auto it = body.find("keep_alive");
+  if (it == body.end() || it->is_null()) return std::optional<scheduler::KeepAlive>();
+  if (it->is_number()) return std::optional<scheduler::KeepAlive>(scheduler::keep_alive_from_seconds(it->get<double>()));
+  if (it->is_string()) {
+    auto ka = scheduler::parse_keep_alive(it->get<std::string>());
+    if (!ka) return Status::errorf("invalid keep_alive: {}", ka.error());
+    return std::optional<scheduler::KeepAlive>(*ka);
+  }
+  return Status::error("keep_alive must be a number of seconds or a duration string");
+}
+
+std::string model_not_found(const std::string& name) {
+  return fmt::format("model \"{}\" not found, try pulling it first", name);
+}
+
+}  // namespace corral::server

@@ -1,0 +1,32 @@
+#include "server/api_context.h"
+
+#include "sampling/json_token_filter.h"
+
+namespace corral::server {
+
+std::shared_ptr<const sampling::TokenTrie> ApiContext::trie_for(const std::string& model_key, const Tokenizer& tok) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = tries_.find(model_key);
+  if (it != tries_.end() && it->second->n_vocab() == tok.n_tokens()) return it->second;
+  std::vector<std::string> bytes(static_cast<size_t>(tok.n_tokens()));
+  for (int32_t id = 0; id < tok.n_tokens(); ++id) bytes[id] = tok.token_bytes(id);
+  auto trie = std::make_shared<const sampling::TokenTrie>(bytes);
+  if (tries_.size() > 16) tries_.clear();  // a few models at a time; rebuilding is cheap enough
+  tries_[model_key] = trie;
+  return trie;
+}
+
+scheduler::FilterFactory ApiContext::filter_factory(const std::string& model_key,
+                                                    std::shared_ptr<const sampling::JsonProgram> program) {
+  if (!program) return nullptr;
+  return [this, model_key, program](const Tokenizer& tok) -> Result<std::unique_ptr<sampling::TokenFilter>> {
+    std::vector<int32_t> eog;
+    for (int32_t id = 0; id < tok.n_tokens(); ++id)
+      if (tok.is_eog(id)) eog.push_back(id);
+    std::unique_ptr<sampling::TokenFilter> f =
+        std::make_unique<sampling::JsonTokenFilter>(trie_for(model_key, tok), program, std::move(eog));
+    return f;
+  };
+}
+
+}  // namespace corral::server

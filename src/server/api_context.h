@@ -1,0 +1,39 @@
+// What every API handler needs: the model store, the resolver, the scheduler, and shared
+// per-model state built lazily (vocabulary tries for structured output).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "sampling/json_schema.h"
+#include "sampling/token_trie.h"
+#include "scheduler/scheduler.h"
+#include "server/model_resolver.h"
+#include "store/store.h"
+
+namespace corral::server {
+
+class ApiContext {
+ public:
+  ApiContext(store::Store& store, scheduler::Scheduler& scheduler)
+      : store(store), scheduler(scheduler), resolver(store) {}
+
+  store::Store& store;
+  scheduler::Scheduler& scheduler;
+  ModelResolver resolver;
+  std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+
+  // A job filter factory for `program` (nullptr program: none). The vocabulary trie is built
+  // once per model file and shared by every request.
+  scheduler::FilterFactory filter_factory(const std::string& model_key,
+                                          std::shared_ptr<const sampling::JsonProgram> program);
+
+ private:
+  std::shared_ptr<const sampling::TokenTrie> trie_for(const std::string& model_key, const Tokenizer& tok);
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const sampling::TokenTrie>> tries_;
+};
+
+}  // namespace corral::server

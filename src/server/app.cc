@@ -1,0 +1,63 @@
+#include "server/app.h"
+
+#include <spdlog/spdlog.h>
+
+#include "server/ollama_handlers.h"
+
+namespace corral::server {
+
+App::App(AppOptions options)
+    : options_(std::move(options)),
+      store_(options_.models_dir),
+      scheduler_(options_.scheduler),
+      ctx_(store_, scheduler_),
+      http_(http::ServerOptions{.host = options_.listen.host, .port = options_.listen.port,
+                                .io_threads = options_.io_threads}) {
+  add_routes();
+}
+
+App::~App() = default;
+
+void App::add_routes() {
+  using H = void (*)(ApiContext&, http::Request&&, Writer);
+  auto bind = [this](H h) {
+    return [this, h](http::Request&& req, Writer w) { h(ctx_, std::move(req), std::move(w)); };
+  };
+  auto running = [](http::Request&&, Writer w) { w->respond(200, "text/plain; charset=utf-8", "Ollama is running"); };
+  http_.route("GET", "/", running);
+  http_.route("HEAD", "/", running);
+  http_.route("GET", "/api/version", bind(handle_version));
+  http_.route("GET", "/api/tags", bind(handle_tags));
+  http_.route("POST", "/api/show", bind(handle_show));
+  http_.route("GET", "/api/ps", bind(handle_ps));
+  http_.route("POST", "/api/generate", bind(handle_generate));
+  http_.route("POST", "/api/chat", bind(handle_chat));
+  http_.route("POST", "/api/embed", bind(handle_embed));
+  http_.route("POST", "/api/embeddings", bind(handle_embeddings));
+}
+
+Status App::listen() {
+  Status s = http_.listen();
+  if (!s) return s;
+  spdlog::info("corral {} listening on {}:{} (models: {})", CORRAL_VERSION, options_.listen.host, http_.port(),
+               store_.root());
+  const auto& c = options_.scheduler;
+  spdlog::info("settings: OLLAMA_NUM_PARALLEL={} OLLAMA_MAX_QUEUE={} OLLAMA_MAX_LOADED_MODELS={} OLLAMA_KEEP_ALIVE={}s "
+               "OLLAMA_CONTEXT_LENGTH={} memory budget {:.1f} GiB, compute threads {}",
+               c.num_parallel == 0 ? std::string("auto (4 when memory allows, else 1)") : std::to_string(c.num_parallel),
+               c.max_queue, c.max_loaded_models,
+               std::chrono::duration_cast<std::chrono::seconds>(c.keep_alive).count(), c.context_length,
+               static_cast<double>(c.memory_budget_bytes) / (1ll << 30), ThreadPool::global().size());
+  return s;
+}
+
+void App::run() { http_.run(); }
+
+void App::stop(std::chrono::milliseconds grace) {
+  // Requests in flight get the grace period to finish; then the scheduler cancels the rest
+  // (their streams end with an error line) and the HTTP server closes what is left.
+  scheduler_.shutdown(grace);
+  http_.stop(std::chrono::milliseconds(500));
+}
+
+}  // namespace corral::server

@@ -1,0 +1,56 @@
+// Turns a request's model name into everything needed to serve it: the store entry, the
+// scheduler's ModelSpec, the parsed chat template and the model's default options.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "scheduler/scheduler.h"
+#include "store/store.h"
+#include "templates/go_template.h"
+
+namespace corral::server {
+
+struct ServedModel {
+  store::ResolvedModel resolved;
+  scheduler::ModelSpec spec;
+  std::string display_name;                     // "llama3.2:latest"
+  std::shared_ptr<const GoTemplate> tmpl;       // never null
+  std::vector<std::string> template_stops;      // stops of a built-in template chosen for it
+  nlohmann::json params;                        // the model's PARAMETERs (default options)
+};
+
+struct ResolveError {
+  int http_status;
+  std::string message;
+};
+
+class ModelResolver {
+ public:
+  explicit ModelResolver(const store::Store& store) : store_(store) {}
+
+  // 400 for an invalid name, 404 for an unknown model (Ollama's message), 500 otherwise.
+  std::variant<ServedModel, ResolveError> resolve(const std::string& name) const;
+
+ private:
+  // Parsed templates by source text: each distinct template is parsed once.
+  std::shared_ptr<const GoTemplate> parse_cached(const std::string& text, std::string* error) const;
+  // The template for a model without a template layer: its GGUF's chat template family, or
+  // Ollama's default "{{ .Prompt }}" when the GGUF has none.
+  std::shared_ptr<const GoTemplate> fallback_template(const std::string& model_path,
+                                                      std::vector<std::string>* stops) const;
+
+  const store::Store& store_;
+  mutable std::mutex mu_;
+  mutable std::map<std::string, std::shared_ptr<const GoTemplate>> templates_;
+  struct Fallback {
+    std::shared_ptr<const GoTemplate> tmpl;
+    std::vector<std::string> stops;
+  };
+  mutable std::map<std::string, Fallback> fallbacks_;  // by model path
+};
+
+}  // namespace corral::server

@@ -1,0 +1,125 @@
+#include "server/server_process.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+
+#include "common/http_client.h"
+#include "common/test_data.h"
+#include "store/create.h"
+#include "store/modelfile.h"
+#include "store/store.h"
+
+namespace corral::testing {
+
+const std::string& shared_test_store() {
+  static const std::string dir = [] {
+    std::string d = std::filesystem::temp_directory_path() / ("corral-test-store-" + std::to_string(getpid()));
+    std::filesystem::remove_all(d);
+    std::filesystem::create_directories(d);
+    store::Store s(d);
+    const std::pair<const char*, const char*> models[] = {
+        {"stories", "models/stories260K.gguf"},        {"stories-ctx", "models/stories260K-ctx512.gguf"},
+        {"tiny", "models/tinystories-656k-f32.gguf"},  {"tiny-q8", "models/tinystories-656k-q8_0.gguf"},
+        {"random", "models/llama-2-tiny-random.gguf"},
+    };
+    for (const auto& [name, rel] : models) {
+      auto mf = store::parse_modelfile("FROM " + test_data_path(rel) + "\n");
+      EXPECT_TRUE(mf.is_ok()) << mf.error();
+      auto r = store::create_model(s, name, *mf);
+      EXPECT_TRUE(r.is_ok()) << name << ": " << r.error();
+    }
+    std::atexit([] { std::filesystem::remove_all(shared_test_store()); });
+    return d;
+  }();
+  return dir;
+}
+
+std::unique_ptr<ServerProcess> ServerProcess::start(const std::string& models_dir,
+                                                    const std::map<std::string, std::string>& env) {
+  auto p = std::unique_ptr<ServerProcess>(new ServerProcess());
+  int fds[2];
+  if (pipe(fds) != 0) {
+    ADD_FAILURE() << "pipe failed";
+    return nullptr;
+  }
+  p->pid_ = fork();
+  if (p->pid_ == 0) {
+    dup2(fds[1], 1);
+    dup2(fds[1], 2);
+    close(fds[0]);
+    close(fds[1]);
+    setenv("OLLAMA_HOST", "127.0.0.1:0", 1);
+    setenv("OLLAMA_MODELS", models_dir.c_str(), 1);
+    setenv("CORRAL_THREADS", "2", 0);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    execl(CORRAL_BINARY, CORRAL_BINARY, "serve", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  p->out_fd_ = fds[0];
+  // Read the log until the listening line gives the port; keep draining it afterwards.
+  std::string line_buf;
+  const std::regex listening("listening on [^ ]*:([0-9]+)");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  char buf[4096];
+  while (p->port_ == 0 && std::chrono::steady_clock::now() < deadline) {
+    const ssize_t n = read(p->out_fd_, buf, sizeof(buf));
+    if (n <= 0) break;
+    std::lock_guard<std::mutex> lk(p->log_mu_);
+    p->log_.append(buf, static_cast<size_t>(n));
+    std::smatch m;
+    if (std::regex_search(p->log_, m, listening)) p->port_ = std::stoi(m[1]);
+  }
+  if (p->port_ == 0) {
+    ADD_FAILURE() << "server did not start; log:\n" << p->log();
+    return nullptr;
+  }
+  p->reader_ = std::thread([raw = p.get()] {
+    char b[4096];
+    for (;;) {
+      const ssize_t n = read(raw->out_fd_, b, sizeof(b));
+      if (n <= 0) return;
+      std::lock_guard<std::mutex> lk(raw->log_mu_);
+      raw->log_.append(b, static_cast<size_t>(n));
+    }
+  });
+  for (int i = 0; i < 200; ++i) {
+    if (http_get(p->url("/")).status == 200) return p;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ADD_FAILURE() << "server does not answer GET /; log:\n" << p->log();
+  return p;
+}
+
+ServerProcess::~ServerProcess() { stop(); }
+
+int ServerProcess::stop() {
+  int status = 0;
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  if (reader_.joinable()) reader_.join();
+  if (out_fd_ >= 0) close(out_fd_);
+  out_fd_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string ServerProcess::url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+std::string ServerProcess::log() const {
+  std::lock_guard<std::mutex> lk(log_mu_);
+  return log_;
+}
+
+}  // namespace corral::testing

@@ -1,0 +1,45 @@
+// Test fixture: runs the real `corral serve` binary on a loopback port against a temporary
+// model store, and stops it again.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace corral::testing {
+
+// A fresh temporary store holding the tiny test models under Ollama-style names:
+//   stories (stories260K), stories-ctx (stories260K-ctx512), tiny (tinystories-656k-f32),
+//   tiny-q8 (tinystories-656k-q8_0), random (llama-2-tiny-random).
+// Built once per test binary and copied per call would be slow; callers share it read-only.
+const std::string& shared_test_store();
+
+class ServerProcess {
+ public:
+  // Starts `corral serve` with OLLAMA_HOST=127.0.0.1:0, OLLAMA_MODELS=models_dir and `env`
+  // (e.g. OLLAMA_NUM_PARALLEL); returns once it answers GET /. Fails the test on timeout.
+  static std::unique_ptr<ServerProcess> start(const std::string& models_dir,
+                                              const std::map<std::string, std::string>& env = {});
+  ~ServerProcess();
+
+  std::string url(const std::string& path) const;
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // Sends SIGTERM and waits; returns the exit status (or -1 on a signal death).
+  int stop();
+  std::string log() const;
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int out_fd_ = -1;
+  std::thread reader_;
+  mutable std::mutex log_mu_;
+  std::string log_;
+};
+
+}  // namespace corral::testing
