@@ -66,7 +66,8 @@ std::unique_ptr<ServerProcess> ServerProcess::start(const std::string& models_di
   p->out_fd_ = fds[0];
   // Read the log until the listening line gives the port; keep draining it afterwards.
   std::string line_buf;
-  const std::regex listening("listening on [^ ]*:([0-9]+)");
+  // Match only a complete number: a read can end in the middle of the line.
+  const std::regex listening("listening on [^ ]*:([0-9]+)[ \\n]");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   char buf[4096];
   while (p->port_ == 0 && std::chrono::steady_clock::now() < deadline) {
