@@ -12,14 +12,20 @@ namespace {
 // Cache-line alignment for the encoded activations; also the widest SIMD load (AVX-512).
 constexpr size_t kAlign = 64;
 
-// Weight rows per work item. A multiple of 16, so SIMD kernels that take 4, 8 or 16 rows at a
-// time only see a ragged tail at the end of the matrix; small enough that a 4096-row matrix
-// gives 256 items for the threads to balance.
-constexpr int64_t kRowChunk = 16;
+// Weight rows per work item: up to kMaxRowChunk, halved (down to kMinRowChunk) until every
+// thread gets kItemsPerThread items to balance. Large items matter: SIMD gemm kernels prepare
+// the activations of each call (repacking, block sums) before streaming the weights, and that
+// costs as much as the dot products of 16 rows would (+25% time at n = 8, +50% at n = 64
+// with 16-row calls on AVX-512). Always a multiple of 16, so kernels taking 4, 8 or 16 rows at
+// a time only see a ragged tail at the end of the matrix.
+constexpr int64_t kMaxRowChunk = 128;
+constexpr int64_t kMinRowChunk = 16;
+constexpr int64_t kItemsPerThread = 8;
 
-// Activation bytes per n-tile. A tile plus a 16-row weight chunk fits a core's L2 (256 KiB on
-// old x86, 1-2 MiB on current), so in prefill each weight chunk is streamed from memory once
-// per tile rather than once per token, and the tile is re-read from L2.
+// Activation bytes per n-tile. A tile plus the few weight rows a kernel works on at a time
+// (kernels run through an item's rows in bands of at most 16) fits a core's L2 (256 KiB on old
+// x86, 1-2 MiB on current), so in prefill each weight band is streamed from memory once per
+// tile rather than once per token, and the tile is re-read from L2.
 constexpr size_t kActivationTileBytes = 256 * 1024;
 
 // Elements encoded per quantization task: a decode step's single row stays on the calling
@@ -27,6 +33,12 @@ constexpr size_t kActivationTileBytes = 256 * 1024;
 constexpr int64_t kQuantizeGrainElements = 1 << 15;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+int64_t row_chunk(int64_t m, int threads) {
+  int64_t chunk = kMaxRowChunk;
+  while (chunk > kMinRowChunk && ceil_div(m, chunk) < kItemsPerThread * threads) chunk /= 2;
+  return chunk;
+}
 
 }  // namespace
 
@@ -88,15 +100,16 @@ void matmul_quantized(const WeightMatrix& w, const QuantizedActivations& qa, flo
   // share one activation tile while the weight chunks stream past.
   const auto tile_rows = static_cast<int64_t>(kActivationTileBytes / qa.row_bytes);
   const int64_t tile = std::clamp<int64_t>(tile_rows, 1, n);
-  const int64_t n_chunks = ceil_div(m, kRowChunk);
+  const int64_t rows_per_item = row_chunk(m, pool.size());
+  const int64_t n_chunks = ceil_div(m, rows_per_item);
   const int64_t n_items = ceil_div(n, tile) * n_chunks;
   const auto* w_bytes = static_cast<const uint8_t*>(w.data);
   const auto* x_bytes = static_cast<const uint8_t*>(qa.data);
   pool.parallel_for(n_items, 1, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {
       const int64_t j0 = item / n_chunks * tile;
-      const int64_t i0 = item % n_chunks * kRowChunk;
-      gemm(k, w_bytes + i0 * w.row_stride, w.row_stride, std::min(kRowChunk, m - i0),
+      const int64_t i0 = item % n_chunks * rows_per_item;
+      gemm(k, w_bytes + i0 * w.row_stride, w.row_stride, std::min(rows_per_item, m - i0),
            x_bytes + j0 * qa.row_bytes, qa.row_bytes, std::min(tile, n - j0), y + j0 * ldy + i0,
            ldy);
     }

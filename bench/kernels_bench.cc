@@ -1,0 +1,260 @@
+// Kernel benchmarks: matmul per weight type and batch size, the activation quantizers, row
+// decoding and the f32 vector ops, at the ISA level CORRAL_CPU selects (default: the best the
+// CPU has). Run it once per level to compare, e.g.
+//   CORRAL_CPU=avx2 build/bin/kernels_bench --benchmark_filter='matmul/q4_0'
+// The legacy family (floats, Q4_0..Q8_0) registers here; other families add files
+// bench/kernels_bench_*.cc that call register_matmul_benchmarks.
+#include "kernels_bench.h"
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/cpu_features.h"
+#include "base/thread_pool.h"
+#include "kernels/api.h"
+#include "kernels/matmul.h"
+
+namespace corral::bench {
+namespace {
+
+using kernels::kernel_table;
+
+// The thread count the baselines use (BASELINES.md: 2 vCPUs).
+ThreadPool& pool() {
+  static ThreadPool p(2);
+  return p;
+}
+
+std::vector<float> normal_values(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+// Decode reads every weight from DRAM once per token: a matrix that fits the last-level cache
+// would measure the cache instead. So each benchmark cycles through copies of its matrix that
+// together exceed any cache (1 GiB; CORRAL_BENCH_COLD_MB overrides).
+size_t cold_bytes() {
+  const char* env = std::getenv("CORRAL_BENCH_COLD_MB");
+  return (env ? std::strtoull(env, nullptr, 10) : 1024) << 20;
+}
+
+struct WeightSet {
+  DType type = DType::kF32;
+  int64_t m = 0, k = 0;
+  size_t row_bytes = 0, matrix_bytes = 0;
+  int64_t copies = 0;
+  std::vector<uint8_t> bytes;  // [copies][m][row_bytes]
+};
+
+// The weights of the benchmark running now; one set is kept at a time (each is ~1 GiB).
+const WeightSet& weights(DType t, int64_t m, int64_t k) {
+  static std::unique_ptr<WeightSet> set;
+  if (set && set->type == t && set->m == m && set->k == k) return *set;
+  set.reset();
+  auto s = std::make_unique<WeightSet>();
+  s->type = t;
+  s->m = m;
+  s->k = k;
+  s->row_bytes = dtype_row_bytes(t, k);
+  s->matrix_bytes = s->row_bytes * m;
+  s->copies = std::max<int64_t>(1, static_cast<int64_t>(cold_bytes() / s->matrix_bytes));
+  s->bytes.resize(s->matrix_bytes * s->copies);
+  const std::vector<float> values = normal_values(m * k, 1);
+  const auto quantize = kernel_table(IsaLevel::kGeneric).quantize_row[static_cast<uint32_t>(t)];
+  for (int64_t r = 0; r < m; ++r) quantize(values.data() + r * k, s->bytes.data() + r * s->row_bytes, k);
+  for (int64_t c = 1; c < s->copies; ++c) {
+    std::memcpy(s->bytes.data() + c * s->matrix_bytes, s->bytes.data(), s->matrix_bytes);
+  }
+  set = std::move(s);
+  return *set;
+}
+
+void matmul_case(benchmark::State& state, DType t, int64_t m, int64_t k) {
+  const int64_t n = state.range(0);
+  const WeightSet& ws = weights(t, m, k);
+  const std::vector<float> x = normal_values(n * k, 2);
+  std::vector<float> y(n * m);
+  kernels::MatmulScratch scratch;
+  int64_t copy = 0;
+  for (auto _ : state) {
+    const kernels::WeightMatrix w{t, m, k, ws.bytes.data() + copy * ws.matrix_bytes, ws.row_bytes};
+    kernels::matmul(w, x.data(), n, y.data(), m, pool(), scratch);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+    copy = (copy + 1) % ws.copies;
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(iters * ws.matrix_bytes / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(iters * 2.0 * m * n * k / 1e9, benchmark::Counter::kIsRate);
+  state.SetLabel(isa_name(selected_isa()));
+}
+
+// One thread, one gemm call on operands that stay in L2 (256 weight rows of 2048): the
+// kernel's compute throughput per core, without memory or threading effects. Timed in CPU
+// time, so it stays meaningful on a busy machine.
+void gemm_hot_case(benchmark::State& state, DType t) {
+  const int64_t m = 256, k = 2048, n = state.range(0);
+  const DType at = kernels::activation_type(t);
+  const kernels::KernelTable& generic = kernel_table(IsaLevel::kGeneric);
+  const size_t w_row = dtype_row_bytes(t, k), x_row = dtype_row_bytes(at, k);
+  std::vector<uint8_t> w(m * w_row), x(n * x_row);
+  const std::vector<float> wf = normal_values(m * k, 7), xf = normal_values(n * k, 8);
+  for (int64_t r = 0; r < m; ++r) {
+    generic.quantize_row[static_cast<uint32_t>(t)](wf.data() + r * k, w.data() + r * w_row, k);
+  }
+  for (int64_t r = 0; r < n; ++r) {
+    generic.quantize_row[static_cast<uint32_t>(at)](xf.data() + r * k, x.data() + r * x_row, k);
+  }
+  std::vector<float> y(n * m);
+  const kernels::GemmFn gemm = kernels::active().gemm[static_cast<uint32_t>(t)];
+  for (auto _ : state) {
+    gemm(k, w.data(), w_row, m, x.data(), x_row, n, y.data(), m);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(iters * m * w_row / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(iters * 2.0 * m * n * k / 1e9, benchmark::Counter::kIsRate);
+  state.SetLabel(isa_name(selected_isa()));
+}
+
+// The read-bandwidth roofline on the same pool (BASELINES.md measures 28.3 GB/s on 2 threads):
+// sums a 1 GiB array of integers (integer adds vectorise in the baseline build).
+void memory_read_bandwidth(benchmark::State& state) {
+  static std::vector<uint32_t> data(size_t{1} << 28, 1);  // 1 GiB
+  const int64_t chunk = 1 << 20;
+  const int64_t n_chunks = static_cast<int64_t>(data.size()) / chunk;
+  for (auto _ : state) {
+    std::atomic<uint64_t> total{0};
+    pool().parallel_for(n_chunks, 16, [&](int64_t begin, int64_t end) {
+      uint32_t s = 0;
+      for (int64_t i = begin * chunk; i < end * chunk; ++i) s += data[i];
+      total += s;
+    });
+    benchmark::DoNotOptimize(total.load());
+  }
+  state.counters["GB/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * data.size() * sizeof(uint32_t) / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
+// One thread encoding a row of 4096 activations (a decode step's input), GB/s of floats.
+void quantize_case(benchmark::State& state, DType t) {
+  const int64_t k = 4096;
+  const std::vector<float> x = normal_values(k, 3);
+  std::vector<uint8_t> out(dtype_row_bytes(t, k));
+  const auto quantize = kernels::active().quantize_row[static_cast<uint32_t>(t)];
+  for (auto _ : state) {
+    quantize(x.data(), out.data(), k);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["GB/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * k * sizeof(float) / 1e9, benchmark::Counter::kIsRate);
+  state.SetLabel(isa_name(selected_isa()));
+}
+
+// One thread decoding a row of 4096 elements (an embedding lookup), GB/s of floats written.
+void dequantize_case(benchmark::State& state, DType t) {
+  const int64_t k = 4096;
+  std::vector<uint8_t> row(dtype_row_bytes(t, k));
+  kernel_table(IsaLevel::kGeneric).quantize_row[static_cast<uint32_t>(t)](
+      normal_values(k, 4).data(), row.data(), k);
+  std::vector<float> out(k);
+  const auto dequantize = kernels::active().dequantize_row[static_cast<uint32_t>(t)];
+  for (auto _ : state) {
+    dequantize(row.data(), out.data(), k);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["GB/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * k * sizeof(float) / 1e9, benchmark::Counter::kIsRate);
+  state.SetLabel(isa_name(selected_isa()));
+}
+
+// The f32 vector ops on 4096 elements (an embedding width), one thread, ns per call.
+void f32_ops_case(benchmark::State& state, int op) {
+  const int64_t n = 4096;
+  std::vector<float> a = normal_values(n, 5), b = normal_values(n, 6), y(n);
+  const kernels::KernelTable& t = kernels::active();
+  for (auto _ : state) {
+    switch (op) {
+      case 0: t.rms_norm(a.data(), b.data(), y.data(), n, 1e-5f); break;
+      case 1: t.swiglu(a.data(), b.data(), y.data(), n); break;
+      case 2: std::memcpy(y.data(), a.data(), n * sizeof(float)); t.softmax(y.data(), n); break;
+      case 3: benchmark::DoNotOptimize(t.dot_f32(a.data(), b.data(), n)); break;
+      case 4: t.axpy_f32(0.5f, a.data(), y.data(), n); break;
+      case 5: t.scale_f32(a.data(), 0.5f, y.data(), n); break;
+      default: t.add_f32(a.data(), b.data(), y.data(), n); break;
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetLabel(isa_name(selected_isa()));
+}
+
+[[maybe_unused]] const bool registered = [] {
+  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
+                  DType::kQ5_1, DType::kQ8_0}) {
+    register_matmul_benchmarks(t);
+    benchmark::RegisterBenchmark((std::string("gemm_hot_1_thread/") + dtype_name(t)).c_str(),
+                                 gemm_hot_case, t)
+        ->ArgName("n")
+        ->Args({1})
+        ->Args({8})
+        ->Args({64})
+        ->Unit(benchmark::kMicrosecond);
+  }
+  benchmark::RegisterBenchmark("memory/read_bandwidth_2_threads", memory_read_bandwidth)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  for (DType t : {DType::kQ8_0, DType::kQ8_1}) {
+    benchmark::RegisterBenchmark((std::string("quantize_row/") + dtype_name(t)).c_str(),
+                                 quantize_case, t);
+  }
+  for (DType t : {DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
+                  DType::kQ5_1, DType::kQ8_0}) {
+    benchmark::RegisterBenchmark((std::string("dequantize_row/") + dtype_name(t)).c_str(),
+                                 dequantize_case, t);
+  }
+  const char* ops[] = {"rms_norm", "swiglu", "softmax", "dot_f32", "axpy_f32", "scale_f32",
+                       "add_f32"};
+  for (int op = 0; op < 7; ++op) {
+    benchmark::RegisterBenchmark((std::string("f32_ops/") + ops[op]).c_str(), f32_ops_case, op);
+  }
+  return true;
+}();
+
+}  // namespace
+
+void register_matmul_benchmarks(DType t) {
+  for (auto [m, k] : {std::pair<int64_t, int64_t>{2048, 2048}, {8192, 2048}}) {
+    const std::string name = std::string("matmul/") + dtype_name(t) + "/" + std::to_string(m) +
+                             "x" + std::to_string(k);
+    benchmark::RegisterBenchmark(name.c_str(), matmul_case, t, m, k)
+        ->ArgName("n")
+        ->Args({1})
+        ->Args({4})
+        ->Args({8})
+        ->Args({16})
+        ->Args({128})
+        ->Args({512})
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+}
+
+}  // namespace corral::bench
+
+BENCHMARK_MAIN();

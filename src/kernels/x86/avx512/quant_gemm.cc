@@ -1,0 +1,436 @@
+// AVX-512 VNNI gemm for the 32-element quants: Q4_0, Q5_0, Q8_0 weights with Q8_0
+// activations and Q4_1, Q5_1 weights with Q8_1 activations.
+//
+// The zmm lanes are weight rows, not elements. A "panel" of 16 weight rows is transposed block
+// by block so that code vector g holds, in lane r, the 4 bytes of elements 4g..4g+3 of row r.
+// One vpdpbusd against 4 activation bytes broadcast to every lane then advances 16 dot
+// products at once, and after 8 of them each lane holds its row's exact integer block sum:
+// no horizontal reductions anywhere. The transposition is paid once per weight block and
+// shared by every activation row, which is what makes batched decode nearly free: the block is
+// read from memory once and applied to all n rows while it sits in L1.
+//
+// Each output then accumulates, in block order and in one f32 lane,
+//   acc = fma(float(isum_b), d_w * d_x, acc)           (+ acc = fma(m_w, s_x, acc) for _1)
+// the same operations whatever the panel, the group of activation rows or the batch, which is
+// the determinism matmul.h promises.
+//
+// vpdpbusd multiplies unsigned by signed bytes. Weight codes are unsigned (Q4/Q5 codes, Q8_0
+// weights + 128 by flipping the sign bit); the activations stay signed. The _0 formats store
+// q - offset, so isum = sum(code * x) - offset * sum(x), and offset * sum(x) per activation
+// block is computed once per call (`prepare_activations`) and seeds the integer accumulator.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/x86/avx512/legacy.h"
+#include "kernels/x86/x86_common.h"
+#include "tensor/blocks.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c,bmi2")
+// GCC 12's intrinsics pass `_mm512_undefined_ps()` (a self-initialised variable) as the unused
+// merge source of unmasked operations, which -W(maybe-)uninitialized reports once inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace corral::kernels::avx512 {
+namespace {
+
+// Loops over register arrays carry `#pragma GCC unroll`: at -O2 GCC leaves short fixed-count
+// loops rolled, which keeps the arrays in memory instead of registers.
+
+using x86::Slot;
+using x86::ThreadScratch;
+
+constexpr int kLanes = 16;  // weight rows per panel: one per zmm lane
+constexpr int kGroup = 8;   // activation rows per pass over a panel: 8 f32 accumulators, 8
+                            // code vectors and temporaries fit the 32 zmm registers
+
+// One block of a panel after transposition.
+struct alignas(64) PanelBlock {
+  __m512i codes[8];    // codes[g] lane r: elements 4g..4g+3 of row r as unsigned bytes
+  uint16_t d[kLanes];  // [row] f16 scale
+  uint16_t m[kLanes];  // [row] f16 min (Q4_1, Q5_1)
+};
+
+// One block of kGroup activation rows, side by side so the kernel reaches every byte it
+// broadcasts with a constant displacement from one pointer.
+struct alignas(32) XBlock {
+  int8_t qs[kGroup][32];   // [row][element] codes
+  float d[kGroup];         // [row] scale
+  int32_t corr[kGroup];    // [row] -offset * sum(qs): the _0 formats' correction
+  float s[kGroup];         // [row] d * sum(qs) as stored by Q8_1 (its f16, widened)
+};
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+template <typename T>
+T load_as(const void* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// ---- Activations ---------------------------------------------------------------------------
+
+// Sums of the 8 dword lanes of each of p[0..7], in one vector (lane j = sum of p[j]).
+__m256i sum_lanes8(const __m256i p[8]) {
+  const __m256i a01 = _mm256_hadd_epi32(p[0], p[1]), a23 = _mm256_hadd_epi32(p[2], p[3]);
+  const __m256i a45 = _mm256_hadd_epi32(p[4], p[5]), a67 = _mm256_hadd_epi32(p[6], p[7]);
+  // b0 = [p0 p1 p2 p3 (low half sums) | p0 p1 p2 p3 (high half sums)], b1 likewise for p4..p7.
+  const __m256i b0 = _mm256_hadd_epi32(a01, a23), b1 = _mm256_hadd_epi32(a45, a67);
+  return _mm256_add_epi32(_mm256_permute2x128_si256(b0, b1, 0x20),
+                          _mm256_permute2x128_si256(b0, b1, 0x31));
+}
+
+// Copies n activation rows into XBlocks ([group][block]); for Q8_0 activations (Act =
+// BlockQ8_0) also computes -offset * sum(codes) per block.
+template <typename Act, int kOffset>
+void prepare_activations(const uint8_t* x, size_t x_stride, int64_t n, int64_t nb, XBlock* out) {
+  const __m256i ones = _mm256_set1_epi8(1);
+  for (int64_t j0 = 0; j0 < n; j0 += kGroup) {
+    const int rows = static_cast<int>(std::min<int64_t>(kGroup, n - j0));
+    for (int64_t b = 0; b < nb; ++b) {
+      XBlock& xb = out[j0 / kGroup * nb + b];
+      __m256i partial[kGroup];
+      #pragma GCC unroll 16
+      for (int r = 0; r < kGroup; ++r) {
+        partial[r] = _mm256_setzero_si256();
+        if (r >= rows) continue;
+        const Act& src = reinterpret_cast<const Act*>(x + (j0 + r) * x_stride)[b];
+        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src.qs));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(xb.qs[r]), q);
+        xb.d[r] = _cvtsh_ss(src.d);
+        if constexpr (std::is_same_v<Act, BlockQ8_1>) {
+          xb.s[r] = _cvtsh_ss(src.s);
+        } else {
+          partial[r] = _mm256_dpbusd_epi32(partial[r], ones, q);  // 4-byte sums of q
+        }
+      }
+      if constexpr (std::is_same_v<Act, BlockQ8_0>) {
+        const __m256i corr = _mm256_mullo_epi32(sum_lanes8(partial), _mm256_set1_epi32(-kOffset));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(xb.corr), corr);
+      }
+    }
+  }
+}
+
+// ---- Weight panels -------------------------------------------------------------------------
+
+// A panel's rows: row r at base + r * stride (a partial last panel is first copied to a padded
+// one, so this holds for every panel).
+struct Rows {
+  const uint8_t* base;
+  size_t stride;
+};
+
+// Inside each 128-bit lane, a 4x4 transpose of dwords across a, b, c, d: out[s] lane L holds
+// dword s of lane L of a, b, c, d in that order.
+[[gnu::always_inline]] inline void transpose_dwords_4x4(__m512i a, __m512i b, __m512i c,
+                                                        __m512i d, __m512i out[4]) {
+  const __m512i t0 = _mm512_unpacklo_epi32(a, b), t1 = _mm512_unpackhi_epi32(a, b);
+  const __m512i t2 = _mm512_unpacklo_epi32(c, d), t3 = _mm512_unpackhi_epi32(c, d);
+  out[0] = _mm512_unpacklo_epi64(t0, t2);
+  out[1] = _mm512_unpackhi_epi64(t0, t2);
+  out[2] = _mm512_unpacklo_epi64(t1, t3);
+  out[3] = _mm512_unpackhi_epi64(t1, t3);
+}
+
+// The 16 bytes at p, p + step, p + 2 step, p + 3 step in the four 128-bit lanes. Masked
+// broadcast loads rather than vinserti32x4: the merge runs on port 0 or 5, where inserts need
+// port 5, which the unpacks of the transposition already keep busy.
+[[gnu::always_inline]] inline __m128i load128(const uint8_t* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+[[gnu::always_inline]] inline __m256i load256(const uint8_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+[[gnu::always_inline]] inline __m512i load_4x128(const uint8_t* p, size_t step) {
+  __m512i v = _mm512_broadcast_i32x4(load128(p));
+  v = _mm512_mask_broadcast_i32x4(v, 0x00F0, load128(p + step));
+  v = _mm512_mask_broadcast_i32x4(v, 0x0F00, load128(p + 2 * step));
+  return _mm512_mask_broadcast_i32x4(v, 0xF000, load128(p + 3 * step));
+}
+
+// The 16 bytes at offset `off` of the 16 rows, transposed: q[s] lane r = dword s of row r.
+// Lanes of the first vector hold rows 0, 4, 8, 12, of the second rows 1, 5, 9, 13, ..., so
+// the in-lane transpose leaves row 4L + i in dword i of lane L: lane order is row order.
+[[gnu::always_inline]] inline void transpose_16x16_bytes(Rows rows, size_t off, __m512i q[4]) {
+  const uint8_t* p = rows.base + off;
+  const size_t step = 4 * rows.stride;
+  transpose_dwords_4x4(load_4x128(p, step), load_4x128(p + rows.stride, step),
+                       load_4x128(p + 2 * rows.stride, step), load_4x128(p + 3 * rows.stride, step),
+                       q);
+}
+
+// Q4_0, Q4_1, Q5_0, Q5_1: byte t of qs holds element t (low nibble) and t + 16 (high), so
+// dword g of qs gives elements 4g.. in its low nibbles and 16 + 4g.. in its high nibbles.
+template <typename Block, bool kHighBit>
+struct NibbleFormat {
+  [[gnu::always_inline]] static void pack(Rows rows, int64_t b, const uint32_t* qh,
+                                          __m512i codes[8]) {
+    __m512i q[4];
+    transpose_16x16_bytes(rows, b * sizeof(Block) + offsetof(Block, qs), q);
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    if constexpr (!kHighBit) {
+#pragma GCC unroll 4
+      for (int g = 0; g < 4; ++g) {
+        codes[g] = _mm512_and_si512(q[g], low4);
+        codes[g + 4] = _mm512_and_si512(_mm512_srli_epi16(q[g], 4), low4);
+      }
+    } else {
+      // Element e's 5th bit is bit e of the row's qh. For code vector g, lane r needs bits
+      // 4g..4g+3 of qh_r at bit 4 of bytes 0..3: vpermd looks the nibble (the index's low 4
+      // bits) up in a 16-entry table of those byte patterns.
+      const __m512i bits = _mm512_load_si512(qh);  // lane r: qh of row r
+      const __m512i table = _mm512_setr_epi32(
+          0x00000000, 0x00000010, 0x00001000, 0x00001010, 0x00100000, 0x00100010, 0x00101000,
+          0x00101010, 0x10000000, 0x10000010, 0x10001000, 0x10001010, 0x10100000, 0x10100010,
+          0x10101000, 0x10101010);
+#pragma GCC unroll 4
+      for (int g = 0; g < 4; ++g) {
+        const __m512i hi_lo = _mm512_permutexvar_epi32(_mm512_srli_epi32(bits, 4 * g), table);
+        const __m512i hi_hi = _mm512_permutexvar_epi32(_mm512_srli_epi32(bits, 4 * g + 16), table);
+        // (q & 0x0F) | high bits, in one vpternlogd.
+        codes[g] = _mm512_ternarylogic_epi32(q[g], low4, hi_lo, 0xEA);
+        codes[g + 4] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(q[g], 4), low4, hi_hi, 0xEA);
+      }
+    }
+  }
+};
+
+// Q8_0: 32 signed bytes per row. Y_a = [row a | row a + 4] (a = 0..3) transposes to lanes
+// (rows 0-3 dwords s, rows 0-3 dwords 4+s, rows 4-7 dwords s, rows 4-7 dwords 4+s), and rows
+// 8..15 likewise; one lane shuffle per output then gathers rows 0..15 in order. The sign bit
+// flip makes the codes unsigned (w + 128) for vpdpbusd.
+struct Q8Format {
+  [[gnu::always_inline]] static __m512i load_2x256(const uint8_t* p, size_t step) {
+    return _mm512_mask_broadcast_i64x4(_mm512_broadcast_i64x4(load256(p)), 0xF0, load256(p + step));
+  }
+
+  [[gnu::always_inline]] static void pack(Rows rows, int64_t b, const uint32_t*, __m512i codes[8]) {
+    const uint8_t* p = rows.base + b * sizeof(BlockQ8_0) + offsetof(BlockQ8_0, qs);
+    const size_t s = rows.stride;
+    __m512i t[4], u[4];
+    transpose_dwords_4x4(load_2x256(p, 4 * s), load_2x256(p + s, 4 * s),
+                         load_2x256(p + 2 * s, 4 * s), load_2x256(p + 3 * s, 4 * s), t);
+    p += 8 * s;
+    transpose_dwords_4x4(load_2x256(p, 4 * s), load_2x256(p + s, 4 * s),
+                         load_2x256(p + 2 * s, 4 * s), load_2x256(p + 3 * s, 4 * s), u);
+    const __m512i sign = _mm512_set1_epi8(static_cast<char>(0x80));
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      codes[k] = _mm512_xor_si512(_mm512_shuffle_i32x4(t[k], u[k], _MM_SHUFFLE(2, 0, 2, 0)), sign);
+      codes[k + 4] =
+          _mm512_xor_si512(_mm512_shuffle_i32x4(t[k], u[k], _MM_SHUFFLE(3, 1, 3, 1)), sign);
+    }
+  }
+};
+
+// What the driver needs to know about a weight type.
+template <typename BlockT, typename ActT, typename FormatT, int kOffsetV, bool kHasMinV,
+          bool kHasHighBitsV>
+struct Weights {
+  using Block = BlockT;
+  using Act = ActT;
+  using Format = FormatT;
+  static constexpr int kOffset = kOffsetV;   // code - offset is the value (0: with a min)
+  static constexpr bool kHasMin = kHasMinV;  // x = d * q + m
+  static constexpr bool kHasHighBits = kHasHighBitsV;
+};
+
+using Q4_0 = Weights<BlockQ4_0, BlockQ8_0, NibbleFormat<BlockQ4_0, false>, 8, false, false>;
+using Q4_1 = Weights<BlockQ4_1, BlockQ8_1, NibbleFormat<BlockQ4_1, false>, 0, true, false>;
+using Q5_0 = Weights<BlockQ5_0, BlockQ8_0, NibbleFormat<BlockQ5_0, true>, 16, false, true>;
+using Q5_1 = Weights<BlockQ5_1, BlockQ8_1, NibbleFormat<BlockQ5_1, true>, 0, true, true>;
+using Q8_0 = Weights<BlockQ8_0, BlockQ8_0, Q8Format, 128, false, false>;
+
+// Blocks whose scalar fields are gathered ahead of their vector work: far enough ahead that the
+// scalar stores have drained before vector loads read them (a load spanning several pending
+// stores stalls), near enough that the rows are still in L1 for the transposition.
+constexpr int64_t kChunkBlocks = 32;
+
+// The f16 scale (and min, and Q5 high bits) of blocks [b0, b1) of the 16 rows, with scalar
+// loads and stores: a vector gather of 16-bit fields would cost shuffles, which the
+// transposition is short of, while the load and store ports have room.
+template <typename W>
+void gather_scalars(Rows rows, int64_t b0, int64_t b1, PanelBlock* panel, uint32_t* qh) {
+  using Block = typename W::Block;
+  for (int64_t b = b0; b < b1; ++b) {
+    const uint8_t* p = rows.base + b * sizeof(Block);
+#pragma GCC unroll 16
+    for (int r = 0; r < kLanes; ++r) {
+      const auto& blk = *reinterpret_cast<const Block*>(p + r * rows.stride);
+      panel[b].d[r] = blk.d;
+      if constexpr (W::kHasMin) panel[b].m[r] = blk.m;
+      if constexpr (W::kHasHighBits) qh[b * kLanes + r] = load_as<uint32_t>(blk.qh);
+    }
+  }
+}
+
+// ---- The dot products ----------------------------------------------------------------------
+
+// Block b of the panel (codes c, scales in p) against G activation rows.
+template <bool kHasMin, int G>
+[[gnu::always_inline]] inline void dot_block(const __m512i c[8], const PanelBlock& p,
+                                             const XBlock& x, __m512 acc[G]) {
+  const __m512 dw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p.d)));
+  __m512 mw = _mm512_setzero_ps();
+  if constexpr (kHasMin) {
+    mw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p.m)));
+  }
+  // Row-interleaved: the G integer sums advance together, so the out-of-order core always has
+  // G independent vpdpbusd to issue instead of one 8-deep dependency chain at a time.
+  __m512i isum[G];
+#pragma GCC unroll 8
+  for (int jj = 0; jj < G; ++jj) {
+    isum[jj] = kHasMin ? _mm512_setzero_si512() : _mm512_set1_epi32(x.corr[jj]);
+  }
+#pragma GCC unroll 8
+  for (int g = 0; g < 8; ++g) {
+#pragma GCC unroll 8
+    for (int jj = 0; jj < G; ++jj) {
+      isum[jj] = _mm512_dpbusd_epi32(isum[jj], c[g],
+                                     _mm512_set1_epi32(load_as<int32_t>(x.qs[jj] + 4 * g)));
+    }
+  }
+#pragma GCC unroll 8
+  for (int jj = 0; jj < G; ++jj) {
+    acc[jj] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[jj]),
+                              _mm512_mul_ps(dw, _mm512_set1_ps(x.d[jj])), acc[jj]);
+    if constexpr (kHasMin) acc[jj] = _mm512_fmadd_ps(mw, _mm512_set1_ps(x.s[jj]), acc[jj]);
+  }
+}
+
+template <int G>
+[[gnu::always_inline]] inline void store_rows(const __m512 acc[G], float* y, int64_t ldy,
+                                              __mmask16 mask) {
+#pragma GCC unroll 8
+  for (int jj = 0; jj < G; ++jj) _mm512_mask_storeu_ps(y + jj * ldy, mask, acc[jj]);
+}
+
+// The first G (<= kGroup) activation rows against a panel read from the weights: each block is
+// transposed into registers and used at once. With kStore, the transposed blocks are also kept
+// in `panel` for the remaining activation rows.
+template <typename W, int G, bool kStore>
+void first_group(Rows rows, int64_t nb, const XBlock* xb, PanelBlock* panel, uint32_t* qh,
+                 float* y, int64_t ldy, __mmask16 mask) {
+  __m512 acc[G];
+#pragma GCC unroll 8
+  for (int jj = 0; jj < G; ++jj) acc[jj] = _mm512_setzero_ps();
+  for (int64_t b0 = 0; b0 < nb; b0 += kChunkBlocks) {
+    const int64_t b1 = std::min(nb, b0 + kChunkBlocks);
+    gather_scalars<W>(rows, b0, b1, panel, qh);
+    for (int64_t b = b0; b < b1; ++b) {
+      __m512i c[8];
+      W::Format::pack(rows, b, qh + b * kLanes, c);
+      if constexpr (kStore) {
+#pragma GCC unroll 8
+        for (int g = 0; g < 8; ++g) _mm512_store_si512(&panel[b].codes[g], c[g]);
+      }
+      dot_block<W::kHasMin, G>(c, panel[b], xb[b], acc);
+    }
+  }
+  store_rows<G>(acc, y, ldy, mask);
+}
+
+// Further activation rows against the panel kept by first_group<..., true>.
+template <bool kHasMin, int G>
+void stored_group(const PanelBlock* panel, const XBlock* xb, int64_t nb, float* y, int64_t ldy,
+                  __mmask16 mask) {
+  __m512 acc[G];
+#pragma GCC unroll 8
+  for (int jj = 0; jj < G; ++jj) acc[jj] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    __m512i c[8];
+#pragma GCC unroll 8
+    for (int g = 0; g < 8; ++g) c[g] = _mm512_load_si512(&panel[b].codes[g]);
+    dot_block<kHasMin, G>(c, panel[b], xb[b], acc);
+  }
+  store_rows<G>(acc, y, ldy, mask);
+}
+
+template <typename W>
+void first_group_of(int rows_in_group, bool store, Rows rows, int64_t nb, const XBlock* xb,
+                    PanelBlock* panel, uint32_t* qh, float* y, int64_t ldy, __mmask16 mask) {
+  switch (rows_in_group) {
+    case 1: return first_group<W, 1, false>(rows, nb, xb, panel, qh, y, ldy, mask);
+    case 2: return first_group<W, 2, false>(rows, nb, xb, panel, qh, y, ldy, mask);
+    case 3: return first_group<W, 3, false>(rows, nb, xb, panel, qh, y, ldy, mask);
+    case 4: return first_group<W, 4, false>(rows, nb, xb, panel, qh, y, ldy, mask);
+    case 5: return first_group<W, 5, false>(rows, nb, xb, panel, qh, y, ldy, mask);
+    case 6: return first_group<W, 6, false>(rows, nb, xb, panel, qh, y, ldy, mask);
+    case 7: return first_group<W, 7, false>(rows, nb, xb, panel, qh, y, ldy, mask);
+    default:
+      if (store) return first_group<W, 8, true>(rows, nb, xb, panel, qh, y, ldy, mask);
+      return first_group<W, 8, false>(rows, nb, xb, panel, qh, y, ldy, mask);
+  }
+}
+
+template <bool kHasMin>
+void stored_group_of(int rows_in_group, const PanelBlock* panel, const XBlock* xb, int64_t nb,
+                     float* y, int64_t ldy, __mmask16 mask) {
+  switch (rows_in_group) {
+    case 1: return stored_group<kHasMin, 1>(panel, xb, nb, y, ldy, mask);
+    case 2: return stored_group<kHasMin, 2>(panel, xb, nb, y, ldy, mask);
+    case 3: return stored_group<kHasMin, 3>(panel, xb, nb, y, ldy, mask);
+    case 4: return stored_group<kHasMin, 4>(panel, xb, nb, y, ldy, mask);
+    case 5: return stored_group<kHasMin, 5>(panel, xb, nb, y, ldy, mask);
+    case 6: return stored_group<kHasMin, 6>(panel, xb, nb, y, ldy, mask);
+    case 7: return stored_group<kHasMin, 7>(panel, xb, nb, y, ldy, mask);
+    default: return stored_group<kHasMin, 8>(panel, xb, nb, y, ldy, mask);
+  }
+}
+
+template <typename W>
+void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride,
+          int64_t n, float* y, int64_t ldy) {
+  const int64_t nb = k / 32;
+  const int64_t groups = ceil_div(n, kGroup);
+  // The activations for the whole call, then one panel of weights at a time.
+  auto* xb = static_cast<XBlock*>(
+      ThreadScratch::get(Slot::kActivations, groups * nb * sizeof(XBlock)));
+  prepare_activations<typename W::Act, W::kOffset>(static_cast<const uint8_t*>(x), x_stride, n,
+                                                   nb, xb);
+  const size_t panel_bytes = nb * sizeof(PanelBlock);
+  auto* panel = static_cast<PanelBlock*>(
+      ThreadScratch::get(Slot::kWeights, panel_bytes + nb * kLanes * sizeof(uint32_t)));
+  auto* qh = reinterpret_cast<uint32_t*>(reinterpret_cast<uint8_t*>(panel) + panel_bytes);
+  const auto* w_bytes = static_cast<const uint8_t*>(w);
+  for (int64_t i0 = 0; i0 < m; i0 += kLanes) {
+    const int valid = static_cast<int>(std::min<int64_t>(kLanes, m - i0));
+    Rows rows{w_bytes + i0 * w_stride, w_stride};
+    if (valid < kLanes) {
+      const size_t row_bytes = nb * sizeof(typename W::Block);
+      rows = Rows{x86::padded_panel(rows.base, w_stride, valid, kLanes, row_bytes), row_bytes};
+    }
+    const auto mask = static_cast<__mmask16>((1u << valid) - 1);
+    first_group_of<W>(static_cast<int>(std::min<int64_t>(kGroup, n)), groups > 1, rows, nb, xb,
+                      panel, qh, y + i0, ldy, mask);
+    for (int64_t g = 1; g < groups; ++g) {
+      stored_group_of<W::kHasMin>(static_cast<int>(std::min<int64_t>(kGroup, n - g * kGroup)),
+                                  panel, xb + g * nb, nb, y + g * kGroup * ldy + i0, ldy, mask);
+    }
+  }
+}
+
+}  // namespace
+
+void register_quant_gemm(KernelTable& t) {
+  t.gemm[static_cast<uint32_t>(DType::kQ4_0)] = gemm<Q4_0>;
+  t.gemm[static_cast<uint32_t>(DType::kQ4_1)] = gemm<Q4_1>;
+  t.gemm[static_cast<uint32_t>(DType::kQ5_0)] = gemm<Q5_0>;
+  t.gemm[static_cast<uint32_t>(DType::kQ5_1)] = gemm<Q5_1>;
+  t.gemm[static_cast<uint32_t>(DType::kQ8_0)] = gemm<Q8_0>;
+}
+
+}  // namespace corral::kernels::avx512
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
