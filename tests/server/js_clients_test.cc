@@ -1,0 +1,38 @@
+// The official JavaScript clients (installed by scripts/setup into tests/js/node_modules)
+// against the real server.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "server/server_process.h"
+
+namespace corral::testing {
+namespace {
+
+// Runs `node <script> <url>` and returns (exit status, output).
+std::pair<int, std::string> run_node(const std::string& script, const std::string& url) {
+  const std::string dir = std::string(CORRAL_SOURCE_DIR) + "/tests/js";
+  const std::string cmd = "cd '" + dir + "' && node '" + script + "' '" + url + "' 2>&1";
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(JsClients, OfficialOllamaClient) {
+  ASSERT_TRUE(std::filesystem::exists(std::string(CORRAL_SOURCE_DIR) + "/tests/js/node_modules/ollama"))
+      << "run scripts/setup to install the JS clients";
+  auto s = ServerProcess::start(shared_test_store());
+  ASSERT_TRUE(s);
+  auto [status, out] = run_node("ollama_client.mjs", s->url(""));
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("ollama client: ok"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace corral::testing
