@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "server/ollama_handlers.h"
+#include "server/routes.h"
 
 namespace corral::server {
 
@@ -19,21 +19,7 @@ App::App(AppOptions options)
 App::~App() = default;
 
 void App::add_routes() {
-  using H = void (*)(ApiContext&, http::Request&&, Writer);
-  auto bind = [this](H h) {
-    return [this, h](http::Request&& req, Writer w) { h(ctx_, std::move(req), std::move(w)); };
-  };
-  auto running = [](http::Request&&, Writer w) { w->respond(200, "text/plain; charset=utf-8", "Ollama is running"); };
-  http_.route("GET", "/", running);
-  http_.route("HEAD", "/", running);
-  http_.route("GET", "/api/version", bind(handle_version));
-  http_.route("GET", "/api/tags", bind(handle_tags));
-  http_.route("POST", "/api/show", bind(handle_show));
-  http_.route("GET", "/api/ps", bind(handle_ps));
-  http_.route("POST", "/api/generate", bind(handle_generate));
-  http_.route("POST", "/api/chat", bind(handle_chat));
-  http_.route("POST", "/api/embed", bind(handle_embed));
-  http_.route("POST", "/api/embeddings", bind(handle_embeddings));
+  register_ollama_routes(http_, ctx_);
 }
 
 Status App::listen() {

@@ -1,0 +1,12 @@
+// Each API family registers its routes from its own file, so they grow independently.
+#pragma once
+
+#include "server/api_context.h"
+#include "server/http/server.h"
+
+namespace corral::server {
+
+// /, /api/version, /api/generate, /api/chat, /api/embed(dings), /api/tags, /api/show, /api/ps
+void register_ollama_routes(http::Server& http, ApiContext& ctx);
+
+}  // namespace corral::server
