@@ -1,9 +1,16 @@
-// Entries of the avx2 level for the kquants family; kernels are added one by one (every entry
-// not set here falls back to the level below).
+// Entries of the avx2 level for the K-quant family: Q2_K..Q6_K gemm with Q8_K activations
+// and dequantize, and the Q8_K activation quantizer (every entry not set here falls back to
+// the level below).
 #include "kernels/registry.h"
+#include "kernels/x86/kquant_common.h"
 
 namespace corral::kernels {
 
-void register_avx2_kquants(KernelTable&) {}
+void register_avx2_kquants(KernelTable& t) {
+  register_avx2_q2_k_q3_k(t);
+  register_avx2_q4_k_q5_k(t);
+  register_avx2_q6_k(t);
+  register_avx2_quantize_q8_k(t);
+}
 
 }  // namespace corral::kernels
