@@ -73,7 +73,8 @@ const WeightSet& weights(DType t, int64_t m, int64_t k) {
   s->bytes.resize(s->matrix_bytes * s->copies);
   const std::vector<float> values = normal_values(m * k, 1);
   const auto quantize = kernel_table(IsaLevel::kGeneric).quantize_row[static_cast<uint32_t>(t)];
-  for (int64_t r = 0; r < m; ++r) quantize(values.data() + r * k, s->bytes.data() + r * s->row_bytes, k);
+  for (int64_t r = 0; r < m; ++r)
+    quantize(values.data() + r * k, s->bytes.data() + r * s->row_bytes, k);
   for (int64_t c = 1; c < s->copies; ++c) {
     std::memcpy(s->bytes.data() + c * s->matrix_bytes, s->bytes.data(), s->matrix_bytes);
   }
@@ -96,7 +97,8 @@ void matmul_case(benchmark::State& state, DType t, int64_t m, int64_t k) {
     copy = (copy + 1) % ws.copies;
   }
   const double iters = static_cast<double>(state.iterations());
-  state.counters["GB/s"] = benchmark::Counter(iters * ws.matrix_bytes / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB/s"] =
+      benchmark::Counter(iters * ws.matrix_bytes / 1e9, benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] =
       benchmark::Counter(iters * 2.0 * m * n * k / 1e9, benchmark::Counter::kIsRate);
   state.SetLabel(isa_name(selected_isa()));
@@ -162,8 +164,9 @@ void quantize_case(benchmark::State& state, DType t) {
     quantize(x.data(), out.data(), k);
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["GB/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * k * sizeof(float) / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * k * sizeof(float) / 1e9,
+                         benchmark::Counter::kIsRate);
   state.SetLabel(isa_name(selected_isa()));
 }
 
@@ -171,16 +174,17 @@ void quantize_case(benchmark::State& state, DType t) {
 void dequantize_case(benchmark::State& state, DType t) {
   const int64_t k = 4096;
   std::vector<uint8_t> row(dtype_row_bytes(t, k));
-  kernel_table(IsaLevel::kGeneric).quantize_row[static_cast<uint32_t>(t)](
-      normal_values(k, 4).data(), row.data(), k);
+  kernel_table(IsaLevel::kGeneric)
+      .quantize_row[static_cast<uint32_t>(t)](normal_values(k, 4).data(), row.data(), k);
   std::vector<float> out(k);
   const auto dequantize = kernels::active().dequantize_row[static_cast<uint32_t>(t)];
   for (auto _ : state) {
     dequantize(row.data(), out.data(), k);
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["GB/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * k * sizeof(float) / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * k * sizeof(float) / 1e9,
+                         benchmark::Counter::kIsRate);
   state.SetLabel(isa_name(selected_isa()));
 }
 
@@ -193,7 +197,10 @@ void f32_ops_case(benchmark::State& state, int op) {
     switch (op) {
       case 0: t.rms_norm(a.data(), b.data(), y.data(), n, 1e-5f); break;
       case 1: t.swiglu(a.data(), b.data(), y.data(), n); break;
-      case 2: std::memcpy(y.data(), a.data(), n * sizeof(float)); t.softmax(y.data(), n); break;
+      case 2:
+        std::memcpy(y.data(), a.data(), n * sizeof(float));
+        t.softmax(y.data(), n);
+        break;
       case 3: benchmark::DoNotOptimize(t.dot_f32(a.data(), b.data(), n)); break;
       case 4: t.axpy_f32(0.5f, a.data(), y.data(), n); break;
       case 5: t.scale_f32(a.data(), 0.5f, y.data(), n); break;
@@ -223,13 +230,13 @@ void f32_ops_case(benchmark::State& state, int op) {
     benchmark::RegisterBenchmark((std::string("quantize_row/") + dtype_name(t)).c_str(),
                                  quantize_case, t);
   }
-  for (DType t : {DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
-                  DType::kQ5_1, DType::kQ8_0}) {
+  for (DType t : {DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
+                  DType::kQ8_0}) {
     benchmark::RegisterBenchmark((std::string("dequantize_row/") + dtype_name(t)).c_str(),
                                  dequantize_case, t);
   }
-  const char* ops[] = {"rms_norm", "swiglu", "softmax", "dot_f32", "axpy_f32", "scale_f32",
-                       "add_f32"};
+  const char* ops[] = {"rms_norm", "swiglu",    "softmax", "dot_f32",
+                       "axpy_f32", "scale_f32", "add_f32"};
   for (int op = 0; op < 7; ++op) {
     benchmark::RegisterBenchmark((std::string("f32_ops/") + ops[op]).c_str(), f32_ops_case, op);
   }
@@ -240,8 +247,8 @@ void f32_ops_case(benchmark::State& state, int op) {
 
 void register_matmul_benchmarks(DType t) {
   for (auto [m, k] : {std::pair<int64_t, int64_t>{2048, 2048}, {8192, 2048}}) {
-    const std::string name = std::string("matmul/") + dtype_name(t) + "/" + std::to_string(m) +
-                             "x" + std::to_string(k);
+    const std::string name =
+        std::string("matmul/") + dtype_name(t) + "/" + std::to_string(m) + "x" + std::to_string(k);
     benchmark::RegisterBenchmark(name.c_str(), matmul_case, t, m, k)
         ->ArgName("n")
         ->Args({1})

@@ -60,8 +60,8 @@ float reduce(__m256 v) {
 }
 
 template <typename W, int R, int C>
-void tile(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, size_t x_stride,
-          float* y, int64_t ldy) {
+void tile(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, size_t x_stride, float* y,
+          int64_t ldy) {
   using Elem = typename W::Elem;
   const Elem* wr[R];
   const float* xr[C];

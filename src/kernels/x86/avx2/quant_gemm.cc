@@ -99,7 +99,8 @@ void prepare_activations(const uint8_t* x, size_t x_stride, int64_t n, int64_t n
         // hadd twice: [p0 p1 p2 p3] sums of each 128-bit half; then add the halves.
         const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(partial[0], partial[1]),
                                             _mm256_hadd_epi32(partial[2], partial[3]));
-        const __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+        const __m128i sums =
+            _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
         _mm_store_si128(reinterpret_cast<__m128i*>(xb.corr),
                         _mm_mullo_epi32(sums, _mm_set1_epi32(-kOffset)));
       }
@@ -115,8 +116,8 @@ struct Rows {
 };
 
 // In each 128-bit lane, a 4x4 transpose of dwords across a, b, c, d.
-[[gnu::always_inline]] inline void transpose_dwords_4x4(__m256i a, __m256i b, __m256i c,
-                                                        __m256i d, __m256i out[4]) {
+[[gnu::always_inline]] inline void transpose_dwords_4x4(__m256i a, __m256i b, __m256i c, __m256i d,
+                                                        __m256i out[4]) {
   const __m256i t0 = _mm256_unpacklo_epi32(a, b), t1 = _mm256_unpackhi_epi32(a, b);
   const __m256i t2 = _mm256_unpacklo_epi32(c, d), t3 = _mm256_unpackhi_epi32(c, d);
   out[0] = _mm256_unpacklo_epi64(t0, t2);
@@ -162,10 +163,11 @@ struct NibbleFormat {
       for (int g = 0; g < 8; ++g) {
         const char src = static_cast<char>(g / 2);
         const __m256i spread = _mm256_shuffle_epi8(
-            bits, _mm256_setr_epi8(src, src, src, src, src + 4, src + 4, src + 4, src + 4, src + 8,
-                                   src + 8, src + 8, src + 8, src + 12, src + 12, src + 12, src + 12,
-                                   src, src, src, src, src + 4, src + 4, src + 4, src + 4, src + 8,
-                                   src + 8, src + 8, src + 8, src + 12, src + 12, src + 12, src + 12));
+            bits,
+            _mm256_setr_epi8(src, src, src, src, src + 4, src + 4, src + 4, src + 4, src + 8,
+                             src + 8, src + 8, src + 8, src + 12, src + 12, src + 12, src + 12, src,
+                             src, src, src, src + 4, src + 4, src + 4, src + 4, src + 8, src + 8,
+                             src + 8, src + 8, src + 12, src + 12, src + 12, src + 12));
         const int shift = 4 * (g % 2);
         const __m256i mask = _mm256_set1_epi32(static_cast<int>(0x08040201u << shift));
         const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, mask), mask);
@@ -243,7 +245,8 @@ void pack_panel(Rows rows, int64_t nb, uint32_t* qh, PanelBlock* out) {
 
 // Exact integer block sums of G activation rows against a block, one lane per weight row.
 template <typename W, int G>
-[[gnu::always_inline]] inline void block_sums(const PanelBlock& p, const XBlock& x, __m256i isum[G]) {
+[[gnu::always_inline]] inline void block_sums(const PanelBlock& p, const XBlock& x,
+                                              __m256i isum[G]) {
   const __m256i ones16 = _mm256_set1_epi16(1);
   if constexpr (W::Format::kSigned) {
 #pragma GCC unroll 4
@@ -254,7 +257,8 @@ template <typename W, int G>
       const __m256i sign = _mm256_load_si256(&p.signs[g]);
 #pragma GCC unroll 4
       for (int jj = 0; jj < G; ++jj) {
-        const __m256i pairs = _mm256_maddubs_epi16(c, _mm256_sign_epi8(bcast32(x.qs[jj] + 4 * g), sign));
+        const __m256i pairs =
+            _mm256_maddubs_epi16(c, _mm256_sign_epi8(bcast32(x.qs[jj] + 4 * g), sign));
         isum[jj] = _mm256_add_epi32(isum[jj], _mm256_madd_epi16(pairs, ones16));
       }
     }
@@ -277,12 +281,14 @@ template <typename W, int G>
         }
       }
 #pragma GCC unroll 4
-      for (int jj = 0; jj < G; ++jj) isum[jj] = _mm256_add_epi32(isum[jj], _mm256_madd_epi16(s16[jj], ones16));
+      for (int jj = 0; jj < G; ++jj)
+        isum[jj] = _mm256_add_epi32(isum[jj], _mm256_madd_epi16(s16[jj], ones16));
     }
   }
   if constexpr (W::kOffset != 0) {
 #pragma GCC unroll 4
-    for (int jj = 0; jj < G; ++jj) isum[jj] = _mm256_add_epi32(isum[jj], _mm256_set1_epi32(x.corr[jj]));
+    for (int jj = 0; jj < G; ++jj)
+      isum[jj] = _mm256_add_epi32(isum[jj], _mm256_set1_epi32(x.corr[jj]));
   }
 }
 
@@ -306,7 +312,8 @@ void dot_group(const PanelBlock* panel, const XBlock* xb, int64_t nb, float* y, 
     if constexpr (W::kHasMin) {
       const __m256 mw = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(p.m)));
 #pragma GCC unroll 4
-      for (int jj = 0; jj < G; ++jj) acc[jj] = _mm256_fmadd_ps(mw, _mm256_set1_ps(x.s[jj]), acc[jj]);
+      for (int jj = 0; jj < G; ++jj)
+        acc[jj] = _mm256_fmadd_ps(mw, _mm256_set1_ps(x.s[jj]), acc[jj]);
     }
   }
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -331,10 +338,10 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, s
           int64_t n, float* y, int64_t ldy) {
   const int64_t nb = k / 32;
   const int64_t groups = ceil_div(n, kGroup);
-  auto* xb = static_cast<XBlock*>(
-      ThreadScratch::get(Slot::kActivations, groups * nb * sizeof(XBlock)));
-  prepare_activations<typename W::Act, W::kOffset>(static_cast<const uint8_t*>(x), x_stride, n,
-                                                   nb, xb);
+  auto* xb =
+      static_cast<XBlock*>(ThreadScratch::get(Slot::kActivations, groups * nb * sizeof(XBlock)));
+  prepare_activations<typename W::Act, W::kOffset>(static_cast<const uint8_t*>(x), x_stride, n, nb,
+                                                   xb);
   const size_t panel_bytes = nb * sizeof(PanelBlock);
   auto* panel = static_cast<PanelBlock*>(
       ThreadScratch::get(Slot::kWeights, panel_bytes + nb * kLanes * sizeof(uint32_t)));

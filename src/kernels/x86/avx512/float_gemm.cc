@@ -76,30 +76,30 @@ float reduce(__m512 v) {
 
 // y[j * ldy + i] for R weight rows (w_stride bytes apart) and C activation rows.
 template <typename W, int R, int C>
-void tile(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, size_t x_stride,
-          float* y, int64_t ldy) {
+void tile(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, size_t x_stride, float* y,
+          int64_t ldy) {
   using Elem = typename W::Elem;
   const Elem* wr[R];
   const float* xr[C];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int i = 0; i < R; ++i) wr[i] = reinterpret_cast<const Elem*>(w + i * w_stride);
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int j = 0; j < C; ++j) xr[j] = reinterpret_cast<const float*>(x + j * x_stride);
   __m512 acc[R][C];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int i = 0; i < R; ++i) {
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < C; ++j) acc[i][j] = _mm512_setzero_ps();
   }
   int64_t c = 0;
   for (; c + 16 <= k; c += 16) {
     __m512 xv[C];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < C; ++j) xv[j] = _mm512_loadu_ps(xr[j] + c);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < R; ++i) {
       const __m512 wv = W::load(wr[i] + c);
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int j = 0; j < C; ++j) acc[i][j] = _mm512_fmadd_ps(wv, xv[j], acc[i][j]);
     }
   }
@@ -107,18 +107,18 @@ void tile(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, size_t
     // Masked-off lanes load as zeros and add 0 * 0: every tile takes this same last step.
     const auto mask = static_cast<__mmask16>((1u << (k - c)) - 1);
     __m512 xv[C];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < C; ++j) xv[j] = _mm512_maskz_loadu_ps(mask, xr[j] + c);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < R; ++i) {
       const __m512 wv = W::load(wr[i] + c, mask);
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int j = 0; j < C; ++j) acc[i][j] = _mm512_fmadd_ps(wv, xv[j], acc[i][j]);
     }
   }
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int i = 0; i < R; ++i) {
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int j = 0; j < C; ++j) y[j * ldy + i] = reduce(acc[i][j]);
   }
 }

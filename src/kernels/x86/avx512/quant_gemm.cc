@@ -61,10 +61,10 @@ struct alignas(64) PanelBlock {
 // One block of kGroup activation rows, side by side so the kernel reaches every byte it
 // broadcasts with a constant displacement from one pointer.
 struct alignas(32) XBlock {
-  int8_t qs[kGroup][32];   // [row][element] codes
-  float d[kGroup];         // [row] scale
-  int32_t corr[kGroup];    // [row] -offset * sum(qs): the _0 formats' correction
-  float s[kGroup];         // [row] d * sum(qs) as stored by Q8_1 (its f16, widened)
+  int8_t qs[kGroup][32];  // [row][element] codes
+  float d[kGroup];        // [row] scale
+  int32_t corr[kGroup];   // [row] -offset * sum(qs): the _0 formats' correction
+  float s[kGroup];        // [row] d * sum(qs) as stored by Q8_1 (its f16, widened)
 };
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -98,7 +98,7 @@ void prepare_activations(const uint8_t* x, size_t x_stride, int64_t n, int64_t n
     for (int64_t b = 0; b < nb; ++b) {
       XBlock& xb = out[j0 / kGroup * nb + b];
       __m256i partial[kGroup];
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int r = 0; r < kGroup; ++r) {
         partial[r] = _mm256_setzero_si256();
         if (r >= rows) continue;
@@ -131,8 +131,8 @@ struct Rows {
 
 // Inside each 128-bit lane, a 4x4 transpose of dwords across a, b, c, d: out[s] lane L holds
 // dword s of lane L of a, b, c, d in that order.
-[[gnu::always_inline]] inline void transpose_dwords_4x4(__m512i a, __m512i b, __m512i c,
-                                                        __m512i d, __m512i out[4]) {
+[[gnu::always_inline]] inline void transpose_dwords_4x4(__m512i a, __m512i b, __m512i c, __m512i d,
+                                                        __m512i out[4]) {
   const __m512i t0 = _mm512_unpacklo_epi32(a, b), t1 = _mm512_unpackhi_epi32(a, b);
   const __m512i t2 = _mm512_unpacklo_epi32(c, d), t3 = _mm512_unpackhi_epi32(c, d);
   out[0] = _mm512_unpacklo_epi64(t0, t2);
@@ -189,10 +189,10 @@ struct NibbleFormat {
       // 4g..4g+3 of qh_r at bit 4 of bytes 0..3: vpermd looks the nibble (the index's low 4
       // bits) up in a 16-entry table of those byte patterns.
       const __m512i bits = _mm512_load_si512(qh);  // lane r: qh of row r
-      const __m512i table = _mm512_setr_epi32(
-          0x00000000, 0x00000010, 0x00001000, 0x00001010, 0x00100000, 0x00100010, 0x00101000,
-          0x00101010, 0x10000000, 0x10000010, 0x10001000, 0x10001010, 0x10100000, 0x10100010,
-          0x10101000, 0x10101010);
+      const __m512i table =
+          _mm512_setr_epi32(0x00000000, 0x00000010, 0x00001000, 0x00001010, 0x00100000, 0x00100010,
+                            0x00101000, 0x00101010, 0x10000000, 0x10000010, 0x10001000, 0x10001010,
+                            0x10100000, 0x10100010, 0x10101000, 0x10101010);
 #pragma GCC unroll 4
       for (int g = 0; g < 4; ++g) {
         const __m512i hi_lo = _mm512_permutexvar_epi32(_mm512_srli_epi32(bits, 4 * g), table);
@@ -319,8 +319,8 @@ template <int G>
 // transposed into registers and used at once. With kStore, the transposed blocks are also kept
 // in `panel` for the remaining activation rows.
 template <typename W, int G, bool kStore>
-void first_group(Rows rows, int64_t nb, const XBlock* xb, PanelBlock* panel, uint32_t* qh,
-                 float* y, int64_t ldy, __mmask16 mask) {
+void first_group(Rows rows, int64_t nb, const XBlock* xb, PanelBlock* panel, uint32_t* qh, float* y,
+                 int64_t ldy, __mmask16 mask) {
   __m512 acc[G];
 #pragma GCC unroll 8
   for (int jj = 0; jj < G; ++jj) acc[jj] = _mm512_setzero_ps();
@@ -394,10 +394,10 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, s
   const int64_t nb = k / 32;
   const int64_t groups = ceil_div(n, kGroup);
   // The activations for the whole call, then one panel of weights at a time.
-  auto* xb = static_cast<XBlock*>(
-      ThreadScratch::get(Slot::kActivations, groups * nb * sizeof(XBlock)));
-  prepare_activations<typename W::Act, W::kOffset>(static_cast<const uint8_t*>(x), x_stride, n,
-                                                   nb, xb);
+  auto* xb =
+      static_cast<XBlock*>(ThreadScratch::get(Slot::kActivations, groups * nb * sizeof(XBlock)));
+  prepare_activations<typename W::Act, W::kOffset>(static_cast<const uint8_t*>(x), x_stride, n, nb,
+                                                   xb);
   const size_t panel_bytes = nb * sizeof(PanelBlock);
   auto* panel = static_cast<PanelBlock*>(
       ThreadScratch::get(Slot::kWeights, panel_bytes + nb * kLanes * sizeof(uint32_t)));

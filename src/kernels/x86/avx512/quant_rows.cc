@@ -52,7 +52,8 @@ float quantize_block_of_32(const float* x, int8_t* qs, int* sum) {
   const __m128i qb = round_to_code(_mm512_mul_ps(b, vid));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(qs), qa);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + 16), qb);
-  *sum = _mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_cvtepi8_epi32(qa), _mm512_cvtepi8_epi32(qb)));
+  *sum =
+      _mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_cvtepi8_epi32(qa), _mm512_cvtepi8_epi32(qb)));
   return d;
 }
 
