@@ -223,12 +223,24 @@ using Q5_0 = Weights<BlockQ5_0, BlockQ8_0, NibbleFormat<BlockQ5_0, true>, 16, fa
 using Q5_1 = Weights<BlockQ5_1, BlockQ8_1, NibbleFormat<BlockQ5_1, true>, 0, true, true>;
 using Q8_0 = Weights<BlockQ8_0, BlockQ8_0, Q8Format, 0, false, false>;
 
+// Blocks requested ahead of the scalar pass that first touches them, running on into the next
+// panel's rows (see the AVX-512 kernel's prefetch_ahead).
+constexpr int64_t kPrefetchBlocks = 48;
+
 // Transposes the panel into out[0..nb): scalar fields with scalar loads and stores first
 // (see the AVX-512 kernel), then the codes.
 template <typename W>
 void pack_panel(Rows rows, int64_t nb, uint32_t* qh, PanelBlock* out) {
   using Block = typename W::Block;
   for (int64_t b = 0; b < nb; ++b) {
+    const int64_t ahead = b + kPrefetchBlocks;
+    const uint8_t* next = ahead < nb
+                              ? rows.base + ahead * sizeof(Block)
+                              : rows.base + kLanes * rows.stride + (ahead - nb) * sizeof(Block);
+#pragma GCC unroll 8
+    for (int r = 0; r < kLanes; ++r) {
+      _mm_prefetch(reinterpret_cast<const char*>(next + r * rows.stride), _MM_HINT_T0);
+    }
     const uint8_t* p = rows.base + b * sizeof(Block);
 #pragma GCC unroll 8
     for (int r = 0; r < kLanes; ++r) {

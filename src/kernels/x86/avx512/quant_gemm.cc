@@ -274,6 +274,26 @@ void gather_scalars(Rows rows, int64_t b0, int64_t b1, PanelBlock* panel, uint32
   }
 }
 
+// Decode reads every weight byte from DRAM once, and the scalar gather that first touches a
+// chunk would otherwise stall on 16 rows of misses with nothing else to do. So while block b
+// is transposed, block b + kPrefetchBlocks of the 16 rows is requested, running on into the
+// next panel's rows (the rows are usually contiguous, so that is where the next panel lies; a
+// prefetch never faults). Measured on one core with weights in DRAM, k = 2048: Q4_0 8.1 ->
+// 10.1 GB/s, Q8_0 11.0 -> 12.3 GB/s; at k = 8192 both reach the core's 14-15 GB/s.
+constexpr int64_t kPrefetchBlocks = 48;
+
+template <typename W>
+[[gnu::always_inline]] inline void prefetch_ahead(Rows rows, int64_t nb, int64_t b) {
+  const int64_t ahead = b + kPrefetchBlocks;
+  const uint8_t* p =
+      ahead < nb ? rows.base + ahead * sizeof(typename W::Block)
+                 : rows.base + kLanes * rows.stride + (ahead - nb) * sizeof(typename W::Block);
+#pragma GCC unroll 16
+  for (int r = 0; r < kLanes; ++r) {
+    _mm_prefetch(reinterpret_cast<const char*>(p + r * rows.stride), _MM_HINT_T0);
+  }
+}
+
 // ---- The dot products ----------------------------------------------------------------------
 
 // Block b of the panel (codes c, scales in p) against G activation rows.
@@ -328,6 +348,7 @@ void first_group(Rows rows, int64_t nb, const XBlock* xb, PanelBlock* panel, uin
     const int64_t b1 = std::min(nb, b0 + kChunkBlocks);
     gather_scalars<W>(rows, b0, b1, panel, qh);
     for (int64_t b = b0; b < b1; ++b) {
+      prefetch_ahead<W>(rows, nb, b);
       __m512i c[8];
       W::Format::pack(rows, b, qh + b * kLanes, c);
       if constexpr (kStore) {
