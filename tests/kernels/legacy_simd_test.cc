@@ -55,6 +55,11 @@ TEST(LegacySimdGemm, EveryTileShapeGivesTheSameBits) {
           }
         }
         reference(k, w.data(), w_stride, max_m, x.data(), x_stride, max_n, ref.data(), max_m);
+        // No activation rows, or no weight rows: nothing is written.
+        std::vector<float> untouched(max_n * max_m, -1.0f);
+        gemm(k, w.data(), w_stride, max_m, x.data(), x_stride, 0, untouched.data(), max_m);
+        gemm(k, w.data(), w_stride, 0, x.data(), x_stride, max_n, untouched.data(), max_m);
+        ASSERT_EQ(untouched, std::vector<float>(max_n * max_m, -1.0f));
         for (int64_t m : {1, 5, 15, 16, 17, 33}) {
           for (int64_t n = 1; n <= max_n; ++n) {
             SCOPED_TRACE(::testing::Message() << "k=" << k << " m=" << m << " n=" << n);

@@ -348,6 +348,7 @@ void dot_group_of(int rows_in_group, const PanelBlock* panel, const XBlock* xb, 
 template <typename W>
 void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride,
           int64_t n, float* y, int64_t ldy) {
+  if (m <= 0 || n <= 0) return;
   const int64_t nb = k / 32;
   const int64_t groups = ceil_div(n, kGroup);
   auto* xb =
