@@ -57,6 +57,21 @@ std::unique_ptr<ForwardScratch> LlamaLikeModel::make_scratch() const {
   return std::make_unique<ForwardScratch>();
 }
 
+// Runs several matmuls over the same input x [n][k], encoding x once per activation format.
+void LlamaLikeModel::matmul_shared_input(std::initializer_list<MatmulOut> outs, const float* x, int64_t n,
+                                         ForwardScratch& s, ThreadPool& pool) const {
+  const kernels::QuantizedActivations* qa = nullptr;
+  DType encoded = DType::kF32;
+  for (const MatmulOut& o : outs) {
+    const DType at = kernels::activation_type(o.w->type);
+    if (!qa || at != encoded) {
+      qa = &kernels::quantize_activations(at, x, n, o.w->cols, pool, s.matmul);
+      encoded = at;
+    }
+    kernels::matmul_quantized(*o.w, *qa, o.y, o.ldy, pool);
+  }
+}
+
 // Per token, the (cos, sin) of each rotated pair, computed the way ggml does (the angle for
 // pair i is pos * base^(-2i/n_rot) built by repeated float multiplication, divided by the
 // llama-3 frequency factor, times freq_scale) so logits track llama.cpp's to float precision.
@@ -157,9 +172,10 @@ void LlamaLikeModel::forward(const ForwardBatch& batch, const KvStorage& kv, con
     const DecoderLayer& L = layers_[il];
     // Attention block.
     for (int64_t i = 0; i < n; ++i) K.rms_norm(s.x.data() + i * E, L.attn_norm, s.xn.data() + i * E, E, c.rms_eps);
-    kernels::matmul(L.wq, s.xn.data(), n, s.q.data(), QD, pool, s.matmul);
-    kernels::matmul(L.wk, s.xn.data(), n, s.k.data(), KVD, pool, s.matmul);
-    kernels::matmul(L.wv, s.xn.data(), n, s.v.data(), KVD, pool, s.matmul);
+    // Q, K and V read the same normed input: encode it once when their types share an
+    // activation format (they always do in llama-quantize's mixes except attn_v in K_M ones).
+    matmul_shared_input({{&L.wq, s.q.data(), QD}, {&L.wk, s.k.data(), KVD}, {&L.wv, s.v.data(), KVD}},
+                        s.xn.data(), n, s, pool);
     for (int64_t i = 0; i < n; ++i) {
       float* qi = s.q.data() + i * QD;
       float* ki = s.k.data() + i * KVD;
@@ -187,8 +203,8 @@ void LlamaLikeModel::forward(const ForwardBatch& batch, const KvStorage& kv, con
 
     // Feed-forward block.
     for (int64_t i = 0; i < n; ++i) K.rms_norm(s.x.data() + i * E, L.ffn_norm, s.xn.data() + i * E, E, c.rms_eps);
-    kernels::matmul(L.w_gate, s.xn.data(), n, s.gate.data(), c.n_ff, pool, s.matmul);
-    kernels::matmul(L.w_up, s.xn.data(), n, s.up.data(), c.n_ff, pool, s.matmul);
+    matmul_shared_input({{&L.w_gate, s.gate.data(), c.n_ff}, {&L.w_up, s.up.data(), c.n_ff}}, s.xn.data(), n, s,
+                        pool);
     K.swiglu(s.gate.data(), s.up.data(), s.gate.data(), n * c.n_ff);
     kernels::matmul(L.w_down, s.gate.data(), n, s.xn.data(), E, pool, s.matmul);
     K.add_f32(s.x.data(), s.xn.data(), s.x.data(), n * E);

@@ -5,6 +5,7 @@
 // different block gets its own model class.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
@@ -43,6 +44,13 @@ class LlamaLikeModel final : public Model {
   LlamaLikeModel() = default;
   void compute_rope_tables(const ForwardBatch& batch, float* rope) const;
   void apply_rope(float* x, int64_t n_heads, const float* cs) const;
+  struct MatmulOut {
+    const kernels::WeightMatrix* w;
+    float* y;      // [n][ldy]
+    int64_t ldy;
+  };
+  void matmul_shared_input(std::initializer_list<MatmulOut> outs, const float* x, int64_t n, ForwardScratch& s,
+                           ThreadPool& pool) const;
   void attention(int64_t layer, const ForwardBatch& batch, const KvStorage& kv,
                  ForwardScratch& s, ThreadPool& pool) const;
 
