@@ -116,6 +116,7 @@ TEST_P(ReferenceTest, LogitsAndGreedyMatchLlamaCpp) {
   }
   EXPECT_GE(static_cast<double>(agree) / n, tol.top1_agree) << "top-1 agreement";
 
+
   if (!c.logits_path.empty()) {
     const std::vector<float> ref = testing::load_reference_logits(c);
     ASSERT_EQ(ref.size(), logits.size());
@@ -159,6 +160,27 @@ TEST_P(ReferenceTest, LogitsAndGreedyMatchLlamaCpp) {
     EXPECT_EQ(argmax(logits.data() + (n - 1 + static_cast<int64_t>(s)) * V, V), c.greedy_steps[s].top1_id)
         << "teacher-forced step " << s << " margin " << c.greedy_steps[s].margin();
   }
+}
+
+// README section 5: a quantized file's argmax must agree with the reference on >= 90% of the
+// positions pooled over all its prompts (each prompt alone: >= 80%, checked above).
+TEST(ReferencePooled, QuantizedFilesAgreeOnNinetyPercentOfPositions) {
+  std::map<std::string, std::pair<int, int>> pooled;  // model -> (agreeing positions, positions)
+  for (const ReferenceCase& c : testing::load_reference_cases()) {
+    Loaded& l = load(c.model_path);
+    ASSERT_NE(l.model, nullptr);
+    if (l.cls != WeightClass::kQuant) continue;
+    const int64_t V = l.model->config().n_vocab;
+    engine::Engine eng(l.model, engine::EngineConfig{1024}, ThreadPool::global());
+    std::vector<float> logits;
+    ASSERT_TRUE(eng.eval({{eng.kv().create(), c.tokens, engine::Outputs::kAll}}, &logits).is_ok());
+    auto& [agree, total] = pooled[c.model_path];
+    for (size_t i = 0; i < c.tokens.size(); ++i) agree += argmax(logits.data() + i * V, V) == c.top10[i][0].first;
+    total += static_cast<int>(c.tokens.size());
+  }
+  EXPECT_GE(pooled.size(), 10u);
+  for (const auto& [path, counts] : pooled)
+    EXPECT_GE(static_cast<double>(counts.first) / counts.second, 0.90) << path << " over " << counts.second << " positions";
 }
 
 std::string case_name(const ::testing::TestParamInfo<ReferenceCase>& info) {
