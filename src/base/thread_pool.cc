@@ -65,7 +65,12 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
   }
   wake_cv_.notify_all();
   fn(0, n_threads_);
-  while (pending_.load(std::memory_order_acquire) != 0) _mm_pause();
+  // Workers finish within microseconds of each other when they run; if one was preempted
+  // (another process, another model's engine), give the core away instead of spinning on it.
+  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < 2000) _mm_pause();
+    else std::this_thread::yield();
+  }
   job_ = nullptr;
 }
 
