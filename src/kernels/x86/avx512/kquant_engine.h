@@ -1,7 +1,9 @@
 // Internal: the AVX-512 VNNI machinery shared by the K-quant kernels (q2_k_q3_k.cc,
 // q4_k_q5_k.cc, q6_k.cc). A weight type says how to unpack one super-block (WeightBlock), how
 // to lay out the activations for it (ActivationBlock) and how to take their integer dot
-// product; gemm<T> and dequantize<T> here do the rest.
+// product; gemm<T> and dequantize<T> here do the rest. (Q4_K's gemm instead puts 16 weight
+// rows in the lanes, see q4_k_gemm.cc: about half the instructions per product, at the cost
+// of a transpose per 16 rows.)
 //
 // The gemm reads each weight super-block once per group of up to kCols activation rows and
 // applies it to all of them while it sits unpacked in registers: decode (n = 1..16) is bound by

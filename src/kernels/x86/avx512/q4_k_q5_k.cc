@@ -100,12 +100,10 @@ struct K4Common {
   }
 };
 
-struct Q4K : K4Common {
+// Q4_K's gemm is in q4_k_gemm.cc (16 rows in the lanes); this serves its dequantize.
+struct Q4K {
   using Block = BlockQ4_K;
-  static void unpack(const Block& b, WeightBlock& wb) {
-    unpack_header(b, wb);
-    unpack_nibbles(b.qs, wb.codes);
-  }
+  static constexpr int kOffset = 0;
   static void codes_in_order(const Block& b, __m512i* codes) {
 #pragma GCC unroll 4
     for (int v = 0; v < 4; ++v) codes[v] = nibbles_in_order(b.qs, v);
@@ -150,7 +148,6 @@ struct Q5K : K4Common {
 void register_avx512_q4_k_q5_k(KernelTable& t) {
   constexpr auto q4_k = static_cast<uint32_t>(DType::kQ4_K);
   constexpr auto q5_k = static_cast<uint32_t>(DType::kQ5_K);
-  t.gemm[q4_k] = gemm<Q4K>;
   t.dequantize_row[q4_k] = dequantize<Q4K>;
   t.gemm[q5_k] = gemm<Q5K>;
   t.dequantize_row[q5_k] = dequantize<Q5K>;
