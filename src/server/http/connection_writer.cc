@@ -1,5 +1,7 @@
 #include "server/http/connection_writer.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "server/http/connection.h"
@@ -52,6 +54,22 @@ void ConnectionWriter::start(int status, std::string content_type, HeaderList ex
   start_locked(status, std::move(content_type), std::move(extra_headers), chunked);
 }
 
+void ConnectionWriter::start_sized(int status, std::string content_type, uint64_t content_length,
+                                   HeaderList extra_headers) {
+  std::lock_guard lock(mu_);
+  if (state_ != State::kNew) {
+    spdlog::error("http: {} {}: start_sized() after the response started; ignored", info_.method,
+                  info_.target);
+    return;
+  }
+  start_locked(status, std::move(content_type), std::move(extra_headers), /*chunked=*/false);
+  if (framing_ != Framing::kContentLength) return;  // a status without a body: nothing to stream
+  sized_ = true;
+  declared_length_ = content_length;
+  if (connection_ && !gone_->is_set())
+    connection_->enqueue(head_locked(static_cast<size_t>(content_length)), Connection::After::kMore);
+}
+
 void ConnectionWriter::start_locked(int status, std::string content_type, HeaderList extra_headers,
                                     bool chunked) {
   if (status < 200 || status > 999) {
@@ -102,6 +120,18 @@ bool ConnectionWriter::write(std::string data) {
     return false;
   }
   if (gone_->is_set() || !connection_) return false;
+  if (sized_) {
+    // The head promised declared_length_ bytes: more would corrupt the next response.
+    const uint64_t room = declared_length_ - std::min<uint64_t>(declared_length_, body_bytes_);
+    if (data.size() > room) {
+      spdlog::error("http: {} {}: write past the declared Content-Length; {} bytes dropped",
+                    info_.method, info_.target, data.size() - room);
+      data.resize(static_cast<size_t>(room));
+    }
+    body_bytes_ += data.size();
+    if (!data.empty() && !info_.head) connection_->enqueue(std::move(data), Connection::After::kMore);
+    return true;
+  }
   body_bytes_ += data.size();
   // HEAD responses count the body for Content-Length but never send it.
   if (data.empty() || info_.head) return true;
@@ -132,6 +162,15 @@ void ConnectionWriter::finish() {
   const auto after = close_ ? Connection::After::kEndClose : Connection::After::kEndKeepAlive;
   switch (framing_) {
     case Framing::kContentLength: {
+      if (sized_) {
+        // Short of the declared length: only closing tells the client the body is incomplete.
+        const bool complete = info_.head || body_bytes_ == declared_length_;
+        if (!complete)
+          spdlog::warn("http: {} {}: finished after {} of {} declared bytes; closing", info_.method,
+                       info_.target, body_bytes_, declared_length_);
+        connection->enqueue(std::string(), complete ? after : Connection::After::kEndClose);
+        break;
+      }
       std::string bytes = head_locked(body_bytes_);
       if (!info_.head) bytes += body_;
       std::string().swap(body_);

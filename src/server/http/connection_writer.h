@@ -37,6 +37,8 @@ class ConnectionWriter final : public ResponseWriter {
 
   void add_header(std::string name, std::string value) override;
   void start(int status, std::string content_type, HeaderList extra_headers, bool chunked) override;
+  void start_sized(int status, std::string content_type, uint64_t content_length,
+                   HeaderList extra_headers) override;
   bool write(std::string data) override;
   void finish() override;
   bool client_gone() const override { return gone_->is_set(); }
@@ -64,6 +66,8 @@ class ConnectionWriter final : public ResponseWriter {
   bool close_ = false;    // close the connection after this response
   std::string body_;      // kContentLength: buffered until finish()
   size_t body_bytes_ = 0; // everything written, for Content-Length on HEAD and the access log
+  bool sized_ = false;     // start_sized(): Content-Length sent up front, body streamed unframed
+  uint64_t declared_length_ = 0;  // start_sized()'s content_length
 };
 
 }  // namespace corral::http::detail

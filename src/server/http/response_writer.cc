@@ -11,6 +11,11 @@ void ResponseWriter::respond(int status, std::string content_type, std::string b
   finish();
 }
 
+void ResponseWriter::start_sized(int status, std::string content_type, uint64_t,
+                                 HeaderList extra_headers) {
+  start(status, std::move(content_type), std::move(extra_headers), /*chunked=*/true);
+}
+
 void ResponseWriter::respond_error(int status, std::string_view message) {
   respond(status, "application/json; charset=utf-8", json_error_body(message));
 }

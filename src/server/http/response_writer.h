@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,14 @@ class ResponseWriter {
   // knows the length). A second start() is a programming error: logged and ignored.
   virtual void start(int status, std::string content_type, HeaderList extra_headers = {},
                      bool chunked = false) = 0;
+  // Streams a body whose length is known before it is produced (a file, or a byte range of
+  // one): the head goes out at once with Content-Length: content_length and each write() is
+  // sent as it comes, without chunk framing, so a multi-GB body never sits in memory. Bytes past
+  // content_length are dropped; finish() before content_length bytes were written closes the
+  // connection, which tells the client the body is incomplete. A HEAD request gets the head
+  // only. The default, for writers that only record, is a chunked start().
+  virtual void start_sized(int status, std::string content_type, uint64_t content_length,
+                           HeaderList extra_headers = {});
   // Queues body bytes; never blocks. Returns false (dropping the data) once the client is
   // gone, before start() and after finish(). Empty data is a no-op.
   virtual bool write(std::string data) = 0;
