@@ -1,0 +1,66 @@
+// A registry that misbehaves on purpose, in the test process: an http::Server on a loopback
+// port serving whatever manifest and blob bytes a test sets, with faults per blob. For the
+// client's side of the protocol, including every way a hostile registry can answer.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "server/http/server.h"
+#include "store/manifest.h"
+
+namespace corral::testing {
+
+enum class BlobFault {
+  kNone,         // honours Range with 206
+  kIgnoreRange,  // always 200 with the whole body
+  kTruncate,     // declares the full length, sends half, closes
+  kWrongRange,   // 206 with a Content-Range that starts elsewhere
+  kGarbageTail,  // the body, then a megabyte more
+  kStatus500,    // 500 every time
+};
+
+class FakeRegistry {
+ public:
+  FakeRegistry();
+  ~FakeRegistry();
+
+  int port() const { return server_.port(); }
+  std::string host() const { return "127.0.0.1:" + std::to_string(port()); }
+  // "127.0.0.1:<port>/library/<model>:latest"
+  std::string name(const std::string& model) const { return host() + "/library/" + model + ":latest"; }
+
+  // GET /v2/library/<model>/manifests/latest answers `status` with `body`.
+  void set_manifest(const std::string& model, std::string body, int status = 200);
+  // GET /v2/library/<any>/blobs/<digest> serves `bytes` with `fault`.
+  void set_blob(const std::string& digest, std::string bytes, BlobFault fault = BlobFault::kNone);
+
+  int64_t bytes_served() const { return bytes_served_.load(); }
+  int blob_requests() const { return blob_requests_.load(); }
+
+ private:
+  struct Blob {
+    std::string bytes;
+    BlobFault fault;
+  };
+  void serve(const http::Request& req, const std::shared_ptr<http::ResponseWriter>& w);
+
+  http::Server server_;
+  std::thread runner_;
+  std::mutex mu_;
+  std::map<std::string, std::pair<int, std::string>> manifests_;
+  std::map<std::string, Blob> blobs_;
+  std::atomic<int64_t> bytes_served_{0};
+  std::atomic<int> blob_requests_{0};
+};
+
+// A manifest JSON with one model layer per (digest, size) and an optional config.
+std::string manifest_json(const std::vector<std::pair<std::string, int64_t>>& layers,
+                          const std::string& config_digest = "", int64_t config_size = 0,
+                          const std::string& media_type = "application/vnd.ollama.image.model");
+
+}  // namespace corral::testing
