@@ -20,6 +20,7 @@ App::~App() = default;
 
 void App::add_routes() {
   register_ollama_routes(http_, ctx_);
+  register_registry_routes(http_, ctx_);
 }
 
 Status App::listen() {

@@ -9,4 +9,7 @@ namespace corral::server {
 // /, /api/version, /api/generate, /api/chat, /api/embed(dings), /api/tags, /api/show, /api/ps
 void register_ollama_routes(http::Server& http, ApiContext& ctx);
 
+// /api/pull, /api/push and the registry protocol (/v2/...) over the store (registry_*.cc)
+void register_registry_routes(http::Server& http, ApiContext& ctx);
+
 }  // namespace corral::server
