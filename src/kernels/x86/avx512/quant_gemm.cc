@@ -282,8 +282,12 @@ void gather_scalars(Rows rows, int64_t b0, int64_t b1, PanelBlock* panel, uint32
 // 10.1 GB/s, Q8_0 11.0 -> 12.3 GB/s; at k = 8192 both reach the core's 14-15 GB/s.
 constexpr int64_t kPrefetchBlocks = 48;
 
+// One prefetch per row every kEvery blocks: addresses less than a cache line apart still reach
+// every line, with a third of the instructions for Q4_0's 18-byte blocks.
 template <typename W>
 [[gnu::always_inline]] inline void prefetch_ahead(Rows rows, int64_t nb, int64_t b) {
+  constexpr int64_t kEvery = std::max<int64_t>(1, 64 / sizeof(typename W::Block));
+  if (b % kEvery != 0) return;
   const int64_t ahead = b + kPrefetchBlocks;
   const uint8_t* p =
       ahead < nb ? rows.base + ahead * sizeof(typename W::Block)
