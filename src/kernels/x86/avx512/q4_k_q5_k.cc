@@ -1,6 +1,7 @@
-// AVX-512 VNNI kernels for Q4_K and Q5_K weights: gemm with Q8_K activations, and dequantize.
-// Super-blocks of 256 as 8 sub-blocks of 32, x = d * sc * q - dmin * m with 6-bit sc, m and
-// 4-bit (Q4_K) or 5-bit (Q5_K: 5th bit in qh) codes. The engine is in kquant_engine.h.
+// AVX-512 VNNI kernels for Q4_K and Q5_K weights: Q5_K gemm with Q8_K activations, and
+// dequantize of both (Q4_K's gemm is in q4_k_gemm.cc). Super-blocks of 256 as 8 sub-blocks of
+// 32, x = d * sc * q - dmin * m with 6-bit sc, m and 4-bit (Q4_K) or 5-bit (Q5_K: 5th bit in
+// qh) codes. The engine is in kquant_engine.h.
 //
 // The integer dot product uses vpdpbusd (4 products per 32-bit lane, one instruction per 64
 // codes) and applies the sub-block scales once per 8 products per lane rather than per pair:

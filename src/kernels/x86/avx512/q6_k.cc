@@ -1,9 +1,6 @@
-// AVX-512 VNNI kernels for Q6_K weights: gemm with Q8_K activations, and dequantize.
-// Super-blocks of 256 as 16 sub-blocks of 16, x = d * sc * q with signed 8-bit sc and 6-bit
-// codes q in [-32, 31] stored + 32: 4 low bits in ql, 2 high bits in qh. The engine is in
-// kquant_engine.h; codes stay in element order (isum_in_order), the + 32 of the stored codes
-// being taken back through the activations' bsums: sum(sc * (u - 32) * x) =
-// sum(sc * u * x) - 32 * sum over sub-blocks of sc * bsum.
+// AVX-512 dequantize for Q6_K weights (the gemm is in q6_k_gemm.cc). Super-blocks of 256 as
+// 16 sub-blocks of 16, x = d * sc * q with signed 8-bit sc and 6-bit codes q in [-32, 31]
+// stored + 32: 4 low bits in ql, 2 high bits in qh. The driver is in kquant_engine.h.
 #include "kernels/x86/avx512/kquant_engine.h"  // first: it includes <immintrin.h>
 
 #include <immintrin.h>
@@ -38,21 +35,6 @@ struct Q6K {
     }
   }
 
-  static void unpack(const Block& b, WeightBlock& wb) {
-    codes_in_order(b, wb.codes);
-    const __m128i sc = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
-    expand_scales<16>(_mm512_castsi256_si512(_mm256_cvtepi8_epi16(sc)), wb.scales);
-    const float d = _cvtsh_ss(b.d);
-    wb.bias = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc)),
-                            _mm512_set1_ps(-static_cast<float>(kOffset) * d));
-    wb.d = _mm512_set1_ps(d);
-  }
-
-  static void arrange(const BlockQ8_K& x, ActivationBlock& a) { arrange_in_order<false>(x, a); }
-  static __m512i isum(const WeightBlock& w, const ActivationBlock& a) {
-    return isum_in_order(w, a);
-  }
-
   // Per 16 elements: d * sc as the reference computes it; no mins.
   static void group_scales(const Block& b, float* dl, float* ml) {
     const float d = _cvtsh_ss(b.d);
@@ -67,7 +49,6 @@ struct Q6K {
 
 void register_avx512_q6_k(KernelTable& t) {
   constexpr auto q6_k = static_cast<uint32_t>(DType::kQ6_K);
-  t.gemm[q6_k] = gemm<Q6K>;
   t.dequantize_row[q6_k] = dequantize<Q6K>;
 }
 
