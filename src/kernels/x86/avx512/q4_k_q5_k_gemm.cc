@@ -1,13 +1,14 @@
-// AVX-512 VNNI gemm for Q4_K weights (most matrices of Llama Q4_K_M files), 16 weight rows in
-// the lanes (rows16_engine.h).
+// AVX-512 VNNI gemm for Q4_K (most matrices of Llama Q4_K_M files) and Q5_K weights, 16
+// weight rows in the lanes (rows16_engine.h).
 //
-// Four vpdpbusd fill a lane with the 16 products of a half sub-block, whose sum fits in 16
-// bits (|sum| <= 16 * 15 * 128 < 2^15); one vpdpwssd with the scale in the low half of each
-// 32-bit lane (0 in the high half, which holds only the sum's sign) scales and accumulates it
-// exactly. The mins meet the activations' bsums (summed per sub-block) through 4 more
-// vpdpwssd; each super-block ends with two conversions and FMAs, by d_w * d_x and
-// -dmin_w * d_x. About 5.6 instructions per (weight row, activation row, super-block),
-// against ~10 with rows in element order (kquant_engine.h).
+// vpdpbusd fills a lane with products of one sub-block; as long as their sum fits in 16 bits
+// one vpdpwssd with the scale in the low half of each 32-bit lane (0 in the high half, which
+// holds only the sum's sign) scales and accumulates it exactly: 16 products for Q4_K (|sum|
+// <= 16 * 15 * 128 < 2^15), 8 for Q5_K's 5-bit codes (8 * 31 * 128 < 2^15). The mins meet the
+// activations' bsums (summed per sub-block) through 4 more vpdpwssd; each super-block ends
+// with two conversions and FMAs, by d_w * d_x and -dmin_w * d_x. About 5.6 (Q4_K) and 6.6
+// (Q5_K) instructions per (weight row, activation row, super-block), against ~10 with rows in
+// element order (kquant_engine.h).
 #include "kernels/x86/avx512/rows16_engine.h"  // first: it includes <immintrin.h>
 
 #include <immintrin.h>
@@ -24,8 +25,12 @@
 namespace corral::kernels {
 namespace {
 
-struct Q4KRows {
-  using Block = BlockQ4_K;
+// kBits: 4 (Q4_K) or 5 (Q5_K, the 5th bit of element e being bit e / 32 of qh[e % 32]).
+template <class BlockT, int kBits>
+struct K4Rows {
+  using Block = BlockT;
+  // Products per vpdpwssd: all 16 of a half sub-block while their sum fits 16 bits.
+  static constexpr int kGroupsPerScale = kBits == 4 ? 4 : 2;
 
   // One super-block of 16 rows, lane r = row r.
   struct Prepared {
@@ -56,6 +61,22 @@ struct Q4KRows {
       const int t = i / 8, hg = i % 8;
       out.codes[(2 * t) * 8 + hg] = _mm512_and_si512(q[i], nibble);
       out.codes[(2 * t + 1) * 8 + hg] = _mm512_and_si512(_mm512_srli_epi16(q[i], 4), nibble);
+    }
+    if constexpr (kBits == 5) {
+      // codes[s][h][g] are elements 32s + 16h + 4g .. + 3: bit s of qh dword 4h + g, moved to
+      // bit 4 (64 bytes from qh stay inside the block: qs follows).
+      __m512i qh[16];
+      rows16::load_transposed(rows, offsetof(Block, qh), 1, qh);
+      const __m512i bit4 = _mm512_set1_epi8(0x10);
+#pragma GCC unroll 64
+      for (int i = 0; i < 64; ++i) {
+        const int sub = i / 8;
+        const __m512i word = qh[i % 8];
+        const __m512i moved = sub < 4 ? _mm512_slli_epi16(word, 4 - sub)
+                              : sub > 4 ? _mm512_srli_epi16(word, sub - 4)
+                                        : word;
+        out.codes[i] = _mm512_ternarylogic_epi32(moved, bit4, out.codes[i], 0xEA);  // (m & b) | c
+      }
     }
     // Scales and mins of all 16 rows at once: the 12 packed bytes as three gathered words per
     // row, unpacked as kquant::unpack_k4_scales does for one row, then byte s of the scale
@@ -100,26 +121,27 @@ struct Q4KRows {
   static void accumulate(const Prepared& w, const BlockQ8_K* const* x, const Sums* const* sums,
                          __m512* acc) {
     constexpr int A = rows16::accumulators(C);
+    constexpr int kParts = 64 / kGroupsPerScale;  // scaled partial sums per super-block
     __m512i isum[C][A];
-#pragma GCC unroll 16
-    for (int half = 0; half < 16; ++half) {  // = 2 * sub-block + h
+#pragma GCC unroll 32
+    for (int p = 0; p < kParts; ++p) {
       __m512i part[C];
 #pragma GCC unroll 8
       for (int c = 0; c < C; ++c) part[c] = _mm512_setzero_si512();
 #pragma GCC unroll 4
-      for (int g = 0; g < 4; ++g) {
-        const __m512i codes = w.codes[half * 4 + g];
+      for (int g = 0; g < kGroupsPerScale; ++g) {
+        const int i = p * kGroupsPerScale + g;  // codes[i]: elements 4i .. 4i + 3
+        const __m512i codes = w.codes[i];
 #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) {
-          part[c] = _mm512_dpbusd_epi32(part[c], codes,
-                                        rows16::broadcast_4_bytes(x[c]->qs + 16 * half + 4 * g));
+          part[c] = _mm512_dpbusd_epi32(part[c], codes, rows16::broadcast_4_bytes(x[c]->qs + 4 * i));
         }
       }
-      const __m512i scale = w.scales[half / 2];
+      const __m512i scale = w.scales[p * kGroupsPerScale / 8];
 #pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
-        __m512i& sum = isum[c][half % A];
-        sum = half < A ? _mm512_madd_epi16(part[c], scale) : _mm512_dpwssd_epi32(sum, part[c], scale);
+        __m512i& sum = isum[c][p % A];
+        sum = p < A ? _mm512_madd_epi16(part[c], scale) : _mm512_dpwssd_epi32(sum, part[c], scale);
       }
     }
 #pragma GCC unroll 8
@@ -142,8 +164,9 @@ struct Q4KRows {
 
 }  // namespace
 
-void register_avx512_q4_k_gemm(KernelTable& t) {
-  t.gemm[static_cast<uint32_t>(DType::kQ4_K)] = rows16::gemm<Q4KRows>;
+void register_avx512_q4_k_q5_k_gemm(KernelTable& t) {
+  t.gemm[static_cast<uint32_t>(DType::kQ4_K)] = rows16::gemm<K4Rows<BlockQ4_K, 4>>;
+  t.gemm[static_cast<uint32_t>(DType::kQ5_K)] = rows16::gemm<K4Rows<BlockQ5_K, 5>>;
 }
 
 }  // namespace corral::kernels
