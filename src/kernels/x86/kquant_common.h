@@ -16,7 +16,8 @@ void register_avx2_q2_k_q3_k(KernelTable& t);
 void register_avx2_q4_k_q5_k(KernelTable& t);
 void register_avx2_q6_k(KernelTable& t);
 void register_avx2_quantize_q8_k(KernelTable& t);
-void register_avx512_q2_k_q3_k(KernelTable& t);
+void register_avx512_q2_k_q3_k(KernelTable& t);  // Q2_K and Q3_K dequantize
+void register_avx512_q2_k_q3_k_gemm(KernelTable& t);
 void register_avx512_q4_k_q5_k(KernelTable& t);  // Q4_K and Q5_K dequantize
 void register_avx512_q4_k_q5_k_gemm(KernelTable& t);
 void register_avx512_q6_k(KernelTable& t);  // Q6_K dequantize

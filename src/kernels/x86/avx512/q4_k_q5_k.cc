@@ -1,7 +1,7 @@
 // AVX-512 dequantize for Q4_K and Q5_K weights (their gemm is in q4_k_q5_k_gemm.cc).
 // Super-blocks of 256 as 8 sub-blocks of 32, x = d * sc * q - dmin * m with 6-bit sc, m and
-// 4-bit (Q4_K) or 5-bit (Q5_K: 5th bit in qh) codes. The driver is in kquant_engine.h.
-#include "kernels/x86/avx512/kquant_engine.h"  // first: it includes <immintrin.h>
+// 4-bit (Q4_K) or 5-bit (Q5_K: 5th bit in qh) codes. The driver is in kquant_dequantize.h.
+#include "kernels/x86/avx512/kquant_dequantize.h"  // first: it includes <immintrin.h>
 
 #include <immintrin.h>
 

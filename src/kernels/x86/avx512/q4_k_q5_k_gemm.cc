@@ -7,8 +7,8 @@
 // <= 16 * 15 * 128 < 2^15), 8 for Q5_K's 5-bit codes (8 * 31 * 128 < 2^15). The mins meet the
 // activations' bsums (summed per sub-block) through 4 more vpdpwssd; each super-block ends
 // with two conversions and FMAs, by d_w * d_x and -dmin_w * d_x. About 5.6 (Q4_K) and 6.6
-// (Q5_K) instructions per (weight row, activation row, super-block), against ~10 with rows in
-// element order (kquant_engine.h).
+// (Q5_K) instructions per (weight row, activation row, super-block), against ~10 with each row
+// in element order (as in avx2/).
 #include "kernels/x86/avx512/rows16_engine.h"  // first: it includes <immintrin.h>
 
 #include <immintrin.h>

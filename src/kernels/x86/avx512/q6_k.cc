@@ -1,7 +1,7 @@
 // AVX-512 dequantize for Q6_K weights (the gemm is in q6_k_gemm.cc). Super-blocks of 256 as
 // 16 sub-blocks of 16, x = d * sc * q with signed 8-bit sc and 6-bit codes q in [-32, 31]
-// stored + 32: 4 low bits in ql, 2 high bits in qh. The driver is in kquant_engine.h.
-#include "kernels/x86/avx512/kquant_engine.h"  // first: it includes <immintrin.h>
+// stored + 32: 4 low bits in ql, 2 high bits in qh. The driver is in kquant_dequantize.h.
+#include "kernels/x86/avx512/kquant_dequantize.h"  // first: it includes <immintrin.h>
 
 #include <immintrin.h>
 

@@ -7,7 +7,7 @@
 // bsums in the same integer sum: sum(sc * (u - 32) * x) = sum(sc * u * x) + sum over
 // sub-blocks of (-32 * sc) * bsum, 8 more vpdpwssd on int16 pairs (|32 * sc| <= 4096). One
 // conversion and FMA by d_w * d_x per super-block: about 8.7 instructions per (weight row,
-// activation row, super-block), against ~12 with rows in element order (kquant_engine.h).
+// activation row, super-block), against ~12 with each row in element order (as in avx2/).
 #include "kernels/x86/avx512/rows16_engine.h"  // first: it includes <immintrin.h>
 
 #include <immintrin.h>

@@ -1,7 +1,7 @@
 // AVX-512 Q8_K activation quantizer, byte-identical to the reference (generic/q8.cc, ggml's
 // quantize_row_q8_K_ref): per 256 values, the value of largest magnitude (the first one, if
 // several tie) maps to -127, codes round half to even, d = 1 / iscale, bsums per 16 codes.
-#include "kernels/x86/avx512/kquant_engine.h"  // first: it includes <immintrin.h>
+#include "kernels/x86/avx512/kquant_dequantize.h"  // first: it includes <immintrin.h>
 
 #include <immintrin.h>
 

@@ -8,6 +8,7 @@ namespace corral::kernels {
 
 void register_avx512_kquants(KernelTable& t) {
   register_avx512_q2_k_q3_k(t);
+  register_avx512_q2_k_q3_k_gemm(t);
   register_avx512_q4_k_q5_k(t);
   register_avx512_q4_k_q5_k_gemm(t);
   register_avx512_q6_k(t);

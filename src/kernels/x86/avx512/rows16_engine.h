@@ -15,9 +15,15 @@
 // so no inline function or template instance can leak into code that runs on other CPUs.
 #pragma once
 
-#include "kernels/x86/avx512/kquant_engine.h"  // first: it includes <immintrin.h>
-
+// GCC 12's AVX-512 intrinsics seed masked builtins with a self-initialised "undefined" vector,
+// which -W(maybe-)uninitialized reports once they are inlined (GCC bug 105593, fixed in GCC 13).
+// The warning is attributed to lines of the intrinsic headers, so it is silenced for those
+// lines only. Files using this engine include it before <immintrin.h>.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 
 #include <algorithm>
 #include <cstddef>
@@ -47,6 +53,18 @@ constexpr int64_t kChunkBlocks = 4;
 // Independent integer accumulators per activation row: with few rows a single one would chain
 // every vpdpwssd of a super-block (latency 5 each); with many, registers run out first.
 constexpr int accumulators(int cols) { return cols <= 2 ? 4 : cols <= 4 ? 2 : 1; }
+
+// out[u] = [in[0] block u, in[1] block u, in[2] block u, in[3] block u], blocks of 128 bits.
+inline void transpose_blocks(const __m512i* in /*[4]*/, __m512i* out /*[4]*/) {
+  const __m512i t0 = _mm512_shuffle_i64x2(in[0], in[1], _MM_SHUFFLE(1, 0, 1, 0));
+  const __m512i t1 = _mm512_shuffle_i64x2(in[0], in[1], _MM_SHUFFLE(3, 2, 3, 2));
+  const __m512i t2 = _mm512_shuffle_i64x2(in[2], in[3], _MM_SHUFFLE(1, 0, 1, 0));
+  const __m512i t3 = _mm512_shuffle_i64x2(in[2], in[3], _MM_SHUFFLE(3, 2, 3, 2));
+  out[0] = _mm512_shuffle_i64x2(t0, t2, _MM_SHUFFLE(2, 0, 2, 0));
+  out[1] = _mm512_shuffle_i64x2(t0, t2, _MM_SHUFFLE(3, 1, 3, 1));
+  out[2] = _mm512_shuffle_i64x2(t1, t3, _MM_SHUFFLE(2, 0, 2, 0));
+  out[3] = _mm512_shuffle_i64x2(t1, t3, _MM_SHUFFLE(3, 1, 3, 1));
+}
 
 // 16x16 transpose of 32-bit lanes: v[r] lane c -> v[c] lane r.
 inline void transpose16(__m512i* v) {
