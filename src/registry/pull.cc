@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -131,18 +132,32 @@ Status pull_model(const store::Store& store, std::string_view name, const PullOp
   const std::vector<store::Layer> blobs = blobs_of(*manifest);
   CORRAL_RETURN_IF_ERROR(check_disk_space(store, blobs));
 
-  std::vector<std::unique_ptr<PartialBlob>> fetched;
+  // Every missing blob is locked before any is downloaded, in digest order, so two pulls that
+  // share blobs never wait on each other in a cycle (one holding A and waiting for B, the
+  // other holding B and waiting for A), whatever order their manifests list the blobs in.
+  struct Locked {
+    int64_t size = 0;
+    std::unique_ptr<PartialBlob> blob;  // null: already in the store
+  };
+  std::map<store::Digest, Locked> partials;
+  for (const store::Layer& l : blobs) partials[l.digest].size = l.size;
+  for (auto& [digest, locked] : partials) {
+    auto acquired = PartialBlob::acquire(store, digest, locked.size, options.download.plan, cancel);
+    if (!acquired) return acquired.status();
+    if (*acquired) locked.blob = std::move(**acquired);
+  }
+
+  // Then the downloads, in Ollama's order, each reported as "pulling <12 hex>".
+  std::vector<PartialBlob*> fetched;
   for (const store::Layer& l : blobs) {
     if (cancel.load()) return Status::error("cancelled");
     Progress p{fmt::format("pulling {}", short_hex(l.digest.hex())), l.digest.str(), l.size, 0};
-    auto acquired = PartialBlob::acquire(store, l.digest, l.size, options.download.plan, cancel);
-    if (!acquired) return acquired.status();
-    if (!*acquired) {  // already in the store (Ollama's cache hit: reported complete, not verified)
+    PartialBlob* blob = partials[l.digest].blob.get();
+    if (!blob) {  // already in the store (Ollama's cache hit: reported complete, not verified)
       p.completed = l.size;
       report(p);
       continue;
     }
-    std::unique_ptr<PartialBlob> blob = std::move(**acquired);
     p.completed = blob->completed();
     report(p);
     Status st = download_blob(*blob, ref.blob_url(l.digest), options.download,
@@ -152,11 +167,11 @@ Status pull_model(const store::Store& store, std::string_view name, const PullOp
                               },
                               cancel);
     if (!st) return st.with_context(p.status);
-    fetched.push_back(std::move(blob));
+    fetched.push_back(blob);
   }
 
   report(status_only("verifying sha256 digest"));
-  for (const auto& blob : fetched) {
+  for (PartialBlob* blob : fetched) {
     if (cancel.load()) return Status::error("cancelled");
     CORRAL_RETURN_IF_ERROR(blob->verify());
   }
@@ -166,7 +181,7 @@ Status pull_model(const store::Store& store, std::string_view name, const PullOp
     // before the manifest references it. The download itself ran without the lock so that a
     // long pull never holds up `corral rm`; a stored blob that vanished meanwhile fails here.
     CORRAL_ASSIGN_OR_RETURN(store::DirLock lock, store.lock_shared());
-    for (const auto& blob : fetched) CORRAL_RETURN_IF_ERROR(blob->commit());
+    for (PartialBlob* blob : fetched) CORRAL_RETURN_IF_ERROR(blob->commit());
     for (const store::Layer& l : blobs) {
       if (!store.has_blob(l.digest)) {
         return Status::errorf("blob {} was removed while the pull ran; pull again", l.digest.str());

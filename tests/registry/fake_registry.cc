@@ -33,6 +33,9 @@ void FakeRegistry::set_blob(const std::string& digest, std::string bytes, BlobFa
 
 void FakeRegistry::serve(const http::Request& req, const std::shared_ptr<http::ResponseWriter>& w) {
   const std::string rest(req.param("rest"));
+  if (rest.find("/blobs/") != std::string::npos && delay_ms_.load() > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_.load()));  // an io thread: tests only
+  }
   std::lock_guard lock(mu_);
   if (auto it = manifests_.find(rest); it != manifests_.end()) {
     return w->respond(it->second.first, std::string(store::media_type::kManifest), it->second.second);

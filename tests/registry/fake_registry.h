@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,6 +40,9 @@ class FakeRegistry {
   // GET /v2/library/<any>/blobs/<digest> serves `bytes` with `fault`.
   void set_blob(const std::string& digest, std::string bytes, BlobFault fault = BlobFault::kNone);
 
+  // Every blob response waits this long first (to make transfers overlap).
+  void set_blob_delay(std::chrono::milliseconds d) { delay_ms_.store(d.count()); }
+
   int64_t bytes_served() const { return bytes_served_.load(); }
   int blob_requests() const { return blob_requests_.load(); }
 
@@ -56,6 +60,7 @@ class FakeRegistry {
   std::map<std::string, Blob> blobs_;
   std::atomic<int64_t> bytes_served_{0};
   std::atomic<int> blob_requests_{0};
+  std::atomic<int64_t> delay_ms_{0};
 };
 
 // A manifest JSON with one model layer per (digest, size) and an optional config.

@@ -3,6 +3,8 @@
 // resume where they stopped.
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "common/test_data.h"
 #include "registry/fake_registry.h"
 #include "registry/pull.h"
@@ -162,6 +164,29 @@ TEST_F(HostileRegistry, ALargeBlobComesInRangedParts) {
   for (const Progress& p : seen_)
     if (p.digest.empty()) tail.push_back(p.status);
   EXPECT_EQ(tail, (std::vector<std::string>{"pulling manifest", "verifying sha256 digest", "writing manifest", "success"}));
+}
+
+TEST_F(HostileRegistry, PullsSharingBlobsInOppositeOrdersDoNotDeadlock) {
+  const std::string a = testing::random_bytes(2000, 12), b = testing::random_bytes(2000, 13);
+  const std::string da = store::Sha256::of(a).str(), db = store::Sha256::of(b).str();
+  fake_.set_blob(da, a);
+  fake_.set_blob(db, b);
+  fake_.set_manifest("ab", testing::manifest_json({{da, 2000}, {db, 2000}}));
+  fake_.set_manifest("ba", testing::manifest_json({{db, 2000}, {da, 2000}}));
+  fake_.set_blob_delay(std::chrono::milliseconds(200));  // both pulls are mid-download together
+  CancelFlag c1{false}, c2{false};
+  auto run = [&](const std::string& model, CancelFlag& c) {
+    return std::async(std::launch::async, [&, model] { return pull_model(store_, fake_.name(model), options(), nullptr, c); });
+  };
+  auto f1 = run("ab", c1);
+  auto f2 = run("ba", c2);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  const bool finished = f1.wait_until(deadline) == std::future_status::ready && f2.wait_until(deadline) == std::future_status::ready;
+  c1 = c2 = true;  // unblocks a deadlock, if there was one, so the test can end
+  EXPECT_TRUE(finished) << "the two pulls waited on each other";
+  EXPECT_TRUE(f1.get().is_ok());
+  EXPECT_TRUE(f2.get().is_ok());
+  EXPECT_EQ(testing::committed_blobs(dir_.path()).size(), 2u);
 }
 
 TEST_F(HostileRegistry, ACancelledPullLeavesOnlyPartialFiles) {
