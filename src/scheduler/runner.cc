@@ -228,6 +228,10 @@ void Runner::admit(std::shared_ptr<Job> job, Slot& slot) {
     slot.seq = kv.fork(best_seq, static_cast<int64_t>(best));
     slot.n_fed = best;
     slot.stats.cached_tokens = static_cast<int64_t>(best);
+    if (config_.metrics) {
+      config_.metrics->prefix_cache_hits.inc();
+      config_.metrics->prefix_cache_hit_tokens.inc(static_cast<double>(best));
+    }
     std::lock_guard<std::mutex> lk(info_mu_);
     ++info_.prefix_hits;
     info_.prefix_tokens_reused += static_cast<int64_t>(best);
@@ -359,7 +363,7 @@ void Runner::step() {
   }
 
   const int64_t V = model_->config().n_vocab, E = model_->config().n_embd;
-  int64_t row = 0, generated = 0;
+  int64_t row = 0, generated = 0, prompt_fed = 0;
   for (size_t i = 0; i < feeds.size(); ++i) {
     Slot& s = *owners[i];
     const size_t n = feeds[i].tokens.size();
@@ -367,6 +371,7 @@ void Runner::step() {
     const int64_t r = has_output ? row++ : -1;
     if (s.state == Slot::State::kPrefill) {
       s.n_fed += n;
+      prompt_fed += static_cast<int64_t>(n);
       s.stats.prompt_eval_count += static_cast<int64_t>(n);
       s.stats.prompt_eval_duration += t_eval;
       if (!has_output) continue;
@@ -432,6 +437,11 @@ void Runner::step() {
   }
   // Aggregate generation speed, smoothed over the last few steps.
   const double secs = std::chrono::duration<double>(t_eval).count();
+  if (config_.metrics) {
+    config_.metrics->prompt_tokens.inc(static_cast<double>(prompt_fed));
+    config_.metrics->generation_tokens.inc(static_cast<double>(generated));
+    config_.metrics->step_duration.observe(secs);
+  }
   if (secs > 0 && generated > 0) {
     const double tps = static_cast<double>(generated) / secs;
     tps_ema_ = tps_ema_ == 0 ? tps : 0.8 * tps_ema_ + 0.2 * tps;

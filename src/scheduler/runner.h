@@ -18,6 +18,7 @@
 #include "engine/engine.h"
 #include "model/model.h"
 #include "scheduler/job.h"
+#include "scheduler/serving_metrics.h"
 #include "scheduler/slot.h"
 #include "tokenizer/tokenizer.h"
 
@@ -31,6 +32,7 @@ struct RunnerConfig {
   // model on 2 cores) that decoding sequences are not stalled long by a new prompt.
   int64_t step_token_budget = 512;
   int max_cached_prefixes = 8;  // finished sequences kept for prompt-prefix reuse
+  std::shared_ptr<ModelMetrics> metrics;  // token counters, prefix hits, step times; may be null
 };
 
 struct RunnerInfo {

@@ -40,6 +40,7 @@ struct Scheduler::Entry {
   int64_t num_ctx = 0;
   int num_parallel = 0;
   Duration load_duration{};
+  bool unload_requested = false;  // keep_alive 0 from a request (metrics tell it from expiry)
 };
 
 Scheduler::Scheduler(SchedulerConfig config) : config_(config), pool_([&]() -> ThreadPool& {
@@ -65,17 +66,57 @@ int Scheduler::retry_after_locked() const {
   return static_cast<int>(std::clamp(std::ceil(secs), 1.0, 3600.0));
 }
 
-void Scheduler::observe_job(const std::shared_ptr<Job>& job) {
+void Scheduler::observe_job(const std::shared_ptr<Job>& job, const std::string& model) {
   auto inner = std::move(job->on_event);
   const auto created = job->created;
-  job->on_event = [this, inner = std::move(inner), created](const JobEvent& e) {
+  const JobKind kind = job->kind;
+  std::shared_ptr<ModelMetrics> mm = metrics_.for_model(model);
+  job->on_event = [this, inner = std::move(inner), created, kind, model, mm](const JobEvent& e) {
     if (e.type != JobEvent::Type::kText) {
       const double s = std::chrono::duration<double>(Clock::now() - created).count();
-      std::lock_guard<std::mutex> lk(mu_);
-      avg_job_seconds_ = 0.9 * avg_job_seconds_ + 0.1 * s;
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        avg_job_seconds_ = 0.9 * avg_job_seconds_ + 0.1 * s;
+      }
+      record_finished(*mm, model, kind, created, e);
     }
     if (inner) inner(e);
   };
+}
+
+void Scheduler::record_finished(ModelMetrics& m, const std::string& model, JobKind kind, Clock::time_point created,
+                                const JobEvent& e) {
+  RequestRecord r;
+  r.model = model;
+  r.kind = kind;
+  r.stats = e.stats;
+  // Only a finished job's event carries statistics; the others get at least their duration.
+  if (r.stats.total_duration == Clock::duration::zero()) r.stats.total_duration = Clock::now() - created;
+  if (e.type == JobEvent::Type::kError) {
+    r.http_status = e.http_status;
+    r.error = e.error;
+  } else if (e.done_reason == DoneReason::kCancelled) {
+    r.http_status = 499;  // nginx's "client closed request": nobody received a status
+    m.cancellations.inc();
+  } else {
+    r.done_reason = e.done_reason;
+    metrics_.observe_completed(m, e.stats, kind == JobKind::kCompletion);
+  }
+  metrics_.request_finished(model, r.http_status);
+  if (observer_) observer_(r);
+}
+
+void Scheduler::record_rejection(const std::string& model, const Job& job, const Rejection& rej) {
+  metrics_.for_model(model)->rejections.inc();
+  metrics_.request_finished(model, rej.http_status);
+  if (!observer_) return;
+  RequestRecord r;
+  r.model = model;
+  r.kind = job.kind;
+  r.http_status = rej.http_status;
+  r.error = rej.message;
+  r.stats.total_duration = Clock::now() - job.created;
+  observer_(r);
 }
 
 std::shared_ptr<Scheduler::Entry> Scheduler::entry_for(const ModelSpec& spec, std::optional<KeepAlive> keep_alive,
@@ -118,9 +159,14 @@ std::optional<Rejection> Scheduler::submit(const ModelSpec& spec, std::shared_pt
         waiting += std::max(0, i.slots_busy + i.queued - i.slots_total);
       }
     }
-    if (waiting >= config_.max_queue) return Rejection{503, kQueueFull, retry_after_locked()};
+    if (waiting >= config_.max_queue) {
+      Rejection rej{503, kQueueFull, retry_after_locked()};
+      lk.unlock();
+      record_rejection(spec.name, *job, rej);
+      return rej;
+    }
   }
-  observe_job(job);
+  observe_job(job, spec.name);
   bool start = false;
   auto e = entry_for(spec, keep_alive, &start);
   if (e->state == Entry::State::kReady) e->runner->submit(std::move(job));
@@ -147,11 +193,12 @@ std::optional<Rejection> Scheduler::load(const ModelSpec& spec, std::optional<Ke
   return std::nullopt;
 }
 
-std::unique_ptr<Runner> Scheduler::detach_locked(const std::shared_ptr<Entry>& e) {
+std::unique_ptr<Runner> Scheduler::detach_locked(const std::shared_ptr<Entry>& e, const char* reason) {
   auto it = entries_.find(e->spec.key);
   if (it != entries_.end() && it->second == e) entries_.erase(it);
   capacity_cv_.notify_all();
-  spdlog::info("unloading model {}", e->spec.name);
+  spdlog::info("unloading model {} ({})", e->spec.name, reason);
+  metrics_.model_unloaded(e->spec.name, reason);
   return std::move(e->runner);
 }
 
@@ -169,6 +216,7 @@ void Scheduler::load_entry(std::shared_ptr<Entry> e) {
       capacity_cv_.notify_all();
     }
     spdlog::error("loading {}: {}", e->spec.name, msg);
+    metrics_.model_load_failed(e->spec.name);
     for (auto& j : jobs) {
       JobEvent ev;
       ev.type = JobEvent::Type::kError;
@@ -228,7 +276,7 @@ void Scheduler::load_entry(std::shared_ptr<Entry> e) {
         break;
       }
       if (victim) {
-        std::unique_ptr<Runner> r = detach_locked(victim);
+        std::unique_ptr<Runner> r = detach_locked(victim, "evicted");
         lk.unlock();
         r.reset();  // joins its engine thread; must not hold mu_ (its callbacks take it)
         lk.lock();
@@ -242,12 +290,14 @@ void Scheduler::load_entry(std::shared_ptr<Entry> e) {
   RunnerConfig rc;
   rc.num_parallel = num_parallel;
   rc.num_ctx = num_ctx;
+  rc.metrics = metrics_.for_model(e->spec.name);
   auto runner = std::make_unique<Runner>(model.value(), tok.value(), rc, pool_);
   std::weak_ptr<Entry> weak = e;
   runner->set_on_idle([this, weak] {
     if (auto s = weak.lock()) on_runner_idle(s);
   });
   const Duration load_duration = Clock::now() - t0;
+  metrics_.model_loaded(e->spec.name);
   spdlog::info("loaded {} ({}, {} layers, num_parallel {}, num_ctx {}, ~{} resident at most) in {:.2f} s",
                e->spec.name, mc.arch, mc.n_layer, num_parallel, num_ctx, gib(need),
                std::chrono::duration<double>(load_duration).count());
@@ -286,7 +336,8 @@ void Scheduler::unload(const std::string& key) {
     if (it == entries_.end()) return;
     auto e = it->second;
     e->keep_alive = KeepAlive(0);
-    if (e->state == Entry::State::kReady && e->runner->idle()) r = detach_locked(e);
+    e->unload_requested = true;
+    if (e->state == Entry::State::kReady && e->runner->idle()) r = detach_locked(e, "requested");
     reaper_cv_.notify_all();
   }
 }
@@ -305,7 +356,7 @@ void Scheduler::reaper_loop() {
     }
     if (!expired.empty()) {
       std::vector<std::unique_ptr<Runner>> dead;
-      for (auto& e : expired) dead.push_back(detach_locked(e));
+      for (auto& e : expired) dead.push_back(detach_locked(e, e->unload_requested ? "requested" : "expired"));
       lk.unlock();
       dead.clear();
       lk.lock();
@@ -313,6 +364,42 @@ void Scheduler::reaper_loop() {
     }
     reaper_cv_.wait_until(lk, next);
   }
+}
+
+std::string Scheduler::render_metrics() {
+  struct Row {
+    std::string model;
+    int running = 0, waiting = 0, slots = 0;
+    double kv = 0;
+  };
+  std::vector<Row> rows;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    for (const auto& [k, e] : entries_) {
+      Row r{e->spec.name};
+      if (e->state == Entry::State::kLoading) {
+        r.waiting = static_cast<int>(e->waiting.size());
+      } else {
+        const RunnerInfo i = e->runner->info();
+        r.running = i.slots_busy;
+        r.waiting = i.queued;
+        r.slots = i.slots_total;
+        r.kv = i.kv_capacity_tokens > 0 ? static_cast<double>(i.kv_used_tokens) / static_cast<double>(i.kv_capacity_tokens) : 0;
+      }
+      rows.push_back(std::move(r));
+    }
+  }
+  // Gauges of models no longer loaded drop to 0 (their counters stay, as counters must).
+  std::lock_guard<std::mutex> lk(render_mu_);
+  metrics_.reset_gauges();
+  for (const Row& r : rows) {
+    ModelMetrics& m = *metrics_.for_model(r.model);
+    m.running.set(r.running);
+    m.waiting.set(r.waiting);
+    m.slots.set(r.slots);
+    m.kv_usage.set(r.kv);
+  }
+  return metrics_.registry().render();
 }
 
 std::vector<ModelStatus> Scheduler::status() const {

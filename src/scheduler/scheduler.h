@@ -17,6 +17,7 @@
 #include "scheduler/config.h"
 #include "scheduler/job.h"
 #include "scheduler/runner.h"
+#include "scheduler/serving_metrics.h"
 
 namespace corral::scheduler {
 
@@ -47,6 +48,17 @@ struct Rejection {
   int retry_after_seconds = 1;
 };
 
+// One finished request as the scheduler saw it, for the request log (server/request_log.h).
+struct RequestRecord {
+  std::string model;          // display name
+  JobKind kind = JobKind::kCompletion;
+  int http_status = 200;      // 499: the client went away
+  DoneReason done_reason = DoneReason::kStop;  // when http_status is 200
+  JobStats stats;
+  std::string error;          // when it failed
+};
+using RequestObserver = std::function<void(const RequestRecord&)>;
+
 class Scheduler {
  public:
   explicit Scheduler(SchedulerConfig config);
@@ -74,6 +86,14 @@ class Scheduler {
   std::vector<ModelStatus> status() const;
   int pending() const { return pending_.load(); }
 
+  // Called on the thread that finishes each submitted job (and for each rejection). Set
+  // before the first submit.
+  void set_request_observer(RequestObserver f) { observer_ = std::move(f); }
+  ServingMetrics& metrics() { return metrics_; }
+  // The registry in Prometheus text format, with the gauges (running, waiting, KV use, slots)
+  // refreshed from the models' current state.
+  std::string render_metrics();
+
   // Stops accepting work, waits up to `grace` for running jobs, then fails the rest and
   // unloads everything.
   void shutdown(std::chrono::milliseconds grace);
@@ -86,11 +106,19 @@ class Scheduler {
   void on_runner_idle(const std::shared_ptr<Entry>& e);
   void reaper_loop();
   // Removes an entry from the map; the caller destroys the returned runner outside the lock.
-  std::unique_ptr<Runner> detach_locked(const std::shared_ptr<Entry>& e);
+  std::unique_ptr<Runner> detach_locked(const std::shared_ptr<Entry>& e, const char* reason);
   int retry_after_locked() const;
-  void observe_job(const std::shared_ptr<Job>& job);
+  void observe_job(const std::shared_ptr<Job>& job, const std::string& model);
+  // Metrics and the request observer for a job's terminal event.
+  void record_finished(ModelMetrics& m, const std::string& model, JobKind kind, Clock::time_point created,
+                       const JobEvent& e);
+  void record_rejection(const std::string& model, const Job& job, const Rejection& rej);
 
   SchedulerConfig config_;
+  // Before the entries: runners hold references into it until they are destroyed.
+  ServingMetrics metrics_;
+  std::mutex render_mu_;  // one scrape at a time sets the gauges
+  RequestObserver observer_;
   ThreadPool& pool_;
   mutable std::mutex mu_;
   std::condition_variable capacity_cv_;  // an entry went idle or away
