@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/request_log.h"
 #include "server/routes.h"
 
 namespace corral::server {
@@ -13,6 +14,7 @@ App::App(AppOptions options)
       ctx_(store_, scheduler_),
       http_(http::ServerOptions{.host = options_.listen.host, .port = options_.listen.port,
                                 .io_threads = options_.io_threads}) {
+  scheduler_.set_request_observer(log_request);
   add_routes();
 }
 
@@ -21,6 +23,7 @@ App::~App() = default;
 void App::add_routes() {
   register_ollama_routes(http_, ctx_);
   register_registry_routes(http_, ctx_);
+  register_metrics_routes(http_, ctx_);
 }
 
 Status App::listen() {

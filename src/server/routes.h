@@ -11,5 +11,7 @@ void register_ollama_routes(http::Server& http, ApiContext& ctx);
 
 // /api/pull, /api/push and the registry protocol (/v2/...) over the store (registry_*.cc)
 void register_registry_routes(http::Server& http, ApiContext& ctx);
+// GET /metrics (Prometheus text format; metrics_routes.cc)
+void register_metrics_routes(http::Server& http, ApiContext& ctx);
 
 }  // namespace corral::server
