@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   corral::cli::register_generate(app, exit_code);
   corral::cli::register_tokenize(app, exit_code);
   corral::cli::register_bench(app, exit_code);
+  corral::cli::register_tune(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,9 +1,12 @@
-// `corral bench` as a user runs it, against the real server with tiny models: a concurrency
-// sweep's JSON, table, SVG and comparison; 503s counted as rejections; the loopback guard.
+// `corral bench` and `corral tune` as a user runs them, against the real server with tiny
+// models: a concurrency sweep's JSON, table, SVG and comparison; 503s counted as rejections;
+// the loopback guard; a tune run on a small time budget that prints its recommendation and
+// the snippets that apply it.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -202,6 +205,27 @@ TEST(BenchCli, RefusesANonLoopbackTargetUnlessHostIsGiven) {
   EXPECT_EQ(local.status, 1);
   EXPECT_EQ(local.err.find("refusing"), std::string::npos) << local.err;
   EXPECT_NE(local.err.find("warm-up request failed"), std::string::npos) << local.err;
+}
+
+TEST(TuneCli, RecommendsAndPrintsTheSnippetsWithinItsBudget) {
+  const std::string dir = ::testing::TempDir() + "/tune_cli";
+  std::filesystem::remove_all(dir);
+  const auto t0 = std::chrono::steady_clock::now();
+  Ran r = corral("OLLAMA_MODELS=" + shared_test_store() + " CORRAL_THREADS=2",
+                 "tune -m tiny --profile batch --parallel 1,2 --budget 20s --num-predict 8 --write " + dir);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_LT(secs, 60) << "the budget bounds the sweep";
+  EXPECT_NE(r.out.find("NUM_PARALLEL"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("recommended for tiny (batch workload)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[Service]\nEnvironment=\"OLLAMA_NUM_PARALLEL="), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Environment=\"OLLAMA_MAX_QUEUE=512\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("services:\n  ollama:\n    environment:\n      - OLLAMA_NUM_PARALLEL="), std::string::npos);
+  EXPECT_NE(r.out.find("PARAMETER num_parallel"), std::string::npos);
+  EXPECT_NE(r.out.find("memory:"), std::string::npos);
+  EXPECT_EQ(slurp(dir + "/override.conf").rfind("[Service]\n", 0), 0u);
+  EXPECT_NE(slurp(dir + "/docker-compose.override.yml").find("OLLAMA_NUM_PARALLEL="), std::string::npos);
+  EXPECT_EQ(slurp(dir + "/Modelfile").rfind("FROM tiny\nPARAMETER num_parallel ", 0), 0u);
 }
 
 }  // namespace
