@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "cli/commands.h"
 #include "cli/tune_plan.h"
 #include "cli/tune_server.h"
+#include "scheduler/config.h"
 #include "store/store.h"
 
 namespace corral::cli {
@@ -183,13 +185,17 @@ int run_tune(const TuneOptions& o) {
   }
   // Measured before anything of ours is loaded. A remote server's memory is not ours to see.
   const int64_t available = !target || target->loopback ? available_memory_bytes() : 0;
-  const int64_t mem_budget = static_cast<int64_t>(static_cast<double>(available) * kMemoryShare);
+  int64_t mem_budget = static_cast<int64_t>(static_cast<double>(available) * kMemoryShare);
+  // The temporary servers inherit CORRAL_MAX_MEMORY: they refuse to load past it.
+  if (auto sc = scheduler::config_from_env(); sc && !target && available > 0)
+    mem_budget = std::min(mem_budget, sc->memory_budget_bytes);
 
   fmt::print("corral tune: {} ({})\n", o.model, profile->describe());
   if (available > 0) fmt::print("memory: {} available now; the model may use {}\n", gib_text(available), gib_text(mem_budget));
   fmt::print("sweeping num_parallel {} on {}, budget {}\n\n", o.parallel,
              target ? target->url + " (derived models with PARAMETER num_parallel)" : std::string("a temporary server"),
              bench::seconds_text(*budget));
+  std::fflush(stdout);  // before the progress lines on stderr
 
   bench::StopOnInterrupt interrupts;
   const auto t0 = Clock::now();
@@ -197,11 +203,13 @@ int run_tune(const TuneOptions& o) {
   std::vector<Candidate> cs;
   std::optional<MemoryModel> mem;
   int64_t ctx_ceiling = 0;
+  std::string failed;  // a setting that could not be measured: the larger ones are not tried
   for (size_t i = 0; i < parallel->size(); ++i) {
     Candidate c;
     c.num_parallel = (*parallel)[i];
     const double left = *budget - elapsed();
     if (bench::stop_flag().load()) c.skipped = "interrupted";
+    else if (!failed.empty()) c.skipped = failed;
     else if (left <= 0) c.skipped = "time budget used up";
     else if (mem && mem_budget > 0 && mem->bytes_for(c.num_parallel, mem->num_ctx) > mem_budget)
       c.skipped = fmt::format("needs ~{}", gib_text(mem->bytes_for(c.num_parallel, mem->num_ctx)));
@@ -239,7 +247,16 @@ int run_tune(const TuneOptions& o) {
     fmt::print(stderr, "num_parallel {}: {} client{} for up to {} ...\n", c.num_parallel, clients, clients == 1 ? "" : "s",
                bench::seconds_text(plan.duration_s));
     auto stats = bench::run_sweep(w, plan, bench::stop_flag(), nullptr);
-    if (!stats) return bench::print_error(fmt::format("num_parallel {}: {}", c.num_parallel, stats.error()));
+    if (!stats) {
+      // Nothing measured yet: the model or the server is the problem, not the setting.
+      if (cs.empty() || std::none_of(cs.begin(), cs.end(), [](const Candidate& p) { return p.stats.has_value(); }))
+        return bench::print_error(fmt::format("num_parallel {}: {}", c.num_parallel, stats.error()));
+      // A larger setting that fails (typically: it does not fit in memory) ends the sweep.
+      c.skipped = fmt::format("failed: {}", stats.error());
+      failed = fmt::format("num_parallel {} failed", c.num_parallel);
+      cs.push_back(std::move(c));
+      continue;
+    }
     if (!stats->empty()) c.stats = stats->front();
     const Loaded l = loaded_info(session->url(), session->model());
     c.size_bytes = l.size;

@@ -165,9 +165,10 @@ Recommendation recommend(const ProfileSpec& p, const std::vector<Candidate>& cs,
     r.why.push_back(fmt::format("Even a 512-token context for {} slots does not fit the {} available.", r.num_parallel,
                                 gib_text(mem_budget)));
   } else if (mem_budget > 0) {
-    r.why.push_back(fmt::format("num_ctx {}: {} for {} slots, within the {} available{}.", *r.num_ctx,
+    r.why.push_back(fmt::format("num_ctx {}: {} for {} slot{}, within the {} available{}.", *r.num_ctx,
                                 gib_text(mem.bytes_for(r.num_parallel, *r.num_ctx)), r.num_parallel,
-                                gib_text(mem_budget), *r.num_ctx < want ? " (less than the profile wants)" : ""));
+                                r.num_parallel == 1 ? "" : "s", gib_text(mem_budget),
+                                *r.num_ctx < want ? " (less than the profile wants)" : ""));
   }
   return r;
 }
