@@ -10,6 +10,20 @@ namespace corral::cli {
 void register_logits(CLI::App& app, int& exit_code);
 void register_synth(CLI::App& app, int& exit_code);
 void register_serve(CLI::App& app, int& exit_code);
+// The client commands (talk to the running server over HTTP, at OLLAMA_HOST), as Ollama's.
+void register_run(CLI::App& app, int& exit_code);
+void register_pull(CLI::App& app, int& exit_code);
+void register_push(CLI::App& app, int& exit_code);
+void register_list(CLI::App& app, int& exit_code);  // also `ls`
+void register_ps(CLI::App& app, int& exit_code);
+void register_show(CLI::App& app, int& exit_code);
+void register_stop(CLI::App& app, int& exit_code);
+void register_rm(CLI::App& app, int& exit_code);
+void register_cp(CLI::App& app, int& exit_code);
+void register_create(CLI::App& app, int& exit_code);
+void register_help(CLI::App& app);
+// --version/-v: the client's and the running server's version.
+void register_version(CLI::App& app);
 void register_generate(CLI::App& app, int& exit_code);
 void register_tokenize(CLI::App& app, int& exit_code);  // also detokenize
 void register_bench(CLI::App& app, int& exit_code);     // load generator (bench_*.h)

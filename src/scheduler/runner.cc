@@ -27,6 +27,15 @@ JobEvent text_event(std::string text) {
   return e;
 }
 
+// What a sequence still owes when it ends before the model chose to: the text the detokenizer
+// holds back, plus, under structured output, the fewest bytes that complete the value, so the
+// text still parses.
+std::string closing_text(Slot& s) {
+  std::string tail = s.decoder->finish();
+  if (auto* f = s.sampler->token_filter()) tail += f->bytes_to_complete();
+  return tail;
+}
+
 JobEvent error_event(int status, std::string msg) {
   JobEvent e;
   e.type = JobEvent::Type::kError;
@@ -400,6 +409,10 @@ void Runner::step() {
     JobEvent done;
     done.type = JobEvent::Type::kDone;
     if (tok == sampling::Sampler::kNoToken) {
+      // Only structured output leaves no token allowed: the vocabulary cannot spell a byte the
+      // value may go on with (a vocabulary without byte tokens may have no "{").
+      std::string tail = closing_text(s);
+      if (!tail.empty()) s.job->on_event(text_event(std::move(tail)));
       done.done_reason = DoneReason::kStop;
       finish_slot(s, done, true);
       continue;
@@ -427,9 +440,7 @@ void Runner::step() {
     const bool out_of_budget = s.num_predict >= 0 && s.n_generated >= s.num_predict;
     const bool context_full = static_cast<int64_t>(s.n_fed) + 1 >= s.num_ctx;
     if (out_of_budget || context_full) {
-      std::string tail = s.decoder->finish();
-      // Structured output cut short: close the value so the text still parses.
-      if (auto* f = s.sampler->token_filter()) tail += f->bytes_to_complete();
+      std::string tail = closing_text(s);
       if (!tail.empty()) s.job->on_event(text_event(std::move(tail)));
       done.done_reason = DoneReason::kLength;
       finish_slot(s, done, true);

@@ -17,6 +17,7 @@ namespace corral::server {
 
 using json = nlohmann::json;
 using ordered_json = nlohmann::ordered_json;
+using Writer = std::shared_ptr<http::ResponseWriter>;
 
 // RFC 3339 with nanoseconds in UTC, as Go's encoding/json writes a time.Time.
 std::string rfc3339(std::chrono::system_clock::time_point t);

@@ -10,6 +10,7 @@
 #include "sampling/json_schema.h"
 #include "sampling/token_trie.h"
 #include "scheduler/scheduler.h"
+#include "server/background_jobs.h"
 #include "server/model_resolver.h"
 #include "store/store.h"
 
@@ -34,6 +35,11 @@ class ApiContext {
   std::shared_ptr<const sampling::TokenTrie> trie_for(const std::string& model_key, const Tokenizer& tok);
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<const sampling::TokenTrie>> tries_;
+
+ public:
+  // Slow work of request handlers (model creation, blob uploads). Declared last so it is
+  // destroyed - its running jobs joined - first, while everything they use is still alive.
+  BackgroundJobs jobs;
 };
 
 }  // namespace corral::server

@@ -23,6 +23,8 @@ App::~App() = default;
 void App::add_routes() {
   register_ollama_routes(http_, ctx_);
   register_registry_routes(http_, ctx_);
+  register_manage_routes(http_, ctx_);
+  register_openai_routes(http_, ctx_);
   register_metrics_routes(http_, ctx_);
 }
 

@@ -1,20 +1,44 @@
 #include "server/completion_stream.h"
 
 namespace corral::server {
+namespace {
 
-CompletionStream::CompletionStream(std::shared_ptr<http::ResponseWriter> w, bool stream, ChunkRecord chunk,
-                                   FinalRecord final)
-    : w_(std::move(w)), stream_(stream), chunk_(std::move(chunk)), final_(std::move(final)) {}
+std::string line(const ordered_json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"; }
+
+void ollama_error(const Writer& w, int status, const std::string& message) { respond_error(w, status, message); }
+
+// Ollama's streaming format: one JSON record per line, the last one with done: true.
+class NdjsonProtocol final : public CompletionProtocol {
+ public:
+  NdjsonProtocol(CompletionStream::ChunkRecord chunk, CompletionStream::FinalRecord final)
+      : chunk_(std::move(chunk)), final_(std::move(final)) {}
+  const ErrorStyle& errors() const override { return kOllamaErrors; }
+  std::string stream_content_type() const override { return "application/x-ndjson"; }
+  std::string chunk(const std::string& text) override { return line(chunk_(text)); }
+  std::string stream_end(const scheduler::JobEvent& done) override { return line(final_(done, "")); }
+  std::string stream_error(const std::string& message) override { return line(ordered_json{{"error", message}}); }
+  ordered_json body(const scheduler::JobEvent& done, const std::string& full) override { return final_(done, full); }
+
+ private:
+  CompletionStream::ChunkRecord chunk_;
+  CompletionStream::FinalRecord final_;
+};
+
+}  // namespace
+
+const ErrorStyle kOllamaErrors{ollama_error, respond_rejection};
+
+CompletionStream::CompletionStream(Writer w, bool stream, ChunkRecord chunk, FinalRecord final)
+    : CompletionStream(std::move(w), stream, std::make_unique<NdjsonProtocol>(std::move(chunk), std::move(final))) {}
+
+CompletionStream::CompletionStream(Writer w, bool stream, std::unique_ptr<CompletionProtocol> protocol)
+    : w_(std::move(w)), stream_(stream), protocol_(std::move(protocol)) {}
 
 void CompletionStream::start_locked() {
   if (started_) return;
   started_ = true;
-  w_->start(200, "application/x-ndjson", {}, /*chunked=*/true);
+  w_->start(200, protocol_->stream_content_type(), {}, /*chunked=*/true);
 }
-
-namespace {
-std::string line(const ordered_json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"; }
-}  // namespace
 
 void CompletionStream::on_event(const scheduler::JobEvent& e) {
   using T = scheduler::JobEvent::Type;
@@ -26,7 +50,7 @@ void CompletionStream::on_event(const scheduler::JobEvent& e) {
         return;
       }
       start_locked();
-      w_->write(line(chunk_(e.text)));
+      w_->write(protocol_->chunk(e.text));
       return;
     case T::kDone:
       if (e.done_reason == scheduler::DoneReason::kCancelled) {
@@ -34,26 +58,25 @@ void CompletionStream::on_event(const scheduler::JobEvent& e) {
         return;
       }
       if (!stream_) {
-        respond_json(w_, 200, final_(e, text_));
+        respond_json(w_, 200, protocol_->body(e, text_));
         return;
       }
       start_locked();
-      w_->write(line(final_(e, "")));
+      w_->write(protocol_->stream_end(e));
       w_->finish();
       return;
     case T::kError:
       if (!started_) {
-        respond_error(w_, e.http_status, e.error);
+        protocol_->errors().respond_error(w_, e.http_status, e.error);
         return;
       }
-      w_->write(line(ordered_json{{"error", e.error}}));
+      w_->write(protocol_->stream_error(e.error));
       w_->finish();
       return;
   }
 }
 
-void attach(const std::shared_ptr<scheduler::Job>& job, const std::shared_ptr<http::ResponseWriter>& w,
-            std::shared_ptr<CompletionStream> stream) {
+void attach(const std::shared_ptr<scheduler::Job>& job, const Writer& w, std::shared_ptr<CompletionStream> stream) {
   job->on_event = [stream](const scheduler::JobEvent& e) { stream->on_event(e); };
   std::weak_ptr<scheduler::Job> weak = job;
   w->on_client_gone([weak] {
@@ -61,7 +84,7 @@ void attach(const std::shared_ptr<scheduler::Job>& job, const std::shared_ptr<ht
   });
 }
 
-void respond_rejection(const std::shared_ptr<http::ResponseWriter>& w, const scheduler::Rejection& r) {
+void respond_rejection(const Writer& w, const scheduler::Rejection& r) {
   w->respond(r.http_status, "application/json; charset=utf-8", ordered_json{{"error", r.message}}.dump(),
              {{"Retry-After", std::to_string(r.retry_after_seconds)}});
 }

@@ -1,8 +1,8 @@
 // POST /api/chat
 #include "sampling/structured_output.h"
+#include "server/completion_jobs.h"
 #include "server/completion_stream.h"
 #include "server/ollama_handlers.h"
-#include "server/prompt_builder.h"
 #include "server/request_options.h"
 
 namespace corral::server {
@@ -78,25 +78,10 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
     else if (it->is_string()) think.level = it->get<std::string>();
   }
 
-  // The model's MESSAGEs come first; its SYSTEM prompt applies when the chat brings none.
-  std::vector<ChatMessage> all;
-  for (const auto& mm : m.resolved.messages) all.push_back({.role = mm.role, .content = mm.content});
-  all.insert(all.end(), messages->begin(), messages->end());
-  const bool has_system = std::any_of(all.begin(), all.end(), [](const ChatMessage& x) { return x.role == "system"; });
-  if (!has_system && m.resolved.system && !m.resolved.system->empty())
-    all.insert(all.begin(), ChatMessage{.role = "system", .content = *m.resolved.system});
-
   auto job = std::make_shared<scheduler::Job>();
   job->options = opts.job;
   job->make_filter = ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program);
-  std::vector<std::string> stops = opts.stop_set ? opts.stop : m.template_stops;
-  job->prepare = [all = std::move(all), tools, think, tmpl = m.tmpl, stops](const Tokenizer& tok, int64_t num_ctx)
-      -> Result<scheduler::PreparedPrompt> {
-    scheduler::PreparedPrompt p;
-    p.stop = stops;
-    CORRAL_ASSIGN_OR_RETURN(p.tokens, chat_prompt(tok, *tmpl, all, tools, think, num_ctx));
-    return p;
-  };
+  job->prepare = chat_prepare(m, *messages, std::move(tools), think, stops_for(opts, m));
   auto cs = std::make_shared<CompletionStream>(
       w, stream,
       [name](const std::string& text) {

@@ -1,8 +1,8 @@
 // POST /api/generate
 #include "sampling/structured_output.h"
+#include "server/completion_jobs.h"
 #include "server/completion_stream.h"
 #include "server/ollama_handlers.h"
-#include "server/prompt_builder.h"
 #include "server/request_options.h"
 
 namespace corral::server {
@@ -111,7 +111,7 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
     tmpl = std::make_shared<const GoTemplate>(std::move(t).value());
   }
   const std::string system = r->has_system ? r->system : m.resolved.system.value_or("");
-  std::vector<std::string> stops = opts.stop_set ? opts.stop : m.template_stops;
+  std::vector<std::string> stops = stops_for(opts, m);
 
   const auto keep_alive = r->keep_alive;
   const bool stream = r->stream;
@@ -119,32 +119,13 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
   job->options = opts.job;
   job->options.want_context = true;
   job->make_filter = ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program);
-  job->prepare = [req = std::move(r).value(), tmpl, system, stops](const Tokenizer& tok,
-                                                                   int64_t) -> Result<scheduler::PreparedPrompt> {
-    scheduler::PreparedPrompt p;
-    p.stop = stops;
-    p.tokens = req.context;
-    const bool first = req.context.empty();  // BOS only at the very start of a conversation
-    if (req.raw) {
-      // Raw: the prompt is the whole model input, specials included (Ollama's raw mode).
-      auto ids = tok.encode(req.prompt, first, /*parse_special=*/true);
-      p.tokens.insert(p.tokens.end(), ids.begin(), ids.end());
-      p.render_special = false;
-      return p;
-    }
-    ChatTemplateInput in;
-    if (!req.suffix.empty()) {
-      in.prompt = req.prompt;
-      in.suffix = req.suffix;
-    } else {
-      if (!system.empty()) in.messages.push_back({.role = "system", .content = system});
-      in.messages.push_back({.role = "user", .content = req.prompt});
-    }
-    in.think = req.think;
-    CORRAL_ASSIGN_OR_RETURN(std::vector<int32_t> ids, render_and_tokenize(tok, *tmpl, in, first));
-    p.tokens.insert(p.tokens.end(), ids.begin(), ids.end());
-    return p;
-  };
+  job->prepare = generate_prepare(GeneratePrompt{.prompt = std::move(r->prompt),
+                                                 .suffix = std::move(r->suffix),
+                                                 .system = system,
+                                                 .context = std::move(r->context),
+                                                 .raw = r->raw,
+                                                 .think = r->think},
+                                  tmpl, stops);
 
   auto cs = std::make_shared<CompletionStream>(
       w, stream,

@@ -10,8 +10,6 @@
 
 namespace corral::server {
 
-using Writer = std::shared_ptr<http::ResponseWriter>;
-
 void handle_generate(ApiContext& ctx, http::Request&& req, Writer w);   // POST /api/generate
 void handle_chat(ApiContext& ctx, http::Request&& req, Writer w);       // POST /api/chat
 void handle_embed(ApiContext& ctx, http::Request&& req, Writer w);      // POST /api/embed

@@ -109,6 +109,12 @@ void handle_show(ApiContext& ctx, http::Request&& req, Writer w) {
   out["template"] = r.template_text.value_or("{{ .Prompt }}");
   if (r.system) out["system"] = *r.system;
   out["details"] = details_json(r.details);
+  if (!r.messages.empty()) {
+    // The Modelfile's MESSAGE history (Ollama's "messages"): `run` replays it before the chat.
+    ordered_json msgs = ordered_json::array();
+    for (const auto& m : r.messages) msgs.push_back(ordered_json{{"role", m.role}, {"content", m.content}});
+    out["messages"] = msgs;
+  }
   out["model_info"] = model_info(r.model_path, verbose);
   ordered_json caps = ordered_json::array({"completion"});
   const std::string& t = r.template_text.value_or("");

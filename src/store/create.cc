@@ -20,27 +20,6 @@ namespace {
 namespace mt = media_type;
 namespace fs = std::filesystem;
 
-// "~", "~/x", "~user/x", absolute, or relative to the Modelfile's folder (Ollama's expandPath).
-std::string expand_path(const std::string& p, const std::string& base_dir) {
-  if (!p.empty() && p[0] == '/') return p;
-  if (!p.empty() && p[0] == '~') {
-    size_t slash = p.find('/');
-    std::string user = p.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
-    std::string rest = slash == std::string::npos ? "" : p.substr(slash);
-    std::string home;
-    if (user.empty()) {
-      const char* h = std::getenv("HOME");
-      home = h ? h : "";
-    } else if (const passwd* pw = ::getpwnam(user.c_str()); pw && pw->pw_dir) {
-      home = pw->pw_dir;
-    } else {
-      return p;  // unknown user: left as is, so it is then tried as a model name
-    }
-    return home + rest;
-  }
-  return base_dir + "/" + p;
-}
-
 struct BuiltLayer {
   Layer layer;
   std::string status;
@@ -134,7 +113,7 @@ class Creator {
       if (!d) return d.status();
       return add_gguf_blob(*d, false);
     }
-    std::string path = expand_path(from, opts_.base_dir);
+    std::string path = expand_from_path(from, opts_.base_dir);
     CORRAL_ASSIGN_OR_RETURN(FileStat st, stat_path(path));
     if (st.exists) {
       if (!st.is_regular) {
@@ -313,6 +292,26 @@ class Creator {
 };
 
 }  // namespace
+
+std::string expand_from_path(const std::string& p, const std::string& base_dir) {
+  if (!p.empty() && p[0] == '/') return p;
+  if (!p.empty() && p[0] == '~') {
+    size_t slash = p.find('/');
+    std::string user = p.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
+    std::string rest = slash == std::string::npos ? "" : p.substr(slash);
+    std::string home;
+    if (user.empty()) {
+      const char* h = std::getenv("HOME");
+      home = h ? h : "";
+    } else if (const passwd* pw = ::getpwnam(user.c_str()); pw && pw->pw_dir) {
+      home = pw->pw_dir;
+    } else {
+      return p;  // unknown user: left as is, so it is then tried as a model name
+    }
+    return home + rest;
+  }
+  return base_dir + "/" + p;
+}
 
 Result<ModelName> create_model(const Store& store, std::string_view name, const Modelfile& mf,
                                const CreateOptions& options) {

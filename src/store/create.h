@@ -72,4 +72,9 @@ struct CreateOptions {
 Result<ModelName> create_model(const Store& store, std::string_view name, const Modelfile& mf,
                                const CreateOptions& options = {});
 
+// Where a FROM path points: "~", "~/x", "~user/x", absolute, or relative to `base_dir` (the
+// Modelfile's folder), as Ollama's expandPath resolves it. `ollama create` does this on the
+// client, so the CLI uses it too.
+std::string expand_from_path(const std::string& path, const std::string& base_dir);
+
 }  // namespace corral::store

@@ -28,6 +28,9 @@ const std::string& shared_test_store() {
         {"stories", "models/stories260K.gguf"},        {"stories-ctx", "models/stories260K-ctx512.gguf"},
         {"tiny", "models/tinystories-656k-f32.gguf"},  {"tiny-q8", "models/tinystories-656k-q8_0.gguf"},
         {"random", "models/llama-2-tiny-random.gguf"},
+        // Random weights with byte-level BPE vocabularies (GPT-2's first merges), for
+        // structured output over tokens that are not whole characters.
+        {"syn-qwen2", "models/synthetic/syn-qwen2-q8_0.gguf"}, {"syn-llama3", "models/synthetic/syn-llama3-q8_0.gguf"},
     };
     for (const auto& [name, rel] : models) {
       auto mf = store::parse_modelfile("FROM " + test_data_path(rel) + "\n");

@@ -82,9 +82,12 @@ void Connection::force_close() {
 
 void Connection::wait_readable() {
   if (reading_ || phase_ == Phase::kClosed || input_ended_) return;
-  // While a response is pending, input is only the next pipelined request; past one header's
-  // worth we stop reading (and so stop noticing a disconnect) rather than buffer without bound.
-  if (phase_ == Phase::kResponse && in_.size() >= core_->options.max_header_bytes) return;
+  // While a response is pending, input is a streamed body (read while its channel has room) or
+  // the next pipelined request: past one header's worth of that we stop reading (and so stop
+  // noticing a disconnect) rather than buffer without bound.
+  if (phase_ == Phase::kResponse &&
+      (body_ ? body_paused_ : in_.size() >= core_->options.max_header_bytes))
+    return;
   reading_ = true;
   socket_.async_wait(asio::ip::tcp::socket::wait_read,
                      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
@@ -115,7 +118,11 @@ void Connection::on_readable(const error_code& ec) {
       parse_buffered();
       break;
     case Phase::kResponse:
-      break;  // early bytes of a pipelined request: parsed after this response
+      // A streamed body goes to its reader now; other bytes are an early pipelined request,
+      // parsed after this response.
+      if (body_) feed_body();
+      if (phase_ == Phase::kClosed) return;
+      break;
     case Phase::kErrorResponse:
     case Phase::kLinger:
       drained_ += in_.size();
@@ -159,8 +166,12 @@ void Connection::begin_request() {
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(
       std::min<size_t>(core_->options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
-  parser_->body_limit(core_->options.max_body_bytes);
+  // No limit until the header says which route this is (on_header_done): streaming routes take
+  // bodies of any size, the others max_body_bytes. (Not boost::none: Beast 1.74 compares a
+  // Content-Length with an empty optional limit as "over the limit".)
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   header_seen_ = false;
+  body_pending_.store(false, std::memory_order_release);
   if (in_.size() == 0 && in_.capacity() > kKeepBufferBytes) in_.shrink_to_fit();
   arm_deadline(std::chrono::seconds(core_->options.idle_timeout_s));
 }
@@ -195,9 +206,29 @@ bool Connection::on_header_done() {
     send_error(400, "malformed HTTP request: unsupported Transfer-Encoding");
     return false;
   }
+  // Streaming routes are matched here, before the body, so their handler can read it as it
+  // arrives. HEAD has no body to stream.
+  const StreamingHandler* streaming = nullptr;
+  std::map<std::string, std::string> params;
+  if (msg.method() != bhttp::verb::head && !core_->streaming_router.empty()) {
+    std::string raw_path, path;
+    std::multimap<std::string, std::string> query;
+    parse_target(std::string_view(msg.target().data(), msg.target().size()), &raw_path, &path, &query);
+    auto match = core_->streaming_router.match(to_std(msg.method_string()), raw_path);
+    streaming = match.handler;
+    params = std::move(match.params);
+  }
+  if (!streaming) {
+    // An over-limit Content-Length is refused before any of the body is read (and before a
+    // 100-continue, so such clients never send it); chunked bodies are counted as they arrive.
+    if (auto length = parser_->content_length(); length && *length > core_->options.max_body_bytes) {
+      send_error(413, "request body too large");
+      return false;
+    }
+    parser_->body_limit(core_->options.max_body_bytes);
+  }
   // curl and others send Expect: 100-continue before a large body and wait (about a second)
-  // for this go-ahead. An over-limit Content-Length never gets here: the parser already failed
-  // with body_limit, so such clients get the 413 instead and never send the body.
+  // for this go-ahead. An over-limit Content-Length never gets here (413 above).
   if (msg.version() >= 11 && !parser_->is_done()) {
     auto it = msg.find(bhttp::field::expect);
     if (it != msg.end()) {
@@ -207,6 +238,10 @@ bool Connection::on_header_done() {
       }
       enqueue(std::string(wire::kContinue), After::kMore);
     }
+  }
+  if (streaming) {
+    dispatch_streaming(*streaming, std::move(params));
+    return false;  // the request is dispatched: parse_buffered stops here
   }
   return true;
 }
@@ -222,33 +257,131 @@ void Connection::fail_request(const error_code& ec) {
   }
 }
 
-void Connection::dispatch() {
+std::shared_ptr<ResponseWriter> Connection::begin_exchange(Request* req, std::string* raw_path) {
+  const auto& msg = parser_->get();
   phase_ = Phase::kResponse;
-  disarm_deadline();  // the handler may queue this request for minutes: that is not idleness
-  auto msg = parser_->release();
-  parser_.reset();
   keep_alive_ = msg.keep_alive();
-
-  Request req;
-  req.method = to_std(msg.method_string());
-  req.target = to_std(msg.target());
-  req.version = static_cast<int>(msg.version());
-  std::string raw_path;
-  parse_target(req.target, &raw_path, &req.path, &req.query);
-  for (const auto& field : msg) req.headers.add(to_std(field.name_string()), to_std(field.value()));
-  req.body = std::move(msg.body());
-  req.remote_addr = remote_;
+  req->method = to_std(msg.method_string());
+  req->target = to_std(msg.target());
+  req->version = static_cast<int>(msg.version());
+  parse_target(req->target, raw_path, &req->path, &req->query);
+  for (const auto& field : msg) req->headers.add(to_std(field.name_string()), to_std(field.value()));
+  req->remote_addr = remote_;
 
   gone_ = std::make_shared<GoneSignal>();
   ExchangeInfo info;
   info.head = msg.method() == bhttp::verb::head;
-  info.version = req.version;
+  info.version = req->version;
   info.keep_alive = keep_alive_;
-  info.method = req.method;
-  info.target = req.target;
+  info.method = req->method;
+  info.target = req->target;
   info.received = std::chrono::steady_clock::now();
-  auto writer = std::make_shared<ConnectionWriter>(shared_from_this(), gone_, std::move(info));
+  return std::make_shared<ConnectionWriter>(shared_from_this(), gone_, std::move(info));
+}
+
+void Connection::dispatch() {
+  disarm_deadline();  // the handler may queue this request for minutes: that is not idleness
+  Request req;
+  std::string raw_path;
+  auto writer = begin_exchange(&req, &raw_path);
+  req.body = std::move(parser_->get().body().bytes);
+  parser_.reset();
   core_->handle(std::move(req), raw_path, std::move(writer));
+}
+
+// ---- Streamed request bodies -----------------------------------------------------------------
+
+void Connection::dispatch_streaming(const StreamingHandler& handler, std::map<std::string, std::string> params) {
+  Request req;
+  std::string raw_path;
+  auto writer = begin_exchange(&req, &raw_path);
+  req.params = std::move(params);
+  auto& msg = parser_->get();
+  msg.body().streamed = true;
+  const auto length = parser_->content_length();
+  auto channel = std::make_shared<BodyChannel>(length ? static_cast<int64_t>(*length)
+                                                      : (parser_->chunked() ? -1 : 0));
+  if (parser_->is_done()) {  // no body at all
+    channel->end();
+    parser_.reset();
+    disarm_deadline();
+  } else {
+    body_ = channel;
+    body_paused_ = false;
+    body_pending_.store(true, std::memory_order_release);
+    std::weak_ptr<Connection> weak = shared_from_this();
+    channel->set_resume([weak] {
+      if (auto self = weak.lock()) self->resume_body();
+    });
+    // Waiting for body bytes is the client's time: the idle timeout applies.
+    arm_deadline(std::chrono::seconds(core_->options.idle_timeout_s));
+  }
+  core_->handle_streaming(std::move(req), handler, std::make_shared<ChannelReader>(channel), std::move(writer));
+  if (body_ && phase_ != Phase::kClosed) feed_body();
+}
+
+void Connection::feed_body() {
+  bool progressed = false;
+  while (body_ && !body_paused_ && in_.size() > 0) {
+    error_code ec;
+    size_t used = parser_->put(in_.data(), ec);
+    in_.consume(used);
+    progressed = progressed || used > 0;
+    std::string& bytes = parser_->get().body().bytes;
+    if (!bytes.empty()) {
+      std::string piece;
+      piece.swap(bytes);
+      if (!body_->push(std::move(piece))) body_paused_ = true;
+    }
+    if (ec && ec != bhttp::error::need_more) {
+      // Bad chunk framing: what follows cannot be trusted as HTTP any more.
+      spdlog::debug("http: {}: malformed request body: {}", remote_, ec.message());
+      end_body("malformed request body: " + ec.message());
+      close();
+      return;
+    }
+    if (parser_->is_done()) {
+      end_body("");  // what is left in in_ is the next pipelined request
+      break;
+    }
+    if (ec || used == 0) break;
+  }
+  if (body_ && !body_paused_) {
+    if (progressed) arm_deadline(std::chrono::seconds(core_->options.idle_timeout_s));
+  } else if (!writing_) {
+    disarm_deadline();  // body complete, or the reader is behind: neither is the client's delay
+  }
+}
+
+void Connection::end_body(std::string error) {
+  if (!body_) return;
+  std::shared_ptr<BodyChannel> channel = std::move(body_);
+  body_paused_ = false;
+  if (error.empty()) {
+    // Cleared before the reader can see the end, so its response may keep the connection.
+    body_pending_.store(false, std::memory_order_release);
+    parser_.reset();
+    channel->end();
+  } else {
+    channel->fail(std::move(error));  // body_pending_ stays set: the connection will close
+  }
+}
+
+void Connection::resume_body() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (!self->body_ || self->phase_ == Phase::kClosed) return;
+    self->body_paused_ = false;
+    self->arm_deadline(std::chrono::seconds(self->core_->options.idle_timeout_s));
+    self->feed_body();
+    self->wait_readable();
+  });
+}
+
+void Connection::arm_for_body_or_disarm() {
+  if (phase_ == Phase::kResponse && body_ && !body_paused_)
+    arm_deadline(std::chrono::seconds(core_->options.idle_timeout_s));
+  else
+    disarm_deadline();
 }
 
 // ---- Writing ---------------------------------------------------------------------------------
@@ -306,7 +439,7 @@ void Connection::on_written(const error_code& ec) {
     close();
     return;
   }
-  if (phase_ == Phase::kResponse || phase_ == Phase::kErrorResponse) disarm_deadline();
+  if (phase_ == Phase::kResponse || phase_ == Phase::kErrorResponse) arm_for_body_or_disarm();
   After after = write_after_;
   write_after_ = After::kMore;
   if (after != After::kMore) finish_response(after);
@@ -316,7 +449,9 @@ void Connection::on_written(const error_code& ec) {
 void Connection::finish_response(After after) {
   if (phase_ == Phase::kClosed) return;
   gone_.reset();  // the response is complete: a later disconnect cancels nothing
-  if (phase_ == Phase::kErrorResponse || after == After::kEndClose || !keep_alive_ || stopping()) {
+  // A streamed body not read to its end leaves unknown bytes on the socket: close.
+  if (phase_ == Phase::kErrorResponse || after == After::kEndClose || !keep_alive_ || stopping() ||
+      body_pending_.load(std::memory_order_acquire)) {
     linger_close();
     return;
   }
@@ -374,8 +509,12 @@ void Connection::on_deadline() {
       break;
     case Phase::kResponse:
     case Phase::kErrorResponse:
-      spdlog::info("http: {}: client took no response data for {} s; closing", remote_,
-                   core_->options.idle_timeout_s);
+      if (body_)
+        spdlog::info("http: {}: client sent no request body data for {} s; closing", remote_,
+                     core_->options.idle_timeout_s);
+      else
+        spdlog::info("http: {}: client took no response data for {} s; closing", remote_,
+                     core_->options.idle_timeout_s);
       break;
     case Phase::kLinger:
     case Phase::kClosed:
@@ -391,7 +530,8 @@ void Connection::mark_gone() {
 }
 
 void Connection::linger_close() {
-  const bool was_error = phase_ == Phase::kErrorResponse;
+  const bool was_error = phase_ == Phase::kErrorResponse || body_pending_.load(std::memory_order_acquire);
+  end_body("the response was sent before the request body was read");
   phase_ = Phase::kLinger;
   parser_.reset();
   error_code ec;
@@ -415,6 +555,7 @@ void Connection::close() {
   if (phase_ == Phase::kClosed) return;
   auto self = shared_from_this();  // unregister() may drop the registry's reference
   phase_ = Phase::kClosed;
+  end_body("connection closed before the request body was complete");
   mark_gone();
   {
     std::lock_guard lock(out_mu_);

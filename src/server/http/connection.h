@@ -7,7 +7,9 @@
 //   kRequest        reading and parsing the next request (idle timeout armed)
 //   kResponse       a handler owns the response; the socket stays watched so a disconnect
 //                   marks the writer gone at once, and early bytes (a pipelined request) are
-//                   kept for later
+//                   kept for later. For a streaming route the body is still arriving in this
+//                   phase: it is parsed as it comes and queued on a BodyChannel for the
+//                   handler's reader, and reading pauses while that queue is full.
 //   kErrorResponse  the server itself answers a bad request and will close
 //   kLinger         response sent, write side shut; draining input briefly so the client
 //                   reads our last response instead of a reset
@@ -22,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,10 +32,11 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
+#include "server/http/body_channel.h"
 #include "server/http/gone_signal.h"
 
 namespace corral::http::detail {
@@ -40,6 +44,39 @@ namespace corral::http::detail {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 class ServerCore;
+// Beast body type for requests: bytes are appended to `bytes`. A buffered body stays there
+// whole (at most max_body_bytes); for a streamed one the connection moves the bytes out after
+// every parse step, so they never accumulate.
+struct PieceBody {
+  struct value_type {
+    std::string bytes;
+    bool streamed = false;
+  };
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(beast::http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+    void init(const boost::optional<std::uint64_t>& length, boost::system::error_code& ec) {
+      // A buffered Content-Length was checked against max_body_bytes at the header.
+      if (length && !body_.streamed) body_.bytes.reserve(static_cast<size_t>(*length));
+      ec = {};
+    }
+    template <class ConstBufferSequence>
+    size_t put(const ConstBufferSequence& buffers, boost::system::error_code& ec) {
+      size_t n = 0;
+      for (auto b : beast::buffers_range_ref(buffers)) {
+        body_.bytes.append(static_cast<const char*>(b.data()), b.size());
+        n += b.size();
+      }
+      ec = {};
+      return n;
+    }
+    void finish(boost::system::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -55,6 +92,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void enqueue(std::string bytes, After after);
   size_t queued_bytes() const { return queued_.load(std::memory_order_relaxed); }
   bool stopping() const;
+  // A streamed request body has not been read to its end (any thread): the response must
+  // close the connection, since what follows on the socket is not the next request.
+  bool body_pending() const { return body_pending_.load(std::memory_order_acquire); }
 
   // Server shutdown, any thread: idle connections close now, a pending response may finish.
   void stop_gracefully();
@@ -65,7 +105,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   enum class Phase { kRequest, kResponse, kErrorResponse, kLinger, kClosed };
-  using Parser = beast::http::request_parser<beast::http::string_body>;
+  using Parser = beast::http::request_parser<PieceBody>;
 
   // Reading.
   void wait_readable();
@@ -75,7 +115,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void parse_buffered();
   bool on_header_done();
   void fail_request(const boost::system::error_code& ec);
+  // Builds the handler's Request (headers, target, params) and its writer from the parser.
+  std::shared_ptr<ResponseWriter> begin_exchange(Request* req, std::string* raw_path);
   void dispatch();
+  // Streaming routes: hands the request to its handler as soon as the header is in.
+  void dispatch_streaming(const StreamingHandler& handler, std::map<std::string, std::string> params);
+  // Parses buffered input into the streamed body while there is room on the channel.
+  void feed_body();
+  void end_body(std::string error);  // empty error: the body is complete
+  void resume_body();                // any thread: the reader drained the channel
+  void arm_for_body_or_disarm();     // the deadline while a response is pending
 
   // Writing.
   void pump();
@@ -112,6 +161,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool deadline_armed_ = false;
   bool deadline_waiting_ = false;
   std::shared_ptr<GoneSignal> gone_;  // the current response's; null between responses
+  std::shared_ptr<BodyChannel> body_;  // a streamed body still arriving; null otherwise
+  bool body_paused_ = false;           // the channel is full: not reading the socket
+  std::atomic<bool> body_pending_{false};
 
   // Output queue, filled from any thread and drained on the strand by pump().
   std::mutex out_mu_;

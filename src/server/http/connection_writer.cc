@@ -82,7 +82,8 @@ void ConnectionWriter::start_locked(int status, std::string content_type, Header
   status_ = status;
   content_type_ = std::move(content_type);
   for (auto& h : extra_headers) headers_.push_back(std::move(h));
-  close_ = !info_.keep_alive || (connection_ && connection_->stopping());
+  // A streamed request body not yet read to its end: the connection cannot be reused.
+  close_ = !info_.keep_alive || (connection_ && (connection_->stopping() || connection_->body_pending()));
   if (!wire::status_allows_body(status)) {
     framing_ = Framing::kNoBody;
   } else if (!chunked) {

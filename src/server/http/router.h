@@ -48,6 +48,8 @@ class Router {
     routes_.push_back({std::move(method), detail::parse_pattern(pattern), std::move(handler)});
   }
 
+  bool empty() const { return routes_.empty(); }
+
   // HEAD falls back to the GET route when there is no HEAD route.
   Match match(std::string_view method, std::string_view raw_path) const {
     Match m;

@@ -13,6 +13,10 @@ void Server::route(std::string method, std::string pattern, Handler handler) {
   core_->router.add(std::move(method), pattern, std::move(handler));
 }
 
+void Server::route_streaming_body(std::string method, std::string pattern, StreamingHandler handler) {
+  core_->streaming_router.add(std::move(method), pattern, std::move(handler));
+}
+
 void Server::set_not_found(Handler handler) { core_->not_found = std::move(handler); }
 
 void Server::set_middleware(Middleware middleware) { core_->middleware = std::move(middleware); }

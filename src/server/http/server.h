@@ -12,7 +12,8 @@
 // may be Content-Length or chunked. Errors answered by the server itself, all with a JSON
 // {"error": ...} body: 400 malformed request (then close), 413 body over max_body_bytes,
 // 431 header over max_header_bytes, 404 unknown path, 405 known path with another method
-// (with Allow), 500 when a handler throws. A client that closes (or half-closes) its side while
+// (with Allow), 500 when a handler throws. Routes added with route_streaming_body() get their
+// body piece by piece while it arrives, without size limit (body_reader.h). A client that closes (or half-closes) its side while
 // its response is pending counts as gone, as in Go's net/http (and so Ollama).
 //
 // Usage:
@@ -30,6 +31,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "server/http/body_reader.h"
 #include "server/http/request.h"
 #include "server/http/response_writer.h"
 
@@ -72,6 +74,10 @@ class Server {
   // "*name" catch-all, e.g. "/api/blobs/:digest". HEAD uses the GET route with the body
   // dropped (Content-Length kept) unless a HEAD route exists.
   void route(std::string method, std::string pattern, Handler handler);
+  // A route whose handler runs as soon as the request's header is in and reads the body from a
+  // BodyReader while it arrives (uploads too large for max_body_bytes). Matched before the
+  // buffered routes for the same method and path.
+  void route_streaming_body(std::string method, std::string pattern, StreamingHandler handler);
   // Replaces the default 404 {"error":"not found"} (before run()).
   void set_not_found(Handler handler);
   void set_middleware(Middleware middleware);

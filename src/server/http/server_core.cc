@@ -237,6 +237,14 @@ void ServerCore::handle(Request&& request, const std::string& raw_path,
   try {
     if (middleware && middleware(request, writer)) return;
     auto match = router.match(request.method, raw_path);
+    if (!match.handler) {
+      // Methods of streaming routes on this path count for the 405 and its Allow header too.
+      auto streaming = streaming_router.match(request.method, raw_path);
+      if (streaming.path_known) {
+        match.path_known = true;
+        match.allow += (match.allow.empty() ? "" : ", ") + streaming.allow;
+      }
+    }
     if (match.handler) {
       request.params = std::move(match.params);
       (*match.handler)(std::move(request), writer);
@@ -255,6 +263,21 @@ void ServerCore::handle(Request&& request, const std::string& raw_path,
     spdlog::error("http: handler for {} {} threw a non-exception", method, target);
   }
   // If it had started, dropping the writer closes the connection, which is all we can do.
+  if (!writer->started()) writer->respond_error(500, "internal server error");
+}
+
+void ServerCore::handle_streaming(Request&& request, const StreamingHandler& handler,
+                                  std::shared_ptr<BodyReader> body, std::shared_ptr<ResponseWriter> writer) {
+  std::string method = request.method, target = request.target;
+  try {
+    if (middleware && middleware(request, writer)) return;
+    handler(std::move(request), std::move(body), writer);
+    return;
+  } catch (const std::exception& e) {
+    spdlog::error("http: handler for {} {} threw: {}", method, target, e.what());
+  } catch (...) {
+    spdlog::error("http: handler for {} {} threw a non-exception", method, target);
+  }
   if (!writer->started()) writer->respond_error(500, "internal server error");
 }
 

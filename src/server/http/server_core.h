@@ -33,6 +33,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   // Set before run(), read-only afterwards (so io threads read them without locks).
   const ServerOptions options;
   Router<Handler> router;
+  Router<StreamingHandler> streaming_router;
   Handler not_found;
   Middleware middleware;
 
@@ -49,6 +50,9 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   // For connections: routes one request (on the connection's strand) and turns handler
   // exceptions into 500s.
   void handle(Request&& request, const std::string& raw_path, std::shared_ptr<ResponseWriter> writer);
+  // The same for a streaming route (the match is done by the connection at the header).
+  void handle_streaming(Request&& request, const StreamingHandler& handler, std::shared_ptr<BodyReader> body,
+                        std::shared_ptr<ResponseWriter> writer);
   // For connections: called once when a connection closes.
   void unregister(const std::shared_ptr<Connection>& connection);
 

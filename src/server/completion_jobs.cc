@@ -1,0 +1,67 @@
+#include "server/completion_jobs.h"
+
+#include <algorithm>
+
+#include "server/prompt_builder.h"
+
+namespace corral::server {
+
+std::variant<RequestOptions, ApiError> options_for(const ServedModel& m, const nlohmann::ordered_json& request_options) {
+  RequestOptions opts;
+  if (Status s = apply_options(m.params, &opts); !s) return ApiError{500, "model parameters: " + s.message()};
+  if (Status s = apply_options(request_options, &opts); !s) return ApiError{400, s.message()};
+  return opts;
+}
+
+std::vector<std::string> stops_for(const RequestOptions& opts, const ServedModel& m) {
+  return opts.stop_set ? opts.stop : m.template_stops;
+}
+
+scheduler::PrepareFn chat_prepare(const ServedModel& m, const std::vector<ChatMessage>& messages,
+                                  nlohmann::json tools, ThinkOption think, std::vector<std::string> stops) {
+  std::vector<ChatMessage> all;
+  for (const auto& mm : m.resolved.messages) all.push_back({.role = mm.role, .content = mm.content});
+  all.insert(all.end(), messages.begin(), messages.end());
+  const bool has_system = std::any_of(all.begin(), all.end(), [](const ChatMessage& x) { return x.role == "system"; });
+  if (!has_system && m.resolved.system && !m.resolved.system->empty())
+    all.insert(all.begin(), ChatMessage{.role = "system", .content = *m.resolved.system});
+  return [all = std::move(all), tools = std::move(tools), think = std::move(think), tmpl = m.tmpl,
+          stops = std::move(stops)](const Tokenizer& tok, int64_t num_ctx) -> Result<scheduler::PreparedPrompt> {
+    scheduler::PreparedPrompt p;
+    p.stop = stops;
+    CORRAL_ASSIGN_OR_RETURN(p.tokens, chat_prompt(tok, *tmpl, all, tools, think, num_ctx));
+    return p;
+  };
+}
+
+scheduler::PrepareFn generate_prepare(GeneratePrompt req, std::shared_ptr<const GoTemplate> tmpl,
+                                      std::vector<std::string> stops) {
+  return [req = std::move(req), tmpl = std::move(tmpl), stops = std::move(stops)](
+             const Tokenizer& tok, int64_t) -> Result<scheduler::PreparedPrompt> {
+    scheduler::PreparedPrompt p;
+    p.stop = stops;
+    p.tokens = req.context;
+    const bool first = req.context.empty();  // BOS only at the very start of a conversation
+    if (req.raw) {
+      // Raw: the prompt is the whole model input, specials included (Ollama's raw mode).
+      auto ids = tok.encode(req.prompt, first, /*parse_special=*/true);
+      p.tokens.insert(p.tokens.end(), ids.begin(), ids.end());
+      p.render_special = false;
+      return p;
+    }
+    ChatTemplateInput in;
+    if (!req.suffix.empty()) {
+      in.prompt = req.prompt;
+      in.suffix = req.suffix;
+    } else {
+      if (!req.system.empty()) in.messages.push_back({.role = "system", .content = req.system});
+      in.messages.push_back({.role = "user", .content = req.prompt});
+    }
+    in.think = req.think;
+    CORRAL_ASSIGN_OR_RETURN(std::vector<int32_t> ids, render_and_tokenize(tok, *tmpl, in, first));
+    p.tokens.insert(p.tokens.end(), ids.begin(), ids.end());
+    return p;
+  };
+}
+
+}  // namespace corral::server

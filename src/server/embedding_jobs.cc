@@ -1,0 +1,59 @@
+#include "server/embedding_jobs.h"
+
+namespace corral::server {
+
+void run_embeddings(ApiContext& ctx, const ServedModel& m, EmbedRequest req, Writer w, const ErrorStyle& errors,
+                    std::function<ordered_json(EmbedGather&)> answer) {
+  auto g = std::make_shared<EmbedGather>();
+  g->vectors.resize(req.inputs.size());
+  g->remaining = static_cast<int>(req.inputs.size());
+  std::vector<std::shared_ptr<scheduler::Job>> jobs;
+  for (size_t i = 0; i < req.inputs.size(); ++i) {
+    auto job = std::make_shared<scheduler::Job>();
+    job->kind = scheduler::JobKind::kEmbedding;
+    job->options = req.options.job;
+    job->options.embed_normalize = req.normalize;
+    job->options.embed_truncate = req.truncate;
+    job->prepare = [text = std::move(req.inputs[i])](const Tokenizer& tok, int64_t) -> Result<scheduler::PreparedPrompt> {
+      scheduler::PreparedPrompt p;
+      p.tokens = tok.encode(text, /*add_special=*/true, /*parse_special=*/false);
+      return p;
+    };
+    job->on_event = [g, i, w, answer, errors](const scheduler::JobEvent& e) {
+      if (e.type == scheduler::JobEvent::Type::kText) return;
+      std::lock_guard<std::mutex> lk(g->mu);
+      if (g->failed) return;
+      if (e.type == scheduler::JobEvent::Type::kError) {
+        g->failed = true;
+        errors.respond_error(w, e.http_status, e.error);
+        return;
+      }
+      if (e.done_reason == scheduler::DoneReason::kCancelled) {
+        g->failed = true;
+        w->finish();
+        return;
+      }
+      g->vectors[i] = e.embedding;
+      g->prompt_tokens += e.stats.prompt_tokens;
+      g->load = std::max(g->load, e.stats.load_duration);
+      if (--g->remaining == 0) respond_json(w, 200, answer(*g));
+    };
+    jobs.push_back(job);
+  }
+  w->on_client_gone([jobs] {
+    for (auto& j : jobs) j->cancel();
+  });
+  for (auto& job : jobs) {
+    if (auto rej = ctx.scheduler.submit(m.spec, job, req.keep_alive)) {
+      std::lock_guard<std::mutex> lk(g->mu);
+      if (!g->failed) {
+        g->failed = true;
+        errors.respond_rejection(w, *rej);
+      }
+      for (auto& j : jobs) j->cancel();
+      return;
+    }
+  }
+}
+
+}  // namespace corral::server

@@ -1,0 +1,39 @@
+// POST /api/copy and DELETE /api/delete.
+#include "server/manage_handlers.h"
+#include "store/model_name.h"
+
+namespace corral::server {
+namespace {
+
+// Go's %q for the names Ollama quotes in its messages (ASCII names: a JSON string literal).
+std::string go_quote(const std::string& s) { return http::json_quote(s); }
+
+}  // namespace
+
+void handle_copy(ApiContext& ctx, http::Request&& req, Writer w) {
+  auto body = parse_body(req.body);
+  if (!body) return respond_error(w, 400, body.error());
+  const std::string source = body->value("source", ""), destination = body->value("destination", "");
+  auto src = store::ModelName::parse(source);
+  if (!src) return respond_error(w, 400, fmt::format("source {} is invalid", go_quote(source)));
+  if (!store::ModelName::parse(destination))
+    return respond_error(w, 400, fmt::format("destination {} is invalid", go_quote(destination)));
+  if (!ctx.store.find(*src)) return respond_error(w, 404, fmt::format("model {} not found", go_quote(source)));
+  if (Status s = ctx.store.copy(source, destination); !s) return respond_error(w, 500, s.message());
+  w->respond(200, "", "");
+}
+
+void handle_delete(ApiContext& ctx, http::Request&& req, Writer w) {
+  auto body = parse_body(req.body);
+  if (!body) return respond_error(w, 400, body.error());
+  std::string name = body->value("model", "");
+  if (name.empty()) name = body->value("name", "");
+  auto parsed = store::ModelName::parse(name);
+  if (!parsed) return respond_error(w, 400, fmt::format("name {} is invalid", go_quote(name)));
+  if (!ctx.store.find(*parsed)) return respond_error(w, 404, fmt::format("model '{}' not found", name));
+  auto removed = ctx.store.remove(name);
+  if (!removed) return respond_error(w, 500, removed.error());
+  w->respond(200, "", "");
+}
+
+}  // namespace corral::server
