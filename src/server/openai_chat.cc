@@ -62,15 +62,7 @@ void handle_chat_completions(ApiContext& ctx, http::Request&& req, Writer w) {
   job->options = o.job;
   job->make_filter = ctx.filter_factory(m->spec.key + "@" + m->spec.digest, *program);
   job->prepare = chat_prepare(*m, *messages, std::move(tools), *think, stops_for(o, *m));
-  auto cs = std::make_shared<CompletionStream>(
-      w, fields->stream,
-      make_protocol(ResponseInfo{.kind = ResponseInfo::Kind::kChat,
-                                 .id = next_id("chatcmpl"),
-                                 .created = unix_seconds(now),
-                                 .model = fields->model,
-                                 .include_usage = fields->include_usage}));
-  attach(job, w, cs);
-  if (auto rej = ctx.scheduler.submit(m->spec, job, std::nullopt)) respond_rejection(w, *rej);
+  submit_completion(ctx, *m, job, *fields, ResponseInfo::Kind::kChat, "chatcmpl", now, w);
 }
 
 }  // namespace corral::server::openai

@@ -48,15 +48,7 @@ void handle_completions(ApiContext& ctx, http::Request&& req, Writer w) {
   job->prepare = generate_prepare(
       GeneratePrompt{.prompt = std::move(prompt).value(), .suffix = suffix, .system = m->resolved.system.value_or("")},
       m->tmpl, stops_for(o, *m));
-  auto cs = std::make_shared<CompletionStream>(
-      w, fields->stream,
-      make_protocol(ResponseInfo{.kind = ResponseInfo::Kind::kText,
-                                 .id = next_id("cmpl"),
-                                 .created = unix_seconds(now),
-                                 .model = fields->model,
-                                 .include_usage = fields->include_usage}));
-  attach(job, w, cs);
-  if (auto rej = ctx.scheduler.submit(m->spec, job, std::nullopt)) respond_rejection(w, *rej);
+  submit_completion(ctx, *m, job, *fields, ResponseInfo::Kind::kText, "cmpl", now, w);
 }
 
 }  // namespace corral::server::openai

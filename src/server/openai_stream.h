@@ -7,11 +7,16 @@
 // which the official SDKs raise as an APIError.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "server/api_context.h"
 #include "server/completion_stream.h"
+#include "server/model_resolver.h"
+#include "server/openai_request.h"
 
 namespace corral::server::openai {
 
@@ -25,5 +30,11 @@ struct ResponseInfo {
 };
 
 std::unique_ptr<CompletionProtocol> make_protocol(ResponseInfo info);
+
+// Answers `job` on `w` in OpenAI's shape (streamed or whole, as `fields` asks; the id is
+// "<id_prefix>-<n>") and queues it for model `m`, or answers the scheduler's rejection.
+void submit_completion(ApiContext& ctx, const ServedModel& m, const std::shared_ptr<scheduler::Job>& job,
+                       const CommonFields& fields, ResponseInfo::Kind kind, std::string_view id_prefix,
+                       std::chrono::system_clock::time_point requested, const Writer& w);
 
 }  // namespace corral::server::openai
