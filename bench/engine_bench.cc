@@ -92,6 +92,8 @@ int main(int argc, char** argv) {
   app.add_option("--batched-gen", batched_gen, "batched test: generated tokens per sequence")->capture_default_str();
   app.add_option("--ubatch", ubatch, "max tokens per forward pass during prefill")->capture_default_str();
   app.add_option("--bandwidth", bandwidth_gbs, "memory read bandwidth GB/s for the roofline")->capture_default_str();
+  std::string kv_type_name = "f32";
+  app.add_option("--kv-type", kv_type_name, "KV cache element type: f32 or f16")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   ThreadPool::set_global_threads(threads);
@@ -102,6 +104,11 @@ int main(int argc, char** argv) {
   }
   auto model = m.value();
   const auto& cfg = model->config();
+  if (kv_type_name != "f32" && kv_type_name != "f16") {
+    fmt::print(stderr, "Error: --kv-type must be f32 or f16\n");
+    return 1;
+  }
+  const corral::DType kv_type = kv_type_name == "f16" ? corral::DType::kF16 : corral::DType::kF32;
   std::vector<int> par;
   for (size_t i = 0; i < parallel.size();) {
     size_t j = parallel.find(',', i);
@@ -116,13 +123,14 @@ int main(int argc, char** argv) {
 
   fmt::print("model: {} ({}, {:.2f} GB of weights, {} layers, n_embd {}, vocab {})\n", model_path, cfg.arch,
              static_cast<double>(model->weight_bytes()) / 1e9, cfg.n_layer, cfg.n_embd, cfg.n_vocab);
-  fmt::print("threads: {}, kernels: {}\n", pool.size(), corral::isa_name(corral::kernels::active().isa));
+  fmt::print("threads: {}, kernels: {}, KV cache: {}\n", pool.size(), corral::isa_name(corral::kernels::active().isa),
+             kv_type_name);
   const double roofline = bandwidth_gbs * 1e9 / static_cast<double>(model->weight_bytes());
 
   // pp: one sequence, the whole prompt.
   std::vector<double> pp_runs, tg_runs, tg_step_ms;
   for (int r = 0; r < reps; ++r) {
-    Engine eng(model, EngineConfig{kv_tokens}, pool);
+    Engine eng(model, EngineConfig{kv_tokens, kv_type}, pool);
     SeqId s = eng.kv().create();
     std::vector<float> logits;
     auto t0 = Clock::now();
@@ -131,7 +139,7 @@ int main(int argc, char** argv) {
   }
   // tg: one sequence from an empty context, one token per step (as llama-bench's tg).
   for (int r = 0; r < reps; ++r) {
-    Engine eng(model, EngineConfig{kv_tokens}, pool);
+    Engine eng(model, EngineConfig{kv_tokens, kv_type}, pool);
     SeqId s = eng.kv().create();
     std::vector<float> logits;
     int32_t tok = random_tokens(1, cfg.n_vocab, rng)[0];
@@ -158,7 +166,7 @@ int main(int argc, char** argv) {
     std::vector<double> spp, stg;
     std::vector<double> steps, ttft;
     for (int r = 0; r < reps; ++r) {
-      Engine eng(model, EngineConfig{kv_tokens}, pool);
+      Engine eng(model, EngineConfig{kv_tokens, kv_type}, pool);
       std::vector<SeqId> seqs;
       std::vector<std::vector<int32_t>> prompts;
       for (int b = 0; b < B; ++b) {
@@ -196,6 +204,7 @@ int main(int argc, char** argv) {
   nlohmann::json j = {{"model", model_path},
                       {"threads", pool.size()},
                       {"kernels", corral::isa_name(corral::kernels::active().isa)},
+                      {"kv_type", kv_type_name},
                       {"weight_bytes", model->weight_bytes()},
                       {"pp", n_prompt},
                       {"pp_tps", pp},

@@ -5,7 +5,7 @@
 namespace corral::engine {
 
 Engine::Engine(std::shared_ptr<const model::Model> model, EngineConfig config, ThreadPool& pool)
-    : model_(std::move(model)), pool_(pool), kv_(*model_, config.kv_capacity_tokens),
+    : model_(std::move(model)), pool_(pool), kv_(*model_, config.kv_capacity_tokens, config.kv_type),
       scratch_(model_->make_scratch()) {}
 
 Status Engine::eval(const std::vector<SeqFeed>& feeds, std::vector<float>* logits,

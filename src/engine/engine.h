@@ -17,6 +17,7 @@ namespace corral::engine {
 
 struct EngineConfig {
   int64_t kv_capacity_tokens = 4096;  // upper bound of cached positions over all sequences
+  DType kv_type = DType::kF32;        // F32 or F16 (model::kv_type_supported)
 };
 
 enum class Outputs { kNone, kLast, kAll };

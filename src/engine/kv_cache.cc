@@ -6,9 +6,9 @@ namespace corral::engine {
 
 using model::kKvBlockTokens;
 
-KvCache::KvCache(const model::Model& m, int64_t capacity_tokens) {
+KvCache::KvCache(const model::Model& m, int64_t capacity_tokens, DType type) {
   const int64_t blocks = (capacity_tokens + kKvBlockTokens - 1) / kKvBlockTokens;
-  storage_ = m.make_kv_storage(blocks);
+  storage_ = m.make_kv_storage(blocks, type);
   CORRAL_CHECK(storage_->ok() || blocks == 0, "cannot reserve address space for {} KV blocks", blocks);
   refcount_.assign(static_cast<size_t>(blocks), 0);
   free_list_.reserve(static_cast<size_t>(blocks));

@@ -19,7 +19,7 @@ using SeqId = int64_t;
 
 class KvCache {
  public:
-  KvCache(const model::Model& m, int64_t capacity_tokens);
+  KvCache(const model::Model& m, int64_t capacity_tokens, DType type = DType::kF32);
 
   const model::KvStorage& storage() const { return *storage_; }
   int64_t capacity_blocks() const { return storage_->capacity_blocks(); }

@@ -1,5 +1,7 @@
 #include "model/forward_scratch.h"
 
+#include "model/kv_storage.h"
+
 namespace corral::model {
 namespace {
 void grow(std::vector<float>& v, int64_t n) {
@@ -19,7 +21,9 @@ void ForwardScratch::reserve(const ModelConfig& c, int64_t n, int64_t n_out, int
   grow(rope, n * c.n_rot);
   grow(out_x, n_out * c.n_embd);
   if (static_cast<int>(scores.size()) < n_threads) scores.resize(static_cast<size_t>(n_threads));
-  for (auto& s : scores) grow(s, max_ctx);
+  for (auto& s : scores) grow(s, max_ctx * (c.n_head / c.n_head_kv));
+  if (static_cast<int>(kv_block.size()) < n_threads) kv_block.resize(static_cast<size_t>(n_threads));
+  for (auto& b : kv_block) grow(b, kKvBlockTokens * c.head_dim);
 }
 
 }  // namespace corral::model

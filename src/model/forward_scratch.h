@@ -25,7 +25,8 @@ class ForwardScratch {
   std::vector<float> up;      // [n][n_ff]
   std::vector<float> rope;    // [n][n_rot] (cos, sin) pairs per rotated pair
   std::vector<float> out_x;   // [n_out][n_embd] hidden states of the output tokens
-  std::vector<std::vector<float>> scores;  // [n_threads][max_ctx] attention weights
+  std::vector<std::vector<float>> scores;  // [n_threads][n_head / n_head_kv][max_ctx] attention weights of a KV group
+  std::vector<std::vector<float>> kv_block;  // [n_threads][kKvBlockTokens * head_dim] an F16 KV block as f32
   kernels::MatmulScratch matmul;
 };
 

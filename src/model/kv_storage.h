@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "tensor/dtype.h"
+
 namespace corral::model {
 
 // 16 positions per block: small enough that a sequence wastes < 16 positions of KV, large
@@ -18,24 +20,31 @@ namespace corral::model {
 // sequences works at this granularity.
 constexpr int kKvBlockTokens = 16;
 
+// Element types a KV pool can hold: F32 (exact: what the reference outputs were computed with)
+// or F16 (half the memory, Ollama's and llama.cpp's default; rounding K and V costs up to 7e-7
+// nMSE on F32 models and can flip near-tied greedy choices).
+bool kv_type_supported(DType t);
+
 class KvStorage {
  public:
-  KvStorage(int64_t n_layer, int64_t n_head_kv, int64_t head_dim, int64_t capacity_blocks);
+  KvStorage(int64_t n_layer, int64_t n_head_kv, int64_t head_dim, int64_t capacity_blocks,
+            DType type = DType::kF32);
   ~KvStorage();
   KvStorage(const KvStorage&) = delete;
   KvStorage& operator=(const KvStorage&) = delete;
 
   int64_t capacity_blocks() const { return capacity_blocks_; }
-  size_t block_bytes() const { return block_floats_ * sizeof(float); }
+  DType type() const { return type_; }
+  size_t block_bytes() const { return block_elems_ * elem_bytes_; }
   bool ok() const { return base_ != nullptr; }  // false if the reservation failed
 
-  // K of (block, layer, kv head): [kKvBlockTokens][head_dim] floats.
-  float* k(int64_t block, int64_t layer, int64_t head) const {
-    return base_ + block * block_floats_ + (layer * 2 * n_head_kv_ + head) * head_floats_;
+  // K of (block, layer, kv head): [kKvBlockTokens][head_dim] elements of type().
+  void* k(int64_t block, int64_t layer, int64_t head) const {
+    return at(block * block_elems_ + (layer * 2 * n_head_kv_ + head) * head_elems_);
   }
-  // V of (block, layer, kv head): [kKvBlockTokens][head_dim] floats.
-  float* v(int64_t block, int64_t layer, int64_t head) const {
-    return base_ + block * block_floats_ + ((layer * 2 + 1) * n_head_kv_ + head) * head_floats_;
+  // V of (block, layer, kv head): [kKvBlockTokens][head_dim] elements of type().
+  void* v(int64_t block, int64_t layer, int64_t head) const {
+    return at(block * block_elems_ + ((layer * 2 + 1) * n_head_kv_ + head) * head_elems_);
   }
   // Copies every layer's K and V of block `src` to block `dst` (copy-on-write of a shared
   // partial block).
@@ -44,11 +53,15 @@ class KvStorage {
   void release(int64_t block) const;
 
  private:
+  void* at(size_t element) const { return base_ + element * elem_bytes_; }
+
   int64_t n_head_kv_;
   int64_t capacity_blocks_;
-  size_t head_floats_;   // kKvBlockTokens * head_dim
-  size_t block_floats_;  // n_layer * 2 * n_head_kv * head_floats_
-  float* base_ = nullptr;
+  DType type_;
+  size_t elem_bytes_;   // 4 (F32) or 2 (F16)
+  size_t head_elems_;   // kKvBlockTokens * head_dim
+  size_t block_elems_;  // n_layer * 2 * n_head_kv * head_elems_
+  std::byte* base_ = nullptr;
   size_t mapped_bytes_ = 0;
 };
 

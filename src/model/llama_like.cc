@@ -10,6 +10,26 @@
 #include "model/weight_binder.h"
 
 namespace corral::model {
+namespace {
+
+// Writes n floats at element `offset` of a KV head row, in the cache's element type.
+void store_kv_row(const KvStorage& kv, void* head, int64_t offset, const float* src, int64_t n) {
+  if (kv.type() == DType::kF32) {
+    std::memcpy(static_cast<float*>(head) + offset, src, static_cast<size_t>(n) * sizeof(float));
+  } else {
+    kernels::quantize_row(kv.type(), src, static_cast<uint16_t*>(head) + offset, n);
+  }
+}
+
+// The first n elements of a KV head block as f32: in place for an F32 cache, else widened
+// into `scratch` (one block at a time, so the f32 copy stays in L1).
+const float* load_kv_block(const KvStorage& kv, const void* head, int64_t n, float* scratch) {
+  if (kv.type() == DType::kF32) return static_cast<const float*>(head);
+  kernels::dequantize_row(kv.type(), head, scratch, n);
+  return scratch;
+}
+
+}  // namespace
 
 Result<std::shared_ptr<Model>> LlamaLikeModel::create(std::shared_ptr<const gguf::GgufFile> file,
                                                       ModelConfig c) {
@@ -121,27 +141,35 @@ void LlamaLikeModel::attention(int64_t il, const ForwardBatch& batch, const KvSt
   const int64_t n_tasks = n * c.n_head_kv;
   std::atomic<int64_t> next{0};
   pool.run([&](int ith, int) {
-    float* scores = s.scores[ith].data();
+    float* scores = s.scores[ith].data();        // [group][n_ctx]: the group's heads
+    float* block_f32 = s.kv_block[ith].data();  // an F16 cache's block, widened once for the group
     for (int64_t task; (task = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;) {
       const int64_t i = task / c.n_head_kv, g = task % c.n_head_kv;
       const BatchToken& t = batch.tokens[i];
       const BatchSeq& seq = batch.seqs[t.seq];
       const int64_t n_ctx = t.pos + 1;
       const int64_t n_blocks = (n_ctx + kKvBlockTokens - 1) / kKvBlockTokens;
-      for (int64_t h = g * group; h < (g + 1) * group; ++h) {
-        const float* qh = s.q.data() + i * c.q_dim() + h * hd;
-        for (int64_t b = 0; b < n_blocks; ++b) {
-          const float* kb = kv.k(seq.blocks[b], il, g);
-          const int64_t len = std::min<int64_t>(kKvBlockTokens, n_ctx - b * kKvBlockTokens);
-          for (int64_t j = 0; j < len; ++j) scores[b * kKvBlockTokens + j] = K.dot_f32(qh, kb + j * hd, hd) * scale;
+      const float* q = s.q.data() + i * c.q_dim() + g * group * hd;  // [group][hd]
+      float* out = s.attn.data() + i * c.q_dim() + g * group * hd;   // [group][hd]
+      // Every head of the group reads the same K and V: each block is loaded (and widened)
+      // once for all of them. Per head, the operations and their order do not depend on the
+      // group, so results equal a head-by-head loop's exactly.
+      for (int64_t b = 0; b < n_blocks; ++b) {
+        const int64_t len = std::min<int64_t>(kKvBlockTokens, n_ctx - b * kKvBlockTokens);
+        const float* kb = load_kv_block(kv, kv.k(seq.blocks[b], il, g), len * hd, block_f32);
+        for (int64_t h = 0; h < group; ++h) {
+          float* sh = scores + h * n_ctx + b * kKvBlockTokens;
+          for (int64_t j = 0; j < len; ++j) sh[j] = K.dot_f32(q + h * hd, kb + j * hd, hd) * scale;
         }
-        K.softmax(scores, n_ctx);
-        float* out = s.attn.data() + i * c.q_dim() + h * hd;
-        std::fill(out, out + hd, 0.0f);
-        for (int64_t b = 0; b < n_blocks; ++b) {
-          const float* vb = kv.v(seq.blocks[b], il, g);
-          const int64_t len = std::min<int64_t>(kKvBlockTokens, n_ctx - b * kKvBlockTokens);
-          for (int64_t j = 0; j < len; ++j) K.axpy_f32(scores[b * kKvBlockTokens + j], vb + j * hd, out, hd);
+      }
+      for (int64_t h = 0; h < group; ++h) K.softmax(scores + h * n_ctx, n_ctx);
+      std::fill(out, out + group * hd, 0.0f);
+      for (int64_t b = 0; b < n_blocks; ++b) {
+        const int64_t len = std::min<int64_t>(kKvBlockTokens, n_ctx - b * kKvBlockTokens);
+        const float* vb = load_kv_block(kv, kv.v(seq.blocks[b], il, g), len * hd, block_f32);
+        for (int64_t h = 0; h < group; ++h) {
+          const float* sh = scores + h * n_ctx + b * kKvBlockTokens;
+          for (int64_t j = 0; j < len; ++j) K.axpy_f32(sh[j], vb + j * hd, out + h * hd, hd);
         }
       }
     }
@@ -193,8 +221,8 @@ void LlamaLikeModel::forward(const ForwardBatch& batch, const KvStorage& kv, con
       const int32_t block = batch.seqs[t.seq].blocks[t.pos / kKvBlockTokens];
       const int64_t slot = t.pos % kKvBlockTokens;
       for (int64_t g = 0; g < c.n_head_kv; ++g) {
-        std::memcpy(kv.k(block, il, g) + slot * hd, ki + g * hd, hd * sizeof(float));
-        std::memcpy(kv.v(block, il, g) + slot * hd, vi + g * hd, hd * sizeof(float));
+        store_kv_row(kv, kv.k(block, il, g), slot * hd, ki + g * hd, hd);
+        store_kv_row(kv, kv.v(block, il, g), slot * hd, vi + g * hd, hd);
       }
     }
     attention(il, batch, kv, s, pool);

@@ -27,13 +27,13 @@ class Model {
 
   // Bytes of tensor data the forward pass reads (the file minus metadata).
   size_t weight_bytes() const { return weight_bytes_; }
-  // KV bytes one cached position costs (all layers, K and V, f32).
-  size_t kv_bytes_per_token() const {
-    return static_cast<size_t>(config_.n_layer * 2 * config_.kv_dim()) * sizeof(float);
+  // KV bytes one cached position costs (all layers, K and V, elements of kv_type).
+  size_t kv_bytes_per_token(DType kv_type = DType::kF32) const {
+    return static_cast<size_t>(config_.n_layer * 2 * config_.kv_dim()) * (kv_type == DType::kF16 ? 2 : 4);
   }
 
   // A KV pool for this model's shape; capacity in blocks of kKvBlockTokens positions.
-  std::unique_ptr<KvStorage> make_kv_storage(int64_t capacity_blocks) const;
+  std::unique_ptr<KvStorage> make_kv_storage(int64_t capacity_blocks, DType kv_type = DType::kF32) const;
   // Reusable activation buffers for forward(); one per thread that calls forward().
   virtual std::unique_ptr<ForwardScratch> make_scratch() const = 0;
 

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <limits>
 
+#include <spdlog/spdlog.h>
+
 namespace corral::scheduler {
 namespace {
 
@@ -106,6 +108,20 @@ int64_t total_memory_bytes() {
   return 8ll << 30;  // unknown: assume a modest 8 GiB
 }
 
+Result<DType> parse_kv_cache_type(const std::string& s) {
+  std::string t = s;
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  if (t == "f32") return DType::kF32;
+  if (t == "f16") return DType::kF16;
+  // Ollama accepts these with flash attention only and falls back to f16 otherwise; corral
+  // has no quantized KV cache yet, so it does the same.
+  if (t == "q8_0" || t == "q4_0") {
+    spdlog::warn("OLLAMA_KV_CACHE_TYPE={}: quantized KV caches are not supported yet; using f16", s);
+    return DType::kF16;
+  }
+  return Status::errorf("OLLAMA_KV_CACHE_TYPE={} is not one of f32, f16, q8_0, q4_0", s);
+}
+
 Result<SchedulerConfig> config_from_env() {
   SchedulerConfig c;
   if (auto v = env("OLLAMA_NUM_PARALLEL")) {
@@ -139,6 +155,9 @@ Result<SchedulerConfig> config_from_env() {
     c.memory_budget_bytes = *b;
   }
   if (c.memory_budget_bytes == 0) c.memory_budget_bytes = total_memory_bytes() / 10 * 9;
+  if (auto v = env("OLLAMA_KV_CACHE_TYPE")) {
+    CORRAL_ASSIGN_OR_RETURN(c.kv_cache_type, parse_kv_cache_type(*v));
+  }
   if (auto v = env("CORRAL_THREADS")) {
     CORRAL_ASSIGN_OR_RETURN(int64_t n, parse_int("CORRAL_THREADS", *v));
     c.threads = static_cast<int>(std::clamp<int64_t>(n, 0, 1024));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "tensor/dtype.h"
 
 namespace corral::scheduler {
 
@@ -23,7 +24,13 @@ struct SchedulerConfig {
   int64_t context_length = 4096;  // OLLAMA_CONTEXT_LENGTH: default num_ctx
   int64_t memory_budget_bytes = 0;  // CORRAL_MAX_MEMORY (bytes, or e.g. "16GiB"); 0: 90% of RAM
   int threads = 0;              // compute threads (0: physical cores)
+  // OLLAMA_KV_CACHE_TYPE: f32 (our default: exact, as the reference outputs were computed) or
+  // f16 (Ollama's default: half the KV memory). Ollama's q8_0 and q4_0 fall back to f16.
+  DType kv_cache_type = DType::kF32;
 };
+
+// "f32", "f16" (and Ollama's "q8_0", "q4_0", served as f16) -> the KV element type.
+Result<DType> parse_kv_cache_type(const std::string& s);
 
 // Reads the OLLAMA_* variables; an unparsable value is an error naming the variable.
 Result<SchedulerConfig> config_from_env();

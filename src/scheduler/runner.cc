@@ -52,7 +52,7 @@ Runner::Runner(std::shared_ptr<const model::Model> model, std::shared_ptr<const 
       tokenizer_(std::move(tokenizer)),
       config_(config),
       pool_(pool),
-      engine_(model_, engine::EngineConfig{config.num_parallel * config.num_ctx}, pool) {
+      engine_(model_, engine::EngineConfig{config.num_parallel * config.num_ctx, config.kv_type}, pool) {
   slots_.resize(static_cast<size_t>(config_.num_parallel));
   info_.slots_total = config_.num_parallel;
   info_.kv_capacity_tokens = engine_.kv().capacity_blocks() * model::kKvBlockTokens;

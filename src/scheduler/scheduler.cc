@@ -18,9 +18,9 @@ std::string gib(int64_t bytes) { return fmt::format("{:.1f} GiB", static_cast<do
 
 // Memory a model needs resident: its weights, KV for every slot's full context, and the
 // activation buffers of a 512-token step (x, normed x, q/k/v/attn, gate/up, logits rows).
-int64_t estimate_bytes(const model::Model& m, int num_parallel, int64_t num_ctx) {
+int64_t estimate_bytes(const model::Model& m, int num_parallel, int64_t num_ctx, DType kv_type) {
   const auto& c = m.config();
-  const int64_t kv = static_cast<int64_t>(num_parallel) * num_ctx * static_cast<int64_t>(m.kv_bytes_per_token());
+  const int64_t kv = static_cast<int64_t>(num_parallel) * num_ctx * static_cast<int64_t>(m.kv_bytes_per_token(kv_type));
   const int64_t step = 512 * (4 * c.n_embd + 2 * c.n_ff + 2 * c.q_dim()) * 4 + num_parallel * c.n_vocab * 4;
   return static_cast<int64_t>(m.weight_bytes()) + kv + step;
 }
@@ -244,9 +244,9 @@ void Scheduler::load_entry(std::shared_ptr<Entry> e) {
   int num_parallel = e->spec.num_parallel > 0 ? e->spec.num_parallel : config_.num_parallel;
   if (num_parallel <= 0) {
     // Ollama's default: 4 parallel requests when memory allows, else 1.
-    num_parallel = estimate_bytes(**model, 4, num_ctx) <= config_.memory_budget_bytes ? 4 : 1;
+    num_parallel = estimate_bytes(**model, 4, num_ctx, config_.kv_cache_type) <= config_.memory_budget_bytes ? 4 : 1;
   }
-  const int64_t need = estimate_bytes(**model, num_parallel, num_ctx);
+  const int64_t need = estimate_bytes(**model, num_parallel, num_ctx, config_.kv_cache_type);
   if (need > config_.memory_budget_bytes)
     return fail(fmt::format("model requires more system memory ({}) than is available ({})", gib(need),
                             gib(config_.memory_budget_bytes)));
@@ -290,6 +290,7 @@ void Scheduler::load_entry(std::shared_ptr<Entry> e) {
   RunnerConfig rc;
   rc.num_parallel = num_parallel;
   rc.num_ctx = num_ctx;
+  rc.kv_type = config_.kv_cache_type;
   rc.metrics = metrics_.for_model(e->spec.name);
   auto runner = std::make_unique<Runner>(model.value(), tok.value(), rc, pool_);
   std::weak_ptr<Entry> weak = e;

@@ -50,7 +50,7 @@ TEST(KvCache, ForkSharesBlocksAndCopiesOnWrite) {
   SeqId a = kv.create();
   ASSERT_TRUE(kv.prepare_append(a, 20).is_ok());
   // Mark the data so the copy can be checked.
-  float* k = kv.storage().k(kv.blocks(a)[1], 0, 0);
+  auto* k = static_cast<float*>(kv.storage().k(kv.blocks(a)[1], 0, 0));
   k[0] = 42.0f;
   kv.commit_append(a, 20);
   SeqId b = kv.fork(a, 20);
@@ -62,7 +62,7 @@ TEST(KvCache, ForkSharesBlocksAndCopiesOnWrite) {
   kv.commit_append(b, 1);
   EXPECT_EQ(kv.blocks(b)[0], kv.blocks(a)[0]);
   EXPECT_NE(kv.blocks(b)[1], kv.blocks(a)[1]);
-  EXPECT_EQ(kv.storage().k(kv.blocks(b)[1], 0, 0)[0], 42.0f);
+  EXPECT_EQ(static_cast<const float*>(kv.storage().k(kv.blocks(b)[1], 0, 0))[0], 42.0f);
   EXPECT_EQ(kv.used_blocks(), 3);
   kv.free(a);
   EXPECT_EQ(kv.used_blocks(), 2);  // block 0 still used by b

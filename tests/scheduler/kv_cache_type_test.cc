@@ -1,0 +1,89 @@
+// OLLAMA_KV_CACHE_TYPE: parsing (Ollama's values; quantized ones fall back to f16 as Ollama
+// does without flash attention) and a scheduler serving from an F16 cache, whose memory
+// estimate counts half the KV bytes.
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+
+#include "common/test_data.h"
+#include "scheduler/config.h"
+#include "scheduler/scheduler.h"
+
+namespace corral::scheduler {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(KvCacheType, ParsesOllamasValues) {
+  EXPECT_EQ(parse_kv_cache_type("f32").value(), DType::kF32);
+  EXPECT_EQ(parse_kv_cache_type("f16").value(), DType::kF16);
+  EXPECT_EQ(parse_kv_cache_type("F16").value(), DType::kF16);
+  EXPECT_EQ(parse_kv_cache_type("q8_0").value(), DType::kF16);  // not supported yet: f16
+  EXPECT_EQ(parse_kv_cache_type("q4_0").value(), DType::kF16);
+  auto bad = parse_kv_cache_type("int3");
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.error().find("OLLAMA_KV_CACHE_TYPE=int3"), std::string::npos) << bad.error();
+}
+
+TEST(KvCacheType, ReadFromTheEnvironment) {
+  ::unsetenv("OLLAMA_KV_CACHE_TYPE");
+  EXPECT_EQ(config_from_env().value().kv_cache_type, DType::kF32);
+  ::setenv("OLLAMA_KV_CACHE_TYPE", "f16", 1);
+  EXPECT_EQ(config_from_env().value().kv_cache_type, DType::kF16);
+  ::setenv("OLLAMA_KV_CACHE_TYPE", "nonsense", 1);
+  EXPECT_FALSE(config_from_env().is_ok());
+  ::unsetenv("OLLAMA_KV_CACHE_TYPE");
+}
+
+// Loads tinystories-656k with `type`, generates 40 tokens, returns (text, estimated size).
+std::pair<std::string, int64_t> serve_once(DType type) {
+  SchedulerConfig c;
+  c.num_parallel = 2;
+  c.context_length = 2048;
+  c.memory_budget_bytes = 8ll << 30;
+  c.kv_cache_type = type;
+  Scheduler s(c);
+  ModelSpec m;
+  m.model_path = testing::test_data_path("models/tinystories-656k-f32.gguf");
+  m.key = m.name = "tiny";
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string text;
+  bool done = false;
+  auto job = std::make_shared<Job>();
+  job->options.num_predict = 40;
+  job->options.sampling.temperature = 0;
+  job->prepare = [](const Tokenizer& tok, int64_t) -> Result<PreparedPrompt> {
+    PreparedPrompt p;
+    p.tokens = tok.encode("Once upon a time", true, false);
+    return p;
+  };
+  job->on_event = [&](const JobEvent& e) {
+    std::lock_guard lk(mu);
+    if (e.type == JobEvent::Type::kText) text += e.text;
+    else done = e.type == JobEvent::Type::kDone, cv.notify_all();
+    if (e.type == JobEvent::Type::kError) ADD_FAILURE() << e.error;
+  };
+  EXPECT_FALSE(s.submit(m, job, std::nullopt));
+  {
+    std::unique_lock lk(mu);
+    EXPECT_TRUE(cv.wait_for(lk, 60s, [&] { return done; }));
+  }
+  const auto ps = s.status();
+  EXPECT_EQ(ps.size(), 1u);
+  return {text, ps.empty() ? 0 : ps[0].size_bytes};
+}
+
+TEST(KvCacheType, AnF16CacheServesAndNeedsLessMemory) {
+  const auto [f32_text, f32_size] = serve_once(DType::kF32);
+  const auto [f16_text, f16_size] = serve_once(DType::kF16);
+  EXPECT_FALSE(f16_text.empty());
+  // The KV part of the estimate: 2 slots x 2048 positions x 2 layers x K and V x 64 dims.
+  const int64_t kv_f32 = 2ll * 2048 * 2 * 2 * 64 * 4;
+  EXPECT_EQ(f32_size - f16_size, kv_f32 / 2);
+}
+
+}  // namespace
+}  // namespace corral::scheduler
