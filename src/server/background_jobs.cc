@@ -1,6 +1,7 @@
 #include "server/background_jobs.h"
 
 #include <exception>
+#include <system_error>
 
 #include <spdlog/spdlog.h>
 
@@ -16,22 +17,33 @@ BackgroundJobs::~BackgroundJobs() {
   for (Job& j : jobs) j.thread.join();
 }
 
-void BackgroundJobs::run(std::string what, std::function<void()> job) {
+bool BackgroundJobs::run(std::string what, std::function<void()> job) {
   auto done = std::make_shared<std::atomic<bool>>(false);
   std::lock_guard lock(mu_);
   reap_locked();
-  std::thread t([what = std::move(what), job = std::move(job), done] {
-    // A job that throws must not take the server down with std::terminate.
-    try {
-      job();
-    } catch (const std::exception& e) {
-      spdlog::error("{}: {}", what, e.what());
-    } catch (...) {
-      spdlog::error("{}: unknown exception", what);
-    }
-    done->store(true, std::memory_order_release);
-  });
+  if (jobs_.size() >= max_running_) {
+    spdlog::warn("{}: refused, {} background jobs already running", what, jobs_.size());
+    return false;
+  }
+  std::thread t;
+  try {
+    t = std::thread([what, job = std::move(job), done] {
+      // A job that throws must not take the server down with std::terminate.
+      try {
+        job();
+      } catch (const std::exception& e) {
+        spdlog::error("{}: {}", what, e.what());
+      } catch (...) {
+        spdlog::error("{}: unknown exception", what);
+      }
+      done->store(true, std::memory_order_release);
+    });
+  } catch (const std::system_error& e) {
+    spdlog::error("{}: cannot start a thread: {}", what, e.what());
+    return false;
+  }
   jobs_.push_back(Job{std::move(t), std::move(done)});
+  return true;
 }
 
 size_t BackgroundJobs::running() const {

@@ -29,7 +29,7 @@ void handle_upload_blob(ApiContext& ctx, http::Request&& req, std::shared_ptr<ht
   // Ollama answers an upload of a blob it already has at once, without reading the body.
   if (ctx.store.has_blob(*d)) return w->respond(200, "", "");
 
-  ctx.jobs.run("upload " + d->str(), [&ctx, digest = *d, body = std::move(body), w] {
+  const bool started = ctx.jobs.run("upload " + d->str(), [&ctx, digest = *d, body = std::move(body), w] {
     auto writer = ctx.store.begin_blob();
     if (!writer) return respond_error(w, 500, writer.error());
     for (;;) {
@@ -48,6 +48,7 @@ void handle_upload_blob(ApiContext& ctx, http::Request&& req, std::shared_ptr<ht
     spdlog::info("blob {} uploaded ({} bytes)", digest.str(), written->size);
     w->respond(201, "", "");
   });
+  if (!started) respond_error(w, 503, kTooManyJobs);
 }
 
 }  // namespace corral::server

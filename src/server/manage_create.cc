@@ -25,7 +25,8 @@ void handle_create(ApiContext& ctx, http::Request&& req, Writer w) {
   }
 
   auto progress = std::make_shared<ProgressStream>(w, spec->stream);
-  ctx.jobs.run("create " + spec->name, [&ctx, spec = std::move(*spec), progress] {
+  const std::string what = "create " + spec->name;
+  const bool started = ctx.jobs.run(what, [&ctx, spec = std::move(*spec), progress] {
     store::CreateOptions opts;
     opts.base_dir = spec.base_dir;
     opts.progress = [&progress](const store::Progress& p) {
@@ -43,6 +44,7 @@ void handle_create(ApiContext& ctx, http::Request&& req, Writer w) {
     spdlog::info("created model {}", created->display());
     progress->finish();
   });
+  if (!started) progress->fail(503, kTooManyJobs);
 }
 
 }  // namespace corral::server
