@@ -45,4 +45,10 @@ std::string model_not_found(const std::string& name) {
   return fmt::format("model \"{}\" not found, try pulling it first", name);
 }
 
+Status reject_images(const ordered_json& obj) {
+  auto it = obj.find("images");
+  if (it == obj.end() || it->is_null() || (it->is_array() && it->empty())) return Status::ok();
+  return Status::error("images are not supported yet: corral runs text-only models");
+}
+
 }  // namespace corral::server

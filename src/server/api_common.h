@@ -48,4 +48,8 @@ inline void respond_json(const std::shared_ptr<http::ResponseWriter>& w, int sta
 // Ollama's message for a model name that is not in the store.
 std::string model_not_found(const std::string& name);
 
+// An error when `obj` (a /api/generate body or a chat message) carries images: corral runs
+// text-only models, and answering as if the image had been seen would be wrong.
+Status reject_images(const ordered_json& obj);
+
 }  // namespace corral::server

@@ -23,6 +23,7 @@ Result<std::vector<ChatMessage>> parse_messages(const ordered_json& b) {
       if (!c->is_string()) return Status::error("message content must be a string");
       msg.content = c->get<std::string>();
     }
+    CORRAL_RETURN_IF_ERROR(reject_images(m));
     if (auto t = m.find("thinking"); t != m.end() && t->is_string()) msg.thinking = t->get<std::string>();
     if (auto t = m.find("tool_calls"); t != m.end() && t->is_array()) msg.tool_calls = nlohmann::json::parse(t->dump());
     if (auto t = m.find("tool_name"); t != m.end() && t->is_string()) msg.tool_name = t->get<std::string>();

@@ -32,6 +32,7 @@ Result<GenerateRequest> parse(const ordered_json& b) {
   CORRAL_RETURN_IF_ERROR(str("model", &r.model));
   CORRAL_RETURN_IF_ERROR(str("prompt", &r.prompt));
   CORRAL_RETURN_IF_ERROR(str("suffix", &r.suffix));
+  CORRAL_RETURN_IF_ERROR(reject_images(b));
   if (b.contains("system") && !b["system"].is_null()) {
     CORRAL_RETURN_IF_ERROR(str("system", &r.system));
     r.has_system = true;

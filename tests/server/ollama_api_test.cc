@@ -126,6 +126,13 @@ TEST_F(OllamaApi, ErrorsAreOllamas) {
   auto too_long = http_post(url("/api/generate"),
                             R"({"model":"stories","prompt":")" + std::string(3000, 'a') + R"(","options":{"num_ctx":64}})");
   EXPECT_EQ(too_long.status, 400) << too_long.body;
+  // Images would be silently ignored by a text-only model: refused instead, in both APIs.
+  for (const auto& [path, body] : {std::pair{"/api/generate", R"({"model":"tiny","prompt":"x","images":["aGk="]})"},
+                                   std::pair{"/api/chat", R"({"model":"tiny","messages":[{"role":"user","content":"x","images":["aGk="]}]})"}}) {
+    auto img = http_post(url(path), body);
+    EXPECT_EQ(img.status, 400) << path;
+    EXPECT_EQ(json::parse(img.body)["error"], "images are not supported yet: corral runs text-only models") << path;
+  }
   // The server is fine afterwards.
   EXPECT_EQ(http_post(url("/api/generate"), R"({"model":"tiny","prompt":"x","stream":false,"options":{"num_predict":2}})").status, 200);
 }
