@@ -28,29 +28,11 @@ namespace {
 
 using kernels::kernel_table;
 
-// The thread count the baselines use (BASELINES.md: 2 vCPUs).
-ThreadPool& pool() {
-  static ThreadPool p(2);
-  return p;
-}
-
-std::vector<float> normal_values(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = dist(rng);
-  return v;
-}
-
 // Decode reads every weight from DRAM once per token: a matrix that fits the last-level cache
 // would measure the cache instead. So each benchmark cycles through copies of its matrix that
-// together exceed any cache (1 GiB; CORRAL_BENCH_COLD_MB overrides).
-size_t cold_bytes() {
-  const char* env = std::getenv("CORRAL_BENCH_COLD_MB");
-  return (env ? std::strtoull(env, nullptr, 10) : 1024) << 20;
-}
-
-struct WeightSet {
+// together exceed any cache (1 GiB; CORRAL_BENCH_COLD_MB overrides). Speed does not depend on
+// the values, so 16 encoded rows are repeated: the 128256-row matrix is set up in a second.
+struct ColdWeights {
   DType type = DType::kF32;
   int64_t m = 0, k = 0;
   size_t row_bytes = 0, matrix_bytes = 0;
@@ -58,57 +40,50 @@ struct WeightSet {
   std::vector<uint8_t> bytes;  // [copies][m][row_bytes]
 };
 
-// The weights of the benchmark running now; one set is kept at a time (each is ~1 GiB).
-const WeightSet& weights(DType t, int64_t m, int64_t k) {
-  static std::unique_ptr<WeightSet> set;
-  if (set && set->type == t && set->m == m && set->k == k) return *set;
-  set.reset();
-  auto s = std::make_unique<WeightSet>();
-  s->type = t;
-  s->m = m;
-  s->k = k;
-  s->row_bytes = dtype_row_bytes(t, k);
-  s->matrix_bytes = s->row_bytes * m;
-  s->copies = std::max<int64_t>(1, static_cast<int64_t>(cold_bytes() / s->matrix_bytes));
-  s->bytes.resize(s->matrix_bytes * s->copies);
-  const std::vector<float> values = normal_values(m * k, 1);
+const ColdWeights& cold_weights(DType t, int64_t m, int64_t k) {
+  static std::unique_ptr<ColdWeights> kept;  // one set at a time: each is ~1 GiB
+  if (kept && kept->type == t && kept->m == m && kept->k == k) return *kept;
+  kept.reset();
+  auto w = std::make_unique<ColdWeights>();
+  w->type = t;
+  w->m = m;
+  w->k = k;
+  w->row_bytes = dtype_row_bytes(t, k);
+  w->matrix_bytes = w->row_bytes * m;
+  const char* env = std::getenv("CORRAL_BENCH_COLD_MB");
+  const size_t cold = (env ? std::strtoull(env, nullptr, 10) : 1024) << 20;
+  w->copies = std::max<int64_t>(1, static_cast<int64_t>(cold / w->matrix_bytes));
+  w->bytes.resize(w->matrix_bytes * w->copies);
+  const int64_t distinct = std::min<int64_t>(16, m);
+  const std::vector<float> values = normal_values(distinct * k, 1);
   const auto quantize = kernel_table(IsaLevel::kGeneric).quantize_row[static_cast<uint32_t>(t)];
-  for (int64_t r = 0; r < m; ++r)
-    quantize(values.data() + r * k, s->bytes.data() + r * s->row_bytes, k);
-  for (int64_t c = 1; c < s->copies; ++c) {
-    std::memcpy(s->bytes.data() + c * s->matrix_bytes, s->bytes.data(), s->matrix_bytes);
+  for (int64_t r = 0; r < distinct; ++r) quantize(values.data() + r * k, w->bytes.data() + r * w->row_bytes, k);
+  for (size_t at = distinct * w->row_bytes; at < w->bytes.size(); at += w->row_bytes) {
+    std::memcpy(w->bytes.data() + at, w->bytes.data() + at % (distinct * w->row_bytes), w->row_bytes);
   }
-  set = std::move(s);
-  return *set;
+  kept = std::move(w);
+  return *kept;
 }
 
 void matmul_case(benchmark::State& state, DType t, int64_t m, int64_t k) {
   const int64_t n = state.range(0);
-  const WeightSet& ws = weights(t, m, k);
+  const ColdWeights& cw = cold_weights(t, m, k);
   const std::vector<float> x = normal_values(n * k, 2);
   std::vector<float> y(n * m);
   kernels::MatmulScratch scratch;
   int64_t copy = 0;
   for (auto _ : state) {
-    const kernels::WeightMatrix w{t, m, k, ws.bytes.data() + copy * ws.matrix_bytes, ws.row_bytes};
-    kernels::matmul(w, x.data(), n, y.data(), m, pool(), scratch);
+    const kernels::WeightMatrix w{t, m, k, cw.bytes.data() + copy * cw.matrix_bytes, cw.row_bytes};
+    kernels::matmul(w, x.data(), n, y.data(), m, bench_pool(), scratch);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
-    copy = (copy + 1) % ws.copies;
+    copy = (copy + 1) % cw.copies;
   }
-  const double iters = static_cast<double>(state.iterations());
-  state.counters["GB/s"] =
-      benchmark::Counter(iters * ws.matrix_bytes / 1e9, benchmark::Counter::kIsRate);
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(iters * 2.0 * m * n * k / 1e9, benchmark::Counter::kIsRate);
-  state.SetLabel(isa_name(selected_isa()));
+  set_counters(state, static_cast<double>(cw.matrix_bytes), 2.0 * m * n * k);
 }
 
-// One thread, one gemm call on operands that stay in L2 (256 weight rows of 2048): the
-// kernel's compute throughput per core, without memory or threading effects. Timed in CPU
-// time, so it stays meaningful on a busy machine.
-void gemm_hot_case(benchmark::State& state, DType t) {
-  const int64_t m = 256, k = 2048, n = state.range(0);
+void gemm_hot_case(benchmark::State& state, DType t, int64_t m) {
+  const int64_t k = 2048, n = state.range(0);
   const DType at = kernels::activation_type(t);
   const kernels::KernelTable& generic = kernel_table(IsaLevel::kGeneric);
   const size_t w_row = dtype_row_bytes(t, k), x_row = dtype_row_bytes(at, k);
@@ -127,11 +102,7 @@ void gemm_hot_case(benchmark::State& state, DType t) {
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  const double iters = static_cast<double>(state.iterations());
-  state.counters["GB/s"] = benchmark::Counter(iters * m * w_row / 1e9, benchmark::Counter::kIsRate);
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(iters * 2.0 * m * n * k / 1e9, benchmark::Counter::kIsRate);
-  state.SetLabel(isa_name(selected_isa()));
+  set_counters(state, static_cast<double>(m * w_row), 2.0 * m * n * k);
 }
 
 // The read-bandwidth roofline on the same pool (BASELINES.md measures 28.3 GB/s on 2 threads):
@@ -142,7 +113,7 @@ void memory_read_bandwidth(benchmark::State& state) {
   const int64_t n_chunks = static_cast<int64_t>(data.size()) / chunk;
   for (auto _ : state) {
     std::atomic<uint64_t> total{0};
-    pool().parallel_for(n_chunks, 16, [&](int64_t begin, int64_t end) {
+    bench_pool().parallel_for(n_chunks, 16, [&](int64_t begin, int64_t end) {
       uint32_t s = 0;
       for (int64_t i = begin * chunk; i < end * chunk; ++i) s += data[i];
       total += s;
@@ -215,13 +186,7 @@ void f32_ops_case(benchmark::State& state, int op) {
   for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
                   DType::kQ5_1, DType::kQ8_0}) {
     register_matmul_benchmarks(t);
-    benchmark::RegisterBenchmark((std::string("gemm_hot_1_thread/") + dtype_name(t)).c_str(),
-                                 gemm_hot_case, t)
-        ->ArgName("n")
-        ->Args({1})
-        ->Args({8})
-        ->Args({64})
-        ->Unit(benchmark::kMicrosecond);
+    register_gemm_hot(t, 256, {1, 8, 64});
   }
   benchmark::RegisterBenchmark("memory/read_bandwidth_2_threads", memory_read_bandwidth)
       ->UseRealTime()
@@ -245,21 +210,44 @@ void f32_ops_case(benchmark::State& state, int op) {
 
 }  // namespace
 
+ThreadPool& bench_pool() {
+  static ThreadPool p(2);
+  return p;
+}
+
+std::vector<float> normal_values(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+void set_counters(benchmark::State& state, double weight_bytes, double flops) {
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(iters * weight_bytes / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(iters * flops / 1e9, benchmark::Counter::kIsRate);
+  state.SetLabel(isa_name(selected_isa()));
+}
+
+void register_matmul_shape(DType t, int64_t m, int64_t k) {
+  const std::string name = std::string("matmul/") + dtype_name(t) + "/" + std::to_string(m) + "x" + std::to_string(k);
+  auto* b = benchmark::RegisterBenchmark(name.c_str(), matmul_case, t, m, k)->ArgName("n");
+  for (int64_t n : {1, 2, 4, 8, 16, 128, 512}) b->Arg(n);
+  b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+
 void register_matmul_benchmarks(DType t) {
-  for (auto [m, k] : {std::pair<int64_t, int64_t>{2048, 2048}, {8192, 2048}}) {
-    const std::string name =
-        std::string("matmul/") + dtype_name(t) + "/" + std::to_string(m) + "x" + std::to_string(k);
-    benchmark::RegisterBenchmark(name.c_str(), matmul_case, t, m, k)
-        ->ArgName("n")
-        ->Args({1})
-        ->Args({4})
-        ->Args({8})
-        ->Args({16})
-        ->Args({128})
-        ->Args({512})
-        ->UseRealTime()
-        ->Unit(benchmark::kMillisecond);
-  }
+  register_matmul_shape(t, 2048, 2048);
+  register_matmul_shape(t, 8192, 2048);
+}
+
+void register_gemm_hot(DType t, int64_t m, std::initializer_list<int64_t> ns) {
+  auto* b = benchmark::RegisterBenchmark((std::string("gemm_hot_1_thread/") + dtype_name(t)).c_str(),
+                                         gemm_hot_case, t, m)
+                ->ArgName("n");
+  for (int64_t n : ns) b->Arg(n);
+  b->Unit(benchmark::kMicrosecond);
 }
 
 }  // namespace corral::bench
