@@ -48,6 +48,7 @@ std::array<DTypeTraits, kDTypeIdLimit> make_table() {
   set(DType::kIQ1_M, "iq1_m", kQKK, 32 + 16 + 8, true, false);
   set(DType::kTQ1_0, "tq1_0", kQKK, 2 + 4 * 13, true, false);
   set(DType::kTQ2_0, "tq2_0", kQKK, 2 + 64, true, false);
+  set(DType::kMXFP4, "mxfp4", kQK, 1 + 16, true, false);  // one E8M0 exponent byte + 16 bytes of nibbles
   return t;
 }
 

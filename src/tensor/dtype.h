@@ -39,6 +39,7 @@ enum class DType : uint32_t {
   kBF16 = 30,
   kTQ1_0 = 34,
   kTQ2_0 = 35,
+  kMXFP4 = 39,  // OCP microscaling FP4 (gpt-oss experts): E8M0 scale + 32 E2M1 nibbles
 };
 
 constexpr uint32_t kDTypeIdLimit = 40;  // ids are < this; lookup tables are this long

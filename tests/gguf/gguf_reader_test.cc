@@ -43,7 +43,14 @@ TEST(GgufReader, ReadsEverySharedModel) {
       auto r = GgufFile::open(e.path().string());
       EXPECT_TRUE(r.is_ok()) << e.path() << ": " << r.error();
       if (r) {
-        for (const TensorInfo& t : (*r)->tensors()) EXPECT_TRUE(dtype_traits(t.type).supported) << t.name;
+        // Every type is known; every one is computable except MXFP4 (gpt-oss experts), whose
+        // kernels have not landed yet: loading such a model fails with "not supported yet".
+        for (const TensorInfo& t : (*r)->tensors()) {
+          EXPECT_NE(dtype_traits(t.type).name, nullptr) << t.name;
+          if (t.type != DType::kMXFP4) {
+            EXPECT_TRUE(dtype_traits(t.type).supported) << t.name;
+          }
+        }
       }
       ++n;
     }

@@ -13,6 +13,10 @@ TEST(DType, TraitsMatchGgml) {
   EXPECT_EQ(dtype_row_bytes(DType::kF16, 10), 20u);
   EXPECT_EQ(dtype_traits(4u).name, nullptr);  // removed id
   EXPECT_EQ(dtype_traits(1000u).name, nullptr);
+  // MXFP4 (ggml id 39, gpt-oss experts): 32 values in one E8M0 byte + 16 bytes of nibbles.
+  EXPECT_STREQ(dtype_traits(39u).name, "mxfp4");
+  EXPECT_EQ(dtype_row_bytes(DType::kMXFP4, 64), 34u);
+  EXPECT_FALSE(dtype_traits(DType::kMXFP4).supported);
 }
 
 TEST(DType, ParsesNames) {
