@@ -11,8 +11,8 @@
 // requests are answered one after another; Expect: 100-continue is answered; request bodies
 // may be Content-Length or chunked. Errors answered by the server itself, all with a JSON
 // {"error": ...} body: 400 malformed request (then close), 413 body over max_body_bytes,
-// 431 header over max_header_bytes, 503 over max_connections_per_ip (then close), 404 unknown path, 405 known path with another method
-// (with Allow), 500 when a handler throws. Routes added with route_streaming_body() get their
+// 431 header over max_header_bytes, 503 over max_connections_per_ip (then close), 404 unknown
+// path, 405 known path with another method (with Allow), 500 when a handler throws. Routes added with route_streaming_body() get their
 // body piece by piece while it arrives, without size limit (body_reader.h). A client that closes (or half-closes) its side while
 // its response is pending counts as gone, as in Go's net/http (and so Ollama).
 //
