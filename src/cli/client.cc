@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -58,6 +59,13 @@ class Easy {
   // Runs the transfer; the error message for a transport failure, else "".
   std::string perform(long* status) {
     header("Accept: application/json");
+    // A server with CORRAL_API_KEYS wants one of its keys as a bearer token. (OLLAMA_API_KEY is
+    // not sent: it is an ollama.com account key, which ollama-js sends only to https://ollama.com,
+    // and it must not leak to whatever OLLAMA_HOST names.)
+    if (const char* key = std::getenv("CORRAL_API_KEY"); key && *key) {
+      auth_ = fmt::format("Authorization: Bearer {}", key);
+      header(auth_.c_str());
+    }
     curl_easy_setopt(c_, CURLOPT_HTTPHEADER, headers_);
     const CURLcode rc = curl_easy_perform(c_);
     *status = 0;
@@ -79,6 +87,7 @@ class Easy {
   std::string url_;
   curl_slist* headers_ = nullptr;
   std::string body_;
+  std::string auth_;
   char errbuf_[CURL_ERROR_SIZE] = {};
 };
 
@@ -90,6 +99,12 @@ size_t append_to_string(char* p, size_t size, size_t n, void* out) {
 // The message of an error answer: Ollama's {"error": "..."}, OpenAI's {"error": {"message"}},
 // else the body itself when it is short text, else the status.
 std::string error_message(long status, const std::string& body) {
+  if (status == 401) {
+    const char* key = std::getenv("CORRAL_API_KEY");
+    return fmt::format("{} ({})", error_message(0, body),
+                       key && *key ? "CORRAL_API_KEY is not one of the server's keys"
+                                   : "the server requires an API key: set CORRAL_API_KEY");
+  }
   json j = json::parse(body, nullptr, false);
   if (j.is_object() && j.contains("error")) {
     const json& e = j["error"];

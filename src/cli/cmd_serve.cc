@@ -13,7 +13,7 @@
 namespace corral::cli {
 
 void register_serve(CLI::App& app, int& exit_code) {
-  CLI::App* cmd = app.add_subcommand("serve", "Start corral (OLLAMA_HOST, OLLAMA_MODELS, OLLAMA_NUM_PARALLEL, ...)");
+  CLI::App* cmd = app.add_subcommand("serve", "Start corral (OLLAMA_HOST, OLLAMA_MODELS, OLLAMA_NUM_PARALLEL, OLLAMA_ORIGINS, CORRAL_API_KEYS, ...)");
   cmd->alias("start");
   cmd->callback([&exit_code] {
     auto host = server::ollama_host_from_env();
@@ -38,6 +38,11 @@ void register_serve(CLI::App& app, int& exit_code) {
     signal(SIGPIPE, SIG_IGN);
 
     server::AppOptions opts;
+    if (Status s = server::access_options_from_env(&opts); !s) {
+      fmt::print(stderr, "Error: {}\n", s.message());
+      exit_code = 1;
+      return;
+    }
     opts.listen = *host;
     opts.models_dir = store::Store::default_root();
     opts.scheduler = *sched;

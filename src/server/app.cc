@@ -1,5 +1,8 @@
 #include "server/app.h"
 
+#include <cerrno>
+#include <cstdlib>
+
 #include <spdlog/spdlog.h>
 
 #include "server/request_log.h"
@@ -12,8 +15,11 @@ App::App(AppOptions options)
       store_(options_.models_dir),
       scheduler_(options_.scheduler),
       ctx_(store_, scheduler_),
-      http_(http::ServerOptions{.host = options_.listen.host, .port = options_.listen.port,
-                                .io_threads = options_.io_threads}) {
+      http_(http::ServerOptions{.host = options_.listen.host,
+                                .port = options_.listen.port,
+                                .io_threads = options_.io_threads,
+                                .header_timeout_s = options_.header_timeout_s,
+                                .max_connections_per_ip = options_.max_connections_per_ip}) {
   scheduler_.set_request_observer(log_request);
   add_routes();
 }
@@ -28,9 +34,62 @@ void App::add_routes() {
   register_metrics_routes(http_, ctx_);
 }
 
+namespace {
+
+// Ollama's envconfig.Var: the value without surrounding spaces and quotes.
+std::string env_value(const char* name) {
+  const char* v = std::getenv(name);
+  std::string_view s = v ? v : "";
+  auto strip = [&s](std::string_view chars) {
+    while (!s.empty() && chars.find(s.front()) != std::string_view::npos) s.remove_prefix(1);
+    while (!s.empty() && chars.find(s.back()) != std::string_view::npos) s.remove_suffix(1);
+  };
+  strip(" \t\r\n");
+  strip("\"'");
+  return std::string(s);
+}
+
+// A whole number in [lo, hi], optionally with an "s" suffix for the seconds settings.
+Status env_int(const char* name, int lo, int hi, bool seconds, int* out) {
+  std::string v = env_value(name);
+  if (v.empty()) return Status::ok();
+  if (seconds && v.back() == 's') v.pop_back();
+  char* end = nullptr;
+  errno = 0;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno != 0 || n < lo || n > hi)
+    return Status::errorf("{}={:?}: want a whole number{} from {} to {}", name, env_value(name),
+                          seconds ? " of seconds" : "", lo, hi);
+  *out = static_cast<int>(n);
+  return Status::ok();
+}
+
+}  // namespace
+
+Status access_options_from_env(AppOptions* options) {
+  auto origins = OriginPolicy::create(env_value("OLLAMA_ORIGINS"));
+  if (!origins) return origins.status();
+  options->origins = std::move(*origins);
+  auto keys = ApiKeys::parse(env_value("CORRAL_API_KEYS"));
+  if (!keys) return keys.status();
+  options->api_keys = std::move(*keys);
+  // An hour is far past any honest client's header; above it the deadline protects nothing.
+  if (Status s = env_int("CORRAL_HEADER_TIMEOUT", 1, 3600, true, &options->header_timeout_s); !s) return s;
+  // 65536: more than a process's usual file descriptors; a bound, not a recommendation.
+  if (Status s = env_int("CORRAL_MAX_CONNECTIONS_PER_IP", 1, 65536, false, &options->max_connections_per_ip); !s)
+    return s;
+  return Status::ok();
+}
+
 Status App::listen() {
   Status s = http_.listen();
   if (!s) return s;
+  auto access = std::make_shared<AccessPolicy>();
+  access->origins = options_.origins;
+  access->hosts = HostPolicy::for_bound_address(http_.local_address());
+  access->keys = options_.api_keys;
+  access_ = access;
+  http_.set_middleware(make_access_middleware(access_));
   spdlog::info("corral {} listening on {}:{} (models: {})", CORRAL_VERSION, options_.listen.host, http_.port(),
                store_.root());
   const auto& c = options_.scheduler;
@@ -41,6 +100,12 @@ Status App::listen() {
                std::chrono::duration_cast<std::chrono::seconds>(c.keep_alive).count(), c.context_length,
                c.kv_cache_type == DType::kF16 ? "f16" : "f32",
                static_cast<double>(c.memory_budget_bytes) / (1ll << 30), ThreadPool::global().size());
+  spdlog::info("access: OLLAMA_ORIGINS allows {}; Host check {}; API keys {}; CORRAL_HEADER_TIMEOUT={}s "
+               "CORRAL_MAX_CONNECTIONS_PER_IP={}",
+               options_.origins.allow_all() ? "every origin" : fmt::format("{} origin pattern(s)", options_.origins.patterns().size()),
+               access->hosts.any_host ? "off (bound to a non-loopback address)" : "on (loopback)",
+               options_.api_keys.enabled() ? fmt::format("required ({} key(s))", options_.api_keys.size()) : std::string("off"),
+               options_.header_timeout_s, options_.max_connections_per_ip);
   return s;
 }
 

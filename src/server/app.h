@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "scheduler/scheduler.h"
+#include "server/access_policy.h"
 #include "server/api_context.h"
 #include "server/http/server.h"
 #include "server/ollama_host.h"
@@ -17,7 +18,15 @@ struct AppOptions {
   std::string models_dir;             // OLLAMA_MODELS
   scheduler::SchedulerConfig scheduler;
   int io_threads = 2;
+  OriginPolicy origins = OriginPolicy::create("").value();  // OLLAMA_ORIGINS (plus Ollama's defaults)
+  ApiKeys api_keys;                 // CORRAL_API_KEYS; none: no key needed
+  int header_timeout_s = 10;        // CORRAL_HEADER_TIMEOUT: seconds for a request line + headers
+  int max_connections_per_ip = 256;  // CORRAL_MAX_CONNECTIONS_PER_IP: past it, 503 and close
 };
+
+// Reads OLLAMA_ORIGINS, CORRAL_API_KEYS, CORRAL_HEADER_TIMEOUT and CORRAL_MAX_CONNECTIONS_PER_IP
+// into `options`; an error names the variable that is wrong.
+Status access_options_from_env(AppOptions* options);
 
 class App {
  public:
@@ -39,6 +48,7 @@ class App {
   scheduler::Scheduler scheduler_;
   ApiContext ctx_;
   http::Server http_;
+  std::shared_ptr<const AccessPolicy> access_;  // set by listen(): the Host check needs the bound address
 };
 
 }  // namespace corral::server

@@ -62,4 +62,15 @@ void log_request(const scheduler::RequestRecord& r) {
   spdlog::log(level, "{}", request_log_line(r, debug));
 }
 
+std::string access_log_line(const http::Request& req) {
+  std::string line = fmt::format("access method={} path={} remote={}", value(req.method), value(req.path),
+                                 value(req.remote_addr));
+  if (!req.tenant.empty()) line += " tenant=" + value(req.tenant);
+  return line;
+}
+
+void log_access(const http::Request& req) {
+  if (spdlog::should_log(spdlog::level::debug)) spdlog::debug("{}", access_log_line(req));
+}
+
 }  // namespace corral::server

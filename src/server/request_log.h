@@ -8,6 +8,7 @@
 #include <string>
 
 #include "scheduler/scheduler.h"
+#include "server/http/request.h"
 
 namespace corral::server {
 
@@ -15,5 +16,11 @@ namespace corral::server {
 std::string request_log_line(const scheduler::RequestRecord& r, bool debug);
 // Logs it (the scheduler's request observer).
 void log_request(const scheduler::RequestRecord& r);
+
+// One line per request the access checks let through, at debug level (OLLAMA_DEBUG=1):
+//   access method=POST path=/api/chat remote=127.0.0.1:50312 tenant=alice
+// (tenant only when CORRAL_API_KEYS is set).
+std::string access_log_line(const http::Request& req);
+void log_access(const http::Request& req);
 
 }  // namespace corral::server

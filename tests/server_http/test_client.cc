@@ -36,9 +36,19 @@ bool RawResponse::has_header(std::string_view name) const {
   return false;
 }
 
-TestClient::TestClient(int port) {
+TestClient::TestClient(int port, const std::string& source_ip) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return;
+  if (!source_ip.empty()) {
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source_ip.c_str(), &src.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof(src)) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+      return;
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -238,6 +248,8 @@ ServerOptions ServerHarness::test_options() {
   o.host = "127.0.0.1";
   o.port = 0;
   o.io_threads = 2;
+  // Every test client connects from 127.0.0.1; the scale tests open ~1000 at once.
+  o.max_connections_per_ip = 4096;
   return o;
 }
 

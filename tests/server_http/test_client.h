@@ -29,7 +29,9 @@ struct RawResponse {
 
 class TestClient {
  public:
-  explicit TestClient(int port);  // connects to 127.0.0.1:port; check ok()
+  // Connects to 127.0.0.1:port, from `source_ip` when given (any 127.x.y.z works on Linux, so
+  // tests can play several client addresses); check ok().
+  explicit TestClient(int port, const std::string& source_ip = "");
   ~TestClient();
   TestClient(const TestClient&) = delete;
   TestClient& operator=(const TestClient&) = delete;

@@ -45,11 +45,12 @@ std::string describe(const asio::ip::tcp::socket& socket) {
 
 }  // namespace
 
-Connection::Connection(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket)
+Connection::Connection(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket, std::string counted_ip)
     : core_(std::move(core)),
       socket_(std::move(socket)),
       deadline_(socket_.get_executor()),
-      remote_(describe(socket_)) {
+      remote_(describe(socket_)),
+      counted_ip_(std::move(counted_ip)) {
   error_code ec;
   // Reads are done synchronously once the socket is readable; this keeps them from blocking.
   socket_.non_blocking(true, ec);
@@ -60,6 +61,15 @@ bool Connection::stopping() const { return core_->stopping(); }
 void Connection::start() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     self->begin_request();
+    self->wait_readable();
+  });
+}
+
+void Connection::refuse(int status, std::string message) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), status, message = std::move(message)] {
+    self->first_request_ = false;
+    self->refused_ = true;
+    self->send_error(status, message);
     self->wait_readable();
   });
 }
@@ -115,6 +125,7 @@ void Connection::on_readable(const error_code& ec) {
   in_.commit(n);
   switch (phase_) {
     case Phase::kRequest:
+      if (!header_clock_) start_header_clock();  // the first byte of a request after idling
       parse_buffered();
       break;
     case Phase::kResponse:
@@ -173,7 +184,22 @@ void Connection::begin_request() {
   header_seen_ = false;
   body_pending_.store(false, std::memory_order_release);
   if (in_.size() == 0 && in_.capacity() > kKeepBufferBytes) in_.shrink_to_fit();
-  arm_deadline(std::chrono::seconds(core_->options.idle_timeout_s));
+  // A new connection owes its first header at once (Go's ReadHeaderTimeout counts from the
+  // accept too); between keep-alive requests the client may idle, and the header clock starts
+  // with the next request's first byte (on_readable), or now when it is already buffered.
+  header_clock_ = false;
+  if (first_request_ || in_.size() > 0) {
+    first_request_ = false;
+    start_header_clock();
+  } else {
+    arm_deadline(std::chrono::seconds(core_->options.idle_timeout_s));
+  }
+}
+
+void Connection::start_header_clock() {
+  header_clock_ = true;
+  // Never longer than the idle timeout: a header is no reason to wait longer than silence is.
+  arm_deadline(std::chrono::seconds(std::min(core_->options.header_timeout_s, core_->options.idle_timeout_s)));
 }
 
 void Connection::parse_buffered() {
@@ -189,6 +215,8 @@ void Connection::parse_buffered() {
     if (!header_seen_ && parser_->is_header_done()) {
       header_seen_ = true;
       if (!on_header_done()) return;
+      // The header made it in time; the body gets the idle timeout.
+      if (!parser_->is_done()) arm_deadline(std::chrono::seconds(core_->options.idle_timeout_s));
     }
     if (parser_->is_done()) {
       dispatch();
@@ -505,7 +533,11 @@ void Connection::on_deadline() {
   deadline_armed_ = false;
   switch (phase_) {
     case Phase::kRequest:
-      spdlog::debug("http: {}: idle timeout", remote_);
+      if (header_clock_ && !header_seen_)
+        spdlog::debug("http: {}: request header not complete within {} s; closing", remote_,
+                      core_->options.header_timeout_s);
+      else
+        spdlog::debug("http: {}: idle timeout", remote_);
       break;
     case Phase::kResponse:
     case Phase::kErrorResponse:
@@ -541,7 +573,16 @@ void Connection::linger_close() {
   // uploading) or when input is already waiting; a clean close after "Connection: close" needs
   // no wait, and neither does shutdown (the grace period bounds it instead).
   size_t unread = in_.size() + socket_.available(ec);
-  if (ec || input_ended_ || stopping() || (!was_error && unread == 0)) {
+  // A refused connection is closed at once: lingering would let a flood of them hold the slots
+  // the refusal is protecting.
+  if (refused_ && unread > 0) {
+    // What the client already sent would turn the close into a reset that can destroy the
+    // answer before it is read: discard it first.
+    char sink[4096];
+    while (socket_.available(ec) > 0 && !ec) socket_.read_some(asio::buffer(sink), ec);
+    ec = {};
+  }
+  if (ec || input_ended_ || stopping() || refused_ || (!was_error && unread == 0)) {
     close();
     return;
   }
@@ -571,7 +612,7 @@ void Connection::close() {
   parser_.reset();
   in_.clear();
   in_.shrink_to_fit();
-  core_->unregister(self);
+  core_->unregister(self, counted_ip_);
 }
 
 }  // namespace corral::http::detail

@@ -83,10 +83,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // What follows a batch of queued bytes.
   enum class After { kMore, kEndKeepAlive, kEndClose };
 
-  // `socket` must use a strand executor (the acceptor gives it one).
-  Connection(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket);
+  // `socket` must use a strand executor (the acceptor gives it one). `counted_ip`: the client
+  // address this connection counts against max_connections_per_ip ("" if it does not count).
+  Connection(std::shared_ptr<ServerCore> core, asio::ip::tcp::socket socket, std::string counted_ip);
 
   void start();  // any thread
+  // Instead of start(): answers `status` with `message` at once and closes (any thread).
+  void refuse(int status, std::string message);
   // Queues response bytes (any thread). `after` != kMore ends the current response once
   // these bytes are written. Dropped if the connection is closed.
   void enqueue(std::string bytes, After after);
@@ -125,6 +128,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void end_body(std::string error);  // empty error: the body is complete
   void resume_body();                // any thread: the reader drained the channel
   void arm_for_body_or_disarm();     // the deadline while a response is pending
+  void start_header_clock();         // the request line and headers must arrive by now + header_timeout_s
 
   // Writing.
   void pump();
@@ -145,12 +149,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::ip::tcp::socket socket_;
   asio::steady_timer deadline_;
   std::string remote_;
+  const std::string counted_ip_;
 
   // Strand-only state.
   Phase phase_ = Phase::kRequest;
   beast::flat_buffer in_;  // received, not yet parsed bytes
   std::optional<Parser> parser_;
   bool header_seen_ = false;   // on_header_done() ran for the current request
+  bool first_request_ = true;  // no request has begun on this connection yet
+  bool refused_ = false;       // refuse(): close as soon as the answer is written
+  bool header_clock_ = false;  // the header deadline (not the idle one) is armed for this request
   bool keep_alive_ = true;     // the current request allows another one after it
   bool reading_ = false;       // a readability wait is outstanding
   bool input_ended_ = false;   // EOF seen while an error response is still being written

@@ -47,6 +47,9 @@ struct Request {
   Headers headers;
   std::string body;         // whole body (Content-Length or chunked), at most max_body_bytes
   std::string remote_addr;  // "ip:port" of the peer
+  // Who sent it, when the server requires API keys: the key's tenant name (set by the access
+  // middleware, for logs and fairness); "" when keys are off.
+  std::string tenant;
   std::map<std::string, std::string> params;  // route captures, e.g. {"digest": "sha256:..."}
   int version = 11;                           // 10 for HTTP/1.0, 11 for HTTP/1.1
 

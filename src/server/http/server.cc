@@ -25,6 +25,8 @@ Status Server::listen() { return core_->listen(); }
 
 int Server::port() const { return core_->port(); }
 
+std::string Server::local_address() const { return core_->local_address(); }
+
 void Server::run() { core_->run(); }
 
 void Server::stop(std::chrono::milliseconds grace) { core_->stop(grace); }

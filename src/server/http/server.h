@@ -11,8 +11,8 @@
 // requests are answered one after another; Expect: 100-continue is answered; request bodies
 // may be Content-Length or chunked. Errors answered by the server itself, all with a JSON
 // {"error": ...} body: 400 malformed request (then close), 413 body over max_body_bytes,
-// 431 header over max_header_bytes, 404 unknown path, 405 known path with another method
-// (with Allow), 500 when a handler throws. Routes added with route_streaming_body() get their
+// 431 header over max_header_bytes, 503 over max_connections_per_ip (then close), 404 unknown
+// path, 405 known path with another method (with Allow), 500 when a handler throws. Routes added with route_streaming_body() get their
 // body piece by piece while it arrives, without size limit (body_reader.h). A client that closes (or half-closes) its side while
 // its response is pending counts as gone, as in Go's net/http (and so Ollama).
 //
@@ -46,8 +46,9 @@ class ServerCore;  // server_core.h: the Boost side
 // ownership with `Request` (e.g. to move a large body to a worker).
 using Handler = std::function<void(Request&&, std::shared_ptr<ResponseWriter>)>;
 // Runs before routing on every request. Return true when it answered the request itself (e.g.
-// an OPTIONS preflight); it may also add_header() to the writer (CORS) and return false.
-using Middleware = std::function<bool(const Request&, const std::shared_ptr<ResponseWriter>&)>;
+// an OPTIONS preflight or a 403); it may also add_header() to the writer (CORS) or fill in
+// request fields (Request::tenant) and return false.
+using Middleware = std::function<bool(Request&, const std::shared_ptr<ResponseWriter>&)>;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";  // address or name; "0.0.0.0" / "::" for all interfaces
@@ -58,7 +59,15 @@ struct ServerOptions {
   // Closes a connection that waits this long for (the rest of) a request, or whose client
   // accepts no response bytes for this long. Time spent waiting for the handler never counts.
   int idle_timeout_s = 300;
+  // The request line and headers must arrive within this many seconds, counted from the
+  // connection's accept for its first request and from the first byte for later ones (as Go's
+  // ReadHeaderTimeout): a client trickling a header (slowloris) is closed. Idle keep-alive
+  // connections between requests still get idle_timeout_s.
+  int header_timeout_s = 10;
   int max_connections = 4096;  // further connections are accepted and closed at once
+  // Open connections one client address may hold; past it a connection gets 503 and is closed,
+  // so one client cannot take all max_connections from everyone else.
+  int max_connections_per_ip = 256;
 };
 
 class Server {
@@ -86,6 +95,8 @@ class Server {
   Status listen();
   // The bound port (useful with port 0); 0 before listen().
   int port() const;
+  // The bound address ("127.0.0.1", "::", ...); "" before listen().
+  std::string local_address() const;
   // Serves until stop(): runs io_threads threads, the caller being one of them.
   void run();
   // Stops accepting, closes idle connections, lets in-flight responses finish for up to

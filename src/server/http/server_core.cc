@@ -23,6 +23,8 @@ using asio::ip::tcp;
 ServerOptions normalized(ServerOptions o) {
   o.io_threads = std::max(1, o.io_threads);
   o.idle_timeout_s = std::max(1, o.idle_timeout_s);
+  o.header_timeout_s = std::max(1, o.header_timeout_s);
+  o.max_connections_per_ip = std::max(1, o.max_connections_per_ip);
   o.max_connections = std::max(1, o.max_connections);
   o.max_header_bytes = std::max<size_t>(o.max_header_bytes, 1024);
   return o;
@@ -73,6 +75,10 @@ Status ServerCore::listen() {
     return Status::errorf("listen tcp {}: {}", where, ec.message());
   }
   port_ = acceptor_.local_endpoint(ec).port();
+  {
+    std::lock_guard lock(mu_);
+    local_address_ = acceptor_.local_endpoint(ec).address().to_string();
+  }
   spdlog::info("http: listening on {}:{}", options.host, port_.load());
   asio::post(strand_, [self = shared_from_this()] { self->accept_next(); });
   return Status::ok();
@@ -119,12 +125,33 @@ void ServerCore::on_accept(const error_code& ec, tcp::socket socket) {
   }
   // Streams are many small writes (one token each); Nagle would hold them back.
   socket.set_option(tcp::no_delay(true), ignored);
-  auto connection = std::make_shared<Connection>(shared_from_this(), std::move(socket));
+  auto remote = socket.remote_endpoint(ignored);
+  std::string ip = ignored ? std::string() : remote.address().to_string();
+  bool over_ip_cap = false;
+  {
+    std::lock_guard lock(mu_);
+    if (!ip.empty()) {
+      int& open = per_ip_[ip];
+      over_ip_cap = open >= options.max_connections_per_ip;
+      if (!over_ip_cap) ++open;
+    }
+  }
+  if (over_ip_cap) {
+    if (rejected_++ % 1000 == 0)
+      spdlog::warn("http: {} has {} connections open (max_connections_per_ip); answering 503 ({} so far)", ip,
+                   options.max_connections_per_ip, rejected_);
+  }
+  auto connection = std::make_shared<Connection>(shared_from_this(), std::move(socket),
+                                                 over_ip_cap ? std::string() : ip);
   {
     std::lock_guard lock(mu_);
     connections_.insert(connection);
   }
-  connection->start();
+  if (over_ip_cap)
+    connection->refuse(503, fmt::format("too many connections from {} (at most {} per client address)", ip,
+                                        options.max_connections_per_ip));
+  else
+    connection->start();
   accept_next();
 }
 
@@ -189,11 +216,15 @@ void ServerCore::close_all() {
   for (auto& c : open) c->force_close();
 }
 
-void ServerCore::unregister(const std::shared_ptr<Connection>& connection) {
+void ServerCore::unregister(const std::shared_ptr<Connection>& connection, const std::string& counted_ip) {
   bool drained;
   {
     std::lock_guard lock(mu_);
     connections_.erase(connection);
+    if (!counted_ip.empty()) {
+      auto it = per_ip_.find(counted_ip);
+      if (it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
+    }
     drained = connections_.empty();
   }
   // The last connection gone during a stop: end the grace wait so run() returns now.
@@ -223,6 +254,11 @@ void ServerCore::shutdown_unsynchronized() {
   } catch (const std::exception& e) {
     spdlog::error("http: shutdown: {}", e.what());
   }
+}
+
+std::string ServerCore::local_address() const {
+  std::lock_guard lock(mu_);
+  return local_address_;
 }
 
 size_t ServerCore::connection_count() const {

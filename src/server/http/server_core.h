@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <boost/asio/io_context.hpp>
@@ -39,6 +41,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
 
   Status listen();
   int port() const { return port_.load(); }
+  std::string local_address() const;
   void run();
   void stop(std::chrono::milliseconds grace);
   // For ~Server: closes everything synchronously. Only when no thread is inside run().
@@ -53,8 +56,9 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   // The same for a streaming route (the match is done by the connection at the header).
   void handle_streaming(Request&& request, const StreamingHandler& handler, std::shared_ptr<BodyReader> body,
                         std::shared_ptr<ResponseWriter> writer);
-  // For connections: called once when a connection closes.
-  void unregister(const std::shared_ptr<Connection>& connection);
+  // For connections: called once when a connection closes; `counted_ip` is the address it
+  // counted against max_connections_per_ip ("" if none).
+  void unregister(const std::shared_ptr<Connection>& connection, const std::string& counted_ip);
 
  private:
   void accept_next();
@@ -78,6 +82,8 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   // Open connections; a connection removes itself when it closes. Holding them here is what
   // lets stop() reach every connection.
   std::unordered_set<std::shared_ptr<Connection>> connections_;
+  std::unordered_map<std::string, int> per_ip_;  // open connections per client address
+  std::string local_address_;                    // set by listen()
 };
 
 }  // namespace corral::http::detail
