@@ -170,9 +170,11 @@ Result<ParseEvents> HarmonyParser::feed(std::string_view text) {
   for (;;) {
     Result<bool> more = step(out);
     if (!more) {
+      // As StagedParser: what was decided before the error is delivered first.
       error_ = more.status();
       buf_.clear();
-      return error_;
+      if (out.empty()) return error_;
+      return out;
     }
     if (!*more) return out;
   }

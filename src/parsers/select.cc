@@ -77,11 +77,23 @@ ToolCallFormat format_of(const ParserSpec& spec) {
   return f;
 }
 
+// The thinking tags of a model: from the template's {{ .Thinking }} (Ollama's InferTags), else
+// <think>/</think> for templates that mention <think> and for the Qwen3 architectures, whose
+// output opens with a <think> block even under a template that drops it from history.
+std::optional<ThinkingTags> model_thinking_tags(const ParserInputs& in) {
+  if (auto tags = thinking_tags(in.template_text)) return tags;
+  if (in.template_text.find(kThinkTags.open) != std::string_view::npos ||
+      in.architecture == "qwen3" || in.architecture == "qwen3moe") {
+    return kThinkTags;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool supports_thinking(const ParserInputs& in) {
   return uses_harmony(in) || thinking_parser_name(in.parser_name) ||
-         thinking_tags(in.template_text).has_value();
+         model_thinking_tags(in).has_value();
 }
 
 ParserSpec select_parser(const ParserInputs& in) {
@@ -112,7 +124,7 @@ ParserSpec select_parser(const ParserInputs& in) {
       // Ollama's qwen3-thinking parser: its renderer ends the prompt with <think>.
       spec.thinking = kThinkTags;
       spec.starts_in_thinking = true;
-    } else if (auto tags = thinking_tags(in.template_text)) {
+    } else if (auto tags = model_thinking_tags(in)) {
       spec.thinking = *tags;
       // Ollama: when the prompt already ends with the opening tag, the output is thinking.
       spec.starts_in_thinking = trim_right(in.prompt).ends_with(tags->open);

@@ -18,8 +18,11 @@ Result<ParseEvents> StagedParser::route(ParseEvents staged) {
     }
     Status s = tools_->feed(e.text, out);
     if (!s) {
+      // Events decided before the error are delivered; the error comes with the next call, so
+      // where the input was split does not change what the client sees.
       error_ = s;
-      return s;
+      if (out.empty()) return s;
+      return out;
     }
   }
   return out;
