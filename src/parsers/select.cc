@@ -62,6 +62,7 @@ ToolCallFormat format_of(const ParserSpec& spec) {
     case ToolFormat::kMistral:
       f.open_tags = {"[TOOL_CALLS]"};
       f.named_arguments = true;
+      f.tool_names = spec.tool_names;
       break;
     case ToolFormat::kLlamaJson:
       f.open_tags = {"<|python_tag|>"};

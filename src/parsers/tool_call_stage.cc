@@ -154,6 +154,7 @@ Result<bool> ToolCallStage::step_call(ParseEvents& out) {
     if (have_name_) {
       auto call = call_from_parts(pending_name_, text);
       if (!call) return bad_call(call.error(), out);
+      if (!named_tool(*call)) return bad_call("tool '" + call->name + "' not found", out);
       calls.push_back(std::move(call).value());
     } else {
       auto value = parse_json_bounded(text);

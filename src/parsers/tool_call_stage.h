@@ -31,8 +31,9 @@ struct ToolCallFormat {
   bool leading_json = false;
   bool named_arguments = false;  // name[ARGS]{...} after the open tag (Mistral v11+)
   BadCallPolicy bad_call = BadCallPolicy::kError;
-  // For leading_json: the request's tool names; a leading JSON object naming another function
-  // is content. Empty: any name.
+  // The request's tool names. For leading_json, a leading JSON object naming another function
+  // is content; with named_arguments, a name not among them is an error (Ollama's ministral
+  // parser: "tool 'x' not found"). Empty: any name.
   std::vector<std::string> tool_names;
 };
 

@@ -106,6 +106,14 @@ TEST(MistralToolCalls, MalformedIsAnError) {
   }
 }
 
+TEST(MistralToolCalls, UnknownToolNameIsAnErrorWhenToolsAreKnown) {
+  ParserSpec spec = kMistral;
+  spec.tool_names = {"get_weather"};
+  auto o = parse_everywhere(spec, "[TOOL_CALLS]get_weather[ARGS]{}[TOOL_CALLS]rm_rf[ARGS]{}");
+  EXPECT_NE(o.error.find("tool 'rm_rf' not found"), std::string::npos) << o.error;
+  EXPECT_EQ(o.calls().size(), 1u);
+}
+
 TEST(MistralToolCalls, NameWithoutArgsIsBounded) {
   auto o = parse_everywhere(kMistral, "[TOOL_CALLS]" + std::string(300, 'x'));
   EXPECT_NE(o.error.find("no [ARGS]"), std::string::npos) << o.error;
