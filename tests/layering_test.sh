@@ -12,12 +12,13 @@ declare -A allowed=(
   [tokenizer]="base tensor gguf tokenizer"
   [sampling]="base sampling"
   [templates]="base templates"
+  [parsers]="base parsers"
   [store]="base tensor gguf templates store"
   [engine]="base tensor gguf kernels model tokenizer sampling templates engine"
   [registry]="base tensor gguf templates store registry"
   [scheduler]="base tensor gguf kernels model tokenizer sampling templates engine store scheduler"
-  [server]="base tensor gguf kernels model tokenizer sampling templates engine store registry scheduler server"
-  [cli]="base tensor gguf kernels model tokenizer sampling templates engine store registry scheduler server cli"
+  [server]="base tensor gguf kernels model tokenizer sampling templates parsers engine store registry scheduler server"
+  [cli]="base tensor gguf kernels model tokenizer sampling templates parsers engine store registry scheduler server cli"
 )
 status=0
 for dir in "$src"/*/; do
