@@ -55,6 +55,10 @@ int run_create(const Opts& o) {
       p.stop_and_clear();
       return fail(have.status());
     }
+    if (!*have && b.path.empty()) {
+      p.stop_and_clear();
+      return fail(fmt::format("FROM {}: no such file here, and the server has no blob {}", b.from, b.digest));
+    }
     if (!*have) {
       p.bar(b.digest, label, b.size, 0);
       Status s = c->upload("/api/blobs/" + b.digest, b.path,

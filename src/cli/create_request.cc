@@ -67,7 +67,22 @@ Result<CreatePlan> plan_create(const std::string& model, const store::Modelfile&
     if (c.name != "model") continue;
     const std::string path = store::expand_from_path(c.args, dir);
     struct stat sb;
-    if (::stat(path.c_str(), &sb) != 0) {
+    const bool here = ::stat(path.c_str(), &sb) == 0;
+    // `show --modelfile` prints FROM <the server's blob path>, named by its digest: that blob is
+    // named as it is, unhashed, and need not exist here when the server has it (a remote server).
+    if (auto named = store::Digest::parse(std::filesystem::path(path).filename().string());
+        named && store::looks_like_path(c.args) && (!here || S_ISREG(sb.st_mode))) {
+      LocalBlob b;
+      b.from = c.args;
+      b.path = here ? path : "";
+      b.name = file_key(path, files);
+      b.digest = named->str();
+      b.size = here ? static_cast<int64_t>(sb.st_size) : 0;
+      files[b.name] = b.digest;
+      plan.blobs.push_back(std::move(b));
+      continue;
+    }
+    if (!here) {
       // Spelled as a path: a file that is not there (the server never reads paths).
       if (store::looks_like_path(c.args)) return Status::errorf("line {}: FROM {}: no such file", c.line, c.args);
       // Not a file here: a model name (or a blob digest) for the server to resolve.
@@ -82,6 +97,7 @@ Result<CreatePlan> plan_create(const std::string& model, const store::Modelfile&
     if (auto g = gguf::GgufFile::open(path); !g)
       return Status::errorf("line {}: FROM {}: supplied file was not in GGUF format: {}", c.line, c.args, g.error());
     LocalBlob b;
+    b.from = c.args;
     b.path = path;
     b.name = file_key(path, files);
     auto d = file_digest(path, &b.size);

@@ -6,6 +6,7 @@
 // "modelfile" whose FROM looks like a path; both refusals quote nothing the request named, so
 // they read the same whether such a file exists or not.
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -114,7 +115,7 @@ Status add_messages(const ordered_json& b, store::Modelfile* mf) {
   if (!msgs->is_array()) return Status::errorf("messages must be an array, not {}", type_name(*msgs));
   if (msgs->size() > store::kMaxModelfileMessages)
     return Status::errorf("messages has {} entries; at most {} are allowed", msgs->size(), store::kMaxModelfileMessages);
-  size_t bytes = 0;
+  ordered_json encoded = ordered_json::array();
   for (size_t i = 0; i < msgs->size(); ++i) {
     const ordered_json& m = (*msgs)[i];
     if (!m.is_object()) return Status::errorf("messages[{}] must be an object with a role and content, not {}", i, type_name(m));
@@ -127,11 +128,12 @@ Status add_messages(const ordered_json& b, store::Modelfile* mf) {
     if (const ordered_json* v = field(m, "content")) msg.content = v->get<std::string>();
     if (msg.role != "system" && msg.role != "user" && msg.role != "assistant")
       return Status::error("message role must be one of \"system\", \"user\", or \"assistant\"");
-    bytes += msg.content.size();
-    if (std::cmp_greater(bytes, store::kMaxLargeLayerBytes))
-      return Status::errorf("messages hold more than {} bytes of content", store::kMaxLargeLayerBytes);
+    encoded.push_back(ordered_json{{"role", msg.role}, {"content", msg.content}});
     mf->messages.push_back(std::move(msg));
   }
+  // The messages layer as store::create_model writes it, read back with kMaxLargeLayerBytes.
+  if (const size_t n = store::go_json_encode(encoded).size(); std::cmp_greater(n, store::kMaxLargeLayerBytes))
+    return Status::errorf("messages are {} bytes as JSON; at most {} bytes are allowed", n, store::kMaxLargeLayerBytes);
   return Status::ok();
 }
 

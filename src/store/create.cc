@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <set>
-#include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -262,10 +261,7 @@ class Creator {
       return over("system", mf.system->size(), kMaxSmallLayerBytes);
     for (const std::string& l : mf.licenses)
       if (std::ssize(l) > kMaxLargeLayerBytes) return over("a license", l.size(), kMaxLargeLayerBytes);
-    size_t messages = 0;
-    for (const Message& m : mf.messages) messages += m.role.size() + m.content.size() + 32;  // + JSON syntax
-    if (std::cmp_greater(messages, kMaxLargeLayerBytes)) return over("messages", messages, kMaxLargeLayerBytes);
-    return Status::ok();
+    return Status::ok();  // messages and parameters: checked once encoded as JSON
   }
 
   Status finish(const Modelfile& mf, Manifest* manifest) {
@@ -292,8 +288,11 @@ class Creator {
         j["content"] = m.content;
         msgs.push_back(std::move(j));
       }
+      const std::string text = go_json_encode(msgs);
+      if (std::ssize(text) > kMaxLargeLayerBytes)
+        return Status::errorf("messages are {} bytes as JSON; at most {} bytes are allowed", text.size(), kMaxLargeLayerBytes);
       drop_layers({mt::kMessages});
-      CORRAL_RETURN_IF_ERROR(add_bytes_layer(mt::kMessages, go_json_encode(msgs)));
+      CORRAL_RETURN_IF_ERROR(add_bytes_layer(mt::kMessages, text));
     }
 
     ModelConfig config;

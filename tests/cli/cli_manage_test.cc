@@ -176,6 +176,22 @@ TEST_F(CliManage, CreateUploadsALocalGgufTheServerLacks) {
   // The same Modelfile again: the server has the blob, nothing is uploaded twice.
   auto again = corral({"create", "uploaded", "-f", work + "/Modelfile"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
+
+  // `show --modelfile` prints FROM <the server's blob path>: creating from it names that blob by
+  // its digest, whether the path exists on the client's machine or not (a remote server).
+  std::ofstream(work + "/Shown") << corral({"show", "uploaded", "--modelfile"}).out;
+  auto shown = corral({"create", "from-shown", "-f", work + "/Shown"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(corral({"show", "from-shown", "--system"}).out, "Uploaded.");
+  std::ofstream(work + "/Remote") << "FROM /no/such/folder/sha256-" + digest.substr(7) + "\n";
+  auto remote = corral({"create", "from-remote", "-f", work + "/Remote"});
+  ASSERT_EQ(remote.exit_code, 0) << remote.err;
+  const std::string absent = "sha256-" + std::string(64, 'e');
+  std::ofstream(work + "/Absent") << "FROM /no/such/folder/" + absent + "\n";
+  auto none = corral({"create", "from-absent", "-f", work + "/Absent"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no such file here, and the server has no blob sha256:" + std::string(64, 'e')), std::string::npos)
+      << none.err;
 }
 
 TEST_F(CliManage, LocalFileProblemsAreReportedByTheClient) {

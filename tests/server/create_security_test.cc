@@ -238,6 +238,8 @@ TEST_F(CreateSecurity, SizesAreBoundedAndUnsupportedFieldsSaySo) {
       {{{"model", "x"}, {"files", many_files}}, "too many files: 1025 exceeds maximum 1024"},
       {{{"model", "x"}, {"from", "base"}, {"messages", many_messages}}, "messages has 4097 entries"},
       {{{"model", "x"}, {"from", "base"}, {"parameters", {{"stop", many_stops}}}}, "parameters hold more than 1024 values"},
+      {{{"model", "x"}, {"from", "base"}, {"messages", {{{"role", "user"}, {"content", std::string(9 << 20, 'c')}}}}},
+       "messages are 9437"},
       {{{"model", "x"}, {"from", "base"}, {"template", std::string((1 << 20) + 1, 't')}}, "template is 1048577 bytes"},
       {{{"model", "x"}, {"from", "base"}, {"system", std::string((1 << 20) + 1, 's')}}, "system is 1048577 bytes"},
       {{{"model", "x"}, {"from", "base"}, {"license", std::vector<std::string>(65, "MIT")}}, "license has 65 entries"},
