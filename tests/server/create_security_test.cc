@@ -39,7 +39,8 @@ class CreateSecurity : public ::testing::Test {
     fs::create_directories(*dir_ + "/outside");
     // Files the server can read but no client sent: a secret, a GGUF outside the store, a folder.
     std::ofstream(*dir_ + "/outside/secret.txt") << "SECRET-CONTENT root:x:0:0:root:/root:/bin/bash\n";
-    fs::copy_file(test_data_path("models/stories260K.gguf"), *dir_ + "/outside/model.gguf");
+    // A GGUF no test of this suite uploads, so its blob must stay absent.
+    fs::copy_file(test_data_path("models/stories260K-ctx512.gguf"), *dir_ + "/outside/model.gguf");
     server_ = ServerProcess::start(*dir_ + "/store").release();
   }
   static void TearDownTestSuite() {
