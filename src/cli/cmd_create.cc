@@ -14,6 +14,7 @@
 #include "cli/progress.h"
 #include "store/file_io.h"
 #include "store/modelfile.h"
+#include "store/modelfile_limits.h"
 
 namespace corral::cli {
 namespace {

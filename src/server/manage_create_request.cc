@@ -15,6 +15,7 @@
 #include "store/digest.h"
 #include "store/json_util.h"
 #include "store/model_name.h"
+#include "store/modelfile_limits.h"
 #include "store/parameters.h"
 #include "store/store.h"
 

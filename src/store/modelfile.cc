@@ -1,4 +1,5 @@
 #include "store/modelfile.h"
+#include "store/modelfile_limits.h"
 
 #include <fmt/format.h>
 

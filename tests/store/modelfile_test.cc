@@ -5,6 +5,7 @@
 #include <string>
 
 #include "store/modelfile.h"
+#include "store/modelfile_limits.h"
 #include "store/parameters.h"
 
 namespace corral::store {
