@@ -4,8 +4,6 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -14,7 +12,9 @@
 #include "cli/create_request.h"
 #include "cli/interrupt.h"
 #include "cli/progress.h"
+#include "store/file_io.h"
 #include "store/modelfile.h"
+#include "store/modelfile_limits.h"
 
 namespace corral::cli {
 namespace {
@@ -25,18 +25,19 @@ struct Opts {
 
 int run_create(const Opts& o) {
   const std::string file = o.file.empty() ? "Modelfile" : o.file;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
+  auto st = store::stat_path(file);
+  if (!st || !st->exists) {
     return fail(o.file.empty() ? "no Modelfile in the current directory; name one with -f"
                                : "specified Modelfile wasn't found");
   }
-  std::stringstream text;
-  text << in.rdbuf();
+  // Bounded: the parser refuses more anyway, and a wrong -f (a model file) is not read whole.
+  auto text = store::read_file_bounded(file, store::kMaxModelfileBytes);
+  if (!text) return fail(fmt::format("reading the Modelfile: {}", text.error()));
   std::error_code ec;
   const std::string dir = std::filesystem::absolute(file, ec).parent_path().string();
 
   // Parse errors first, as one line, before any progress is drawn.
-  auto mf = store::parse_modelfile(text.str());
+  auto mf = store::parse_modelfile(*text);
   if (!mf) return fail(mf.status());
   auto c = Client::from_env();
   if (!c) return fail(c.status());
@@ -54,6 +55,10 @@ int run_create(const Opts& o) {
     if (!have) {
       p.stop_and_clear();
       return fail(have.status());
+    }
+    if (!*have && b.path.empty()) {
+      p.stop_and_clear();
+      return fail(fmt::format("FROM {}: no such file here, and the server has no blob {}", b.from, b.digest));
     }
     if (!*have) {
       p.bar(b.digest, label, b.size, 0);

@@ -1,7 +1,10 @@
 // `corral create`'s client half, as `ollama create` does it: the Modelfile is parsed here, FROM
-// lines naming local files become blobs (hashed here, uploaded if the server lacks them) listed
-// in "files", and the rest becomes Ollama's /api/create JSON ("from", "template", "system",
-// "parameters", "messages", "license", ...).
+// lines naming local files become blobs (checked as GGUF and hashed here, uploaded if the server
+// lacks them) listed in "files", and the rest becomes Ollama's /api/create JSON ("from",
+// "template", "system", "parameters", "messages", "license", ...). The server reads no path a
+// request names, so every file goes up this way. A FROM spelled as a path ("/", ".", "~") that
+// is not here is an error, unless its name is a blob digest ("sha256-<hex>", as `show
+// --modelfile` prints the server's blob paths): then the server's blob of that digest is used.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +19,8 @@
 namespace corral::cli {
 
 struct LocalBlob {
-  std::string path;    // the file on this machine
+  std::string from;    // the FROM value that named it
+  std::string path;    // the file on this machine; empty: not here, named by its digest only
   std::string name;    // its base name, the key in "files"
   std::string digest;  // "sha256:<hex>"
   int64_t size = 0;

@@ -12,7 +12,7 @@ namespace corral::server {
 void handle_create(ApiContext& ctx, http::Request&& req, Writer w) {
   auto body = parse_body(req.body);
   if (!body) return respond_error(w, 400, body.error());
-  auto spec = parse_create_request(*body, ctx.store.blobs_dir());
+  auto spec = parse_create_request(*body);
   if (!spec) return respond_error(w, 400, spec.error());
   // Uploaded files must be in the store before the create starts (the client uploads them with
   // POST /api/blobs first), so a missing one is the request's fault.
@@ -27,8 +27,7 @@ void handle_create(ApiContext& ctx, http::Request&& req, Writer w) {
   auto progress = std::make_shared<ProgressStream>(w, spec->stream);
   const std::string what = "create " + spec->name;
   const bool started = ctx.jobs.run(what, [&ctx, spec = std::move(*spec), progress] {
-    store::CreateOptions opts;
-    opts.base_dir = spec.base_dir;
+    store::CreateOptions opts;  // allow_file_paths stays off: no request may name a file
     opts.progress = [&progress](const store::Progress& p) {
       progress->report(p.status, p.digest, p.total, p.completed);
     };

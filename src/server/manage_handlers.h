@@ -26,17 +26,20 @@ void handle_head_blob(ApiContext& ctx, http::Request&& req, Writer w);    // HEA
 void handle_upload_blob(ApiContext& ctx, http::Request&& req,             // POST /api/blobs/:digest
                         std::shared_ptr<http::BodyReader> body, Writer w);
 
-// A /api/create request turned into what store::create_model takes.
+// A /api/create request turned into what store::create_model takes. Every FROM in `modelfile` is
+// a blob digest ("@sha256:<hex>") or a model name: never a path.
 struct CreateSpec {
   std::string name;
   store::Modelfile modelfile;
-  std::string base_dir;  // what FROM paths are relative to
   bool stream = true;
 };
-// Reads Ollama's current request shape ({"model", "from" | "files", "template", "system",
-// "parameters", "messages", "license", ...}) or the legacy one ({"name", "modelfile", "path"}).
-// Every error is the client's (400). `blobs_dir` anchors "from": a model name must never be
-// looked up as a file in the server's working directory.
-Result<CreateSpec> parse_create_request(const ordered_json& body, const std::string& blobs_dir);
+// Reads Ollama's request shape: {"model" (or "name"), "from" (a model name or blob digest) |
+// "files" ({file name: digest of an uploaded blob}), "template", "system", "parameters",
+// "messages", "license" (string or list), "renderer", "parser", "requires", "stream",
+// "quantize" / "adapters" (not supported yet: an error)}. A legacy "modelfile" text is read when
+// neither "from" nor "files" is given, and only if its FROMs name models or blobs. "path" and
+// path-valued FROMs are refused without touching the file system. Every field of a wrong JSON
+// type is an error naming it, every size is bounded; every error is the client's (400).
+Result<CreateSpec> parse_create_request(const ordered_json& body);
 
 }  // namespace corral::server

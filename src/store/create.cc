@@ -8,6 +8,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "gguf/gguf_file.h"
 #include "store/gguf_info.h"
@@ -100,8 +101,11 @@ class Creator {
 
   Status build(const Modelfile& mf) {
     for (size_t i = 0; i < mf.from.size(); ++i) {
-      Status st = add_from(mf.from[i], i == 0);
-      if (!st) return st.with_context("FROM " + mf.from[i]);
+      const std::string& from = mf.from[i];
+      // Never opened, never quoted: the same error whether such a file exists or not.
+      if (!opts_.allow_file_paths && looks_like_path(from)) return Status::error(kFromPathRefused);
+      Status st = add_from(from, i == 0);
+      if (!st) return st.with_context("FROM " + from);
     }
     return Status::ok();
   }
@@ -113,6 +117,7 @@ class Creator {
       if (!d) return d.status();
       return add_gguf_blob(*d, false);
     }
+    if (!opts_.allow_file_paths) return add_digest_or_model(from, first);
     std::string path = expand_from_path(from, opts_.base_dir);
     CORRAL_ASSIGN_OR_RETURN(FileStat st, stat_path(path));
     if (st.exists) {
@@ -131,6 +136,14 @@ class Creator {
     }
     if (!first) return Status::error("only the first FROM may name a model");
     return add_model(*name);
+  }
+
+  // FROM without files: a blob digest or a model name, resolved in the store only.
+  Status add_digest_or_model(const std::string& from, bool first) {
+    if (auto d = Digest::parse(from)) return add_gguf_blob(*d, false);
+    CORRAL_ASSIGN_OR_RETURN(ModelName name, ModelName::parse(from));
+    if (!first) return Status::error("only the first FROM may name a model");
+    return add_model(name);
   }
 
   std::optional<Digest> blob_of_store(const std::string& path) const {
@@ -160,7 +173,12 @@ class Creator {
     std::string path = store_.blob_path(digest);
     // The blob is parsed again even when the source was: the file may have changed meanwhile.
     auto f = gguf::GgufFile::open(path);
-    if (!f) return Status::errorf("supplied file was not in GGUF format: {}", f.error());
+    if (!f) {
+      // The parser's detail (the magic in hex, key and tensor names) quotes the blob's bytes,
+      // which the client may not have sent: it goes to the log only.
+      spdlog::info("blob {} is not GGUF: {}", digest.str(), f.error());
+      return Status::errorf("supplied file was not in GGUF format (blob {})", digest.str());
+    }
     GgufSummary s = summarize_gguf(**f);
     BuiltLayer b;
     // Ollama notes the blob path as the layer's origin when importing a file.
@@ -226,10 +244,28 @@ class Creator {
     }
     if (merged.empty()) return Status::ok();
     drop_layers({mt::kParams});
-    return add_bytes_layer(mt::kParams, go_json_encode(merged));
+    const std::string text = go_json_encode(merged);
+    if (std::ssize(text) > kMaxSmallLayerBytes)
+      return Status::errorf("parameters are {} bytes as JSON; at most {} bytes are allowed", text.size(), kMaxSmallLayerBytes);
+    return add_bytes_layer(mt::kParams, text);
+  }
+
+  // Layers are read back with bounds (store.h); a larger one would be written and then unreadable.
+  static Status check_sizes(const Modelfile& mf) {
+    auto over = [](const char* what, size_t n, int64_t max) {
+      return Status::errorf("{} is {} bytes; at most {} bytes are allowed", what, n, max);
+    };
+    if (mf.template_text && std::ssize(*mf.template_text) > kMaxSmallLayerBytes)
+      return over("template", mf.template_text->size(), kMaxSmallLayerBytes);
+    if (mf.system && std::ssize(*mf.system) > kMaxSmallLayerBytes)
+      return over("system", mf.system->size(), kMaxSmallLayerBytes);
+    for (const std::string& l : mf.licenses)
+      if (std::ssize(l) > kMaxLargeLayerBytes) return over("a license", l.size(), kMaxLargeLayerBytes);
+    return Status::ok();  // messages and parameters: checked once encoded as JSON
   }
 
   Status finish(const Modelfile& mf, Manifest* manifest) {
+    CORRAL_RETURN_IF_ERROR(check_sizes(mf));
     if (mf.template_text) {
       if (opts_.validate_template) {
         Status st = opts_.validate_template(*mf.template_text);
@@ -252,8 +288,11 @@ class Creator {
         j["content"] = m.content;
         msgs.push_back(std::move(j));
       }
+      const std::string text = go_json_encode(msgs);
+      if (std::ssize(text) > kMaxLargeLayerBytes)
+        return Status::errorf("messages are {} bytes as JSON; at most {} bytes are allowed", text.size(), kMaxLargeLayerBytes);
       drop_layers({mt::kMessages});
-      CORRAL_RETURN_IF_ERROR(add_bytes_layer(mt::kMessages, go_json_encode(msgs)));
+      CORRAL_RETURN_IF_ERROR(add_bytes_layer(mt::kMessages, text));
     }
 
     ModelConfig config;
@@ -292,6 +331,11 @@ class Creator {
 };
 
 }  // namespace
+
+bool looks_like_path(std::string_view from) {
+  if (from.empty()) return false;
+  return from[0] == '/' || from[0] == '.' || from[0] == '~' || from.find('\\') != std::string_view::npos;
+}
 
 std::string expand_from_path(const std::string& p, const std::string& base_dir) {
   if (!p.empty() && p[0] == '/') return p;

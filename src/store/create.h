@@ -6,11 +6,17 @@
 //   "using autodetected template <name>", "using existing layer sha256:<hex>",
 //   "creating new layer sha256:<hex>", "writing manifest", "success".
 //
-// FROM may name a GGUF file (relative to the Modelfile's folder, "~" expanded), a blob already
-// in the store ("@sha256:<hex>", "sha256:<hex>" or "sha256-<hex>"), or a stored model, whose
-// layers are inherited and then overridden by TEMPLATE / SYSTEM / PARAMETER / MESSAGE (LICENSE
-// adds). Further FROM lines may add GGUF files (a projector, as Ollama allows). Unlike Ollama,
-// a model name that is not in the store is an error: nothing is pulled.
+// FROM may name a blob already in the store ("@sha256:<hex>", "sha256:<hex>" or
+// "sha256-<hex>"), a stored model, whose layers are inherited and then overridden by TEMPLATE /
+// SYSTEM / PARAMETER / MESSAGE (LICENSE adds), or - only where CreateOptions::allow_file_paths
+// says so - a GGUF file (relative to the Modelfile's folder, "~" expanded). Further FROM lines may
+// add GGUF files (a projector, as Ollama allows). Unlike Ollama, a model name that is not in the
+// store is an error: nothing is pulled.
+//
+// Files named by a request are never opened: the server leaves allow_file_paths off, so a FROM
+// that looks like a path (looks_like_path) is refused without touching the file system, with the
+// same words whether it exists or not, and errors about a blob that is not GGUF say only that
+// (the GGUF parser's detail would quote bytes of a blob the client may not have sent).
 //
 // Template text: when FROM is a GGUF, Ollama maps the GGUF's tokenizer.chat_template to one of
 // its named templates (plus that template's stop parameters) and writes them as layers; a
@@ -60,6 +66,9 @@ TemplateDetector builtin_template_detector();
 TemplateValidator go_template_validator();
 
 struct CreateOptions {
+  // Whether a FROM may name a file on this machine, to be copied into the store. Only for trusted
+  // in-process callers (test fixtures building a store); a server must leave it off.
+  bool allow_file_paths = false;
   std::string base_dir = ".";  // folder FROM paths are relative to (the Modelfile's)
   ProgressFn progress;
   TemplateDetector detect_template = builtin_template_detector();  // null: no detection
@@ -71,6 +80,17 @@ struct CreateOptions {
 // call created and no manifest uses are removed again. Returns the name as written on disk.
 Result<ModelName> create_model(const Store& store, std::string_view name, const Modelfile& mf,
                                const CreateOptions& options = {});
+
+// The refusal of a path-valued FROM where files may not be named. It quotes no path, so it reads
+// the same whether the file exists or not.
+inline constexpr const char* kFromPathRefused =
+    "FROM must name a model or an uploaded blob (@sha256:<hex>); files named by a request are not "
+    "read: upload the file with POST /api/blobs/:digest and name it in \"files\" (corral create "
+    "does this)";
+
+// Whether a FROM value is meant as a file path rather than a model name or digest: it starts with
+// '/', '.' or '~', or has a backslash (a Windows path). Such a value is never a valid model name.
+bool looks_like_path(std::string_view from);
 
 // Where a FROM path points: "~", "~/x", "~user/x", absolute, or relative to `base_dir` (the
 // Modelfile's folder), as Ollama's expandPath resolves it. `ollama create` does this on the

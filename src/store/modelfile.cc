@@ -1,4 +1,5 @@
 #include "store/modelfile.h"
+#include "store/modelfile_limits.h"
 
 #include <fmt/format.h>
 
@@ -112,11 +113,22 @@ class Scanner {
   explicit Scanner(std::string_view text) : text_(text) {}
 
   Result<std::vector<ModelfileCommand>> run() {
+    size_t line_bytes = 0;
     for (size_t i = 0; i < text_.size(); ++i) {
       char c = text_[i];
       CORRAL_RETURN_IF_ERROR(step(c, i));
+      if (commands_.size() > kMaxModelfileCommands) {
+        return error(line_, fmt::format("more than {} instructions", kMaxModelfileCommands));
+      }
       // CRLF is one line break; a lone CR (old Mac files) is one too.
-      if (c == '\n' || (c == '\r' && (i + 1 >= text_.size() || text_[i + 1] != '\n'))) ++line_;
+      if (c == '\n' || (c == '\r' && (i + 1 >= text_.size() || text_[i + 1] != '\n'))) {
+        if (++line_ > kMaxModelfileLines) {
+          return Status::errorf("the Modelfile has more than {} lines", kMaxModelfileLines);
+        }
+        line_bytes = 0;
+      } else if (++line_bytes > kMaxModelfileLineBytes) {
+        return error(line_, fmt::format("the line is longer than {} bytes", kMaxModelfileLineBytes));
+      }
     }
     CORRAL_RETURN_IF_ERROR(finish());
     return std::move(commands_);
@@ -126,6 +138,9 @@ class Scanner {
   Status error(int line, std::string msg) const {
     return Status::errorf("line {}: {}", line, msg);
   }
+
+  // A word quoted in an error: a name can run to the line's length, the error stays one line.
+  static std::string clip(const std::string& s) { return s.size() <= 40 ? s : s.substr(0, 40) + "..."; }
 
   // The rest of the word at i, for error texts.
   std::string word_from(size_t i) const {
@@ -158,7 +173,7 @@ class Scanner {
         if (is_newline(c) && is_instruction(lower(buf_))) {
           return error(line_, fmt::format("{} needs a value", upper(buf_)));
         }
-        return error(line_, fmt::format("unknown instruction {:?}", buf_ + word_from(i)));
+        return error(line_, fmt::format("unknown instruction {:?}", clip(buf_ + word_from(i))));
       case State::kParamName:
         if (is_alpha(c) || is_digit(c) || c == '_') {
           buf_ += c;
@@ -169,9 +184,9 @@ class Scanner {
           }
         } else if (is_newline(c)) {
           return error(line_, buf_.empty() ? std::string("PARAMETER needs a name and a value")
-                                           : fmt::format("PARAMETER {} needs a value", buf_));
+                                           : fmt::format("PARAMETER {} needs a value", clip(buf_)));
         } else {
-          return error(line_, fmt::format("invalid parameter name {:?}", buf_ + word_from(i)));
+          return error(line_, fmt::format("invalid parameter name {:?}", clip(buf_ + word_from(i))));
         }
         return Status::ok();
       case State::kRole: {
@@ -216,7 +231,7 @@ class Scanner {
     if (n == "adapter" || n == "draft") {
       return error(line_, fmt::format("{} is not supported yet", upper(n)));
     }
-    if (!is_instruction(n)) return error(line_, fmt::format("unknown instruction {:?}", buf_));
+    if (!is_instruction(n)) return error(line_, fmt::format("unknown instruction {:?}", clip(buf_)));
     buf_.clear();
     if (n == "parameter") {
       state_ = State::kParamName;
@@ -257,7 +272,7 @@ class Scanner {
         if (is_instruction(lower(buf_))) {
           return error(line_, fmt::format("{} needs a value", upper(buf_)));
         }
-        return error(line_, fmt::format("unknown instruction {:?}", buf_));
+        return error(line_, fmt::format("unknown instruction {:?}", clip(buf_)));
       case State::kParamName:
         return error(line_, "PARAMETER needs a name and a value");
       case State::kRole:
@@ -278,6 +293,9 @@ class Scanner {
 }  // namespace
 
 Result<Modelfile> parse_modelfile(std::string_view text) {
+  if (text.size() > kMaxModelfileBytes) {
+    return Status::errorf("the Modelfile is {} bytes; at most {} bytes are allowed", text.size(), kMaxModelfileBytes);
+  }
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
   if (text.substr(0, 2) == "\xFF\xFE" || text.substr(0, 2) == "\xFE\xFF") {
     return Status::error("the Modelfile is UTF-16 encoded; save it as UTF-8");
@@ -289,6 +307,7 @@ Result<Modelfile> parse_modelfile(std::string_view text) {
     auto fail = [&](const std::string& msg) { return Status::errorf("line {}: {}", c.line, msg); };
     if (c.name == "model") {
       if (c.args.empty()) return fail("FROM needs a value");
+      if (mf.from.size() == kMaxModelfileFroms) return fail(fmt::format("more than {} FROM lines", kMaxModelfileFroms));
       mf.from.push_back(c.args);
     } else if (c.name == "template") {
       mf.template_text = c.args;
@@ -305,6 +324,7 @@ Result<Modelfile> parse_modelfile(std::string_view text) {
       if (!is_valid_semver(v)) return fail("requires must be a valid semver (e.g. 0.14.0)");
       mf.requires_version = v.substr(1);
     } else if (c.name == "message") {
+      if (mf.messages.size() == kMaxModelfileMessages) return fail(fmt::format("more than {} messages", kMaxModelfileMessages));
       size_t sep = c.args.find(": ");  // the scanner joined "role: content"
       mf.messages.push_back(Message{c.args.substr(0, sep), c.args.substr(sep + 2)});
     } else {

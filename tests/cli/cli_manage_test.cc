@@ -8,8 +8,10 @@
 #include <fstream>
 
 #include "cli/cli_runner.h"
+#include "common/http_client.h"
 #include "common/test_data.h"
 #include "server/server_process.h"
+#include "store/digest.h"
 
 namespace corral::testing {
 namespace {
@@ -141,6 +143,76 @@ TEST_F(CliManage, CreateErrorsAreOneLine) {
   auto missing = corral({"create", "bad", "-f", *dir_ + "/work/NoSuchFile"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_EQ(missing.err, "Error: specified Modelfile wasn't found\n");
+  EXPECT_EQ(corral({"ls", "bad"}).out.find("bad:"), std::string::npos);
+}
+
+// The server reads no path a request names, so `corral create` imports a local GGUF itself: it
+// hashes the file next to the Modelfile, finds the server lacks that blob (HEAD 404), uploads it
+// with a progress bar and names it in "files". The server's store (a folder of its own) then
+// holds the blob, and the model runs.
+TEST_F(CliManage, CreateUploadsALocalGgufTheServerLacks) {
+  const std::string work = *dir_ + "/upload";
+  fs::create_directories(work);
+  // A GGUF no other test uploads, as a real file (not a link) next to the Modelfile.
+  fs::copy_file(test_data_path("models/tinystories-656k-f32.gguf"), work + "/local model.gguf");
+  const std::string digest = store::Sha256::of(read_file(work + "/local model.gguf")).str();
+  const std::string blob = *dir_ + "/models/blobs/sha256-" + digest.substr(7);
+  ASSERT_FALSE(fs::exists(blob));
+  ASSERT_EQ(http_request("HEAD", server_->url("/api/blobs/" + digest)).status, 404);
+  std::ofstream(work + "/Modelfile") << "FROM \"./local model.gguf\"\nSYSTEM Uploaded.\nPARAMETER num_predict 4\n";
+
+  auto c = corral({"create", "uploaded", "-f", work + "/Modelfile"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.err.find("copying file " + digest), std::string::npos) << c.err;
+  EXPECT_NE(c.err.find("100%"), std::string::npos) << c.err;
+  EXPECT_NE(c.err.find("success\n"), std::string::npos) << c.err;
+  EXPECT_TRUE(fs::exists(blob));
+  EXPECT_EQ(fs::file_size(blob), fs::file_size(work + "/local model.gguf"));
+  EXPECT_EQ(http_request("HEAD", server_->url("/api/blobs/" + digest)).status, 200);
+  EXPECT_EQ(corral({"show", "uploaded", "--system"}).out, "Uploaded.");
+  auto run = corral({"run", "uploaded", "Once"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+
+  // The same Modelfile again: the server has the blob, nothing is uploaded twice.
+  auto again = corral({"create", "uploaded", "-f", work + "/Modelfile"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+
+  // `show --modelfile` prints FROM <the server's blob path>: creating from it names that blob by
+  // its digest, whether the path exists on the client's machine or not (a remote server).
+  std::ofstream(work + "/Shown") << corral({"show", "uploaded", "--modelfile"}).out;
+  auto shown = corral({"create", "from-shown", "-f", work + "/Shown"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(corral({"show", "from-shown", "--system"}).out, "Uploaded.");
+  std::ofstream(work + "/Remote") << "FROM /no/such/folder/sha256-" + digest.substr(7) + "\n";
+  auto remote = corral({"create", "from-remote", "-f", work + "/Remote"});
+  ASSERT_EQ(remote.exit_code, 0) << remote.err;
+  const std::string absent = "sha256-" + std::string(64, 'e');
+  std::ofstream(work + "/Absent") << "FROM /no/such/folder/" + absent + "\n";
+  auto none = corral({"create", "from-absent", "-f", work + "/Absent"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no such file here, and the server has no blob sha256:" + std::string(64, 'e')), std::string::npos)
+      << none.err;
+}
+
+TEST_F(CliManage, LocalFileProblemsAreReportedByTheClient) {
+  const std::string work = *dir_ + "/work";
+  std::ofstream(work + "/notes.txt") << "not a model";
+  auto missing = corral({"create", "bad", "-f", write_modelfile("Missing", "FROM ./missing.gguf\n")});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("Error: line 1: FROM ./missing.gguf: no such file\n"), std::string::npos) << missing.err;
+  auto not_gguf = corral({"create", "bad", "-f", write_modelfile("NotGguf", "FROM ./notes.txt\n")});
+  EXPECT_EQ(not_gguf.exit_code, 1);
+  EXPECT_NE(not_gguf.err.find("Error: line 1: FROM ./notes.txt: supplied file was not in GGUF format: "), std::string::npos)
+      << not_gguf.err;
+  auto folder = corral({"create", "bad", "-f", write_modelfile("Folder", "FROM .\n")});
+  EXPECT_EQ(folder.exit_code, 1);
+  EXPECT_NE(folder.err.find("is a directory"), std::string::npos) << folder.err;
+  auto adapter = corral({"create", "bad", "-f", write_modelfile("Adapter", "FROM ./stories.gguf\nADAPTER ./lora.gguf\n")});
+  EXPECT_EQ(adapter.exit_code, 1);
+  EXPECT_EQ(adapter.err, "Error: line 2: ADAPTER is not supported yet\n");
+  auto mixed = corral({"create", "bad", "-f", write_modelfile("Mixed", "FROM base-for-mixed\nFROM ./stories.gguf\n")});
+  EXPECT_EQ(mixed.exit_code, 1);
+  EXPECT_NE(mixed.err.find("not supported yet"), std::string::npos) << mixed.err;
   EXPECT_EQ(corral({"ls", "bad"}).out.find("bad:"), std::string::npos);
 }
 

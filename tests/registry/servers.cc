@@ -17,7 +17,9 @@ void create_tiny(const std::string& dir) {
   store::Store s(dir);
   auto mf = store::parse_modelfile("FROM " + test_data_path("models/tinystories-656k-f32.gguf") + "\n");
   ASSERT_TRUE(mf.is_ok()) << mf.error();
-  auto r = store::create_model(s, "tiny", *mf);
+  store::CreateOptions opts;
+  opts.allow_file_paths = true;  // this process builds its own fixture store from test data
+  auto r = store::create_model(s, "tiny", *mf, opts);
   ASSERT_TRUE(r.is_ok()) << r.error();
 }
 

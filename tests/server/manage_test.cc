@@ -161,12 +161,22 @@ TEST_F(ManageApi, CreateNonStreamingAndFromAModel) {
 }
 
 TEST_F(ManageApi, LegacyModelfileShape) {
-  const std::string path = test_data_path("models/stories260K.gguf");
+  // The Modelfile's text in "modelfile"; its FROM names an uploaded blob (never a server path:
+  // create_security_test.cc).
+  upload_gguf();
   auto r = http_post(url("/api/create"),
-                     json{{"name", "legacy"}, {"modelfile", "FROM " + path + "\nSYSTEM \"\"\"Old style.\"\"\"\n"}}.dump());
+                     json{{"name", "legacy"}, {"modelfile", "FROM @" + *digest_ + "\nSYSTEM \"\"\"Old style.\"\"\"\n"}}.dump());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(ndjson(r.body).back(), json({{"status", "success"}}));
   EXPECT_EQ(show("legacy")["system"], "Old style.");
+  // JSON fields apply on top of the Modelfile's instructions.
+  auto on_top = http_post(url("/api/create"), json{{"name", "legacy2"},
+                                                   {"modelfile", "FROM legacy\nSYSTEM from the file\n"},
+                                                   {"system", "from JSON"},
+                                                   {"stream", false}}
+                                                  .dump());
+  ASSERT_EQ(on_top.status, 200) << on_top.body;
+  EXPECT_EQ(show("legacy2")["system"], "from JSON");
 }
 
 TEST_F(ManageApi, CreateErrors) {

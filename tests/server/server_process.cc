@@ -35,7 +35,9 @@ const std::string& shared_test_store() {
     for (const auto& [name, rel] : models) {
       auto mf = store::parse_modelfile("FROM " + test_data_path(rel) + "\n");
       EXPECT_TRUE(mf.is_ok()) << mf.error();
-      auto r = store::create_model(s, name, *mf);
+      store::CreateOptions opts;
+      opts.allow_file_paths = true;  // this process builds its own fixture store from test data
+      auto r = store::create_model(s, name, *mf, opts);
       EXPECT_TRUE(r.is_ok()) << name << ": " << r.error();
     }
     std::atexit([] { std::filesystem::remove_all(shared_test_store()); });

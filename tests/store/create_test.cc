@@ -15,8 +15,9 @@ namespace fs = std::filesystem;
 class CreateTest : public testing::TempStore {
  protected:
   // Runs create and records the progress statuses.
+  // File paths are allowed (the fixture imports test GGUFs) unless a test turns them off.
   Result<ModelName> create(const std::string& name, const std::string& modelfile,
-                           CreateOptions opts = {}) {
+                           CreateOptions opts = files_allowed()) {
     statuses_.clear();
     auto mf = parse_modelfile(modelfile);
     if (!mf) return mf.status();
@@ -24,6 +25,12 @@ class CreateTest : public testing::TempStore {
       if (statuses_.empty() || statuses_.back() != p.status) statuses_.push_back(p.status);
     };
     return create_model(store(), name, *mf, opts);
+  }
+
+  static CreateOptions files_allowed() {
+    CreateOptions o;
+    o.allow_file_paths = true;
+    return o;
   }
 
   bool saw(const std::string& prefix) const {
@@ -186,7 +193,7 @@ TEST_F(CreateTest, RelativePathsAndFailuresLeaveNothingBehind) {
   std::string dir = root_ + "/work";
   fs::create_directories(dir);
   fs::copy_file(corral::testing::test_data_path("models/stories260K.gguf"), dir + "/m.gguf");
-  CreateOptions opts;
+  CreateOptions opts = files_allowed();
   opts.base_dir = dir;
   ASSERT_TRUE(create("rel", "FROM ./m.gguf\n", opts).is_ok());
   std::vector<std::string> before = blob_files();
@@ -239,7 +246,7 @@ TEST_F(CreateTest, RelativePathsAndFailuresLeaveNothingBehind) {
 
 TEST_F(CreateTest, TemplateDetectionHook) {
   std::string path = make_chat_gguf();
-  CreateOptions opts;
+  CreateOptions opts = files_allowed();
   opts.detect_template = [](std::string_view jinja) -> std::optional<DetectedTemplate> {
     if (jinja.find("<|im_start|>") == std::string_view::npos) return std::nullopt;
     DetectedTemplate t;
@@ -291,6 +298,62 @@ TEST_F(CreateTest, DefaultHooksUseTemplatesLayer) {
   auto bad = create("bad", "FROM chat\nTEMPLATE {{ if .System }}unclosed\n");
   ASSERT_FALSE(bad.is_ok());
   EXPECT_EQ(bad.error().rfind("template error: ", 0), 0u) << bad.error();
+}
+
+
+// The server's mode (CreateOptions{}): a FROM that looks like a path is refused before anything
+// touches the file system, with one text for an existing file, a missing one and a folder; model
+// names and blobs still work, and a blob that is not GGUF is named without quoting its bytes.
+TEST_F(CreateTest, FilePathsAreRefusedUnlessAllowed) {
+  ASSERT_TRUE(create("base", "FROM " + corral::testing::test_data_path("models/stories260K.gguf") + "\n").is_ok());
+  const std::vector<std::string> before = blob_files();
+  std::string dir = root_ + "/work";
+  write_file(dir + "/secret.txt", "SECRET-CONTENT root:x:0:0");
+  fs::copy_file(corral::testing::test_data_path("models/stories260K-ctx512.gguf"), dir + "/m.gguf");
+  CreateOptions server_mode;
+  server_mode.base_dir = dir;
+  for (const std::string& from : {dir + "/m.gguf", dir + "/secret.txt", dir + "/missing.gguf", dir, std::string("./m.gguf"),
+                                  std::string("../work/m.gguf"), std::string("~/m.gguf"), std::string("~root/.bashrc"),
+                                  std::string("C:\\models\\m.gguf")}) {
+    auto r = create("p", "FROM " + from + "\n", server_mode);
+    ASSERT_FALSE(r.is_ok()) << from;
+    EXPECT_EQ(r.error(), kFromPathRefused) << from;
+  }
+  // A second FROM is checked the same way.
+  auto second = create("p", "FROM base\nFROM " + dir + "/m.gguf\n", server_mode);
+  EXPECT_EQ(second.error(), kFromPathRefused);
+  EXPECT_EQ(blob_files(), before);  // nothing imported
+  EXPECT_FALSE(store().resolve("p").is_ok());
+
+  // Names and digests need no file.
+  ASSERT_TRUE(create("derived", "FROM base\nSYSTEM s\n", server_mode).is_ok());
+  const std::string model_digest = store().resolve("base")->manifest.layers[0].digest.str();
+  ASSERT_TRUE(create("byblob", "FROM @" + model_digest + "\n", server_mode).is_ok());
+
+  // A blob that is not GGUF: the error names the blob, never its bytes (nor their hex).
+  const std::string junk = put_blob("SECRET-BLOB-BYTES root:x:0:0:root");
+  auto r = create("p", "FROM @" + junk + "\n", server_mode);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.error().find("supplied file was not in GGUF format"), std::string::npos) << r.error();
+  for (const char* leak : {"SECRET", "root:", "53454352", "0x5345"}) EXPECT_EQ(r.error().find(leak), std::string::npos) << r.error();
+}
+
+TEST_F(CreateTest, LayersLargerThanTheirReadBoundsAreRefused) {
+  ASSERT_TRUE(create("base", "FROM " + corral::testing::test_data_path("models/stories260K.gguf") + "\n").is_ok());
+  const std::vector<std::string> before = blob_files();
+  Modelfile mf;
+  mf.from = {"base"};
+  mf.system = std::string(kMaxSmallLayerBytes + 1, 'x');
+  auto r = create_model(store(), "big", mf, CreateOptions{});
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.error().find("system is"), std::string::npos) << r.error().substr(0, 200);
+  mf.system.reset();
+  mf.template_text = std::string(kMaxSmallLayerBytes + 1, 'x');
+  EXPECT_FALSE(create_model(store(), "big", mf, CreateOptions{}).is_ok());
+  mf.template_text.reset();
+  mf.licenses = {std::string(kMaxLargeLayerBytes + 1, 'x')};
+  EXPECT_FALSE(create_model(store(), "big", mf, CreateOptions{}).is_ok());
+  EXPECT_EQ(blob_files(), before);
 }
 
 }  // namespace

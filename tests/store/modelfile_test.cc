@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <string>
 
 #include "store/modelfile.h"
+#include "store/modelfile_limits.h"
 #include "store/parameters.h"
 
 namespace corral::store {
@@ -199,6 +202,30 @@ TEST(Modelfile, HostileInputIsAnErrorOrText) {
   EXPECT_EQ(*parse_ok(nul).system, "ab");
   parse_error(std::string("\xFF\xFE" "F\0R\0", 6));
   parse_error("FROM m\n\x01\x02\x03\n");
+}
+
+TEST(Modelfile, EverySizeIsBounded) {
+  // The whole text, one line, the number of lines, instructions, messages and FROMs.
+  EXPECT_EQ(parse_error("FROM m\n" + std::string(kMaxModelfileBytes, '#')).rfind("the Modelfile is ", 0), 0u);
+  EXPECT_EQ(parse_error("FROM m\nSYSTEM " + std::string(kMaxModelfileLineBytes, 'x') + "\n"),
+            fmt::format("line 2: the line is longer than {} bytes", kMaxModelfileLineBytes));
+  EXPECT_EQ(parse_error("FROM m\n" + std::string(kMaxModelfileLines, '\n')),
+            fmt::format("the Modelfile has more than {} lines", kMaxModelfileLines));
+  std::string many = "FROM m\n";
+  for (size_t i = 0; i <= kMaxModelfileCommands; ++i) many += "LICENSE x\n";
+  EXPECT_EQ(parse_error(many), fmt::format("line {}: more than {} instructions", kMaxModelfileCommands + 1, kMaxModelfileCommands));
+  std::string msgs = "FROM m\n";
+  for (size_t i = 0; i <= kMaxModelfileMessages; ++i) msgs += "MESSAGE user hi\n";
+  EXPECT_EQ(parse_error(msgs), fmt::format("line {}: more than {} messages", kMaxModelfileMessages + 2, kMaxModelfileMessages));
+  std::string froms;
+  for (size_t i = 0; i <= kMaxModelfileFroms; ++i) froms += "FROM m\n";
+  EXPECT_EQ(parse_error(froms), fmt::format("line {}: more than {} FROM lines", kMaxModelfileFroms + 1, kMaxModelfileFroms));
+  // A long unknown word is quoted cut short, so the error stays one short line.
+  EXPECT_EQ(parse_error("FROM m\n" + std::string(100000, 'Q') + " x\n"),
+            "line 2: unknown instruction \"" + std::string(40, 'Q') + "...\"");
+  // Right at the bounds it parses.
+  EXPECT_EQ(parse_ok("FROM m\nSYSTEM " + std::string(kMaxModelfileLineBytes - 7, 'x') + "\n").system->size(),
+            kMaxModelfileLineBytes - 7);
 }
 
 TEST(Modelfile, QuoteForms) {
