@@ -12,7 +12,11 @@ Result<std::shared_ptr<const JsonProgram>> program_for_format(const ojson& forma
     return json_any_program(/*root_object=*/true, limits);
   }
   if (!format.is_object()) {
-    return Status::errorf("invalid format: {}; expected \"json\" or a JSON schema object", format.dump());
+    // Echo at most this much of the value: enough to recognise it, never a whole request.
+    constexpr size_t kEchoBytes = 64;
+    std::string shown = format.dump(-1, ' ', false, ojson::error_handler_t::replace);
+    if (shown.size() > kEchoBytes) shown = shown.substr(0, kEchoBytes) + "...";
+    return Status::errorf("invalid format: {}; expected \"json\" or a JSON schema object", shown);
   }
   auto program = compile_json_schema(format, limits);
   if (!program.is_ok()) return program.status().with_context("invalid JSON schema in format");

@@ -1,8 +1,11 @@
 #include "server/api_common.h"
 
+#include <cmath>
 #include <ctime>
 
 #include <fmt/format.h>
+
+#include "base/json_depth.h"
 
 namespace corral::server {
 
@@ -21,24 +24,43 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
   return std::string(buf) + (frac.empty() ? "" : "." + frac) + "Z";
 }
 
+Result<ordered_json> parse_request_json(std::string_view text, std::string_view what) {
+  if (json_nests_deeper_than(text, kMaxRequestJsonDepth))
+    return Status::errorf("{} nests arrays and objects deeper than {} levels", what, kMaxRequestJsonDepth);
+  ordered_json j = ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::errorf("invalid JSON in {}", what);
+  return j;
+}
+
 Result<ordered_json> parse_body(const std::string& body) {
   if (body.empty()) return Status::error("missing request body");
-  ordered_json j = ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::error("invalid JSON in request body");
+  CORRAL_ASSIGN_OR_RETURN(ordered_json j, parse_request_json(body, "request body"));
   if (!j.is_object()) return Status::error("request body must be a JSON object");
   return j;
 }
 
+std::string json_text(const ordered_json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string json_text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 Result<std::optional<scheduler::KeepAlive>> parse_keep_alive_field(const ordered_json& body) {
   auto it = body.find("keep_alive");
   if (it == body.end() || it->is_null()) return std::optional<scheduler::KeepAlive>();
-  if (it->is_number()) return std::optional<scheduler::KeepAlive>(scheduler::keep_alive_from_seconds(it->get<double>()));
+  if (it->is_number()) {
+    const double secs = it->get<double>();
+    if (!std::isfinite(secs)) return Status::error("keep_alive must be a finite number of seconds");
+    return std::optional<scheduler::KeepAlive>(scheduler::keep_alive_from_seconds(secs));
+  }
   if (it->is_string()) {
     auto ka = scheduler::parse_keep_alive(it->get<std::string>());
     if (!ka) return Status::errorf("invalid keep_alive: {}", ka.error());
     return std::optional<scheduler::KeepAlive>(*ka);
   }
   return Status::error("keep_alive must be a number of seconds or a duration string");
+}
+
+std::string clip_for_error(std::string_view value) {
+  constexpr size_t kMax = 100;
+  return value.size() <= kMax ? std::string(value) : std::string(value.substr(0, kMax)) + "...";
 }
 
 std::string model_not_found(const std::string& name) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -29,21 +30,44 @@ int64_t nanos(D d) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
 }
 
-// Parses a request body as JSON (ordered: schemas keep their property order). An error Status
-// carries the message Ollama-compatible clients see with a 400.
+// How deeply a request body may nest arrays and objects. nlohmann parses and destroys
+// iteratively, but copying, comparing and dumping a value recurse once per level, and so do
+// the schema compiler and the template values built from tools and messages: 100,000 levels
+// overflow a thread's stack and take the whole server down. Real requests (JSON schemas, tool
+// definitions) nest a few dozen levels; 512 leaves ample room and costs at most a few hundred
+// stack frames anywhere the value is walked.
+inline constexpr int kMaxRequestJsonDepth = 512;
+
+// Parses a JSON text from a request (ordered: schemas keep their property order), refusing
+// one that nests deeper than kMaxRequestJsonDepth. `what` names it in the error ("request
+// body", "tool call arguments").
+Result<ordered_json> parse_request_json(std::string_view text, std::string_view what);
+
+// Parses a request body as a JSON object. An error Status carries the message
+// Ollama-compatible clients see with a 400.
 Result<ordered_json> parse_body(const std::string& body);
+
+// The text of a JSON value the server writes: invalid UTF-8 in any string (a GGUF key, bytes a
+// request carried) becomes U+FFFD instead of making dump() throw, so every body is valid JSON.
+std::string json_text(const ordered_json& j);
+std::string json_text(const json& j);
 
 // keep_alive from a request: absent/null -> nullopt; a number of seconds or a duration string.
 Result<std::optional<scheduler::KeepAlive>> parse_keep_alive_field(const ordered_json& body);
 
 // Writes {"error": message} with the status.
-inline void respond_error(const std::shared_ptr<http::ResponseWriter>& w, int status, const std::string& message) {
-  w->respond_error(status, message);
+inline void respond_json(const std::shared_ptr<http::ResponseWriter>& w, int status, const ordered_json& body) {
+  w->respond(status, "application/json; charset=utf-8", json_text(body));
 }
 
-inline void respond_json(const std::shared_ptr<http::ResponseWriter>& w, int status, const ordered_json& body) {
-  w->respond(status, "application/json; charset=utf-8", body.dump(-1, ' ', false, json::error_handler_t::replace));
+// Writes {"error": message} with the status; the message may hold any bytes (see json_text).
+inline void respond_error(const std::shared_ptr<http::ResponseWriter>& w, int status, const std::string& message) {
+  respond_json(w, status, ordered_json{{"error", message}});
 }
+
+// At most the first 100 bytes of a request value, for quoting it in an error: enough to
+// recognise it, never megabytes of hostile input echoed back.
+std::string clip_for_error(std::string_view value);
 
 // Ollama's message for a model name that is not in the store.
 std::string model_not_found(const std::string& name);

@@ -17,6 +17,22 @@ std::vector<std::string> stops_for(const RequestOptions& opts, const ServedModel
   return opts.stop_set ? opts.stop : m.template_stops;
 }
 
+namespace {
+
+// Prompts are prepared on the scheduler's thread, where an exception would end the process:
+// whatever slips through (a bug, never an expected input) fails this one request instead.
+scheduler::PrepareFn guarded(scheduler::PrepareFn f) {
+  return [f = std::move(f)](const Tokenizer& tok, int64_t num_ctx) -> Result<scheduler::PreparedPrompt> {
+    try {
+      return f(tok, num_ctx);
+    } catch (const std::exception& e) {
+      return Status::errorf("preparing the prompt failed: {}", e.what());
+    }
+  };
+}
+
+}  // namespace
+
 scheduler::PrepareFn chat_prepare(const ServedModel& m, const std::vector<ChatMessage>& messages,
                                   nlohmann::json tools, ThinkOption think, std::vector<std::string> stops) {
   std::vector<ChatMessage> all;
@@ -25,19 +41,19 @@ scheduler::PrepareFn chat_prepare(const ServedModel& m, const std::vector<ChatMe
   const bool has_system = std::any_of(all.begin(), all.end(), [](const ChatMessage& x) { return x.role == "system"; });
   if (!has_system && m.resolved.system && !m.resolved.system->empty())
     all.insert(all.begin(), ChatMessage{.role = "system", .content = *m.resolved.system});
-  return [all = std::move(all), tools = std::move(tools), think = std::move(think), tmpl = m.tmpl,
-          stops = std::move(stops)](const Tokenizer& tok, int64_t num_ctx) -> Result<scheduler::PreparedPrompt> {
+  return guarded([all = std::move(all), tools = std::move(tools), think = std::move(think), tmpl = m.tmpl,
+                  stops = std::move(stops)](const Tokenizer& tok, int64_t num_ctx) -> Result<scheduler::PreparedPrompt> {
     scheduler::PreparedPrompt p;
     p.stop = stops;
     CORRAL_ASSIGN_OR_RETURN(p.tokens, chat_prompt(tok, *tmpl, all, tools, think, num_ctx));
     return p;
-  };
+  });
 }
 
 scheduler::PrepareFn generate_prepare(GeneratePrompt req, std::shared_ptr<const GoTemplate> tmpl,
                                       std::vector<std::string> stops) {
-  return [req = std::move(req), tmpl = std::move(tmpl), stops = std::move(stops)](
-             const Tokenizer& tok, int64_t) -> Result<scheduler::PreparedPrompt> {
+  return guarded([req = std::move(req), tmpl = std::move(tmpl), stops = std::move(stops)](
+                     const Tokenizer& tok, int64_t) -> Result<scheduler::PreparedPrompt> {
     scheduler::PreparedPrompt p;
     p.stop = stops;
     p.tokens = req.context;
@@ -61,7 +77,7 @@ scheduler::PrepareFn generate_prepare(GeneratePrompt req, std::shared_ptr<const 
     CORRAL_ASSIGN_OR_RETURN(std::vector<int32_t> ids, render_and_tokenize(tok, *tmpl, in, first));
     p.tokens.insert(p.tokens.end(), ids.begin(), ids.end());
     return p;
-  };
+  });
 }
 
 }  // namespace corral::server

@@ -3,7 +3,7 @@
 namespace corral::server {
 namespace {
 
-std::string line(const ordered_json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"; }
+std::string line(const ordered_json& j) { return json_text(j) + "\n"; }
 
 void ollama_error(const Writer& w, int status, const std::string& message) { respond_error(w, status, message); }
 
@@ -85,7 +85,7 @@ void attach(const std::shared_ptr<scheduler::Job>& job, const Writer& w, std::sh
 }
 
 void respond_rejection(const Writer& w, const scheduler::Rejection& r) {
-  w->respond(r.http_status, "application/json; charset=utf-8", ordered_json{{"error", r.message}}.dump(),
+  w->respond(r.http_status, "application/json; charset=utf-8", json_text(ordered_json{{"error", r.message}}),
              {{"Retry-After", std::to_string(r.retry_after_seconds)}});
 }
 

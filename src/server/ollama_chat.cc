@@ -3,6 +3,7 @@
 #include "server/completion_jobs.h"
 #include "server/completion_stream.h"
 #include "server/ollama_handlers.h"
+#include "server/request_fields.h"
 #include "server/request_options.h"
 
 namespace corral::server {
@@ -10,23 +11,22 @@ namespace {
 
 Result<std::vector<ChatMessage>> parse_messages(const ordered_json& b) {
   std::vector<ChatMessage> out;
-  auto it = b.find("messages");
-  if (it == b.end() || it->is_null()) return out;
-  if (!it->is_array()) return Status::error("messages must be an array");
-  for (const auto& m : *it) {
+  CORRAL_ASSIGN_OR_RETURN(const ordered_json* list, read_array(b, "messages"));
+  if (!list) return out;
+  for (const auto& m : *list) {
     if (!m.is_object()) return Status::error("each message must be an object");
     ChatMessage msg;
     auto role = m.find("role");
     if (role == m.end() || !role->is_string()) return Status::error("each message needs a string role");
     msg.role = role->get<std::string>();
-    if (auto c = m.find("content"); c != m.end() && !c->is_null()) {
-      if (!c->is_string()) return Status::error("message content must be a string");
-      msg.content = c->get<std::string>();
-    }
+    if (const ordered_json* c = find_field(m, "content"); c && !c->is_string())
+      return Status::error("message content must be a string");
+    CORRAL_RETURN_IF_ERROR(read_string(m, "content", &msg.content));
     CORRAL_RETURN_IF_ERROR(reject_images(m));
-    if (auto t = m.find("thinking"); t != m.end() && t->is_string()) msg.thinking = t->get<std::string>();
-    if (auto t = m.find("tool_calls"); t != m.end() && t->is_array()) msg.tool_calls = nlohmann::json::parse(t->dump());
-    if (auto t = m.find("tool_name"); t != m.end() && t->is_string()) msg.tool_name = t->get<std::string>();
+    if (Status s = read_string(m, "thinking", &msg.thinking); !s) return Status::error("message thinking must be a string");
+    CORRAL_ASSIGN_OR_RETURN(const ordered_json* calls, read_array(m, "tool_calls"));
+    if (calls) msg.tool_calls = nlohmann::json(*calls);
+    if (Status s = read_string(m, "tool_name", &msg.tool_name); !s) return Status::error("message tool_name must be a string");
     out.push_back(std::move(msg));
   }
   return out;
@@ -38,17 +38,23 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
   auto body = parse_body(req.body);
   if (!body) return respond_error(w, 400, body.error());
   const ordered_json& b = *body;
-  if (b.contains("model") && !b["model"].is_string()) return respond_error(w, 400, "model must be a string");
-  const std::string name = b.value("model", "");
+  std::string name;
+  if (Status s = read_string(b, "model", &name); !s) return respond_error(w, 400, s.message());
   auto messages = parse_messages(b);
   if (!messages) return respond_error(w, 400, messages.error());
   auto keep_alive = parse_keep_alive_field(b);
   if (!keep_alive) return respond_error(w, 400, keep_alive.error());
   bool stream = true;
-  if (auto it = b.find("stream"); it != b.end() && !it->is_null()) {
-    if (!it->is_boolean()) return respond_error(w, 400, "stream must be a boolean");
-    stream = it->get<bool>();
-  }
+  if (Status s = read_bool(b, "stream", &stream); !s) return respond_error(w, 400, s.message());
+  auto options = read_object(b, "options");
+  if (!options) return respond_error(w, 400, options.error());
+  const ordered_json* format = find_field(b, "format");
+  if (format && !format->is_string() && !format->is_object())
+    return respond_error(w, 400, "format must be \"json\" or a JSON schema object");
+  auto tools_field = read_array(b, "tools");
+  if (!tools_field) return respond_error(w, 400, tools_field.error());
+  ThinkOption think;
+  if (Status s = read_think(b, &think); !s) return respond_error(w, 400, s.message());
   auto resolved = ctx.resolver.resolve(name);
   if (auto* err = std::get_if<ResolveError>(&resolved)) return respond_error(w, err->http_status, err->message);
   ServedModel m = std::get<ServedModel>(std::move(resolved));
@@ -65,19 +71,13 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
 
   RequestOptions opts;
   if (Status s = apply_options(m.params, &opts); !s) return respond_error(w, 500, "model parameters: " + s.message());
-  if (Status s = apply_options(b.value("options", ordered_json()), &opts); !s) return respond_error(w, 400, s.message());
-  auto program = sampling::program_for_format(b.value("format", ordered_json()));
+  if (*options) {
+    if (Status s = apply_options(**options, &opts); !s) return respond_error(w, 400, s.message());
+  }
+  auto program = sampling::program_for_format(format ? *format : ordered_json());
   if (!program) return respond_error(w, 400, program.error());
   nlohmann::json tools;
-  if (auto it = b.find("tools"); it != b.end() && !it->is_null()) {
-    if (!it->is_array()) return respond_error(w, 400, "tools must be an array");
-    tools = nlohmann::json::parse(it->dump());
-  }
-  ThinkOption think;
-  if (auto it = b.find("think"); it != b.end() && !it->is_null()) {
-    if (it->is_boolean()) think.enabled = it->get<bool>();
-    else if (it->is_string()) think.level = it->get<std::string>();
-  }
+  if (*tools_field) tools = nlohmann::json(**tools_field);
 
   auto job = std::make_shared<scheduler::Job>();
   job->options = opts.job;

@@ -3,9 +3,21 @@
 #include "server/completion_jobs.h"
 #include "server/completion_stream.h"
 #include "server/ollama_handlers.h"
+#include "server/request_fields.h"
 #include "server/request_options.h"
 
 namespace corral::server {
+
+// A think field: a boolean, or a level ("high", "medium", "low").
+Status read_think(const ordered_json& b, ThinkOption* out) {
+  const ordered_json* v = find_field(b, "think");
+  if (!v) return Status::ok();
+  if (v->is_boolean()) out->enabled = v->get<bool>();
+  else if (v->is_string()) out->level = v->get_ref<const std::string&>();
+  else return field_type_error("think", "a boolean or a string");
+  return Status::ok();
+}
+
 namespace {
 
 struct GenerateRequest {
@@ -22,46 +34,37 @@ struct GenerateRequest {
 
 Result<GenerateRequest> parse(const ordered_json& b) {
   GenerateRequest r;
-  auto str = [&](const char* key, std::string* out) -> Status {
-    auto it = b.find(key);
-    if (it == b.end() || it->is_null()) return Status::ok();
-    if (!it->is_string()) return Status::errorf("{} must be a string", key);
-    *out = it->get<std::string>();
-    return Status::ok();
-  };
-  CORRAL_RETURN_IF_ERROR(str("model", &r.model));
-  CORRAL_RETURN_IF_ERROR(str("prompt", &r.prompt));
-  CORRAL_RETURN_IF_ERROR(str("suffix", &r.suffix));
+  CORRAL_RETURN_IF_ERROR(read_string(b, "model", &r.model));
+  CORRAL_RETURN_IF_ERROR(read_string(b, "prompt", &r.prompt));
+  CORRAL_RETURN_IF_ERROR(read_string(b, "suffix", &r.suffix));
   CORRAL_RETURN_IF_ERROR(reject_images(b));
-  if (b.contains("system") && !b["system"].is_null()) {
-    CORRAL_RETURN_IF_ERROR(str("system", &r.system));
+  std::optional<std::string> system;
+  CORRAL_RETURN_IF_ERROR(read_string(b, "system", &system));
+  if (system) {
+    r.system = *system;
     r.has_system = true;
   }
-  if (b.contains("template") && b["template"].is_string() && !b["template"].get<std::string>().empty())
-    r.template_override = b["template"].get<std::string>();
-  if (auto it = b.find("context"); it != b.end() && !it->is_null()) {
-    if (!it->is_array()) return Status::error("context must be an array of token ids");
-    for (const auto& v : *it) {
+  std::string tmpl;
+  CORRAL_RETURN_IF_ERROR(read_string(b, "template", &tmpl));
+  if (!tmpl.empty()) r.template_override = std::move(tmpl);
+  CORRAL_ASSIGN_OR_RETURN(const ordered_json* context, read_array(b, "context"));
+  if (context) {
+    for (const auto& v : *context) {
       if (!v.is_number_integer()) return Status::error("context must be an array of token ids");
-      const int64_t id = v.get<int64_t>();
-      if (id < 0 || id > INT32_MAX) return Status::errorf("context holds an invalid token id {}", id);
+      const int64_t id = v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT32_MAX} ? -1 : v.get<int64_t>();
+      if (id < 0 || id > INT32_MAX) return Status::error("context holds an invalid token id");
       r.context.push_back(static_cast<int32_t>(id));
     }
   }
-  if (auto it = b.find("stream"); it != b.end() && !it->is_null()) {
-    if (!it->is_boolean()) return Status::error("stream must be a boolean");
-    r.stream = it->get<bool>();
+  CORRAL_RETURN_IF_ERROR(read_bool(b, "stream", &r.stream));
+  CORRAL_RETURN_IF_ERROR(read_bool(b, "raw", &r.raw));
+  if (const ordered_json* f = find_field(b, "format")) {
+    if (!f->is_string() && !f->is_object()) return field_type_error("format", "\"json\" or a JSON schema object");
+    r.format = *f;
   }
-  if (auto it = b.find("raw"); it != b.end() && !it->is_null()) {
-    if (!it->is_boolean()) return Status::error("raw must be a boolean");
-    r.raw = it->get<bool>();
-  }
-  if (auto it = b.find("format"); it != b.end()) r.format = *it;
-  if (auto it = b.find("options"); it != b.end()) r.options = *it;
-  if (auto it = b.find("think"); it != b.end() && !it->is_null()) {
-    if (it->is_boolean()) r.think.enabled = it->get<bool>();
-    else if (it->is_string()) r.think.level = it->get<std::string>();
-  }
+  CORRAL_ASSIGN_OR_RETURN(const ordered_json* options, read_object(b, "options"));
+  if (options) r.options = *options;
+  CORRAL_RETURN_IF_ERROR(read_think(b, &r.think));
   CORRAL_ASSIGN_OR_RETURN(r.keep_alive, parse_keep_alive_field(b));
   return r;
 }

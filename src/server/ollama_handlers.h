@@ -7,6 +7,7 @@
 #include "server/api_context.h"
 #include "server/http/request.h"
 #include "server/http/response_writer.h"
+#include "templates/chat_template.h"
 
 namespace corral::server {
 
@@ -18,6 +19,9 @@ void handle_tags(ApiContext& ctx, http::Request&& req, Writer w);       // GET /
 void handle_show(ApiContext& ctx, http::Request&& req, Writer w);       // POST /api/show
 void handle_ps(ApiContext& ctx, http::Request&& req, Writer w);         // GET /api/ps
 void handle_version(ApiContext& ctx, http::Request&& req, Writer w);    // GET /api/version
+
+// Reads "think" (a boolean, or a level such as "high") from a /api/generate or /api/chat body.
+Status read_think(const ordered_json& body, ThinkOption* out);
 
 // Empty prompt / no messages: load the model (done_reason "load"), or with keep_alive 0
 // unload it ("unload"). `record` builds the response body for a done_reason.

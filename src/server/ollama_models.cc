@@ -3,6 +3,7 @@
 
 #include "gguf/gguf_file.h"
 #include "server/ollama_handlers.h"
+#include "server/request_fields.h"
 #include "store/gguf_info.h"
 #include "store/json_util.h"
 #include "store/modelfile.h"
@@ -24,9 +25,9 @@ ordered_json details_json(const store::ModelDetails& d) {
 std::string parameters_text(const nlohmann::json& params) {
   std::vector<std::string> lines;
   auto value_text = [](const nlohmann::json& v) -> std::string {
-    if (v.is_string()) return v.dump();
+    if (v.is_string()) return json_text(v);
     if (v.is_number_float()) return store::go_format_float(v.get<double>());
-    return v.dump();
+    return json_text(v);
   };
   for (auto it = params.begin(); it != params.end(); ++it) {
     if (it->is_array()) {
@@ -92,10 +93,11 @@ void handle_tags(ApiContext& ctx, http::Request&&, Writer w) {
 void handle_show(ApiContext& ctx, http::Request&& req, Writer w) {
   auto body = parse_body(req.body);
   if (!body) return respond_error(w, 400, body.error());
-  std::string name = body->value("model", "");
-  if (name.empty()) name = body->value("name", "");  // older clients
+  std::string name;  // "name": older clients
+  if (Status s = read_name(*body, {"model", "name"}, &name); !s) return respond_error(w, 400, s.message());
   if (name.empty()) return respond_error(w, 400, "model is required");
-  const bool verbose = body->value("verbose", false);
+  bool verbose = false;
+  if (Status s = read_bool(*body, "verbose", &verbose); !s) return respond_error(w, 400, s.message());
   auto resolved = ctx.resolver.resolve(name);
   if (auto* err = std::get_if<ResolveError>(&resolved)) return respond_error(w, err->http_status, err->message);
   const ServedModel& m = std::get<ServedModel>(resolved);

@@ -8,6 +8,7 @@
 #include "server/openai_messages.h"
 #include "server/openai_request.h"
 #include "server/openai_stream.h"
+#include "server/request_fields.h"
 
 namespace corral::server::openai {
 namespace {
@@ -15,10 +16,15 @@ namespace {
 // reasoning_effort (or reasoning.effort): "none" turns thinking off, a level turns it on.
 Result<ThinkOption> think_option(const ordered_json& b) {
   std::string effort;
-  if (auto r = b.find("reasoning"); r != b.end() && r->is_object() && r->contains("effort"))
-    effort = (*r)["effort"].is_string() ? (*r)["effort"].get<std::string>() : "?";
-  else if (auto e = b.find("reasoning_effort"); e != b.end() && !e->is_null())
-    effort = e->is_string() ? e->get<std::string>() : "?";
+  const ordered_json* reasoning = find_field(b, "reasoning");
+  if (reasoning && !reasoning->is_object()) return Status::error("invalid type for 'reasoning': expected an object");
+  if (const ordered_json* e = reasoning ? find_field(*reasoning, "effort") : nullptr) {
+    if (!e->is_string()) return Status::error("invalid type for 'reasoning.effort': expected a string");
+    effort = e->get_ref<const std::string&>();
+  } else if (const ordered_json* e = find_field(b, "reasoning_effort")) {
+    if (!e->is_string()) return Status::error("invalid type for 'reasoning_effort': expected a string");
+    effort = e->get_ref<const std::string&>();
+  }
   ThinkOption think;
   if (effort.empty()) return think;
   if (effort == "none") {
@@ -26,7 +32,8 @@ Result<ThinkOption> think_option(const ordered_json& b) {
   } else if (effort == "high" || effort == "medium" || effort == "low") {
     think.level = effort;
   } else {
-    return Status::errorf("invalid reasoning value: '{}' (must be \"high\", \"medium\", \"low\", or \"none\")", effort);
+    return Status::errorf("invalid reasoning value: '{}' (must be \"high\", \"medium\", \"low\", or \"none\")",
+                          clip_for_error(effort));
   }
   return think;
 }
@@ -40,14 +47,18 @@ void handle_chat_completions(ApiContext& ctx, http::Request&& req, Writer w) {
   const ordered_json& b = *body;
   auto fields = parse_common_fields(b);
   if (!fields) return respond_error(w, 400, fields.error());
-  auto messages = parse_messages(b.contains("messages") ? b["messages"] : ordered_json::array());
+  const ordered_json* message_list = find_field(b, "messages");
+  auto messages = parse_messages(message_list ? *message_list : ordered_json::array());
   if (!messages) return respond_error(w, 400, messages.error());
-  auto program = sampling::program_for_response_format(b.value("response_format", ordered_json()));
+  const ordered_json* response_format = find_field(b, "response_format");
+  if (response_format && !response_format->is_object())
+    return respond_error(w, 400, "invalid type for 'response_format': expected an object");
+  auto program = sampling::program_for_response_format(response_format ? *response_format : ordered_json());
   if (!program) return respond_error(w, 400, program.error());
   nlohmann::json tools;
-  if (auto it = b.find("tools"); it != b.end() && !it->is_null()) {
-    if (!it->is_array()) return respond_error(w, 400, "invalid type for 'tools': expected an array");
-    if (!it->empty()) tools = nlohmann::json::parse(it->dump());
+  if (const ordered_json* t = find_field(b, "tools")) {
+    if (!t->is_array()) return respond_error(w, 400, "invalid type for 'tools': expected an array");
+    if (!t->empty()) tools = nlohmann::json(*t);
   }
   auto think = think_option(b);
   if (!think) return respond_error(w, 400, think.error());

@@ -8,6 +8,7 @@
 #include "server/embedding_jobs.h"
 #include "server/openai_common.h"
 #include "server/openai_handlers.h"
+#include "server/request_fields.h"
 
 namespace corral::server::openai {
 namespace {
@@ -49,12 +50,13 @@ void truncate_and_normalize(std::vector<float>& v, size_t dims) {
 // A string or an array of strings; "" counts as one empty input (Ollama's rule).
 Result<std::vector<std::string>> inputs(const ordered_json& b) {
   auto it = b.find("input");
-  if (it == b.end() || it->is_null()) return Status::error("invalid input");
+  if (it == b.end() || it->is_null()) return Status::error("invalid input: 'input' is required");
   if (it->is_string()) return std::vector<std::string>{it->get<std::string>()};
-  if (!it->is_array() || it->empty()) return Status::error("invalid input");
+  if (!it->is_array()) return Status::error("invalid type for 'input': expected a string or an array of strings");
+  if (it->empty()) return Status::error("invalid input: 'input' must not be empty");
   std::vector<std::string> out;
   for (const auto& x : *it) {
-    if (!x.is_string()) return Status::error("invalid input type: token arrays are not supported");
+    if (!x.is_string()) return Status::error("invalid type for 'input': token arrays are not supported");
     out.push_back(x.get<std::string>());
   }
   return out;
@@ -66,20 +68,18 @@ void handle_embeddings(ApiContext& ctx, http::Request&& req, Writer w) {
   auto body = parse_body(req.body);
   if (!body) return respond_error(w, 400, body.error());
   const ordered_json& b = *body;
-  if (b.contains("model") && !b["model"].is_string()) return respond_error(w, 400, "invalid type for 'model': expected a string");
-  const std::string name = b.value("model", "");
+  std::string name;
+  if (!read_string(b, "model", &name)) return respond_error(w, 400, "invalid type for 'model': expected a string");
   auto in = inputs(b);
   if (!in) return respond_error(w, 400, in.error());
   std::string format = "float";
-  if (auto it = b.find("encoding_format"); it != b.end() && !it->is_null()) format = it->is_string() ? it->get<std::string>() : "?";
+  if (!read_string(b, "encoding_format", &format))
+    return respond_error(w, 400, "invalid type for 'encoding_format': expected a string");
   if (format != "float" && format != "base64")
-    return respond_error(w, 400, "Invalid value for 'encoding_format' = " + format + ". Supported values: ['float', 'base64'].");
+    return respond_error(w, 400, "Invalid value for 'encoding_format' = " + clip_for_error(format) + ". Supported values: ['float', 'base64'].");
   int64_t dims = 0;
-  if (auto it = b.find("dimensions"); it != b.end() && !it->is_null()) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 1)
-      return respond_error(w, 400, "invalid value for 'dimensions': expected a positive integer");
-    dims = it->get<int64_t>();
-  }
+  if (!read_int(b, "dimensions", &dims) || (find_field(b, "dimensions") && dims < 1))
+    return respond_error(w, 400, "invalid value for 'dimensions': expected a positive integer");
 
   auto m = resolve_or_respond(ctx, name, w);
   if (!m) return;

@@ -1,5 +1,7 @@
 #include "server/openai_messages.h"
 
+#include "server/request_fields.h"
+
 namespace corral::server::openai {
 namespace {
 
@@ -8,7 +10,8 @@ Result<std::string> text_content(const ordered_json& content) {
   if (!content.is_array()) return Status::error("invalid message content: expected a string or an array of parts");
   std::string text;
   for (const auto& part : content) {
-    const std::string type = part.is_object() ? part.value("type", "") : "";
+    const ordered_json* t = find_field(part, "type");
+    const std::string type = t && t->is_string() ? t->get<std::string>() : "";
     if (type == "image_url" || type == "input_audio" || type == "file")
       return Status::errorf("{} content parts are not supported", type);
     if (type != "text" || !part.contains("text") || !part["text"].is_string())
@@ -31,10 +34,13 @@ Result<nlohmann::json> tool_calls(const ordered_json& calls) {
     nlohmann::json args = nlohmann::json::object();
     if (auto a = f.find("arguments"); a != f.end() && !a->is_null()) {
       if (!a->is_string()) return Status::error("invalid tool call arguments");
-      args = nlohmann::json::parse(a->get<std::string>(), nullptr, /*allow_exceptions=*/false);
-      if (args.is_discarded()) return Status::error("invalid tool call arguments");
+      auto parsed = parse_request_json(a->get_ref<const std::string&>(), "tool call arguments");
+      if (!parsed) return parsed.status();
+      args = nlohmann::json(*parsed);
     }
-    nlohmann::json call{{"function", {{"index", index++}, {"name", f.value("name", "")}, {"arguments", args}}}};
+    std::string name;
+    if (Status s = read_string(f, "name", &name); !s) return Status::error("invalid type for 'function.name': expected a string");
+    nlohmann::json call{{"function", {{"index", index++}, {"name", name}, {"arguments", args}}}};
     if (c.contains("id") && c["id"].is_string()) call["id"] = c["id"];
     out.push_back(std::move(call));
   }
@@ -46,14 +52,15 @@ std::string tool_name_for(const std::vector<ChatMessage>& earlier, const std::st
   for (auto m = earlier.rbegin(); m != earlier.rend(); ++m) {
     if (!m->tool_calls.is_array()) continue;
     for (const auto& c : m->tool_calls)
-      if (c.value("id", "") == id) return c["function"].value("name", "");
+      if (c.is_object() && c.contains("id") && c["id"] == id) return c["function"].value("name", "");
   }
   return "";
 }
 
-std::string optional_string(const ordered_json& m, const char* key) {
-  auto it = m.find(key);
-  return it != m.end() && it->is_string() ? it->get<std::string>() : std::string();
+Result<std::string> optional_string(const ordered_json& m, const char* key) {
+  std::string out;
+  if (!read_string(m, key, &out)) return Status::errorf("invalid type for message '{}': expected a string", key);
+  return out;
 }
 
 }  // namespace
@@ -78,10 +85,12 @@ Result<std::vector<ChatMessage>> parse_messages(const ordered_json& messages) {
     } else if (msg.tool_calls.is_null()) {
       return Status::error("invalid message content: null is only allowed with tool_calls");  // as in Ollama
     }
-    msg.thinking = optional_string(m, "reasoning");
+    CORRAL_ASSIGN_OR_RETURN(msg.thinking, optional_string(m, "reasoning"));
+    CORRAL_ASSIGN_OR_RETURN(std::string tool_call_id, optional_string(m, "tool_call_id"));
+    CORRAL_ASSIGN_OR_RETURN(std::string name, optional_string(m, "name"));
     if (msg.role == "tool") {
-      msg.tool_call_id = optional_string(m, "tool_call_id");
-      msg.tool_name = optional_string(m, "name");
+      msg.tool_call_id = std::move(tool_call_id);
+      msg.tool_name = std::move(name);
       if (msg.tool_name.empty() && !msg.tool_call_id.empty()) msg.tool_name = tool_name_for(out, msg.tool_call_id);
     }
     out.push_back(std::move(msg));

@@ -75,9 +75,13 @@ Result<CommonFields> parse_common_fields(const ordered_json& b) {
   }
   // Chat's logprobs is a boolean, the legacy completions' an integer: either asks for
   // something corral does not compute.
-  if (present(b, "logprobs") && b.at("logprobs") != false) return Status::error("logprobs are not supported");
-  if (present(b, "top_logprobs")) return Status::error("logprobs are not supported");
-  if (present(b, "echo") && b.at("echo") != false) return Status::error("echo is not supported");
+  for (const char* key : {"logprobs", "echo"}) {
+    if (!present(b, key)) continue;
+    const ordered_json& v = b.at(key);
+    if (!v.is_boolean() && !v.is_number()) return type_error(key, "a boolean or an integer");
+    if (v != false && v != 0) return Status::errorf("{} is not supported", key);
+  }
+  if (present(b, "top_logprobs")) return Status::error("top_logprobs is not supported");
 
   ordered_json& o = f.options;
   // max_completion_tokens replaced max_tokens in OpenAI's chat API; it wins when both are set.

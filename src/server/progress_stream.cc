@@ -55,10 +55,10 @@ void ProgressStream::fail(int http_status, const std::string& message) {
   ended_ = true;
   if (!stream_ || !started_) {
     // Nothing sent yet: a proper error status, as Ollama's handlers answer before streaming.
-    w_->respond_error(http_status, message);
+    respond_error(w_, http_status, message);
     return;
   }
-  w_->write(http::json_error_body(message) + "\n");
+  w_->write(json_text(ordered_json{{"error", message}}) + "\n");
   w_->finish();
 }
 

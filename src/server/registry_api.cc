@@ -11,6 +11,7 @@
 #include "registry/pull.h"
 #include "registry/push.h"
 #include "server/api_common.h"
+#include "server/request_fields.h"
 #include "server/registry_service.h"
 
 namespace corral::server {
@@ -34,7 +35,7 @@ class ProgressOut {
 
   void report(const registry::Progress& p) {
     if (stream_) {
-      w_->write(progress_json(p).dump() + "\n");
+      w_->write(json_text(progress_json(p)) + "\n");
     } else {
       last_ = p;
     }
@@ -42,7 +43,7 @@ class ProgressOut {
 
   void finish(const Status& st) {
     if (stream_) {
-      if (!st) w_->write(ordered_json{{"error", st.message()}}.dump() + "\n");
+      if (!st) w_->write(json_text(ordered_json{{"error", st.message()}}) + "\n");
       w_->finish();
     } else if (st) {
       respond_json(w_, 200, progress_json(last_));
@@ -67,20 +68,10 @@ struct TransferRequest {
 Result<TransferRequest> parse_transfer_request(const std::string& body) {
   CORRAL_ASSIGN_OR_RETURN(ordered_json j, parse_body(body));
   TransferRequest r;
-  for (const char* key : {"model", "name"}) {  // "name" is the deprecated spelling
-    auto it = j.find(key);
-    if (it != j.end() && it->is_string() && !it->get<std::string>().empty()) {
-      r.name = it->get<std::string>();
-      break;
-    }
-  }
+  CORRAL_RETURN_IF_ERROR(read_name(j, {"model", "name"}, &r.name));  // "name" is the deprecated spelling
   if (!store::ModelName::parse(r.name)) return Status::error("invalid model name");
-  for (auto [key, out] : {std::pair{"insecure", &r.insecure}, std::pair{"stream", &r.stream}}) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) continue;
-    if (!it->is_boolean()) return Status::errorf("{} must be true or false", key);
-    *out = it->get<bool>();
-  }
+  CORRAL_RETURN_IF_ERROR(read_bool(j, "insecure", &r.insecure));
+  CORRAL_RETURN_IF_ERROR(read_bool(j, "stream", &r.stream));
   return r;
 }
 

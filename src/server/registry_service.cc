@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/api_common.h"
 #include "server/http/response_writer.h"
 
 namespace corral::server {
@@ -104,8 +105,7 @@ bool RegistryService::may_push(std::string_view remote_addr) const {
 }
 
 void respond_registry_error(const Writer& w, int status, std::string_view code, std::string_view message) {
-  w->respond(status, "application/json; charset=utf-8",
-             "{\"errors\":[{\"code\":" + http::json_quote(code) + ",\"message\":" + http::json_quote(message) + "}]}");
+  respond_json(w, status, ordered_json{{"errors", ordered_json::array({ordered_json{{"code", std::string(code)}, {"message", std::string(message)}}})}});
 }
 
 }  // namespace corral::server

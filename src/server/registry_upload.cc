@@ -11,7 +11,9 @@
 
 #include <fmt/format.h>
 
+#include "base/json_depth.h"
 #include "registry/manifest_check.h"
+#include "server/api_common.h"
 #include "server/registry_service.h"
 
 namespace corral::server {
@@ -189,6 +191,8 @@ void handle_put_manifest(const Service& svc, http::Request&& req, Writer w) {
   if (!store::is_valid_name_part(store::NamePart::kTag, tag)) {
     return respond_registry_error(w, 400, "NAME_INVALID", "invalid tag");
   }
+  if (json_nests_deeper_than(req.body, kMaxRequestJsonDepth))
+    return respond_registry_error(w, 400, "MANIFEST_INVALID", "manifest nests too deeply");
   auto manifest = store::Manifest::parse(req.body);
   Status valid = manifest ? registry::check_remote_manifest(*manifest) : manifest.status();
   if (!valid) return respond_registry_error(w, 400, "MANIFEST_INVALID", valid.message());

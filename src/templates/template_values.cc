@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "base/json_depth.h"
+
 namespace corral::gotmpl {
 namespace {
 
@@ -72,10 +74,15 @@ Json tool_value(const nlohmann::json& tool) {
   return out;
 }
 
+// Tool call arguments nest like the JSON a model writes: a few levels. 512 matches the server's
+// bound on request bodies (server/api_common.h).
+constexpr int kMaxArgumentsDepth = 512;
+
 // Arguments arrive as an object; OpenAI-style clients send a JSON string, which is decoded.
 Json arguments_value(const nlohmann::json& args) {
   if (args.is_object()) return Json(args);
-  if (args.is_string()) {
+  // The string comes from a request; a deeply nested one would overflow the stack when copied.
+  if (args.is_string() && !json_nests_deeper_than(args.get_ref<const std::string&>(), kMaxArgumentsDepth)) {
     auto parsed = nlohmann::json::parse(args.get<std::string>(), nullptr, /*allow_exceptions=*/false);
     if (parsed.is_object()) return Json(parsed);
   }

@@ -27,6 +27,23 @@ TEST(GoTemplateLimits, DeepBlockNestingIsRejected) {
   EXPECT_EQ(render(ok), "x");
 }
 
+TEST(GoTemplateLimits, HostileNestingOfEveryKindIsAnErrorNotACrash) {
+  // A template comes from requests (/api/generate's "template", a Modelfile's TEMPLATE), so
+  // 100,000 levels of anything must fail at the nesting limit long before the stack.
+  constexpr int kDeep = 100000;
+  for (const char* open : {"{{ if true }}", "{{ range 1 }}", "{{ with 1 }}", "{{- if 1 -}}"}) {
+    const std::string t = repeat(open, kDeep) + "x" + repeat("{{ end }}", kDeep);
+    EXPECT_NE(parse_error(t).find("nesting too deep"), std::string::npos) << open;
+  }
+  // {{else if}} chains nest too ({{else}}{{if}} sharing one {{end}}).
+  const std::string chain = "{{ if false }}" + repeat("{{ else if false }}", kDeep) + "{{ end }}";
+  EXPECT_NE(parse_error(chain).find("nesting too deep"), std::string::npos);
+  // Unclosed blocks and parentheses in pipelines inside blocks.
+  EXPECT_NE(parse_error(repeat("{{ if true }}", kDeep)).find("nesting too deep"), std::string::npos);
+  EXPECT_NE(parse_error("{{ if " + repeat("(", kDeep) + "1" + repeat(")", kDeep) + " }}x{{ end }}").find("nesting too deep"),
+            std::string::npos);
+}
+
 TEST(GoTemplateLimits, DeepParenthesesAreRejected) {
   std::string t = "{{ " + repeat("(", 10000) + "1" + repeat(")", 10000) + " }}";
   EXPECT_NE(parse_error(t).find("nesting too deep"), std::string::npos);
