@@ -33,7 +33,7 @@ struct Case {
 // runs (the index's "models" names each file's architecture).
 std::vector<Case> load_cases(const std::string& dir = "reference") {
   const json index = json::parse(read_file(test_data_path(dir + "/index.json")));
-  static const std::vector<std::string> kFamilies = {"qwen3", "phi3", "gemma3"};
+  static const std::vector<std::string> kFamilies = {"qwen3", "phi3", "gemma3", "qwen3moe"};
   std::vector<Case> cases;
   for (const json& c : index.at("cases")) {
     const std::string model = c.at("model").get<std::string>();
@@ -84,7 +84,7 @@ TEST(TokenizerReference, PromptIdsMatchEveryCase) {
 
 TEST(TokenizerReference, FamiliesPromptIdsMatchEveryCase) {
   const std::vector<Case> cases = family_cases();
-  ASSERT_EQ(cases.size(), 45u);  // qwen3, phi3, gemma3: 3 files x 5 prompts
+  ASSERT_EQ(cases.size(), 60u);  // qwen3, phi3, gemma3, qwen3moe: 3 files x 5 prompts
   check_prompt_ids(cases);
 }
 
