@@ -18,7 +18,8 @@ enum class FfnActivation {
 // A rotary embedding's parameters; one model may use several (gemma3: local and global layers).
 struct RopeParams {
   float base = 10000.0f;
-  float freq_scale = 1.0f;  // 1 / <arch>.rope.scaling.factor for linear scaling
+  float freq_scale = 1.0f;   // 1 / <arch>.rope.scaling.factor for linear scaling
+  float attn_factor = 1.0f;  // cos and sin are multiplied by it (<arch>.rope.scaling.attn_factor: LongRoPE)
 };
 
 enum class RopeStyle {
@@ -43,6 +44,7 @@ struct ModelConfig {
   int64_t n_rot = 0;       // rotated dims per head (<= head_dim)
   float rope_base = 10000.0f;
   float rope_freq_scale = 1.0f;  // 1 / <arch>.rope.scaling.factor for linear scaling
+  float rope_attn_factor = 1.0f;  // <arch>.rope.scaling.attn_factor
   bool has_qkv_bias = false;
   // Per-head RMSNorm of q and k before rope (attn_q_norm / attn_k_norm, [head_dim]): qwen3, gemma3.
   bool qk_norm = false;
@@ -74,7 +76,7 @@ struct ModelConfig {
   int64_t q_dim() const { return n_head * head_dim; }
   int64_t n_rope_variants() const { return ropes.empty() ? 1 : static_cast<int64_t>(ropes.size()); }
   RopeParams rope(int64_t variant) const {
-    return ropes.empty() ? RopeParams{rope_base, rope_freq_scale} : ropes[static_cast<size_t>(variant)];
+    return ropes.empty() ? RopeParams{rope_base, rope_freq_scale, rope_attn_factor} : ropes[static_cast<size_t>(variant)];
   }
   int64_t rope_of_layer(int64_t il) const { return layer_rope.empty() ? 0 : layer_rope[static_cast<size_t>(il)]; }
   int64_t window_of_layer(int64_t il) const { return layer_window.empty() ? 0 : layer_window[static_cast<size_t>(il)]; }

@@ -13,8 +13,8 @@ void compute_rope_table(const ForwardBatch& batch, const RopeParams& p, int64_t 
     for (int64_t j = 0; j < n_rot / 2; ++j) {
       const float ff = freq_factors ? freq_factors[j] : 1.0f;
       const float angle = p.freq_scale * (theta / ff);
-      cs[2 * j] = std::cos(angle);
-      cs[2 * j + 1] = std::sin(angle);
+      cs[2 * j] = std::cos(angle) * p.attn_factor;
+      cs[2 * j + 1] = std::sin(angle) * p.attn_factor;
       theta *= theta_scale;
     }
   }

@@ -11,8 +11,8 @@ namespace corral::model {
 
 // Per token, the (cos, sin) of each rotated pair: rope [n_tokens][n_rot]. The angle of pair i
 // is pos * base^(-2i/n_rot) built by repeated float multiplication, divided by freq_factors[i]
-// (llama-3 / phi3 frequency divisors; nullptr = 1), times freq_scale, so results track ggml's
-// to float precision.
+// (llama-3 / phi3 frequency divisors; nullptr = 1), times freq_scale; cos and sin are scaled by
+// attn_factor. Results track ggml's to float precision.
 void compute_rope_table(const ForwardBatch& batch, const RopeParams& p, int64_t n_rot, const float* freq_factors,
                         float* rope);
 

@@ -133,6 +133,25 @@ void check_greedy_text(const std::vector<Case>& cases) {
   EXPECT_GT(valid, 0);
 }
 
+// The end-of-generation set, BOS and EOS of each family's vocabulary, as ik_llama.cpp derives
+// them (reference-families/index.json "models"; e.g. gemma3's <end_of_turn> by its text).
+TEST(TokenizerReference, FamiliesEndOfGenerationTokens) {
+  const json index = json::parse(read_file(test_data_path("reference-families/index.json")));
+  int checked = 0;
+  for (const Case& c : family_cases()) {
+    const Tokenizer* tok = tokenizer_for(c.model);
+    ASSERT_NE(tok, nullptr) << c.name;
+    const json& m = index.at("models").at(c.model.substr(c.model.rfind('/') + 1));
+    std::vector<int32_t> eog = tok->vocab().eog_ids();
+    std::sort(eog.begin(), eog.end());
+    EXPECT_EQ(eog, m.at("eog_ids").get<std::vector<int32_t>>()) << c.name;
+    EXPECT_EQ(tok->vocab().bos(), m.at("bos").get<int32_t>()) << c.name;
+    EXPECT_EQ(tok->vocab().eos(), m.at("eos").get<int32_t>()) << c.name;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 60);
+}
+
 TEST(TokenizerReference, GreedyTextMatchesEveryCase) { check_greedy_text(load_cases()); }
 TEST(TokenizerReference, FamiliesGreedyTextMatchesEveryCase) { check_greedy_text(family_cases()); }
 
