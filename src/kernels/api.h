@@ -43,6 +43,9 @@ struct KernelTable {
   void (*rms_norm)(const float* x, const float* w, float* y, int64_t n, float eps) = nullptr;
   // out[i] = silu(gate[i]) * up[i]; out may alias gate or up.
   void (*swiglu)(const float* gate, const float* up, float* out, int64_t n) = nullptr;
+  // out[i] = gelu_tanh(gate[i]) * up[i] with GELU's tanh approximation
+  // 0.5 g (1 + tanh(sqrt(2/pi) g (1 + 0.044715 g^2))); out may alias gate or up.
+  void (*geglu_tanh)(const float* gate, const float* up, float* out, int64_t n) = nullptr;
   // x[i] = exp(x[i] - max) / sum, in place; returns nothing.
   void (*softmax)(float* x, int64_t n) = nullptr;
   // Returns sum(a[i] * b[i]).

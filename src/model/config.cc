@@ -12,6 +12,7 @@ constexpr int64_t kMaxLayers = 1024;
 constexpr int64_t kMaxHeads = 1024;
 constexpr int64_t kMaxFf = 1 << 20;
 constexpr int64_t kMaxCtx = 1 << 24;
+constexpr int64_t kMaxExperts = 1 << 12;
 
 Status require_range(const std::string& key, int64_t v, int64_t lo, int64_t hi) {
   if (v < lo || v > hi) return Status::errorf("{} = {} is out of range [{}, {}]", key, v, lo, hi);
@@ -68,6 +69,11 @@ Result<ModelConfig> read_llama_family_config(const gguf::GgufFile& f, const std:
   CORRAL_ASSIGN_OR_RETURN(double base, optional_float(f, p + "rope.freq_base", 10000.0));
   if (!(base > 1)) return Status::errorf("rope.freq_base {} is out of range", base);
   c.rope_base = static_cast<float>(base);
+  // As llama.cpp, every architecture's cos/sin are scaled by it when present (Phi-3.5's and
+  // Phi-4-mini's LongRoPE files carry sqrt(1 + ln(factor) / ln(original context))).
+  CORRAL_ASSIGN_OR_RETURN(double attn_factor, optional_float(f, p + "rope.scaling.attn_factor", 1.0));
+  if (!(attn_factor > 0 && attn_factor < 100)) return Status::errorf("rope.scaling.attn_factor {} is out of range", attn_factor);
+  c.rope_attn_factor = static_cast<float>(attn_factor);
 
   // Rope scaling: "none" or "linear" (freq_scale = 1/factor) are supported; "llama3" scaling
   // arrives as the rope_freqs tensor, which needs no key. YaRN is not supported yet.
@@ -84,6 +90,21 @@ Result<ModelConfig> read_llama_family_config(const gguf::GgufFile& f, const std:
     c.rope_freq_scale = static_cast<float>(1.0 / **fs);  // older converters' key
   }
   return c;
+}
+
+Status read_moe_config(const gguf::GgufFile& f, ModelConfig& c) {
+  const std::string p = c.arch + ".";
+  // The largest released MoE models route over 256..384 experts.
+  CORRAL_ASSIGN_OR_RETURN(c.n_expert, required_int(f, p + "expert_count", 1, kMaxExperts));
+  CORRAL_ASSIGN_OR_RETURN(c.n_expert_used, required_int(f, p + "expert_used_count", 1, c.n_expert));
+  CORRAL_ASSIGN_OR_RETURN(c.n_ff_exp, required_int(f, p + "expert_feed_forward_length", 1, kMaxFf));
+  return Status::ok();
+}
+
+Result<int64_t> read_sliding_window(const gguf::GgufFile& f, const std::string& arch, bool required) {
+  const std::string key = arch + ".attention.sliding_window";
+  if (required) return required_int(f, key, 0, kMaxCtx);
+  return optional_int(f, key, 0, 0, kMaxCtx);
 }
 
 }  // namespace corral::model

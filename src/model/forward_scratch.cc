@@ -4,7 +4,8 @@
 
 namespace corral::model {
 namespace {
-void grow(std::vector<float>& v, int64_t n) {
+template <typename T>
+void grow(std::vector<T>& v, int64_t n) {
   if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
 }
 }  // namespace
@@ -16,9 +17,17 @@ void ForwardScratch::reserve(const ModelConfig& c, int64_t n, int64_t n_out, int
   grow(k, n * c.kv_dim());
   grow(v, n * c.kv_dim());
   grow(attn, n * c.q_dim());
-  grow(gate, n * c.n_ff);
-  grow(up, n * c.n_ff);
-  grow(rope, n * c.n_rot);
+  grow(gate, n * c.ffn_width());
+  grow(up, n * c.ffn_width());
+  grow(rope, c.n_rope_variants() * n * c.n_rot);
+  if (c.n_expert > 0) {
+    grow(moe_logits, n * c.n_expert);
+    grow(moe_ids, n * c.n_expert_used);
+    grow(moe_w, n * c.n_expert_used);
+    grow(moe_rows, n * c.n_expert_used);
+    grow(moe_x, n * c.n_expert_used * c.n_embd);
+    grow(moe_y, n * c.n_expert_used * c.n_embd);
+  }
   grow(out_x, n_out * c.n_embd);
   if (static_cast<int>(scores.size()) < n_threads) scores.resize(static_cast<size_t>(n_threads));
   for (auto& s : scores) grow(s, max_ctx * (c.n_head / c.n_head_kv));

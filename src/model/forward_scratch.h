@@ -21,12 +21,19 @@ class ForwardScratch {
   std::vector<float> k;       // [n][kv_dim]
   std::vector<float> v;       // [n][kv_dim]
   std::vector<float> attn;    // [n][q_dim] attention output (heads concatenated)
-  std::vector<float> gate;    // [n][n_ff]
-  std::vector<float> up;      // [n][n_ff]
-  std::vector<float> rope;    // [n][n_rot] (cos, sin) pairs per rotated pair
+  std::vector<float> gate;    // [n][ffn_width] (dense n_ff, or one expert's n_ff_exp)
+  std::vector<float> up;      // [n][ffn_width]
+  std::vector<float> rope;    // [n_rope_variants][n][n_rot] (cos, sin) pairs per rotated pair
   std::vector<float> out_x;   // [n_out][n_embd] hidden states of the output tokens
   std::vector<std::vector<float>> scores;  // [n_threads][n_head / n_head_kv][max_ctx] attention weights of a KV group
   std::vector<std::vector<float>> kv_block;  // [n_threads][kKvBlockTokens * head_dim] an F16 KV block as f32
+  // Mixture-of-experts FFN (n_expert > 0 only).
+  std::vector<float> moe_logits;  // [n][n_expert] router logits, then probabilities
+  std::vector<int32_t> moe_ids;   // [n][n_expert_used] selected experts, best first
+  std::vector<float> moe_w;       // [n][n_expert_used] their renormalized weights
+  std::vector<int32_t> moe_rows;  // [n * n_expert_used] (token, slot) rows routed to one expert
+  std::vector<float> moe_x;       // [n * n_expert_used][n_embd] one expert's gathered inputs / outputs
+  std::vector<float> moe_y;       // [n][n_expert_used][n_embd] each selected expert's output
   kernels::MatmulScratch matmul;
 };
 

@@ -1,35 +1,16 @@
 #include "model/llama_like.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 
 #include "base/check.h"
 #include "kernels/api.h"
+#include "model/attention.h"
+#include "model/rope.h"
 #include "model/weight_binder.h"
 
 namespace corral::model {
-namespace {
-
-// Writes n floats at element `offset` of a KV head row, in the cache's element type.
-void store_kv_row(const KvStorage& kv, void* head, int64_t offset, const float* src, int64_t n) {
-  if (kv.type() == DType::kF32) {
-    std::memcpy(static_cast<float*>(head) + offset, src, static_cast<size_t>(n) * sizeof(float));
-  } else {
-    kernels::quantize_row(kv.type(), src, static_cast<uint16_t*>(head) + offset, n);
-  }
-}
-
-// The first n elements of a KV head block as f32: in place for an F32 cache, else widened
-// into `scratch` (one block at a time, so the f32 copy stays in L1).
-const float* load_kv_block(const KvStorage& kv, const void* head, int64_t n, float* scratch) {
-  if (kv.type() == DType::kF32) return static_cast<const float*>(head);
-  kernels::dequantize_row(kv.type(), head, scratch, n);
-  return scratch;
-}
-
-}  // namespace
 
 Result<std::shared_ptr<Model>> LlamaLikeModel::create(std::shared_ptr<const gguf::GgufFile> file,
                                                       ModelConfig c) {
@@ -47,25 +28,60 @@ Result<std::shared_ptr<Model>> LlamaLikeModel::create(std::shared_ptr<const gguf
     DecoderLayer& L = m->layers_[il];
     const std::string p = "blk." + std::to_string(il) + ".";
     CORRAL_ASSIGN_OR_RETURN(L.attn_norm, b.vector(p + "attn_norm.weight", c.n_embd));
-    CORRAL_ASSIGN_OR_RETURN(L.wq, b.matrix(p + "attn_q.weight", c.q_dim(), c.n_embd));
-    CORRAL_ASSIGN_OR_RETURN(L.wk, b.matrix(p + "attn_k.weight", c.kv_dim(), c.n_embd));
-    CORRAL_ASSIGN_OR_RETURN(L.wv, b.matrix(p + "attn_v.weight", c.kv_dim(), c.n_embd));
+    if (c.fused_qkv) {
+      CORRAL_ASSIGN_OR_RETURN(kernels::WeightMatrix qkv,
+                              b.matrix(p + "attn_qkv.weight", c.q_dim() + 2 * c.kv_dim(), c.n_embd));
+      L.wq = row_slice(qkv, 0, c.q_dim());
+      L.wk = row_slice(qkv, c.q_dim(), c.kv_dim());
+      L.wv = row_slice(qkv, c.q_dim() + c.kv_dim(), c.kv_dim());
+    } else {
+      CORRAL_ASSIGN_OR_RETURN(L.wq, b.matrix(p + "attn_q.weight", c.q_dim(), c.n_embd));
+      CORRAL_ASSIGN_OR_RETURN(L.wk, b.matrix(p + "attn_k.weight", c.kv_dim(), c.n_embd));
+      CORRAL_ASSIGN_OR_RETURN(L.wv, b.matrix(p + "attn_v.weight", c.kv_dim(), c.n_embd));
+    }
     if (c.has_qkv_bias) {
       CORRAL_ASSIGN_OR_RETURN(L.bq, b.vector(p + "attn_q.bias", c.q_dim()));
       CORRAL_ASSIGN_OR_RETURN(L.bk, b.vector(p + "attn_k.bias", c.kv_dim()));
       CORRAL_ASSIGN_OR_RETURN(L.bv, b.vector(p + "attn_v.bias", c.kv_dim()));
     }
+    if (c.qk_norm) {
+      CORRAL_ASSIGN_OR_RETURN(L.q_norm, b.vector(p + "attn_q_norm.weight", c.head_dim));
+      CORRAL_ASSIGN_OR_RETURN(L.k_norm, b.vector(p + "attn_k_norm.weight", c.head_dim));
+    }
     CORRAL_ASSIGN_OR_RETURN(L.wo, b.matrix(p + "attn_output.weight", c.n_embd, c.q_dim()));
+    if (c.post_norms) {
+      CORRAL_ASSIGN_OR_RETURN(L.post_attn_norm, b.vector(p + "post_attention_norm.weight", c.n_embd));
+      CORRAL_ASSIGN_OR_RETURN(L.post_ffn_norm, b.vector(p + "post_ffw_norm.weight", c.n_embd));
+    }
     CORRAL_ASSIGN_OR_RETURN(L.ffn_norm, b.vector(p + "ffn_norm.weight", c.n_embd));
-    CORRAL_ASSIGN_OR_RETURN(L.w_gate, b.matrix(p + "ffn_gate.weight", c.n_ff, c.n_embd));
-    CORRAL_ASSIGN_OR_RETURN(L.w_up, b.matrix(p + "ffn_up.weight", c.n_ff, c.n_embd));
-    CORRAL_ASSIGN_OR_RETURN(L.w_down, b.matrix(p + "ffn_down.weight", c.n_embd, c.n_ff));
+    if (c.n_expert > 0) {
+      CORRAL_ASSIGN_OR_RETURN(L.moe, bind_moe(b, p, c));
+    } else if (c.fused_gate_up) {
+      CORRAL_ASSIGN_OR_RETURN(kernels::WeightMatrix gate_up, b.matrix(p + "ffn_up.weight", 2 * c.n_ff, c.n_embd));
+      L.w_gate = row_slice(gate_up, 0, c.n_ff);
+      L.w_up = row_slice(gate_up, c.n_ff, c.n_ff);
+    } else {
+      CORRAL_ASSIGN_OR_RETURN(L.w_gate, b.matrix(p + "ffn_gate.weight", c.n_ff, c.n_embd));
+      CORRAL_ASSIGN_OR_RETURN(L.w_up, b.matrix(p + "ffn_up.weight", c.n_ff, c.n_embd));
+    }
+    if (c.n_expert == 0) {
+      CORRAL_ASSIGN_OR_RETURN(L.w_down, b.matrix(p + "ffn_down.weight", c.n_embd, c.n_ff));
+    }
+  }
+  if (!c.layer_rope.empty() || !c.layer_window.empty()) {
+    CORRAL_CHECK(static_cast<int64_t>(c.layer_rope.size()) == c.n_layer, "layer_rope size");
+    CORRAL_CHECK(static_cast<int64_t>(c.layer_window.size()) == c.n_layer, "layer_window size");
   }
   CORRAL_ASSIGN_OR_RETURN(m->output_norm_, b.vector("output_norm.weight", c.n_embd));
   CORRAL_ASSIGN_OR_RETURN(m->output_, b.optional_matrix("output.weight", c.n_vocab, c.n_embd));
   c.tied_embeddings = m->output_.data == nullptr;
   if (c.tied_embeddings) m->output_ = m->tok_embd_;
   CORRAL_ASSIGN_OR_RETURN(m->rope_freqs_, b.optional_vector("rope_freqs.weight", c.n_rot / 2));
+  // Phi-3.5 / Phi-4-mini LongRoPE: the short factors are the ones for contexts within
+  // rope.scaling.original_context_length (arch_phi3 caps the context there).
+  if (!m->rope_freqs_) {
+    CORRAL_ASSIGN_OR_RETURN(m->rope_freqs_, b.optional_vector("rope_factors_short.weight", c.n_rot / 2));
+  }
   m->owned_ = b.release_owned();
   m->weight_bytes_ = b.bound_bytes();
   m->config_ = std::move(c);
@@ -92,90 +108,6 @@ void LlamaLikeModel::matmul_shared_input(std::initializer_list<MatmulOut> outs, 
   }
 }
 
-// Per token, the (cos, sin) of each rotated pair, computed the way ggml does (the angle for
-// pair i is pos * base^(-2i/n_rot) built by repeated float multiplication, divided by the
-// llama-3 frequency factor, times freq_scale) so logits track llama.cpp's to float precision.
-void LlamaLikeModel::compute_rope_tables(const ForwardBatch& batch, float* rope) const {
-  const ModelConfig& c = config_;
-  const float theta_scale = std::pow(c.rope_base, -2.0f / static_cast<float>(c.n_rot));
-  for (size_t i = 0; i < batch.tokens.size(); ++i) {
-    float* cs = rope + i * c.n_rot;
-    float theta = static_cast<float>(batch.tokens[i].pos);
-    for (int64_t j = 0; j < c.n_rot / 2; ++j) {
-      const float ff = rope_freqs_ ? rope_freqs_[j] : 1.0f;
-      const float angle = c.rope_freq_scale * (theta / ff);
-      cs[2 * j] = std::cos(angle);
-      cs[2 * j + 1] = std::sin(angle);
-      theta *= theta_scale;
-    }
-  }
-}
-
-void LlamaLikeModel::apply_rope(float* x, int64_t n_heads, const float* cs) const {
-  const ModelConfig& c = config_;
-  const int64_t half = c.n_rot / 2;
-  for (int64_t h = 0; h < n_heads; ++h) {
-    float* v = x + h * c.head_dim;
-    for (int64_t j = 0; j < half; ++j) {
-      // Normal style rotates adjacent pairs, NEOX style pairs element j with j + n_rot/2.
-      const int64_t i0 = c.rope_style == RopeStyle::kNormal ? 2 * j : j;
-      const int64_t i1 = c.rope_style == RopeStyle::kNormal ? 2 * j + 1 : j + half;
-      const float x0 = v[i0], x1 = v[i1];
-      v[i0] = x0 * cs[2 * j] - x1 * cs[2 * j + 1];
-      v[i1] = x0 * cs[2 * j + 1] + x1 * cs[2 * j];
-    }
-  }
-}
-
-// Causal attention of every batch token over its own sequence's positions [0, pos]. The
-// batch's K/V were written to the cache first, so tokens of one sequence in the same batch see
-// each other exactly as if they had been decoded one at a time.
-void LlamaLikeModel::attention(int64_t il, const ForwardBatch& batch, const KvStorage& kv,
-                               ForwardScratch& s, ThreadPool& pool) const {
-  const ModelConfig& c = config_;
-  const kernels::KernelTable& K = kernels::active();
-  const int64_t n = static_cast<int64_t>(batch.tokens.size());
-  const int64_t group = c.n_head / c.n_head_kv;
-  const int64_t hd = c.head_dim;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const int64_t n_tasks = n * c.n_head_kv;
-  std::atomic<int64_t> next{0};
-  pool.run([&](int ith, int) {
-    float* scores = s.scores[ith].data();        // [group][n_ctx]: the group's heads
-    float* block_f32 = s.kv_block[ith].data();  // an F16 cache's block, widened once for the group
-    for (int64_t task; (task = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;) {
-      const int64_t i = task / c.n_head_kv, g = task % c.n_head_kv;
-      const BatchToken& t = batch.tokens[i];
-      const BatchSeq& seq = batch.seqs[t.seq];
-      const int64_t n_ctx = t.pos + 1;
-      const int64_t n_blocks = (n_ctx + kKvBlockTokens - 1) / kKvBlockTokens;
-      const float* q = s.q.data() + i * c.q_dim() + g * group * hd;  // [group][hd]
-      float* out = s.attn.data() + i * c.q_dim() + g * group * hd;   // [group][hd]
-      // Every head of the group reads the same K and V: each block is loaded (and widened)
-      // once for all of them. Per head, the operations and their order do not depend on the
-      // group, so results equal a head-by-head loop's exactly.
-      for (int64_t b = 0; b < n_blocks; ++b) {
-        const int64_t len = std::min<int64_t>(kKvBlockTokens, n_ctx - b * kKvBlockTokens);
-        const float* kb = load_kv_block(kv, kv.k(seq.blocks[b], il, g), len * hd, block_f32);
-        for (int64_t h = 0; h < group; ++h) {
-          float* sh = scores + h * n_ctx + b * kKvBlockTokens;
-          for (int64_t j = 0; j < len; ++j) sh[j] = K.dot_f32(q + h * hd, kb + j * hd, hd) * scale;
-        }
-      }
-      for (int64_t h = 0; h < group; ++h) K.softmax(scores + h * n_ctx, n_ctx);
-      std::fill(out, out + group * hd, 0.0f);
-      for (int64_t b = 0; b < n_blocks; ++b) {
-        const int64_t len = std::min<int64_t>(kKvBlockTokens, n_ctx - b * kKvBlockTokens);
-        const float* vb = load_kv_block(kv, kv.v(seq.blocks[b], il, g), len * hd, block_f32);
-        for (int64_t h = 0; h < group; ++h) {
-          const float* sh = scores + h * n_ctx + b * kKvBlockTokens;
-          for (int64_t j = 0; j < len; ++j) K.axpy_f32(sh[j], vb + j * hd, out + h * hd, hd);
-        }
-      }
-    }
-  });
-}
-
 void LlamaLikeModel::forward(const ForwardBatch& batch, const KvStorage& kv, const ForwardOutput& out,
                              ForwardScratch& s, ThreadPool& pool) const {
   const ModelConfig& c = config_;
@@ -194,7 +126,10 @@ void LlamaLikeModel::forward(const ForwardBatch& batch, const KvStorage& kv, con
   const int64_t E = c.n_embd, QD = c.q_dim(), KVD = c.kv_dim(), hd = c.head_dim;
 
   for (int64_t i = 0; i < n; ++i) kernels::get_row(tok_embd_, batch.tokens[i].token, s.x.data() + i * E);
-  compute_rope_tables(batch, s.rope.data());
+  if (c.embd_scale != 1.0f) K.scale_f32(s.x.data(), c.embd_scale, s.x.data(), n * E);
+  for (int64_t r = 0; r < c.n_rope_variants(); ++r)
+    compute_rope_table(batch, c.rope(r), c.n_rot, rope_freqs_, s.rope.data() + r * n * c.n_rot);
+  const float attn_scale = c.attn_scale > 0 ? c.attn_scale : 1.0f / std::sqrt(static_cast<float>(hd));
 
   for (int64_t il = 0; il < c.n_layer; ++il) {
     const DecoderLayer& L = layers_[il];
@@ -204,6 +139,7 @@ void LlamaLikeModel::forward(const ForwardBatch& batch, const KvStorage& kv, con
     // activation format (they always do in llama-quantize's mixes except attn_v in K_M ones).
     matmul_shared_input({{&L.wq, s.q.data(), QD}, {&L.wk, s.k.data(), KVD}, {&L.wv, s.v.data(), KVD}},
                         s.xn.data(), n, s, pool);
+    const float* rope = s.rope.data() + c.rope_of_layer(il) * n * c.n_rot;
     for (int64_t i = 0; i < n; ++i) {
       float* qi = s.q.data() + i * QD;
       float* ki = s.k.data() + i * KVD;
@@ -213,28 +149,36 @@ void LlamaLikeModel::forward(const ForwardBatch& batch, const KvStorage& kv, con
         K.add_f32(ki, L.bk, ki, KVD);
         K.add_f32(vi, L.bv, vi, KVD);
       }
-      const float* cs = s.rope.data() + i * c.n_rot;
-      apply_rope(qi, c.n_head, cs);
-      apply_rope(ki, c.n_head_kv, cs);
-      // Store this position's K and V into its sequence's block.
-      const BatchToken& t = batch.tokens[i];
-      const int32_t block = batch.seqs[t.seq].blocks[t.pos / kKvBlockTokens];
-      const int64_t slot = t.pos % kKvBlockTokens;
-      for (int64_t g = 0; g < c.n_head_kv; ++g) {
-        store_kv_row(kv, kv.k(block, il, g), slot * hd, ki + g * hd, hd);
-        store_kv_row(kv, kv.v(block, il, g), slot * hd, vi + g * hd, hd);
+      if (L.q_norm) {  // QK-norm: each head vector RMS-normalized on its own
+        for (int64_t h = 0; h < c.n_head; ++h) K.rms_norm(qi + h * hd, L.q_norm, qi + h * hd, hd, c.rms_eps);
+        for (int64_t h = 0; h < c.n_head_kv; ++h) K.rms_norm(ki + h * hd, L.k_norm, ki + h * hd, hd, c.rms_eps);
       }
+      const float* cs = rope + i * c.n_rot;
+      apply_rope(qi, c.n_head, hd, c.n_rot, c.rope_style, cs);
+      apply_rope(ki, c.n_head_kv, hd, c.n_rot, c.rope_style, cs);
     }
-    attention(il, batch, kv, s, pool);
+    store_kv(c, il, batch, kv, s);
+    attention(c, il, c.window_of_layer(il), attn_scale, batch, kv, s, pool);
     kernels::matmul(L.wo, s.attn.data(), n, s.xn.data(), E, pool, s.matmul);
+    if (L.post_attn_norm)
+      for (int64_t i = 0; i < n; ++i) K.rms_norm(s.xn.data() + i * E, L.post_attn_norm, s.xn.data() + i * E, E, c.rms_eps);
     K.add_f32(s.x.data(), s.xn.data(), s.x.data(), n * E);
 
     // Feed-forward block.
     for (int64_t i = 0; i < n; ++i) K.rms_norm(s.x.data() + i * E, L.ffn_norm, s.xn.data() + i * E, E, c.rms_eps);
-    matmul_shared_input({{&L.w_gate, s.gate.data(), c.n_ff}, {&L.w_up, s.up.data(), c.n_ff}}, s.xn.data(), n, s,
-                        pool);
-    K.swiglu(s.gate.data(), s.up.data(), s.gate.data(), n * c.n_ff);
-    kernels::matmul(L.w_down, s.gate.data(), n, s.xn.data(), E, pool, s.matmul);
+    if (c.n_expert > 0) {
+      moe_ffn(L.moe, c, s.xn.data(), n, s.xn.data(), s, pool);
+    } else {
+      matmul_shared_input({{&L.w_gate, s.gate.data(), c.n_ff}, {&L.w_up, s.up.data(), c.n_ff}}, s.xn.data(), n, s,
+                          pool);
+      if (c.ffn_act == FfnActivation::kGeluTanh)
+        K.geglu_tanh(s.gate.data(), s.up.data(), s.gate.data(), n * c.n_ff);
+      else
+        K.swiglu(s.gate.data(), s.up.data(), s.gate.data(), n * c.n_ff);
+      kernels::matmul(L.w_down, s.gate.data(), n, s.xn.data(), E, pool, s.matmul);
+    }
+    if (L.post_ffn_norm)
+      for (int64_t i = 0; i < n; ++i) K.rms_norm(s.xn.data() + i * E, L.post_ffn_norm, s.xn.data() + i * E, E, c.rms_eps);
     K.add_f32(s.x.data(), s.xn.data(), s.x.data(), n * E);
   }
 

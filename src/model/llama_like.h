@@ -1,8 +1,11 @@
 // The pre-norm decoder shared by llama-family architectures: RMSNorm -> Q/K/V (optional
 // biases) -> RoPE -> causal attention with grouped KV heads -> output projection -> residual
 // -> RMSNorm -> SwiGLU FFN -> residual; final RMSNorm and output projection (or tied
-// embeddings). Architectures configure it (arch_llama.cc, arch_qwen2.cc); one that needs a
-// different block gets its own model class.
+// embeddings). Architectures configure it through ModelConfig (arch_<name>.cc): optional
+// building blocks are per-head QK-norm, fused QKV / gate-up tensors, partial and per-layer
+// rope, sliding-window layers, post-sub-layer norms, embedding scale, a GELU-tanh gated FFN
+// and a mixture-of-experts FFN (moe_ffn.h). One that needs a different block gets its own
+// model class.
 #pragma once
 
 #include <initializer_list>
@@ -12,6 +15,7 @@
 #include "kernels/matmul.h"
 #include "model/forward_scratch.h"
 #include "model/model.h"
+#include "model/moe_ffn.h"
 
 namespace corral::model {
 
@@ -23,11 +27,16 @@ struct DecoderLayer {
   const float* bq = nullptr;         // [q_dim]  (qwen2 only)
   const float* bk = nullptr;         // [kv_dim] (qwen2 only)
   const float* bv = nullptr;         // [kv_dim] (qwen2 only)
+  const float* q_norm = nullptr;     // [head_dim] (qk_norm only)
+  const float* k_norm = nullptr;     // [head_dim] (qk_norm only)
   kernels::WeightMatrix wo;          // [n_embd][q_dim]
+  const float* post_attn_norm = nullptr;  // [n_embd] (post_norms only)
   const float* ffn_norm = nullptr;   // [n_embd]
-  kernels::WeightMatrix w_gate;      // [n_ff][n_embd]
-  kernels::WeightMatrix w_up;        // [n_ff][n_embd]
-  kernels::WeightMatrix w_down;      // [n_embd][n_ff]
+  kernels::WeightMatrix w_gate;      // [n_ff][n_embd] (dense FFN)
+  kernels::WeightMatrix w_up;        // [n_ff][n_embd] (dense FFN)
+  kernels::WeightMatrix w_down;      // [n_embd][n_ff] (dense FFN)
+  MoeWeights moe;                    // n_expert > 0 only
+  const float* post_ffn_norm = nullptr;   // [n_embd] (post_norms only)
 };
 
 class LlamaLikeModel final : public Model {
@@ -42,8 +51,6 @@ class LlamaLikeModel final : public Model {
 
  private:
   LlamaLikeModel() = default;
-  void compute_rope_tables(const ForwardBatch& batch, float* rope) const;
-  void apply_rope(float* x, int64_t n_heads, const float* cs) const;
   struct MatmulOut {
     const kernels::WeightMatrix* w;
     float* y;      // [n][ldy]
@@ -51,14 +58,14 @@ class LlamaLikeModel final : public Model {
   };
   void matmul_shared_input(std::initializer_list<MatmulOut> outs, const float* x, int64_t n, ForwardScratch& s,
                            ThreadPool& pool) const;
-  void attention(int64_t layer, const ForwardBatch& batch, const KvStorage& kv,
-                 ForwardScratch& s, ThreadPool& pool) const;
 
   kernels::WeightMatrix tok_embd_;      // [n_vocab][n_embd]
   std::vector<DecoderLayer> layers_;    // [n_layer]
   const float* output_norm_ = nullptr;  // [n_embd]
   kernels::WeightMatrix output_;        // [n_vocab][n_embd]; token_embd when tied
-  const float* rope_freqs_ = nullptr;   // [n_rot/2] llama-3 frequency divisors, or nullptr
+  // [n_rot/2] frequency divisors of every rope variant (llama-3's rope_freqs, phi3's
+  // rope_factors_short), or nullptr
+  const float* rope_freqs_ = nullptr;
   std::vector<std::vector<float>> owned_;  // 1-D tensors converted to f32
 };
 

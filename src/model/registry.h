@@ -21,5 +21,9 @@ const std::vector<ArchEntry>& architectures();
 
 Result<std::shared_ptr<Model>> load_llama(std::shared_ptr<const gguf::GgufFile> file);
 Result<std::shared_ptr<Model>> load_qwen2(std::shared_ptr<const gguf::GgufFile> file);
+Result<std::shared_ptr<Model>> load_qwen3(std::shared_ptr<const gguf::GgufFile> file);
+Result<std::shared_ptr<Model>> load_phi3(std::shared_ptr<const gguf::GgufFile> file);
+Result<std::shared_ptr<Model>> load_gemma3(std::shared_ptr<const gguf::GgufFile> file);
+Result<std::shared_ptr<Model>> load_qwen3moe(std::shared_ptr<const gguf::GgufFile> file);
 
 }  // namespace corral::model

@@ -17,6 +17,30 @@ Result<kernels::WeightMatrix> WeightBinder::optional_matrix(const std::string& n
   return kernels::WeightMatrix{t->type, rows, cols, t->data, t->row_bytes()};
 }
 
+Result<std::vector<kernels::WeightMatrix>> WeightBinder::experts(const std::string& name, int64_t n, int64_t rows,
+                                                                 int64_t cols) {
+  const gguf::TensorInfo* t = file_.find_tensor(name);
+  if (!t) return Status::errorf("missing tensor {}", name);
+  if (t->n_dims != 3 || t->ne[0] != cols || t->ne[1] != rows || t->ne[2] != n)
+    return Status::errorf("tensor {} has shape {}, expected [{}, {}, {}]", name, t->shape_string(), cols, rows, n);
+  const DTypeTraits& tr = dtype_traits(t->type);
+  if (!tr.supported || !kernels::active().gemm[static_cast<uint32_t>(t->type)])
+    return Status::errorf("tensor {} has type {}, which is not supported yet", name, tr.name);
+  bound_bytes_ += t->nbytes;
+  std::vector<kernels::WeightMatrix> out;
+  const size_t matrix_bytes = t->row_bytes() * static_cast<size_t>(rows);
+  for (int64_t e = 0; e < n; ++e)
+    out.push_back({t->type, rows, cols, t->data + static_cast<size_t>(e) * matrix_bytes, t->row_bytes()});
+  return out;
+}
+
+kernels::WeightMatrix row_slice(const kernels::WeightMatrix& m, int64_t first, int64_t count) {
+  kernels::WeightMatrix s = m;
+  s.rows = count;
+  s.data = static_cast<const std::byte*>(m.data) + static_cast<size_t>(first) * m.row_stride;
+  return s;
+}
+
 Result<kernels::WeightMatrix> WeightBinder::matrix(const std::string& name, int64_t rows, int64_t cols) {
   CORRAL_ASSIGN_OR_RETURN(kernels::WeightMatrix m, optional_matrix(name, rows, cols));
   if (!m.data) return Status::errorf("missing tensor {}", name);

@@ -20,6 +20,8 @@ class WeightBinder {
   Result<kernels::WeightMatrix> matrix(const std::string& name, int64_t rows, int64_t cols);
   // Same, but absent is fine (returns a matrix with data == nullptr).
   Result<kernels::WeightMatrix> optional_matrix(const std::string& name, int64_t rows, int64_t cols);
+  // A 3-D tensor (GGUF shape [cols, rows, n]) as n [rows][cols] matrices (MoE experts).
+  Result<std::vector<kernels::WeightMatrix>> experts(const std::string& name, int64_t n, int64_t rows, int64_t cols);
   // A 1-D tensor of n values as f32. F32 tensors are used in place; F16/BF16 are converted
   // into storage the binder keeps (take it with release_owned()).
   Result<const float*> vector(const std::string& name, int64_t n);
@@ -35,5 +37,9 @@ class WeightBinder {
   std::vector<std::vector<float>> owned_;
   size_t bound_bytes_ = 0;
 };
+
+// Rows [first, first + count) of m as a matrix of their own (a fused tensor's parts: phi3's
+// attn_qkv and gate/up ffn_up). Rows are contiguous, so this is a view.
+kernels::WeightMatrix row_slice(const kernels::WeightMatrix& m, int64_t first, int64_t count);
 
 }  // namespace corral::model

@@ -264,6 +264,10 @@ void Vocab::apply_heuristics(const gguf::GgufFile& file) {
       eog_[id] = true;
       attrs_[id] |= token_attr::kControl;
     }
+    // Phi-3's vocabulary stores "</s>" user-defined (matched in raw text, so its type stays)
+    // while EOS is <|endoftext|>; llama.cpp still ends generation on it (ik_llama.cpp's set for
+    // phi3 is {</s>, <|endoftext|>, <|end|>}).
+    if (text_[id] == "</s>") eog_[id] = true;
   }
   add_eog(eos_);
   add_eog(eot_);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -9,14 +10,23 @@
 
 namespace corral::testing {
 
-std::vector<ReferenceCase> load_reference_cases() {
+namespace {
+
+std::vector<ReferenceCase> load_cases(const std::string& subdir, const std::vector<std::string>* archs) {
   std::vector<ReferenceCase> out;
-  const std::string dir = test_data_path("reference");
+  const std::string dir = test_data_path(subdir);
   const std::string index_text = read_file(dir + "/index.json");
   if (index_text.empty()) return out;
   const auto index = nlohmann::json::parse(index_text);
   for (const auto& e : index.at("cases")) {
     ReferenceCase c;
+    if (archs) {
+      const std::string model = e.at("model").get<std::string>();
+      const auto& info = index.at("models").at(model.substr(model.rfind('/') + 1));
+      c.arch = info.at("arch").get<std::string>();
+      if (std::find(archs->begin(), archs->end(), c.arch) == archs->end()) continue;
+      c.eog_ids = info.at("eog_ids").get<std::vector<int32_t>>();
+    }
     c.name = e.at("case").get<std::string>();
     c.model_path = test_data_dir() + "/" + e.at("model").get<std::string>();
     c.prompt_id = e.at("prompt_id").get<std::string>();
@@ -42,6 +52,14 @@ std::vector<ReferenceCase> load_reference_cases() {
     out.push_back(std::move(c));
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<ReferenceCase> load_reference_cases() { return load_cases("reference", nullptr); }
+
+std::vector<ReferenceCase> load_family_reference_cases(const std::vector<std::string>& archs) {
+  return load_cases("reference-families", &archs);
 }
 
 std::vector<float> load_reference_logits(const ReferenceCase& c) {

@@ -31,10 +31,15 @@ struct ReferenceCase {
   std::string greedy_text;
   bool greedy_text_valid_utf8 = true;
   std::string logits_path;  // empty when no logits file is shipped
+  std::string arch;         // the model's general.architecture (reference-families index only)
+  std::vector<int32_t> eog_ids;  // end-of-generation ids (reference-families index only)
 };
 
 // Every case listed in reference/index.json (fails the test if the index is unreadable).
 std::vector<ReferenceCase> load_reference_cases();
+// The cases of reference-families/index.json (ik_llama.cpp's outputs for the newer families,
+// ../shared/README-new-archs.md) whose architecture is one of `archs`.
+std::vector<ReferenceCase> load_family_reference_cases(const std::vector<std::string>& archs);
 // Reads a case's full logits file: [n_tokens][n_vocab].
 std::vector<float> load_reference_logits(const ReferenceCase& c);
 

@@ -68,6 +68,30 @@ TEST(F32Ops, Swiglu) {
   }
 }
 
+TEST(F32Ops, GegluTanh) {
+  const std::vector<float> gate = normal_values(kN, 6, 4.0f), up = normal_values(kN, 7);
+  std::vector<double> want(kN), magnitude(kN);
+  for (int64_t i = 0; i < kN; ++i) {
+    const double g = gate[i];
+    want[i] = 0.5 * g * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * g * (1.0 + 0.044715 * g * g))) * up[i];
+    // For negative g, 1 + tanh(...) cancels: the rounding error scales with |g * up|.
+    magnitude[i] = std::fabs(g * up[i]);
+  }
+  for (IsaLevel level : supported_levels()) {
+    SCOPED_TRACE(isa_name(level));
+    std::vector<float> out = gate;  // out may alias gate
+    kernel_table(level).geglu_tanh(out.data(), up.data(), out.data(), kN);
+    expect_close(out, want, magnitude);
+    // Known values of the tanh approximation (not erf's GELU: 0.841345 at 1).
+    const float g[3] = {1.0f, -30.0f, 30.0f}, one[3] = {1.0f, 1.0f, 1.0f};
+    float y[3];
+    kernel_table(level).geglu_tanh(g, one, y, 3);
+    EXPECT_NEAR(y[0], 0.841192f, 1e-6f);
+    EXPECT_EQ(y[1], 0.0f);  // -0 or 0: tanh saturates at -1
+    EXPECT_FLOAT_EQ(y[2], 30.0f);
+  }
+}
+
 TEST(F32Ops, SoftmaxOfLargeLogits) {
   std::vector<float> x = normal_values(kN, 5, 5.0f);
   for (float& v : x) v += 1000.0f;  // exp(x) alone would overflow: the max must be subtracted

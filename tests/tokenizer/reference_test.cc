@@ -2,6 +2,7 @@
 // prompt and the text of the greedy continuation must come out exactly as llama.cpp b4748's.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -28,15 +29,25 @@ struct Case {
   json data;
 };
 
-std::vector<Case> load_cases() {
-  const json index = json::parse(read_file(test_data_path("reference/index.json")));
+// The cases of <dir>/index.json; for reference-families only those of the families the engine
+// runs (the index's "models" names each file's architecture).
+std::vector<Case> load_cases(const std::string& dir = "reference") {
+  const json index = json::parse(read_file(test_data_path(dir + "/index.json")));
+  static const std::vector<std::string> kFamilies = {"qwen3", "phi3", "gemma3", "qwen3moe"};
   std::vector<Case> cases;
   for (const json& c : index.at("cases")) {
-    cases.push_back({c.at("case").get<std::string>(), c.at("model").get<std::string>(),
-                     json::parse(read_file(test_data_path("reference/" + c.at("json").get<std::string>())))});
+    const std::string model = c.at("model").get<std::string>();
+    if (index.contains("models")) {
+      const std::string arch = index.at("models").at(model.substr(model.rfind('/') + 1)).at("arch").get<std::string>();
+      if (std::find(kFamilies.begin(), kFamilies.end(), arch) == kFamilies.end()) continue;
+    }
+    cases.push_back({c.at("case").get<std::string>(), model,
+                     json::parse(read_file(test_data_path(dir + "/" + c.at("json").get<std::string>())))});
   }
   return cases;
 }
+
+std::vector<Case> family_cases() { return load_cases("reference-families"); }
 
 // Loads each model's tokenizer once.
 const Tokenizer* tokenizer_for(const std::string& model) {
@@ -46,9 +57,7 @@ const Tokenizer* tokenizer_for(const std::string& model) {
   return slot.get();
 }
 
-TEST(TokenizerReference, PromptIdsMatchEveryCase) {
-  const std::vector<Case> cases = load_cases();
-  ASSERT_EQ(cases.size(), 125u);
+void check_prompt_ids(const std::vector<Case>& cases) {
   for (const Case& c : cases) {
     const Tokenizer* tok = tokenizer_for(c.model);
     ASSERT_NE(tok, nullptr) << c.name;
@@ -67,8 +76,20 @@ TEST(TokenizerReference, PromptIdsMatchEveryCase) {
   }
 }
 
-TEST(TokenizerReference, DetokenizedPromptMatchesEveryCase) {
-  for (const Case& c : load_cases()) {
+TEST(TokenizerReference, PromptIdsMatchEveryCase) {
+  const std::vector<Case> cases = load_cases();
+  ASSERT_EQ(cases.size(), 125u);
+  check_prompt_ids(cases);
+}
+
+TEST(TokenizerReference, FamiliesPromptIdsMatchEveryCase) {
+  const std::vector<Case> cases = family_cases();
+  ASSERT_EQ(cases.size(), 60u);  // qwen3, phi3, gemma3, qwen3moe: 3 files x 5 prompts
+  check_prompt_ids(cases);
+}
+
+void check_detokenized(const std::vector<Case>& cases) {
+  for (const Case& c : cases) {
     const Tokenizer* tok = tokenizer_for(c.model);
     ASSERT_NE(tok, nullptr) << c.name;
     auto ids = c.data.at("tokens").get<std::vector<int32_t>>();
@@ -77,9 +98,12 @@ TEST(TokenizerReference, DetokenizedPromptMatchesEveryCase) {
   }
 }
 
-TEST(TokenizerReference, GreedyTextMatchesEveryCase) {
+TEST(TokenizerReference, DetokenizedPromptMatchesEveryCase) { check_detokenized(load_cases()); }
+TEST(TokenizerReference, FamiliesDetokenizedPromptMatchesEveryCase) { check_detokenized(family_cases()); }
+
+void check_greedy_text(const std::vector<Case>& cases) {
   int valid = 0;
-  for (const Case& c : load_cases()) {
+  for (const Case& c : cases) {
     const Tokenizer* tok = tokenizer_for(c.model);
     ASSERT_NE(tok, nullptr) << c.name;
     const json& g = c.data.at("greedy");
@@ -108,6 +132,28 @@ TEST(TokenizerReference, GreedyTextMatchesEveryCase) {
   }
   EXPECT_GT(valid, 0);
 }
+
+// The end-of-generation set, BOS and EOS of each family's vocabulary, as ik_llama.cpp derives
+// them (reference-families/index.json "models"; e.g. gemma3's <end_of_turn> by its text).
+TEST(TokenizerReference, FamiliesEndOfGenerationTokens) {
+  const json index = json::parse(read_file(test_data_path("reference-families/index.json")));
+  int checked = 0;
+  for (const Case& c : family_cases()) {
+    const Tokenizer* tok = tokenizer_for(c.model);
+    ASSERT_NE(tok, nullptr) << c.name;
+    const json& m = index.at("models").at(c.model.substr(c.model.rfind('/') + 1));
+    std::vector<int32_t> eog = tok->vocab().eog_ids();
+    std::sort(eog.begin(), eog.end());
+    EXPECT_EQ(eog, m.at("eog_ids").get<std::vector<int32_t>>()) << c.name;
+    EXPECT_EQ(tok->vocab().bos(), m.at("bos").get<int32_t>()) << c.name;
+    EXPECT_EQ(tok->vocab().eos(), m.at("eos").get<int32_t>()) << c.name;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 60);
+}
+
+TEST(TokenizerReference, GreedyTextMatchesEveryCase) { check_greedy_text(load_cases()); }
+TEST(TokenizerReference, FamiliesGreedyTextMatchesEveryCase) { check_greedy_text(family_cases()); }
 
 }  // namespace
 }  // namespace corral::testing

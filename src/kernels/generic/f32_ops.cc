@@ -22,6 +22,16 @@ void swiglu(const float* gate, const float* up, float* out, int64_t n) {
   }
 }
 
+void geglu_tanh(const float* gate, const float* up, float* out, int64_t n) {
+  // ggml's constants (GELU_COEF_A, SQRT_2_OVER_PI), so gemma's FFN tracks llama.cpp's.
+  constexpr float kCoefA = 0.044715f;
+  constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = 0.5f * g * (1.0f + std::tanh(kSqrt2OverPi * g * (1.0f + kCoefA * g * g))) * up[i];
+  }
+}
+
 void softmax(float* x, int64_t n) {
   float mx = -INFINITY;
   for (int64_t i = 0; i < n; ++i) mx = std::fmax(mx, x[i]);
@@ -57,6 +67,7 @@ void add_f32(const float* a, const float* b, float* y, int64_t n) {
 void register_generic_f32_ops(KernelTable& t) {
   t.rms_norm = rms_norm;
   t.swiglu = swiglu;
+  t.geglu_tanh = geglu_tanh;
   t.softmax = softmax;
   t.dot_f32 = dot_f32;
   t.axpy_f32 = axpy_f32;

@@ -1,0 +1,41 @@
+// The mixture-of-experts FFN block (qwen3moe, and the base for other MoE families): a router
+// scores every expert per token, the top n_expert_used are kept and their softmax
+// probabilities renormalized to sum to 1, and the token's output is the weighted sum of those
+// experts' SwiGLU FFNs.
+//
+// Batched: the tokens of every sequence in the step are grouped by expert, so each expert's
+// weights are streamed from memory once per step for all the tokens routed to it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "base/status.h"
+#include "base/thread_pool.h"
+#include "kernels/matmul.h"
+#include "model/config.h"
+#include "model/forward_scratch.h"
+#include "model/weight_binder.h"
+
+namespace corral::model {
+
+struct MoeWeights {
+  kernels::WeightMatrix router;             // [n_expert][n_embd] (ffn_gate_inp)
+  std::vector<kernels::WeightMatrix> gate;  // [n_expert] x [n_ff_exp][n_embd] (ffn_gate_exps)
+  std::vector<kernels::WeightMatrix> up;    // [n_expert] x [n_ff_exp][n_embd] (ffn_up_exps)
+  std::vector<kernels::WeightMatrix> down;  // [n_expert] x [n_embd][n_ff_exp] (ffn_down_exps)
+};
+
+// Binds blk.<il>.ffn_gate_inp / ffn_{gate,up,down}_exps for config c.
+Result<MoeWeights> bind_moe(WeightBinder& b, const std::string& prefix, const ModelConfig& c);
+
+// Picks the n_used largest of probs[0, n_expert) (ties to the lower index), writes their
+// indices to ids[n_used] (largest first) and their probabilities divided by their sum to w.
+void select_experts(const float* probs, int64_t n_expert, int64_t n_used, int32_t* ids, float* w);
+
+// out [n][n_embd] = the MoE FFN of xn [n][n_embd] (already normed); out may alias xn. Uses
+// s.moe_*, s.gate, s.up.
+void moe_ffn(const MoeWeights& m, const ModelConfig& c, const float* xn, int64_t n, float* out, ForwardScratch& s,
+             ThreadPool& pool);
+
+}  // namespace corral::model
