@@ -123,6 +123,9 @@ class Downloader {
     req.url = url_;
     req.headers = {{"Range", fmt::format("bytes={}-{}", start, last)}};
     req.cancel = &stop_;
+    req.stall_timeout = opt_.stall_timeout;
+    bool stalled = false;
+    req.stalled = &stalled;
     int64_t skip = -1;  // bytes before `start` still to discard (a 200 sends the whole blob)
     Status failure;
     auto last_save = Clock::now();
@@ -187,6 +190,13 @@ class Downloader {
       return Outcome::kFatal;
     }
     if (part.completed == part.size) return Outcome::kDone;
+    if (stalled) {
+      *err = Status::errorf("the registry sent nothing for {:.3g} s (CORRAL_PULL_STALL_TIMEOUT) at byte {} of {}; "
+                            "what arrived is kept for the next pull",
+                            std::chrono::duration<double>(opt_.stall_timeout).count(),
+                            part.offset + part.completed, blob_.size());
+      return Outcome::kFatal;
+    }
     if (!resp) {
       if (stop_.load()) return Outcome::kStopped;
       *err = resp.status();

@@ -31,6 +31,8 @@ std::string_view trim(std::string_view s) {
 
 bool is_2xx(long status) { return status >= 200 && status < 300; }
 
+using Clock = std::chrono::steady_clock;
+
 // State shared with curl's callbacks for one transfer.
 struct Transfer {
   const HttpRequest* req = nullptr;
@@ -38,10 +40,15 @@ struct Transfer {
   int64_t upload_pos = 0;
   bool too_large = false;
   bool upload_failed = false;
+  // When a byte last moved, and the byte counts the progress callback saw then.
+  Clock::time_point last_activity = Clock::now();
+  curl_off_t last_down = 0, last_up = 0;
+  bool stalled = false;
 };
 
 size_t on_header(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
+  t->last_activity = Clock::now();  // a response head arriving slowly is not a stall
   std::string_view line(data, size * n);
   if (line.substr(0, 5) == "HTTP/") {
     // A new response head (after a redirect or an interim 100): only the last one counts.
@@ -108,9 +115,22 @@ int on_seek(void* user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
-int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+// curl calls this often while bytes move and about once a second while none do, so a stall is
+// noticed within a second of the timeout. (curl's own LOW_SPEED_LIMIT/TIME measures an average
+// rate instead: a registry sending a byte now and then would pass it, or fail a pause.)
+int on_progress(void* user, curl_off_t, curl_off_t down, curl_off_t, curl_off_t up) {
   auto* t = static_cast<Transfer*>(user);
-  return t->req->cancel && t->req->cancel->load() ? 1 : 0;
+  if (t->req->cancel && t->req->cancel->load()) return 1;
+  const auto now = Clock::now();
+  if (down != t->last_down || up != t->last_up) {
+    t->last_down = down;
+    t->last_up = up;
+    t->last_activity = now;
+  } else if (now - t->last_activity >= t->req->stall_timeout) {
+    t->stalled = true;
+    return 1;
+  }
+  return 0;
 }
 
 // The environment's no_proxy plus the loopback names (Go's ProxyFromEnvironment never proxies
@@ -174,8 +194,6 @@ Result<HttpResponse> http_perform(const HttpRequest& req) {
   curl_easy_setopt(curl, CURLOPT_NOPROXY, no_proxy.c_str());
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "corral");
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, req.connect_timeout_s);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, req.stall_timeout_s);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
@@ -205,6 +223,11 @@ Result<HttpResponse> http_perform(const HttpRequest& req) {
 
   const CURLcode rc = curl_easy_perform(curl);
   if (req.cancel && req.cancel->load()) return Status::error("cancelled");
+  if (t.stalled) {
+    if (req.stalled) *req.stalled = true;
+    return Status::errorf("{} {}: no data for {:.3g} s", req.method, req.url,
+                          std::chrono::duration<double>(req.stall_timeout).count());
+  }
   if (t.too_large) {
     return Status::errorf("{} {}: the response is larger than {} bytes", req.method, req.url,
                           req.max_response_bytes);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -23,6 +24,11 @@
 namespace corral::registry {
 
 struct HttpResponse;
+
+// How long a transfer may go without a byte moving before it fails. 60 s: far longer than any
+// pause a working registry or CDN makes (Ollama already calls a part stalled after 30 s), short
+// enough that a dead transfer is reported while someone still waits for it.
+inline constexpr std::chrono::milliseconds kDefaultStallTimeout{60'000};
 
 struct HttpRequest {
   std::string method = "GET";
@@ -45,9 +51,10 @@ struct HttpRequest {
 
   // Checked while the transfer runs (at least once a second): true aborts it with an error.
   const std::atomic<bool>* cancel = nullptr;
-  // A transfer that moves less than one byte per second for this long fails (Ollama treats a
-  // part that stalls for 30 s the same way).
-  long stall_timeout_s = 30;
+  // A transfer during which no byte arrives (or leaves, for a body being sent) for this long
+  // fails, and `*stalled` (when set) becomes true. A slow but steady transfer never does.
+  std::chrono::milliseconds stall_timeout = kDefaultStallTimeout;
+  bool* stalled = nullptr;
   long connect_timeout_s = 30;
 };
 

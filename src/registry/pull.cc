@@ -42,13 +42,21 @@ std::optional<int64_t> env_count(const char* name) {
   return n;
 }
 
-Result<store::Manifest> fetch_manifest(const Reference& ref, const CancelFlag& cancel) {
+Result<store::Manifest> fetch_manifest(const Reference& ref, const DownloadOptions& options,
+                                       const CancelFlag& cancel) {
   HttpRequest req;
   req.url = ref.manifest_url();
   req.headers = {{"Accept", std::string(store::media_type::kManifest)}};
   req.max_response_bytes = store::kMaxManifestBytes;
   req.cancel = &cancel;
+  req.stall_timeout = options.stall_timeout;
+  bool stalled = false;
+  req.stalled = &stalled;
   auto resp = http_perform(req);
+  if (stalled) {
+    return Status::errorf("the registry sent nothing for {:.3g} s (CORRAL_PULL_STALL_TIMEOUT)",
+                          std::chrono::duration<double>(options.stall_timeout).count());
+  }
   if (!resp) return resp.status();
   if (resp->status == 404) return Status::error("file does not exist");  // Ollama's os.ErrNotExist text
   if (resp->status == 401) {
@@ -109,6 +117,8 @@ PullOptions pull_options_from_env() {
     o.download.plan.max_part_size = std::max(o.download.plan.max_part_size, *v);
   }
   if (auto v = env_count("CORRAL_PULL_CONNECTIONS")) o.download.max_connections = static_cast<int>(std::min<int64_t>(*v, 64));
+  // Whole seconds, at most a day (a longer wait is no timeout at all).
+  if (auto v = env_count("CORRAL_PULL_STALL_TIMEOUT")) o.download.stall_timeout = std::chrono::seconds(std::min<int64_t>(*v, 86400));
   o.prune = !env_flag("OLLAMA_NOPRUNE");
   return o;
 }
@@ -127,7 +137,7 @@ Status pull_model(const store::Store& store, std::string_view name, const PullOp
   }
 
   report(status_only("pulling manifest"));
-  auto manifest = fetch_manifest(ref, cancel);
+  auto manifest = fetch_manifest(ref, options.download, cancel);
   if (!manifest) return manifest.status().with_context("pull model manifest");
   const std::vector<store::Layer> blobs = blobs_of(*manifest);
   CORRAL_RETURN_IF_ERROR(check_disk_space(store, blobs));

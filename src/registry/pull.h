@@ -30,7 +30,8 @@ struct PullOptions {
 
 // Download tuning from the environment: CORRAL_PULL_PART_SIZE (bytes; the smallest part a blob
 // is split into, so blobs over it download over several connections) and
-// CORRAL_PULL_CONNECTIONS (parts in flight per blob). OLLAMA_NOPRUNE disables pruning.
+// CORRAL_PULL_CONNECTIONS (parts in flight per blob), CORRAL_PULL_STALL_TIMEOUT (seconds without
+// a byte from the registry before a pull fails; 60 by default). OLLAMA_NOPRUNE disables pruning.
 PullOptions pull_options_from_env();
 
 // Pulls `name` ("[host/][namespace/]model[:tag]", or with "http(s)://") into `store`.

@@ -25,6 +25,15 @@ int64_t estimate_bytes(const model::Model& m, int num_parallel, int64_t num_ctx,
   return static_cast<int64_t>(m.weight_bytes()) + kv + step;
 }
 
+// Whether a runner loaded for `loaded` can serve `wanted`: the same weights with the same slots
+// and context. A name re-created or pulled with other weights (another blob), or with another
+// num_parallel / num_ctx, needs a new runner; one whose template or system prompt changed does
+// not (those are applied per request).
+bool same_runner(const ModelSpec& loaded, const ModelSpec& wanted) {
+  return loaded.model_path == wanted.model_path && loaded.num_parallel == wanted.num_parallel &&
+         loaded.num_ctx == wanted.num_ctx;
+}
+
 }  // namespace
 
 struct Scheduler::Entry {
@@ -41,6 +50,9 @@ struct Scheduler::Entry {
   int num_parallel = 0;
   Duration load_duration{};
   bool unload_requested = false;  // keep_alive 0 from a request (metrics tell it from expiry)
+  // Its name now points elsewhere ("replaced") or nowhere ("deleted"): no new requests; it
+  // unloads as soon as it is idle, whatever its keep-alive. Null while live.
+  const char* retired = nullptr;
 };
 
 Scheduler::Scheduler(SchedulerConfig config) : config_(config), pool_([&]() -> ThreadPool& {
@@ -54,7 +66,7 @@ Scheduler::~Scheduler() { shutdown(std::chrono::milliseconds(0)); }
 
 int Scheduler::retry_after_locked() const {
   int waiting = 0, slots = 0;
-  for (const auto& [k, e] : entries_) {
+  for (const auto& e : entries_) {
     slots += std::max(1, e->num_parallel);
     if (e->state == Entry::State::kLoading) waiting += static_cast<int>(e->waiting.size());
     else {
@@ -119,17 +131,34 @@ void Scheduler::record_rejection(const std::string& model, const Job& job, const
   observer_(r);
 }
 
+std::shared_ptr<Scheduler::Entry> Scheduler::live_locked(const std::string& key) const {
+  for (const auto& e : entries_)
+    if (!e->retired && e->spec.key == key) return e;
+  return nullptr;
+}
+
+void Scheduler::retire_locked(const std::shared_ptr<Entry>& e, const char* reason) {
+  spdlog::info("{} ({}) is {}: it takes no new requests and unloads once idle", e->spec.name, e->spec.digest, reason);
+  e->retired = reason;
+  reaper_cv_.notify_all();
+}
+
 std::shared_ptr<Scheduler::Entry> Scheduler::entry_for(const ModelSpec& spec, std::optional<KeepAlive> keep_alive,
                                                        bool* start_load) {
   *start_load = false;
-  auto it = entries_.find(spec.key);
-  std::shared_ptr<Entry> e;
-  if (it != entries_.end()) {
-    e = it->second;
+  std::shared_ptr<Entry> e = live_locked(spec.key);
+  if (e && !same_runner(e->spec, spec)) {
+    // The name was re-created, copied over or pulled with other weights: requests from now on
+    // get a runner for those; the old one finishes what it has and goes (the reaper sees to it).
+    retire_locked(e, "replaced");
+    e = nullptr;
+  }
+  if (e) {
+    e->spec.digest = spec.digest;  // same weights, other manifest (template, system, ...)
   } else {
     e = std::make_shared<Entry>();
     e->spec = spec;
-    entries_.emplace(spec.key, e);
+    entries_.push_back(e);
     *start_load = true;
   }
   // Every request sets the keep-alive (Ollama: the request's, else OLLAMA_KEEP_ALIVE).
@@ -144,15 +173,15 @@ std::optional<Rejection> Scheduler::submit(const ModelSpec& spec, std::shared_pt
   if (shutting_down_) return Rejection{503, "server is shutting down", 1};
   // Requests that must wait (for a load, or because every slot is taken) are bounded by
   // OLLAMA_MAX_QUEUE across all models; one that can start at once never counts.
-  auto it = entries_.find(spec.key);
+  const std::shared_ptr<Entry> live = live_locked(spec.key);
   bool would_wait = true;
-  if (it != entries_.end() && it->second->state == Entry::State::kReady) {
-    const RunnerInfo i = it->second->runner->info();
+  if (live && live->state == Entry::State::kReady && same_runner(live->spec, spec)) {
+    const RunnerInfo i = live->runner->info();
     would_wait = i.slots_busy + i.queued >= i.slots_total;
   }
   if (would_wait) {
     int waiting = 0;
-    for (const auto& [k, e] : entries_) {
+    for (const auto& e : entries_) {
       if (e->state == Entry::State::kLoading) waiting += static_cast<int>(e->waiting.size());
       else {
         const RunnerInfo i = e->runner->info();
@@ -194,8 +223,7 @@ std::optional<Rejection> Scheduler::load(const ModelSpec& spec, std::optional<Ke
 }
 
 std::unique_ptr<Runner> Scheduler::detach_locked(const std::shared_ptr<Entry>& e, const char* reason) {
-  auto it = entries_.find(e->spec.key);
-  if (it != entries_.end() && it->second == e) entries_.erase(it);
+  std::erase(entries_, e);
   capacity_cv_.notify_all();
   spdlog::info("unloading model {} ({})", e->spec.name, reason);
   metrics_.model_unloaded(e->spec.name, reason);
@@ -209,8 +237,7 @@ void Scheduler::load_entry(std::shared_ptr<Entry> e) {
     std::vector<std::function<void(Status, Duration)>> waiters;
     {
       std::lock_guard<std::mutex> lk(mu_);
-      auto it = entries_.find(e->spec.key);
-      if (it != entries_.end() && it->second == e) entries_.erase(it);
+      std::erase(entries_, e);
       jobs.swap(e->waiting);
       waiters.swap(e->load_waiters);
       capacity_cv_.notify_all();
@@ -252,7 +279,8 @@ void Scheduler::load_entry(std::shared_ptr<Entry> e) {
                             gib(config_.memory_budget_bytes)));
 
   // Make room: within the memory budget and OLLAMA_MAX_LOADED_MODELS, evicting idle models
-  // least recently used first, waiting for busy ones.
+  // (retired ones first, then least recently used), waiting for busy ones. A retired runner
+  // still running requests holds its memory and its place until it is done.
   {
     std::unique_lock<std::mutex> lk(mu_);
     for (;;) {
@@ -263,12 +291,13 @@ void Scheduler::load_entry(std::shared_ptr<Entry> e) {
       int64_t used = 0;
       int loaded = 0;
       std::shared_ptr<Entry> victim;
-      for (const auto& [k, other] : entries_) {
+      for (const auto& other : entries_) {
         if (other == e) continue;
         used += other->size_bytes;
         loaded += other->size_bytes > 0 || other->state == Entry::State::kReady;
-        if (other->state == Entry::State::kReady && other->runner->idle() &&
-            (!victim || other->last_used < victim->last_used))
+        if (other->state != Entry::State::kReady || !other->runner->idle()) continue;
+        if (!victim || (other->retired && !victim->retired) ||
+            (!other->retired == !victim->retired && other->last_used < victim->last_used))
           victim = other;
       }
       if (used + need <= config_.memory_budget_bytes && loaded < config_.max_loaded_models) {
@@ -276,7 +305,7 @@ void Scheduler::load_entry(std::shared_ptr<Entry> e) {
         break;
       }
       if (victim) {
-        std::unique_ptr<Runner> r = detach_locked(victim, "evicted");
+        std::unique_ptr<Runner> r = detach_locked(victim, victim->retired ? victim->retired : "evicted");
         lk.unlock();
         r.reset();  // joins its engine thread; must not hold mu_ (its callbacks take it)
         lk.lock();
@@ -333,14 +362,24 @@ void Scheduler::unload(const std::string& key) {
   std::unique_ptr<Runner> r;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return;
-    auto e = it->second;
+    auto e = live_locked(key);
+    if (!e) return;
     e->keep_alive = KeepAlive(0);
     e->unload_requested = true;
     if (e->state == Entry::State::kReady && e->runner->idle()) r = detach_locked(e, "requested");
     reaper_cv_.notify_all();
   }
+}
+
+void Scheduler::forget(const std::string& key) {
+  std::unique_ptr<Runner> r;
+  std::lock_guard<std::mutex> lk(mu_);
+  auto e = live_locked(key);
+  if (!e) return;
+  retire_locked(e, "deleted");
+  // Destroyed after the lock is released (declared first): joining the engine thread must not
+  // hold mu_, which its idle callback takes.
+  if (e->state == Entry::State::kReady && e->runner->idle()) r = detach_locked(e, "deleted");
 }
 
 void Scheduler::reaper_loop() {
@@ -349,15 +388,21 @@ void Scheduler::reaper_loop() {
     const auto now = Clock::now();
     auto next = now + std::chrono::seconds(1);
     std::vector<std::shared_ptr<Entry>> expired;
-    for (const auto& [k, e] : entries_) {
-      if (e->state != Entry::State::kReady || e->keep_alive < KeepAlive(0) || !e->runner->idle()) continue;
+    for (const auto& e : entries_) {
+      if (e->state != Entry::State::kReady || !e->runner->idle()) continue;
+      if (e->retired) {
+        expired.push_back(e);
+        continue;
+      }
+      if (e->keep_alive < KeepAlive(0)) continue;
       const auto deadline = e->idle_since + e->keep_alive;
       if (deadline <= now) expired.push_back(e);
       else next = std::min(next, deadline);
     }
     if (!expired.empty()) {
       std::vector<std::unique_ptr<Runner>> dead;
-      for (auto& e : expired) dead.push_back(detach_locked(e, e->unload_requested ? "requested" : "expired"));
+      for (auto& e : expired)
+        dead.push_back(detach_locked(e, e->retired ? e->retired : e->unload_requested ? "requested" : "expired"));
       lk.unlock();
       dead.clear();
       lk.lock();
@@ -368,37 +413,37 @@ void Scheduler::reaper_loop() {
 }
 
 std::string Scheduler::render_metrics() {
+  // Per model name: a replaced model's retiring runner and its successor add up.
   struct Row {
-    std::string model;
     int running = 0, waiting = 0, slots = 0;
-    double kv = 0;
+    int64_t kv_used = 0, kv_capacity = 0;  // tokens
   };
-  std::vector<Row> rows;
+  std::map<std::string, Row> rows;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    for (const auto& [k, e] : entries_) {
-      Row r{e->spec.name};
+    for (const auto& e : entries_) {
+      Row& r = rows[e->spec.name];
       if (e->state == Entry::State::kLoading) {
-        r.waiting = static_cast<int>(e->waiting.size());
+        r.waiting += static_cast<int>(e->waiting.size());
       } else {
         const RunnerInfo i = e->runner->info();
-        r.running = i.slots_busy;
-        r.waiting = i.queued;
-        r.slots = i.slots_total;
-        r.kv = i.kv_capacity_tokens > 0 ? static_cast<double>(i.kv_used_tokens) / static_cast<double>(i.kv_capacity_tokens) : 0;
+        r.running += i.slots_busy;
+        r.waiting += i.queued;
+        r.slots += i.slots_total;
+        r.kv_used += i.kv_used_tokens;
+        r.kv_capacity += i.kv_capacity_tokens;
       }
-      rows.push_back(std::move(r));
     }
   }
   // Gauges of models no longer loaded drop to 0 (their counters stay, as counters must).
   std::lock_guard<std::mutex> lk(render_mu_);
   metrics_.reset_gauges();
-  for (const Row& r : rows) {
-    ModelMetrics& m = *metrics_.for_model(r.model);
+  for (const auto& [name, r] : rows) {
+    ModelMetrics& m = *metrics_.for_model(name);
     m.running.set(r.running);
     m.waiting.set(r.waiting);
     m.slots.set(r.slots);
-    m.kv_usage.set(r.kv);
+    m.kv_usage.set(r.kv_capacity > 0 ? static_cast<double>(r.kv_used) / static_cast<double>(r.kv_capacity) : 0);
   }
   return metrics_.registry().render();
 }
@@ -408,17 +453,21 @@ std::vector<ModelStatus> Scheduler::status() const {
   std::vector<ModelStatus> out;
   const auto now = Clock::now();
   const auto sys_now = std::chrono::system_clock::now();
-  for (const auto& [k, e] : entries_) {
+  for (const auto& e : entries_) {
     ModelStatus s;
     s.spec = e->spec;
     s.loading = e->state == Entry::State::kLoading;
     s.size_bytes = e->size_bytes;
     s.num_ctx = e->num_ctx;
     s.num_parallel = e->num_parallel;
-    s.forever = e->keep_alive < KeepAlive(0);
+    s.retired = e->retired != nullptr;
+    s.forever = !s.retired && e->keep_alive < KeepAlive(0);
     if (!s.loading) s.info = e->runner->info();
     const bool idle = !s.loading && e->runner->idle();
-    const auto remaining = idle ? e->idle_since + e->keep_alive - now : Clock::duration(e->keep_alive);
+    // A retired runner goes the moment its last request ends.
+    const auto remaining = s.retired ? Clock::duration::zero()
+                           : idle    ? e->idle_since + e->keep_alive - now
+                                     : Clock::duration(e->keep_alive);
     s.expires_at = s.forever ? sys_now + std::chrono::hours(24 * 365 * 290)
                              : sys_now + std::chrono::duration_cast<std::chrono::system_clock::duration>(remaining);
     out.push_back(std::move(s));
@@ -441,7 +490,7 @@ void Scheduler::shutdown(std::chrono::milliseconds grace) {
     bool busy = false;
     {
       std::lock_guard<std::mutex> lk(mu_);
-      for (const auto& [k, e] : entries_) busy |= e->state == Entry::State::kLoading || !e->runner->idle();
+      for (const auto& e : entries_) busy |= e->state == Entry::State::kLoading || !e->runner->idle();
     }
     if (!busy || Clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -451,7 +500,7 @@ void Scheduler::shutdown(std::chrono::milliseconds grace) {
   std::vector<std::unique_ptr<Runner>> dead;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    for (auto& [k, e] : entries_) {
+    for (auto& e : entries_) {
       if (e->runner) dead.push_back(std::move(e->runner));
     }
     entries_.clear();

@@ -23,9 +23,9 @@ namespace corral::scheduler {
 
 // Which model to run, as the API layer resolved it from the store.
 struct ModelSpec {
-  std::string key;         // unique identity (canonical name); one runner per key
+  std::string key;         // canonical name; one live runner per key
   std::string name;        // display name for /api/ps ("llama3.2:latest")
-  std::string model_path;  // GGUF file
+  std::string model_path;  // GGUF file (a content-addressed blob: other weights, other path)
   std::string digest;      // manifest digest (for /api/ps)
   int num_parallel = 0;    // the model's own PARAMETER num_parallel; 0: server default
   int64_t num_ctx = 0;     // the model's PARAMETER num_ctx; 0: server default
@@ -34,6 +34,7 @@ struct ModelSpec {
 struct ModelStatus {
   ModelSpec spec;
   bool loading = false;
+  bool retired = false;    // its name was replaced or deleted: finishing its requests, then gone
   int64_t size_bytes = 0;  // estimated resident memory: weights + KV for its context
   std::chrono::system_clock::time_point expires_at;
   bool forever = false;    // keep_alive < 0
@@ -83,6 +84,10 @@ class Scheduler {
   // idle model is gone; a busy one goes when its requests finish.
   void unload(const std::string& key);
 
+  // The name no longer exists (deleted): its runner takes no new requests and unloads as soon
+  // as it is idle (now, if it is). A name that is created again gets a new runner.
+  void forget(const std::string& key);
+
   std::vector<ModelStatus> status() const;
   int pending() const { return pending_.load(); }
 
@@ -100,8 +105,14 @@ class Scheduler {
 
  private:
   struct Entry;
+  // The runner that takes new requests for `key`, or null.
+  std::shared_ptr<Entry> live_locked(const std::string& key) const;
+  // The live entry for spec.key, made (start_load) when there is none or when the one there
+  // serves other weights than `spec` names (that one is retired).
   std::shared_ptr<Entry> entry_for(const ModelSpec& spec, std::optional<KeepAlive> keep_alive,
                                    bool* start_load);
+  // Takes no new requests from now on and unloads once idle; the caller detaches an idle one.
+  void retire_locked(const std::shared_ptr<Entry>& e, const char* reason);
   void load_entry(std::shared_ptr<Entry> e);
   void on_runner_idle(const std::shared_ptr<Entry>& e);
   void reaper_loop();
@@ -123,7 +134,10 @@ class Scheduler {
   mutable std::mutex mu_;
   std::condition_variable capacity_cv_;  // an entry went idle or away
   std::condition_variable reaper_cv_;
-  std::map<std::string, std::shared_ptr<Entry>> entries_;
+  // Every loaded or loading runner: at most one live one per key, plus retired ones (their
+  // name was replaced or deleted) that finish their requests, hold their memory until then,
+  // and take no new work. Few entries (OLLAMA_MAX_LOADED_MODELS): searched linearly.
+  std::vector<std::shared_ptr<Entry>> entries_;
   std::vector<std::thread> loaders_;
   std::atomic<int> pending_{0};
   double avg_job_seconds_ = 5.0;  // running estimate for Retry-After

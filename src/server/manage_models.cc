@@ -33,9 +33,12 @@ void handle_delete(ApiContext& ctx, http::Request&& req, Writer w) {
   if (Status s = read_name(*body, {"model", "name"}, &name); !s) return respond_error(w, 400, s.message());
   auto parsed = store::ModelName::parse(name);
   if (!parsed) return respond_error(w, 400, fmt::format("name {} is invalid", go_quote(name)));
-  if (!ctx.store.find(*parsed)) return respond_error(w, 404, fmt::format("model '{}' not found", clip_for_error(name)));
+  auto found = ctx.store.find(*parsed);
+  if (!found) return respond_error(w, 404, fmt::format("model '{}' not found", clip_for_error(name)));
   auto removed = ctx.store.remove(name);
   if (!removed) return respond_error(w, 500, removed.error());
+  // A loaded runner under that name stops taking requests and unloads once idle.
+  ctx.scheduler.forget(found->full());
   w->respond(200, "", "");
 }
 

@@ -17,8 +17,31 @@ FakeRegistry::FakeRegistry() : server_(http::ServerOptions{.host = "127.0.0.1", 
 }
 
 FakeRegistry::~FakeRegistry() {
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard lock(workers_mu_);
+    stopping_ = true;
+    workers.swap(workers_);
+  }
+  stop_cv_.notify_all();
+  for (auto& t : workers) t.join();
   server_.stop(std::chrono::milliseconds(0));
   runner_.join();
+}
+
+void FakeRegistry::spawn(std::function<void()> f) {
+  std::lock_guard lock(workers_mu_);
+  if (!stopping_) workers_.emplace_back(std::move(f));
+}
+
+bool FakeRegistry::sleep_unless_stopping(std::chrono::milliseconds d) {
+  std::unique_lock lock(workers_mu_);
+  return !stop_cv_.wait_for(lock, d, [&] { return stopping_; });
+}
+
+void FakeRegistry::stall_manifest(const std::string& model) {
+  std::lock_guard lock(mu_);
+  stalled_manifests_.insert("library/" + model + "/manifests/latest");
 }
 
 void FakeRegistry::set_manifest(const std::string& model, std::string body, int status) {
@@ -37,6 +60,14 @@ void FakeRegistry::serve(const http::Request& req, const std::shared_ptr<http::R
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_.load()));  // an io thread: tests only
   }
   std::lock_guard lock(mu_);
+  if (stalled_manifests_.count(rest)) {
+    // Hold the request open, unanswered, until the client gives up or the test ends.
+    return spawn([this, w] {
+      while (!w->client_gone() && sleep_unless_stopping(std::chrono::milliseconds(20))) {
+      }
+      w->finish();
+    });
+  }
   if (auto it = manifests_.find(rest); it != manifests_.end()) {
     return w->respond(it->second.first, std::string(store::media_type::kManifest), it->second.second);
   }
@@ -68,6 +99,31 @@ void FakeRegistry::serve(const http::Request& req, const std::shared_ptr<http::R
       bytes_served_ += have;
       w->write(body.substr(0, static_cast<size_t>(have)));
       return w->finish();  // short of the declared length: the connection closes
+    }
+    case BlobFault::kStall: {
+      const int64_t have = std::clamp<int64_t>(size / 2 - r.first, 0, r.length());
+      w->start_sized(ranged ? 206 : 200, "application/octet-stream", body.size(), headers);
+      bytes_served_ += have;
+      w->write(body.substr(0, static_cast<size_t>(have)));
+      return spawn([this, w] {
+        while (!w->client_gone() && sleep_unless_stopping(std::chrono::milliseconds(20))) {
+        }
+        w->finish();  // short of the declared length: the connection closes
+      });
+    }
+    case BlobFault::kTrickle: {
+      w->start_sized(ranged ? 206 : 200, "application/octet-stream", body.size(), headers);
+      return spawn([this, w, body = std::move(body)] {
+        const auto step = static_cast<size_t>(trickle_bytes_.load());
+        const std::chrono::milliseconds every(trickle_ms_.load());
+        for (size_t at = 0; at < body.size() && !w->client_gone(); at += step) {
+          if (at > 0 && !sleep_unless_stopping(every)) break;
+          const std::string piece = body.substr(at, step);
+          bytes_served_ += static_cast<int64_t>(piece.size());
+          w->write(piece);
+        }
+        w->finish();
+      });
     }
     case BlobFault::kGarbageTail:
       body += std::string(1 << 20, 'x');

@@ -5,11 +5,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "server/http/server.h"
 #include "store/manifest.h"
@@ -23,6 +27,8 @@ enum class BlobFault {
   kWrongRange,   // 206 with a Content-Range that starts elsewhere
   kGarbageTail,  // the body, then a megabyte more
   kStatus500,    // 500 every time
+  kStall,        // declares the full length, sends half, then nothing while the client waits
+  kTrickle,      // the body a few bytes at a time (set_trickle), slowly but steadily
 };
 
 class FakeRegistry {
@@ -42,6 +48,13 @@ class FakeRegistry {
 
   // Every blob response waits this long first (to make transfers overlap).
   void set_blob_delay(std::chrono::milliseconds d) { delay_ms_.store(d.count()); }
+  // kTrickle sends `bytes` every `every`.
+  void set_trickle(int64_t bytes, std::chrono::milliseconds every) {
+    trickle_bytes_.store(bytes);
+    trickle_ms_.store(every.count());
+  }
+  // The manifest request of `model` gets no answer at all (the connection stays open).
+  void stall_manifest(const std::string& model);
 
   int64_t bytes_served() const { return bytes_served_.load(); }
   int blob_requests() const { return blob_requests_.load(); }
@@ -52,6 +65,10 @@ class FakeRegistry {
     BlobFault fault;
   };
   void serve(const http::Request& req, const std::shared_ptr<http::ResponseWriter>& w);
+  // Runs `f` on a thread of its own (slow answers must not hold an io thread), joined at the end.
+  void spawn(std::function<void()> f);
+  // Sleeps up to `d`; false once the registry is shutting down.
+  bool sleep_unless_stopping(std::chrono::milliseconds d);
 
   http::Server server_;
   std::thread runner_;
@@ -61,6 +78,13 @@ class FakeRegistry {
   std::atomic<int64_t> bytes_served_{0};
   std::atomic<int> blob_requests_{0};
   std::atomic<int64_t> delay_ms_{0};
+  std::atomic<int64_t> trickle_bytes_{16};
+  std::atomic<int64_t> trickle_ms_{100};
+  std::set<std::string> stalled_manifests_;
+  std::mutex workers_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;  // guarded by workers_mu_
+  std::vector<std::thread> workers_;
 };
 
 // A manifest JSON with one model layer per (digest, size) and an optional config.

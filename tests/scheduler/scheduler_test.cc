@@ -216,6 +216,105 @@ TEST(Scheduler, KeepAliveZeroUnloadsAndLruEviction) {
   EXPECT_TRUE(s.status().empty());
 }
 
+// A job whose prompt is built only once `release` is set: it holds its slot (the runner is
+// busy) for as long as the test wants.
+std::shared_ptr<Job> held_completion(Collector& c, std::shared_future<void> release) {
+  auto job = completion("Once upon a time", c, 4);
+  auto inner = job->prepare;
+  job->prepare = [inner, release](const Tokenizer& tok, int64_t n) {
+    release.wait();
+    return inner(tok, n);
+  };
+  return job;
+}
+
+TEST(Scheduler, ANameWithNewWeightsGetsANewRunnerAfterTheOldOneFinishes) {
+  SchedulerConfig cfg = small_config();
+  cfg.max_loaded_models = 1;  // the new runner must wait for the retiring one's memory
+  Scheduler s(cfg);
+  ModelSpec old_spec = spec("models/stories260K.gguf", "m"), new_spec = spec("models/tinystories-656k-f32.gguf", "m");
+  old_spec.digest = "old";
+  new_spec.digest = "new";
+  Collector alone;
+  const ModelSpec b = spec("models/tinystories-656k-f32.gguf", "b");
+  ASSERT_FALSE(s.submit(b, completion("Once upon a time", alone, 4), std::nullopt));
+  ASSERT_EQ(alone.wait().type, JobEvent::Type::kDone);
+
+  std::promise<void> release;
+  Collector in_flight, next;
+  ASSERT_FALSE(s.submit(old_spec, held_completion(in_flight, release.get_future().share()), std::nullopt));
+  for (int i = 0; i < 500 && (s.status().empty() || s.status()[0].info.slots_busy == 0); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(s.status().size(), 1u);
+  EXPECT_EQ(s.status()[0].spec.digest, "old");
+
+  ASSERT_FALSE(s.submit(new_spec, completion("Once upon a time", next, 4), std::nullopt));
+  std::this_thread::sleep_for(100ms);
+  auto st = s.status();
+  ASSERT_EQ(st.size(), 2u);  // the retiring runner (busy) and the new one, waiting for room
+  for (const auto& m : st) {
+    EXPECT_EQ(m.retired, m.spec.digest == "old");
+    if (m.retired) EXPECT_EQ(m.info.slots_busy, 1);
+    else EXPECT_TRUE(m.loading);
+  }
+  {
+    std::lock_guard<std::mutex> lk(next.mu);
+    EXPECT_FALSE(next.end.has_value());
+  }
+
+  release.set_value();
+  const JobEvent done_old = in_flight.wait();
+  EXPECT_EQ(done_old.type, JobEvent::Type::kDone) << done_old.error;
+  EXPECT_FALSE(in_flight.text.empty());
+  const JobEvent done_new = next.wait();
+  ASSERT_EQ(done_new.type, JobEvent::Type::kDone) << done_new.error;
+  EXPECT_EQ(next.text, alone.text);  // the new weights answered
+  for (int i = 0; i < 200 && s.status().size() != 1; ++i) std::this_thread::sleep_for(10ms);
+  st = s.status();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].spec.digest, "new");
+  EXPECT_FALSE(st[0].retired);
+  EXPECT_EQ(st[0].info.slots_busy, 0);
+}
+
+TEST(Scheduler, SameWeightsUnderANewManifestKeepTheRunner) {
+  Scheduler s(small_config());
+  ModelSpec m = spec("models/stories260K.gguf", "m");
+  m.digest = "first";
+  Collector c1, c2;
+  ASSERT_FALSE(s.submit(m, completion("Once", c1, 2), std::nullopt));
+  ASSERT_EQ(c1.wait().type, JobEvent::Type::kDone);
+  m.digest = "second";  // e.g. a new system prompt: applied per request, no reload
+  ASSERT_FALSE(s.submit(m, completion("Once", c2, 2), std::nullopt));
+  const JobEvent e = c2.wait();
+  ASSERT_EQ(e.type, JobEvent::Type::kDone);
+  EXPECT_EQ(e.stats.load_duration, Clock::duration::zero());
+  auto st = s.status();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].spec.digest, "second");
+}
+
+TEST(Scheduler, AForgottenNameUnloadsWhenItsRequestsEnd) {
+  Scheduler s(small_config());
+  const ModelSpec m = spec("models/stories260K.gguf", "m");
+  Collector idle_job;
+  ASSERT_FALSE(s.submit(m, completion("Once", idle_job, 2), std::nullopt));
+  ASSERT_EQ(idle_job.wait().type, JobEvent::Type::kDone);
+  s.forget("m");
+  EXPECT_TRUE(s.status().empty()) << "an idle runner goes at once";
+
+  std::promise<void> release;
+  Collector busy;
+  ASSERT_FALSE(s.submit(m, held_completion(busy, release.get_future().share()), std::nullopt));
+  for (int i = 0; i < 500 && (s.status().empty() || s.status()[0].info.slots_busy == 0); ++i) std::this_thread::sleep_for(10ms);
+  s.forget("m");
+  ASSERT_EQ(s.status().size(), 1u);
+  EXPECT_TRUE(s.status()[0].retired);
+  release.set_value();
+  EXPECT_EQ(busy.wait().type, JobEvent::Type::kDone);  // finishes normally
+  for (int i = 0; i < 200 && !s.status().empty(); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(s.status().empty());
+}
+
 TEST(Scheduler, BadPromptsAreErrorsAndChangeNothing) {
   Scheduler s(small_config());
   const ModelSpec m = spec("models/stories260K.gguf");
