@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "base/quote.h"
+
 namespace corral::gguf {
 
 const char* value_type_name(ValueType t) {
@@ -212,12 +214,12 @@ std::string Value::to_string(size_t max_items) const {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, std::monostate>) return "null";
         else if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
-        else if constexpr (std::is_same_v<T, std::string>) return fmt::format("{:?}", v);
+        else if constexpr (std::is_same_v<T, std::string>) return quote_text(v);
         else if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, uint64_t> ||
                            std::is_same_v<T, double>)
           return fmt::format("{}", v);
         else if constexpr (std::is_same_v<T, std::vector<std::string>>)
-          return render_items(v, max_items, [](const std::string& s) { return fmt::format("{:?}", s); });
+          return render_items(v, max_items, [](const std::string& s) { return quote_text(s); });
         else if constexpr (std::is_same_v<T, std::vector<Value>>)
           return render_items(v, max_items, [&](const Value& x) { return x.to_string(max_items); });
         else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {

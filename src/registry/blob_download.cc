@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "base/quote.h"
 #include "registry/byte_range.h"
 #include "registry/http_client.h"
 
@@ -134,8 +135,8 @@ class Downloader {
         if (head.status == 206) {
           auto cr = parse_content_range(head.header("content-range"));
           if (!cr || cr->range.first != start) {
-            failure = Status::errorf("asked for bytes {}-{}, got Content-Range {:?}", start, last,
-                                     head.header("content-range").substr(0, 100));
+            failure = Status::errorf("asked for bytes {}-{}, got Content-Range {}", start, last,
+                                     quote_text(head.header("content-range").substr(0, 100)));
             return false;
           }
           if (cr->size >= 0 && cr->size != blob_.size()) {

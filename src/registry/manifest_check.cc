@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "base/quote.h"
+
 namespace corral::registry {
 
 namespace {
@@ -36,14 +38,14 @@ bool is_valid_media_type(std::string_view s) {
 Status check_remote_manifest(const store::Manifest& m) {
   if (m.schema_version != 2) return Status::errorf("unsupported schemaVersion {}", m.schema_version);
   if (m.media_type != store::media_type::kManifest && m.media_type != kOciManifest) {
-    return Status::errorf("unsupported manifest mediaType {:?}", m.media_type.substr(0, 100));
+    return Status::errorf("unsupported manifest mediaType {}", quote_text(m.media_type.substr(0, 100)));
   }
   if (m.layers.empty()) return Status::error("the manifest has no layers");
 
   std::map<store::Digest, int64_t> sizes;
   auto check = [&](const store::Layer& l, const std::string& where) -> Status {
     if (!is_valid_media_type(l.media_type)) {
-      return Status::errorf("{} has an invalid mediaType {:?}", where, l.media_type.substr(0, 100));
+      return Status::errorf("{} has an invalid mediaType {}", where, quote_text(l.media_type.substr(0, 100)));
     }
     if (l.size < 0 || l.size > kMaxBlobBytes) {
       return Status::errorf("{} declares {} bytes (at most {} are accepted)", where, l.size, kMaxBlobBytes);

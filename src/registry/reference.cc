@@ -1,5 +1,7 @@
 #include "registry/reference.h"
 
+#include "base/quote.h"
+
 namespace corral::registry {
 
 Result<Reference> Reference::parse(std::string_view text, bool insecure) {
@@ -9,7 +11,7 @@ Result<Reference> Reference::parse(std::string_view text, bool insecure) {
   // part, so nothing below can put a '/' or ".." into a URL path or a store path.
   auto name = store::ModelName::parse(text);
   if (!name) return name.status();
-  if (scheme != "https" && scheme != "http") return Status::errorf("unsupported protocol {:?}", scheme);
+  if (scheme != "https" && scheme != "http") return Status::errorf("unsupported protocol {}", quote_text(scheme));
   if (scheme == "http" && !insecure) return Status::error("insecure protocol http");
   Reference r;
   r.scheme = insecure ? "http" : scheme;

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include "base/check.h"
+#include "base/quote.h"
 
 namespace corral::store {
 
@@ -29,8 +30,8 @@ Result<Digest> Digest::parse(std::string_view text) {
     for (char c : text.substr(kAlgo.size() + 1)) ok = ok && is_lower_hex(c);
   }
   if (!ok) {
-    return Status::errorf("invalid digest format {:?} (want sha256:<64 lowercase hex digits>)",
-                          abbreviate(text));
+    return Status::errorf("invalid digest format {} (want sha256:<64 lowercase hex digits>)",
+                          quote_text(abbreviate(text)));
   }
   Digest d;
   d.hex_ = std::string(text.substr(kAlgo.size() + 1));

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "base/quote.h"
+
 namespace corral::store {
 
 namespace {
@@ -35,7 +37,7 @@ bool cut_last(std::string_view s, char sep, std::string_view* before, std::strin
 
 std::string quoted(std::string_view s) {
   constexpr size_t kMax = 100;  // error texts never echo megabytes of hostile input
-  return fmt::format("{:?}", s.size() <= kMax ? s : s.substr(0, kMax));
+  return quote_text(s.size() <= kMax ? s : s.substr(0, kMax));
 }
 
 Status check_part(NamePart p, std::string_view s) {

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "base/quote.h"
 #include "store/store_scan.h"
 
 namespace corral::store {
@@ -148,9 +149,9 @@ Result<DirLock> Store::lock_shared() const {
 
 Status Store::copy(std::string_view source, std::string_view destination) const {
   auto src = ModelName::parse(source);
-  if (!src) return Status::errorf("source {:?} is invalid: {}", source, src.error());
+  if (!src) return Status::errorf("source {} is invalid: {}", quote_text(source), src.error());
   auto dst = ModelName::parse(destination);
-  if (!dst) return Status::errorf("destination {:?} is invalid: {}", destination, dst.error());
+  if (!dst) return Status::errorf("destination {} is invalid: {}", quote_text(destination), dst.error());
 
   CORRAL_ASSIGN_OR_RETURN(DirLock lock, lock_shared());
   auto found = find(*src);

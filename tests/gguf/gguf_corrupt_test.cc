@@ -116,6 +116,19 @@ TEST(GgufCorrupt, BadAlignment) {
   expect_error(z.to_bytes(), "power-of-two");
 }
 
+// Found by fuzz/fuzz_gguf: the error message quoted the value with fmt's "{:?}", which aborts
+// the whole process on bytes that are not valid UTF-8 (fmt 9), so one hostile file given to
+// create or pull killed the server. Strings from a file are now quoted with \x escapes.
+TEST(GgufCorrupt, InvalidUtf8InQuotedValueIsAnError) {
+  GgufWriter w;
+  w.set_string("general.alignment", "\xc4\x8a\x91\x94\xff");
+  expect_error(w.to_bytes(), "got \"\xc4\x8a\\x91\\x94\\xff\"");
+  GgufWriter t;
+  t.set("general.alignment", Value::string_array({"ok", "\x80"}));
+  expect_error(t.to_bytes(), "[\"ok\", \"\\x80\"]");
+  EXPECT_EQ(Value::string_array({"\xe2\x96"}).to_string(), "[\"\\xe2\\x96\"]");
+}
+
 // Builds a file with one tensor whose directory entry is given raw.
 std::string one_tensor(uint32_t n_dims, std::vector<int64_t> ne, uint32_t type, uint64_t offset,
                        size_t data_bytes) {

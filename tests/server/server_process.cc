@@ -108,6 +108,7 @@ ServerProcess::~ServerProcess() { stop(); }
 
 int ServerProcess::stop() {
   int status = 0;
+  const bool was_running = pid_ > 0;
   if (pid_ > 0) {
     kill(pid_, SIGTERM);
     waitpid(pid_, &status, 0);
@@ -116,6 +117,16 @@ int ServerProcess::stop() {
   if (reader_.joinable()) reader_.join();
   if (out_fd_ >= 0) close(out_fd_);
   out_fd_ = -1;
+  // In a sanitized build (scripts/test --sanitize) the server reports memory errors, leaks and
+  // undefined behaviour on stderr, which is this log: whatever the test checked, such a report
+  // fails it. A server that dies of one mid-test is caught here too, when the fixture stops it.
+  const std::string text = was_running ? log() : std::string();
+  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "SUMMARY: UndefinedBehaviorSanitizer"}) {
+    if (text.find(marker) != std::string::npos) {
+      ADD_FAILURE() << "the server's log holds a sanitizer report (\"" << marker << "\"):\n" << text;
+      break;
+    }
+  }
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 

@@ -119,5 +119,13 @@ TEST(GgufInfo, FileTypeNamesAsOllama) {
   EXPECT_EQ(file_type_name(-3), "unknown");
 }
 
+// Digests come from URL paths (/api/blobs/:digest), raw bytes: the error must quote them without
+// fmt's "{:?}", which aborts the process on invalid UTF-8.
+TEST(Digest, InvalidUtf8IsQuotedNotFatal) {
+  auto d = Digest::parse("sha256:\xff\xfe");
+  ASSERT_FALSE(d.is_ok());
+  EXPECT_NE(d.error().find("\"sha256:\\xff\\xfe\""), std::string::npos) << d.error();
+}
+
 }  // namespace
 }  // namespace corral::store

@@ -110,6 +110,19 @@ TEST(ModelName, ErrorNamesThePart) {
   EXPECT_NE(n.error().find("90 bytes"), std::string::npos) << n.error();
 }
 
+// The error quotes at most 100 bytes of the name. Cut there in the middle of a character, that
+// text is not valid UTF-8, and fmt 9's "{:?}" (used before) aborts the process on it: one
+// request naming such a model killed the server. Now the stray byte is written as \xHH.
+TEST(ModelName, ErrorOnNameCutInsideACharacterDoesNotAbort) {
+  const std::string name = std::string(99, 'a') + "\xc3\xa9";  // "é" straddles byte 100
+  auto n = ModelName::parse(name);
+  ASSERT_FALSE(n.is_ok());
+  EXPECT_NE(n.error().find(std::string(99, 'a') + "\\xc3\""), std::string::npos) << n.error();
+  auto raw = ModelName::parse("m\xff");  // invalid UTF-8 straight from a URL path
+  ASSERT_FALSE(raw.is_ok());
+  EXPECT_NE(raw.error().find("\"m\\xff\""), std::string::npos) << raw.error();
+}
+
 TEST(ModelName, PathsStayInsideTheStore) {
   auto n = ModelName::parse("host:8080/ns/m.v2:q4_K_M");
   ASSERT_TRUE(n.is_ok()) << n.error();
