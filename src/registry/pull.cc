@@ -1,3 +1,4 @@
+#include "base/quote.h"
 #include "registry/pull.h"
 
 #include <sys/stat.h>
@@ -36,7 +37,7 @@ std::optional<int64_t> env_count(const char* name) {
   std::string_view s(v);
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
   if (ec != std::errc() || p != s.data() + s.size() || n <= 0) {
-    spdlog::warn("{}={:?} is not a positive integer; ignored", name, s);
+    spdlog::warn("{}={} is not a positive integer; ignored", name, quote_text(s));
     return std::nullopt;
   }
   return n;

@@ -1,3 +1,4 @@
+#include "base/quote.h"
 #include "server/access_auth.h"
 
 #include <cstdlib>
@@ -86,11 +87,11 @@ Result<ApiKeys> ApiKeys::parse(std::string_view setting) {
     }
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec))
-      return Status::errorf("CORRAL_API_KEYS: {:?} is not a readable file", path);
+      return Status::errorf("CORRAL_API_KEYS: {} is not a readable file", quote_text(path));
     if (std::filesystem::file_size(path, ec) > kMaxKeysFileBytes)
-      return Status::errorf("CORRAL_API_KEYS: {:?} is over {} bytes: not a keys file", path, kMaxKeysFileBytes);
+      return Status::errorf("CORRAL_API_KEYS: {} is over {} bytes: not a keys file", quote_text(path), kMaxKeysFileBytes);
     std::ifstream in(path, std::ios::binary);
-    if (!in) return Status::errorf("CORRAL_API_KEYS: cannot read {:?}", path);
+    if (!in) return Status::errorf("CORRAL_API_KEYS: cannot read {}", quote_text(path));
     std::stringstream text;
     text << in.rdbuf();
     return parse_file_text(text.str(), path);

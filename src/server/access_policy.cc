@@ -1,3 +1,4 @@
+#include "base/quote.h"
 #include "server/access_policy.h"
 
 #include <spdlog/spdlog.h>
@@ -21,9 +22,9 @@ bool check_origin(const http::Request& req, const std::shared_ptr<http::Response
   if (!origin || origin->empty()) return false;  // not a browser's cross-origin request
   if (same_origin(*origin, req.headers.value_or("Host", ""))) return false;
   if (!p.allows(*origin)) {
-    spdlog::info("http: {} {} from {}: origin {:?} not allowed (OLLAMA_ORIGINS); 403", req.method, req.path,
-                 req.remote_addr, *origin);
-    w->respond_error(403, fmt::format("origin {} is not allowed; add it to OLLAMA_ORIGINS to allow it", *origin));
+    spdlog::info("http: {} {} from {}: origin {} not allowed (OLLAMA_ORIGINS); 403", req.method,
+                 quote_text(req.path), req.remote_addr, quote_text(*origin));
+    w->respond_error(403, fmt::format("origin {} is not allowed; add it to OLLAMA_ORIGINS to allow it", quote_text(*origin)));
     return true;
   }
   const std::string allow_origin = p.allow_all() ? "*" : std::string(*origin);
@@ -59,8 +60,8 @@ bool check_host_header(const http::Request& req, const std::shared_ptr<http::Res
     case HostVerdict::kForbidden:
       break;
   }
-  spdlog::info("http: {} {} from {}: Host {:?} not allowed for a server bound to loopback; 403", req.method,
-               req.path, req.remote_addr, host);
+  spdlog::info("http: {} {} from {}: Host {} not allowed for a server bound to loopback; 403", req.method,
+               quote_text(req.path), req.remote_addr, quote_text(host));
   w->respond_error(403, fmt::format("host {} is not allowed: this server answers only to local names and "
                                     "addresses (bind it to a non-loopback address with OLLAMA_HOST to serve others)",
                                     host));

@@ -1,3 +1,4 @@
+#include "base/quote.h"
 #include "server/app.h"
 
 #include <cerrno>
@@ -58,7 +59,7 @@ Status env_int(const char* name, int lo, int hi, bool seconds, int* out) {
   errno = 0;
   long n = std::strtol(v.c_str(), &end, 10);
   if (v.empty() || *end != '\0' || errno != 0 || n < lo || n > hi)
-    return Status::errorf("{}={:?}: want a whole number{} from {} to {}", name, env_value(name),
+    return Status::errorf("{}={}: want a whole number{} from {} to {}", name, quote_text(env_value(name)),
                           seconds ? " of seconds" : "", lo, hi);
   *out = static_cast<int>(n);
   return Status::ok();

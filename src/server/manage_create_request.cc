@@ -5,6 +5,7 @@
 // "from" names a stored model (or a blob). A "path" field is refused, and so is a legacy
 // "modelfile" whose FROM looks like a path; both refusals quote nothing the request named, so
 // they read the same whether such a file exists or not.
+#include "base/quote.h"
 #include <cmath>
 #include <utility>
 
@@ -208,10 +209,10 @@ Status add_files(const ordered_json& files, store::Modelfile* mf) {
   for (auto it = files.begin(); it != files.end(); ++it) {
     // The client's own text, cut short so that the error stays one readable line.
     const std::string shown = it.key().size() <= 80 ? it.key() : it.key().substr(0, 80) + "...";
-    if (!valid_file_name(it.key())) return Status::errorf("file path must be relative: {:?}", shown);
-    if (!it->is_string()) return Status::errorf("files[{:?}] must be a digest string, not {}", shown, type_name(*it));
+    if (!valid_file_name(it.key())) return Status::errorf("file path must be relative: {}", quote_text(shown));
+    if (!it->is_string()) return Status::errorf("files[{}] must be a digest string, not {}", quote_text(shown), type_name(*it));
     auto d = store::Digest::parse(it->get<std::string>());
-    if (!d) return Status::errorf("invalid digest format for {:?}", shown);
+    if (!d) return Status::errorf("invalid digest format for {}", quote_text(shown));
     mf->from.push_back("@" + d->str());
   }
   return Status::ok();

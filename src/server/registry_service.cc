@@ -1,3 +1,4 @@
+#include "base/quote.h"
 #include "server/registry_service.h"
 
 #include <charconv>
@@ -71,14 +72,14 @@ RegistryService::RegistryService(store::Store store) : store_(store), uploads_(s
     if (ec == std::errc() && p == s.data() + s.size() && n >= 0) {
       serve_bps_ = n;
     } else {
-      spdlog::warn("CORRAL_REGISTRY_SERVE_BPS={:?} is not a byte count; ignored", s);
+      spdlog::warn("CORRAL_REGISTRY_SERVE_BPS={} is not a byte count; ignored", quote_text(s));
     }
   }
   if (const char* v = std::getenv("CORRAL_REGISTRY_PUSH"); v && *v) {
     std::string_view s(v);
     if (s == "any") push_policy_ = PushPolicy::kAny;
     else if (s == "none") push_policy_ = PushPolicy::kNone;
-    else if (s != "loopback") spdlog::warn("CORRAL_REGISTRY_PUSH={:?} is not loopback, any or none; using loopback", s);
+    else if (s != "loopback") spdlog::warn("CORRAL_REGISTRY_PUSH={} is not loopback, any or none; using loopback", quote_text(s));
   }
 }
 

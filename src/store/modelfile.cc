@@ -1,3 +1,4 @@
+#include "base/quote.h"
 #include "store/modelfile.h"
 #include "store/modelfile_limits.h"
 
@@ -173,7 +174,7 @@ class Scanner {
         if (is_newline(c) && is_instruction(lower(buf_))) {
           return error(line_, fmt::format("{} needs a value", upper(buf_)));
         }
-        return error(line_, fmt::format("unknown instruction {:?}", clip(buf_ + word_from(i))));
+        return error(line_, fmt::format("unknown instruction {}", quote_text(clip(buf_ + word_from(i)))));
       case State::kParamName:
         if (is_alpha(c) || is_digit(c) || c == '_') {
           buf_ += c;
@@ -186,7 +187,7 @@ class Scanner {
           return error(line_, buf_.empty() ? std::string("PARAMETER needs a name and a value")
                                            : fmt::format("PARAMETER {} needs a value", clip(buf_)));
         } else {
-          return error(line_, fmt::format("invalid parameter name {:?}", clip(buf_ + word_from(i))));
+          return error(line_, fmt::format("invalid parameter name {}", quote_text(clip(buf_ + word_from(i)))));
         }
         return Status::ok();
       case State::kRole: {
@@ -231,7 +232,7 @@ class Scanner {
     if (n == "adapter" || n == "draft") {
       return error(line_, fmt::format("{} is not supported yet", upper(n)));
     }
-    if (!is_instruction(n)) return error(line_, fmt::format("unknown instruction {:?}", clip(buf_)));
+    if (!is_instruction(n)) return error(line_, fmt::format("unknown instruction {}", quote_text(clip(buf_))));
     buf_.clear();
     if (n == "parameter") {
       state_ = State::kParamName;
@@ -272,7 +273,7 @@ class Scanner {
         if (is_instruction(lower(buf_))) {
           return error(line_, fmt::format("{} needs a value", upper(buf_)));
         }
-        return error(line_, fmt::format("unknown instruction {:?}", clip(buf_)));
+        return error(line_, fmt::format("unknown instruction {}", quote_text(clip(buf_))));
       case State::kParamName:
         return error(line_, "PARAMETER needs a name and a value");
       case State::kRole:

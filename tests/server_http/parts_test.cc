@@ -113,6 +113,17 @@ TEST(Json, ErrorBodyAndSse) {
   EXPECT_EQ(sse_event("[DONE]"), "data: [DONE]\n\n");
 }
 
+TEST(Json, QuoteIsAlwaysValidUtf8) {
+  // Valid UTF-8 passes through; every byte that is not part of a well-formed sequence (a stray
+  // continuation, a cut sequence, an overlong form, a surrogate) becomes U+FFFD.
+  EXPECT_EQ(json_quote("caf\xc3\xa9 \xe2\x82\xac"), "\"caf\xc3\xa9 \xe2\x82\xac\"");
+  EXPECT_EQ(json_quote("a\xff" "b"), "\"a\xef\xbf\xbd" "b\"");
+  EXPECT_EQ(json_quote("\xc3"), "\"\xef\xbf\xbd\"");                  // cut at the end
+  EXPECT_EQ(json_quote("\xc0\xaf"), "\"\xef\xbf\xbd\xef\xbf\xbd\"");  // overlong '/'
+  EXPECT_EQ(json_quote("\xed\xa0\x80"), "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");  // surrogate
+  EXPECT_EQ(json_error_body("x\x80"), "{\"error\":\"x\xef\xbf\xbd\"}");
+}
+
 TEST(MemoryWriter, RecordsAndSimulatesDisconnect) {
   auto w = std::make_shared<MemoryResponseWriter>();
   w->add_header("A", "1");

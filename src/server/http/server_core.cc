@@ -1,3 +1,4 @@
+#include "base/quote.h"
 #include "server/http/server_core.h"
 
 #include <algorithm>
@@ -55,7 +56,7 @@ Status ServerCore::listen() {
   auto results = resolver.resolve(options.host, std::to_string(options.port),
                                   tcp::resolver::passive, ec);
   if (ec || results.empty())
-    return Status::errorf("listen: cannot resolve host {:?}: {}", options.host,
+    return Status::errorf("listen: cannot resolve host {}: {}", quote_text(options.host),
                           ec ? ec.message() : "no address");
   tcp::endpoint endpoint = results.begin()->endpoint();
   std::string where = fmt::format("{}:{}", options.host, options.port);
