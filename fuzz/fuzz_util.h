@@ -8,11 +8,11 @@
 
 namespace corral::fuzz {
 
-// Deepest [ / { nesting in a JSON text (brackets inside strings are skipped). The request and
-// schema targets skip inputs deeper than kMaxJsonNesting: a ~100,000-deep document overflowing
-// the stack in recursive JSON walkers is a known issue being fixed by depth bounds in the server
-// and schema compiler; until those land the fuzzers look for everything else. 512 levels is far
-// deeper than any bound those fixes use, so the code below the bound is still exercised.
+// Deepest [ / { nesting in a JSON text (brackets inside strings are skipped). The server refuses
+// request JSON deeper than 512 levels at parse time (server/api_common.h), so nothing deeper ever
+// reaches the schema compiler or the template data; the schema and template targets, which parse
+// their JSON themselves, skip such inputs the same way. The request target does not: it goes
+// through the server's own parse_body, bound included.
 constexpr int kMaxJsonNesting = 512;
 
 inline int json_nesting(std::string_view s) {

@@ -59,6 +59,25 @@ MESSAGE assistant Ahoy!
   EXPECT_EQ(mf.commands[10].args, "user: Hello there");
 }
 
+TEST(Modelfile, UnknownInstructionCutInsideACharacterIsQuotedNotFatal) {
+  // Error messages show at most 40 bytes of the word; a word of 39 ASCII bytes and then "é" is
+  // cut inside the character. fmt 9's "{:?}" aborted the process on such text (found by
+  // fuzz/regressions/modelfile/); the message must come back as valid UTF-8 instead.
+  const std::string word = std::string(39, 'A') + "\xc3\xa9tail";
+  for (const std::string& text : {"FROM x\n" + word + " value\n", word + "\n", "FROM x\nPARAMETER " + word + " 1\n"}) {
+    auto mf = parse_modelfile(text);
+    ASSERT_FALSE(mf.is_ok()) << text;
+    const std::string e = mf.error();
+    EXPECT_EQ(e.find("\xc3\n"), std::string::npos) << e;
+    for (size_t i = 0; i < e.size(); ++i) {
+      if (static_cast<unsigned char>(e[i]) == 0xc3) {
+        ASSERT_LT(i + 1, e.size()) << e;  // never a lead byte without its continuation
+        EXPECT_EQ(static_cast<unsigned char>(e[i + 1]) & 0xC0, 0x80) << e;
+      }
+    }
+  }
+}
+
 TEST(Modelfile, InstructionsAreCaseInsensitive) {
   Modelfile mf = parse_ok("fRoM base\nSystem hi\nparameter top_k 5\nMessage system be brief\n");
   EXPECT_EQ(mf.from[0], "base");
