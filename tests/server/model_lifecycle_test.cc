@@ -82,13 +82,15 @@ class ModelLifecycle : public ::testing::Test {
     ASSERT_EQ(r.status, 200) << r.body;
   }
   std::string tags_digest(const std::string& name) {
-    for (const json& m : json::parse(http_get(url("/api/tags")).body)["models"])
+    const json tags = json::parse(http_get(url("/api/tags")).body);  // outlives the loop
+    for (const json& m : tags["models"])
       if (m["name"] == name) return m["digest"];
     return "";
   }
   std::vector<json> ps(const std::string& name) {
     std::vector<json> out;
-    for (const json& m : json::parse(http_get(url("/api/ps")).body)["models"])
+    const json loaded = json::parse(http_get(url("/api/ps")).body);  // outlives the loop
+    for (const json& m : loaded["models"])
       if (m["name"] == name) out.push_back(m);
     return out;
   }
