@@ -36,7 +36,7 @@ class WritableStore {
     store::Store s(dir_);
     auto mf = store::parse_modelfile("FROM " + test_data_path("models/stories260K.gguf") + "\n");
     EXPECT_TRUE(mf.is_ok());
-    EXPECT_TRUE(store::create_model(s, "stories", *mf).is_ok());
+    EXPECT_TRUE(store::create_model(s, "stories", *mf, fixture_create_options()).is_ok());
   }
   ~WritableStore() { fs::remove_all(dir_); }
   const std::string& dir() const { return dir_; }

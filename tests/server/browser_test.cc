@@ -61,7 +61,7 @@ TEST(Browser, OnlyAllowedOriginsReachTheApi) {
     store::Store s((dir / "store").string());
     auto mf = store::parse_modelfile("FROM " + test_data_path("models/stories260K.gguf") + "\n");
     ASSERT_TRUE(mf.is_ok());
-    ASSERT_TRUE(store::create_model(s, "stories", *mf).is_ok());
+    ASSERT_TRUE(store::create_model(s, "stories", *mf, fixture_create_options()).is_ok());
   }
   auto server = ServerProcess::start((dir / "store").string());
   ASSERT_TRUE(server);
@@ -95,7 +95,8 @@ TEST(Browser, OnlyAllowedOriginsReachTheApi) {
   auto tags = http_get(server->url("/api/tags"));
   ASSERT_EQ(tags.status, 200);
   std::set<std::string> names;
-  for (const auto& m : json::parse(tags.body)["models"]) names.insert(m["name"].get<std::string>());
+  const json listed = json::parse(tags.body);  // kept alive: the loop walks a reference into it
+  for (const auto& m : listed["models"]) names.insert(m["name"].get<std::string>());
   EXPECT_TRUE(names.count("good-json:latest")) << tags.body;
   EXPECT_TRUE(names.count("good-text:latest")) << tags.body;
   EXPECT_FALSE(names.count("evil-json:latest")) << tags.body;

@@ -27,7 +27,7 @@ struct Family {
 
 const Family kFamilies[] = {
     {"syn-qwen3", "models/synthetic/syn-qwen3-q8_0.gguf", "<|im_start|>"},
-    {"syn-phi3", "models/synthetic/syn-phi3-q8_0.gguf", "<|user|>"},
+    {"syn-phi3", "models/synthetic/syn-phi3-q8_0.gguf", "<|assistant|>"},
     {"syn-gemma3", "models/synthetic/syn-gemma3-q8_0.gguf", "<start_of_turn>"},
     {"syn-qwen3moe", "models/synthetic/syn-qwen3moe-q4_k_m.gguf", "<|im_start|>"},
 };
@@ -42,7 +42,7 @@ class FamiliesChat : public ::testing::Test {
     for (const Family& f : kFamilies) {
       auto mf = store::parse_modelfile("FROM " + test_data_path(f.file) + "\n");
       ASSERT_TRUE(mf.is_ok()) << mf.error();
-      auto r = store::create_model(s, f.name, *mf);
+      auto r = store::create_model(s, f.name, *mf, fixture_create_options());
       ASSERT_TRUE(r.is_ok()) << f.name << ": " << r.error();
     }
     server_ = ServerProcess::start(*dir_).release();

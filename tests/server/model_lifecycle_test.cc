@@ -51,7 +51,7 @@ class ModelLifecycle : public ::testing::Test {
     for (const auto& [name, rel] : models) {
       auto mf = store::parse_modelfile("FROM " + test_data_path(rel) + "\n");
       ASSERT_TRUE(mf.is_ok()) << mf.error();
-      auto r = store::create_model(s, name, *mf);
+      auto r = store::create_model(s, name, *mf, fixture_create_options());
       ASSERT_TRUE(r.is_ok()) << name << ": " << r.error();
     }
     server_ = ServerProcess::start(dir_, {{"OLLAMA_NUM_PARALLEL", "2"}});

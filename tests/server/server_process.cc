@@ -18,6 +18,12 @@
 
 namespace corral::testing {
 
+store::CreateOptions fixture_create_options() {
+  store::CreateOptions opts;
+  opts.allow_file_paths = true;  // this process builds its own fixture store from test data
+  return opts;
+}
+
 const std::string& shared_test_store() {
   static const std::string dir = [] {
     std::string d = std::filesystem::temp_directory_path() / ("corral-test-store-" + std::to_string(getpid()));
@@ -35,9 +41,7 @@ const std::string& shared_test_store() {
     for (const auto& [name, rel] : models) {
       auto mf = store::parse_modelfile("FROM " + test_data_path(rel) + "\n");
       EXPECT_TRUE(mf.is_ok()) << mf.error();
-      store::CreateOptions opts;
-      opts.allow_file_paths = true;  // this process builds its own fixture store from test data
-      auto r = store::create_model(s, name, *mf, opts);
+      auto r = store::create_model(s, name, *mf, fixture_create_options());
       EXPECT_TRUE(r.is_ok()) << name << ": " << r.error();
     }
     std::atexit([] { std::filesystem::remove_all(shared_test_store()); });

@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include "store/create.h"
+
 namespace corral::testing {
 
 // A fresh temporary store holding the tiny test models under Ollama-style names:
@@ -18,6 +20,10 @@ namespace corral::testing {
 //   (synthetic random-weight models with byte-level BPE vocabularies).
 // Built once per test binary and copied per call would be slow; callers share it read-only.
 const std::string& shared_test_store();
+
+// CreateOptions for a test that builds a fixture store in its own process from files in the
+// test data: FROM may name a file there (the server itself never allows that).
+store::CreateOptions fixture_create_options();
 
 class ServerProcess {
  public:
