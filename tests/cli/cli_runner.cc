@@ -100,6 +100,11 @@ PtySession::PtySession(const std::vector<std::string>& args, const std::map<std:
   if (openpty(&master_, &slave, nullptr, nullptr, &ws) != 0) return;
   pid_ = fork();
   if (pid_ == 0) {
+    // A test binary started in the background of a non-interactive shell inherits SIGINT
+    // ignored, and an ignored signal stays ignored across exec: the REPL would never see the
+    // Ctrl-C this session types. A terminal program starts with the default disposition.
+    signal(SIGINT, SIG_DFL);
+    signal(SIGQUIT, SIG_DFL);
     setsid();
     ioctl(slave, TIOCSCTTY, 0);
     dup2(slave, 0);
