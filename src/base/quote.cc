@@ -3,10 +3,7 @@
 #include <cstdint>
 
 namespace corral {
-namespace {
 
-// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates,
-// nothing above U+10FFFF), or 0 if the bytes there are not one.
 size_t utf8_sequence_length(std::string_view s, size_t i) {
   const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
   const uint8_t c = b(i);
@@ -27,8 +24,6 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
   }
   return n;
 }
-
-}  // namespace
 
 std::string quote_text(std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";

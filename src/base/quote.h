@@ -1,6 +1,7 @@
 // Quoting untrusted text for messages and logs.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -12,5 +13,9 @@ namespace corral {
 // (Debian 12) aborts the process in its escaping code on a byte >= 0x80 that is not valid
 // UTF-8, so "{:?}" on bytes from a file or the network is a crash.
 std::string quote_text(std::string_view s);
+
+// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates,
+// nothing above U+10FFFF), or 0 if the bytes there are not one. i < s.size().
+size_t utf8_sequence_length(std::string_view s, size_t i);
 
 }  // namespace corral

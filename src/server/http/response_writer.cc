@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "base/quote.h"
+
 namespace corral::http {
 
 void ResponseWriter::respond(int status, std::string content_type, std::string body,
@@ -19,33 +21,6 @@ void ResponseWriter::start_sized(int status, std::string content_type, uint64_t,
 void ResponseWriter::respond_error(int status, std::string_view message) {
   respond(status, "application/json; charset=utf-8", json_error_body(message));
 }
-
-namespace {
-
-// Length of the well-formed UTF-8 sequence at s[i] (1-4), or 0 when the bytes there are not one
-// (stray continuation, overlong form, surrogate, past U+10FFFF, or cut off by the end).
-size_t utf8_sequence_length(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  if (c < 0x80) return 1;
-  size_t n;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c == 0xE0) n = 3, lo = 0xA0;
-  else if (c == 0xED) n = 3, hi = 0x9F;  // no UTF-16 surrogates
-  else if (c >= 0xE1 && c <= 0xEF) n = 3;
-  else if (c == 0xF0) n = 4, lo = 0x90;
-  else if (c >= 0xF1 && c <= 0xF3) n = 4;
-  else if (c == 0xF4) n = 4, hi = 0x8F;  // nothing past U+10FFFF
-  else return 0;
-  if (i + n > s.size()) return 0;
-  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k)
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-  return n;
-}
-
-}  // namespace
 
 // Always valid UTF-8 JSON: bytes that are not well-formed UTF-8 (a request path, a header, a
 // name from a model file echoed in an error) become U+FFFD, as nlohmann's replace handler does.
