@@ -7,6 +7,7 @@ namespace corral {
 size_t utf8_sequence_length(std::string_view s, size_t i) {
   const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
   const uint8_t c = b(i);
+  if (c < 0x80) return 1;
   size_t n;
   uint8_t lo = 0x80, hi = 0xBF;  // allowed range of the second byte
   if (c >= 0xC2 && c <= 0xDF) n = 2;

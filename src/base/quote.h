@@ -14,8 +14,8 @@ namespace corral {
 // UTF-8, so "{:?}" on bytes from a file or the network is a crash.
 std::string quote_text(std::string_view s);
 
-// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates,
-// nothing above U+10FFFF), or 0 if the bytes there are not one. i < s.size().
+// Length of the well-formed UTF-8 sequence at s[i] (1 for ASCII; RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF), or 0 if the bytes there are not one. i < s.size().
 size_t utf8_sequence_length(std::string_view s, size_t i);
 
 }  // namespace corral
