@@ -4,6 +4,7 @@
 // the snippets that apply it.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <chrono>
@@ -37,7 +38,11 @@ std::string slurp(const std::string& path) {
 
 // Runs `env... corral args` through the shell; stdout and stderr apart.
 Ran corral(const std::string& env, const std::string& args) {
-  const std::string err_path = ::testing::TempDir() + "/bench_cli_stderr.txt";
+  // One file per process and call: ctest runs tests of this binary in parallel processes, and a
+  // shared name let one test read another's stderr.
+  static int calls = 0;
+  const std::string err_path =
+      ::testing::TempDir() + "/bench_cli_stderr." + std::to_string(getpid()) + "." + std::to_string(++calls) + ".txt";
   Ran r;
   FILE* p = popen((env + " " + CORRAL_BINARY + " " + args + " 2>" + err_path).c_str(), "r");
   if (!p) return r;
@@ -46,6 +51,7 @@ Ran corral(const std::string& env, const std::string& args) {
   const int st = pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   r.err = slurp(err_path);
+  std::remove(err_path.c_str());
   return r;
 }
 
