@@ -12,31 +12,71 @@
 
 namespace corral {
 
+// What kind of failure an error is, so that callers decide by kind and never by message text.
+// Only server/ turns a code into an HTTP status (server/status_http.h); the CLI into an exit
+// code or a message. The set follows gRPC's canonical codes, trimmed to those corral needs.
+enum class StatusCode {
+  kOk,
+  kInvalidArgument,    // the input (a request, a file, a text) is malformed or out of range
+  kNotFound,           // a named thing (model, blob, sequence) does not exist
+  kAlreadyExists,
+  kPermissionDenied,   // refused by policy (origin, API key, path access)
+  kFailedPrecondition, // valid input the target cannot take (a model that cannot embed)
+  kResourceExhausted,  // a bound is reached: queue full, KV cache full, memory budget
+  kUnavailable,        // temporarily unable: unloading, shutting down; retrying may help
+  kCancelled,          // the caller went away
+  kDeadlineExceeded,
+  kUnimplemented,      // a feature corral does not support yet
+  kInternal,           // a bug or an unexpected environment failure
+};
+const char* status_code_name(StatusCode c);
+
 class Status {
  public:
   Status() = default;  // ok
   static Status ok() { return Status(); }
-  static Status error(std::string message) { return Status(std::move(message)); }
+  // An error without a more specific code is about the input: that is what most errors here
+  // are (files, requests, text), and it is the safe reading for a caller (no retry, a 4xx).
+  static Status error(std::string message) { return Status(StatusCode::kInvalidArgument, std::move(message)); }
+  static Status error(StatusCode code, std::string message) { return Status(code, std::move(message)); }
   template <typename... Args>
   static Status errorf(fmt::format_string<Args...> f, Args&&... args) {
-    return Status(fmt::format(f, std::forward<Args>(args)...));
+    return Status(StatusCode::kInvalidArgument, fmt::format(f, std::forward<Args>(args)...));
   }
+  template <typename... Args>
+  static Status errorf(StatusCode code, fmt::format_string<Args...> f, Args&&... args) {
+    return Status(code, fmt::format(f, std::forward<Args>(args)...));
+  }
+  static Status not_found(std::string m) { return Status(StatusCode::kNotFound, std::move(m)); }
+  static Status internal(std::string m) { return Status(StatusCode::kInternal, std::move(m)); }
+  static Status unavailable(std::string m) { return Status(StatusCode::kUnavailable, std::move(m)); }
+  static Status exhausted(std::string m) { return Status(StatusCode::kResourceExhausted, std::move(m)); }
+  static Status unimplemented(std::string m) { return Status(StatusCode::kUnimplemented, std::move(m)); }
+  static Status cancelled(std::string m) { return Status(StatusCode::kCancelled, std::move(m)); }
 
-  bool is_ok() const { return !message_.has_value(); }
+  bool is_ok() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  bool is(StatusCode c) const { return code_ == c; }
   const Status& status() const { return *this; }
   explicit operator bool() const { return is_ok(); }
   const std::string& message() const {
     static const std::string kOk = "ok";
-    return message_ ? *message_ : kOk;
+    return is_ok() ? kOk : message_;
   }
-  // Prefixes context to an error ("loading x.gguf: " + message).
+  // Prefixes context to an error ("loading x.gguf: " + message); the code stays.
   Status with_context(const std::string& context) const {
-    return is_ok() ? *this : Status(context + ": " + *message_);
+    return is_ok() ? *this : Status(code_, context + ": " + message_);
   }
+  // The same message under another code (a lower layer's "not found" that is the caller's
+  // invalid argument, say).
+  Status with_code(StatusCode c) const { return is_ok() ? *this : Status(c, message_); }
 
  private:
-  explicit Status(std::string m) : message_(std::move(m)) {}
-  std::optional<std::string> message_;
+  Status(StatusCode c, std::string m) : code_(c), message_(std::move(m)) {
+    if (code_ == StatusCode::kOk) std::abort();  // an error needs an error code
+  }
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
 };
 
 // A value or an error message. Access to value() of an error is a programming bug (aborts).
@@ -52,6 +92,7 @@ class Result {
   explicit operator bool() const { return is_ok(); }
   Status status() const { return is_ok() ? Status() : std::get<Status>(v_); }
   const std::string& error() const { return std::get<Status>(v_).message(); }
+  StatusCode code() const { return is_ok() ? StatusCode::kOk : std::get<Status>(v_).code(); }
 
   T& value() & { check(); return std::get<T>(v_); }
   const T& value() const& { check(); return std::get<T>(v_); }

@@ -26,3 +26,25 @@ TEST(Status, ResultCarriesValueOrError) {
 
 }  // namespace
 }  // namespace corral
+
+namespace corral {
+namespace {
+
+TEST(StatusCodeTest, ErrorsCarryTheirCodeThroughContextAndResults) {
+  EXPECT_EQ(Status::ok().code(), StatusCode::kOk);
+  EXPECT_EQ(Status::error("bad").code(), StatusCode::kInvalidArgument);  // input errors by default
+  const Status nf = Status::not_found("model 'x' not found");
+  EXPECT_TRUE(nf.is(StatusCode::kNotFound));
+  EXPECT_EQ(nf.with_context("resolving").code(), StatusCode::kNotFound);
+  EXPECT_EQ(nf.with_context("resolving").message(), "resolving: model 'x' not found");
+  EXPECT_EQ(nf.with_code(StatusCode::kInvalidArgument).message(), nf.message());
+  EXPECT_EQ(Status::errorf(StatusCode::kResourceExhausted, "{} of {}", 3, 4).code(), StatusCode::kResourceExhausted);
+  Result<int> r = Status::unavailable("unloading");
+  EXPECT_EQ(r.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(Result<int>(3).code(), StatusCode::kOk);
+  EXPECT_STREQ(status_code_name(StatusCode::kResourceExhausted), "resource_exhausted");
+}
+
+}  // namespace
+}  // namespace corral
