@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "server/ollama_host.h"
+#include "server/ollama/host.h"
 
 namespace corral::cli::bench {
 
