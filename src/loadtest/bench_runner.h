@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/bench_request.h"
-#include "cli/bench_stats.h"
+#include "loadtest/bench_request.h"
+#include "loadtest/bench_stats.h"
 
 namespace corral::cli::bench {
 

@@ -1,4 +1,4 @@
-#include "cli/bench_request.h"
+#include "loadtest/bench_request.h"
 
 #include <curl/curl.h>
 

@@ -1,4 +1,4 @@
-#include "cli/tune_plan.h"
+#include "loadtest/tune_plan.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "cli/bench_report.h"
+#include "loadtest/bench_report.h"
 
 namespace corral::cli {
 namespace {

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/bench_runner.h"
-#include "cli/bench_stats.h"
+#include "loadtest/bench_runner.h"
+#include "loadtest/bench_stats.h"
 
 namespace corral::cli::bench {
 

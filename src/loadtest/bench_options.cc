@@ -1,4 +1,4 @@
-#include "cli/bench_options.h"
+#include "loadtest/bench_options.h"
 
 #include <cstdlib>
 #include <fstream>

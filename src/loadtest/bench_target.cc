@@ -1,4 +1,4 @@
-#include "cli/bench_target.h"
+#include "loadtest/bench_target.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>

@@ -1,4 +1,4 @@
-#include "cli/tune_memory.h"
+#include "loadtest/tune_memory.h"
 
 #include <algorithm>
 #include <fstream>

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
-#include "cli/bench_request.h"
+#include "loadtest/bench_request.h"
 
 namespace corral::cli::bench {
 

@@ -1,4 +1,4 @@
-#include "cli/tune_server.h"
+#include "loadtest/tune_server.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "cli/bench_request.h"
+#include "loadtest/bench_request.h"
 
 namespace corral::cli {
 namespace {

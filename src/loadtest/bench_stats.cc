@@ -1,4 +1,4 @@
-#include "cli/bench_stats.h"
+#include "loadtest/bench_stats.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "cli/bench_plot.h"
+#include "loadtest/bench_plot.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "cli/bench_report.h"
+#include "loadtest/bench_report.h"
 
 namespace corral::cli::bench {
 namespace {

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "base/status.h"
-#include "cli/bench_stats.h"
-#include "cli/tune_memory.h"
+#include "loadtest/bench_stats.h"
+#include "loadtest/tune_memory.h"
 
 namespace corral::cli {
 

@@ -1,4 +1,4 @@
-#include "cli/bench_runner.h"
+#include "loadtest/bench_runner.h"
 
 #include <signal.h>
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/bench_stats.h"
+#include "loadtest/bench_stats.h"
 
 namespace corral::cli::bench {
 
