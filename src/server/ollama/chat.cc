@@ -3,6 +3,7 @@
 #include "server/completion_jobs.h"
 #include "server/completion_stream.h"
 #include "server/ollama/handlers.h"
+#include "server/ollama/request.h"
 #include "server/request_fields.h"
 #include "server/request_options.h"
 
@@ -38,29 +39,20 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
   auto body = parse_body(req.body);
   if (!body) return respond_error(w, 400, body.error());
   const ordered_json& b = *body;
-  std::string name;
-  if (Status s = read_string(b, "model", &name); !s) return respond_error(w, 400, s.message());
+  auto common = parse_ollama_request(b, OllamaEndpoint::kChat);
+  if (!common) return respond_error(w, 400, common.error());
+  const OllamaRequest& c = *common;
+  const std::string name = c.model;
   auto messages = parse_messages(b);
   if (!messages) return respond_error(w, 400, messages.error());
-  auto keep_alive = parse_keep_alive_field(b);
-  if (!keep_alive) return respond_error(w, 400, keep_alive.error());
-  bool stream = true;
-  if (Status s = read_bool(b, "stream", &stream); !s) return respond_error(w, 400, s.message());
-  auto options = read_object(b, "options");
-  if (!options) return respond_error(w, 400, options.error());
-  const ordered_json* format = find_field(b, "format");
-  if (format && !format->is_string() && !format->is_object())
-    return respond_error(w, 400, "format must be \"json\" or a JSON schema object");
   auto tools_field = read_array(b, "tools");
   if (!tools_field) return respond_error(w, 400, tools_field.error());
-  ThinkOption think;
-  if (Status s = read_think(b, &think); !s) return respond_error(w, 400, s.message());
-  auto resolved = ctx.resolver.resolve(name);
-  if (auto* err = std::get_if<ResolveError>(&resolved)) return respond_error(w, err->http_status, err->message);
-  ServedModel m = std::get<ServedModel>(std::move(resolved));
+  auto resolved = resolve_or_respond(ctx, name, w);
+  if (!resolved) return;
+  const ServedModel& m = *resolved;
 
   if (messages->empty()) {
-    return load_or_unload(ctx, m, *keep_alive, w, [name](const char* reason) {
+    return load_or_unload(ctx, m, c.keep_alive, w, [name](const char* reason) {
       return ordered_json{{"model", name},
                           {"created_at", now_rfc3339()},
                           {"message", {{"role", "assistant"}, {"content", ""}}},
@@ -69,12 +61,10 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
     });
   }
 
-  RequestOptions opts;
-  if (Status s = apply_options(m.params, &opts); !s) return respond_error(w, 500, "model parameters: " + s.message());
-  if (*options) {
-    if (Status s = apply_options(**options, &opts); !s) return respond_error(w, 400, s.message());
-  }
-  auto program = sampling::program_for_format(format ? *format : ordered_json());
+  auto opts_or = options_or_respond(m, c, w);
+  if (!opts_or) return;
+  const RequestOptions& opts = *opts_or;
+  auto program = sampling::program_for_format(c.format);
   if (!program) return respond_error(w, 400, program.error());
   nlohmann::json tools;
   if (*tools_field) tools = nlohmann::json(**tools_field);
@@ -82,9 +72,9 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
   auto job = std::make_shared<scheduler::Job>();
   job->options = opts.job;
   job->make_filter = ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program);
-  job->prepare = chat_prepare(m, *messages, std::move(tools), think, stops_for(opts, m));
+  job->prepare = chat_prepare(m, *messages, std::move(tools), c.think, stops_for(opts, m));
   auto cs = std::make_shared<CompletionStream>(
-      w, stream,
+      w, c.stream,
       [name](const std::string& text) {
         return ordered_json{{"model", name},
                             {"created_at", now_rfc3339()},
@@ -101,7 +91,7 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
         return j;
       });
   attach(job, w, cs);
-  if (auto rej = ctx.scheduler.submit(m.spec, job, *keep_alive)) respond_rejection(w, *rej);
+  if (auto rej = ctx.scheduler.submit(m.spec, job, c.keep_alive)) respond_rejection(w, *rej);
 }
 
 }  // namespace corral::server

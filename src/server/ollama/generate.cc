@@ -3,38 +3,27 @@
 #include "server/completion_jobs.h"
 #include "server/completion_stream.h"
 #include "server/ollama/handlers.h"
+#include "server/ollama/request.h"
 #include "server/request_fields.h"
 #include "server/request_options.h"
 
 namespace corral::server {
 
-// A think field: a boolean, or a level ("high", "medium", "low").
-Status read_think(const ordered_json& b, ThinkOption* out) {
-  const ordered_json* v = find_field(b, "think");
-  if (!v) return Status::ok();
-  if (v->is_boolean()) out->enabled = v->get<bool>();
-  else if (v->is_string()) out->level = v->get_ref<const std::string&>();
-  else return field_type_error("think", "a boolean or a string");
-  return Status::ok();
-}
-
 namespace {
 
+// /api/generate's own fields; the shared ones are in OllamaRequest.
 struct GenerateRequest {
-  std::string model, prompt, suffix, system;
+  OllamaRequest common;
+  std::string prompt, suffix, system;
   bool has_system = false;
   std::optional<std::string> template_override;
   std::vector<int32_t> context;
-  bool stream = true, raw = false;
-  ordered_json format;
-  ordered_json options;
-  std::optional<scheduler::KeepAlive> keep_alive;
-  ThinkOption think;
+  bool raw = false;
 };
 
 Result<GenerateRequest> parse(const ordered_json& b) {
   GenerateRequest r;
-  CORRAL_RETURN_IF_ERROR(read_string(b, "model", &r.model));
+  CORRAL_ASSIGN_OR_RETURN(r.common, parse_ollama_request(b, OllamaEndpoint::kGenerate));
   CORRAL_RETURN_IF_ERROR(read_string(b, "prompt", &r.prompt));
   CORRAL_RETURN_IF_ERROR(read_string(b, "suffix", &r.suffix));
   CORRAL_RETURN_IF_ERROR(reject_images(b));
@@ -56,16 +45,7 @@ Result<GenerateRequest> parse(const ordered_json& b) {
       r.context.push_back(static_cast<int32_t>(id));
     }
   }
-  CORRAL_RETURN_IF_ERROR(read_bool(b, "stream", &r.stream));
   CORRAL_RETURN_IF_ERROR(read_bool(b, "raw", &r.raw));
-  if (const ordered_json* f = find_field(b, "format")) {
-    if (!f->is_string() && !f->is_object()) return field_type_error("format", "\"json\" or a JSON schema object");
-    r.format = *f;
-  }
-  CORRAL_ASSIGN_OR_RETURN(const ordered_json* options, read_object(b, "options"));
-  if (options) r.options = *options;
-  CORRAL_RETURN_IF_ERROR(read_think(b, &r.think));
-  CORRAL_ASSIGN_OR_RETURN(r.keep_alive, parse_keep_alive_field(b));
   return r;
 }
 
@@ -90,22 +70,23 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
   if (!body) return respond_error(w, 400, body.error());
   auto r = parse(*body);
   if (!r) return respond_error(w, 400, r.error());
-  auto resolved = ctx.resolver.resolve(r->model);
-  if (auto* err = std::get_if<ResolveError>(&resolved)) return respond_error(w, err->http_status, err->message);
-  ServedModel m = std::get<ServedModel>(std::move(resolved));
-  const std::string name = r->model;
+  const OllamaRequest& c = r->common;
+  auto resolved = resolve_or_respond(ctx, c.model, w);
+  if (!resolved) return;
+  const ServedModel& m = *resolved;
+  const std::string name = c.model;
 
   if (r->prompt.empty() && r->context.empty()) {
-    return load_or_unload(ctx, m, r->keep_alive, w, [name](const char* reason) {
+    return load_or_unload(ctx, m, c.keep_alive, w, [name](const char* reason) {
       return ordered_json{{"model", name}, {"created_at", now_rfc3339()}, {"response", ""}, {"done", true},
                           {"done_reason", reason}};
     });
   }
 
-  RequestOptions opts;
-  if (Status s = apply_options(m.params, &opts); !s) return respond_error(w, 500, "model parameters: " + s.message());
-  if (Status s = apply_options(r->options, &opts); !s) return respond_error(w, 400, s.message());
-  auto program = sampling::program_for_format(r->format);
+  auto opts_or = options_or_respond(m, c, w);
+  if (!opts_or) return;
+  const RequestOptions& opts = *opts_or;
+  auto program = sampling::program_for_format(c.format);
   if (!program) return respond_error(w, 400, program.error());
 
   std::shared_ptr<const GoTemplate> tmpl = m.tmpl;
@@ -117,8 +98,8 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
   const std::string system = r->has_system ? r->system : m.resolved.system.value_or("");
   std::vector<std::string> stops = stops_for(opts, m);
 
-  const auto keep_alive = r->keep_alive;
-  const bool stream = r->stream;
+  const auto keep_alive = c.keep_alive;
+  const bool stream = c.stream;
   auto job = std::make_shared<scheduler::Job>();
   job->options = opts.job;
   job->options.want_context = true;
@@ -128,7 +109,7 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
                                                  .system = system,
                                                  .context = std::move(r->context),
                                                  .raw = r->raw,
-                                                 .think = r->think},
+                                                 .think = c.think},
                                   tmpl, stops);
 
   auto cs = std::make_shared<CompletionStream>(

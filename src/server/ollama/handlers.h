@@ -20,9 +20,6 @@ void handle_show(ApiContext& ctx, http::Request&& req, Writer w);       // POST 
 void handle_ps(ApiContext& ctx, http::Request&& req, Writer w);         // GET /api/ps
 void handle_version(ApiContext& ctx, http::Request&& req, Writer w);    // GET /api/version
 
-// Reads "think" (a boolean, or a level such as "high") from a /api/generate or /api/chat body.
-Status read_think(const ordered_json& body, ThinkOption* out);
-
 // Empty prompt / no messages: load the model (done_reason "load"), or with keep_alive 0
 // unload it ("unload"). `record` builds the response body for a done_reason.
 void load_or_unload(ApiContext& ctx, const ServedModel& m, std::optional<scheduler::KeepAlive> keep_alive, Writer w,

@@ -1,0 +1,56 @@
+#include "server/ollama/request.h"
+
+#include "server/completion_jobs.h"
+#include "server/request_fields.h"
+
+namespace corral::server {
+namespace {
+
+// A think field: a boolean, or a level ("high", "medium", "low").
+Status read_think(const ordered_json& b, ThinkOption* out) {
+  const ordered_json* v = find_field(b, "think");
+  if (!v) return Status::ok();
+  if (v->is_boolean()) out->enabled = v->get<bool>();
+  else if (v->is_string()) out->level = v->get_ref<const std::string&>();
+  else return field_type_error("think", "a boolean or a string");
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<OllamaRequest> parse_ollama_request(const ordered_json& b, OllamaEndpoint endpoint) {
+  OllamaRequest r;
+  CORRAL_RETURN_IF_ERROR(read_string(b, "model", &r.model));
+  CORRAL_ASSIGN_OR_RETURN(r.keep_alive, parse_keep_alive_field(b));
+  CORRAL_ASSIGN_OR_RETURN(const ordered_json* options, read_object(b, "options"));
+  if (options) r.options = *options;
+  if (endpoint == OllamaEndpoint::kGenerate || endpoint == OllamaEndpoint::kChat) {
+    CORRAL_RETURN_IF_ERROR(read_bool(b, "stream", &r.stream));
+    if (const ordered_json* f = find_field(b, "format")) {
+      if (!f->is_string() && !f->is_object()) return field_type_error("format", "\"json\" or a JSON schema object");
+      r.format = *f;
+    }
+    CORRAL_RETURN_IF_ERROR(read_think(b, &r.think));
+  }
+  return r;
+}
+
+std::optional<ServedModel> resolve_or_respond(ApiContext& ctx, const std::string& name, const Writer& w) {
+  auto resolved = ctx.resolver.resolve(name);
+  if (auto* err = std::get_if<ResolveError>(&resolved)) {
+    respond_error(w, err->http_status, err->message);
+    return std::nullopt;
+  }
+  return std::get<ServedModel>(std::move(resolved));
+}
+
+std::optional<RequestOptions> options_or_respond(const ServedModel& m, const OllamaRequest& r, const Writer& w) {
+  auto opts = options_for(m, r.options);
+  if (auto* err = std::get_if<ApiError>(&opts)) {
+    respond_error(w, err->http_status, err->message);
+    return std::nullopt;
+  }
+  return std::get<RequestOptions>(std::move(opts));
+}
+
+}  // namespace corral::server
