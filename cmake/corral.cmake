@@ -1,10 +1,19 @@
-# corral_library(NAME DIR <dir> DEPS <libs...>)
+# corral_library(NAME DIR <dir> [FILES <f.cc...> | EXCLUDE <f.cc...>] DEPS <libs...>)
 # One static library per layer; sources are every .cc directly in DIR (a layer with no .cc yet
-# becomes a header-only interface library). Dependencies only point downward (DEVELOPERS.md);
-# tests/layering_test.sh enforces it on #include lines.
+# becomes a header-only interface library), or only FILES, or all but EXCLUDE (src/server/ holds
+# two layers: the shared code, and app.cc that composes every API folder on top of it).
+# Dependencies only point downward (DEVELOPERS.md); tests/layering_test.sh enforces it on
+# #include lines and on these DEPS.
 function(corral_library name)
-  cmake_parse_arguments(ARG "" "DIR" "DEPS" ${ARGN})
-  file(GLOB srcs CONFIGURE_DEPENDS ${ARG_DIR}/*.cc)
+  cmake_parse_arguments(ARG "" "DIR" "DEPS;FILES;EXCLUDE" ${ARGN})
+  if(ARG_FILES)
+    list(TRANSFORM ARG_FILES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/${ARG_DIR}/ OUTPUT_VARIABLE srcs)
+  else()
+    file(GLOB srcs CONFIGURE_DEPENDS ${ARG_DIR}/*.cc)
+  endif()
+  foreach(excluded IN LISTS ARG_EXCLUDE)
+    list(REMOVE_ITEM srcs ${CMAKE_CURRENT_SOURCE_DIR}/${ARG_DIR}/${excluded})
+  endforeach()
   if(srcs)
     add_library(${name} STATIC ${srcs})
     target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)

@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "server/ollama_host.h"
+#include "server/ollama/host.h"
 
 namespace corral::cli {
 

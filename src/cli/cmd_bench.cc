@@ -12,11 +12,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/bench_options.h"
-#include "cli/bench_plot.h"
-#include "cli/bench_report.h"
-#include "cli/bench_runner.h"
-#include "cli/bench_target.h"
+#include "loadtest/bench_options.h"
+#include "loadtest/bench_plot.h"
+#include "loadtest/bench_report.h"
+#include "loadtest/bench_runner.h"
+#include "loadtest/bench_target.h"
 #include "cli/commands.h"
 
 namespace corral::cli {

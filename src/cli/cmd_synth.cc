@@ -5,7 +5,7 @@
 
 #include "base/thread_pool.h"
 #include "cli/commands.h"
-#include "model/synthetic.h"
+#include "tools/synthetic.h"
 
 namespace corral::cli {
 

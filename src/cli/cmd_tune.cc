@@ -14,13 +14,13 @@
 
 #include <fmt/format.h>
 
-#include "cli/bench_options.h"
-#include "cli/bench_report.h"
-#include "cli/bench_runner.h"
-#include "cli/bench_target.h"
+#include "loadtest/bench_options.h"
+#include "loadtest/bench_report.h"
+#include "loadtest/bench_runner.h"
+#include "loadtest/bench_target.h"
 #include "cli/commands.h"
-#include "cli/tune_plan.h"
-#include "cli/tune_server.h"
+#include "loadtest/tune_plan.h"
+#include "loadtest/tune_server.h"
 #include "scheduler/config.h"
 #include "store/store.h"
 

@@ -5,10 +5,10 @@
 #include <memory>
 
 #include "scheduler/scheduler.h"
-#include "server/access_policy.h"
+#include "server/access/policy.h"
 #include "server/api_context.h"
 #include "server/http/server.h"
-#include "server/ollama_host.h"
+#include "server/ollama/host.h"
 #include "store/store.h"
 
 namespace corral::server {

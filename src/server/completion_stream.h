@@ -1,6 +1,6 @@
 // Turns a job's events into an HTTP response: streamed records while streaming (one per text
 // chunk, then the ones that end the stream), or one JSON body when not. The wire format is a
-// CompletionProtocol: Ollama's NDJSON here, OpenAI's server-sent events in openai_stream.h.
+// CompletionProtocol: Ollama's NDJSON here, OpenAI's server-sent events in openai/stream.h.
 // The HTTP status is chosen when the first event arrives, so an error that happens before any
 // output (a failed load, a prompt too long) is a proper 4xx/5xx, as in Ollama; one after
 // output started ends the stream with the protocol's error record.

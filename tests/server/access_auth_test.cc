@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/access_auth.h"
+#include "server/access/auth.h"
 
 namespace corral::server {
 namespace {

@@ -1,7 +1,7 @@
 // The Host check against DNS rebinding (server/access_host.h), as Ollama's allowedHostsMiddleware.
 #include <gtest/gtest.h>
 
-#include "server/access_host.h"
+#include "server/access/host.h"
 
 namespace corral::server {
 namespace {

@@ -1,7 +1,7 @@
 // OLLAMA_ORIGINS matching (server/access_origin.h) against Ollama's rules.
 #include <gtest/gtest.h>
 
-#include "server/access_origin.h"
+#include "server/access/origin.h"
 
 namespace corral::server {
 namespace {

@@ -1,0 +1,149 @@
+// POST /api/generate
+#include "sampling/structured_output.h"
+#include "server/completion_jobs.h"
+#include "server/completion_stream.h"
+#include "server/ollama/handlers.h"
+#include "server/request_fields.h"
+#include "server/request_options.h"
+
+namespace corral::server {
+
+// A think field: a boolean, or a level ("high", "medium", "low").
+Status read_think(const ordered_json& b, ThinkOption* out) {
+  const ordered_json* v = find_field(b, "think");
+  if (!v) return Status::ok();
+  if (v->is_boolean()) out->enabled = v->get<bool>();
+  else if (v->is_string()) out->level = v->get_ref<const std::string&>();
+  else return field_type_error("think", "a boolean or a string");
+  return Status::ok();
+}
+
+namespace {
+
+struct GenerateRequest {
+  std::string model, prompt, suffix, system;
+  bool has_system = false;
+  std::optional<std::string> template_override;
+  std::vector<int32_t> context;
+  bool stream = true, raw = false;
+  ordered_json format;
+  ordered_json options;
+  std::optional<scheduler::KeepAlive> keep_alive;
+  ThinkOption think;
+};
+
+Result<GenerateRequest> parse(const ordered_json& b) {
+  GenerateRequest r;
+  CORRAL_RETURN_IF_ERROR(read_string(b, "model", &r.model));
+  CORRAL_RETURN_IF_ERROR(read_string(b, "prompt", &r.prompt));
+  CORRAL_RETURN_IF_ERROR(read_string(b, "suffix", &r.suffix));
+  CORRAL_RETURN_IF_ERROR(reject_images(b));
+  std::optional<std::string> system;
+  CORRAL_RETURN_IF_ERROR(read_string(b, "system", &system));
+  if (system) {
+    r.system = *system;
+    r.has_system = true;
+  }
+  std::string tmpl;
+  CORRAL_RETURN_IF_ERROR(read_string(b, "template", &tmpl));
+  if (!tmpl.empty()) r.template_override = std::move(tmpl);
+  CORRAL_ASSIGN_OR_RETURN(const ordered_json* context, read_array(b, "context"));
+  if (context) {
+    for (const auto& v : *context) {
+      if (!v.is_number_integer()) return Status::error("context must be an array of token ids");
+      const int64_t id = v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT32_MAX} ? -1 : v.get<int64_t>();
+      if (id < 0 || id > INT32_MAX) return Status::error("context holds an invalid token id");
+      r.context.push_back(static_cast<int32_t>(id));
+    }
+  }
+  CORRAL_RETURN_IF_ERROR(read_bool(b, "stream", &r.stream));
+  CORRAL_RETURN_IF_ERROR(read_bool(b, "raw", &r.raw));
+  if (const ordered_json* f = find_field(b, "format")) {
+    if (!f->is_string() && !f->is_object()) return field_type_error("format", "\"json\" or a JSON schema object");
+    r.format = *f;
+  }
+  CORRAL_ASSIGN_OR_RETURN(const ordered_json* options, read_object(b, "options"));
+  if (options) r.options = *options;
+  CORRAL_RETURN_IF_ERROR(read_think(b, &r.think));
+  CORRAL_ASSIGN_OR_RETURN(r.keep_alive, parse_keep_alive_field(b));
+  return r;
+}
+
+}  // namespace
+
+void load_or_unload(ApiContext& ctx, const ServedModel& m, std::optional<scheduler::KeepAlive> keep_alive, Writer w,
+                    std::function<ordered_json(const char*)> record) {
+  if (keep_alive && *keep_alive == scheduler::KeepAlive(0)) {
+    ctx.scheduler.unload(m.spec.key);
+    respond_json(w, 200, record("unload"));
+    return;
+  }
+  auto rej = ctx.scheduler.load(m.spec, keep_alive, [w, record](Status st, scheduler::Duration) {
+    if (!st) respond_error(w, 500, st.message());
+    else respond_json(w, 200, record("load"));
+  });
+  if (rej) respond_rejection(w, *rej);
+}
+
+void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
+  auto body = parse_body(req.body);
+  if (!body) return respond_error(w, 400, body.error());
+  auto r = parse(*body);
+  if (!r) return respond_error(w, 400, r.error());
+  auto resolved = ctx.resolver.resolve(r->model);
+  if (auto* err = std::get_if<ResolveError>(&resolved)) return respond_error(w, err->http_status, err->message);
+  ServedModel m = std::get<ServedModel>(std::move(resolved));
+  const std::string name = r->model;
+
+  if (r->prompt.empty() && r->context.empty()) {
+    return load_or_unload(ctx, m, r->keep_alive, w, [name](const char* reason) {
+      return ordered_json{{"model", name}, {"created_at", now_rfc3339()}, {"response", ""}, {"done", true},
+                          {"done_reason", reason}};
+    });
+  }
+
+  RequestOptions opts;
+  if (Status s = apply_options(m.params, &opts); !s) return respond_error(w, 500, "model parameters: " + s.message());
+  if (Status s = apply_options(r->options, &opts); !s) return respond_error(w, 400, s.message());
+  auto program = sampling::program_for_format(r->format);
+  if (!program) return respond_error(w, 400, program.error());
+
+  std::shared_ptr<const GoTemplate> tmpl = m.tmpl;
+  if (r->template_override) {
+    auto t = GoTemplate::parse(*r->template_override);
+    if (!t) return respond_error(w, 400, "template error: " + t.error());
+    tmpl = std::make_shared<const GoTemplate>(std::move(t).value());
+  }
+  const std::string system = r->has_system ? r->system : m.resolved.system.value_or("");
+  std::vector<std::string> stops = stops_for(opts, m);
+
+  const auto keep_alive = r->keep_alive;
+  const bool stream = r->stream;
+  auto job = std::make_shared<scheduler::Job>();
+  job->options = opts.job;
+  job->options.want_context = true;
+  job->make_filter = ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program);
+  job->prepare = generate_prepare(GeneratePrompt{.prompt = std::move(r->prompt),
+                                                 .suffix = std::move(r->suffix),
+                                                 .system = system,
+                                                 .context = std::move(r->context),
+                                                 .raw = r->raw,
+                                                 .think = r->think},
+                                  tmpl, stops);
+
+  auto cs = std::make_shared<CompletionStream>(
+      w, stream,
+      [name](const std::string& text) {
+        return ordered_json{{"model", name}, {"created_at", now_rfc3339()}, {"response", text}, {"done", false}};
+      },
+      [name](const scheduler::JobEvent& e, const std::string& full) {
+        ordered_json j{{"model", name}, {"created_at", now_rfc3339()}, {"response", full}, {"done", true},
+                       {"done_reason", scheduler::done_reason_name(e.done_reason)}, {"context", e.context}};
+        add_stats(j, e.stats);
+        return j;
+      });
+  attach(job, w, cs);
+  if (auto rej = ctx.scheduler.submit(m.spec, job, keep_alive)) respond_rejection(w, *rej);
+}
+
+}  // namespace corral::server

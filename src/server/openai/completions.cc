@@ -1,0 +1,54 @@
+// POST /v1/completions (OpenAI's legacy text completions): the prompt goes through the model's
+// template with its SYSTEM prompt, as Ollama's FromCompleteRequest turns it into a
+// /api/generate request; `suffix` asks for fill-in-the-middle.
+#include "server/completion_jobs.h"
+#include "server/openai/common.h"
+#include "server/openai/handlers.h"
+#include "server/openai/request.h"
+#include "server/openai/stream.h"
+
+namespace corral::server::openai {
+namespace {
+
+// A string, or an array holding one string; several prompts or token arrays are not supported.
+Result<std::string> prompt_text(const ordered_json& b) {
+  auto it = b.find("prompt");
+  if (it == b.end() || it->is_null()) return std::string();
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_array() && it->size() == 1 && (*it)[0].is_string()) return (*it)[0].get<std::string>();
+  if (it->is_array() && it->size() > 1 && (*it)[0].is_string()) return Status::error("multiple prompts in 'prompt' are not supported");
+  return Status::error("invalid type for 'prompt': expected a string");
+}
+
+}  // namespace
+
+void handle_completions(ApiContext& ctx, http::Request&& req, Writer w) {
+  const auto now = std::chrono::system_clock::now();
+  auto body = parse_body(req.body);
+  if (!body) return respond_error(w, 400, body.error());
+  const ordered_json& b = *body;
+  auto fields = parse_common_fields(b);
+  if (!fields) return respond_error(w, 400, fields.error());
+  auto prompt = prompt_text(b);
+  if (!prompt) return respond_error(w, 400, prompt.error());
+  std::string suffix;
+  if (auto it = b.find("suffix"); it != b.end() && !it->is_null()) {
+    if (!it->is_string()) return respond_error(w, 400, "invalid type for 'suffix': expected a string");
+    suffix = it->get<std::string>();
+  }
+
+  auto m = resolve_or_respond(ctx, fields->model, w);
+  if (!m) return;
+  auto opts = options_for(*m, fields->options);
+  if (auto* err = std::get_if<ApiError>(&opts)) return respond_error(w, err->http_status, err->message);
+  const RequestOptions& o = std::get<RequestOptions>(opts);
+
+  auto job = std::make_shared<scheduler::Job>();
+  job->options = o.job;
+  job->prepare = generate_prepare(
+      GeneratePrompt{.prompt = std::move(prompt).value(), .suffix = suffix, .system = m->resolved.system.value_or("")},
+      m->tmpl, stops_for(o, *m));
+  submit_completion(ctx, *m, job, *fields, ResponseInfo::Kind::kText, "cmpl", now, w);
+}
+
+}  // namespace corral::server::openai

@@ -1,0 +1,107 @@
+#include "server/openai/request.h"
+
+#include <cmath>
+
+namespace corral::server::openai {
+namespace {
+
+bool present(const ordered_json& b, const char* key) {
+  auto it = b.find(key);
+  return it != b.end() && !it->is_null();
+}
+
+Status type_error(const char* key, const char* expected) {
+  return Status::errorf("invalid type for '{}': expected {}", key, expected);
+}
+
+// An integer field (JSON has one number type: a whole float counts, as in Go).
+Result<int64_t> integer(const ordered_json& b, const char* key) {
+  const ordered_json& v = b.at(key);
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::abs(d) < 9e18) return static_cast<int64_t>(d);
+  }
+  return type_error(key, "an integer");
+}
+
+Status copy_number(const ordered_json& b, const char* key, ordered_json& options, const char* option) {
+  if (!present(b, key)) return Status::ok();
+  if (!b.at(key).is_number()) return type_error(key, "a number");
+  options[option] = b.at(key);
+  return Status::ok();
+}
+
+Status read_stop(const ordered_json& b, ordered_json& options) {
+  if (!present(b, "stop")) return Status::ok();
+  const ordered_json& v = b.at("stop");
+  if (v.is_string()) {
+    options["stop"] = ordered_json::array({v});
+    return Status::ok();
+  }
+  if (!v.is_array()) return type_error("stop", "a string or an array of strings");
+  for (const auto& s : v)
+    if (!s.is_string()) return type_error("stop", "a string or an array of strings");
+  // An empty list adds no stops; the template's own stay (an Ollama "stop" would replace them).
+  if (!v.empty()) options["stop"] = v;
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<CommonFields> parse_common_fields(const ordered_json& b) {
+  CommonFields f;
+  if (present(b, "model")) {
+    if (!b.at("model").is_string()) return type_error("model", "a string");
+    f.model = b.at("model").get<std::string>();
+  }
+  if (present(b, "stream")) {
+    if (!b.at("stream").is_boolean()) return type_error("stream", "a boolean");
+    f.stream = b.at("stream").get<bool>();
+  }
+  if (present(b, "stream_options")) {
+    const ordered_json& so = b.at("stream_options");
+    if (!so.is_object()) return type_error("stream_options", "an object");
+    if (present(so, "include_usage")) {
+      if (!so.at("include_usage").is_boolean()) return type_error("stream_options.include_usage", "a boolean");
+      f.include_usage = so.at("include_usage").get<bool>();
+    }
+  }
+  for (const char* key : {"n", "best_of"}) {
+    if (!present(b, key)) continue;
+    CORRAL_ASSIGN_OR_RETURN(int64_t n, integer(b, key));
+    if (n < 1) return Status::errorf("'{}' must be at least 1", key);
+    if (n > 1) return Status::errorf("'{}' greater than 1 is not supported", key);
+  }
+  // Chat's logprobs is a boolean, the legacy completions' an integer: either asks for
+  // something corral does not compute.
+  for (const char* key : {"logprobs", "echo"}) {
+    if (!present(b, key)) continue;
+    const ordered_json& v = b.at(key);
+    if (!v.is_boolean() && !v.is_number()) return type_error(key, "a boolean or an integer");
+    if (v != false && v != 0) return Status::errorf("{} is not supported", key);
+  }
+  if (present(b, "top_logprobs")) return Status::error("top_logprobs is not supported");
+
+  ordered_json& o = f.options;
+  // max_completion_tokens replaced max_tokens in OpenAI's chat API; it wins when both are set.
+  for (const char* key : {"max_tokens", "max_completion_tokens"}) {
+    if (!present(b, key)) continue;
+    CORRAL_ASSIGN_OR_RETURN(int64_t n, integer(b, key));
+    if (n < 1) return Status::errorf("'{}' must be at least 1", key);
+    o["num_predict"] = n;
+  }
+  o["temperature"] = 1.0;
+  o["top_p"] = 1.0;
+  CORRAL_RETURN_IF_ERROR(copy_number(b, "temperature", o, "temperature"));
+  CORRAL_RETURN_IF_ERROR(copy_number(b, "top_p", o, "top_p"));
+  CORRAL_RETURN_IF_ERROR(copy_number(b, "frequency_penalty", o, "frequency_penalty"));
+  CORRAL_RETURN_IF_ERROR(copy_number(b, "presence_penalty", o, "presence_penalty"));
+  if (present(b, "seed")) {
+    CORRAL_ASSIGN_OR_RETURN(o["seed"], integer(b, "seed"));
+  }
+  CORRAL_RETURN_IF_ERROR(read_stop(b, o));
+  return f;
+}
+
+}  // namespace corral::server::openai

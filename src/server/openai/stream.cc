@@ -1,0 +1,98 @@
+#include "server/openai/stream.h"
+
+#include "server/http/response_writer.h"
+#include "server/openai/common.h"
+
+namespace corral::server::openai {
+namespace {
+
+std::string event(const ordered_json& j) {
+  return http::sse_event(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+class OpenAiProtocol final : public CompletionProtocol {
+ public:
+  explicit OpenAiProtocol(ResponseInfo info) : info_(std::move(info)) {}
+
+  const ErrorStyle& errors() const override { return kErrors; }
+  std::string stream_content_type() const override { return "text/event-stream"; }
+
+  std::string chunk(const std::string& text) override { return event(stream_chunk(text, nullptr)); }
+
+  std::string stream_end(const scheduler::JobEvent& done) override {
+    std::string out = event(stream_chunk("", finish_reason(done.done_reason)));
+    if (info_.include_usage) {
+      ordered_json last = envelope(stream_object());
+      last["choices"] = ordered_json::array();
+      last["usage"] = usage(done.stats);
+      out += event(last);
+    }
+    return out + http::sse_event("[DONE]");
+  }
+
+  std::string stream_error(const std::string& message) override { return event(error_body(500, message)); }
+
+  ordered_json body(const scheduler::JobEvent& done, const std::string& full) override {
+    ordered_json j = envelope(info_.kind == ResponseInfo::Kind::kChat ? "chat.completion" : "text_completion");
+    j["choices"] = ordered_json::array({choice(full, finish_reason(done.done_reason), /*delta=*/false)});
+    j["usage"] = usage(done.stats);
+    return j;
+  }
+
+ private:
+  const char* stream_object() const {
+    return info_.kind == ResponseInfo::Kind::kChat ? "chat.completion.chunk" : "text_completion";
+  }
+
+  ordered_json envelope(const char* object) const {
+    return ordered_json{{"id", info_.id},
+                        {"object", object},
+                        {"created", info_.created},
+                        {"model", info_.model},
+                        {"system_fingerprint", "fp_corral"}};
+  }
+
+  // One choice: a chat message (or, streaming, its delta) or a text completion's text.
+  // finish: null while streaming pieces.
+  ordered_json choice(const std::string& text, const char* finish, bool delta) const {
+    ordered_json c{{"index", 0}};
+    if (info_.kind == ResponseInfo::Kind::kChat)
+      c[delta ? "delta" : "message"] = ordered_json{{"role", "assistant"}, {"content", text}};
+    else
+      c["text"] = text;
+    c["logprobs"] = nullptr;
+    c["finish_reason"] = finish ? ordered_json(finish) : ordered_json(nullptr);
+    return c;
+  }
+
+  ordered_json stream_chunk(const std::string& text, const char* finish) const {
+    ordered_json j = envelope(stream_object());
+    j["choices"] = ordered_json::array({choice(text, finish, /*delta=*/true)});
+    if (info_.include_usage) j["usage"] = nullptr;
+    return j;
+  }
+
+  ResponseInfo info_;
+};
+
+}  // namespace
+
+std::unique_ptr<CompletionProtocol> make_protocol(ResponseInfo info) {
+  return std::make_unique<OpenAiProtocol>(std::move(info));
+}
+
+void submit_completion(ApiContext& ctx, const ServedModel& m, const std::shared_ptr<scheduler::Job>& job,
+                       const CommonFields& fields, ResponseInfo::Kind kind, std::string_view id_prefix,
+                       std::chrono::system_clock::time_point requested, const Writer& w) {
+  auto cs = std::make_shared<CompletionStream>(
+      w, fields.stream,
+      make_protocol(ResponseInfo{.kind = kind,
+                                 .id = next_id(id_prefix),
+                                 .created = unix_seconds(requested),
+                                 .model = fields.model,
+                                 .include_usage = fields.include_usage}));
+  attach(job, w, cs);
+  if (auto rej = ctx.scheduler.submit(m.spec, job, std::nullopt)) respond_rejection(w, *rej);
+}
+
+}  // namespace corral::server::openai

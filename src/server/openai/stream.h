@@ -1,0 +1,40 @@
+// OpenAI's completion responses as a CompletionProtocol: chat.completion /
+// chat.completion.chunk objects for /v1/chat/completions, text_completion for /v1/completions.
+// Streams are server-sent events, "data: {chunk}\n\n" per piece of text, then the chunk with
+// the finish_reason, then (stream_options.include_usage) a chunk with empty choices and the
+// usage, then "data: [DONE]\n\n". With include_usage every other chunk has "usage": null, as
+// OpenAI documents it. A failure after output started is sent as "data: {"error": {...}}",
+// which the official SDKs raise as an APIError.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "server/api_context.h"
+#include "server/completion_stream.h"
+#include "server/model_resolver.h"
+#include "server/openai/request.h"
+
+namespace corral::server::openai {
+
+struct ResponseInfo {
+  enum class Kind { kChat, kText };
+  Kind kind = Kind::kChat;
+  std::string id = {};     // "chatcmpl-<n>" / "cmpl-<n>"
+  int64_t created = 0;     // unix seconds of the request, the same in every chunk
+  std::string model = {};  // the name the request used
+  bool include_usage = false;
+};
+
+std::unique_ptr<CompletionProtocol> make_protocol(ResponseInfo info);
+
+// Answers `job` on `w` in OpenAI's shape (streamed or whole, as `fields` asks; the id is
+// "<id_prefix>-<n>") and queues it for model `m`, or answers the scheduler's rejection.
+void submit_completion(ApiContext& ctx, const ServedModel& m, const std::shared_ptr<scheduler::Job>& job,
+                       const CommonFields& fields, ResponseInfo::Kind kind, std::string_view id_prefix,
+                       std::chrono::system_clock::time_point requested, const Writer& w);
+
+}  // namespace corral::server::openai

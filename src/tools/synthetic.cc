@@ -1,0 +1,246 @@
+#include "tools/synthetic.h"
+
+#include <cmath>
+#include <cstring>
+#include <numbers>
+#include <random>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "gguf/gguf_file.h"
+#include "gguf/gguf_writer.h"
+#include "kernels/api.h"
+
+namespace corral::model {
+namespace {
+
+// llama.cpp's file_type (llama_ftype) numbers, written to general.file_type.
+int64_t ftype_of(const SynthSpec& s) {
+  if (s.mix == SynthMix::kQ4_K_M) return 15;
+  if (s.mix == SynthMix::kQ5_K_M) return 17;
+  switch (s.type) {
+    case DType::kF32: return 0;
+    case DType::kF16: return 1;
+    case DType::kQ4_0: return 2;
+    case DType::kQ4_1: return 3;
+    case DType::kQ8_0: return 7;
+    case DType::kQ5_0: return 8;
+    case DType::kQ5_1: return 9;
+    case DType::kQ2_K: return 10;
+    case DType::kQ3_K: return 12;
+    case DType::kQ4_K: return 15;
+    case DType::kQ5_K: return 17;
+    case DType::kQ6_K: return 18;
+    case DType::kBF16: return 32;
+    default: return -1;
+  }
+}
+
+// llama-quantize's "use more bits" rule for attn_v / ffn_down in the K_M mixes: the first and
+// last eighth of the layers and every third layer in between.
+bool more_bits(int64_t il, int64_t n_layer) {
+  return il < n_layer / 8 || il >= 7 * n_layer / 8 || (il - n_layer / 8) % 3 == 2;
+}
+
+DType matrix_type(const SynthSpec& s, const std::string& role, int64_t il) {
+  if (s.mix == SynthMix::kUniform) return s.type;
+  const DType base = s.mix == SynthMix::kQ4_K_M ? DType::kQ4_K : DType::kQ5_K;
+  if (role == "output" || (role == "token_embd" && s.tied_embeddings)) return DType::kQ6_K;
+  if ((role == "attn_v" || role == "ffn_down") && more_bits(il, s.n_layer)) return DType::kQ6_K;
+  return base;
+}
+
+// Random normal rows quantized to `type`, rows spread over the pool. Each row gets its own
+// seeded generator, so files are reproducible whatever the thread count.
+std::string random_matrix(DType type, int64_t rows, int64_t cols, float stddev, uint64_t seed) {
+  const size_t row_bytes = dtype_row_bytes(type, cols);
+  std::string out(row_bytes * static_cast<size_t>(rows), '\0');
+  ThreadPool::global().parallel_for(rows, 64, [&](int64_t b, int64_t e) {
+    std::vector<float> row(static_cast<size_t>(cols));
+    for (int64_t r = b; r < e; ++r) {
+      std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(r));
+      std::normal_distribution<float> dist(0.0f, stddev);
+      for (float& v : row) v = dist(rng);
+      kernels::quantize_row(type, row.data(), out.data() + static_cast<size_t>(r) * row_bytes, cols);
+    }
+  });
+  return out;
+}
+
+std::string norm_vector(int64_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 0.1f);
+  std::string out(static_cast<size_t>(n) * 4, '\0');
+  auto* f = reinterpret_cast<float*>(out.data());
+  for (int64_t i = 0; i < n; ++i) f[i] = 1.0f + dist(rng);
+  return out;
+}
+
+// Llama-3.1 rope frequency factors as llama.cpp's converter computes them (factor 8,
+// low_freq_factor 1, high_freq_factor 4, original context 8192).
+std::string llama3_rope_freqs(int64_t head_dim, float base) {
+  constexpr double kFactor = 8, kLow = 1, kHigh = 4, kOldCtx = 8192;
+  const double low_wavelen = kOldCtx / kLow, high_wavelen = kOldCtx / kHigh;
+  std::string out(static_cast<size_t>(head_dim / 2) * 4, '\0');
+  auto* f = reinterpret_cast<float*>(out.data());
+  for (int64_t i = 0; i < head_dim / 2; ++i) {
+    const double freq = 1.0 / std::pow(base, 2.0 * i / head_dim);
+    const double wavelen = 2 * std::numbers::pi / freq;
+    double factor;
+    if (wavelen < high_wavelen) factor = 1;
+    else if (wavelen > low_wavelen) factor = kFactor;
+    else {
+      const double smooth = (kOldCtx / wavelen - kLow) / (kHigh - kLow);
+      factor = 1 / ((1 - smooth) / kFactor + smooth);
+    }
+    f[i] = static_cast<float>(factor);
+  }
+  return out;
+}
+
+Status copy_vocab(const std::string& path, gguf::GgufWriter& w, int64_t* n_vocab) {
+  auto f = gguf::GgufFile::open(path);
+  if (!f) return f.status();
+  for (const auto& [key, v] : (*f)->metadata())
+    if (key.rfind("tokenizer.", 0) == 0) w.set(key, v);
+  const gguf::Value* tokens = (*f)->find("tokenizer.ggml.tokens");
+  if (!tokens || !tokens->strings()) return Status::errorf("{} has no tokenizer.ggml.tokens", path);
+  *n_vocab = static_cast<int64_t>(tokens->size());
+  return Status::ok();
+}
+
+// A byte-level BPE vocabulary without merges: every byte is a token (GPT-2's byte-to-unicode
+// symbols) plus a few control tokens. Enough for any text to tokenize.
+void byte_vocab(gguf::GgufWriter& w, int64_t n_vocab) {
+  std::vector<std::string> tokens;
+  std::vector<int64_t> types;
+  int shifted = 0;  // GPT-2 maps printable bytes to themselves and the rest to U+0100 + n
+  for (int b = 0; b < 256; ++b) {
+    uint32_t cp;
+    if ((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255)) cp = static_cast<uint32_t>(b);
+    else cp = 256 + static_cast<uint32_t>(shifted++);
+    std::string s;
+    if (cp < 0x80) s += static_cast<char>(cp);
+    else {
+      s += static_cast<char>(0xC0 | (cp >> 6));
+      s += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    tokens.push_back(s);
+    types.push_back(1);
+  }
+  while (static_cast<int64_t>(tokens.size()) < n_vocab - 2) {
+    tokens.push_back("<|reserved_" + std::to_string(tokens.size()) + "|>");
+    types.push_back(4);
+  }
+  tokens.push_back("<|begin_of_text|>");
+  types.push_back(3);
+  tokens.push_back("<|end_of_text|>");
+  types.push_back(3);
+  w.set_string("tokenizer.ggml.model", "gpt2");
+  w.set_string("tokenizer.ggml.pre", "llama-bpe");
+  w.set("tokenizer.ggml.tokens", gguf::Value::string_array(std::move(tokens)));
+  w.set("tokenizer.ggml.token_type", gguf::Value::int_array(gguf::ValueType::kInt32, std::move(types)));
+  w.set("tokenizer.ggml.merges", gguf::Value::string_array({}));
+  w.set_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(n_vocab - 2));
+  w.set_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(n_vocab - 1));
+  w.set_bool("tokenizer.ggml.add_bos_token", true);
+}
+
+}  // namespace
+
+bool synth_preset(const std::string& name, SynthSpec* s) {
+  if (name == "llama3.2-1b") {
+    s->n_embd = 2048, s->n_layer = 16, s->n_head = 32, s->n_head_kv = 8, s->n_ff = 8192;
+  } else if (name == "llama3.2-3b") {
+    s->n_embd = 3072, s->n_layer = 28, s->n_head = 24, s->n_head_kv = 8, s->n_ff = 8192;
+  } else if (name == "tiny") {
+    s->n_embd = 256, s->n_layer = 4, s->n_head = 8, s->n_head_kv = 2, s->n_ff = 768;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool parse_synth_type(const std::string& t, SynthSpec* s) {
+  if (t == "q4_k_m" || t == "Q4_K_M") {
+    s->mix = SynthMix::kQ4_K_M;
+    return true;
+  }
+  if (t == "q5_k_m" || t == "Q5_K_M") {
+    s->mix = SynthMix::kQ5_K_M;
+    return true;
+  }
+  DType d;
+  if (!dtype_from_name(t, &d) || !dtype_traits(d).supported || d == DType::kQ8_1 || d == DType::kQ8_K) return false;
+  s->mix = SynthMix::kUniform;
+  s->type = d;
+  return true;
+}
+
+Status write_synthetic_model(const SynthSpec& s, const std::string& path) {
+  if (s.arch != "llama" && s.arch != "qwen2") return Status::errorf("synthetic arch '{}' is not supported", s.arch);
+  if (s.n_head <= 0 || s.n_head_kv <= 0 || s.n_embd % s.n_head || s.n_head % s.n_head_kv)
+    return Status::error("n_embd must be a multiple of n_head, and n_head of n_head_kv");
+  const int64_t hd = s.n_embd / s.n_head, kv_dim = hd * s.n_head_kv;
+  gguf::GgufWriter w;
+  const std::string a = s.arch + ".";
+  w.set_string("general.architecture", s.arch);
+  w.set_string("general.name", s.name);
+  w.set_string("general.description", "random-weight synthetic model written by corral synth (not trained)");
+  w.set_u32("general.file_type", static_cast<uint32_t>(ftype_of(s)));
+  w.set_u32(a + "context_length", static_cast<uint32_t>(s.n_ctx));
+  w.set_u32(a + "embedding_length", static_cast<uint32_t>(s.n_embd));
+  w.set_u32(a + "block_count", static_cast<uint32_t>(s.n_layer));
+  w.set_u32(a + "feed_forward_length", static_cast<uint32_t>(s.n_ff));
+  w.set_u32(a + "attention.head_count", static_cast<uint32_t>(s.n_head));
+  w.set_u32(a + "attention.head_count_kv", static_cast<uint32_t>(s.n_head_kv));
+  w.set_f32(a + "rope.freq_base", s.rope_base);
+  w.set_f32(a + "attention.layer_norm_rms_epsilon", s.rms_eps);
+  w.set_u32(a + "rope.dimension_count", static_cast<uint32_t>(hd));
+
+  int64_t n_vocab = s.n_vocab > 0 ? s.n_vocab : 512;
+  if (!s.vocab_path.empty()) {
+    CORRAL_RETURN_IF_ERROR(copy_vocab(s.vocab_path, w, &n_vocab));
+  } else {
+    if (n_vocab < 258) return Status::error("a synthetic byte vocabulary needs at least 258 tokens");
+    byte_vocab(w, n_vocab);
+  }
+  w.set_u32(a + "vocab_size", static_cast<uint32_t>(n_vocab));
+
+  uint64_t seed = s.seed;
+  auto matrix = [&](const std::string& name, const std::string& role, int64_t il, int64_t rows, int64_t cols, float sd) {
+    const DType t = matrix_type(s, role, il);
+    w.add_tensor(name, t, {cols, rows}, random_matrix(t, rows, cols, sd, ++seed));
+  };
+  matrix("token_embd.weight", "token_embd", 0, n_vocab, s.n_embd, s.tied_embeddings ? 0.25f : 1.0f);
+  if (s.llama3_rope_scaling) w.add_tensor("rope_freqs.weight", DType::kF32, {hd / 2}, llama3_rope_freqs(hd, s.rope_base));
+  for (int64_t il = 0; il < s.n_layer; ++il) {
+    const std::string p = "blk." + std::to_string(il) + ".";
+    w.add_tensor(p + "attn_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
+    matrix(p + "attn_q.weight", "attn_q", il, s.n_embd, s.n_embd, 0.08f);
+    matrix(p + "attn_k.weight", "attn_k", il, kv_dim, s.n_embd, 0.08f);
+    matrix(p + "attn_v.weight", "attn_v", il, kv_dim, s.n_embd, 0.05f);
+    if (s.arch == "qwen2") {
+      for (auto [n, len] : {std::pair{"attn_q.bias", s.n_embd}, {"attn_k.bias", kv_dim}, {"attn_v.bias", kv_dim}}) {
+        std::string b = norm_vector(len, ++seed);
+        for (size_t i = 0; i < b.size(); i += 4) {
+          float v;
+          std::memcpy(&v, b.data() + i, 4);
+          v -= 1.0f;  // biases ~ N(0, 0.1)
+          std::memcpy(b.data() + i, &v, 4);
+        }
+        w.add_tensor(p + n, DType::kF32, {len}, b);
+      }
+    }
+    matrix(p + "attn_output.weight", "attn_output", il, s.n_embd, s.n_embd, 0.05f);
+    w.add_tensor(p + "ffn_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
+    matrix(p + "ffn_gate.weight", "ffn_gate", il, s.n_ff, s.n_embd, 0.05f);
+    matrix(p + "ffn_up.weight", "ffn_up", il, s.n_ff, s.n_embd, 0.05f);
+    matrix(p + "ffn_down.weight", "ffn_down", il, s.n_embd, s.n_ff, 0.05f);
+  }
+  w.add_tensor("output_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
+  if (!s.tied_embeddings) matrix("output.weight", "output", 0, n_vocab, s.n_embd, 0.25f);
+  return w.write_file(path);
+}
+
+}  // namespace corral::model
