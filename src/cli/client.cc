@@ -56,8 +56,9 @@ class Easy {
   // Upload progress for Client::upload.
   std::function<void(int64_t, int64_t)> upload_progress;
 
-  // Runs the transfer; the error message for a transport failure, else "".
-  std::string perform(long* status) {
+  // Runs the transfer; a transport failure is an error (nothing listening: kUnavailable with
+  // kNotRunning's text; Ctrl-C: kCancelled).
+  Status perform(long* status) {
     header("Accept: application/json");
     // A server with CORRAL_API_KEYS wants one of its keys as a bearer token. (OLLAMA_API_KEY is
     // not sent: it is an ollama.com account key, which ollama-js sends only to https://ollama.com,
@@ -70,10 +71,10 @@ class Easy {
     const CURLcode rc = curl_easy_perform(c_);
     *status = 0;
     curl_easy_getinfo(c_, CURLINFO_RESPONSE_CODE, status);
-    if (rc == CURLE_OK) return "";
-    if (rc == CURLE_ABORTED_BY_CALLBACK && g_cancel.load()) return kCancelled;
-    if (rc == CURLE_COULDNT_CONNECT) return kNotRunning;
-    return fmt::format("{}: {}", url_, errbuf_[0] ? errbuf_ : curl_easy_strerror(rc));
+    if (rc == CURLE_OK) return Status::ok();
+    if (rc == CURLE_ABORTED_BY_CALLBACK && g_cancel.load()) return Status::cancelled(kCancelled);
+    if (rc == CURLE_COULDNT_CONNECT) return Status::unavailable(kNotRunning);
+    return Status::errorf(StatusCode::kUnavailable, "{}: {}", url_, errbuf_[0] ? errbuf_ : curl_easy_strerror(rc));
   }
 
  private:
@@ -117,6 +118,19 @@ std::string error_message(long status, const std::string& body) {
   return fmt::format("server answered HTTP {}", status);
 }
 
+// An error answer as a typed error: the CLI decides by its kind (a missing model, a full
+// queue), never by the server's wording.
+Status http_error(long status, const std::string& body) {
+  StatusCode code = StatusCode::kInternal;
+  if (status == 400 || status == 413 || status == 422) code = StatusCode::kInvalidArgument;
+  else if (status == 401 || status == 403) code = StatusCode::kPermissionDenied;
+  else if (status == 404) code = StatusCode::kNotFound;
+  else if (status == 429) code = StatusCode::kResourceExhausted;
+  else if (status == 501) code = StatusCode::kUnimplemented;
+  else if (status == 503) code = StatusCode::kUnavailable;
+  return Status::error(code, error_message(status, body));
+}
+
 }  // namespace
 
 Result<Client> Client::from_env() {
@@ -134,9 +148,8 @@ Result<json> Client::call(const std::string& method, const std::string& path, co
   curl_easy_setopt(e.get(), CURLOPT_WRITEFUNCTION, append_to_string);
   curl_easy_setopt(e.get(), CURLOPT_WRITEDATA, &out);
   if (!body.is_null()) e.json_body(body.dump(-1, ' ', false, json::error_handler_t::replace));
-  std::string err = e.perform(&last_status_);
-  if (!err.empty()) return Status::error(err);
-  if (last_status_ >= 400) return Status::error(error_message(last_status_, out));
+  CORRAL_RETURN_IF_ERROR(e.perform(&last_status_));
+  if (last_status_ >= 400) return http_error(last_status_, out);
   if (out.empty()) return json(nullptr);
   json j = json::parse(out, nullptr, false);
   if (j.is_discarded()) return Status::errorf("invalid response from the server: {}", out.substr(0, 200));
@@ -183,11 +196,13 @@ Status Client::stream(const std::string& path, const ordered_json& body,
   curl_easy_setopt(e.get(), CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(e.get(), CURLOPT_WRITEDATA, &st);
   e.json_body(body.dump(-1, ' ', false, json::error_handler_t::replace));
-  std::string err = e.perform(&last_status_);
-  if (!st.error.empty()) return Status::error(st.error);
+  const Status transport = e.perform(&last_status_);
+  // An error answer's body arrives as an error record: its kind comes from the HTTP status.
+  if (last_status_ >= 400 && !st.error.empty()) return Status::error(http_error(last_status_, "").code(), st.error);
+  if (!st.error.empty()) return Status::internal(st.error);  // failed mid-stream (status 200 was sent)
   if (st.stopped) return Status::ok();
-  if (!err.empty()) return Status::error(err);
-  if (last_status_ >= 400) return Status::error(error_message(last_status_, st.pending));
+  CORRAL_RETURN_IF_ERROR(transport);
+  if (last_status_ >= 400) return http_error(last_status_, st.pending);
   if (!st.pending.empty()) {  // a last record without its newline
     json rec = json::parse(st.pending, nullptr, false);
     if (rec.is_object() && rec.contains("error")) return Status::error(error_message(200, st.pending));
@@ -198,8 +213,7 @@ Status Client::stream(const std::string& path, const ordered_json& body,
 
 Result<bool> Client::exists(const std::string& path) {
   Easy e("HEAD", base_ + path);
-  std::string err = e.perform(&last_status_);
-  if (!err.empty()) return Status::error(err);
+  CORRAL_RETURN_IF_ERROR(e.perform(&last_status_));
   if (last_status_ == 200) return true;
   if (last_status_ == 404) return false;
   return Status::errorf("HEAD {}: server answered HTTP {}", path, last_status_);
@@ -235,9 +249,8 @@ Status Client::upload(const std::string& path, const std::string& file,
   curl_easy_setopt(e.get(), CURLOPT_WRITEDATA, &out);
   e.header("Content-Type: application/octet-stream");
   e.upload_progress = progress;
-  std::string err = e.perform(&last_status_);
-  if (!err.empty()) return Status::error(err);
-  if (last_status_ >= 400) return Status::error(error_message(last_status_, out));
+  CORRAL_RETURN_IF_ERROR(e.perform(&last_status_));
+  if (last_status_ >= 400) return http_error(last_status_, out);
   return Status::ok();
 }
 

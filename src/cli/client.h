@@ -23,7 +23,7 @@ using ordered_json = nlohmann::ordered_json;
 inline constexpr const char* kNotRunning = "could not connect to corral server, is it running?";
 
 // Set (e.g. by a SIGINT handler) to abort the transfer in progress; checked several times a
-// second. A cancelled call returns an error whose message is kCancelled.
+// second. A cancelled call returns a kCancelled error (message kCancelled).
 extern std::atomic<bool> g_cancel;
 inline constexpr const char* kCancelled = "cancelled";
 

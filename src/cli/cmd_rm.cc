@@ -19,11 +19,11 @@ void register_rm(CLI::App& app, int& exit_code) {
     for (const std::string& name : *models) {
       // A loaded model is stopped first so its memory goes with it.
       if (Status s = load_or_unload(*c, name, "0"); !s) {
-        if (s.message() == kNotRunning) {
+        if (s.is(StatusCode::kUnavailable)) {  // no server: deleting would fail the same way
           exit_code = fail(s);
           return;
         }
-        if (s.message().find("not found") == std::string::npos)
+        if (!s.is(StatusCode::kNotFound))
           fmt::print(stderr, "Warning: unable to stop model '{}'\n", name);
       }
       auto r = c->call("DELETE", "/api/delete", ordered_json{{"model", name}});

@@ -18,7 +18,7 @@ void register_stop(CLI::App& app, int& exit_code) {
     }
     Status s = load_or_unload(*c, *model, "0");
     if (!s) {
-      exit_code = s.message().find("not found") != std::string::npos
+      exit_code = s.is(StatusCode::kNotFound)
                       ? fail(fmt::format("couldn't find model \"{}\" to stop", *model))
                       : fail(s);
     }

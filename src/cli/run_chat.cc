@@ -261,7 +261,7 @@ void load_command(Client& c, RunSession& s, const std::string& name) {
   next.messages = ordered_json::array();
   Status st = load_or_unload(c, name, s.keep_alive);
   if (!st) {
-    if (st.message().find("not found") != std::string::npos) fmt::print("Couldn't find model '{}'\n", name);
+    if (st.is(StatusCode::kNotFound)) fmt::print("Couldn't find model '{}'\n", name);
     else fmt::print("error: {}\n", st.message());
     return;
   }
@@ -296,7 +296,7 @@ Result<std::optional<std::string>> chat_turn(Client& c, RunSession& s) {
   });
   spinner.stop_and_clear();
   if (!st) {
-    if (st.message() == kCancelled) return std::optional<std::string>();
+    if (st.is(StatusCode::kCancelled)) return std::optional<std::string>();
     return st;
   }
   fmt::print("\n\n");

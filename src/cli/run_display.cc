@@ -106,7 +106,7 @@ int generate_once(Client& c, RunSession& s, const std::string& prompt) {
   });
   spinner.stop_and_clear();
   if (!st) {
-    if (st.message() == kCancelled) return 0;  // Ctrl-C: stop quietly, as Ollama does
+    if (st.is(StatusCode::kCancelled)) return 0;  // Ctrl-C: stop quietly, as Ollama does
     return fail(st);
   }
   if (!prompt.empty()) fmt::print("\n\n");

@@ -64,7 +64,7 @@ std::variant<ServedModel, ResolveError> ModelResolver::resolve(const std::string
   if (!parsed) return ResolveError{400, "invalid model name: " + parsed.error()};
   auto r = store_.resolve(*parsed);
   if (!r) {
-    if (r.error().find("not found") != std::string::npos) return ResolveError{404, model_not_found(name)};
+    if (r.code() == StatusCode::kNotFound) return ResolveError{404, model_not_found(name)};
     return ResolveError{500, r.error()};
   }
   ServedModel m;

@@ -169,7 +169,7 @@ class Creator {
   }
 
   Status add_gguf_blob(const Digest& digest, bool created) {
-    if (!store_.has_blob(digest)) return Status::errorf("blob {} not found", digest.str());
+    if (!store_.has_blob(digest)) return Status::errorf(StatusCode::kNotFound, "blob {} not found", digest.str());
     std::string path = store_.blob_path(digest);
     // The blob is parsed again even when the source was: the file may have changed meanwhile.
     auto f = gguf::GgufFile::open(path);

@@ -50,7 +50,7 @@ std::string* part_of(ModelName& n, int level) {
 }
 
 Status not_found(std::string_view name) {
-  return Status::errorf("model '{}' not found", name);
+  return Status::errorf(StatusCode::kNotFound, "model '{}' not found", name);
 }
 
 }  // namespace
