@@ -34,7 +34,7 @@ using PrepareFn = std::function<Result<PreparedPrompt>(const Tokenizer& tok, int
 // Builds the structured-output filter for this job (nullptr: unconstrained).
 using FilterFactory = std::function<Result<std::unique_ptr<sampling::TokenFilter>>(const Tokenizer& tok)>;
 
-enum class JobKind { kCompletion, kEmbedding, kLoad };
+enum class JobKind { kCompletion, kEmbedding };
 
 struct JobOptions {
   sampling::SamplingParams sampling;
@@ -45,7 +45,7 @@ struct JobOptions {
   bool embed_truncate = true;  // embeddings: cut an over-long input to num_ctx instead of failing
 };
 
-enum class DoneReason { kStop, kLength, kLoad, kUnload, kCancelled };
+enum class DoneReason { kStop, kLength, kCancelled };
 const char* done_reason_name(DoneReason r);
 
 struct JobStats {
@@ -70,9 +70,8 @@ struct JobEvent {
   JobStats stats;
   std::vector<int32_t> context;      // when want_context: prompt + generated tokens
   std::vector<float> embedding;      // kEmbedding
-  // kError:
-  int http_status = 500;
-  std::string error;
+  // kError: what went wrong; its code is the kind of failure (server/ maps it to a response).
+  Status error;
 };
 
 class Job {

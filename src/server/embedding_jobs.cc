@@ -1,5 +1,7 @@
 #include "server/embedding_jobs.h"
 
+#include "server/status_http.h"
+
 namespace corral::server {
 
 void run_embeddings(ApiContext& ctx, const ServedModel& m, EmbedRequest req, Writer w, const ErrorStyle& errors,
@@ -25,7 +27,7 @@ void run_embeddings(ApiContext& ctx, const ServedModel& m, EmbedRequest req, Wri
       if (g->failed) return;
       if (e.type == scheduler::JobEvent::Type::kError) {
         g->failed = true;
-        errors.respond_error(w, e.http_status, e.error);
+        errors.respond_error(w, http_status_for(e.error.code()), e.error.message());
         return;
       }
       if (e.done_reason == scheduler::DoneReason::kCancelled) {

@@ -64,7 +64,7 @@ std::pair<std::string, int64_t> serve_once(DType type) {
     std::lock_guard lk(mu);
     if (e.type == JobEvent::Type::kText) text += e.text;
     else done = e.type == JobEvent::Type::kDone, cv.notify_all();
-    if (e.type == JobEvent::Type::kError) ADD_FAILURE() << e.error;
+    if (e.type == JobEvent::Type::kError) ADD_FAILURE() << e.error.message();
   };
   EXPECT_FALSE(s.submit(m, job, std::nullopt));
   {

@@ -85,7 +85,7 @@ TEST(Scheduler, GreedyStoryMatchesLlamaCpp) {
   Collector c;
   ASSERT_FALSE(s.submit(spec("models/stories260K.gguf"), completion(it->prompt, c, 200), std::nullopt));
   JobEvent end = c.wait();
-  ASSERT_EQ(end.type, JobEvent::Type::kDone) << end.error;
+  ASSERT_EQ(end.type, JobEvent::Type::kDone) << end.error.message();
   EXPECT_EQ(c.text, it->greedy_text);
   EXPECT_EQ(end.done_reason, DoneReason::kLength);
   EXPECT_EQ(end.stats.eval_count, 200);
@@ -113,7 +113,7 @@ TEST(Scheduler, BatchedRequestsGiveTheSameTextAsAlone) {
   }
   for (size_t i = 0; i < prompts.size(); ++i) {
     JobEvent e = cs[i]->wait();
-    ASSERT_EQ(e.type, JobEvent::Type::kDone) << e.error;
+    ASSERT_EQ(e.type, JobEvent::Type::kDone) << e.error.message();
     EXPECT_EQ(cs[i]->text, alone[i]) << "prompt " << i;
   }
 }
@@ -157,8 +157,8 @@ TEST(Scheduler, QueueBoundRejectsWithOllamasMessage) {
     auto r = s.submit(m, completion("Once upon a time", *cs.back(), 50), std::nullopt);
     if (r) {
       ++rejected;
-      EXPECT_EQ(r->http_status, 503);
-      EXPECT_EQ(r->message, "server busy, please try again.  maximum pending requests exceeded");
+      EXPECT_EQ(r->status.code(), StatusCode::kResourceExhausted);
+      EXPECT_EQ(r->status.message(), "server busy, please try again.  maximum pending requests exceeded");
       EXPECT_GE(r->retry_after_seconds, 1);
       cs.pop_back();
     } else {
@@ -263,10 +263,10 @@ TEST(Scheduler, ANameWithNewWeightsGetsANewRunnerAfterTheOldOneFinishes) {
 
   release.set_value();
   const JobEvent done_old = in_flight.wait();
-  EXPECT_EQ(done_old.type, JobEvent::Type::kDone) << done_old.error;
+  EXPECT_EQ(done_old.type, JobEvent::Type::kDone) << done_old.error.message();
   EXPECT_FALSE(in_flight.text.empty());
   const JobEvent done_new = next.wait();
-  ASSERT_EQ(done_new.type, JobEvent::Type::kDone) << done_new.error;
+  ASSERT_EQ(done_new.type, JobEvent::Type::kDone) << done_new.error.message();
   EXPECT_EQ(next.text, alone.text);  // the new weights answered
   for (int i = 0; i < 200 && s.status().size() != 1; ++i) std::this_thread::sleep_for(10ms);
   st = s.status();
@@ -323,7 +323,7 @@ TEST(Scheduler, BadPromptsAreErrorsAndChangeNothing) {
   ASSERT_FALSE(s.submit(m, too_long, std::nullopt));
   JobEvent e1 = c1.wait();
   EXPECT_EQ(e1.type, JobEvent::Type::kError);
-  EXPECT_EQ(e1.http_status, 400);
+  EXPECT_EQ(e1.error.code(), StatusCode::kInvalidArgument);
   auto bad_ids = std::make_shared<Job>();
   bad_ids->prepare = [](const Tokenizer&, int64_t) -> Result<PreparedPrompt> {
     PreparedPrompt p;
@@ -332,7 +332,7 @@ TEST(Scheduler, BadPromptsAreErrorsAndChangeNothing) {
   };
   bad_ids->on_event = c2.callback();
   ASSERT_FALSE(s.submit(m, bad_ids, std::nullopt));
-  EXPECT_EQ(c2.wait().http_status, 400);
+  EXPECT_EQ(c2.wait().error.code(), StatusCode::kInvalidArgument);
   ASSERT_FALSE(s.submit(m, completion("Once upon a time", c3, 5), std::nullopt));
   EXPECT_EQ(c3.wait().type, JobEvent::Type::kDone);
   EXPECT_EQ(s.status()[0].info.slots_busy, 0);
@@ -347,7 +347,7 @@ TEST(Scheduler, MissingModelFileFailsTheJob) {
   ASSERT_FALSE(s.submit(m, completion("x", c, 1), std::nullopt));
   JobEvent e = c.wait();
   EXPECT_EQ(e.type, JobEvent::Type::kError);
-  EXPECT_NE(e.error.find("unable to load model"), std::string::npos);
+  EXPECT_NE(e.error.message().find("unable to load model"), std::string::npos);
   EXPECT_TRUE(s.status().empty());
 }
 
