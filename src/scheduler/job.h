@@ -14,25 +14,18 @@
 #include "base/status.h"
 #include "sampling/sampling_params.h"
 #include "sampling/token_filter.h"
-#include "tokenizer/tokenizer.h"
 
 namespace corral::scheduler {
 
 using Clock = std::chrono::steady_clock;
 
-// What a job's prompt turned into once the model (and its tokenizer) is loaded.
+// A job's prompt, rendered and tokenized by the API layer on the request's thread (with
+// Scheduler::tokenizer_for) before the job is submitted.
 struct PreparedPrompt {
   std::vector<int32_t> tokens;
   std::vector<std::string> stop;  // stop sequences (request's, else the template family's)
   bool render_special = false;    // stream control tokens' text too (raw mode)
 };
-
-// Runs on the runner's engine thread with the loaded tokenizer; builds the prompt tokens
-// (template rendering, tokenization, chat truncation belong to the API layer). num_ctx is the
-// context this job will get.
-using PrepareFn = std::function<Result<PreparedPrompt>(const Tokenizer& tok, int64_t num_ctx)>;
-// Builds the structured-output filter for this job (nullptr: unconstrained).
-using FilterFactory = std::function<Result<std::unique_ptr<sampling::TokenFilter>>(const Tokenizer& tok)>;
 
 enum class JobKind { kCompletion, kEmbedding };
 
@@ -78,8 +71,8 @@ class Job {
  public:
   JobKind kind = JobKind::kCompletion;
   JobOptions options;
-  PrepareFn prepare;
-  FilterFactory make_filter;
+  PreparedPrompt prompt;
+  std::unique_ptr<sampling::TokenFilter> filter;  // structured output; null: unconstrained
   // Called on the runner's thread (or the scheduler's, for errors before admission). After a
   // kDone or kError event no other event follows.
   std::function<void(const JobEvent&)> on_event;

@@ -1,21 +1,15 @@
 #include "scheduler/model_loader.h"
 
-#include "gguf/gguf_file.h"
 
 namespace corral::scheduler {
 
-Result<LoadedModel> load_model_files(const std::string& path) {
-  // Whatever fails here (a missing or corrupt file, an architecture corral does not run) is the
-  // server's failure to load the model (kInternal), as Ollama reports it.
-  auto fail = [](const Status& s) { return Status::internal("unable to load model: " + s.message()); };
-  auto file = gguf::GgufFile::open(path);
-  if (!file) return fail(file.status());
-  std::shared_ptr<const gguf::GgufFile> gf = std::move(file).value();
-  auto model = model::load_model(gf);
-  if (!model) return fail(model.status());
-  auto tok = Tokenizer::from_gguf(*gf);
-  if (!tok) return fail(tok.status());
-  return LoadedModel{std::move(model).value(), std::move(tok).value()};
+Result<LoadedModel> load_model_files(ModelFileCache& files, const std::string& path) {
+  CORRAL_ASSIGN_OR_RETURN(ModelFile mf, files.get(path));
+  // Like a file that cannot be read, an architecture corral does not run is the server's
+  // failure to load the model (kInternal), as Ollama reports it.
+  auto model = model::load_model(mf.file);
+  if (!model) return Status::internal("unable to load model: " + model.error());
+  return LoadedModel{std::move(model).value(), std::move(mf.tokenizer)};
 }
 
 void LoaderThreads::start(std::function<void()> work) {

@@ -12,6 +12,7 @@
 
 #include "base/status.h"
 #include "model/model.h"
+#include "scheduler/model_files.h"
 #include "tokenizer/tokenizer.h"
 
 namespace corral::scheduler {
@@ -21,9 +22,10 @@ struct LoadedModel {
   std::shared_ptr<const Tokenizer> tokenizer;
 };
 
-// Opens the GGUF file at `path` (a content-addressed blob the store resolved, never a path a
-// request names) and loads its weights and tokenizer. Errors read "unable to load model: ...".
-Result<LoadedModel> load_model_files(const std::string& path);
+// Loads the weights and tokenizer of the GGUF file at `path` (a content-addressed blob the
+// store resolved, never a path a request names); the file and tokenizer come from `files`,
+// parsed once. Errors read "unable to load model: ...".
+Result<LoadedModel> load_model_files(ModelFileCache& files, const std::string& path);
 
 // Runs each load on its own thread; a finished thread is joined by the next start() or
 // reap(), so they do not pile up over a long-running server.

@@ -165,36 +165,27 @@ void Runner::stop_all() {
   publish_info();
 }
 
-Result<std::unique_ptr<engine::Sequence>> Runner::make_sequence(const Job& job) {
+Result<std::unique_ptr<engine::Sequence>> Runner::make_sequence(Job& job) {
   const JobOptions& o = job.options;
   engine::SequenceRequest req;
   req.embedding = job.kind == JobKind::kEmbedding;
   req.num_ctx = effective_num_ctx(config_.num_ctx, o.num_ctx);
-  auto prepared = job.prepare ? job.prepare(*tokenizer_, req.num_ctx)
-                              : Result<PreparedPrompt>(Status::error("job has no prompt"));
-  // Whatever went wrong building the prompt is the request's problem (a template or input
-  // the model cannot take).
-  if (!prepared) return prepared.status().with_code(StatusCode::kInvalidArgument);
-  req.tokens = std::move(prepared->tokens);
-  req.stop = std::move(prepared->stop);
-  req.render_special = prepared->render_special;
+  req.tokens = std::move(job.prompt.tokens);
+  req.stop = std::move(job.prompt.stop);
+  req.render_special = job.prompt.render_special;
   req.sampling = o.sampling;
   req.num_predict = o.num_predict;
   req.embed_normalize = o.embed_normalize;
   req.embed_truncate = o.embed_truncate;
   req.created = job.created;
   CORRAL_ASSIGN_OR_RETURN(auto seq, engine::make_sequence(std::move(req), *tokenizer_, model_->config().n_vocab));
-  if (!seq->embedding && job.make_filter) {
-    auto f = job.make_filter(*tokenizer_);
-    if (!f) return f.status().with_code(StatusCode::kInvalidArgument);
-    if (*f) seq->sampler->set_token_filter(std::move(f).value());
-  }
+  if (!seq->embedding && job.filter) seq->sampler->set_token_filter(std::move(job.filter));
   return seq;
 }
 
 void Runner::admit(std::shared_ptr<Job> job) {
   const auto queued_for = Clock::now() - job->created;
-  busy_.fetch_add(1);  // from now on: preparing the prompt holds the slot (the runner is not idle)
+  busy_.fetch_add(1);  // the slot is taken from here (the runner is not idle)
   auto seq = make_sequence(*job);
   if (!seq) {
     busy_.fetch_sub(1);

@@ -84,10 +84,11 @@ class Runner {
   void loop();
   // Takes the queued jobs that fit into free slots (and drops cancelled ones); mu_ held.
   void take_waiting(std::vector<std::shared_ptr<Job>>* admit, std::vector<std::shared_ptr<Job>>* dropped);
-  // A slot for the job: its prompt prepared and checked, its KV sequence started from the
-  // longest cached prefix.
+  // A slot for the job: its prompt checked, its KV sequence started from the longest cached
+  // prefix.
   void admit(std::shared_ptr<Job> job);
-  Result<std::unique_ptr<engine::Sequence>> make_sequence(const Job& job);
+  // The job's sequence (its prompt and filter move into it), checked.
+  Result<std::unique_ptr<engine::Sequence>> make_sequence(Job& job);
   void count_prefix_hit(size_t reused);
   // One engine step: drop cancelled jobs, plan, run the forward pass, apply, deliver.
   void step();

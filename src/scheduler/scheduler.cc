@@ -235,7 +235,7 @@ struct Scheduler::LoadPlan {
 
 void Scheduler::load_entry(std::shared_ptr<Entry> e) {
   const auto t0 = Clock::now();
-  auto loaded = load_model_files(e->spec.model_path);
+  auto loaded = load_model_files(files_, e->spec.model_path);
   if (!loaded) return fail_load(e, loaded.status());
   auto plan = plan_load(*e, *loaded->model);
   if (!plan) return fail_load(e, plan.status());
@@ -355,6 +355,15 @@ void Scheduler::start_runner(const std::shared_ptr<Entry>& e, LoadedModel loaded
     reaper_cv_.notify_all();
   }
   for (auto& w : waiters) w(Status::ok(), load_duration);
+}
+
+Result<std::shared_ptr<const Tokenizer>> Scheduler::tokenizer_for(const ModelSpec& spec) {
+  CORRAL_ASSIGN_OR_RETURN(ModelFile mf, files_.get(spec.model_path));
+  return mf.tokenizer;
+}
+
+int64_t Scheduler::num_ctx_for(const ModelSpec& spec, int64_t requested_num_ctx) const {
+  return effective_num_ctx(runner_num_ctx(config_, spec.num_ctx), requested_num_ctx);
 }
 
 void Scheduler::on_runner_idle(const std::shared_ptr<Entry>& e) {

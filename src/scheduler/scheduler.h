@@ -90,6 +90,14 @@ class Scheduler {
   // as it is idle (now, if it is). A name that is created again gets a new runner.
   void forget(const std::string& key);
 
+  // The tokenizer of the model file `spec` names, parsed once (and shared with the model's
+  // load): the API layer renders and tokenizes prompts with it on the request's thread.
+  // Errors read "unable to load model: ..." (kInternal).
+  Result<std::shared_ptr<const Tokenizer>> tokenizer_for(const ModelSpec& spec);
+  // The context a request asking for `requested_num_ctx` (0: the default) gets on spec's
+  // runner: what the API layer truncates chats to, and what the runner enforces.
+  int64_t num_ctx_for(const ModelSpec& spec, int64_t requested_num_ctx) const;
+
   std::vector<ModelStatus> status() const;
   int pending() const { return pending_.load(); }
 
@@ -148,6 +156,7 @@ class Scheduler {
   // name was replaced or deleted) that finish their requests, hold their memory until then,
   // and take no new work. Few entries (OLLAMA_MAX_LOADED_MODELS): searched linearly.
   std::vector<std::shared_ptr<Entry>> entries_;
+  ModelFileCache files_;
   LoaderThreads loaders_;
   std::atomic<int> pending_{0};
   double avg_job_seconds_ = 5.0;  // running estimate for Retry-After

@@ -16,7 +16,7 @@ std::shared_ptr<const sampling::TokenTrie> ApiContext::trie_for(const std::strin
   return trie;
 }
 
-scheduler::FilterFactory ApiContext::filter_factory(const std::string& model_key,
+FilterFactory ApiContext::filter_factory(const std::string& model_key,
                                                     std::shared_ptr<const sampling::JsonProgram> program) {
   if (!program) return nullptr;
   return [this, model_key, program](const Tokenizer& tok) -> Result<std::unique_ptr<sampling::TokenFilter>> {
