@@ -36,6 +36,11 @@ void LoaderThreads::reap() {
   for (Worker& w : finished) w.thread.join();
 }
 
+size_t LoaderThreads::size() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return workers_.size();
+}
+
 void LoaderThreads::join_all() {
   std::list<Worker> all;
   {

@@ -41,13 +41,15 @@ class LoaderThreads {
   void reap();
   // Joins every thread (their work must be able to finish: the caller has told it to stop).
   void join_all();
+  // Threads started and not joined yet.
+  size_t size() const;
 
  private:
   struct Worker {
     std::thread thread;
     std::atomic<bool> done{false};
   };
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::list<Worker> workers_;  // guarded by mu_; a list: a Worker never moves once started
 };
 

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include <spdlog/spdlog.h>
-
 #include "engine/step_plan.h"
 #include "model/kv_storage.h"
 

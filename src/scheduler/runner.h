@@ -1,8 +1,10 @@
 // One loaded model being served: its engine (KV cache + forward pass), its slots and its queue.
 // A dedicated engine thread runs continuous batching: every step it admits waiting jobs into
-// free slots, feeds one token for every decoding sequence plus prompt chunks of prefilling ones
-// (up to a per-step token budget shared fairly), runs ONE forward pass for all of them, samples,
-// and streams text back. Jobs join at the next step and leave the moment they finish.
+// free slots (each becomes an engine::Sequence), plans the step (engine/step_plan.h: one token
+// for every decoding sequence plus prompt chunks of prefilling ones, within a per-step token
+// budget shared fairly), runs ONE forward pass for all of them, applies the outputs
+// (engine/step_apply.h: sample, detokenize, stop) and turns them into the jobs' events. Jobs
+// join at the next step and leave the moment they finish.
 #pragma once
 
 #include <atomic>
