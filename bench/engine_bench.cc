@@ -69,8 +69,7 @@ void prefill(Engine& eng, const std::vector<SeqId>& seqs, const std::vector<std:
       budget -= static_cast<int>(n);
     }
     if (feeds.empty()) return;
-    auto st = eng.eval(feeds, logits);
-    if (!st) throw std::runtime_error(st.message());
+    eng.eval(feeds, logits);
   }
 }
 
@@ -146,7 +145,7 @@ int main(int argc, char** argv) {
     auto t0 = Clock::now();
     for (int i = 0; i < n_gen; ++i) {
       auto ts = Clock::now();
-      if (!eng.eval({{s, {tok}, Outputs::kLast}}, &logits)) return 1;
+      eng.eval({{s, {tok}, Outputs::kLast}}, &logits);
       tok = argmax(logits.data(), cfg.n_vocab);
       tg_step_ms.push_back(seconds_since(ts) * 1e3);
     }
@@ -185,7 +184,7 @@ int main(int argc, char** argv) {
         std::vector<SeqFeed> feeds;
         for (int b = 0; b < B; ++b) feeds.push_back({seqs[b], {next[b]}, Outputs::kLast});
         auto ts = Clock::now();
-        if (!eng.eval(feeds, &logits)) return 1;
+        eng.eval(feeds, &logits);
         steps.push_back(seconds_since(ts) * 1e3);
         for (int b = 0; b < B; ++b) next[b] = argmax(logits.data() + static_cast<int64_t>(b) * cfg.n_vocab, cfg.n_vocab);
       }

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/model_options.h"
 #include "engine/engine.h"
+#include "engine/sequence.h"
 #include "gguf/gguf_file.h"
 #include "model/model.h"
 #include "sampling/sampler.h"
@@ -60,6 +61,7 @@ void register_generate(CLI::App& app, int& exit_code) {
     sp.repeat_penalty = 1.0f;  // plain sampling, comparable with llama.cpp's defaults-off runs
     if (Status s = sampling::validate(sp); !s) return fail(s.message());
     const int64_t n_vocab = (*model)->config().n_vocab;
+    if (Status s = engine::check_token_ids(ids, n_vocab); !s) return fail(s.message());
     engine::Engine eng(*model, engine::EngineConfig{static_cast<int64_t>(ids.size()) + o->num_predict + 1},
                        ThreadPool::global());
     const engine::SeqId seq = eng.kv().create();
@@ -69,7 +71,7 @@ void register_generate(CLI::App& app, int& exit_code) {
     std::vector<float> logits;
     std::vector<int32_t> feed = ids;
     for (int64_t i = 0; i < o->num_predict; ++i) {
-      if (Status s = eng.eval({{seq, feed, engine::Outputs::kLast}}, &logits); !s) return fail(s.message());
+      eng.eval({{seq, feed, engine::Outputs::kLast}}, &logits);
       const int32_t t = sampler.sample(logits.data());
       sampler.accept(t);
       if ((*tok)->is_eog(t)) break;

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/model_options.h"
 #include "engine/engine.h"
+#include "engine/sequence.h"
 #include "model/model.h"
 
 namespace corral::cli {
@@ -41,12 +42,12 @@ void register_logits(CLI::App& app, int& exit_code) {
     engine::Engine eng(model.value(), engine::EngineConfig{static_cast<int64_t>(tokens.size())},
                        ThreadPool::global());
     std::vector<float> logits;
-    Status s = eng.eval({{eng.kv().create(), tokens, engine::Outputs::kAll}}, &logits);
-    if (!s) {
+    if (Status s = engine::check_token_ids(tokens, model.value()->config().n_vocab); !s) {
       fmt::print(stderr, "Error: {}\n", s.message());
       exit_code = 1;
       return;
     }
+    eng.eval({{eng.kv().create(), tokens, engine::Outputs::kAll}}, &logits);
     std::ofstream f(o->out, std::ios::binary);
     f.write(reinterpret_cast<const char*>(logits.data()), static_cast<std::streamsize>(logits.size() * sizeof(float)));
     if (!f) {

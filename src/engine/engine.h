@@ -34,17 +34,15 @@ class Engine {
   Engine(std::shared_ptr<const model::Model> model, EngineConfig config, ThreadPool& pool);
 
   const model::Model& model() const { return *model_; }
-  const std::shared_ptr<const model::Model>& model_ptr() const { return model_; }
   KvCache& kv() { return kv_; }
   const KvCache& kv() const { return kv_; }
   int64_t n_vocab() const { return model_->config().n_vocab; }
 
-  // Runs one forward pass over every feed (each sequence at most once). On success each
-  // sequence has its tokens appended to its cache and `logits` holds one [n_vocab] row per
-  // requested output, in feed order then token order. On error (bad token id, KV cache full)
-  // nothing changes.
-  Status eval(const std::vector<SeqFeed>& feeds, std::vector<float>* logits,
-              std::vector<float>* hidden = nullptr);
+  // Runs one forward pass over every feed (each sequence at most once, token ids within the
+  // vocabulary, room in the KV pool: the caller's step plan sees to it). Each sequence has its
+  // tokens appended to its cache; `logits` (and `hidden`) hold one [n_vocab] ([n_embd]) row
+  // per requested output, in feed order then token order.
+  void eval(const std::vector<SeqFeed>& feeds, std::vector<float>* logits, std::vector<float>* hidden = nullptr);
 
  private:
   std::shared_ptr<const model::Model> model_;

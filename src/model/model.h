@@ -23,7 +23,6 @@ class Model {
 
   const ModelConfig& config() const { return config_; }
   const gguf::GgufFile& file() const { return *file_; }
-  const std::shared_ptr<const gguf::GgufFile>& file_ptr() const { return file_; }
 
   // Bytes of tensor data the forward pass reads (the file minus metadata).
   size_t weight_bytes() const { return weight_bytes_; }

@@ -29,6 +29,14 @@ struct SchedulerConfig {
   DType kv_cache_type = DType::kF32;
 };
 
+// The context of each slot of a model's runner: the model's PARAMETER num_ctx, else the
+// server's OLLAMA_CONTEXT_LENGTH.
+int64_t runner_num_ctx(const SchedulerConfig& config, int64_t spec_num_ctx);
+// The context one request gets on a runner of `runner_ctx`: its own num_ctx when set (at most
+// the runner's, whose KV pool is sized for it), else the runner's. The server truncates chats
+// to this and the runner enforces it, so both agree.
+int64_t effective_num_ctx(int64_t runner_ctx, int64_t requested_num_ctx);
+
 // "f32", "f16" (and Ollama's "q8_0", "q4_0", served as f16) -> the KV element type.
 Result<DType> parse_kv_cache_type(const std::string& s);
 

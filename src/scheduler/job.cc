@@ -6,8 +6,6 @@ const char* done_reason_name(DoneReason r) {
   switch (r) {
     case DoneReason::kStop: return "stop";
     case DoneReason::kLength: return "length";
-    case DoneReason::kLoad: return "load";
-    case DoneReason::kUnload: return "unload";
     case DoneReason::kCancelled: return "cancelled";
   }
   return "stop";

@@ -14,27 +14,20 @@
 #include "base/status.h"
 #include "sampling/sampling_params.h"
 #include "sampling/token_filter.h"
-#include "tokenizer/tokenizer.h"
 
 namespace corral::scheduler {
 
 using Clock = std::chrono::steady_clock;
 
-// What a job's prompt turned into once the model (and its tokenizer) is loaded.
+// A job's prompt, rendered and tokenized by the API layer on the request's thread (with
+// Scheduler::tokenizer_for) before the job is submitted.
 struct PreparedPrompt {
   std::vector<int32_t> tokens;
   std::vector<std::string> stop;  // stop sequences (request's, else the template family's)
   bool render_special = false;    // stream control tokens' text too (raw mode)
 };
 
-// Runs on the runner's engine thread with the loaded tokenizer; builds the prompt tokens
-// (template rendering, tokenization, chat truncation belong to the API layer). num_ctx is the
-// context this job will get.
-using PrepareFn = std::function<Result<PreparedPrompt>(const Tokenizer& tok, int64_t num_ctx)>;
-// Builds the structured-output filter for this job (nullptr: unconstrained).
-using FilterFactory = std::function<Result<std::unique_ptr<sampling::TokenFilter>>(const Tokenizer& tok)>;
-
-enum class JobKind { kCompletion, kEmbedding, kLoad };
+enum class JobKind { kCompletion, kEmbedding };
 
 struct JobOptions {
   sampling::SamplingParams sampling;
@@ -45,7 +38,7 @@ struct JobOptions {
   bool embed_truncate = true;  // embeddings: cut an over-long input to num_ctx instead of failing
 };
 
-enum class DoneReason { kStop, kLength, kLoad, kUnload, kCancelled };
+enum class DoneReason { kStop, kLength, kCancelled };
 const char* done_reason_name(DoneReason r);
 
 struct JobStats {
@@ -70,17 +63,16 @@ struct JobEvent {
   JobStats stats;
   std::vector<int32_t> context;      // when want_context: prompt + generated tokens
   std::vector<float> embedding;      // kEmbedding
-  // kError:
-  int http_status = 500;
-  std::string error;
+  // kError: what went wrong; its code is the kind of failure (server/ maps it to a response).
+  Status error;
 };
 
 class Job {
  public:
   JobKind kind = JobKind::kCompletion;
   JobOptions options;
-  PrepareFn prepare;
-  FilterFactory make_filter;
+  PreparedPrompt prompt;
+  std::unique_ptr<sampling::TokenFilter> filter;  // structured output; null: unconstrained
   // Called on the runner's thread (or the scheduler's, for errors before admission). After a
   // kDone or kError event no other event follows.
   std::function<void(const JobEvent&)> on_event;

@@ -1,14 +1,15 @@
 // One loaded model being served: its engine (KV cache + forward pass), its slots and its queue.
 // A dedicated engine thread runs continuous batching: every step it admits waiting jobs into
-// free slots, feeds one token for every decoding sequence plus prompt chunks of prefilling ones
-// (up to a per-step token budget shared fairly), runs ONE forward pass for all of them, samples,
-// and streams text back. Jobs join at the next step and leave the moment they finish.
+// free slots (each becomes an engine::Sequence), plans the step (engine/step_plan.h: one token
+// for every decoding sequence plus prompt chunks of prefilling ones, within a per-step token
+// budget shared fairly), runs ONE forward pass for all of them, applies the outputs
+// (engine/step_apply.h: sample, detokenize, stop) and turns them into the jobs' events. Jobs
+// join at the next step and leave the moment they finish.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -16,10 +17,13 @@
 
 #include "base/thread_pool.h"
 #include "engine/engine.h"
+#include "engine/prefix_cache.h"
+#include "engine/sequence.h"
+#include "engine/step_apply.h"
 #include "model/model.h"
+#include "scheduler/config.h"
 #include "scheduler/job.h"
 #include "scheduler/serving_metrics.h"
-#include "scheduler/slot.h"
 #include "tokenizer/tokenizer.h"
 
 namespace corral::scheduler {
@@ -59,9 +63,6 @@ class Runner {
   // Queues a job; it is admitted into a free slot at the start of a step.
   void submit(std::shared_ptr<Job> job);
 
-  // Called (on the engine thread) when a job leaves the queue for a slot, or is dropped from
-  // the queue (cancelled): the scheduler's pending count goes down.
-  void set_on_dequeue(std::function<void()> f) { on_dequeue_ = std::move(f); }
   // Called (on the engine thread) when the runner has no queued and no running jobs left.
   void set_on_idle(std::function<void()> f) { on_idle_ = std::move(f); }
 
@@ -75,13 +76,37 @@ class Runner {
   void stop();
 
  private:
+  // A job running in a slot: the engine's sequence and whom to tell about it.
+  struct Running {
+    std::shared_ptr<Job> job;
+    std::unique_ptr<engine::Sequence> seq;
+    Clock::duration queue_duration{};  // from arrival to admission
+  };
+
   void loop();
-  void admit(std::shared_ptr<Job> job, Slot& slot);
+  // Takes the queued jobs that fit into free slots (and drops cancelled ones); mu_ held.
+  void take_waiting(std::vector<std::shared_ptr<Job>>* admit, std::vector<std::shared_ptr<Job>>* dropped);
+  // A slot for the job: its prompt checked, its KV sequence started from the longest cached
+  // prefix.
+  void admit(std::shared_ptr<Job> job);
+  // The job's sequence (its prompt and filter move into it), checked.
+  Result<std::unique_ptr<engine::Sequence>> make_sequence(Job& job);
+  void count_prefix_hit(size_t reused);
+  // One engine step: drop cancelled jobs, plan, run the forward pass, apply, deliver.
   void step();
-  void finish_slot(Slot& slot, const JobEvent& e, bool keep_prefix);
-  void fail_slot(Slot& slot, int http_status, const std::string& msg);
-  bool make_room(int64_t blocks);
-  void drop_oldest_prefix();
+  void drop_cancelled();
+  engine::StepPlan plan();
+  engine::StepResult run(const engine::StepPlan& plan);
+  void deliver(engine::StepResult& result);
+  void record_step(const engine::StepResult& result, Clock::duration eval_time);
+  // finish and fail release the slot before delivering the final event, so whoever reacts to
+  // it (a test, the next request) sees the slot free.
+  void finish(engine::Sequence* seq, std::vector<float> embedding);
+  void fail(engine::Sequence* seq, const Status& error);
+  // Takes the sequence out of its slot (its KV kept as a prefix or freed); fills `stats`.
+  std::shared_ptr<Job> release(engine::Sequence* seq, bool keep_prefix, JobStats* stats);
+  const std::shared_ptr<Job>& running_job(const engine::Sequence* seq) const;
+  void stop_all();
   void publish_info();
 
   std::shared_ptr<const model::Model> model_;
@@ -90,12 +115,8 @@ class Runner {
   ThreadPool& pool_;
   engine::Engine engine_;
 
-  std::vector<Slot> slots_;                 // [num_parallel], engine thread only
-  struct CachedPrefix {
-    engine::SeqId seq;
-    std::vector<int32_t> tokens;            // exactly the positions held in the cache
-  };
-  std::list<CachedPrefix> prefixes_;        // most recently used first; engine thread only
+  engine::PrefixCache prefixes_;            // engine thread only
+  std::vector<Running> running_;            // at most num_parallel, in admission order; engine thread only
   uint64_t admit_counter_ = 0;              // round-robin order of prefill chunks
 
   mutable std::mutex mu_;
@@ -108,7 +129,6 @@ class Runner {
   RunnerInfo info_;                          // guarded by info_mu_
   double tps_ema_ = 0;
 
-  std::function<void()> on_dequeue_;
   std::function<void()> on_idle_;
   std::thread thread_;
 };

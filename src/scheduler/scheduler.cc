@@ -5,7 +5,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "gguf/gguf_file.h"
 #include "model/model.h"
 
 namespace corral::scheduler {
@@ -105,28 +104,26 @@ void Scheduler::record_finished(ModelMetrics& m, const std::string& model, JobKi
   // Only a finished job's event carries statistics; the others get at least their duration.
   if (r.stats.total_duration == Clock::duration::zero()) r.stats.total_duration = Clock::now() - created;
   if (e.type == JobEvent::Type::kError) {
-    r.http_status = e.http_status;
-    r.error = e.error;
+    r.code = e.error.code();
+    r.error = e.error.message();
   } else if (e.done_reason == DoneReason::kCancelled) {
-    r.http_status = 499;  // nginx's "client closed request": nobody received a status
+    r.code = StatusCode::kCancelled;
     m.cancellations.inc();
   } else {
     r.done_reason = e.done_reason;
     metrics_.observe_completed(m, e.stats, kind == JobKind::kCompletion);
   }
-  metrics_.request_finished(model, r.http_status);
   if (observer_) observer_(r);
 }
 
 void Scheduler::record_rejection(const std::string& model, const Job& job, const Rejection& rej) {
   metrics_.for_model(model)->rejections.inc();
-  metrics_.request_finished(model, rej.http_status);
   if (!observer_) return;
   RequestRecord r;
   r.model = model;
   r.kind = job.kind;
-  r.http_status = rej.http_status;
-  r.error = rej.message;
+  r.code = rej.status.code();
+  r.error = rej.status.message();
   r.stats.total_duration = Clock::now() - job.created;
   observer_(r);
 }
@@ -170,7 +167,7 @@ std::shared_ptr<Scheduler::Entry> Scheduler::entry_for(const ModelSpec& spec, st
 std::optional<Rejection> Scheduler::submit(const ModelSpec& spec, std::shared_ptr<Job> job,
                                            std::optional<KeepAlive> keep_alive) {
   std::unique_lock<std::mutex> lk(mu_);
-  if (shutting_down_) return Rejection{503, "server is shutting down", 1};
+  if (shutting_down_) return Rejection{Status::unavailable("server is shutting down"), 1};
   // Requests that must wait (for a load, or because every slot is taken) are bounded by
   // OLLAMA_MAX_QUEUE across all models; one that can start at once never counts.
   const std::shared_ptr<Entry> live = live_locked(spec.key);
@@ -189,7 +186,7 @@ std::optional<Rejection> Scheduler::submit(const ModelSpec& spec, std::shared_pt
       }
     }
     if (waiting >= config_.max_queue) {
-      Rejection rej{503, kQueueFull, retry_after_locked()};
+      Rejection rej{Status::exhausted(kQueueFull), retry_after_locked()};
       lk.unlock();
       record_rejection(spec.name, *job, rej);
       return rej;
@@ -200,14 +197,14 @@ std::optional<Rejection> Scheduler::submit(const ModelSpec& spec, std::shared_pt
   auto e = entry_for(spec, keep_alive, &start);
   if (e->state == Entry::State::kReady) e->runner->submit(std::move(job));
   else e->waiting.push_back(std::move(job));
-  if (start) loaders_.emplace_back([this, e] { load_entry(e); });
+  if (start) loaders_.start([this, e] { load_entry(e); });
   return std::nullopt;
 }
 
 std::optional<Rejection> Scheduler::load(const ModelSpec& spec, std::optional<KeepAlive> keep_alive,
                                          std::function<void(Status, Duration)> done) {
   std::unique_lock<std::mutex> lk(mu_);
-  if (shutting_down_) return Rejection{503, "server is shutting down", 1};
+  if (shutting_down_) return Rejection{Status::unavailable("server is shutting down"), 1};
   bool start = false;
   auto e = entry_for(spec, keep_alive, &start);
   if (e->state == Entry::State::kReady) {
@@ -218,7 +215,7 @@ std::optional<Rejection> Scheduler::load(const ModelSpec& spec, std::optional<Ke
     return std::nullopt;
   }
   e->load_waiters.push_back(std::move(done));
-  if (start) loaders_.emplace_back([this, e] { load_entry(e); });
+  if (start) loaders_.start([this, e] { load_entry(e); });
   return std::nullopt;
 }
 
@@ -230,98 +227,107 @@ std::unique_ptr<Runner> Scheduler::detach_locked(const std::shared_ptr<Entry>& e
   return std::move(e->runner);
 }
 
+struct Scheduler::LoadPlan {
+  int64_t num_ctx = 0;
+  int num_parallel = 0;
+  int64_t need_bytes = 0;  // estimated resident memory
+};
+
 void Scheduler::load_entry(std::shared_ptr<Entry> e) {
   const auto t0 = Clock::now();
-  auto fail = [&](const std::string& msg) {
-    std::vector<std::shared_ptr<Job>> jobs;
-    std::vector<std::function<void(Status, Duration)>> waiters;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      std::erase(entries_, e);
-      jobs.swap(e->waiting);
-      waiters.swap(e->load_waiters);
-      capacity_cv_.notify_all();
-    }
-    spdlog::error("loading {}: {}", e->spec.name, msg);
-    metrics_.model_load_failed(e->spec.name);
-    for (auto& j : jobs) {
-      JobEvent ev;
-      ev.type = JobEvent::Type::kError;
-      ev.http_status = 500;
-      ev.error = msg;
-      j->finish(ev);
-    }
-    for (auto& w : waiters) w(Status::error(msg), Duration{});
-  };
+  auto loaded = load_model_files(files_, e->spec.model_path);
+  if (!loaded) return fail_load(e, loaded.status());
+  auto plan = plan_load(*e, *loaded->model);
+  if (!plan) return fail_load(e, plan.status());
+  if (Status s = make_room(e, plan->need_bytes); !s) return fail_load(e, s);
+  start_runner(e, std::move(loaded).value(), *plan, t0);
+}
 
-  auto file = gguf::GgufFile::open(e->spec.model_path);
-  if (!file) return fail("unable to load model: " + file.error());
-  std::shared_ptr<const gguf::GgufFile> gf = std::move(file).value();
-  auto model = model::load_model(gf);
-  if (!model) return fail("unable to load model: " + model.error());
-  auto tok = Tokenizer::from_gguf(*gf);
-  if (!tok) return fail("unable to load model: " + tok.error());
-  const auto& mc = (*model)->config();
+void Scheduler::fail_load(const std::shared_ptr<Entry>& e, const Status& error) {
+  std::vector<std::shared_ptr<Job>> jobs;
+  std::vector<std::function<void(Status, Duration)>> waiters;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    std::erase(entries_, e);
+    jobs.swap(e->waiting);
+    waiters.swap(e->load_waiters);
+    capacity_cv_.notify_all();
+  }
+  spdlog::error("loading {}: {}", e->spec.name, error.message());
+  metrics_.model_load_failed(e->spec.name);
+  for (auto& j : jobs) {
+    JobEvent ev;
+    ev.type = JobEvent::Type::kError;
+    ev.error = error;
+    j->finish(ev);
+  }
+  for (auto& w : waiters) w(error, Duration{});
+}
 
-  int64_t num_ctx = e->spec.num_ctx > 0 ? e->spec.num_ctx : config_.context_length;
+Result<Scheduler::LoadPlan> Scheduler::plan_load(const Entry& e, const model::Model& m) const {
+  LoadPlan p;
+  p.num_ctx = runner_num_ctx(config_, e.spec.num_ctx);
   // Like llama.cpp (and so Ollama), a context beyond the training length is allowed with a
   // warning: quality may degrade past it, but it is the user's call.
-  if (num_ctx > mc.n_ctx_train)
-    spdlog::warn("{}: num_ctx {} is larger than the model's training context {}", e->spec.name, num_ctx, mc.n_ctx_train);
-  int num_parallel = e->spec.num_parallel > 0 ? e->spec.num_parallel : config_.num_parallel;
-  if (num_parallel <= 0) {
+  if (p.num_ctx > m.config().n_ctx_train)
+    spdlog::warn("{}: num_ctx {} is larger than the model's training context {}", e.spec.name, p.num_ctx,
+                 m.config().n_ctx_train);
+  p.num_parallel = e.spec.num_parallel > 0 ? e.spec.num_parallel : config_.num_parallel;
+  if (p.num_parallel <= 0) {
     // Ollama's default: 4 parallel requests when memory allows, else 1.
-    num_parallel = estimate_bytes(**model, 4, num_ctx, config_.kv_cache_type) <= config_.memory_budget_bytes ? 4 : 1;
+    p.num_parallel = estimate_bytes(m, 4, p.num_ctx, config_.kv_cache_type) <= config_.memory_budget_bytes ? 4 : 1;
   }
-  const int64_t need = estimate_bytes(**model, num_parallel, num_ctx, config_.kv_cache_type);
-  if (need > config_.memory_budget_bytes)
-    return fail(fmt::format("model requires more system memory ({}) than is available ({})", gib(need),
-                            gib(config_.memory_budget_bytes)));
+  p.need_bytes = estimate_bytes(m, p.num_parallel, p.num_ctx, config_.kv_cache_type);
+  // Ollama reports a model that cannot fit like any other load failure (kInternal).
+  if (p.need_bytes > config_.memory_budget_bytes)
+    return Status::internal(fmt::format("model requires more system memory ({}) than is available ({})",
+                                        gib(p.need_bytes), gib(config_.memory_budget_bytes)));
+  return p;
+}
 
-  // Make room: within the memory budget and OLLAMA_MAX_LOADED_MODELS, evicting idle models
-  // (retired ones first, then least recently used), waiting for busy ones. A retired runner
-  // still running requests holds its memory and its place until it is done.
-  {
-    std::unique_lock<std::mutex> lk(mu_);
-    for (;;) {
-      if (shutting_down_) {
-        lk.unlock();
-        return fail("server is shutting down");
-      }
-      int64_t used = 0;
-      int loaded = 0;
-      std::shared_ptr<Entry> victim;
-      for (const auto& other : entries_) {
-        if (other == e) continue;
-        used += other->size_bytes;
-        loaded += other->size_bytes > 0 || other->state == Entry::State::kReady;
-        if (other->state != Entry::State::kReady || !other->runner->idle()) continue;
-        if (!victim || (other->retired && !victim->retired) ||
-            (!other->retired == !victim->retired && other->last_used < victim->last_used))
-          victim = other;
-      }
-      if (used + need <= config_.memory_budget_bytes && loaded < config_.max_loaded_models) {
-        e->size_bytes = need;
-        break;
-      }
-      if (victim) {
-        std::unique_ptr<Runner> r = detach_locked(victim, victim->retired ? victim->retired : "evicted");
-        lk.unlock();
-        r.reset();  // joins its engine thread; must not hold mu_ (its callbacks take it)
-        lk.lock();
-        continue;
-      }
-      spdlog::info("{} waits for a busy model to go idle before it can load", e->spec.name);
-      capacity_cv_.wait(lk);
+// Within the memory budget and OLLAMA_MAX_LOADED_MODELS. A retired runner still running
+// requests holds its memory and its place until it is done.
+Status Scheduler::make_room(const std::shared_ptr<Entry>& e, int64_t need) {
+  std::unique_lock<std::mutex> lk(mu_);
+  for (;;) {
+    if (shutting_down_) return Status::internal("server is shutting down");
+    int64_t used = 0;
+    int loaded = 0;
+    std::shared_ptr<Entry> victim;
+    for (const auto& other : entries_) {
+      if (other == e) continue;
+      used += other->size_bytes;
+      loaded += other->size_bytes > 0 || other->state == Entry::State::kReady;
+      if (other->state != Entry::State::kReady || !other->runner->idle()) continue;
+      if (!victim || (other->retired && !victim->retired) ||
+          (!other->retired == !victim->retired && other->last_used < victim->last_used))
+        victim = other;
     }
+    if (used + need <= config_.memory_budget_bytes && loaded < config_.max_loaded_models) {
+      e->size_bytes = need;
+      return Status::ok();
+    }
+    if (victim) {
+      std::unique_ptr<Runner> r = detach_locked(victim, victim->retired ? victim->retired : "evicted");
+      lk.unlock();
+      r.reset();  // joins its engine thread; must not hold mu_ (its callbacks take it)
+      lk.lock();
+      continue;
+    }
+    spdlog::info("{} waits for a busy model to go idle before it can load", e->spec.name);
+    capacity_cv_.wait(lk);
   }
+}
 
+void Scheduler::start_runner(const std::shared_ptr<Entry>& e, LoadedModel loaded, const LoadPlan& plan,
+                             Clock::time_point t0) {
   RunnerConfig rc;
-  rc.num_parallel = num_parallel;
-  rc.num_ctx = num_ctx;
+  rc.num_parallel = plan.num_parallel;
+  rc.num_ctx = plan.num_ctx;
   rc.kv_type = config_.kv_cache_type;
   rc.metrics = metrics_.for_model(e->spec.name);
-  auto runner = std::make_unique<Runner>(model.value(), tok.value(), rc, pool_);
+  const auto& mc = loaded.model->config();
+  auto runner = std::make_unique<Runner>(std::move(loaded.model), std::move(loaded.tokenizer), rc, pool_);
   std::weak_ptr<Entry> weak = e;
   runner->set_on_idle([this, weak] {
     if (auto s = weak.lock()) on_runner_idle(s);
@@ -329,14 +335,14 @@ void Scheduler::load_entry(std::shared_ptr<Entry> e) {
   const Duration load_duration = Clock::now() - t0;
   metrics_.model_loaded(e->spec.name);
   spdlog::info("loaded {} ({}, {} layers, num_parallel {}, num_ctx {}, ~{} resident at most) in {:.2f} s",
-               e->spec.name, mc.arch, mc.n_layer, num_parallel, num_ctx, gib(need),
+               e->spec.name, mc.arch, mc.n_layer, plan.num_parallel, plan.num_ctx, gib(plan.need_bytes),
                std::chrono::duration<double>(load_duration).count());
   std::vector<std::function<void(Status, Duration)>> waiters;
   {
     std::lock_guard<std::mutex> lk(mu_);
     e->runner = std::move(runner);
-    e->num_ctx = num_ctx;
-    e->num_parallel = num_parallel;
+    e->num_ctx = plan.num_ctx;
+    e->num_parallel = plan.num_parallel;
     e->load_duration = load_duration;
     e->state = Entry::State::kReady;
     e->idle_since = Clock::now();
@@ -349,6 +355,15 @@ void Scheduler::load_entry(std::shared_ptr<Entry> e) {
     reaper_cv_.notify_all();
   }
   for (auto& w : waiters) w(Status::ok(), load_duration);
+}
+
+Result<std::shared_ptr<const Tokenizer>> Scheduler::tokenizer_for(const ModelSpec& spec) {
+  CORRAL_ASSIGN_OR_RETURN(ModelFile mf, files_.get(spec.model_path));
+  return mf.tokenizer;
+}
+
+int64_t Scheduler::num_ctx_for(const ModelSpec& spec, int64_t requested_num_ctx) const {
+  return effective_num_ctx(runner_num_ctx(config_, spec.num_ctx), requested_num_ctx);
 }
 
 void Scheduler::on_runner_idle(const std::shared_ptr<Entry>& e) {
@@ -408,6 +423,7 @@ void Scheduler::reaper_loop() {
       lk.lock();
       continue;
     }
+    loaders_.reap();  // finished loads' threads (their work holds no lock any more)
     reaper_cv_.wait_until(lk, next);
   }
 }
@@ -495,8 +511,7 @@ void Scheduler::shutdown(std::chrono::milliseconds grace) {
     if (!busy || Clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  for (auto& t : loaders_)
-    if (t.joinable()) t.join();
+  loaders_.join_all();
   std::vector<std::unique_ptr<Runner>> dead;
   {
     std::lock_guard<std::mutex> lk(mu_);

@@ -16,6 +16,7 @@
 
 #include "scheduler/config.h"
 #include "scheduler/job.h"
+#include "scheduler/model_loader.h"
 #include "scheduler/runner.h"
 #include "scheduler/serving_metrics.h"
 
@@ -43,9 +44,10 @@ struct ModelStatus {
   RunnerInfo info;
 };
 
+// A request the scheduler would not take: the queue is full (kResourceExhausted) or the server
+// is shutting down (kUnavailable).
 struct Rejection {
-  int http_status = 503;
-  std::string message;
+  Status status;
   int retry_after_seconds = 1;
 };
 
@@ -53,8 +55,8 @@ struct Rejection {
 struct RequestRecord {
   std::string model;          // display name
   JobKind kind = JobKind::kCompletion;
-  int http_status = 200;      // 499: the client went away
-  DoneReason done_reason = DoneReason::kStop;  // when http_status is 200
+  StatusCode code = StatusCode::kOk;  // kCancelled: the client went away
+  DoneReason done_reason = DoneReason::kStop;  // when code is kOk
   JobStats stats;
   std::string error;          // when it failed
 };
@@ -88,6 +90,14 @@ class Scheduler {
   // as it is idle (now, if it is). A name that is created again gets a new runner.
   void forget(const std::string& key);
 
+  // The tokenizer of the model file `spec` names, parsed once (and shared with the model's
+  // load): the API layer renders and tokenizes prompts with it on the request's thread.
+  // Errors read "unable to load model: ..." (kInternal).
+  Result<std::shared_ptr<const Tokenizer>> tokenizer_for(const ModelSpec& spec);
+  // The context a request asking for `requested_num_ctx` (0: the default) gets on spec's
+  // runner: what the API layer truncates chats to, and what the runner enforces.
+  int64_t num_ctx_for(const ModelSpec& spec, int64_t requested_num_ctx) const;
+
   std::vector<ModelStatus> status() const;
   int pending() const { return pending_.load(); }
 
@@ -113,7 +123,15 @@ class Scheduler {
                                    bool* start_load);
   // Takes no new requests from now on and unloads once idle; the caller detaches an idle one.
   void retire_locked(const std::shared_ptr<Entry>& e, const char* reason);
+  // On a loader thread: reads the model, waits for room, starts its runner.
   void load_entry(std::shared_ptr<Entry> e);
+  struct LoadPlan;
+  Result<LoadPlan> plan_load(const Entry& e, const model::Model& m) const;
+  // Evicts idle models (retired ones first, then least recently used) and waits for busy ones
+  // until `need` bytes fit; fails only when the server shuts down.
+  Status make_room(const std::shared_ptr<Entry>& e, int64_t need);
+  void start_runner(const std::shared_ptr<Entry>& e, LoadedModel loaded, const LoadPlan& plan, Clock::time_point t0);
+  void fail_load(const std::shared_ptr<Entry>& e, const Status& error);
   void on_runner_idle(const std::shared_ptr<Entry>& e);
   void reaper_loop();
   // Removes an entry from the map; the caller destroys the returned runner outside the lock.
@@ -138,7 +156,8 @@ class Scheduler {
   // name was replaced or deleted) that finish their requests, hold their memory until then,
   // and take no new work. Few entries (OLLAMA_MAX_LOADED_MODELS): searched linearly.
   std::vector<std::shared_ptr<Entry>> entries_;
-  std::vector<std::thread> loaders_;
+  ModelFileCache files_;
+  LoaderThreads loaders_;
   std::atomic<int> pending_{0};
   double avg_job_seconds_ = 5.0;  // running estimate for Retry-After
   bool shutting_down_ = false;

@@ -35,10 +35,10 @@ ServingMetrics::ServingMetrics()
       prefix_hit_tokens_(registry_.counter("corral:prefix_cache_hit_tokens_total",
                                            "Prompt tokens reused from the prefix cache instead of computed.", {"model"})),
       requests_(registry_.counter("corral:requests_total",
-                                  "Finished inference requests by HTTP status (499: the client went away).",
+                                  "Finished inference requests by the status the API answered.",
                                   {"model", "status"})),
       rejections_(registry_.counter("corral:request_rejections_total",
-                                    "Requests refused with 503 because OLLAMA_MAX_QUEUE requests were waiting.", {"model"})),
+                                    "Requests refused because OLLAMA_MAX_QUEUE requests were waiting.", {"model"})),
       cancellations_(registry_.counter("corral:request_cancellations_total",
                                        "Requests cancelled because the client disconnected.", {"model"})),
       loads_(registry_.counter("corral:model_loads_total", "Models loaded.", {"model"})),
@@ -74,8 +74,8 @@ std::shared_ptr<ModelMetrics> ServingMetrics::for_model(const std::string& model
   return m;
 }
 
-void ServingMetrics::request_finished(const std::string& model, int http_status) {
-  requests_.with({model, std::to_string(http_status)}).inc();
+void ServingMetrics::request_finished(const std::string& model, const std::string& status) {
+  requests_.with({model, status}).inc();
 }
 
 void ServingMetrics::observe_completed(ModelMetrics& m, const JobStats& s, bool completion) {

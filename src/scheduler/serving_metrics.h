@@ -21,7 +21,7 @@ struct ModelMetrics {
   metrics::Counter& generation_tokens;
   metrics::Counter& prefix_cache_hits;      // requests that reused a cached prefix
   metrics::Counter& prefix_cache_hit_tokens;
-  metrics::Counter& rejections;             // 503: OLLAMA_MAX_QUEUE reached
+  metrics::Counter& rejections;             // OLLAMA_MAX_QUEUE reached
   metrics::Counter& cancellations;          // the client went away
   metrics::Histogram& time_to_first_token;
   metrics::Histogram& time_per_output_token;
@@ -43,8 +43,8 @@ class ServingMetrics {
   // same name, for the registry's whole life.
   std::shared_ptr<ModelMetrics> for_model(const std::string& model);
 
-  // A request ended with this HTTP status (200, 4xx/5xx, 499 for a client that went away).
-  void request_finished(const std::string& model, int http_status);
+  // A request ended with this status, as the API layer answers it (its label value).
+  void request_finished(const std::string& model, const std::string& status);
   // Latency histograms of a request that completed (not cancelled, not failed).
   void observe_completed(ModelMetrics& m, const JobStats& stats, bool completion);
   void model_loaded(const std::string& model);

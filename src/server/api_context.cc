@@ -16,15 +16,13 @@ std::shared_ptr<const sampling::TokenTrie> ApiContext::trie_for(const std::strin
   return trie;
 }
 
-scheduler::FilterFactory ApiContext::filter_factory(const std::string& model_key,
+FilterFactory ApiContext::filter_factory(const std::string& model_key,
                                                     std::shared_ptr<const sampling::JsonProgram> program) {
   if (!program) return nullptr;
   return [this, model_key, program](const Tokenizer& tok) -> Result<std::unique_ptr<sampling::TokenFilter>> {
-    std::vector<int32_t> eog;
-    for (int32_t id = 0; id < tok.n_tokens(); ++id)
-      if (tok.is_eog(id)) eog.push_back(id);
+    // The vocabulary lists its end tokens once; no rescan of every id per request.
     std::unique_ptr<sampling::TokenFilter> f =
-        std::make_unique<sampling::JsonTokenFilter>(trie_for(model_key, tok), program, std::move(eog));
+        std::make_unique<sampling::JsonTokenFilter>(trie_for(model_key, tok), program, tok.vocab().eog_ids());
     return f;
   };
 }

@@ -2,12 +2,14 @@
 // per-model state built lazily (vocabulary tries for structured output).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include "sampling/json_schema.h"
+#include "sampling/token_filter.h"
 #include "sampling/token_trie.h"
 #include "scheduler/scheduler.h"
 #include "server/background_jobs.h"
@@ -15,6 +17,9 @@
 #include "store/store.h"
 
 namespace corral::server {
+
+// Builds a job's structured-output filter with the model's tokenizer (nullptr: unconstrained).
+using FilterFactory = std::function<Result<std::unique_ptr<sampling::TokenFilter>>(const Tokenizer& tok)>;
 
 class ApiContext {
  public:
@@ -28,7 +33,7 @@ class ApiContext {
 
   // A job filter factory for `program` (nullptr program: none). The vocabulary trie is built
   // once per model file and shared by every request.
-  scheduler::FilterFactory filter_factory(const std::string& model_key,
+  FilterFactory filter_factory(const std::string& model_key,
                                           std::shared_ptr<const sampling::JsonProgram> program);
 
  private:

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/request_log.h"
+#include "server/status_http.h"
 #include "server/routes.h"
 
 namespace corral::server {
@@ -21,7 +22,10 @@ App::App(AppOptions options)
                                 .io_threads = options_.io_threads,
                                 .header_timeout_s = options_.header_timeout_s,
                                 .max_connections_per_ip = options_.max_connections_per_ip}) {
-  scheduler_.set_request_observer(log_request);
+  scheduler_.set_request_observer([this](const scheduler::RequestRecord& r) {
+    scheduler_.metrics().request_finished(r.model, std::to_string(http_status_for(r.code)));
+    log_request(r);
+  });
   add_routes();
 }
 

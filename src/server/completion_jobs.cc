@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "server/prompt_builder.h"
+#include "server/status_http.h"
 
 namespace corral::server {
 
@@ -13,15 +14,30 @@ std::variant<RequestOptions, ApiError> options_for(const ServedModel& m, const n
   return opts;
 }
 
+std::optional<ApiError> prepare_job(ApiContext& ctx, const ServedModel& m, scheduler::Job& job, const PrepareFn& prepare,
+                                    const FilterFactory& filter) {
+  auto tok = ctx.scheduler.tokenizer_for(m.spec);
+  if (!tok) return ApiError{http_status_for(tok.code()), tok.error()};
+  auto prompt = prepare(**tok, ctx.scheduler.num_ctx_for(m.spec, job.options.num_ctx));
+  if (!prompt) return ApiError{400, prompt.error()};
+  job.prompt = std::move(prompt).value();
+  if (filter) {
+    auto f = filter(**tok);
+    if (!f) return ApiError{400, f.error()};
+    job.filter = std::move(f).value();
+  }
+  return std::nullopt;
+}
+
 std::vector<std::string> stops_for(const RequestOptions& opts, const ServedModel& m) {
   return opts.stop_set ? opts.stop : m.template_stops;
 }
 
 namespace {
 
-// Prompts are prepared on the scheduler's thread, where an exception would end the process:
-// whatever slips through (a bug, never an expected input) fails this one request instead.
-scheduler::PrepareFn guarded(scheduler::PrepareFn f) {
+// Whatever exception slips through preparing a prompt (a bug, never an expected input) fails
+// this one request instead of the server.
+PrepareFn guarded(PrepareFn f) {
   return [f = std::move(f)](const Tokenizer& tok, int64_t num_ctx) -> Result<scheduler::PreparedPrompt> {
     try {
       return f(tok, num_ctx);
@@ -33,7 +49,7 @@ scheduler::PrepareFn guarded(scheduler::PrepareFn f) {
 
 }  // namespace
 
-scheduler::PrepareFn chat_prepare(const ServedModel& m, const std::vector<ChatMessage>& messages,
+PrepareFn chat_prepare(const ServedModel& m, const std::vector<ChatMessage>& messages,
                                   nlohmann::json tools, ThinkOption think, std::vector<std::string> stops) {
   std::vector<ChatMessage> all;
   for (const auto& mm : m.resolved.messages) all.push_back({.role = mm.role, .content = mm.content});
@@ -50,7 +66,7 @@ scheduler::PrepareFn chat_prepare(const ServedModel& m, const std::vector<ChatMe
   });
 }
 
-scheduler::PrepareFn generate_prepare(GeneratePrompt req, std::shared_ptr<const GoTemplate> tmpl,
+PrepareFn generate_prepare(GeneratePrompt req, std::shared_ptr<const GoTemplate> tmpl,
                                       std::vector<std::string> stops) {
   return guarded([req = std::move(req), tmpl = std::move(tmpl), stops = std::move(stops)](
                      const Tokenizer& tok, int64_t) -> Result<scheduler::PreparedPrompt> {

@@ -1,11 +1,14 @@
 // The parts of a completion job every API family builds the same way: the options layered over
 // the model's PARAMETERs, the stop sequences, and the prepare step that renders the prompt
-// through the model's template once the tokenizer is loaded. Ollama's /api/chat and
+// through the model's template with its tokenizer, on the request's thread before the job is
+// queued. Ollama's /api/chat and
 // /api/generate and OpenAI's /v1/chat/completions and /v1/completions differ only in how they
 // read the request and write the response.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -13,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scheduler/job.h"
+#include "server/api_context.h"
 #include "server/model_resolver.h"
 #include "server/request_options.h"
 #include "templates/chat_template.h"
@@ -27,12 +31,21 @@ struct ApiError {
 // The model's PARAMETERs (a broken one is the server's 500), then the request's options (400).
 std::variant<RequestOptions, ApiError> options_for(const ServedModel& m, const nlohmann::ordered_json& request_options);
 
+// Renders and tokenizes a prompt for a context of num_ctx tokens.
+using PrepareFn = std::function<Result<scheduler::PreparedPrompt>(const Tokenizer& tok, int64_t num_ctx)>;
+
+// Prepares `job` here, on the request's thread: the model's tokenizer (a model file that cannot
+// be read is the server's 500), the prompt for the context the job will get and the
+// structured-output filter (either failing is the request's 400).
+std::optional<ApiError> prepare_job(ApiContext& ctx, const ServedModel& m, scheduler::Job& job, const PrepareFn& prepare,
+                                    const FilterFactory& filter);
+
 // The request's stops when it set any (even an empty list), else the template family's.
 std::vector<std::string> stops_for(const RequestOptions& opts, const ServedModel& m);
 
 // A chat's prepare step. The model's MESSAGEs come first; its SYSTEM prompt applies when the
 // chat brings none; the oldest messages are dropped to fit num_ctx (prompt_builder.h).
-scheduler::PrepareFn chat_prepare(const ServedModel& m, const std::vector<ChatMessage>& messages,
+PrepareFn chat_prepare(const ServedModel& m, const std::vector<ChatMessage>& messages,
                                   nlohmann::json tools, ThinkOption think, std::vector<std::string> stops);
 
 // What a generate-style request asks to complete.
@@ -47,7 +60,7 @@ struct GeneratePrompt {
 };
 
 // A generate request's prepare step, rendering through `tmpl` (the model's or an override).
-scheduler::PrepareFn generate_prepare(GeneratePrompt prompt, std::shared_ptr<const GoTemplate> tmpl,
+PrepareFn generate_prepare(GeneratePrompt prompt, std::shared_ptr<const GoTemplate> tmpl,
                                       std::vector<std::string> stops);
 
 }  // namespace corral::server

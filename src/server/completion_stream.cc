@@ -1,5 +1,7 @@
 #include "server/completion_stream.h"
 
+#include "server/status_http.h"
+
 namespace corral::server {
 namespace {
 
@@ -67,10 +69,10 @@ void CompletionStream::on_event(const scheduler::JobEvent& e) {
       return;
     case T::kError:
       if (!started_) {
-        protocol_->errors().respond_error(w_, e.http_status, e.error);
+        protocol_->errors().respond_error(w_, http_status_for(e.error.code()), e.error.message());
         return;
       }
-      w_->write(protocol_->stream_error(e.error));
+      w_->write(protocol_->stream_error(e.error.message()));
       w_->finish();
       return;
   }
@@ -85,7 +87,8 @@ void attach(const std::shared_ptr<scheduler::Job>& job, const Writer& w, std::sh
 }
 
 void respond_rejection(const Writer& w, const scheduler::Rejection& r) {
-  w->respond(r.http_status, "application/json; charset=utf-8", json_text(ordered_json{{"error", r.message}}),
+  w->respond(http_status_for(r.status.code()), "application/json; charset=utf-8",
+             json_text(ordered_json{{"error", r.status.message()}}),
              {{"Retry-After", std::to_string(r.retry_after_seconds)}});
 }
 

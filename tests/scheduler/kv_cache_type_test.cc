@@ -55,16 +55,15 @@ std::pair<std::string, int64_t> serve_once(DType type) {
   auto job = std::make_shared<Job>();
   job->options.num_predict = 40;
   job->options.sampling.temperature = 0;
-  job->prepare = [](const Tokenizer& tok, int64_t) -> Result<PreparedPrompt> {
-    PreparedPrompt p;
-    p.tokens = tok.encode("Once upon a time", true, false);
-    return p;
-  };
+  auto tok = s.tokenizer_for(m);
+  EXPECT_TRUE(tok.is_ok()) << tok.error();
+  if (!tok) return {};
+  job->prompt.tokens = (*tok)->encode("Once upon a time", true, false);
   job->on_event = [&](const JobEvent& e) {
     std::lock_guard lk(mu);
     if (e.type == JobEvent::Type::kText) text += e.text;
     else done = e.type == JobEvent::Type::kDone, cv.notify_all();
-    if (e.type == JobEvent::Type::kError) ADD_FAILURE() << e.error;
+    if (e.type == JobEvent::Type::kError) ADD_FAILURE() << e.error.message();
   };
   EXPECT_FALSE(s.submit(m, job, std::nullopt));
   {

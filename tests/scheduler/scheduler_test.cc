@@ -53,18 +53,22 @@ struct Collector {
   }
 };
 
-std::shared_ptr<Job> completion(const std::string& prompt, Collector& c, int64_t num_predict, float temperature = 0,
-                                int64_t seed = 1) {
+// The prompt's tokens for the model file `m` names, as the API layer prepares them.
+std::vector<int32_t> tokens(const ModelSpec& m, const std::string& prompt) {
+  static ModelFileCache files;
+  auto f = files.get(m.model_path);
+  EXPECT_TRUE(f.is_ok()) << f.error();
+  return f.is_ok() ? f->tokenizer->encode(prompt, /*add_special=*/true, /*parse_special=*/false) : std::vector<int32_t>{};
+}
+
+std::shared_ptr<Job> completion(const ModelSpec& m, const std::string& prompt, Collector& c, int64_t num_predict,
+                                float temperature = 0, int64_t seed = 1) {
   auto job = std::make_shared<Job>();
   job->options.num_predict = num_predict;
   job->options.sampling.temperature = temperature;
   job->options.sampling.seed = seed;
   job->options.sampling.repeat_penalty = 1.0f;  // plain greedy, as the reference
-  job->prepare = [prompt](const Tokenizer& tok, int64_t) -> Result<PreparedPrompt> {
-    PreparedPrompt p;
-    p.tokens = tok.encode(prompt, /*add_special=*/true, /*parse_special=*/false);
-    return p;
-  };
+  job->prompt.tokens = tokens(m, prompt);
   job->on_event = c.callback();
   return job;
 }
@@ -83,9 +87,10 @@ TEST(Scheduler, GreedyStoryMatchesLlamaCpp) {
   ASSERT_NE(it, cases.end());
   Scheduler s(small_config());
   Collector c;
-  ASSERT_FALSE(s.submit(spec("models/stories260K.gguf"), completion(it->prompt, c, 200), std::nullopt));
+  const ModelSpec m = spec("models/stories260K.gguf");
+  ASSERT_FALSE(s.submit(m, completion(m, it->prompt, c, 200), std::nullopt));
   JobEvent end = c.wait();
-  ASSERT_EQ(end.type, JobEvent::Type::kDone) << end.error;
+  ASSERT_EQ(end.type, JobEvent::Type::kDone) << end.error.message();
   EXPECT_EQ(c.text, it->greedy_text);
   EXPECT_EQ(end.done_reason, DoneReason::kLength);
   EXPECT_EQ(end.stats.eval_count, 200);
@@ -101,7 +106,7 @@ TEST(Scheduler, BatchedRequestsGiveTheSameTextAsAlone) {
   std::vector<std::string> alone;
   for (size_t i = 0; i < prompts.size(); ++i) {
     Collector c;
-    ASSERT_FALSE(s->submit(m, completion(prompts[i], c, 40, 0.9f, 100 + static_cast<int64_t>(i)), std::nullopt));
+    ASSERT_FALSE(s->submit(m, completion(m, prompts[i], c, 40, 0.9f, 100 + static_cast<int64_t>(i)), std::nullopt));
     ASSERT_EQ(c.wait().type, JobEvent::Type::kDone);
     alone.push_back(c.text);
   }
@@ -109,11 +114,11 @@ TEST(Scheduler, BatchedRequestsGiveTheSameTextAsAlone) {
   std::vector<std::unique_ptr<Collector>> cs;
   for (size_t i = 0; i < prompts.size(); ++i) {
     cs.push_back(std::make_unique<Collector>());
-    ASSERT_FALSE(s->submit(m, completion(prompts[i], *cs.back(), 40, 0.9f, 100 + static_cast<int64_t>(i)), std::nullopt));
+    ASSERT_FALSE(s->submit(m, completion(m, prompts[i], *cs.back(), 40, 0.9f, 100 + static_cast<int64_t>(i)), std::nullopt));
   }
   for (size_t i = 0; i < prompts.size(); ++i) {
     JobEvent e = cs[i]->wait();
-    ASSERT_EQ(e.type, JobEvent::Type::kDone) << e.error;
+    ASSERT_EQ(e.type, JobEvent::Type::kDone) << e.error.message();
     EXPECT_EQ(cs[i]->text, alone[i]) << "prompt " << i;
   }
 }
@@ -124,7 +129,7 @@ TEST(Scheduler, CancelledJobFreesItsSlotAtOnce) {
   Scheduler s(cfg);
   const ModelSpec m = spec("models/stories260K.gguf");
   Collector long_job, next_job;
-  auto job = completion("Once upon a time", long_job, 100000);
+  auto job = completion(m, "Once upon a time", long_job, 100000);
   ASSERT_FALSE(s.submit(m, job, std::nullopt));
   // Wait until it streams, then cancel; the next job must run right away.
   for (int i = 0; i < 2000; ++i) {
@@ -137,7 +142,7 @@ TEST(Scheduler, CancelledJobFreesItsSlotAtOnce) {
   job->cancel();
   JobEvent e = long_job.wait(10s);
   EXPECT_EQ(e.done_reason, DoneReason::kCancelled);
-  ASSERT_FALSE(s.submit(m, completion("The cat", next_job, 5), std::nullopt));
+  ASSERT_FALSE(s.submit(m, completion(m, "The cat", next_job, 5), std::nullopt));
   EXPECT_EQ(next_job.wait(10s).type, JobEvent::Type::kDone);
   auto st = s.status();
   ASSERT_EQ(st.size(), 1u);
@@ -154,11 +159,11 @@ TEST(Scheduler, QueueBoundRejectsWithOllamasMessage) {
   int rejected = 0, accepted = 0;
   for (int i = 0; i < 10; ++i) {
     cs.push_back(std::make_unique<Collector>());
-    auto r = s.submit(m, completion("Once upon a time", *cs.back(), 50), std::nullopt);
+    auto r = s.submit(m, completion(m, "Once upon a time", *cs.back(), 50), std::nullopt);
     if (r) {
       ++rejected;
-      EXPECT_EQ(r->http_status, 503);
-      EXPECT_EQ(r->message, "server busy, please try again.  maximum pending requests exceeded");
+      EXPECT_EQ(r->status.code(), StatusCode::kResourceExhausted);
+      EXPECT_EQ(r->status.message(), "server busy, please try again.  maximum pending requests exceeded");
       EXPECT_GE(r->retry_after_seconds, 1);
       cs.pop_back();
     } else {
@@ -176,15 +181,15 @@ TEST(Scheduler, ReusesPromptPrefixWithIdenticalResults) {
   const ModelSpec m = spec("models/stories260K.gguf");
   const std::string base = "Once upon a time, there was a little girl named Lily. She loved to play";
   Collector a, b, fresh;
-  ASSERT_FALSE(s.submit(m, completion(base, a, 20), std::nullopt));
+  ASSERT_FALSE(s.submit(m, completion(m, base, a, 20), std::nullopt));
   a.wait();
-  ASSERT_FALSE(s.submit(m, completion(base + " outside", b, 20), std::nullopt));
+  ASSERT_FALSE(s.submit(m, completion(m, base + " outside", b, 20), std::nullopt));
   JobEvent eb = b.wait();
   EXPECT_GT(eb.stats.cached_tokens, 10);
   EXPECT_LT(eb.stats.prompt_eval_count, eb.stats.prompt_tokens);
   // The same prompt on a fresh scheduler (no cache) gives the same text.
   Scheduler s2(small_config());
-  ASSERT_FALSE(s2.submit(m, completion(base + " outside", fresh, 20), std::nullopt));
+  ASSERT_FALSE(s2.submit(m, completion(m, base + " outside", fresh, 20), std::nullopt));
   fresh.wait();
   EXPECT_EQ(b.text, fresh.text);
 }
@@ -195,7 +200,7 @@ TEST(Scheduler, KeepAliveZeroUnloadsAndLruEviction) {
   Scheduler s(cfg);
   auto run = [&](const ModelSpec& m, std::optional<KeepAlive> ka) {
     Collector c;
-    ASSERT_FALSE(s.submit(m, completion("Once", c, 3), ka));
+    ASSERT_FALSE(s.submit(m, completion(m, "Once", c, 3), ka));
     ASSERT_EQ(c.wait().type, JobEvent::Type::kDone);
   };
   const ModelSpec a = spec("models/stories260K.gguf", "a"), b = spec("models/tinystories-656k-f32.gguf", "b"),
@@ -216,14 +221,14 @@ TEST(Scheduler, KeepAliveZeroUnloadsAndLruEviction) {
   EXPECT_TRUE(s.status().empty());
 }
 
-// A job whose prompt is built only once `release` is set: it holds its slot (the runner is
-// busy) for as long as the test wants.
-std::shared_ptr<Job> held_completion(Collector& c, std::shared_future<void> release) {
-  auto job = completion("Once upon a time", c, 4);
-  auto inner = job->prepare;
-  job->prepare = [inner, release](const Tokenizer& tok, int64_t n) {
+// A job whose first event waits for `release` on the engine thread: it holds its slot (the
+// runner is busy) for as long as the test wants.
+std::shared_ptr<Job> held_completion(const ModelSpec& m, Collector& c, std::shared_future<void> release) {
+  auto job = completion(m, "Once upon a time", c, 4);
+  auto inner = job->on_event;
+  job->on_event = [inner, release](const JobEvent& e) {
     release.wait();
-    return inner(tok, n);
+    inner(e);
   };
   return job;
 }
@@ -237,17 +242,17 @@ TEST(Scheduler, ANameWithNewWeightsGetsANewRunnerAfterTheOldOneFinishes) {
   new_spec.digest = "new";
   Collector alone;
   const ModelSpec b = spec("models/tinystories-656k-f32.gguf", "b");
-  ASSERT_FALSE(s.submit(b, completion("Once upon a time", alone, 4), std::nullopt));
+  ASSERT_FALSE(s.submit(b, completion(b, "Once upon a time", alone, 4), std::nullopt));
   ASSERT_EQ(alone.wait().type, JobEvent::Type::kDone);
 
   std::promise<void> release;
   Collector in_flight, next;
-  ASSERT_FALSE(s.submit(old_spec, held_completion(in_flight, release.get_future().share()), std::nullopt));
+  ASSERT_FALSE(s.submit(old_spec, held_completion(old_spec, in_flight, release.get_future().share()), std::nullopt));
   for (int i = 0; i < 500 && (s.status().empty() || s.status()[0].info.slots_busy == 0); ++i) std::this_thread::sleep_for(10ms);
   ASSERT_EQ(s.status().size(), 1u);
   EXPECT_EQ(s.status()[0].spec.digest, "old");
 
-  ASSERT_FALSE(s.submit(new_spec, completion("Once upon a time", next, 4), std::nullopt));
+  ASSERT_FALSE(s.submit(new_spec, completion(new_spec, "Once upon a time", next, 4), std::nullopt));
   std::this_thread::sleep_for(100ms);
   auto st = s.status();
   ASSERT_EQ(st.size(), 2u);  // the retiring runner (busy) and the new one, waiting for room
@@ -263,10 +268,10 @@ TEST(Scheduler, ANameWithNewWeightsGetsANewRunnerAfterTheOldOneFinishes) {
 
   release.set_value();
   const JobEvent done_old = in_flight.wait();
-  EXPECT_EQ(done_old.type, JobEvent::Type::kDone) << done_old.error;
+  EXPECT_EQ(done_old.type, JobEvent::Type::kDone) << done_old.error.message();
   EXPECT_FALSE(in_flight.text.empty());
   const JobEvent done_new = next.wait();
-  ASSERT_EQ(done_new.type, JobEvent::Type::kDone) << done_new.error;
+  ASSERT_EQ(done_new.type, JobEvent::Type::kDone) << done_new.error.message();
   EXPECT_EQ(next.text, alone.text);  // the new weights answered
   for (int i = 0; i < 200 && s.status().size() != 1; ++i) std::this_thread::sleep_for(10ms);
   st = s.status();
@@ -281,10 +286,10 @@ TEST(Scheduler, SameWeightsUnderANewManifestKeepTheRunner) {
   ModelSpec m = spec("models/stories260K.gguf", "m");
   m.digest = "first";
   Collector c1, c2;
-  ASSERT_FALSE(s.submit(m, completion("Once", c1, 2), std::nullopt));
+  ASSERT_FALSE(s.submit(m, completion(m, "Once", c1, 2), std::nullopt));
   ASSERT_EQ(c1.wait().type, JobEvent::Type::kDone);
   m.digest = "second";  // e.g. a new system prompt: applied per request, no reload
-  ASSERT_FALSE(s.submit(m, completion("Once", c2, 2), std::nullopt));
+  ASSERT_FALSE(s.submit(m, completion(m, "Once", c2, 2), std::nullopt));
   const JobEvent e = c2.wait();
   ASSERT_EQ(e.type, JobEvent::Type::kDone);
   EXPECT_EQ(e.stats.load_duration, Clock::duration::zero());
@@ -297,14 +302,14 @@ TEST(Scheduler, AForgottenNameUnloadsWhenItsRequestsEnd) {
   Scheduler s(small_config());
   const ModelSpec m = spec("models/stories260K.gguf", "m");
   Collector idle_job;
-  ASSERT_FALSE(s.submit(m, completion("Once", idle_job, 2), std::nullopt));
+  ASSERT_FALSE(s.submit(m, completion(m, "Once", idle_job, 2), std::nullopt));
   ASSERT_EQ(idle_job.wait().type, JobEvent::Type::kDone);
   s.forget("m");
   EXPECT_TRUE(s.status().empty()) << "an idle runner goes at once";
 
   std::promise<void> release;
   Collector busy;
-  ASSERT_FALSE(s.submit(m, held_completion(busy, release.get_future().share()), std::nullopt));
+  ASSERT_FALSE(s.submit(m, held_completion(m, busy, release.get_future().share()), std::nullopt));
   for (int i = 0; i < 500 && (s.status().empty() || s.status()[0].info.slots_busy == 0); ++i) std::this_thread::sleep_for(10ms);
   s.forget("m");
   ASSERT_EQ(s.status().size(), 1u);
@@ -319,21 +324,17 @@ TEST(Scheduler, BadPromptsAreErrorsAndChangeNothing) {
   Scheduler s(small_config());
   const ModelSpec m = spec("models/stories260K.gguf");
   Collector c1, c2, c3;
-  auto too_long = completion(std::string(5000, 'a'), c1, 10);
+  auto too_long = completion(m, std::string(5000, 'a'), c1, 10);
   ASSERT_FALSE(s.submit(m, too_long, std::nullopt));
   JobEvent e1 = c1.wait();
   EXPECT_EQ(e1.type, JobEvent::Type::kError);
-  EXPECT_EQ(e1.http_status, 400);
+  EXPECT_EQ(e1.error.code(), StatusCode::kInvalidArgument);
   auto bad_ids = std::make_shared<Job>();
-  bad_ids->prepare = [](const Tokenizer&, int64_t) -> Result<PreparedPrompt> {
-    PreparedPrompt p;
-    p.tokens = {1, 99999};
-    return p;
-  };
+  bad_ids->prompt.tokens = {1, 99999};
   bad_ids->on_event = c2.callback();
   ASSERT_FALSE(s.submit(m, bad_ids, std::nullopt));
-  EXPECT_EQ(c2.wait().http_status, 400);
-  ASSERT_FALSE(s.submit(m, completion("Once upon a time", c3, 5), std::nullopt));
+  EXPECT_EQ(c2.wait().error.code(), StatusCode::kInvalidArgument);
+  ASSERT_FALSE(s.submit(m, completion(m, "Once upon a time", c3, 5), std::nullopt));
   EXPECT_EQ(c3.wait().type, JobEvent::Type::kDone);
   EXPECT_EQ(s.status()[0].info.slots_busy, 0);
 }
@@ -344,10 +345,13 @@ TEST(Scheduler, MissingModelFileFailsTheJob) {
   m.key = m.name = "nope";
   m.model_path = "/nonexistent.gguf";
   Collector c;
-  ASSERT_FALSE(s.submit(m, completion("x", c, 1), std::nullopt));
+  auto job = std::make_shared<Job>();
+  job->prompt.tokens = {1};
+  job->on_event = c.callback();
+  ASSERT_FALSE(s.submit(m, job, std::nullopt));
   JobEvent e = c.wait();
   EXPECT_EQ(e.type, JobEvent::Type::kError);
-  EXPECT_NE(e.error.find("unable to load model"), std::string::npos);
+  EXPECT_NE(e.error.message().find("unable to load model"), std::string::npos);
   EXPECT_TRUE(s.status().empty());
 }
 

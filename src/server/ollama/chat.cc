@@ -71,8 +71,9 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
 
   auto job = std::make_shared<scheduler::Job>();
   job->options = opts.job;
-  job->make_filter = ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program);
-  job->prepare = chat_prepare(m, *messages, std::move(tools), c.think, stops_for(opts, m));
+  if (auto err = prepare_job(ctx, m, *job, chat_prepare(m, *messages, std::move(tools), c.think, stops_for(opts, m)),
+                             ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program)))
+    return respond_error(w, err->http_status, err->message);
   auto cs = std::make_shared<CompletionStream>(
       w, c.stream,
       [name](const std::string& text) {

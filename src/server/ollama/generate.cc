@@ -103,14 +103,15 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
   auto job = std::make_shared<scheduler::Job>();
   job->options = opts.job;
   job->options.want_context = true;
-  job->make_filter = ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program);
-  job->prepare = generate_prepare(GeneratePrompt{.prompt = std::move(r->prompt),
-                                                 .suffix = std::move(r->suffix),
-                                                 .system = system,
-                                                 .context = std::move(r->context),
-                                                 .raw = r->raw,
-                                                 .think = c.think},
-                                  tmpl, stops);
+  const PrepareFn prepare = generate_prepare(GeneratePrompt{.prompt = std::move(r->prompt),
+                                                            .suffix = std::move(r->suffix),
+                                                            .system = system,
+                                                            .context = std::move(r->context),
+                                                            .raw = r->raw,
+                                                            .think = c.think},
+                                             tmpl, stops);
+  if (auto err = prepare_job(ctx, m, *job, prepare, ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program)))
+    return respond_error(w, err->http_status, err->message);
 
   auto cs = std::make_shared<CompletionStream>(
       w, stream,

@@ -71,8 +71,9 @@ void handle_chat_completions(ApiContext& ctx, http::Request&& req, Writer w) {
 
   auto job = std::make_shared<scheduler::Job>();
   job->options = o.job;
-  job->make_filter = ctx.filter_factory(m->spec.key + "@" + m->spec.digest, *program);
-  job->prepare = chat_prepare(*m, *messages, std::move(tools), *think, stops_for(o, *m));
+  if (auto err = prepare_job(ctx, *m, *job, chat_prepare(*m, *messages, std::move(tools), *think, stops_for(o, *m)),
+                             ctx.filter_factory(m->spec.key + "@" + m->spec.digest, *program)))
+    return respond_error(w, err->http_status, err->message);
   submit_completion(ctx, *m, job, *fields, ResponseInfo::Kind::kChat, "chatcmpl", now, w);
 }
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "server/status_http.h"
 #include "store/model_name.h"
 
 namespace corral::server::openai {
@@ -23,7 +24,8 @@ void respond_rejection(const Writer& w, const scheduler::Rejection& r) {
   // OpenAI answers an overloaded engine with 503 (429 is its per-key rate limit and quota), and
   // Ollama's /v1 routes pass the scheduler's 503 through; the OpenAI SDKs retry both, honouring
   // Retry-After.
-  w->respond(r.http_status, "application/json; charset=utf-8", json_text(error_body(r.http_status, r.message)),
+  const int status = http_status_for(r.status.code());
+  w->respond(status, "application/json; charset=utf-8", json_text(error_body(status, r.status.message())),
              {{"Retry-After", std::to_string(r.retry_after_seconds)}});
 }
 

@@ -45,9 +45,10 @@ void handle_completions(ApiContext& ctx, http::Request&& req, Writer w) {
 
   auto job = std::make_shared<scheduler::Job>();
   job->options = o.job;
-  job->prepare = generate_prepare(
+  const PrepareFn prepare = generate_prepare(
       GeneratePrompt{.prompt = std::move(prompt).value(), .suffix = suffix, .system = m->resolved.system.value_or("")},
       m->tmpl, stops_for(o, *m));
+  if (auto err = prepare_job(ctx, *m, *job, prepare, nullptr)) return respond_error(w, err->http_status, err->message);
   submit_completion(ctx, *m, job, *fields, ResponseInfo::Kind::kText, "cmpl", now, w);
 }
 

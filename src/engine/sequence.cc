@@ -1,0 +1,44 @@
+#include "engine/sequence.h"
+
+namespace corral::engine {
+
+Status check_token_ids(const std::vector<int32_t>& tokens, int64_t n_vocab) {
+  for (int32_t t : tokens)
+    if (t < 0 || t >= n_vocab) return Status::errorf("token id {} is out of range", t);
+  return Status::ok();
+}
+
+Result<std::unique_ptr<Sequence>> make_sequence(SequenceRequest req, const Tokenizer& tok, int64_t n_vocab) {
+  auto seq = std::make_unique<Sequence>();
+  seq->embedding = req.embedding;
+  seq->embed_normalize = req.embed_normalize;
+  seq->num_ctx = req.num_ctx;
+  seq->num_predict = req.num_predict;
+  seq->created = req.created;
+  seq->tokens = std::move(req.tokens);
+  CORRAL_RETURN_IF_ERROR(check_token_ids(seq->tokens, n_vocab));
+  if (seq->tokens.empty()) return Status::error("the prompt is empty");
+  const auto n = static_cast<int64_t>(seq->tokens.size());
+  if (req.embedding && n > req.num_ctx) {
+    if (!req.embed_truncate)
+      return Status::errorf("input length {} exceeds the context length {}", n, req.num_ctx);
+    seq->tokens.resize(static_cast<size_t>(req.num_ctx));
+  }
+  if (!req.embedding && n >= req.num_ctx)
+    return Status::errorf("the prompt is {} tokens, which leaves no room in the context of {} tokens "
+                          "(raise num_ctx or shorten the prompt)",
+                          n, req.num_ctx);
+  seq->n_prompt = seq->tokens.size();
+  seq->stats.prompt_tokens = static_cast<int64_t>(seq->n_prompt);
+  if (!req.embedding) {
+    seq->sampler = std::make_unique<sampling::Sampler>(req.sampling, static_cast<int>(n_vocab),
+                                                       static_cast<int>(req.num_ctx));
+    seq->sampler->accept_prompt(seq->tokens);
+    StreamDecoder::Options dopts;
+    dopts.render_special = req.render_special;
+    seq->decoder = std::make_unique<StreamDecoder>(tok, req.stop, dopts);
+  }
+  return seq;
+}
+
+}  // namespace corral::engine

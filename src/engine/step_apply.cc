@@ -1,0 +1,95 @@
+#include "engine/step_apply.h"
+
+#include <cmath>
+
+namespace corral::engine {
+namespace {
+
+// The prompt tokens of a prefill feed are in the cache now; true when the sequence goes on to
+// sample (its last chunk produced logits).
+bool apply_prefill(Sequence& s, const PlannedFeed& f, const StepOutputs& out) {
+  s.n_fed += static_cast<size_t>(f.n_tokens);
+  s.stats.prompt_eval_count += f.n_tokens;
+  s.stats.prompt_eval_duration += out.eval_time;
+  if (f.outputs == Outputs::kNone) return false;
+  if (s.embedding) return false;
+  s.state = Sequence::State::kDecoding;
+  return true;
+}
+
+// Samples and streams the next token of a completion from its logits row.
+void sample_next(Sequence& s, const float* logits, const Tokenizer& tok, SequenceOutput& o, int64_t* generated) {
+  const int32_t t = s.sampler->sample(logits);
+  if (t == sampling::Sampler::kNoToken) {
+    // Only structured output leaves no token allowed: the vocabulary cannot spell a byte the
+    // value may go on with (a vocabulary without byte tokens may have no "{").
+    o.text = closing_text(s);
+    return s.finish(FinishReason::kStop);
+  }
+  s.sampler->accept(t);
+  if (s.n_generated == 0) s.stats.time_to_first_token = Clock::now() - s.created;
+  if (tok.is_eog(t)) {
+    o.text = s.decoder->finish();
+    return s.finish(FinishReason::kStop);
+  }
+  ++s.n_generated;
+  ++s.stats.eval_count;
+  ++*generated;
+  s.tokens.push_back(t);
+  o.text = s.decoder->push(t);
+  if (s.decoder->stopped()) return s.finish(FinishReason::kStop);
+  const bool out_of_budget = s.num_predict >= 0 && s.n_generated >= s.num_predict;
+  const bool context_full = static_cast<int64_t>(s.n_fed) + 1 >= s.num_ctx;
+  if (out_of_budget || context_full) {
+    o.text += closing_text(s);
+    s.finish(FinishReason::kLength);
+  }
+}
+
+}  // namespace
+
+void normalize(std::vector<float>& v) {
+  double norm = 0;
+  for (float x : v) norm += static_cast<double>(x) * x;
+  norm = std::sqrt(norm);
+  if (norm > 0)
+    for (float& x : v) x = static_cast<float>(x / norm);
+}
+
+std::string closing_text(Sequence& s) {
+  std::string tail = s.decoder->finish();
+  if (auto* f = s.sampler->token_filter()) tail += f->bytes_to_complete();
+  return tail;
+}
+
+StepResult apply_step(const StepPlan& plan, const StepOutputs& out, const Tokenizer& tok) {
+  StepResult r;
+  int64_t row = 0;  // output rows (logits and hidden alike) come in feed order
+  for (const PlannedFeed& f : plan.feeds) {
+    Sequence& s = *f.seq;
+    const bool has_output = f.outputs != Outputs::kNone;
+    const int64_t r_out = has_output ? row++ : -1;
+    if (s.state == Sequence::State::kPrefilling) {
+      r.prompt_tokens += f.n_tokens;
+      if (!apply_prefill(s, f, out)) {
+        if (has_output && s.embedding) {
+          const float* h = out.hidden + r_out * out.n_embd;
+          SequenceOutput o{&s, {}, std::vector<float>(h, h + out.n_embd)};
+          if (s.embed_normalize) normalize(o.embedding);
+          s.finish(FinishReason::kStop);
+          r.outputs.push_back(std::move(o));
+        }
+        continue;
+      }
+    } else {
+      s.n_fed += 1;
+      s.stats.eval_duration += out.eval_time;
+    }
+    SequenceOutput o{&s, {}, {}};
+    sample_next(s, out.logits + r_out * out.n_vocab, tok, o, &r.generated);
+    if (!o.text.empty() || o.finished()) r.outputs.push_back(std::move(o));
+  }
+  return r;
+}
+
+}  // namespace corral::engine

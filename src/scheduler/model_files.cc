@@ -1,0 +1,27 @@
+#include "scheduler/model_files.h"
+
+namespace corral::scheduler {
+
+Result<ModelFile> ModelFileCache::get(const std::string& path) {
+  std::lock_guard<std::mutex> lk(mu_);
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->first != path) continue;
+    entries_.splice(entries_.begin(), entries_, it);
+    return entries_.front().second;
+  }
+  // Whatever fails here (a missing or corrupt file, a vocabulary corral cannot read) is the
+  // server's failure to load the model (kInternal), as Ollama reports it.
+  auto fail = [](const Status& s) { return Status::internal("unable to load model: " + s.message()); };
+  auto file = gguf::GgufFile::open(path);
+  if (!file) return fail(file.status());
+  ModelFile mf;
+  mf.file = std::move(file).value();
+  auto tok = Tokenizer::from_gguf(*mf.file);
+  if (!tok) return fail(tok.status());
+  mf.tokenizer = std::move(tok).value();
+  entries_.emplace_front(path, mf);
+  if (entries_.size() > max_entries_) entries_.pop_back();
+  return mf;
+}
+
+}  // namespace corral::scheduler

@@ -1,0 +1,75 @@
+// Model files are parsed once and shared; loader threads are joined once their work is done.
+#include "scheduler/model_loader.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "common/test_data.h"
+
+namespace corral::scheduler {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(ModelFileCache, ParsesAFileOnceAndSharesIt) {
+  ModelFileCache files(2);
+  const std::string path = testing::test_data_path("models/stories260K.gguf");
+  auto a = files.get(path);
+  ASSERT_TRUE(a.is_ok()) << a.error();
+  auto b = files.get(path);
+  ASSERT_TRUE(b.is_ok());
+  EXPECT_EQ(a->tokenizer.get(), b->tokenizer.get());
+  EXPECT_EQ(a->file.get(), b->file.get());
+  // The load reads the weights of that same parsed file.
+  auto loaded = load_model_files(files, path);
+  ASSERT_TRUE(loaded.is_ok()) << loaded.error();
+  EXPECT_EQ(loaded->tokenizer.get(), a->tokenizer.get());
+  EXPECT_EQ(&loaded->model->file(), a->file.get());
+}
+
+TEST(ModelFileCache, KeepsOnlyTheMostRecentFiles) {
+  ModelFileCache files(1);
+  const std::string p1 = testing::test_data_path("models/stories260K.gguf");
+  const std::string p2 = testing::test_data_path("models/tinystories-656k-f32.gguf");
+  auto first = files.get(p1);
+  ASSERT_TRUE(first.is_ok());
+  ASSERT_TRUE(files.get(p2).is_ok());
+  auto again = files.get(p1);
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_NE(first->tokenizer.get(), again->tokenizer.get()) << "p1 was dropped and parsed again";
+}
+
+TEST(ModelFileCache, AFileThatCannotBeReadIsTheServersFailure) {
+  ModelFileCache files;
+  auto r = files.get("/nonexistent.gguf");
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.code(), StatusCode::kInternal);
+  EXPECT_EQ(r.error().rfind("unable to load model: ", 0), 0u) << r.error();
+}
+
+TEST(LoaderThreads, FinishedThreadsAreJoinedWithoutWaitingForShutdown) {
+  LoaderThreads loaders;
+  std::promise<void> release;
+  std::shared_future<void> go = release.get_future().share();
+  loaders.start([] {});
+  loaders.start([go] { go.wait(); });
+  EXPECT_GE(loaders.size(), 1u);
+  // The quick one is done soon; reaping joins it while the other still runs.
+  for (int i = 0; i < 500 && loaders.size() > 1; ++i) {
+    std::this_thread::sleep_for(10ms);
+    loaders.reap();
+  }
+  EXPECT_EQ(loaders.size(), 1u);
+  release.set_value();
+  for (int i = 0; i < 500 && loaders.size() > 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+    loaders.reap();
+  }
+  EXPECT_EQ(loaders.size(), 0u);
+}
+
+}  // namespace
+}  // namespace corral::scheduler
