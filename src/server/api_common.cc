@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "base/json_depth.h"
+#include "server/status_http.h"
 
 namespace corral::server {
 
@@ -71,6 +72,10 @@ Status reject_images(const ordered_json& obj) {
   auto it = obj.find("images");
   if (it == obj.end() || it->is_null() || (it->is_array() && it->empty())) return Status::ok();
   return Status::error("images are not supported yet: corral runs text-only models");
+}
+
+void respond_status(const std::shared_ptr<http::ResponseWriter>& w, const Status& status) {
+  respond_error(w, http_status_for(status.code()), status.message());
 }
 
 }  // namespace corral::server

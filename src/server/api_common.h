@@ -65,6 +65,10 @@ inline void respond_error(const std::shared_ptr<http::ResponseWriter>& w, int st
   respond_json(w, status, ordered_json{{"error", message}});
 }
 
+// Writes an error Status as {"error": message} with the HTTP status its code maps to
+// (server/status_http.h).
+void respond_status(const std::shared_ptr<http::ResponseWriter>& w, const Status& status);
+
 // At most the first 100 bytes of a request value, for quoting it in an error: enough to
 // recognise it, never megabytes of hostile input echoed back.
 std::string clip_for_error(std::string_view value);

@@ -3,30 +3,28 @@
 #include <algorithm>
 
 #include "server/prompt_builder.h"
-#include "server/status_http.h"
 
 namespace corral::server {
 
-std::variant<RequestOptions, ApiError> options_for(const ServedModel& m, const nlohmann::ordered_json& request_options) {
+Result<RequestOptions> options_for(const ServedModel& m, const nlohmann::ordered_json& request_options) {
   RequestOptions opts;
-  if (Status s = apply_options(m.params, &opts); !s) return ApiError{500, "model parameters: " + s.message()};
-  if (Status s = apply_options(request_options, &opts); !s) return ApiError{400, s.message()};
+  if (Status s = apply_options(m.params, &opts); !s) return Status::internal("model parameters: " + s.message());
+  if (Status s = apply_options(request_options, &opts); !s) return s.with_code(StatusCode::kInvalidArgument);
   return opts;
 }
 
-std::optional<ApiError> prepare_job(ApiContext& ctx, const ServedModel& m, scheduler::Job& job, const PrepareFn& prepare,
-                                    const FilterFactory& filter) {
-  auto tok = ctx.scheduler.tokenizer_for(m.spec);
-  if (!tok) return ApiError{http_status_for(tok.code()), tok.error()};
-  auto prompt = prepare(**tok, ctx.scheduler.num_ctx_for(m.spec, job.options.num_ctx));
-  if (!prompt) return ApiError{400, prompt.error()};
+Status prepare_job(ApiContext& ctx, const ServedModel& m, scheduler::Job& job, const PrepareFn& prepare,
+                   const FilterFactory& filter) {
+  CORRAL_ASSIGN_OR_RETURN(std::shared_ptr<const Tokenizer> tok, ctx.scheduler.tokenizer_for(m.spec));
+  auto prompt = prepare(*tok, ctx.scheduler.num_ctx_for(m.spec, job.options.num_ctx));
+  if (!prompt) return prompt.status().with_code(StatusCode::kInvalidArgument);
   job.prompt = std::move(prompt).value();
   if (filter) {
-    auto f = filter(**tok);
-    if (!f) return ApiError{400, f.error()};
+    auto f = filter(*tok);
+    if (!f) return f.status().with_code(StatusCode::kInvalidArgument);
     job.filter = std::move(f).value();
   }
-  return std::nullopt;
+  return Status::ok();
 }
 
 std::vector<std::string> stops_for(const RequestOptions& opts, const ServedModel& m) {

@@ -23,21 +23,17 @@
 
 namespace corral::server {
 
-struct ApiError {
-  int http_status;
-  std::string message;
-};
-
-// The model's PARAMETERs (a broken one is the server's 500), then the request's options (400).
-std::variant<RequestOptions, ApiError> options_for(const ServedModel& m, const nlohmann::ordered_json& request_options);
+// The model's PARAMETERs (a broken one is kInternal: the server's fault), then the request's
+// options (kInvalidArgument).
+Result<RequestOptions> options_for(const ServedModel& m, const nlohmann::ordered_json& request_options);
 
 // Renders and tokenizes a prompt for a context of num_ctx tokens.
 using PrepareFn = std::function<Result<scheduler::PreparedPrompt>(const Tokenizer& tok, int64_t num_ctx)>;
 
 // Prepares `job` here, on the request's thread: the model's tokenizer (a model file that cannot
-// be read is the server's 500), the prompt for the context the job will get and the
-// structured-output filter (either failing is the request's 400).
-std::optional<ApiError> prepare_job(ApiContext& ctx, const ServedModel& m, scheduler::Job& job, const PrepareFn& prepare,
+// be read keeps its code: kInternal, a 500), the prompt for the context the job will get and the
+// structured-output filter (either failing is kInvalidArgument: the request's 400).
+Status prepare_job(ApiContext& ctx, const ServedModel& m, scheduler::Job& job, const PrepareFn& prepare,
                                     const FilterFactory& filter);
 
 // The request's stops when it set any (even an empty list), else the template family's.

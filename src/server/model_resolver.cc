@@ -58,14 +58,14 @@ std::shared_ptr<const GoTemplate> ModelResolver::fallback_template(const std::st
   return fb.tmpl;
 }
 
-std::variant<ServedModel, ResolveError> ModelResolver::resolve(const std::string& name) const {
-  if (name.empty()) return ResolveError{400, "model is required"};
+Result<ServedModel> ModelResolver::resolve(const std::string& name) const {
+  if (name.empty()) return Status::error(StatusCode::kInvalidArgument, "model is required");
   auto parsed = store::ModelName::parse(name);
-  if (!parsed) return ResolveError{400, "invalid model name: " + parsed.error()};
+  if (!parsed) return Status::error(StatusCode::kInvalidArgument, "invalid model name: " + parsed.error());
   auto r = store_.resolve(*parsed);
   if (!r) {
-    if (r.code() == StatusCode::kNotFound) return ResolveError{404, model_not_found(name)};
-    return ResolveError{500, r.error()};
+    if (r.code() == StatusCode::kNotFound) return Status::not_found(model_not_found(name));
+    return r.status().with_code(StatusCode::kInternal);
   }
   ServedModel m;
   m.resolved = std::move(r).value();
@@ -82,7 +82,7 @@ std::variant<ServedModel, ResolveError> ModelResolver::resolve(const std::string
   if (m.resolved.template_text) {
     std::string err;
     m.tmpl = parse_cached(*m.resolved.template_text, &err);
-    if (!m.tmpl) return ResolveError{500, "template error: " + err};
+    if (!m.tmpl) return Status::internal("template error: " + err);
   } else {
     m.tmpl = fallback_template(m.spec.model_path, &m.template_stops);
   }

@@ -23,17 +23,13 @@ struct ServedModel {
   nlohmann::json params;                        // the model's PARAMETERs (default options)
 };
 
-struct ResolveError {
-  int http_status;
-  std::string message;
-};
-
 class ModelResolver {
  public:
   explicit ModelResolver(const store::Store& store) : store_(store) {}
 
-  // 400 for an invalid name, 404 for an unknown model (Ollama's message), 500 otherwise.
-  std::variant<ServedModel, ResolveError> resolve(const std::string& name) const;
+  // kInvalidArgument for an invalid name, kNotFound for an unknown model (with Ollama's
+  // message), kInternal for anything else (a broken manifest or template).
+  Result<ServedModel> resolve(const std::string& name) const;
 
  private:
   // Parsed templates by source text: each distinct template is parsed once.

@@ -71,9 +71,10 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
 
   auto job = std::make_shared<scheduler::Job>();
   job->options = opts.job;
-  if (auto err = prepare_job(ctx, m, *job, chat_prepare(m, *messages, std::move(tools), c.think, stops_for(opts, m)),
-                             ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program)))
-    return respond_error(w, err->http_status, err->message);
+  if (Status st = prepare_job(ctx, m, *job, chat_prepare(m, *messages, std::move(tools), c.think, stops_for(opts, m)),
+                             ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program));
+      !st)
+    return respond_status(w, st);
   auto cs = std::make_shared<CompletionStream>(
       w, c.stream,
       [name](const std::string& text) {

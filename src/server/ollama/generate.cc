@@ -110,8 +110,9 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
                                                             .raw = r->raw,
                                                             .think = c.think},
                                              tmpl, stops);
-  if (auto err = prepare_job(ctx, m, *job, prepare, ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program)))
-    return respond_error(w, err->http_status, err->message);
+  if (Status st = prepare_job(ctx, m, *job, prepare, ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program));
+      !st)
+    return respond_status(w, st);
 
   auto cs = std::make_shared<CompletionStream>(
       w, stream,

@@ -99,8 +99,8 @@ void handle_show(ApiContext& ctx, http::Request&& req, Writer w) {
   bool verbose = false;
   if (Status s = read_bool(*body, "verbose", &verbose); !s) return respond_error(w, 400, s.message());
   auto resolved = ctx.resolver.resolve(name);
-  if (auto* err = std::get_if<ResolveError>(&resolved)) return respond_error(w, err->http_status, err->message);
-  const ServedModel& m = std::get<ServedModel>(resolved);
+  if (!resolved) return respond_status(w, resolved.status());
+  const ServedModel& m = *resolved;
   const store::ResolvedModel& r = m.resolved;
   ordered_json out;
   std::string license;

@@ -37,20 +37,20 @@ Result<OllamaRequest> parse_ollama_request(const ordered_json& b, OllamaEndpoint
 
 std::optional<ServedModel> resolve_or_respond(ApiContext& ctx, const std::string& name, const Writer& w) {
   auto resolved = ctx.resolver.resolve(name);
-  if (auto* err = std::get_if<ResolveError>(&resolved)) {
-    respond_error(w, err->http_status, err->message);
+  if (!resolved) {
+    respond_status(w, resolved.status());
     return std::nullopt;
   }
-  return std::get<ServedModel>(std::move(resolved));
+  return std::move(resolved).value();
 }
 
 std::optional<RequestOptions> options_or_respond(const ServedModel& m, const OllamaRequest& r, const Writer& w) {
   auto opts = options_for(m, r.options);
-  if (auto* err = std::get_if<ApiError>(&opts)) {
-    respond_error(w, err->http_status, err->message);
+  if (!opts) {
+    respond_status(w, opts.status());
     return std::nullopt;
   }
-  return std::get<RequestOptions>(std::move(opts));
+  return std::move(opts).value();
 }
 
 }  // namespace corral::server

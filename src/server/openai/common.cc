@@ -20,6 +20,10 @@ void respond_error(const Writer& w, int status, const std::string& message) {
   respond_json(w, status, error_body(status, message));
 }
 
+void respond_status(const Writer& w, const Status& status) {
+  respond_error(w, http_status_for(status.code()), status.message());
+}
+
 void respond_rejection(const Writer& w, const scheduler::Rejection& r) {
   // OpenAI answers an overloaded engine with 503 (429 is its per-key rate limit and quota), and
   // Ollama's /v1 routes pass the scheduler's 503 through; the OpenAI SDKs retry both, honouring
@@ -33,12 +37,13 @@ const ErrorStyle kErrors{respond_error, respond_rejection};
 
 std::optional<ServedModel> resolve_or_respond(ApiContext& ctx, const std::string& name, const Writer& w) {
   auto resolved = ctx.resolver.resolve(name);
-  if (auto* err = std::get_if<ResolveError>(&resolved)) {
-    respond_json(w, err->http_status,
-                 error_body(err->http_status, err->message, err->http_status == 404 ? "model_not_found" : nullptr));
+  if (!resolved) {
+    const int status = http_status_for(resolved.code());
+    respond_json(w, status,
+                 error_body(status, resolved.error(), resolved.code() == StatusCode::kNotFound ? "model_not_found" : nullptr));
     return std::nullopt;
   }
-  return std::get<ServedModel>(std::move(resolved));
+  return std::move(resolved).value();
 }
 
 std::string next_id(std::string_view prefix) {

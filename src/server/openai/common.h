@@ -20,6 +20,8 @@ namespace corral::server::openai {
 // 400 invalid_request_error, 404 not_found_error, anything else api_error.
 ordered_json error_body(int status, std::string_view message, const char* code = nullptr);
 void respond_error(const Writer& w, int status, const std::string& message);
+// An error Status in OpenAI's shape, with the HTTP status its code maps to.
+void respond_status(const Writer& w, const Status& status);
 // Queue full: the scheduler's status (503, as Ollama's /v1 routes answer it) with Retry-After.
 void respond_rejection(const Writer& w, const scheduler::Rejection& r);
 extern const ErrorStyle kErrors;

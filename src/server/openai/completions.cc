@@ -40,15 +40,15 @@ void handle_completions(ApiContext& ctx, http::Request&& req, Writer w) {
   auto m = resolve_or_respond(ctx, fields->model, w);
   if (!m) return;
   auto opts = options_for(*m, fields->options);
-  if (auto* err = std::get_if<ApiError>(&opts)) return respond_error(w, err->http_status, err->message);
-  const RequestOptions& o = std::get<RequestOptions>(opts);
+  if (!opts) return respond_status(w, opts.status());
+  const RequestOptions& o = *opts;
 
   auto job = std::make_shared<scheduler::Job>();
   job->options = o.job;
   const PrepareFn prepare = generate_prepare(
       GeneratePrompt{.prompt = std::move(prompt).value(), .suffix = suffix, .system = m->resolved.system.value_or("")},
       m->tmpl, stops_for(o, *m));
-  if (auto err = prepare_job(ctx, *m, *job, prepare, nullptr)) return respond_error(w, err->http_status, err->message);
+  if (Status st = prepare_job(ctx, *m, *job, prepare, nullptr); !st) return respond_status(w, st);
   submit_completion(ctx, *m, job, *fields, ResponseInfo::Kind::kText, "cmpl", now, w);
 }
 
