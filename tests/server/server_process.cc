@@ -25,7 +25,9 @@ store::CreateOptions fixture_create_options() {
 }
 
 const std::string& shared_test_store() {
-  static const std::string dir = [] {
+  // Never destroyed: the atexit cleanup below runs after static destructors registered later
+  // (this string's would be), so it must not read a destroyed string (ASan caught that).
+  static const std::string* dir = new std::string([] {
     std::string d = std::filesystem::temp_directory_path() / ("corral-test-store-" + std::to_string(getpid()));
     std::filesystem::remove_all(d);
     std::filesystem::create_directories(d);
@@ -46,8 +48,8 @@ const std::string& shared_test_store() {
     }
     std::atexit([] { std::filesystem::remove_all(shared_test_store()); });
     return d;
-  }();
-  return dir;
+  }());
+  return *dir;
 }
 
 std::unique_ptr<ServerProcess> ServerProcess::start(const std::string& models_dir,

@@ -141,8 +141,14 @@ TEST_F(StreamingBodyTest, TwoHundredMiBUploadKeepsMemoryLow) {
   EXPECT_EQ(r->status, 201) << r->body;
   EXPECT_EQ(r->body, std::to_string(kTotal) + " " + std::to_string(sum));
   const long grown_mb = (peak_rss_kb() - before) / 1024;
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in quarantine (256 MiB by default) to catch use after
+  // free, so peak RSS measures ASan, not the server: the Release suite checks the bound.
+  (void)grown_mb;
+#else
   // The channel holds 4 MiB at most, plus socket and parser buffers: far below the upload.
   EXPECT_LT(grown_mb, 48) << "peak RSS grew by " << grown_mb << " MiB for a 200 MiB upload";
+#endif
 }
 
 TEST_F(StreamingBodyTest, SlowReaderHoldsBackTheClient) {
