@@ -55,7 +55,6 @@ Runner::Runner(std::shared_ptr<const model::Model> model, std::shared_ptr<const 
     : model_(std::move(model)),
       tokenizer_(std::move(tokenizer)),
       config_(config),
-      pool_(pool),
       engine_(model_, engine::EngineConfig{config.num_parallel * config.num_ctx, config.kv_type}, pool),
       prefixes_(engine_.kv(), config.max_cached_prefixes) {
   running_.reserve(static_cast<size_t>(config_.num_parallel));

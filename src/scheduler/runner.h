@@ -112,7 +112,6 @@ class Runner {
   std::shared_ptr<const model::Model> model_;
   std::shared_ptr<const Tokenizer> tokenizer_;
   RunnerConfig config_;
-  ThreadPool& pool_;
   engine::Engine engine_;
 
   engine::PrefixCache prefixes_;            // engine thread only

@@ -40,8 +40,12 @@ void run_embeddings(ApiContext& ctx, const ServedModel& m, EmbedRequest req, Wri
     };
     jobs.push_back(job);
   }
-  w->on_client_gone([jobs] {
-    for (auto& j : jobs) j->cancel();
+  // Weak: each job's callback holds the writer, so owning the jobs here would be a cycle
+  // (writer -> callback -> jobs -> writer) that leaks the whole request (LeakSanitizer found it).
+  std::vector<std::weak_ptr<scheduler::Job>> weak(jobs.begin(), jobs.end());
+  w->on_client_gone([weak = std::move(weak)] {
+    for (const auto& wj : weak)
+      if (auto j = wj.lock()) j->cancel();
   });
   for (auto& job : jobs) {
     if (auto rej = ctx.scheduler.submit(m.spec, job, req.keep_alive)) {
