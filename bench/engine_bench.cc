@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "base/cpu_features.h"
@@ -27,9 +27,7 @@ using corral::ThreadPool;
 using namespace corral::engine;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -53,8 +51,8 @@ std::vector<int32_t> random_tokens(int n, int64_t vocab, std::mt19937& rng) {
 int32_t argmax(const float* x, int64_t n) { return static_cast<int32_t>(std::max_element(x, x + n) - x); }
 
 // Feeds prompts (possibly of several sequences) in eval calls of at most `ubatch` tokens.
-void prefill(Engine& eng, const std::vector<SeqId>& seqs, const std::vector<std::vector<int32_t>>& prompts,
-             int ubatch, std::vector<float>* logits) {
+void prefill(Engine& eng, const std::vector<SeqId>& seqs, const std::vector<std::vector<int32_t>>& prompts, int ubatch,
+             std::vector<float>* logits) {
   std::vector<size_t> fed(seqs.size(), 0);
   for (;;) {
     std::vector<SeqFeed> feeds;
@@ -63,7 +61,8 @@ void prefill(Engine& eng, const std::vector<SeqId>& seqs, const std::vector<std:
       const size_t left = prompts[i].size() - fed[i];
       if (left == 0) continue;
       const size_t n = std::min<size_t>(left, static_cast<size_t>(budget));
-      feeds.push_back({seqs[i], {prompts[i].begin() + fed[i], prompts[i].begin() + fed[i] + n},
+      feeds.push_back({seqs[i],
+                       {prompts[i].begin() + fed[i], prompts[i].begin() + fed[i] + n},
                        fed[i] + n == prompts[i].size() ? Outputs::kLast : Outputs::kNone});
       fed[i] += n;
       budget -= static_cast<int>(n);
@@ -116,7 +115,8 @@ int main(int argc, char** argv) {
     i = j + 1;
   }
   const int max_par = *std::max_element(par.begin(), par.end());
-  const int64_t kv_tokens = std::max<int64_t>(n_prompt + n_gen, static_cast<int64_t>(max_par) * (batched_prompt + batched_gen)) + 64;
+  const int64_t kv_tokens =
+      std::max<int64_t>(n_prompt + n_gen, static_cast<int64_t>(max_par) * (batched_prompt + batched_gen)) + 64;
   std::mt19937 rng(42);
   ThreadPool& pool = ThreadPool::global();
 
@@ -154,13 +154,17 @@ int main(int argc, char** argv) {
   const double pp = median(pp_runs), tg = median(tg_runs);
   fmt::print("\n| test | tokens/s | notes |\n|---|---|---|\n");
   fmt::print("| pp{} | {:.1f} | prompt of {} tokens in forward passes of <= {} |\n", n_prompt, pp, n_prompt, ubatch);
-  fmt::print("| tg{} | {:.1f} | {:.0f}% of the {:.1f} tok/s bandwidth roofline; step p50 {:.1f} ms, p95 {:.1f} ms, p99 {:.1f} ms |\n",
-             n_gen, tg, 100 * tg / roofline, roofline, percentile(tg_step_ms, 0.5), percentile(tg_step_ms, 0.95),
-             percentile(tg_step_ms, 0.99));
+  fmt::print(
+      "| tg{} | {:.1f} | {:.0f}% of the {:.1f} tok/s bandwidth roofline; step p50 {:.1f} ms, p95 {:.1f} ms, p99 {:.1f} "
+      "ms |\n",
+      n_gen, tg, 100 * tg / roofline, roofline, percentile(tg_step_ms, 0.5), percentile(tg_step_ms, 0.95),
+      percentile(tg_step_ms, 0.99));
 
   // Batched: B sequences, each a batched_prompt-token prompt, then batched_gen tokens together.
   nlohmann::json batched = nlohmann::json::array();
-  fmt::print("\n| parallel | S_PP tok/s | S_TG tok/s (aggregate) | TTFT ms (all prompts) | step p50 ms | step p95 ms | step p99 ms |\n|---|---|---|---|---|---|---|\n");
+  fmt::print(
+      "\n| parallel | S_PP tok/s | S_TG tok/s (aggregate) | TTFT ms (all prompts) | step p50 ms | step p95 ms | step "
+      "p99 ms |\n|---|---|---|---|---|---|---|\n");
   for (int B : par) {
     std::vector<double> spp, stg;
     std::vector<double> steps, ttft;
@@ -186,20 +190,26 @@ int main(int argc, char** argv) {
         auto ts = Clock::now();
         eng.eval(feeds, &logits);
         steps.push_back(seconds_since(ts) * 1e3);
-        for (int b = 0; b < B; ++b) next[b] = argmax(logits.data() + static_cast<int64_t>(b) * cfg.n_vocab, cfg.n_vocab);
+        for (int b = 0; b < B; ++b)
+          next[b] = argmax(logits.data() + static_cast<int64_t>(b) * cfg.n_vocab, cfg.n_vocab);
       }
       stg.push_back(B * batched_gen / seconds_since(t1));
     }
-    fmt::print("| {} | {:.1f} | {:.1f} | {:.0f} | {:.1f} | {:.1f} | {:.1f} |\n", B, median(spp), median(stg), median(ttft),
-               percentile(steps, 0.5), percentile(steps, 0.95), percentile(steps, 0.99));
-    batched.push_back({{"parallel", B}, {"s_pp", median(spp)}, {"s_tg", median(stg)}, {"ttft_ms", median(ttft)},
-                       {"step_p50_ms", percentile(steps, 0.5)}, {"step_p95_ms", percentile(steps, 0.95)},
+    fmt::print("| {} | {:.1f} | {:.1f} | {:.0f} | {:.1f} | {:.1f} | {:.1f} |\n", B, median(spp), median(stg),
+               median(ttft), percentile(steps, 0.5), percentile(steps, 0.95), percentile(steps, 0.99));
+    batched.push_back({{"parallel", B},
+                       {"s_pp", median(spp)},
+                       {"s_tg", median(stg)},
+                       {"ttft_ms", median(ttft)},
+                       {"step_p50_ms", percentile(steps, 0.5)},
+                       {"step_p95_ms", percentile(steps, 0.95)},
                        {"step_p99_ms", percentile(steps, 0.99)}});
   }
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   const double rss_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;
-  fmt::print("\npeak RSS: {:.0f} MB (weights {:.0f} MB, mmapped)\n", rss_mb, static_cast<double>(model->weight_bytes()) / 1e6);
+  fmt::print("\npeak RSS: {:.0f} MB (weights {:.0f} MB, mmapped)\n", rss_mb,
+             static_cast<double>(model->weight_bytes()) / 1e6);
   nlohmann::json j = {{"model", model_path},
                       {"threads", pool.size()},
                       {"kernels", corral::isa_name(corral::kernels::active().isa)},

@@ -121,8 +121,7 @@ void memory_read_bandwidth(benchmark::State& state) {
     benchmark::DoNotOptimize(total.load());
   }
   state.counters["GB/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * data.size() * sizeof(uint32_t) / 1e9,
-      benchmark::Counter::kIsRate);
+      static_cast<double>(state.iterations()) * data.size() * sizeof(uint32_t) / 1e9, benchmark::Counter::kIsRate);
 }
 
 // One thread encoding a row of 4096 activations (a decode step's input), GB/s of floats.
@@ -135,9 +134,8 @@ void quantize_case(benchmark::State& state, DType t) {
     quantize(x.data(), out.data(), k);
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["GB/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()) * k * sizeof(float) / 1e9,
-                         benchmark::Counter::kIsRate);
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * k * sizeof(float) / 1e9,
+                                              benchmark::Counter::kIsRate);
   state.SetLabel(isa_name(selected_isa()));
 }
 
@@ -145,17 +143,15 @@ void quantize_case(benchmark::State& state, DType t) {
 void dequantize_case(benchmark::State& state, DType t) {
   const int64_t k = 4096;
   std::vector<uint8_t> row(dtype_row_bytes(t, k));
-  kernel_table(IsaLevel::kGeneric)
-      .quantize_row[static_cast<uint32_t>(t)](normal_values(k, 4).data(), row.data(), k);
+  kernel_table(IsaLevel::kGeneric).quantize_row[static_cast<uint32_t>(t)](normal_values(k, 4).data(), row.data(), k);
   std::vector<float> out(k);
   const auto dequantize = kernels::active().dequantize_row[static_cast<uint32_t>(t)];
   for (auto _ : state) {
     dequantize(row.data(), out.data(), k);
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["GB/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()) * k * sizeof(float) / 1e9,
-                         benchmark::Counter::kIsRate);
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * k * sizeof(float) / 1e9,
+                                              benchmark::Counter::kIsRate);
   state.SetLabel(isa_name(selected_isa()));
 }
 
@@ -183,8 +179,8 @@ void f32_ops_case(benchmark::State& state, int op) {
 }
 
 [[maybe_unused]] const bool registered = [] {
-  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
-                  DType::kQ5_1, DType::kQ8_0}) {
+  for (DType t :
+       {DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0}) {
     register_matmul_benchmarks(t);
     register_gemm_hot(t, 256, {1, 8, 64});
   }
@@ -192,16 +188,12 @@ void f32_ops_case(benchmark::State& state, int op) {
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
   for (DType t : {DType::kQ8_0, DType::kQ8_1}) {
-    benchmark::RegisterBenchmark((std::string("quantize_row/") + dtype_name(t)).c_str(),
-                                 quantize_case, t);
+    benchmark::RegisterBenchmark((std::string("quantize_row/") + dtype_name(t)).c_str(), quantize_case, t);
   }
-  for (DType t : {DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
-                  DType::kQ8_0}) {
-    benchmark::RegisterBenchmark((std::string("dequantize_row/") + dtype_name(t)).c_str(),
-                                 dequantize_case, t);
+  for (DType t : {DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0}) {
+    benchmark::RegisterBenchmark((std::string("dequantize_row/") + dtype_name(t)).c_str(), dequantize_case, t);
   }
-  const char* ops[] = {"rms_norm", "swiglu",    "softmax", "dot_f32",
-                       "axpy_f32", "scale_f32", "add_f32"};
+  const char* ops[] = {"rms_norm", "swiglu", "softmax", "dot_f32", "axpy_f32", "scale_f32", "add_f32"};
   for (int op = 0; op < 7; ++op) {
     benchmark::RegisterBenchmark((std::string("f32_ops/") + ops[op]).c_str(), f32_ops_case, op);
   }
@@ -243,9 +235,9 @@ void register_matmul_benchmarks(DType t) {
 }
 
 void register_gemm_hot(DType t, int64_t m, std::initializer_list<int64_t> ns) {
-  auto* b = benchmark::RegisterBenchmark((std::string("gemm_hot_1_thread/") + dtype_name(t)).c_str(),
-                                         gemm_hot_case, t, m)
-                ->ArgName("n");
+  auto* b =
+      benchmark::RegisterBenchmark((std::string("gemm_hot_1_thread/") + dtype_name(t)).c_str(), gemm_hot_case, t, m)
+          ->ArgName("n");
   for (int64_t n : ns) b->Arg(n);
   b->Unit(benchmark::kMicrosecond);
 }

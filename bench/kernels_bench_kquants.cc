@@ -31,8 +31,8 @@ void quantize_q8_k_case(benchmark::State& state) {
     kernels::quantize_row(DType::kQ8_K, x.data(), out.data(), k);
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["GB/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * k * sizeof(float) / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * k * sizeof(float) / 1e9,
+                                              benchmark::Counter::kIsRate);
   state.SetLabel(isa_name(selected_isa()));
 }
 
@@ -46,15 +46,15 @@ void dequantize_case(benchmark::State& state, DType t) {
     kernels::dequantize_row(t, row.data(), out.data(), k);
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["GB/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * k * sizeof(float) / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * k * sizeof(float) / 1e9,
+                                              benchmark::Counter::kIsRate);
   state.SetLabel(isa_name(selected_isa()));
 }
 
 [[maybe_unused]] const bool registered = [] {
   for (DType t : kKQuants) {
     const std::string type = dtype_name(t);
-    register_matmul_benchmarks(t);  // 2048x2048 and 8192x2048, n = 1 .. 512
+    register_matmul_benchmarks(t);         // 2048x2048 and 8192x2048, n = 1 .. 512
     register_matmul_shape(t, 2048, 8192);  // ffn_down
     if (t == DType::kQ6_K || t == DType::kQ4_K) register_matmul_shape(t, 128256, 2048);  // tied output
     register_gemm_hot(t, 128, {1, 8, 16, 64});

@@ -66,9 +66,10 @@ void stream(const Tokenizer& tok, const std::vector<int32_t>& ids, std::vector<s
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  for (const char* rel : {"vocab/ggml-vocab-llama-spm.gguf", "vocab/ggml-vocab-phi-3.gguf", "models/stories260K.gguf",
-                          "vocab/ggml-vocab-gpt-2.gguf", "vocab/ggml-vocab-llama-bpe.gguf", "vocab/ggml-vocab-qwen2.gguf",
-                          "vocab/ggml-vocab-deepseek-llm.gguf", "vocab/ggml-vocab-syn-gptoss.gguf"}) {
+  for (const char* rel :
+       {"vocab/ggml-vocab-llama-spm.gguf", "vocab/ggml-vocab-phi-3.gguf", "models/stories260K.gguf",
+        "vocab/ggml-vocab-gpt-2.gguf", "vocab/ggml-vocab-llama-bpe.gguf", "vocab/ggml-vocab-qwen2.gguf",
+        "vocab/ggml-vocab-deepseek-llm.gguf", "vocab/ggml-vocab-syn-gptoss.gguf"}) {
     load(rel);
   }
   return 0;

@@ -37,7 +37,7 @@ inline int json_nesting(std::string_view s) {
 // Splits a fuzz input at the first occurrence of `sep` (e.g. a template and its data); the
 // second part is empty when there is no separator.
 inline std::pair<std::string_view, std::string_view> split_input(const uint8_t* data, size_t size,
-                                                                std::string_view sep) {
+                                                                 std::string_view sep) {
   const std::string_view all(reinterpret_cast<const char*>(data), size);
   const size_t at = all.find(sep);
   if (at == std::string_view::npos) return {all, {}};

@@ -28,8 +28,7 @@ int count_physical_cores(int logical) {
   int phys = 0;
   while (std::getline(in, line)) {
     if (line.rfind("physical id", 0) == 0) phys = std::atoi(line.c_str() + line.find(':') + 1);
-    if (line.rfind("core id", 0) == 0)
-      cores.insert({phys, std::atoi(line.c_str() + line.find(':') + 1)});
+    if (line.rfind("core id", 0) == 0) cores.insert({phys, std::atoi(line.c_str() + line.find(':') + 1)});
   }
   // A VM that reports one core id per vCPU with "siblings == cores" gives the right count;
   // if cpuinfo is unhelpful, use the logical count.
@@ -46,7 +45,7 @@ CpuFeatures probe() {
     f.f16c = c & (1u << 29);
   }
   const uint64_t xcr0 = osxsave ? xgetbv0() : 0;
-  const bool os_avx = (xcr0 & 0x6) == 0x6;             // XMM + YMM state
+  const bool os_avx = (xcr0 & 0x6) == 0x6;                 // XMM + YMM state
   const bool os_avx512 = os_avx && (xcr0 & 0xe0) == 0xe0;  // opmask + ZMM state
   if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
     f.avx2 = os_avx && (b & (1u << 5));
@@ -78,8 +77,7 @@ const CpuFeatures& cpu_features() {
 IsaLevel max_supported_isa() {
   const CpuFeatures& f = cpu_features();
   // Our AVX-512 kernels use F/BW/VL/DQ plus VNNI for the integer dot products.
-  if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni && f.fma && f.f16c)
-    return IsaLevel::kAvx512;
+  if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni && f.fma && f.f16c) return IsaLevel::kAvx512;
   if (f.avx2 && f.fma && f.f16c) return IsaLevel::kAvx2;
   return IsaLevel::kGeneric;
 }
@@ -99,8 +97,7 @@ IsaLevel selected_isa() {
     if (!env || !*env) return best;
     IsaLevel want;
     if (!parse_isa(env, &want)) {
-      spdlog::warn("CORRAL_CPU={} is not one of generic|avx2|avx512; using {}", env,
-                   isa_name(best));
+      spdlog::warn("CORRAL_CPU={} is not one of generic|avx2|avx512; using {}", env, isa_name(best));
       return best;
     }
     if (static_cast<int>(want) > static_cast<int>(best)) {

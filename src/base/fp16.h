@@ -6,8 +6,16 @@
 
 namespace corral {
 
-inline float bits_to_f32(uint32_t b) { float f; std::memcpy(&f, &b, 4); return f; }
-inline uint32_t f32_to_bits(float f) { uint32_t b; std::memcpy(&b, &f, 4); return b; }
+inline float bits_to_f32(uint32_t b) {
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+inline uint32_t f32_to_bits(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return b;
+}
 
 // F16 -> F32: exact (every half is representable as a float).
 inline float fp16_to_f32(uint16_t h) {
@@ -18,7 +26,10 @@ inline float fp16_to_f32(uint16_t h) {
     if (mant == 0) return bits_to_f32(sign);
     // Subnormal half: normalise.
     int e = -1;
-    do { mant <<= 1; ++e; } while ((mant & 0x400) == 0);
+    do {
+      mant <<= 1;
+      ++e;
+    } while ((mant & 0x400) == 0);
     mant &= 0x3ff;
     return bits_to_f32(sign | (uint32_t)(127 - 15 - e) << 23 | mant << 13);
   }
@@ -35,8 +46,8 @@ inline uint16_t f32_to_fp16(float f) {
     return (uint16_t)(sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 | ((ax >> 13) & 0x3ff) : 0));
   }
   if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00);  // rounds to >= 65520: overflow
-  if (ax < 0x38800000u) {  // below the smallest normal half (2^-14): subnormal or zero
-    if (ax < 0x33000000u) return (uint16_t)sign;  // < 2^-25 rounds to zero
+  if (ax < 0x38800000u) {                                   // below the smallest normal half (2^-14): subnormal or zero
+    if (ax < 0x33000000u) return (uint16_t)sign;            // < 2^-25 rounds to zero
     const uint32_t e = ax >> 23;
     const uint32_t m = (ax & 0x7fffff) | 0x800000;
     const uint32_t shift = 126 - e;  // 14 - (e - 127) + 13 - 1 ... aligns to half subnormal grid

@@ -133,12 +133,14 @@ void FamilyBase::render(std::string& out) const {
 
 template <>
 void Family<Counter>::render_child(std::string& out, const std::string& labels, const void* child) const {
-  out += fmt::format("{}{} {}\n", name_, label_block(labels, ""), format_value(static_cast<const Counter*>(child)->value()));
+  out += fmt::format("{}{} {}\n", name_, label_block(labels, ""),
+                     format_value(static_cast<const Counter*>(child)->value()));
 }
 
 template <>
 void Family<Gauge>::render_child(std::string& out, const std::string& labels, const void* child) const {
-  out += fmt::format("{}{} {}\n", name_, label_block(labels, ""), format_value(static_cast<const Gauge*>(child)->value()));
+  out +=
+      fmt::format("{}{} {}\n", name_, label_block(labels, ""), format_value(static_cast<const Gauge*>(child)->value()));
 }
 
 template <>

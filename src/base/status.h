@@ -17,17 +17,17 @@ namespace corral {
 // code or a message. The set follows gRPC's canonical codes, trimmed to those corral needs.
 enum class StatusCode {
   kOk,
-  kInvalidArgument,    // the input (a request, a file, a text) is malformed or out of range
-  kNotFound,           // a named thing (model, blob, sequence) does not exist
+  kInvalidArgument,  // the input (a request, a file, a text) is malformed or out of range
+  kNotFound,         // a named thing (model, blob, sequence) does not exist
   kAlreadyExists,
-  kPermissionDenied,   // refused by policy (origin, API key, path access)
-  kFailedPrecondition, // valid input the target cannot take (a model that cannot embed)
-  kResourceExhausted,  // a bound is reached: queue full, KV cache full, memory budget
-  kUnavailable,        // temporarily unable: unloading, shutting down; retrying may help
-  kCancelled,          // the caller went away
+  kPermissionDenied,    // refused by policy (origin, API key, path access)
+  kFailedPrecondition,  // valid input the target cannot take (a model that cannot embed)
+  kResourceExhausted,   // a bound is reached: queue full, KV cache full, memory budget
+  kUnavailable,         // temporarily unable: unloading, shutting down; retrying may help
+  kCancelled,           // the caller went away
   kDeadlineExceeded,
-  kUnimplemented,      // a feature corral does not support yet
-  kInternal,           // a bug or an unexpected environment failure
+  kUnimplemented,  // a feature corral does not support yet
+  kInternal,       // a bug or an unexpected environment failure
 };
 const char* status_code_name(StatusCode c);
 
@@ -83,8 +83,8 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {  // NOLINT
+  Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {    // NOLINT
     if (std::get<Status>(v_).is_ok()) std::abort();  // an ok Status carries no value
   }
 
@@ -94,9 +94,18 @@ class Result {
   const std::string& error() const { return std::get<Status>(v_).message(); }
   StatusCode code() const { return is_ok() ? StatusCode::kOk : std::get<Status>(v_).code(); }
 
-  T& value() & { check(); return std::get<T>(v_); }
-  const T& value() const& { check(); return std::get<T>(v_); }
-  T&& value() && { check(); return std::get<T>(std::move(v_)); }
+  T& value() & {
+    check();
+    return std::get<T>(v_);
+  }
+  const T& value() const& {
+    check();
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    check();
+    return std::get<T>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
@@ -115,17 +124,16 @@ class Result {
 }  // namespace corral
 
 // Returns the error of a Status- or Result-valued expression from the enclosing function.
-#define CORRAL_RETURN_IF_ERROR(expr)                           \
-  do {                                                         \
-    auto&& corral_status_ = (expr);                            \
+#define CORRAL_RETURN_IF_ERROR(expr)                             \
+  do {                                                           \
+    auto&& corral_status_ = (expr);                              \
     if (!corral_status_.is_ok()) return corral_status_.status(); \
   } while (0)
 
 #define CORRAL_CONCAT_INNER_(a, b) a##b
 #define CORRAL_CONCAT_(a, b) CORRAL_CONCAT_INNER_(a, b)
 // CORRAL_ASSIGN_OR_RETURN(auto x, expr): x = expr.value() or return expr's error.
-#define CORRAL_ASSIGN_OR_RETURN(lhs, expr)                                   \
-  auto CORRAL_CONCAT_(corral_result_, __LINE__) = (expr);                    \
-  if (!CORRAL_CONCAT_(corral_result_, __LINE__).is_ok())                     \
-    return CORRAL_CONCAT_(corral_result_, __LINE__).status();                \
+#define CORRAL_ASSIGN_OR_RETURN(lhs, expr)                                                                         \
+  auto CORRAL_CONCAT_(corral_result_, __LINE__) = (expr);                                                          \
+  if (!CORRAL_CONCAT_(corral_result_, __LINE__).is_ok()) return CORRAL_CONCAT_(corral_result_, __LINE__).status(); \
   lhs = std::move(CORRAL_CONCAT_(corral_result_, __LINE__)).value()

@@ -162,8 +162,8 @@ Status Client::stream(const std::string& path, const ordered_json& body,
   struct State {
     CURL* c;
     const std::function<bool(const json&)>* on_record;
-    std::string pending;  // bytes of an unfinished line, or a whole error body
-    std::string error;    // an {"error"} record or an unparsable line
+    std::string pending;   // bytes of an unfinished line, or a whole error body
+    std::string error;     // an {"error"} record or an unparsable line
     bool stopped = false;  // the caller asked to stop
   } st{e.get(), &on_record, {}, {}, false};
   auto on_data = +[](char* p, size_t size, size_t n, void* ud) -> size_t {

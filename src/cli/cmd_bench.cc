@@ -12,12 +12,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/commands.h"
 #include "loadtest/bench_options.h"
 #include "loadtest/bench_plot.h"
 #include "loadtest/bench_report.h"
 #include "loadtest/bench_runner.h"
 #include "loadtest/bench_target.h"
-#include "cli/commands.h"
 
 namespace corral::cli {
 namespace {
@@ -58,7 +58,8 @@ int run_bench(const BenchOptions& o) {
   if (!target) return bench::print_error(target.status());
   auto levels = bench::parse_int_list(o.concurrency, 1, kMaxConcurrency, "--concurrency");
   if (!levels) return bench::print_error(levels.status());
-  if (o.requests < 0 || o.requests > kMaxRequests) return bench::print_error(fmt::format("--requests must be 0 to {}", kMaxRequests));
+  if (o.requests < 0 || o.requests > kMaxRequests)
+    return bench::print_error(fmt::format("--requests must be 0 to {}", kMaxRequests));
   if (o.num_predict < 1) return bench::print_error("--num-predict must be at least 1");
   if (o.api != "ollama" && o.api != "openai") return bench::print_error("--api must be ollama or openai");
 
@@ -143,7 +144,8 @@ int run_bench(const BenchOptions& o) {
   if (!o.plot.empty()) {
     std::vector<bench::Run> runs{run};
     runs.insert(runs.end(), compare.begin(), compare.end());
-    if (Status s = write_file(o.plot, bench::render_svg(runs, "corral bench: " + o.model)); !s) return bench::print_error(s);
+    if (Status s = write_file(o.plot, bench::render_svg(runs, "corral bench: " + o.model)); !s)
+      return bench::print_error(s);
   }
   if (bench::stop_flag().load()) return 130;  // as a shell reports a Ctrl-C
   int ok = 0;
@@ -155,10 +157,12 @@ int run_bench(const BenchOptions& o) {
 
 void register_bench(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<BenchOptions>();
-  CLI::App* cmd = app.add_subcommand("bench", "Load-test an Ollama-compatible server: a concurrency sweep with LLM latencies");
+  CLI::App* cmd =
+      app.add_subcommand("bench", "Load-test an Ollama-compatible server: a concurrency sweep with LLM latencies");
   cmd->add_option("--host", o->host, "Server to test (default: OLLAMA_HOST, which must be a loopback address)");
   cmd->add_option("--model,-m", o->model, "Model to request")->required();
-  cmd->add_option("--concurrency,-c", o->concurrency, "Concurrent clients, one level or a sweep: 1,2,4,8")->capture_default_str();
+  cmd->add_option("--concurrency,-c", o->concurrency, "Concurrent clients, one level or a sweep: 1,2,4,8")
+      ->capture_default_str();
   cmd->add_option("--requests,-n", o->requests, "Requests per level (default: 2 x concurrency, at least 4)");
   cmd->add_option("--duration", o->duration, "Per level: stop sending new requests after this long (30s, 2m)");
   cmd->add_option("--prompt", o->prompt, "The prompt of every request");
@@ -179,7 +183,8 @@ void register_bench(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", o->json, "Print the results as JSON");
   cmd->add_option("--save", o->save, "Also write the JSON results to this file (for --compare)");
   cmd->add_option("--plot", o->plot, "Write throughput and p95 latency against concurrency to this SVG file");
-  cmd->add_option("--compare", o->compare, "Saved JSON results (--save) to overlay in the plot and show beside this run")
+  cmd->add_option("--compare", o->compare,
+                  "Saved JSON results (--save) to overlay in the plot and show beside this run")
       ->type_name("FILE.json ...");
   cmd->add_option("--label", o->label, "This run's name in plots (e.g. OLLAMA_NUM_PARALLEL=8)");
   cmd->callback([o, &exit_code] { exit_code = run_bench(*o); });

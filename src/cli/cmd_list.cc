@@ -12,8 +12,9 @@ namespace {
 
 bool starts_with_fold(const std::string& s, const std::string& prefix) {
   if (prefix.size() > s.size()) return false;
-  return std::equal(prefix.begin(), prefix.end(), s.begin(),
-                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); });
+  return std::equal(prefix.begin(), prefix.end(), s.begin(), [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  });
 }
 
 int run_list(const std::string& prefix) {

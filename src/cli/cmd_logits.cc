@@ -39,8 +39,7 @@ void register_logits(CLI::App& app, int& exit_code) {
       exit_code = 1;
       return;
     }
-    engine::Engine eng(model.value(), engine::EngineConfig{static_cast<int64_t>(tokens.size())},
-                       ThreadPool::global());
+    engine::Engine eng(model.value(), engine::EngineConfig{static_cast<int64_t>(tokens.size())}, ThreadPool::global());
     std::vector<float> logits;
     if (Status s = engine::check_token_ids(tokens, model.value()->config().n_vocab); !s) {
       fmt::print(stderr, "Error: {}\n", s.message());

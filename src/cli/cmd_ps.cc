@@ -47,7 +47,9 @@ Result<std::string> ps_table(Client& c, const std::string& prefix) {
     const auto expires = parse_rfc3339(m.value("expires_at", ""));
     // An expiry in the past: the model is being unloaded right now.
     const std::string until = expires && *expires < now ? "Stopping..." : human_time(expires, "Never");
-    std::string slots = m.contains("slots_total") ? fmt::format("{}/{}", int_field(m, "slots_in_use"), int_field(m, "slots_total")) : "";
+    std::string slots = m.contains("slots_total")
+                            ? fmt::format("{}/{}", int_field(m, "slots_in_use"), int_field(m, "slots_total"))
+                            : "";
     if (m.value("loading", false)) slots = "loading";
     rows.push_back({name, digest.substr(0, 12), human_bytes(size), processor(size, int_field(m, "size_vram")),
                     std::to_string(int_field(m, "context_length")), until, slots,
@@ -67,7 +69,8 @@ int watch(Client& c, const std::string& prefix, double seconds) {
     const std::time_t t = std::time(nullptr);
     char when[64];
     std::strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", std::localtime(&t));
-    std::string frame = fmt::format("Every {:.1f}s: corral ps{}    {}\n\n", seconds, prefix.empty() ? "" : " " + prefix, when);
+    std::string frame =
+        fmt::format("Every {:.1f}s: corral ps{}    {}\n\n", seconds, prefix.empty() ? "" : " " + prefix, when);
     frame += table ? *table : "Error: " + table.error() + "\n";
     fmt::print("{}{}", tty ? "\033[H\033[2J" : "", frame + (tty ? "" : "\n"));
     std::fflush(stdout);

@@ -45,9 +45,10 @@ void register_push(CLI::App& app, int& exit_code) {
     }
     if (!s) {
       // Ollama's hint for a registry that refused the namespace.
-      exit_code = s.message().find("access denied") != std::string::npos
-                      ? fail("you are not authorized to push to this namespace, create the model under a namespace you own")
-                      : fail(s);
+      exit_code =
+          s.message().find("access denied") != std::string::npos
+              ? fail("you are not authorized to push to this namespace, create the model under a namespace you own")
+              : fail(s);
       return;
     }
     std::string destination = o->model;

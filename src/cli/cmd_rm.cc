@@ -23,8 +23,7 @@ void register_rm(CLI::App& app, int& exit_code) {
           exit_code = fail(s);
           return;
         }
-        if (!s.is(StatusCode::kNotFound))
-          fmt::print(stderr, "Warning: unable to stop model '{}'\n", name);
+        if (!s.is(StatusCode::kNotFound)) fmt::print(stderr, "Warning: unable to stop model '{}'\n", name);
       }
       auto r = c->call("DELETE", "/api/delete", ordered_json{{"model", name}});
       if (!r) {

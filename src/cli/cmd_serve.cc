@@ -13,7 +13,8 @@
 namespace corral::cli {
 
 void register_serve(CLI::App& app, int& exit_code) {
-  CLI::App* cmd = app.add_subcommand("serve", "Start corral (OLLAMA_HOST, OLLAMA_MODELS, OLLAMA_NUM_PARALLEL, OLLAMA_ORIGINS, CORRAL_API_KEYS, ...)");
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "Start corral (OLLAMA_HOST, OLLAMA_MODELS, OLLAMA_NUM_PARALLEL, OLLAMA_ORIGINS, CORRAL_API_KEYS, ...)");
   cmd->alias("start");
   cmd->callback([&exit_code] {
     auto host = server::ollama_host_from_env();
@@ -55,7 +56,8 @@ void register_serve(CLI::App& app, int& exit_code) {
     std::thread signals([&server, set] {
       int sig = 0;
       sigwait(&set, &sig);
-      spdlog::info("received {}, shutting down (in-flight requests get 10 s to finish)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      spdlog::info("received {}, shutting down (in-flight requests get 10 s to finish)",
+                   sig == SIGINT ? "SIGINT" : "SIGTERM");
       server.stop(std::chrono::seconds(10));
     });
     server.run();

@@ -22,7 +22,8 @@ void register_show(CLI::App& app, int& exit_code) {
   cmd->add_flag("--system", o->system, "Show system message of a model");
   cmd->callback([o, &exit_code] {
     if (o->license + o->modelfile + o->parameters + o->system + o->template_ > 1) {
-      exit_code = fail("only one of '--license', '--modelfile', '--parameters', '--system', or '--template' can be specified");
+      exit_code =
+          fail("only one of '--license', '--modelfile', '--parameters', '--system', or '--template' can be specified");
       return;
     }
     auto c = Client::from_env();

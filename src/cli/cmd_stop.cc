@@ -18,9 +18,8 @@ void register_stop(CLI::App& app, int& exit_code) {
     }
     Status s = load_or_unload(*c, *model, "0");
     if (!s) {
-      exit_code = s.is(StatusCode::kNotFound)
-                      ? fail(fmt::format("couldn't find model \"{}\" to stop", *model))
-                      : fail(s);
+      exit_code =
+          s.is(StatusCode::kNotFound) ? fail(fmt::format("couldn't find model \"{}\" to stop", *model)) : fail(s);
     }
   });
 }

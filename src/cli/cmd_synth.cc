@@ -20,7 +20,8 @@ void register_synth(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<Opts>();
   CLI::App* cmd = app.add_subcommand("synth", "Write a random-weight GGUF model of a given shape (for benchmarks)");
   cmd->add_option("--preset", o->preset, "llama3.2-1b | llama3.2-3b | tiny")->capture_default_str();
-  cmd->add_option("--type", o->type, "q4_k_m | q5_k_m | q8_0 | q4_0 | f16 | ... (any supported type)")->capture_default_str();
+  cmd->add_option("--type", o->type, "q4_k_m | q5_k_m | q8_0 | q4_0 | f16 | ... (any supported type)")
+      ->capture_default_str();
   cmd->add_option("--arch", o->spec.arch, "llama | qwen2")->capture_default_str();
   cmd->add_option("--vocab", o->spec.vocab_path, "GGUF to copy the tokenizer from (default: a byte vocabulary)");
   cmd->add_option("--n-vocab", o->spec.n_vocab, "size of the byte vocabulary when no --vocab (default 512)");

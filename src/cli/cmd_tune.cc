@@ -14,11 +14,11 @@
 
 #include <fmt/format.h>
 
+#include "cli/commands.h"
 #include "loadtest/bench_options.h"
 #include "loadtest/bench_report.h"
 #include "loadtest/bench_runner.h"
 #include "loadtest/bench_target.h"
-#include "cli/commands.h"
 #include "loadtest/tune_plan.h"
 #include "loadtest/tune_server.h"
 #include "scheduler/config.h"
@@ -78,9 +78,10 @@ class Session {
 class TempSession final : public Session {
  public:
   static Result<std::unique_ptr<TempSession>> start(const std::string& model, int num_parallel) {
-    auto server = TempServer::start(store::Store::default_root(), {{"OLLAMA_NUM_PARALLEL", std::to_string(num_parallel)},
-                                                                   {"OLLAMA_MAX_QUEUE", "512"},
-                                                                   {"OLLAMA_KEEP_ALIVE", "-1"}});
+    auto server =
+        TempServer::start(store::Store::default_root(), {{"OLLAMA_NUM_PARALLEL", std::to_string(num_parallel)},
+                                                         {"OLLAMA_MAX_QUEUE", "512"},
+                                                         {"OLLAMA_KEEP_ALIVE", "-1"}});
     if (!server) return server.status();
     auto s = std::make_unique<TempSession>();
     s->server_ = std::move(server).value();
@@ -99,13 +100,14 @@ class TempSession final : public Session {
 // the server's other models and settings stay as they are. Unloaded and deleted afterwards.
 class DerivedSession final : public Session {
  public:
-  static Result<std::unique_ptr<DerivedSession>> start(const std::string& url, const std::string& model, int num_parallel) {
+  static Result<std::unique_ptr<DerivedSession>> start(const std::string& url, const std::string& model,
+                                                       int num_parallel) {
     auto s = std::make_unique<DerivedSession>();
     s->url_ = url;
     s->model_ = fmt::format("corral-tune-{}-np{}", getpid(), num_parallel);
-    auto r = bench::json_call("POST", url + "/api/create",
-                              {{"model", s->model_}, {"from", model}, {"parameters", {{"num_parallel", num_parallel}}},
-                               {"stream", false}});
+    auto r = bench::json_call(
+        "POST", url + "/api/create",
+        {{"model", s->model_}, {"from", model}, {"parameters", {{"num_parallel", num_parallel}}}, {"stream", false}});
     if (!r) return Status::errorf("creating a model with num_parallel {}: {}", num_parallel, r.error());
     return s;
   }
@@ -124,7 +126,8 @@ std::string candidates_table(const ProfileSpec& p, const std::vector<Candidate>&
   std::vector<std::vector<std::string>> rows;
   for (const Candidate& c : cs) {
     if (!c.stats) {
-      rows.push_back({std::to_string(c.num_parallel), "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "skipped: " + c.skipped});
+      rows.push_back(
+          {std::to_string(c.num_parallel), "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "skipped: " + c.skipped});
       continue;
     }
     const bench::LevelStats& s = *c.stats;
@@ -135,8 +138,8 @@ std::string candidates_table(const ProfileSpec& p, const std::vector<Candidate>&
                     meets_slo(p, s) ? "yes" : "no", c.size_bytes ? gib_text(c.size_bytes) : "-", ""});
   }
   return bench::text_table({"NUM_PARALLEL", "CLIENTS", "OK", "FAILED", "REQ/S", "OUT TOK/S", "TTFT P95", "TPOT P95",
-                       "E2E P95", "SLO MET", "MEMORY", ""},
-                      rows);
+                            "E2E P95", "SLO MET", "MEMORY", ""},
+                           rows);
 }
 
 Status write_snippets(const std::string& dir, const std::string& model, const Recommendation& r) {
@@ -157,9 +160,9 @@ Result<ProfileSpec> profile_from(const TuneOptions& o) {
   if (!p) return p.status();
   if (o.prompt_tokens > 0) p->prompt_tokens = o.prompt_tokens;
   if (o.num_predict > 0) p->num_predict = o.num_predict;
-  for (auto [flag, text, slot] : {std::tuple{"--slo-ttft", &o.slo_ttft, &p->slo_ttft_s},
-                                  std::tuple{"--slo-tpot", &o.slo_tpot, &p->slo_tpot_s},
-                                  std::tuple{"--slo-e2e", &o.slo_e2e, &p->slo_e2e_s}}) {
+  for (auto [flag, text, slot] :
+       {std::tuple{"--slo-ttft", &o.slo_ttft, &p->slo_ttft_s}, std::tuple{"--slo-tpot", &o.slo_tpot, &p->slo_tpot_s},
+        std::tuple{"--slo-e2e", &o.slo_e2e, &p->slo_e2e_s}}) {
     if (text->empty()) continue;
     auto s = bench::parse_seconds(*text, flag);
     if (!s) return s.status();
@@ -191,7 +194,8 @@ int run_tune(const TuneOptions& o) {
     mem_budget = std::min(mem_budget, sc->memory_budget_bytes);
 
   fmt::print("corral tune: {} ({})\n", o.model, profile->describe());
-  if (available > 0) fmt::print("memory: {} available now; the model may use {}\n", gib_text(available), gib_text(mem_budget));
+  if (available > 0)
+    fmt::print("memory: {} available now; the model may use {}\n", gib_text(available), gib_text(mem_budget));
   fmt::print("sweeping num_parallel {} on {}, budget {}\n\n", o.parallel,
              target ? target->url + " (derived models with PARAMETER num_parallel)" : std::string("a temporary server"),
              bench::seconds_text(*budget));
@@ -244,8 +248,8 @@ int run_tune(const TuneOptions& o) {
     plan.duration_s = 0.6 * left / static_cast<double>(parallel->size() - i);
     plan.slo.e2e_s = profile->slo_e2e_s;
     plan.slo.ttft_s = profile->slo_ttft_s;
-    fmt::print(stderr, "num_parallel {}: {} client{} for up to {} ...\n", c.num_parallel, clients, clients == 1 ? "" : "s",
-               bench::seconds_text(plan.duration_s));
+    fmt::print(stderr, "num_parallel {}: {} client{} for up to {} ...\n", c.num_parallel, clients,
+               clients == 1 ? "" : "s", bench::seconds_text(plan.duration_s));
     auto stats = bench::run_sweep(w, plan, bench::stop_flag(), nullptr);
     if (!stats) {
       // Nothing measured yet: the model or the server is the problem, not the setting.
@@ -279,9 +283,10 @@ int run_tune(const TuneOptions& o) {
              profile->name, r.num_parallel, r.max_queue, r.num_ctx ? std::to_string(*r.num_ctx) : "(does not fit)");
   fmt::print("why:\n");
   for (const std::string& w : r.why) fmt::print("  - {}\n", w);
-  fmt::print("\nsystemd drop-in (/etc/systemd/system/ollama.service.d/override.conf, then systemctl daemon-reload "
-             "&& systemctl restart ollama):\n{}\n",
-             systemd_dropin(r));
+  fmt::print(
+      "\nsystemd drop-in (/etc/systemd/system/ollama.service.d/override.conf, then systemctl daemon-reload "
+      "&& systemctl restart ollama):\n{}\n",
+      systemd_dropin(r));
   fmt::print("docker-compose:\n{}\n", compose_snippet(r));
   fmt::print("per model instead (Modelfile for `corral create`):\n{}", modelfile_snippet(o.model, r));
   if (!o.write_dir.empty()) {
@@ -295,14 +300,17 @@ int run_tune(const TuneOptions& o) {
 
 void register_tune(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<TuneOptions>();
-  CLI::App* cmd = app.add_subcommand("tune", "Measure a model at several num_parallel settings and recommend the settings");
+  CLI::App* cmd =
+      app.add_subcommand("tune", "Measure a model at several num_parallel settings and recommend the settings");
   cmd->add_option("--model,-m", o->model, "Model to tune for")->required();
-  cmd->add_option("--profile", o->profile, "Workload: chat (latency SLO), agent (many short requests), batch (throughput)")
+  cmd->add_option("--profile", o->profile,
+                  "Workload: chat (latency SLO), agent (many short requests), batch (throughput)")
       ->capture_default_str();
   cmd->add_option("--host", o->host, "Tune a running server (derived models) instead of temporary ones");
   cmd->add_option("--parallel", o->parallel, "num_parallel settings to try")->capture_default_str();
   cmd->add_option("--budget", o->budget, "Time for the whole sweep, about (90s, 5m)")->capture_default_str();
-  cmd->add_option("--prompt-tokens", o->prompt_tokens, "Override the profile's prompt length")->check(CLI::Range(4, 1 << 20));
+  cmd->add_option("--prompt-tokens", o->prompt_tokens, "Override the profile's prompt length")
+      ->check(CLI::Range(4, 1 << 20));
   cmd->add_option("--num-predict", o->num_predict, "Override the profile's tokens per answer");
   cmd->add_option("--slo-ttft", o->slo_ttft, "Override the p95 time-to-first-token limit (chat)");
   cmd->add_option("--slo-tpot", o->slo_tpot, "Override the p95 time-per-output-token limit (chat)");

@@ -37,13 +37,12 @@ void register_help(CLI::App& app) {
     if (!topic->empty()) {
       try {
         target = app.get_subcommand(*topic);
-      } catch (const CLI::OptionNotFound&) {
-        fmt::print(stderr, "Unknown help topic \"{}\"\n", *topic);
-      }
+      } catch (const CLI::OptionNotFound&) { fmt::print(stderr, "Unknown help topic \"{}\"\n", *topic); }
     }
     // The formatter directly: App::help() of the root would describe the running `help`.
-    fmt::print("{}", target->get_formatter()->make_help(target, target->get_name().empty() ? "corral" : target->get_name(),
-                                                        CLI::AppFormatMode::Normal));
+    fmt::print("{}",
+               target->get_formatter()->make_help(target, target->get_name().empty() ? "corral" : target->get_name(),
+                                                  CLI::AppFormatMode::Normal));
   });
 }
 

@@ -29,5 +29,4 @@ void register_tokenize(CLI::App& app, int& exit_code);  // also detokenize
 void register_bench(CLI::App& app, int& exit_code);     // load generator (bench_*.h)
 void register_tune(CLI::App& app, int& exit_code);      // parallelism sweep and settings (tune_*.h)
 
-
 }  // namespace corral::cli

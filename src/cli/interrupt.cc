@@ -22,7 +22,7 @@ void on_sigint(int) {
 }  // namespace
 
 InterruptScope::InterruptScope() {
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: a read() waiting for the user returns EINTR

@@ -30,8 +30,6 @@ int main(int argc, char** argv) {
   corral::cli::register_tune(app, exit_code);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
+  } catch (const CLI::ParseError& e) { return app.exit(e); }
   return exit_code;
 }

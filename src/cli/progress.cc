@@ -40,9 +40,7 @@ std::string right(const std::string& s, size_t width) {
   return w >= width ? s : std::string(width - w, ' ') + s;
 }
 
-double seconds_rounded(Clock::duration d) {
-  return std::round(std::chrono::duration<double>(d).count());
-}
+double seconds_rounded(Clock::duration d) { return std::round(std::chrono::duration<double>(d).count()); }
 
 }  // namespace
 

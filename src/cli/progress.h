@@ -42,7 +42,7 @@ class Progress {
 
  private:
   struct Line {
-    std::string key;      // bar: the layer; spinner: empty
+    std::string key;  // bar: the layer; spinner: empty
     std::string message;
     bool is_bar = false;
     bool stopped = false;

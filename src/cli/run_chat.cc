@@ -154,7 +154,8 @@ void set_system_message(RunSession& s, const std::string& text) {
   fmt::print("Set system message.\n");
 }
 
-void set_command(RunSession& s, const std::vector<std::string>& args, std::string* pending_system, bool* system_multiline) {
+void set_command(RunSession& s, const std::vector<std::string>& args, std::string* pending_system,
+                 bool* system_multiline) {
   if (args.size() < 2) return usage_set();
   const std::string& what = args[1];
   if (what == "wordwrap") s.word_wrap = true, fmt::print("Set 'wordwrap' mode.\n");
@@ -224,7 +225,8 @@ Status show_command(Client& c, RunSession& s, const std::vector<std::string>& ar
     fmt::print("\n");
     if (!s.options.empty()) {
       fmt::print("User defined parameters:\n");
-      for (auto it = s.options.begin(); it != s.options.end(); ++it) fmt::print("  {:<30} {}\n", it.key(), value_text(*it));
+      for (auto it = s.options.begin(); it != s.options.end(); ++it)
+        fmt::print("  {:<30} {}\n", it.key(), value_text(*it));
       fmt::print("\n");
     }
   } else if (what == "system") {
@@ -308,8 +310,8 @@ Result<std::optional<std::string>> chat_turn(Client& c, RunSession& s) {
 int chat_repl(Client& c, RunSession& s) {
   InterruptScope scope;
   LineReader in;
-  std::string sb;               // the message being composed
-  bool multiline = false;       // inside a """ block of a message
+  std::string sb;                 // the message being composed
+  bool multiline = false;         // inside a """ block of a message
   bool system_multiline = false;  // inside a """ block of /set system
   std::string line;
   for (;;) {

@@ -74,12 +74,14 @@ void print_summary(const json& d) {
   if (pcount > 0) fmt::print(stderr, "prompt eval count:    {} token(s)\n", pcount);
   if (pdur > 0) {
     fmt::print(stderr, "prompt eval duration: {}\n", dur(pdur));
-    fmt::print(stderr, "prompt eval rate:     {:.2f} tokens/s\n", static_cast<double>(pcount) / (static_cast<double>(pdur) / 1e9));
+    fmt::print(stderr, "prompt eval rate:     {:.2f} tokens/s\n",
+               static_cast<double>(pcount) / (static_cast<double>(pdur) / 1e9));
   }
   if (count > 0) fmt::print(stderr, "eval count:           {} token(s)\n", count);
   if (edur > 0) {
     fmt::print(stderr, "eval duration:        {}\n", dur(edur));
-    fmt::print(stderr, "eval rate:            {:.2f} tokens/s\n", static_cast<double>(count) / (static_cast<double>(edur) / 1e9));
+    fmt::print(stderr, "eval rate:            {:.2f} tokens/s\n",
+               static_cast<double>(count) / (static_cast<double>(edur) / 1e9));
   }
 }
 

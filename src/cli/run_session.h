@@ -12,12 +12,12 @@ namespace corral::cli {
 struct RunSession {
   std::string model;
   ordered_json messages = ordered_json::array();  // the chat so far
-  ordered_json options = ordered_json::object();   // /set parameter values (typed)
-  std::string system;                              // /set system
-  ordered_json format;                             // null, "json" or a JSON schema
-  std::optional<std::string> keep_alive;           // --keepalive
-  bool verbose = false;                            // --verbose, /set verbose
-  bool word_wrap = true;                           // --nowordwrap, /set nowordwrap
+  ordered_json options = ordered_json::object();  // /set parameter values (typed)
+  std::string system;                             // /set system
+  ordered_json format;                            // null, "json" or a JSON schema
+  std::optional<std::string> keep_alive;          // --keepalive
+  bool verbose = false;                           // --verbose, /set verbose
+  bool word_wrap = true;                          // --nowordwrap, /set nowordwrap
 };
 
 // Prints streamed response text to stdout; with word wrap on a terminal, a word that would
@@ -28,9 +28,9 @@ class ResponsePrinter {
   void print(const std::string& text);
 
  private:
-  int width_ = 0;       // 0: no wrapping
-  int line_len_ = 0;    // columns used on the current line
-  std::string word_;    // the word being printed, for moving it to the next line
+  int width_ = 0;     // 0: no wrapping
+  int line_len_ = 0;  // columns used on the current line
+  std::string word_;  // the word being printed, for moving it to the next line
 };
 
 // Ollama's --verbose block (to stderr) from a final response record's timings.

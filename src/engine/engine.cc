@@ -7,7 +7,9 @@
 namespace corral::engine {
 
 Engine::Engine(std::shared_ptr<const model::Model> model, EngineConfig config, ThreadPool& pool)
-    : model_(std::move(model)), pool_(pool), kv_(*model_, config.kv_capacity_tokens, config.kv_type),
+    : model_(std::move(model)),
+      pool_(pool),
+      kv_(*model_, config.kv_capacity_tokens, config.kv_type),
       scratch_(model_->make_scratch()) {}
 
 void Engine::eval(const std::vector<SeqFeed>& feeds, std::vector<float>* logits, std::vector<float>* hidden) {
@@ -31,8 +33,8 @@ void Engine::eval(const std::vector<SeqFeed>& feeds, std::vector<float>* logits,
     const size_t n = f.tokens.size();
     for (size_t j = 0; j < n; ++j) {
       const bool out = f.outputs == Outputs::kAll || (f.outputs == Outputs::kLast && j + 1 == n);
-      batch_.tokens.push_back(model::BatchToken{f.tokens[j], static_cast<int32_t>(start + j),
-                                                static_cast<int32_t>(si), out});
+      batch_.tokens.push_back(
+          model::BatchToken{f.tokens[j], static_cast<int32_t>(start + j), static_cast<int32_t>(si), out});
     }
   }
   const int64_t n_out = batch_.n_outputs();

@@ -20,19 +20,19 @@ Result<std::unique_ptr<Sequence>> make_sequence(SequenceRequest req, const Token
   if (seq->tokens.empty()) return Status::error("the prompt is empty");
   const auto n = static_cast<int64_t>(seq->tokens.size());
   if (req.embedding && n > req.num_ctx) {
-    if (!req.embed_truncate)
-      return Status::errorf("input length {} exceeds the context length {}", n, req.num_ctx);
+    if (!req.embed_truncate) return Status::errorf("input length {} exceeds the context length {}", n, req.num_ctx);
     seq->tokens.resize(static_cast<size_t>(req.num_ctx));
   }
   if (!req.embedding && n >= req.num_ctx)
-    return Status::errorf("the prompt is {} tokens, which leaves no room in the context of {} tokens "
-                          "(raise num_ctx or shorten the prompt)",
-                          n, req.num_ctx);
+    return Status::errorf(
+        "the prompt is {} tokens, which leaves no room in the context of {} tokens "
+        "(raise num_ctx or shorten the prompt)",
+        n, req.num_ctx);
   seq->n_prompt = seq->tokens.size();
   seq->stats.prompt_tokens = static_cast<int64_t>(seq->n_prompt);
   if (!req.embedding) {
-    seq->sampler = std::make_unique<sampling::Sampler>(req.sampling, static_cast<int>(n_vocab),
-                                                       static_cast<int>(req.num_ctx));
+    seq->sampler =
+        std::make_unique<sampling::Sampler>(req.sampling, static_cast<int>(n_vocab), static_cast<int>(req.num_ctx));
     seq->sampler->accept_prompt(seq->tokens);
     StreamDecoder::Options dopts;
     dopts.render_special = req.render_special;

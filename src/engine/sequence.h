@@ -32,7 +32,7 @@ struct SequenceStats {
   int64_t cached_tokens = 0;      // prompt tokens reused from the prefix cache
   int64_t prompt_eval_count = 0;  // prompt tokens actually evaluated (after prefix reuse)
   Clock::duration prompt_eval_duration{};
-  int64_t eval_count = 0;         // generated tokens
+  int64_t eval_count = 0;  // generated tokens
   Clock::duration eval_duration{};
   Clock::duration time_to_first_token{};  // from `Sequence::created`
 };
@@ -41,20 +41,20 @@ struct Sequence {
   enum class State { kWaiting, kPrefilling, kDecoding, kFinished };
   State state = State::kWaiting;
   FinishReason finish_reason = FinishReason::kStop;  // once kFinished
-  bool embedding = false;        // ends after its prompt with the last hidden state
+  bool embedding = false;                            // ends after its prompt with the last hidden state
   bool embed_normalize = true;
-  SeqId kv = 0;                  // its KV cache sequence; 0 while waiting
-  std::vector<int32_t> tokens;   // prompt + generated, in order
-  size_t n_prompt = 0;           // prompt tokens
-  size_t n_fed = 0;              // tokens already in the KV cache
-  int64_t num_ctx = 0;           // context this sequence may fill (prompt + output)
-  int64_t num_predict = -1;      // -1: until a stop condition or the context is full
+  SeqId kv = 0;                 // its KV cache sequence; 0 while waiting
+  std::vector<int32_t> tokens;  // prompt + generated, in order
+  size_t n_prompt = 0;          // prompt tokens
+  size_t n_fed = 0;             // tokens already in the KV cache
+  int64_t num_ctx = 0;          // context this sequence may fill (prompt + output)
+  int64_t num_predict = -1;     // -1: until a stop condition or the context is full
   int64_t n_generated = 0;
-  uint64_t order = 0;            // admission order: round-robin prompt chunks
+  uint64_t order = 0;                          // admission order: round-robin prompt chunks
   std::unique_ptr<sampling::Sampler> sampler;  // completions only
   std::unique_ptr<StreamDecoder> decoder;      // completions only
   SequenceStats stats;
-  Clock::time_point created{};   // when the request arrived
+  Clock::time_point created{};  // when the request arrived
 
   bool running() const { return state == State::kPrefilling || state == State::kDecoding; }
   size_t prompt_left() const { return n_prompt - n_fed; }
@@ -67,14 +67,14 @@ struct Sequence {
 // What a caller asks the engine to run; make_sequence checks it once, here.
 struct SequenceRequest {
   bool embedding = false;
-  std::vector<int32_t> tokens;     // the prompt
-  std::vector<std::string> stop;   // stop sequences
-  bool render_special = false;     // stream control tokens' text too (raw mode)
+  std::vector<int32_t> tokens;    // the prompt
+  std::vector<std::string> stop;  // stop sequences
+  bool render_special = false;    // stream control tokens' text too (raw mode)
   sampling::SamplingParams sampling;
   int64_t num_ctx = 0;
   int64_t num_predict = -1;
   bool embed_normalize = true;
-  bool embed_truncate = true;      // cut an over-long embedding input to num_ctx instead of failing
+  bool embed_truncate = true;  // cut an over-long embedding input to num_ctx instead of failing
   Clock::time_point created = Clock::now();
 };
 

@@ -20,7 +20,7 @@ struct StepOutputs {
   const float* hidden = nullptr;  // [n_outputs, n_embd]
   int64_t n_vocab = 0;
   int64_t n_embd = 0;
-  Clock::duration eval_time{};    // the forward pass's wall time
+  Clock::duration eval_time{};  // the forward pass's wall time
 };
 
 // What a sequence has to report after the step.

@@ -23,8 +23,7 @@ class Cursor {
 
   template <typename T>
   Status read(T* out, const char* what) {
-    if (remaining() < sizeof(T))
-      return Status::errorf("truncated file: reading {} at offset {}", what, pos_);
+    if (remaining() < sizeof(T)) return Status::errorf("truncated file: reading {} at offset {}", what, pos_);
     std::memcpy(out, base_ + pos_, sizeof(T));
     pos_ += sizeof(T);
     return Status::ok();
@@ -34,11 +33,9 @@ class Cursor {
     uint64_t len;
     CORRAL_RETURN_IF_ERROR(read(&len, what));
     if (len > max_len)
-      return Status::errorf("{} length {} at offset {} exceeds the limit {}", what, len,
-                            pos_ - 8, max_len);
+      return Status::errorf("{} length {} at offset {} exceeds the limit {}", what, len, pos_ - 8, max_len);
     if (len > remaining())
-      return Status::errorf("truncated file: {} of {} bytes at offset {} runs past the end",
-                            what, len, pos_);
+      return Status::errorf("truncated file: {} of {} bytes at offset {} runs past the end", what, len, pos_);
     out->assign(reinterpret_cast<const char*>(base_ + pos_), len);
     pos_ += len;
     return Status::ok();
@@ -52,16 +49,66 @@ class Cursor {
 
 Status read_scalar(Cursor& c, ValueType t, Value* out) {
   switch (t) {
-    case ValueType::kUint8: { uint8_t v; CORRAL_RETURN_IF_ERROR(c.read(&v, "u8")); *out = Value::from_uint(t, v); break; }
-    case ValueType::kInt8: { int8_t v; CORRAL_RETURN_IF_ERROR(c.read(&v, "i8")); *out = Value::from_int(t, v); break; }
-    case ValueType::kUint16: { uint16_t v; CORRAL_RETURN_IF_ERROR(c.read(&v, "u16")); *out = Value::from_uint(t, v); break; }
-    case ValueType::kInt16: { int16_t v; CORRAL_RETURN_IF_ERROR(c.read(&v, "i16")); *out = Value::from_int(t, v); break; }
-    case ValueType::kUint32: { uint32_t v; CORRAL_RETURN_IF_ERROR(c.read(&v, "u32")); *out = Value::from_uint(t, v); break; }
-    case ValueType::kInt32: { int32_t v; CORRAL_RETURN_IF_ERROR(c.read(&v, "i32")); *out = Value::from_int(t, v); break; }
-    case ValueType::kUint64: { uint64_t v; CORRAL_RETURN_IF_ERROR(c.read(&v, "u64")); *out = Value::from_uint(t, v); break; }
-    case ValueType::kInt64: { int64_t v; CORRAL_RETURN_IF_ERROR(c.read(&v, "i64")); *out = Value::from_int(t, v); break; }
-    case ValueType::kFloat32: { float v; CORRAL_RETURN_IF_ERROR(c.read(&v, "f32")); *out = Value::from_float(t, v); break; }
-    case ValueType::kFloat64: { double v; CORRAL_RETURN_IF_ERROR(c.read(&v, "f64")); *out = Value::from_float(t, v); break; }
+    case ValueType::kUint8: {
+      uint8_t v;
+      CORRAL_RETURN_IF_ERROR(c.read(&v, "u8"));
+      *out = Value::from_uint(t, v);
+      break;
+    }
+    case ValueType::kInt8: {
+      int8_t v;
+      CORRAL_RETURN_IF_ERROR(c.read(&v, "i8"));
+      *out = Value::from_int(t, v);
+      break;
+    }
+    case ValueType::kUint16: {
+      uint16_t v;
+      CORRAL_RETURN_IF_ERROR(c.read(&v, "u16"));
+      *out = Value::from_uint(t, v);
+      break;
+    }
+    case ValueType::kInt16: {
+      int16_t v;
+      CORRAL_RETURN_IF_ERROR(c.read(&v, "i16"));
+      *out = Value::from_int(t, v);
+      break;
+    }
+    case ValueType::kUint32: {
+      uint32_t v;
+      CORRAL_RETURN_IF_ERROR(c.read(&v, "u32"));
+      *out = Value::from_uint(t, v);
+      break;
+    }
+    case ValueType::kInt32: {
+      int32_t v;
+      CORRAL_RETURN_IF_ERROR(c.read(&v, "i32"));
+      *out = Value::from_int(t, v);
+      break;
+    }
+    case ValueType::kUint64: {
+      uint64_t v;
+      CORRAL_RETURN_IF_ERROR(c.read(&v, "u64"));
+      *out = Value::from_uint(t, v);
+      break;
+    }
+    case ValueType::kInt64: {
+      int64_t v;
+      CORRAL_RETURN_IF_ERROR(c.read(&v, "i64"));
+      *out = Value::from_int(t, v);
+      break;
+    }
+    case ValueType::kFloat32: {
+      float v;
+      CORRAL_RETURN_IF_ERROR(c.read(&v, "f32"));
+      *out = Value::from_float(t, v);
+      break;
+    }
+    case ValueType::kFloat64: {
+      double v;
+      CORRAL_RETURN_IF_ERROR(c.read(&v, "f64"));
+      *out = Value::from_float(t, v);
+      break;
+    }
     case ValueType::kBool: {
       uint8_t v;
       CORRAL_RETURN_IF_ERROR(c.read(&v, "bool"));
@@ -95,8 +142,8 @@ Status read_array(Cursor& c, int depth, Value* out) {
   // than the bytes left is a lie: reject before allocating.
   const uint64_t min_elem = et == ValueType::kString || et == ValueType::kArray ? 8 : value_type_size(et);
   if (n > c.remaining() / min_elem)
-    return Status::errorf("array of {} {} elements at offset {} does not fit in the file", n,
-                          value_type_name(et), c.pos() - 8);
+    return Status::errorf("array of {} {} elements at offset {} does not fit in the file", n, value_type_name(et),
+                          c.pos() - 8);
   if (et == ValueType::kString) {
     std::vector<std::string> v(n);
     for (auto& s : v) CORRAL_RETURN_IF_ERROR(c.read_string(&s, kMaxStringLength, "array string"));
@@ -138,9 +185,7 @@ Status read_value(Cursor& c, ValueType t, int depth, Value* out) {
   return read_scalar(c, t, out);
 }
 
-bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) {
-  return __builtin_mul_overflow(a, b, out);
-}
+bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_mul_overflow(a, b, out); }
 
 }  // namespace
 
@@ -204,8 +249,7 @@ Result<std::shared_ptr<GgufFile>> GgufFile::parse(std::shared_ptr<GgufFile> f) {
     CORRAL_RETURN_IF_ERROR(c.read_string(&key, kMaxKeyLength, "metadata key"));
     uint32_t t_raw;
     CORRAL_RETURN_IF_ERROR(c.read(&t_raw, "metadata value type"));
-    if (t_raw >= kValueTypeCount)
-      return Status::errorf("metadata key '{}' has unknown value type {}", key, t_raw);
+    if (t_raw >= kValueTypeCount) return Status::errorf("metadata key '{}' has unknown value type {}", key, t_raw);
     Value v;
     if (Status s = read_value(c, static_cast<ValueType>(t_raw), 0, &v); !s)
       return s.with_context(fmt::format("metadata key '{}'", key));
@@ -243,8 +287,8 @@ Result<std::shared_ptr<GgufFile>> GgufFile::parse(std::shared_ptr<GgufFile> f) {
     t.type = static_cast<DType>(type_raw);
     CORRAL_RETURN_IF_ERROR(c.read(&t.offset, "tensor offset"));
     if (t.ne[0] % tr.block_size != 0)
-      return Status::errorf("tensor '{}' row length {} is not a multiple of the {} block size {}",
-                            t.name, t.ne[0], tr.name, tr.block_size);
+      return Status::errorf("tensor '{}' row length {} is not a multiple of the {} block size {}", t.name, t.ne[0],
+                            tr.name, tr.block_size);
     uint64_t n = 1;
     for (int d = 0; d < kMaxDims; ++d)
       if (mul_overflows(n, static_cast<uint64_t>(t.ne[d]), &n))
@@ -272,13 +316,12 @@ Result<std::shared_ptr<GgufFile>> GgufFile::parse(std::shared_ptr<GgufFile> f) {
     if (t.offset % align)
       return Status::errorf("tensor '{}' offset {} is not a multiple of the alignment {}", t.name, t.offset, align);
     if (t.offset > data_size || t.nbytes > data_size - t.offset)
-      return Status::errorf("tensor '{}' ({} bytes at data offset {}) runs past the end of the file",
-                            t.name, t.nbytes, t.offset);
+      return Status::errorf("tensor '{}' ({} bytes at data offset {}) runs past the end of the file", t.name, t.nbytes,
+                            t.offset);
     t.data = f->base_ + data_off + t.offset;
   }
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return f->tensors_[a].offset < f->tensors_[b].offset;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return f->tensors_[a].offset < f->tensors_[b].offset; });
   for (size_t i = 1; i < order.size(); ++i) {
     const TensorInfo& prev = f->tensors_[order[i - 1]];
     const TensorInfo& cur = f->tensors_[order[i]];
@@ -317,8 +360,7 @@ Result<std::optional<double>> GgufFile::get_float(std::string_view key) const {
 Result<std::optional<bool>> GgufFile::get_bool(std::string_view key) const {
   const Value* v = find(key);
   if (!v) return std::optional<bool>();
-  if (!v->as_bool())
-    return Status::errorf("metadata '{}' should be a bool, found {}", key, value_type_name(v->type()));
+  if (!v->as_bool()) return Status::errorf("metadata '{}' should be a bool, found {}", key, value_type_name(v->type()));
   return std::optional<bool>(*v->as_bool());
 }
 

@@ -20,7 +20,7 @@ namespace corral::gguf {
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read as a little-endian u32
 constexpr uint32_t kDefaultAlignment = 32;
-constexpr int kMaxDims = 4;              // ggml tensors have at most 4 dimensions
+constexpr int kMaxDims = 4;  // ggml tensors have at most 4 dimensions
 
 struct TensorInfo {
   std::string name;
@@ -29,7 +29,7 @@ struct TensorInfo {
   int64_t ne[kMaxDims] = {1, 1, 1, 1};  // ggml order: ne[0] is the innermost (row) length
   uint64_t offset = 0;                  // from the start of the data section
   size_t nbytes = 0;
-  const uint8_t* data = nullptr;        // points into the mapping
+  const uint8_t* data = nullptr;  // points into the mapping
 
   int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   int64_t rows() const { return ne[1] * ne[2] * ne[3]; }  // as a 2-D matrix [rows][ne[0]]

@@ -78,8 +78,8 @@ void GgufWriter::add_tensor(std::string name, DType type, std::vector<int64_t> n
   CORRAL_CHECK(!ne.empty() && ne.size() <= static_cast<size_t>(kMaxDims), "bad tensor rank");
   int64_t rows = 1;
   for (size_t i = 1; i < ne.size(); ++i) rows *= ne[i];
-  CORRAL_CHECK(data.size() == dtype_row_bytes(type, ne[0]) * rows, "tensor {} data size {} != expected",
-               name, data.size());
+  CORRAL_CHECK(data.size() == dtype_row_bytes(type, ne[0]) * rows, "tensor {} data size {} != expected", name,
+               data.size());
   tensors_.push_back(Tensor{std::move(name), type, std::move(ne), std::move(data)});
 }
 

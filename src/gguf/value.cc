@@ -61,8 +61,7 @@ bool is_integer_type(ValueType t) {
 }
 
 bool is_signed_type(ValueType t) {
-  return t == ValueType::kInt8 || t == ValueType::kInt16 || t == ValueType::kInt32 ||
-         t == ValueType::kInt64;
+  return t == ValueType::kInt8 || t == ValueType::kInt16 || t == ValueType::kInt32 || t == ValueType::kInt64;
 }
 
 Value Value::from_int(ValueType t, int64_t v) {
@@ -173,25 +172,18 @@ size_t Value::size() const {
   return std::visit(
       [](const auto& v) -> size_t {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::vector<int64_t>> ||
-                      std::is_same_v<T, std::vector<uint64_t>> ||
-                      std::is_same_v<T, std::vector<double>> ||
-                      std::is_same_v<T, std::vector<std::string>> ||
+        if constexpr (std::is_same_v<T, std::vector<int64_t>> || std::is_same_v<T, std::vector<uint64_t>> ||
+                      std::is_same_v<T, std::vector<double>> || std::is_same_v<T, std::vector<std::string>> ||
                       std::is_same_v<T, std::vector<Value>>)
           return v.size();
-        else
-          return 0;
+        else return 0;
       },
       data_);
 }
 
-const std::vector<std::string>* Value::strings() const {
-  return std::get_if<std::vector<std::string>>(&data_);
-}
+const std::vector<std::string>* Value::strings() const { return std::get_if<std::vector<std::string>>(&data_); }
 const std::vector<int64_t>* Value::ints() const { return std::get_if<std::vector<int64_t>>(&data_); }
-const std::vector<uint64_t>* Value::uints() const {
-  return std::get_if<std::vector<uint64_t>>(&data_);
-}
+const std::vector<uint64_t>* Value::uints() const { return std::get_if<std::vector<uint64_t>>(&data_); }
 const std::vector<double>* Value::floats() const { return std::get_if<std::vector<double>>(&data_); }
 const std::vector<Value>* Value::values() const { return std::get_if<std::vector<Value>>(&data_); }
 
@@ -215,8 +207,7 @@ std::string Value::to_string(size_t max_items) const {
         if constexpr (std::is_same_v<T, std::monostate>) return "null";
         else if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
         else if constexpr (std::is_same_v<T, std::string>) return quote_text(v);
-        else if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, uint64_t> ||
-                           std::is_same_v<T, double>)
+        else if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, uint64_t> || std::is_same_v<T, double>)
           return fmt::format("{}", v);
         else if constexpr (std::is_same_v<T, std::vector<std::string>>)
           return render_items(v, max_items, [](const std::string& s) { return quote_text(s); });
@@ -226,8 +217,7 @@ std::string Value::to_string(size_t max_items) const {
           if (elem_type_ == ValueType::kBool)
             return render_items(v, max_items, [](int64_t x) { return std::string(x ? "true" : "false"); });
           return render_items(v, max_items, [](int64_t x) { return fmt::format("{}", x); });
-        } else
-          return render_items(v, max_items, [](auto x) { return fmt::format("{}", x); });
+        } else return render_items(v, max_items, [](auto x) { return fmt::format("{}", x); });
       },
       data_);
 }

@@ -59,10 +59,10 @@ class Value {
   // Scalar access; nullopt when the value is not of a compatible kind.
   // as_int accepts any integer (and bool); unsigned values above INT64_MAX give nullopt.
   std::optional<int64_t> as_int() const;
-  std::optional<uint64_t> as_uint() const;     // non-negative integers only
-  std::optional<double> as_float() const;      // floats and integers
-  std::optional<bool> as_bool() const;         // bool only
-  const std::string* as_string() const;        // nullptr unless a string
+  std::optional<uint64_t> as_uint() const;  // non-negative integers only
+  std::optional<double> as_float() const;   // floats and integers
+  std::optional<bool> as_bool() const;      // bool only
+  const std::string* as_string() const;     // nullptr unless a string
 
   // Array access.
   ValueType elem_type() const { return elem_type_; }  // kArray for nested arrays
@@ -79,9 +79,8 @@ class Value {
  private:
   ValueType type_ = ValueType::kUint8;
   ValueType elem_type_ = ValueType::kUint8;
-  std::variant<std::monostate, int64_t, uint64_t, double, bool, std::string,
-               std::vector<int64_t>, std::vector<uint64_t>, std::vector<double>,
-               std::vector<std::string>, std::vector<Value>>
+  std::variant<std::monostate, int64_t, uint64_t, double, bool, std::string, std::vector<int64_t>,
+               std::vector<uint64_t>, std::vector<double>, std::vector<std::string>, std::vector<Value>>
       data_;
 };
 

@@ -30,8 +30,8 @@ using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
 // x: n rows of k elements already in activation_type(weight), x_stride bytes apart.
 // Each y element must depend only on its two rows, never on m, n or where the rows sit in the
 // call: matmul splits work across threads and tiles freely and promises identical bits.
-using GemmFn = void (*)(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x,
-                        size_t x_stride, int64_t n, float* y, int64_t ldy);
+using GemmFn = void (*)(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
+                        float* y, int64_t ldy);
 
 struct KernelTable {
   IsaLevel isa = IsaLevel::kGeneric;

@@ -42,9 +42,7 @@ int64_t row_chunk(int64_t m, int threads) {
 
 }  // namespace
 
-void MatmulScratch::AlignedFree::operator()(std::byte* p) const {
-  ::operator delete[](p, std::align_val_t{kAlign});
-}
+void MatmulScratch::AlignedFree::operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t{kAlign}); }
 
 void* MatmulScratch::reserve(size_t bytes) {
   if (bytes > capacity_) {
@@ -54,9 +52,8 @@ void* MatmulScratch::reserve(size_t bytes) {
   return buffer_.get();
 }
 
-const QuantizedActivations& quantize_activations(DType activation_type, const float* x, int64_t n,
-                                                 int64_t k, ThreadPool& pool,
-                                                 MatmulScratch& scratch) {
+const QuantizedActivations& quantize_activations(DType activation_type, const float* x, int64_t n, int64_t k,
+                                                 ThreadPool& pool, MatmulScratch& scratch) {
   const int64_t block = dtype_block_size(activation_type);
   CORRAL_CHECK(block > 0 && k % block == 0, "k = {} is not a multiple of the {} block size", k,
                dtype_name(activation_type));
@@ -75,23 +72,20 @@ const QuantizedActivations& quantize_activations(DType activation_type, const fl
   const size_t row_bytes = qa.row_bytes;
   pool.parallel_for(n, std::max<int64_t>(1, kQuantizeGrainElements / std::max<int64_t>(1, k)),
                     [&](int64_t begin, int64_t end) {
-                      for (int64_t j = begin; j < end; ++j) {
-                        quantize(x + j * k, out + j * row_bytes, k);
-                      }
+                      for (int64_t j = begin; j < end; ++j) { quantize(x + j * k, out + j * row_bytes, k); }
                     });
   qa.data = out;
   return qa;
 }
 
-void matmul_quantized(const WeightMatrix& w, const QuantizedActivations& qa, float* y, int64_t ldy,
-                      ThreadPool& pool) {
+void matmul_quantized(const WeightMatrix& w, const QuantizedActivations& qa, float* y, int64_t ldy, ThreadPool& pool) {
   const GemmFn gemm = active().gemm[static_cast<uint32_t>(w.type)];
   CORRAL_CHECK(gemm != nullptr, "no gemm for weight type {}", dtype_name(w.type));
-  CORRAL_CHECK(qa.type == activation_type(w.type), "{} weights need {} activations, got {}",
-               dtype_name(w.type), dtype_name(activation_type(w.type)), dtype_name(qa.type));
+  CORRAL_CHECK(qa.type == activation_type(w.type), "{} weights need {} activations, got {}", dtype_name(w.type),
+               dtype_name(activation_type(w.type)), dtype_name(qa.type));
   CORRAL_CHECK(qa.k == w.cols, "activation width {} != weight width {}", qa.k, w.cols);
-  CORRAL_CHECK(w.cols > 0 && w.cols % dtype_block_size(w.type) == 0,
-               "{} cols: not a positive multiple of the {} block", w.cols, dtype_name(w.type));
+  CORRAL_CHECK(w.cols > 0 && w.cols % dtype_block_size(w.type) == 0, "{} cols: not a positive multiple of the {} block",
+               w.cols, dtype_name(w.type));
   CORRAL_CHECK(ldy >= w.rows, "ldy {} < {} outputs", ldy, w.rows);
   const int64_t m = w.rows, n = qa.n, k = w.cols;
   if (m == 0 || n == 0) return;
@@ -109,17 +103,15 @@ void matmul_quantized(const WeightMatrix& w, const QuantizedActivations& qa, flo
     for (int64_t item = begin; item < end; ++item) {
       const int64_t j0 = item / n_chunks * tile;
       const int64_t i0 = item % n_chunks * rows_per_item;
-      gemm(k, w_bytes + i0 * w.row_stride, w.row_stride, std::min(rows_per_item, m - i0),
-           x_bytes + j0 * qa.row_bytes, qa.row_bytes, std::min(tile, n - j0), y + j0 * ldy + i0,
-           ldy);
+      gemm(k, w_bytes + i0 * w.row_stride, w.row_stride, std::min(rows_per_item, m - i0), x_bytes + j0 * qa.row_bytes,
+           qa.row_bytes, std::min(tile, n - j0), y + j0 * ldy + i0, ldy);
     }
   });
 }
 
-void matmul(const WeightMatrix& w, const float* x, int64_t n, float* y, int64_t ldy,
-            ThreadPool& pool, MatmulScratch& scratch) {
-  matmul_quantized(w, quantize_activations(activation_type(w.type), x, n, w.cols, pool, scratch), y,
-                   ldy, pool);
+void matmul(const WeightMatrix& w, const float* x, int64_t n, float* y, int64_t ldy, ThreadPool& pool,
+            MatmulScratch& scratch) {
+  matmul_quantized(w, quantize_activations(activation_type(w.type), x, n, w.cols, pool, scratch), y, ldy, pool);
 }
 
 void get_row(const WeightMatrix& w, int64_t row, float* out) {

@@ -22,10 +22,10 @@ namespace corral::kernels {
 // A row-major weight matrix borrowed from the model file (no ownership).
 struct WeightMatrix {
   DType type = DType::kF32;
-  int64_t rows = 0;          // m: outputs
-  int64_t cols = 0;          // k: inputs, a multiple of the type's block size
+  int64_t rows = 0;            // m: outputs
+  int64_t cols = 0;            // k: inputs, a multiple of the type's block size
   const void* data = nullptr;  // [rows][row_stride bytes]
-  size_t row_stride = 0;     // bytes between rows
+  size_t row_stride = 0;       // bytes between rows
 };
 
 // n rows of k activations encoded in `type`, ready for matmul_quantized.
@@ -48,8 +48,8 @@ class MatmulScratch {
   MatmulScratch& operator=(MatmulScratch&&) = default;
 
  private:
-  friend const QuantizedActivations& quantize_activations(DType, const float*, int64_t, int64_t,
-                                                          ThreadPool&, MatmulScratch&);
+  friend const QuantizedActivations& quantize_activations(DType, const float*, int64_t, int64_t, ThreadPool&,
+                                                          MatmulScratch&);
   // A buffer of at least `bytes`, 64-byte aligned; previous contents are not kept.
   void* reserve(size_t bytes);
 
@@ -64,18 +64,16 @@ class MatmulScratch {
 // Encodes x ([n][k] f32) as `activation_type` into scratch (F32: no copy, x is used in place
 // and must outlive the result). Parallel over rows of x. The result lives in scratch until the
 // next call on it.
-const QuantizedActivations& quantize_activations(DType activation_type, const float* x, int64_t n,
-                                                 int64_t k, ThreadPool& pool,
-                                                 MatmulScratch& scratch);
+const QuantizedActivations& quantize_activations(DType activation_type, const float* x, int64_t n, int64_t k,
+                                                 ThreadPool& pool, MatmulScratch& scratch);
 
 // y[j * ldy + i] = sum_c x[j][c] * W[i][c] for j < qa.n, i < w.rows, with qa encoded in
 // activation_type(w.type) and qa.k == w.cols. ldy >= w.rows.
-void matmul_quantized(const WeightMatrix& w, const QuantizedActivations& qa, float* y, int64_t ldy,
-                      ThreadPool& pool);
+void matmul_quantized(const WeightMatrix& w, const QuantizedActivations& qa, float* y, int64_t ldy, ThreadPool& pool);
 
 // quantize_activations + matmul_quantized for x [n][w.cols] f32.
-void matmul(const WeightMatrix& w, const float* x, int64_t n, float* y, int64_t ldy,
-            ThreadPool& pool, MatmulScratch& scratch);
+void matmul(const WeightMatrix& w, const float* x, int64_t n, float* y, int64_t ldy, ThreadPool& pool,
+            MatmulScratch& scratch);
 
 // out[0, w.cols) = row `row` of w as f32 (an embedding lookup).
 void get_row(const WeightMatrix& w, int64_t row, float* out);

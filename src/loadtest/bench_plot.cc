@@ -58,24 +58,29 @@ void draw_frame(std::string& svg, const Panel& p, const XAxis& x, const std::str
   // Horizontal grid lines and y tick labels.
   for (double v = 0; v <= p.y.max + p.y.step * 1e-6; v += p.y.step) {
     const double y = kBottom - (v / p.y.max) * (kBottom - kTop);
-    svg += fmt::format(R"(<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ddd"/>)", num(p.left), num(y), num(p.right), num(y));
+    svg += fmt::format(R"(<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ddd"/>)", num(p.left), num(y), num(p.right),
+                       num(y));
     svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="end" font-size="12">{}</text>)", num(p.left - 6), num(y + 4),
                        tick_label(v, p.y.step));
     svg += "\n";
   }
   for (int c : x.ticks()) {
     const double xx = p.left + x.frac(c) * (p.right - p.left);
-    svg += fmt::format(R"(<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999"/>)", num(xx), num(kBottom), num(xx), num(kBottom + 5));
-    svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle" font-size="12">{}</text>)", num(xx), num(kBottom + 20), c);
+    svg += fmt::format(R"(<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999"/>)", num(xx), num(kBottom), num(xx),
+                       num(kBottom + 5));
+    svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle" font-size="12">{}</text>)", num(xx),
+                       num(kBottom + 20), c);
     svg += "\n";
   }
-  svg += fmt::format(R"(<rect x="{}" y="{}" width="{}" height="{}" fill="none" stroke="#333"/>)", num(p.left), num(kTop),
-                     num(p.right - p.left), num(kBottom - kTop));
-  svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle" font-size="13">{}</text>)", num((p.left + p.right) / 2),
-                     num(kBottom + 42), xml_escape(x_label + (x.log() ? " (log scale)" : "")));
+  svg += fmt::format(R"(<rect x="{}" y="{}" width="{}" height="{}" fill="none" stroke="#333"/>)", num(p.left),
+                     num(kTop), num(p.right - p.left), num(kBottom - kTop));
+  svg +=
+      fmt::format(R"(<text x="{}" y="{}" text-anchor="middle" font-size="13">{}</text>)", num((p.left + p.right) / 2),
+                  num(kBottom + 42), xml_escape(x_label + (x.log() ? " (log scale)" : "")));
   const double ymid = (kTop + kBottom) / 2;
-  svg += fmt::format(R"svg(<text x="{}" y="{}" text-anchor="middle" font-size="13" transform="rotate(-90 {} {})">{}</text>)svg",
-                     num(p.left - 48), num(ymid), num(p.left - 48), num(ymid), xml_escape(p.y_label));
+  svg += fmt::format(
+      R"svg(<text x="{}" y="{}" text-anchor="middle" font-size="13" transform="rotate(-90 {} {})">{}</text>)svg",
+      num(p.left - 48), num(ymid), num(p.left - 48), num(ymid), xml_escape(p.y_label));
   svg += "\n";
 }
 
@@ -102,8 +107,12 @@ void draw_series(std::string& svg, const Panel& p, const XAxis& x, const Run& ru
 std::optional<double> throughput(const LevelStats& l) {
   return l.ok > 0 ? std::optional<double>(l.output_tokens_per_s) : std::nullopt;
 }
-std::optional<double> e2e_p95(const LevelStats& l) { return l.e2e.n > 0 ? std::optional<double>(l.e2e.p95) : std::nullopt; }
-std::optional<double> ttft_p95(const LevelStats& l) { return l.ttft.n > 0 ? std::optional<double>(l.ttft.p95) : std::nullopt; }
+std::optional<double> e2e_p95(const LevelStats& l) {
+  return l.e2e.n > 0 ? std::optional<double>(l.e2e.p95) : std::nullopt;
+}
+std::optional<double> ttft_p95(const LevelStats& l) {
+  return l.ttft.n > 0 ? std::optional<double>(l.ttft.p95) : std::nullopt;
+}
 
 }  // namespace
 
@@ -154,8 +163,8 @@ std::string render_svg(const std::vector<Run>& runs, const std::string& title) {
       R"(<rect width="100%" height="100%" fill="white"/>)"
       "\n",
       kWidth, kHeight, kWidth, kHeight);
-  svg += fmt::format(R"(<text x="{}" y="24" text-anchor="middle" font-size="16" font-weight="bold">{}</text>)", kWidth / 2,
-                     xml_escape(title));
+  svg += fmt::format(R"(<text x="{}" y="24" text-anchor="middle" font-size="16" font-weight="bold">{}</text>)",
+                     kWidth / 2, xml_escape(title));
   svg += "\n";
   draw_frame(svg, left, x, "concurrent clients");
   draw_frame(svg, right, x, "concurrent clients");
@@ -172,8 +181,9 @@ std::string render_svg(const std::vector<Run>& runs, const std::string& title) {
     svg += fmt::format(R"(<text x="{}" y="{}" font-size="12">{}</text>)", num(lx + 30), num(ly), xml_escape(label));
     svg += "\n";
   }
-  svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="end" font-size="11" fill="#555">solid: end-to-end p95, dashed: time to first token p95</text>)",
-                     num(right.right), num(kHeight - 12));
+  svg += fmt::format(
+      R"(<text x="{}" y="{}" text-anchor="end" font-size="11" fill="#555">solid: end-to-end p95, dashed: time to first token p95</text>)",
+      num(right.right), num(kHeight - 12));
   svg += "\n</svg>\n";
   return svg;
 }

@@ -55,8 +55,8 @@ std::string results_table(const Run& run) {
                     pct(l.e2e, &Summary::p95), pct(l.e2e, &Summary::p99), fmt::format("{:.2f}", l.goodput_rps)});
   }
   return text_table({"CONC", "REQS", "OK", "503", "ERR", "REQ/S", "OUT TOK/S", "TTFT P50", "P95", "P99", "TPOT P50",
-                       "P95", "ITL P95", "E2E P50", "P95", "P99", "GOODPUT/S"},
-                      rows);
+                     "P95", "ITL P95", "E2E P50", "P95", "P99", "GOODPUT/S"},
+                    rows);
 }
 
 std::string results_notes(const Run& run) {
@@ -64,7 +64,8 @@ std::string results_notes(const Run& run) {
   if (run.slo.ttft_s || run.slo.e2e_s) {
     out += "goodput: successful requests per second";
     if (run.slo.ttft_s) out += fmt::format(" with TTFT <= {}", seconds_text(*run.slo.ttft_s));
-    if (run.slo.e2e_s) out += fmt::format("{} E2E <= {}", run.slo.ttft_s ? " and" : " with", seconds_text(*run.slo.e2e_s));
+    if (run.slo.e2e_s)
+      out += fmt::format("{} E2E <= {}", run.slo.ttft_s ? " and" : " with", seconds_text(*run.slo.e2e_s));
     out += "\n";
   } else {
     out += "goodput: no --slo-ttft/--slo-e2e given, so every successful request counts\n";

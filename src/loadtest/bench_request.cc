@@ -204,10 +204,8 @@ const char* request_path(Api api) { return api == Api::kOllama ? "/api/generate"
 
 std::string request_body(const RequestSpec& s) {
   if (s.api == Api::kOllama) {
-    return json{{"model", s.model},
-                {"prompt", s.prompt},
-                {"stream", s.stream},
-                {"options", {{"num_predict", s.num_predict}}}}
+    return json{
+        {"model", s.model}, {"prompt", s.prompt}, {"stream", s.stream}, {"options", {{"num_predict", s.num_predict}}}}
         .dump();
   }
   json b{{"model", s.model},

@@ -18,7 +18,7 @@ namespace corral::cli::bench {
 enum class Api { kOllama, kOpenAI };
 
 struct RequestSpec {
-  std::string base_url;   // "http://127.0.0.1:11434"
+  std::string base_url;  // "http://127.0.0.1:11434"
   Api api = Api::kOllama;
   std::string model;
   std::string prompt;
@@ -28,14 +28,14 @@ struct RequestSpec {
 };
 
 struct RequestResult {
-  long status = 0;           // HTTP status; 0: no response (connection failed, timed out)
-  std::string error;         // non-empty when the request failed (also after a 200)
-  double start_s = 0;        // when it was sent, from the start of its concurrency level
-  double ttft_s = -1;        // first token chunk (streaming only; -1: none)
-  double e2e_s = 0;          // the whole response
-  int64_t output_tokens = 0; // the server's count (eval_count / usage), else chunks seen
-  int64_t prompt_tokens = 0; // the server's count, when it reports one
-  std::vector<float> itl_s;  // gaps between successive token chunks (streaming)
+  long status = 0;            // HTTP status; 0: no response (connection failed, timed out)
+  std::string error;          // non-empty when the request failed (also after a 200)
+  double start_s = 0;         // when it was sent, from the start of its concurrency level
+  double ttft_s = -1;         // first token chunk (streaming only; -1: none)
+  double e2e_s = 0;           // the whole response
+  int64_t output_tokens = 0;  // the server's count (eval_count / usage), else chunks seen
+  int64_t prompt_tokens = 0;  // the server's count, when it reports one
+  std::vector<float> itl_s;   // gaps between successive token chunks (streaming)
 
   bool ok() const { return status == 200 && error.empty(); }
 };
@@ -52,7 +52,7 @@ RequestResult send_request(const RequestSpec& spec, std::atomic<int64_t>* live_t
 // A plain JSON call for the control requests around a load test (/api/ps, /api/show,
 // /api/create, ...): the parsed body of a 2xx answer (null when empty), else an error with the
 // server's message. `body` is sent unless null.
-Result<nlohmann::json> json_call(const std::string& method, const std::string& url, const nlohmann::json& body = nullptr,
-                                 double timeout_s = 60);
+Result<nlohmann::json> json_call(const std::string& method, const std::string& url,
+                                 const nlohmann::json& body = nullptr, double timeout_s = 60);
 
 }  // namespace corral::cli::bench

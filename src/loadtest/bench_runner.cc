@@ -16,12 +16,12 @@ using Clock = std::chrono::steady_clock;
 // Common English words that byte-level BPE vocabularies (Llama 3, Qwen 2) keep as one token
 // each, with their leading space, so N words make about N prompt tokens.
 constexpr const char* kWords[] = {
-    "the",   "of",    "and",   "to",    "in",    "is",    "was",   "for",   "on",    "that",  "with",
-    "as",    "it",    "he",    "by",    "at",    "from",  "his",   "an",    "are",   "were",  "which",
-    "this",  "be",    "or",    "had",   "not",   "but",   "first", "one",   "their", "its",   "new",
-    "after", "who",   "they",  "have",  "her",   "she",   "two",   "been",  "other", "when",  "there",
-    "all",   "into",  "time",  "may",   "years", "more",  "most",  "only",  "over",  "city",  "some",
-    "world", "would", "where", "later", "up",    "such",  "used",  "many",  "can",   "state", "also",
+    "the",   "of",    "and",   "to",    "in",    "is",   "was",   "for",  "on",    "that",  "with",
+    "as",    "it",    "he",    "by",    "at",    "from", "his",   "an",   "are",   "were",  "which",
+    "this",  "be",    "or",    "had",   "not",   "but",  "first", "one",  "their", "its",   "new",
+    "after", "who",   "they",  "have",  "her",   "she",  "two",   "been", "other", "when",  "there",
+    "all",   "into",  "time",  "may",   "years", "more", "most",  "only", "over",  "city",  "some",
+    "world", "would", "where", "later", "up",    "such", "used",  "many", "can",   "state", "also",
 };
 constexpr uint64_t kNumWords = sizeof(kWords) / sizeof(kWords[0]);
 
@@ -67,9 +67,10 @@ std::vector<RequestResult> run_level(const Workload& w, const LevelPlan& plan, u
   std::atomic<int> next{0}, done{0}, failed{0}, clients_left{plan.concurrency};
   std::atomic<int64_t> tokens{0};
   const auto t0 = Clock::now();
-  const auto deadline = plan.duration_s > 0 ? t0 + std::chrono::duration_cast<Clock::duration>(
-                                                       std::chrono::duration<double>(plan.duration_s))
-                                            : Clock::time_point::max();
+  const auto deadline =
+      plan.duration_s > 0
+          ? t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(plan.duration_s))
+          : Clock::time_point::max();
   std::atomic<double> last_end{0};
   auto worker = [&] {
     for (;;) {
@@ -84,8 +85,7 @@ std::vector<RequestResult> run_level(const Workload& w, const LevelPlan& plan, u
       RequestResult r = send_request(spec, &tokens, &abort);
       r.start_s = start;
       const double end = start + r.e2e_s;
-      for (double prev = last_end.load(); end > prev && !last_end.compare_exchange_weak(prev, end);) {
-      }
+      for (double prev = last_end.load(); end > prev && !last_end.compare_exchange_weak(prev, end);) {}
       if (!r.ok()) failed.fetch_add(1);
       done.fetch_add(1);
       std::lock_guard<std::mutex> lk(mu);

@@ -39,8 +39,8 @@ std::string prompt_for(const Workload& w, uint64_t index);
 
 struct LevelPlan {
   int concurrency = 1;
-  int requests = 8;         // at most this many per level
-  double duration_s = 0;    // > 0: no new request after this long (in-flight ones finish)
+  int requests = 8;       // at most this many per level
+  double duration_s = 0;  // > 0: no new request after this long (in-flight ones finish)
 };
 
 // What the progress line shows while a level runs.

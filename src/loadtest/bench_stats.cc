@@ -24,7 +24,8 @@ double r3(double v) { return std::round(v * 1e3) / 1e3; }
 
 ojson summary_json(const Summary& s) {
   if (s.n == 0) return nullptr;
-  return ojson{{"n", s.n}, {"mean", r6(s.mean)}, {"p50", r6(s.p50)}, {"p95", r6(s.p95)}, {"p99", r6(s.p99)}, {"max", r6(s.max)}};
+  return ojson{{"n", s.n},         {"mean", r6(s.mean)}, {"p50", r6(s.p50)},
+               {"p95", r6(s.p95)}, {"p99", r6(s.p99)},   {"max", r6(s.max)}};
 }
 
 Summary summary_from(const json& j) {

@@ -36,8 +36,8 @@ struct LevelStats {
   double goodput_rps = 0;                          // successful requests meeting the SLOs
   int slo_met = 0;
   double mean_prompt_tokens = 0, mean_output_tokens = 0;
-  Summary ttft, tpot, itl, e2e;                    // seconds; ttft/tpot/itl need streaming
-  std::vector<std::string> error_samples;          // a few distinct messages
+  Summary ttft, tpot, itl, e2e;            // seconds; ttft/tpot/itl need streaming
+  std::vector<std::string> error_samples;  // a few distinct messages
 };
 
 LevelStats aggregate(int concurrency, const std::vector<RequestResult>& results, double wall_s, const Slo& slo);

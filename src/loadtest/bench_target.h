@@ -11,9 +11,9 @@
 namespace corral::cli::bench {
 
 struct Target {
-  std::string url;       // "http://127.0.0.1:11434", no trailing slash
-  std::string host;      // as given ("localhost", "10.0.0.5")
-  bool loopback = false; // every address it resolves to is a loopback address
+  std::string url;        // "http://127.0.0.1:11434", no trailing slash
+  std::string host;       // as given ("localhost", "10.0.0.5")
+  bool loopback = false;  // every address it resolves to is a loopback address
 };
 
 // host_flag: the --host value ("" when not given): the same forms as OLLAMA_HOST.

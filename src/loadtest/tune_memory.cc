@@ -29,7 +29,8 @@ int64_t MemoryModel::bytes_for(int num_parallel, int64_t ctx) const {
 int MemoryModel::max_parallel(int64_t budget, int64_t ctx) const {
   if (bytes_for(1, ctx) > budget) return 0;
   if (per_slot_bytes <= 0) return 1 << 10;  // unknown per-slot cost: memory sets no bound
-  const double per = static_cast<double>(per_slot_bytes) * static_cast<double>(ctx) / static_cast<double>(std::max<int64_t>(1, num_ctx));
+  const double per = static_cast<double>(per_slot_bytes) * static_cast<double>(ctx) /
+                     static_cast<double>(std::max<int64_t>(1, num_ctx));
   return static_cast<int>(std::min(1024.0, static_cast<double>(budget - fixed_bytes) / per));
 }
 
@@ -43,9 +44,7 @@ std::optional<int64_t> MemoryModel::max_context(int num_parallel, int64_t budget
 MemoryModel fit_memory(int a, int64_t size_a, std::optional<std::pair<int, int64_t>> b, int64_t num_ctx) {
   MemoryModel m;
   m.num_ctx = num_ctx;
-  if (b && b->first != a) {
-    m.per_slot_bytes = std::max<int64_t>(0, (b->second - size_a) / (b->first - a));
-  }
+  if (b && b->first != a) { m.per_slot_bytes = std::max<int64_t>(0, (b->second - size_a) / (b->first - a)); }
   m.fixed_bytes = std::max<int64_t>(0, size_a - m.per_slot_bytes * a);
   return m;
 }

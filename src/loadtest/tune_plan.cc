@@ -42,7 +42,8 @@ double goodput(const bench::LevelStats& s) { return s.goodput_rps; }
 std::string ProfileSpec::describe() const {
   std::string slo;
   if (slo_ttft_s) slo += fmt::format("p95 TTFT <= {}", seconds_text(*slo_ttft_s));
-  if (slo_tpot_s) slo += fmt::format("{}p95 time per output token <= {}", slo.empty() ? "" : ", ", seconds_text(*slo_tpot_s));
+  if (slo_tpot_s)
+    slo += fmt::format("{}p95 time per output token <= {}", slo.empty() ? "" : ", ", seconds_text(*slo_tpot_s));
   if (slo_e2e_s) slo += fmt::format("{}end-to-end <= {}", slo.empty() ? "" : ", ", seconds_text(*slo_e2e_s));
   return fmt::format("profile {}: ~{}-token prompts, {} tokens out, {} client{} per slot; {}", name, prompt_tokens,
                      num_predict, clients_per_slot, clients_per_slot == 1 ? "" : "s",
@@ -98,29 +99,31 @@ Recommendation recommend(const ProfileSpec& p, const std::vector<Candidate>& cs,
     case Profile::kChat:
       pick = best_by(cs, tokens_per_s, [&](const Candidate& c) { return meets_slo(p, *c.stats); });
       if (pick) {
-        r.why.push_back(fmt::format(
-            "num_parallel {} gives the most output tokens/s ({:.1f}) among the settings that meet the SLO "
-            "(p95 TTFT {}, p95 time per output token {}).",
-            pick->num_parallel, pick->stats->output_tokens_per_s, seconds_text(pick->stats->ttft.p95),
-            seconds_text(pick->stats->tpot.p95)));
+        r.why.push_back(
+            fmt::format("num_parallel {} gives the most output tokens/s ({:.1f}) among the settings that meet the SLO "
+                        "(p95 TTFT {}, p95 time per output token {}).",
+                        pick->num_parallel, pick->stats->output_tokens_per_s, seconds_text(pick->stats->ttft.p95),
+                        seconds_text(pick->stats->tpot.p95)));
       } else {
         // Nothing meets it: the lowest first-token latency is the least bad for people waiting.
         for (const Candidate& c : cs)
           if (c.stats && clean(c) && (!pick || c.stats->ttft.p95 < pick->stats->ttft.p95)) pick = &c;
         if (pick)
-          r.why.push_back(fmt::format(
-              "No setting met the SLO on this machine; num_parallel {} has the lowest p95 TTFT ({}). Consider a smaller "
-              "model or quantization, or a looser --slo-ttft / --slo-tpot.",
-              pick->num_parallel, seconds_text(pick->stats->ttft.p95)));
+          r.why.push_back(
+              fmt::format("No setting met the SLO on this machine; num_parallel {} has the lowest p95 TTFT ({}). "
+                          "Consider a smaller "
+                          "model or quantization, or a looser --slo-ttft / --slo-tpot.",
+                          pick->num_parallel, seconds_text(pick->stats->ttft.p95)));
       }
       break;
     case Profile::kAgent:
       pick = best_by(cs, goodput, clean);
       if (pick)
-        r.why.push_back(fmt::format("num_parallel {} completes the most requests within the {} deadline ({:.2f}/s, "
-                                    "p95 end-to-end {}).",
-                                    pick->num_parallel, seconds_text(p.slo_e2e_s.value_or(0)), pick->stats->goodput_rps,
-                                    seconds_text(pick->stats->e2e.p95)));
+        r.why.push_back(
+            fmt::format("num_parallel {} completes the most requests within the {} deadline ({:.2f}/s, "
+                        "p95 end-to-end {}).",
+                        pick->num_parallel, seconds_text(p.slo_e2e_s.value_or(0)), pick->stats->goodput_rps,
+                        seconds_text(pick->stats->e2e.p95)));
       break;
     case Profile::kBatch:
       pick = best_by(cs, tokens_per_s, clean);
@@ -139,7 +142,8 @@ Recommendation recommend(const ProfileSpec& p, const std::vector<Candidate>& cs,
       // Why not more: the next larger setting's figures.
       r.why.push_back(fmt::format("num_parallel {}: {:.1f} tokens/s, p95 TTFT {}, p95 end-to-end {}{}.", c.num_parallel,
                                   c.stats->output_tokens_per_s, seconds_text(c.stats->ttft.p95),
-                                  seconds_text(c.stats->e2e.p95), p.profile == Profile::kChat && !meets_slo(p, *c.stats) ? " (misses the SLO)" : ""));
+                                  seconds_text(c.stats->e2e.p95),
+                                  p.profile == Profile::kChat && !meets_slo(p, *c.stats) ? " (misses the SLO)" : ""));
       break;
     }
   }
@@ -153,9 +157,10 @@ Recommendation recommend(const ProfileSpec& p, const std::vector<Candidate>& cs,
   } else {
     const double budget = (p.profile == Profile::kChat ? p.slo_ttft_s : p.slo_e2e_s).value_or(30);
     r.max_queue = clamp_queue(rps * budget, r.num_parallel);
-    r.why.push_back(fmt::format("OLLAMA_MAX_QUEUE={}: at {:.2f} requests/s that many waiting requests take about {} to "
-                                "drain; later ones would miss the SLO and get a 503 instead.",
-                                r.max_queue, rps, seconds_text(budget)));
+    r.why.push_back(
+        fmt::format("OLLAMA_MAX_QUEUE={}: at {:.2f} requests/s that many waiting requests take about {} to "
+                    "drain; later ones would miss the SLO and get a 503 instead.",
+                    r.max_queue, rps, seconds_text(budget)));
   }
 
   // Context: what the workload wants, within the model's training length and the memory left.
@@ -174,8 +179,9 @@ Recommendation recommend(const ProfileSpec& p, const std::vector<Candidate>& cs,
 }
 
 std::string systemd_dropin(const Recommendation& r) {
-  std::string s = fmt::format("[Service]\nEnvironment=\"OLLAMA_NUM_PARALLEL={}\"\nEnvironment=\"OLLAMA_MAX_QUEUE={}\"\n",
-                              r.num_parallel, r.max_queue);
+  std::string s =
+      fmt::format("[Service]\nEnvironment=\"OLLAMA_NUM_PARALLEL={}\"\nEnvironment=\"OLLAMA_MAX_QUEUE={}\"\n",
+                  r.num_parallel, r.max_queue);
   if (r.num_ctx) s += fmt::format("Environment=\"OLLAMA_CONTEXT_LENGTH={}\"\n", *r.num_ctx);
   return s;
 }

@@ -20,13 +20,13 @@ struct ProfileSpec {
   std::string name;
   int prompt_tokens = 128;
   int64_t num_predict = 64;
-  int clients_per_slot = 1;           // offered load: clients = num_parallel x this
-  std::optional<double> slo_ttft_s;   // p95 limits the recommendation must meet
+  int clients_per_slot = 1;          // offered load: clients = num_parallel x this
+  std::optional<double> slo_ttft_s;  // p95 limits the recommendation must meet
   std::optional<double> slo_tpot_s;
   std::optional<double> slo_e2e_s;
-  int64_t wanted_ctx = 4096;          // context the workload needs
+  int64_t wanted_ctx = 4096;  // context the workload needs
 
-  std::string describe() const;       // one line for the report
+  std::string describe() const;  // one line for the report
 };
 
 // chat: interactive, latency SLO (p95 TTFT and time per output token); agent: many short

@@ -73,7 +73,8 @@ Result<std::unique_ptr<TempServer>> TempServer::start(const std::string& models_
   s->pid_ = pid;
   // The port is in the "listening on host:port " line of its log.
   const std::regex listening("listening on [^ ]*:([0-9]+)[ \\n]");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
   while (s->port_ == 0) {
     std::smatch m;
     const std::string log = read_file(s->log_path_);
@@ -91,7 +92,8 @@ Result<std::unique_ptr<TempServer>> TempServer::start(const std::string& models_
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   while (!bench::json_call("GET", s->url() + "/api/version", nullptr, 5)) {
-    if (std::chrono::steady_clock::now() > deadline) return Status::errorf("the temporary server does not answer:\n{}", s->log_tail());
+    if (std::chrono::steady_clock::now() > deadline)
+      return Status::errorf("the temporary server does not answer:\n{}", s->log_tail());
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return s;

@@ -18,8 +18,8 @@ class TempServer {
  public:
   // Starts it and waits (up to `timeout_s`) until it listens and answers GET /.
   static Result<std::unique_ptr<TempServer>> start(const std::string& models_dir,
-                                                  const std::map<std::string, std::string>& env,
-                                                  double timeout_s = 60);
+                                                   const std::map<std::string, std::string>& env,
+                                                   double timeout_s = 60);
   // Stops it (SIGTERM, then SIGKILL after a few seconds) and removes its directory.
   ~TempServer();
   TempServer(const TempServer&) = delete;

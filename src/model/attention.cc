@@ -54,7 +54,7 @@ void attention(const ModelConfig& c, int64_t il, int64_t window, float scale, co
   const int64_t n_tasks = n * c.n_head_kv;
   std::atomic<int64_t> next{0};
   pool.run([&](int ith, int) {
-    float* scores = s.scores[ith].data();        // [group][span]: the group's heads
+    float* scores = s.scores[ith].data();       // [group][span]: the group's heads
     float* block_f32 = s.kv_block[ith].data();  // an F16 cache's block, widened once for the group
     for (int64_t task; (task = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;) {
       const int64_t i = task / c.n_head_kv, g = task % c.n_head_kv;

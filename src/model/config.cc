@@ -72,7 +72,8 @@ Result<ModelConfig> read_llama_family_config(const gguf::GgufFile& f, const std:
   // As llama.cpp, every architecture's cos/sin are scaled by it when present (Phi-3.5's and
   // Phi-4-mini's LongRoPE files carry sqrt(1 + ln(factor) / ln(original context))).
   CORRAL_ASSIGN_OR_RETURN(double attn_factor, optional_float(f, p + "rope.scaling.attn_factor", 1.0));
-  if (!(attn_factor > 0 && attn_factor < 100)) return Status::errorf("rope.scaling.attn_factor {} is out of range", attn_factor);
+  if (!(attn_factor > 0 && attn_factor < 100))
+    return Status::errorf("rope.scaling.attn_factor {} is out of range", attn_factor);
   c.rope_attn_factor = static_cast<float>(attn_factor);
 
   // Rope scaling: "none" or "linear" (freq_scale = 1/factor) are supported; "llama3" scaling

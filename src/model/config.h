@@ -28,22 +28,22 @@ enum class RopeStyle {
 };
 
 struct ModelConfig {
-  std::string arch;        // general.architecture
-  std::string name;        // general.name (may be empty)
+  std::string arch;  // general.architecture
+  std::string name;  // general.name (may be empty)
   int64_t n_vocab = 0;
   int64_t n_ctx_train = 0;  // <arch>.context_length
   int64_t n_embd = 0;
   int64_t n_layer = 0;
   int64_t n_head = 0;
   int64_t n_head_kv = 0;
-  int64_t head_dim = 0;    // <arch>.attention.key_length, else n_embd / n_head
+  int64_t head_dim = 0;  // <arch>.attention.key_length, else n_embd / n_head
   int64_t n_ff = 0;
   float rms_eps = 1e-5f;
   // RoPE: theta_i = pos * freq_scale * base^(-2i/n_rot) / freq_factor_i.
   RopeStyle rope_style = RopeStyle::kNormal;
-  int64_t n_rot = 0;       // rotated dims per head (<= head_dim)
+  int64_t n_rot = 0;  // rotated dims per head (<= head_dim)
   float rope_base = 10000.0f;
-  float rope_freq_scale = 1.0f;  // 1 / <arch>.rope.scaling.factor for linear scaling
+  float rope_freq_scale = 1.0f;   // 1 / <arch>.rope.scaling.factor for linear scaling
   float rope_attn_factor = 1.0f;  // <arch>.rope.scaling.attn_factor
   bool has_qkv_bias = false;
   // Per-head RMSNorm of q and k before rope (attn_q_norm / attn_k_norm, [head_dim]): qwen3, gemma3.
@@ -66,17 +66,18 @@ struct ModelConfig {
   int64_t n_ff_exp = 0;
   // Rope variants and attention windows per layer. Empty = one variant {rope_base,
   // rope_freq_scale} and full causal attention in every layer.
-  std::vector<RopeParams> ropes;         // [n_variants]
-  std::vector<int32_t> layer_rope;       // [n_layer] index into ropes
-  std::vector<int32_t> layer_window;     // [n_layer] 0 = full causal attention, else keys
-                                         // with pos_q - pos_k >= window are masked
-  bool tied_embeddings = false;  // no output.weight: logits use token_embd
-  int64_t file_type = -1;        // general.file_type (ggml's llama_ftype), -1 if absent
+  std::vector<RopeParams> ropes;      // [n_variants]
+  std::vector<int32_t> layer_rope;    // [n_layer] index into ropes
+  std::vector<int32_t> layer_window;  // [n_layer] 0 = full causal attention, else keys
+                                      // with pos_q - pos_k >= window are masked
+  bool tied_embeddings = false;       // no output.weight: logits use token_embd
+  int64_t file_type = -1;             // general.file_type (ggml's llama_ftype), -1 if absent
 
   int64_t q_dim() const { return n_head * head_dim; }
   int64_t n_rope_variants() const { return ropes.empty() ? 1 : static_cast<int64_t>(ropes.size()); }
   RopeParams rope(int64_t variant) const {
-    return ropes.empty() ? RopeParams{rope_base, rope_freq_scale, rope_attn_factor} : ropes[static_cast<size_t>(variant)];
+    return ropes.empty() ? RopeParams{rope_base, rope_freq_scale, rope_attn_factor}
+                         : ropes[static_cast<size_t>(variant)];
   }
   int64_t rope_of_layer(int64_t il) const { return layer_rope.empty() ? 0 : layer_rope[static_cast<size_t>(il)]; }
   int64_t window_of_layer(int64_t il) const { return layer_window.empty() ? 0 : layer_window[static_cast<size_t>(il)]; }

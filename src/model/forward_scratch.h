@@ -15,17 +15,17 @@ class ForwardScratch {
   // max_ctx positions, for n_threads threads.
   void reserve(const ModelConfig& c, int64_t n, int64_t n_out, int64_t max_ctx, int n_threads);
 
-  std::vector<float> x;       // [n][n_embd] residual stream
-  std::vector<float> xn;      // [n][n_embd] normed input of a sub-layer / its output
-  std::vector<float> q;       // [n][q_dim]
-  std::vector<float> k;       // [n][kv_dim]
-  std::vector<float> v;       // [n][kv_dim]
-  std::vector<float> attn;    // [n][q_dim] attention output (heads concatenated)
-  std::vector<float> gate;    // [n][ffn_width] (dense n_ff, or one expert's n_ff_exp)
-  std::vector<float> up;      // [n][ffn_width]
-  std::vector<float> rope;    // [n_rope_variants][n][n_rot] (cos, sin) pairs per rotated pair
-  std::vector<float> out_x;   // [n_out][n_embd] hidden states of the output tokens
-  std::vector<std::vector<float>> scores;  // [n_threads][n_head / n_head_kv][max_ctx] attention weights of a KV group
+  std::vector<float> x;                      // [n][n_embd] residual stream
+  std::vector<float> xn;                     // [n][n_embd] normed input of a sub-layer / its output
+  std::vector<float> q;                      // [n][q_dim]
+  std::vector<float> k;                      // [n][kv_dim]
+  std::vector<float> v;                      // [n][kv_dim]
+  std::vector<float> attn;                   // [n][q_dim] attention output (heads concatenated)
+  std::vector<float> gate;                   // [n][ffn_width] (dense n_ff, or one expert's n_ff_exp)
+  std::vector<float> up;                     // [n][ffn_width]
+  std::vector<float> rope;                   // [n_rope_variants][n][n_rot] (cos, sin) pairs per rotated pair
+  std::vector<float> out_x;                  // [n_out][n_embd] hidden states of the output tokens
+  std::vector<std::vector<float>> scores;    // [n_threads][n_head / n_head_kv][max_ctx] attention weights of a KV group
   std::vector<std::vector<float>> kv_block;  // [n_threads][kKvBlockTokens * head_dim] an F16 KV block as f32
   // Mixture-of-experts FFN (n_expert > 0 only).
   std::vector<float> moe_logits;  // [n][n_expert] router logits, then probabilities

@@ -10,8 +10,7 @@ namespace corral::model {
 
 bool kv_type_supported(DType t) { return t == DType::kF32 || t == DType::kF16; }
 
-KvStorage::KvStorage(int64_t n_layer, int64_t n_head_kv, int64_t head_dim, int64_t capacity_blocks,
-                     DType type)
+KvStorage::KvStorage(int64_t n_layer, int64_t n_head_kv, int64_t head_dim, int64_t capacity_blocks, DType type)
     : n_head_kv_(n_head_kv),
       capacity_blocks_(capacity_blocks),
       type_(type),
@@ -22,8 +21,7 @@ KvStorage::KvStorage(int64_t n_layer, int64_t n_head_kv, int64_t head_dim, int64
   mapped_bytes_ = block_bytes() * static_cast<size_t>(capacity_blocks);
   if (mapped_bytes_ == 0) return;
   // MAP_NORESERVE: reserve address space only; the kernel commits pages on first touch.
-  void* p = mmap(nullptr, mapped_bytes_, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* p = mmap(nullptr, mapped_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) {
     mapped_bytes_ = 0;
     return;

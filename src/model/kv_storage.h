@@ -27,8 +27,7 @@ bool kv_type_supported(DType t);
 
 class KvStorage {
  public:
-  KvStorage(int64_t n_layer, int64_t n_head_kv, int64_t head_dim, int64_t capacity_blocks,
-            DType type = DType::kF32);
+  KvStorage(int64_t n_layer, int64_t n_head_kv, int64_t head_dim, int64_t capacity_blocks, DType type = DType::kF32);
   ~KvStorage();
   KvStorage(const KvStorage&) = delete;
   KvStorage& operator=(const KvStorage&) = delete;

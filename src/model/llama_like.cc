@@ -12,15 +12,14 @@
 
 namespace corral::model {
 
-Result<std::shared_ptr<Model>> LlamaLikeModel::create(std::shared_ptr<const gguf::GgufFile> file,
-                                                      ModelConfig c) {
+Result<std::shared_ptr<Model>> LlamaLikeModel::create(std::shared_ptr<const gguf::GgufFile> file, ModelConfig c) {
   std::shared_ptr<LlamaLikeModel> m(new LlamaLikeModel());
   WeightBinder b(*file);
   const gguf::TensorInfo* emb = file->find_tensor("token_embd.weight");
   if (!emb) return Status::error("missing tensor token_embd.weight");
   c.n_vocab = emb->ne[1];
-  if (const gguf::Value* tokens = file->find("tokenizer.ggml.tokens"); tokens && tokens->size() > 0 &&
-      static_cast<int64_t>(tokens->size()) != c.n_vocab)
+  if (const gguf::Value* tokens = file->find("tokenizer.ggml.tokens");
+      tokens && tokens->size() > 0 && static_cast<int64_t>(tokens->size()) != c.n_vocab)
     return Status::errorf("vocabulary has {} tokens but token_embd.weight has {} rows", tokens->size(), c.n_vocab);
   CORRAL_ASSIGN_OR_RETURN(m->tok_embd_, b.matrix("token_embd.weight", c.n_vocab, c.n_embd));
   m->layers_.resize(static_cast<size_t>(c.n_layer));
@@ -64,9 +63,7 @@ Result<std::shared_ptr<Model>> LlamaLikeModel::create(std::shared_ptr<const gguf
       CORRAL_ASSIGN_OR_RETURN(L.w_gate, b.matrix(p + "ffn_gate.weight", c.n_ff, c.n_embd));
       CORRAL_ASSIGN_OR_RETURN(L.w_up, b.matrix(p + "ffn_up.weight", c.n_ff, c.n_embd));
     }
-    if (c.n_expert == 0) {
-      CORRAL_ASSIGN_OR_RETURN(L.w_down, b.matrix(p + "ffn_down.weight", c.n_embd, c.n_ff));
-    }
+    if (c.n_expert == 0) { CORRAL_ASSIGN_OR_RETURN(L.w_down, b.matrix(p + "ffn_down.weight", c.n_embd, c.n_ff)); }
   }
   if (!c.layer_rope.empty() || !c.layer_window.empty()) {
     CORRAL_CHECK(static_cast<int64_t>(c.layer_rope.size()) == c.n_layer, "layer_rope size");
@@ -89,9 +86,7 @@ Result<std::shared_ptr<Model>> LlamaLikeModel::create(std::shared_ptr<const gguf
   return std::shared_ptr<Model>(std::move(m));
 }
 
-std::unique_ptr<ForwardScratch> LlamaLikeModel::make_scratch() const {
-  return std::make_unique<ForwardScratch>();
-}
+std::unique_ptr<ForwardScratch> LlamaLikeModel::make_scratch() const { return std::make_unique<ForwardScratch>(); }
 
 // Runs several matmuls over the same input x [n][k], encoding x once per activation format.
 void LlamaLikeModel::matmul_shared_input(std::initializer_list<MatmulOut> outs, const float* x, int64_t n,
@@ -137,8 +132,8 @@ void LlamaLikeModel::forward(const ForwardBatch& batch, const KvStorage& kv, con
     for (int64_t i = 0; i < n; ++i) K.rms_norm(s.x.data() + i * E, L.attn_norm, s.xn.data() + i * E, E, c.rms_eps);
     // Q, K and V read the same normed input: encode it once when their types share an
     // activation format (they always do in llama-quantize's mixes except attn_v in K_M ones).
-    matmul_shared_input({{&L.wq, s.q.data(), QD}, {&L.wk, s.k.data(), KVD}, {&L.wv, s.v.data(), KVD}},
-                        s.xn.data(), n, s, pool);
+    matmul_shared_input({{&L.wq, s.q.data(), QD}, {&L.wk, s.k.data(), KVD}, {&L.wv, s.v.data(), KVD}}, s.xn.data(), n,
+                        s, pool);
     const float* rope = s.rope.data() + c.rope_of_layer(il) * n * c.n_rot;
     for (int64_t i = 0; i < n; ++i) {
       float* qi = s.q.data() + i * QD;
@@ -161,7 +156,8 @@ void LlamaLikeModel::forward(const ForwardBatch& batch, const KvStorage& kv, con
     attention(c, il, c.window_of_layer(il), attn_scale, batch, kv, s, pool);
     kernels::matmul(L.wo, s.attn.data(), n, s.xn.data(), E, pool, s.matmul);
     if (L.post_attn_norm)
-      for (int64_t i = 0; i < n; ++i) K.rms_norm(s.xn.data() + i * E, L.post_attn_norm, s.xn.data() + i * E, E, c.rms_eps);
+      for (int64_t i = 0; i < n; ++i)
+        K.rms_norm(s.xn.data() + i * E, L.post_attn_norm, s.xn.data() + i * E, E, c.rms_eps);
     K.add_f32(s.x.data(), s.xn.data(), s.x.data(), n * E);
 
     // Feed-forward block.
@@ -171,14 +167,13 @@ void LlamaLikeModel::forward(const ForwardBatch& batch, const KvStorage& kv, con
     } else {
       matmul_shared_input({{&L.w_gate, s.gate.data(), c.n_ff}, {&L.w_up, s.up.data(), c.n_ff}}, s.xn.data(), n, s,
                           pool);
-      if (c.ffn_act == FfnActivation::kGeluTanh)
-        K.geglu_tanh(s.gate.data(), s.up.data(), s.gate.data(), n * c.n_ff);
-      else
-        K.swiglu(s.gate.data(), s.up.data(), s.gate.data(), n * c.n_ff);
+      if (c.ffn_act == FfnActivation::kGeluTanh) K.geglu_tanh(s.gate.data(), s.up.data(), s.gate.data(), n * c.n_ff);
+      else K.swiglu(s.gate.data(), s.up.data(), s.gate.data(), n * c.n_ff);
       kernels::matmul(L.w_down, s.gate.data(), n, s.xn.data(), E, pool, s.matmul);
     }
     if (L.post_ffn_norm)
-      for (int64_t i = 0; i < n; ++i) K.rms_norm(s.xn.data() + i * E, L.post_ffn_norm, s.xn.data() + i * E, E, c.rms_eps);
+      for (int64_t i = 0; i < n; ++i)
+        K.rms_norm(s.xn.data() + i * E, L.post_ffn_norm, s.xn.data() + i * E, E, c.rms_eps);
     K.add_f32(s.x.data(), s.xn.data(), s.x.data(), n * E);
   }
 

@@ -20,40 +20,39 @@
 namespace corral::model {
 
 struct DecoderLayer {
-  const float* attn_norm = nullptr;  // [n_embd]
-  kernels::WeightMatrix wq;          // [q_dim][n_embd]
-  kernels::WeightMatrix wk;          // [kv_dim][n_embd]
-  kernels::WeightMatrix wv;          // [kv_dim][n_embd]
-  const float* bq = nullptr;         // [q_dim]  (qwen2 only)
-  const float* bk = nullptr;         // [kv_dim] (qwen2 only)
-  const float* bv = nullptr;         // [kv_dim] (qwen2 only)
-  const float* q_norm = nullptr;     // [head_dim] (qk_norm only)
-  const float* k_norm = nullptr;     // [head_dim] (qk_norm only)
-  kernels::WeightMatrix wo;          // [n_embd][q_dim]
+  const float* attn_norm = nullptr;       // [n_embd]
+  kernels::WeightMatrix wq;               // [q_dim][n_embd]
+  kernels::WeightMatrix wk;               // [kv_dim][n_embd]
+  kernels::WeightMatrix wv;               // [kv_dim][n_embd]
+  const float* bq = nullptr;              // [q_dim]  (qwen2 only)
+  const float* bk = nullptr;              // [kv_dim] (qwen2 only)
+  const float* bv = nullptr;              // [kv_dim] (qwen2 only)
+  const float* q_norm = nullptr;          // [head_dim] (qk_norm only)
+  const float* k_norm = nullptr;          // [head_dim] (qk_norm only)
+  kernels::WeightMatrix wo;               // [n_embd][q_dim]
   const float* post_attn_norm = nullptr;  // [n_embd] (post_norms only)
-  const float* ffn_norm = nullptr;   // [n_embd]
-  kernels::WeightMatrix w_gate;      // [n_ff][n_embd] (dense FFN)
-  kernels::WeightMatrix w_up;        // [n_ff][n_embd] (dense FFN)
-  kernels::WeightMatrix w_down;      // [n_embd][n_ff] (dense FFN)
-  MoeWeights moe;                    // n_expert > 0 only
+  const float* ffn_norm = nullptr;        // [n_embd]
+  kernels::WeightMatrix w_gate;           // [n_ff][n_embd] (dense FFN)
+  kernels::WeightMatrix w_up;             // [n_ff][n_embd] (dense FFN)
+  kernels::WeightMatrix w_down;           // [n_embd][n_ff] (dense FFN)
+  MoeWeights moe;                         // n_expert > 0 only
   const float* post_ffn_norm = nullptr;   // [n_embd] (post_norms only)
 };
 
 class LlamaLikeModel final : public Model {
  public:
   // Binds the standard llama tensor names (token_embd, blk.N.attn_q, ..., output) for `config`.
-  static Result<std::shared_ptr<Model>> create(std::shared_ptr<const gguf::GgufFile> file,
-                                               ModelConfig config);
+  static Result<std::shared_ptr<Model>> create(std::shared_ptr<const gguf::GgufFile> file, ModelConfig config);
 
   std::unique_ptr<ForwardScratch> make_scratch() const override;
-  void forward(const ForwardBatch& batch, const KvStorage& kv, const ForwardOutput& out,
-               ForwardScratch& scratch, ThreadPool& pool) const override;
+  void forward(const ForwardBatch& batch, const KvStorage& kv, const ForwardOutput& out, ForwardScratch& scratch,
+               ThreadPool& pool) const override;
 
  private:
   LlamaLikeModel() = default;
   struct MatmulOut {
     const kernels::WeightMatrix* w;
-    float* y;      // [n][ldy]
+    float* y;  // [n][ldy]
     int64_t ldy;
   };
   void matmul_shared_input(std::initializer_list<MatmulOut> outs, const float* x, int64_t n, ForwardScratch& s,

@@ -57,7 +57,8 @@ void moe_ffn(const MoeWeights& m, const ModelConfig& c, const float* xn, int64_t
     const kernels::WeightMatrix& wg = m.gate[static_cast<size_t>(e)];
     const kernels::WeightMatrix& wu = m.up[static_cast<size_t>(e)];
     const DType at = kernels::activation_type(wg.type);
-    const kernels::QuantizedActivations* qa = &kernels::quantize_activations(at, s.moe_x.data(), cnt, E, pool, s.matmul);
+    const kernels::QuantizedActivations* qa =
+        &kernels::quantize_activations(at, s.moe_x.data(), cnt, E, pool, s.matmul);
     kernels::matmul_quantized(wg, *qa, s.gate.data(), F, pool);
     if (kernels::activation_type(wu.type) != at)
       qa = &kernels::quantize_activations(kernels::activation_type(wu.type), s.moe_x.data(), cnt, E, pool, s.matmul);

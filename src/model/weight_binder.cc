@@ -4,8 +4,7 @@
 
 namespace corral::model {
 
-Result<kernels::WeightMatrix> WeightBinder::optional_matrix(const std::string& name, int64_t rows,
-                                                            int64_t cols) {
+Result<kernels::WeightMatrix> WeightBinder::optional_matrix(const std::string& name, int64_t rows, int64_t cols) {
   const gguf::TensorInfo* t = file_.find_tensor(name);
   if (!t) return kernels::WeightMatrix{};
   if (t->n_dims > 2 || t->ne[0] != cols || t->ne[1] != rows)

@@ -31,9 +31,9 @@ class HarmonyParser : public OutputParser {
 
   State state_ = State::kHeader;
   Body body_ = Body::kContent;
-  std::string buf_;        // undecided text; kBody kToolCall: the arguments so far
+  std::string buf_;           // undecided text; kBody kToolCall: the arguments so far
   std::size_t searched_ = 0;  // kBody: bytes of buf_ known to hold no end marker
-  std::string recipient_;  // kToolCall: "functions.get_weather"
+  std::string recipient_;     // kToolCall: "functions.get_weather"
   int next_index_ = 0;
   Status error_;
 };

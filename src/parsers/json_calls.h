@@ -23,7 +23,7 @@ class JsonExtentScanner {
 
   // `text` is the buffer whose first byte is '{' or '['; it may only grow between calls.
   State scan(std::string_view text);
-  std::size_t end() const { return end_; }  // one past the value, when kComplete
+  std::size_t end() const { return end_; }      // one past the value, when kComplete
   std::size_t scanned() const { return pos_; }  // bytes examined so far
   const std::string& error() const { return error_; }
   void reset() { *this = JsonExtentScanner(); }

@@ -6,9 +6,7 @@
 
 namespace corral::parsers {
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 std::string_view trim_left(std::string_view s) {
   std::size_t i = 0;
@@ -33,8 +31,7 @@ std::size_t partial_marker_suffix(std::string_view text, std::string_view marker
   return 0;
 }
 
-std::optional<MarkerHit> find_first_marker(std::string_view text,
-                                           const std::vector<std::string>& markers,
+std::optional<MarkerHit> find_first_marker(std::string_view text, const std::vector<std::string>& markers,
                                            std::size_t from) {
   std::optional<MarkerHit> best;
   for (std::size_t i = 0; i < markers.size(); ++i) {
@@ -48,8 +45,7 @@ std::optional<MarkerHit> find_first_marker(std::string_view text,
   return best;
 }
 
-std::size_t releasable_prefix(std::string_view text, const std::vector<std::string>& markers,
-                              bool hold_space) {
+std::size_t releasable_prefix(std::string_view text, const std::vector<std::string>& markers, bool hold_space) {
   std::size_t partial = 0;
   for (const std::string& m : markers) partial = std::max(partial, partial_marker_suffix(text, m));
   std::size_t end = text.size() - partial;

@@ -25,16 +25,14 @@ struct MarkerHit {
 };
 
 // The earliest complete occurrence of any marker at or after `from` (ties: the longer marker).
-std::optional<MarkerHit> find_first_marker(std::string_view text,
-                                           const std::vector<std::string>& markers,
+std::optional<MarkerHit> find_first_marker(std::string_view text, const std::vector<std::string>& markers,
                                            std::size_t from = 0);
 
 // How many leading bytes of `text` (which holds no complete marker) can be released now: all
 // but a trailing partial marker and, when `hold_space`, the whitespace just before it (text
 // before a marker is right-trimmed, so that whitespace is undecided too). Whitespace held past
 // kMaxHeldBytes is released.
-std::size_t releasable_prefix(std::string_view text, const std::vector<std::string>& markers,
-                              bool hold_space);
+std::size_t releasable_prefix(std::string_view text, const std::vector<std::string>& markers, bool hold_space);
 
 // True when `text` is a non-empty proper prefix of some marker (it may still become one).
 bool is_partial_marker(std::string_view text, const std::vector<std::string>& markers);

@@ -25,9 +25,7 @@ bool qwen_parser_name(std::string_view name) {
   return name == "qwen3" || name == "qwen3-thinking" || name == "qwen3.5";
 }
 
-bool thinking_parser_name(std::string_view name) {
-  return name == "qwen3-thinking" || name == "qwen3.5";
-}
+bool thinking_parser_name(std::string_view name) { return name == "qwen3-thinking" || name == "qwen3.5"; }
 
 ToolFormat format_for_tag(std::string_view tag) {
   if (tag == "<tool_call>") return ToolFormat::kQwen;
@@ -49,8 +47,7 @@ std::string tag_for_architecture(std::string_view arch) {
 ToolCallFormat format_of(const ParserSpec& spec) {
   ToolCallFormat f;
   switch (spec.tools) {
-    case ToolFormat::kNone:
-      break;
+    case ToolFormat::kNone: break;
     case ToolFormat::kQwen:
       f.open_tags = {"<tool_call>"};
       f.close_tag = "</tool_call>";
@@ -83,8 +80,8 @@ ToolCallFormat format_of(const ParserSpec& spec) {
 // output opens with a <think> block even under a template that drops it from history.
 std::optional<ThinkingTags> model_thinking_tags(const ParserInputs& in) {
   if (auto tags = thinking_tags(in.template_text)) return tags;
-  if (in.template_text.find(kThinkTags.open) != std::string_view::npos ||
-      in.architecture == "qwen3" || in.architecture == "qwen3moe") {
+  if (in.template_text.find(kThinkTags.open) != std::string_view::npos || in.architecture == "qwen3" ||
+      in.architecture == "qwen3moe") {
     return kThinkTags;
   }
   return std::nullopt;
@@ -93,8 +90,7 @@ std::optional<ThinkingTags> model_thinking_tags(const ParserInputs& in) {
 }  // namespace
 
 bool supports_thinking(const ParserInputs& in) {
-  return uses_harmony(in) || thinking_parser_name(in.parser_name) ||
-         model_thinking_tags(in).has_value();
+  return uses_harmony(in) || thinking_parser_name(in.parser_name) || model_thinking_tags(in).has_value();
 }
 
 ParserSpec select_parser(const ParserInputs& in) {

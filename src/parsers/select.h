@@ -29,8 +29,8 @@ struct ParserInputs {
   std::string_view parser_name;    // Ollama's explicit "parser" setting, when the model has one
   bool tools = false;              // the request offers tools
   std::vector<std::string> tool_names;
-  bool think = false;              // thinking requested (the caller resolves the default)
-  std::string_view prompt;         // the rendered prompt: does it end inside <think>?
+  bool think = false;       // thinking requested (the caller resolves the default)
+  std::string_view prompt;  // the rendered prompt: does it end inside <think>?
 };
 
 struct ParserSpec {

@@ -4,8 +4,7 @@
 
 namespace corral::parsers {
 
-StagedParser::StagedParser(std::optional<ThinkingSplitter> thinking,
-                           std::optional<ToolCallStage> tools)
+StagedParser::StagedParser(std::optional<ThinkingSplitter> thinking, std::optional<ToolCallStage> tools)
     : thinking_(std::move(thinking)), tools_(std::move(tools)) {}
 
 Result<ParseEvents> StagedParser::route(ParseEvents staged) {

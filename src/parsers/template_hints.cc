@@ -47,8 +47,8 @@ std::string_view first_word(std::string_view s) {
 
 bool is_control(std::string_view body) {
   std::string_view w = first_word(body);
-  return w == "if" || w == "else" || w == "end" || w == "range" || w == "with" || w == "define" ||
-         w == "block" || w == "template" || w == "break" || w == "continue";
+  return w == "if" || w == "else" || w == "end" || w == "range" || w == "with" || w == "define" || w == "block" ||
+         w == "template" || w == "break" || w == "continue";
 }
 
 // Whether `body` names the field (".Field", "$.Field", "$m.Field"), not a longer name.
@@ -72,8 +72,7 @@ std::string tool_call_tag(std::string_view tmpl) {
   for (; i < nodes.size(); ++i) {
     if (!nodes[i].action) continue;
     std::string_view w = first_word(nodes[i].text);
-    if ((w == "if" || w == "else" || w == "range" || w == "with") &&
-        mentions_field(nodes[i].text, "ToolCalls")) {
+    if ((w == "if" || w == "else" || w == "range" || w == "with") && mentions_field(nodes[i].text, "ToolCalls")) {
       break;
     }
   }
@@ -101,13 +100,12 @@ std::string tool_call_tag(std::string_view tmpl) {
 std::optional<ThinkingTags> thinking_tags(std::string_view tmpl) {
   std::vector<Node> nodes = lex(tmpl);
   for (std::size_t i = 1; i + 1 < nodes.size(); ++i) {
-    if (!nodes[i].action || is_control(nodes[i].text) || !mentions_field(nodes[i].text, "Thinking")) {
-      continue;
-    }
+    if (!nodes[i].action || is_control(nodes[i].text) || !mentions_field(nodes[i].text, "Thinking")) { continue; }
     if (nodes[i - 1].action || nodes[i + 1].action) continue;
     ThinkingTags tags{std::string(trim(nodes[i - 1].text)), std::string(trim(nodes[i + 1].text))};
     // The text before may hold more than the tag ("<|im_start|>assistant\n<think>"): its last line.
-    if (std::size_t nl = tags.open.rfind('\n'); nl != std::string::npos) tags.open = std::string(trim(tags.open.substr(nl + 1)));
+    if (std::size_t nl = tags.open.rfind('\n'); nl != std::string::npos)
+      tags.open = std::string(trim(tags.open.substr(nl + 1)));
     if (std::size_t nl = tags.close.find('\n'); nl != std::string::npos) tags.close = tags.close.substr(0, nl);
     if (!tags.open.empty() && !tags.close.empty()) return tags;
   }

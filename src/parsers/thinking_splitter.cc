@@ -7,8 +7,7 @@
 
 namespace corral::parsers {
 
-ThinkingSplitter::ThinkingSplitter(ThinkingTags tags, bool starts_inside,
-                                   std::vector<std::string> interrupts)
+ThinkingSplitter::ThinkingSplitter(ThinkingTags tags, bool starts_inside, std::vector<std::string> interrupts)
     : tags_(std::move(tags)),
       state_(starts_inside ? State::kThinking : State::kLookingForOpen),
       eat_space_(starts_inside),
@@ -19,8 +18,7 @@ ThinkingSplitter::ThinkingSplitter(ThinkingTags tags, bool starts_inside,
 
 void ThinkingSplitter::feed(std::string_view text, ParseEvents& out) {
   buf_.append(text);
-  while (step(out)) {
-  }
+  while (step(out)) {}
 }
 
 bool ThinkingSplitter::step(ParseEvents& out) {
@@ -92,14 +90,9 @@ bool ThinkingSplitter::step(ParseEvents& out) {
 void ThinkingSplitter::finish(ParseEvents& out) {
   switch (state_) {
     case State::kLookingForOpen:
-    case State::kContent:
-      append_text(out, EventKind::kContent, buf_);
-      break;
-    case State::kThinking:
-      append_text(out, EventKind::kThinking, trim_right(buf_));
-      break;
-    case State::kAfterThinking:
-      break;
+    case State::kContent: append_text(out, EventKind::kContent, buf_); break;
+    case State::kThinking: append_text(out, EventKind::kThinking, trim_right(buf_)); break;
+    case State::kAfterThinking: break;
   }
   buf_.clear();
 }

@@ -17,8 +17,7 @@ bool opens_json(char c) { return c == '{' || c == '['; }
 }  // namespace
 
 ToolCallStage::ToolCallStage(ToolCallFormat format)
-    : format_(std::move(format)),
-      state_(format_.leading_json ? State::kStart : State::kContent) {
+    : format_(std::move(format)), state_(format_.leading_json ? State::kStart : State::kContent) {
   call_markers_ = format_.open_tags;
   if (!format_.close_tag.empty()) call_markers_.push_back(format_.close_tag);
 }
@@ -35,8 +34,7 @@ Status ToolCallStage::feed(std::string_view text, ParseEvents& out) {
 
 bool ToolCallStage::named_tool(const ToolCall& call) const {
   if (format_.tool_names.empty()) return true;
-  return std::find(format_.tool_names.begin(), format_.tool_names.end(), call.name) !=
-         format_.tool_names.end();
+  return std::find(format_.tool_names.begin(), format_.tool_names.end(), call.name) != format_.tool_names.end();
 }
 
 bool ToolCallStage::emit_calls(std::vector<ToolCall> calls, ParseEvents& out) {
@@ -96,8 +94,7 @@ Result<bool> ToolCallStage::step(ParseEvents& out) {
         auto value = parse_json_bounded(std::string_view(buf_).substr(json_start_, scanner_.end()));
         if (value) {
           auto calls = calls_from_json(*value);
-          if (calls && std::all_of(calls->begin(), calls->end(),
-                                   [&](const ToolCall& c) { return named_tool(c); })) {
+          if (calls && std::all_of(calls->begin(), calls->end(), [&](const ToolCall& c) { return named_tool(c); })) {
             emit_calls(std::move(calls).value(), out);
             buf_.erase(0, end);
             state_ = State::kCall;
@@ -134,8 +131,7 @@ Result<bool> ToolCallStage::step(ParseEvents& out) {
       buf_.erase(0, n);
       return false;
     }
-    case State::kCall:
-      return step_call(out);
+    case State::kCall: return step_call(out);
     case State::kPassthrough:
       append_text(out, EventKind::kContent, buf_);
       buf_.clear();
@@ -172,8 +168,7 @@ Result<bool> ToolCallStage::step_call(ParseEvents& out) {
 
   // Between payloads: whitespace, and the separators Llama and Mistral write between calls.
   std::size_t skip = 0;
-  while (skip < buf_.size() &&
-         (is_space(buf_[skip]) || (payload_seen_ && (buf_[skip] == ';' || buf_[skip] == ',')))) {
+  while (skip < buf_.size() && (is_space(buf_[skip]) || (payload_seen_ && (buf_[skip] == ';' || buf_[skip] == ',')))) {
     ++skip;
   }
   buf_.erase(0, skip);

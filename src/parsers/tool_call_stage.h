@@ -58,8 +58,8 @@ class ToolCallStage {
   ToolCallFormat format_;
   std::vector<std::string> call_markers_;  // open tags (+ close tag): what content may hide
   State state_;
-  std::string buf_;            // undecided text
-  JsonExtentScanner scanner_;  // the JSON value at the front of buf_ (kLeading: at json_start_)
+  std::string buf_;             // undecided text
+  JsonExtentScanner scanner_;   // the JSON value at the front of buf_ (kLeading: at json_start_)
   std::size_t json_start_ = 0;  // kLeading: whitespace before the JSON, kept for give-back
   bool scanning_ = false;
   bool payload_seen_ = false;  // a call was read since the last open tag

@@ -153,10 +153,12 @@ class Downloader {
         data.remove_prefix(k);
         skip -= static_cast<int64_t>(k);
       }
-      const size_t n = static_cast<size_t>(std::min<int64_t>(part.size - part.completed, static_cast<int64_t>(data.size())));
+      const size_t n =
+          static_cast<size_t>(std::min<int64_t>(part.size - part.completed, static_cast<int64_t>(data.size())));
       size_t written = 0;
       while (written < n) {
-        ssize_t w = ::pwrite(blob_.fd(), data.data() + written, n - written, part.offset + part.completed + static_cast<int64_t>(written));
+        ssize_t w = ::pwrite(blob_.fd(), data.data() + written, n - written,
+                             part.offset + part.completed + static_cast<int64_t>(written));
         if (w < 0 && errno == EINTR) continue;
         if (w < 0) {
           failure = Status::errorf("cannot write the partial blob: {}", std::strerror(errno));
@@ -192,10 +194,10 @@ class Downloader {
     }
     if (part.completed == part.size) return Outcome::kDone;
     if (stalled) {
-      *err = Status::errorf("the registry sent nothing for {:.3g} s (CORRAL_PULL_STALL_TIMEOUT) at byte {} of {}; "
-                            "what arrived is kept for the next pull",
-                            std::chrono::duration<double>(opt_.stall_timeout).count(),
-                            part.offset + part.completed, blob_.size());
+      *err = Status::errorf(
+          "the registry sent nothing for {:.3g} s (CORRAL_PULL_STALL_TIMEOUT) at byte {} of {}; "
+          "what arrived is kept for the next pull",
+          std::chrono::duration<double>(opt_.stall_timeout).count(), part.offset + part.completed, blob_.size());
       return Outcome::kFatal;
     }
     if (!resp) {
@@ -207,8 +209,8 @@ class Downloader {
       *err = Status::errorf("GET {}: {} {}", url_, resp->status, body_excerpt(resp->body));
       return retryable_status(resp->status) ? Outcome::kRetry : Outcome::kFatal;
     }
-    *err = Status::errorf("GET {}: the transfer ended at byte {} of {}", url_, part.offset + part.completed,
-                          blob_.size());
+    *err =
+        Status::errorf("GET {}: the transfer ended at byte {} of {}", url_, part.offset + part.completed, blob_.size());
     return Outcome::kRetry;
   }
 

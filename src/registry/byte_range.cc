@@ -46,7 +46,8 @@ RangeRequest parse_range_header(std::string_view value, int64_t size, ByteRange*
   } else {
     auto first = parse_count(a);
     if (!first) return RangeRequest::kWhole;
-    std::optional<int64_t> last = b.empty() ? std::optional<int64_t>(std::numeric_limits<int64_t>::max()) : parse_count(b);
+    std::optional<int64_t> last =
+        b.empty() ? std::optional<int64_t>(std::numeric_limits<int64_t>::max()) : parse_count(b);
     if (!last || *last < *first) return RangeRequest::kWhole;
     if (*first >= size) return RangeRequest::kUnsatisfiable;
     r.first = *first;

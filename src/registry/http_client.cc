@@ -54,7 +54,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     // A new response head (after a redirect or an interim 100): only the last one counts.
     t->resp->headers.clear();
     size_t sp = line.find(' ');
-    t->resp->status = sp == std::string_view::npos ? 0 : std::strtol(std::string(line.substr(sp + 1, 3)).c_str(), nullptr, 10);
+    t->resp->status =
+        sp == std::string_view::npos ? 0 : std::strtol(std::string(line.substr(sp + 1, 3)).c_str(), nullptr, 10);
     return size * n;
   }
   size_t colon = line.find(':');
@@ -96,9 +97,7 @@ size_t on_read(char* buf, size_t size, size_t n, void* user) {
     return want;
   }
   ssize_t got;
-  do {
-    got = ::pread(r.upload_fd, buf, want, r.upload_offset + t->upload_pos);
-  } while (got < 0 && errno == EINTR);
+  do { got = ::pread(r.upload_fd, buf, want, r.upload_offset + t->upload_pos); } while (got < 0 && errno == EINTR);
   if (got <= 0) {  // the file shrank or failed under us: the upload cannot be completed
     t->upload_failed = true;
     return CURL_READFUNC_ABORT;
@@ -229,8 +228,7 @@ Result<HttpResponse> http_perform(const HttpRequest& req) {
                           std::chrono::duration<double>(req.stall_timeout).count());
   }
   if (t.too_large) {
-    return Status::errorf("{} {}: the response is larger than {} bytes", req.method, req.url,
-                          req.max_response_bytes);
+    return Status::errorf("{} {}: the response is larger than {} bytes", req.method, req.url, req.max_response_bytes);
   }
   if (t.upload_failed) return Status::errorf("{} {}: cannot read the data to upload", req.method, req.url);
   if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && resp.stopped)) {

@@ -17,10 +17,16 @@ bool is_restricted_name(std::string_view s) {
   for (char c : s) {
     if (alnum(c)) continue;
     switch (c) {
-      case '!': case '#': case '$': case '&': case '-': case '^': case '_': case '.': case '+':
-        continue;
-      default:
-        return false;
+      case '!':
+      case '#':
+      case '$':
+      case '&':
+      case '-':
+      case '^':
+      case '_':
+      case '.':
+      case '+': continue;
+      default: return false;
     }
   }
   return true;
@@ -52,8 +58,8 @@ Status check_remote_manifest(const store::Manifest& m) {
     }
     auto [it, fresh] = sizes.emplace(l.digest, l.size);
     if (!fresh && it->second != l.size) {
-      return Status::errorf("{} repeats digest {} with another size ({} and {})", where, l.digest.str(),
-                            it->second, l.size);
+      return Status::errorf("{} repeats digest {} with another size ({} and {})", where, l.digest.str(), it->second,
+                            l.size);
     }
     return Status::ok();
   };

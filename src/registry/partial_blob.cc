@@ -22,8 +22,8 @@ namespace corral::registry {
 
 namespace {
 
-constexpr size_t kMaxPartFiles = 4096;        // a real plan has at most a few dozen
-constexpr int64_t kMaxPartFileBytes = 4096;   // one small JSON object
+constexpr size_t kMaxPartFiles = 4096;       // a real plan has at most a few dozen
+constexpr int64_t kMaxPartFileBytes = 4096;  // one small JSON object
 constexpr size_t kHashChunk = 4 << 20;
 
 Status errno_status(const char* what, const std::string& path) {
@@ -77,8 +77,7 @@ std::optional<PartState> read_part_file(const std::string& path, int expect_n) {
 
 std::vector<PartState> plan_parts(int64_t total, const PartPlan& plan) {
   int64_t size = total / std::max<int64_t>(1, plan.target_parts);
-  size = std::clamp(size, std::max<int64_t>(1, plan.min_part_size),
-                    std::max(plan.min_part_size, plan.max_part_size));
+  size = std::clamp(size, std::max<int64_t>(1, plan.min_part_size), std::max(plan.min_part_size, plan.max_part_size));
   std::vector<PartState> parts;
   for (int64_t offset = 0; offset < total; offset += size) {
     parts.push_back({static_cast<int>(parts.size()), offset, std::min(size, total - offset), 0});
@@ -87,10 +86,9 @@ std::vector<PartState> plan_parts(int64_t total, const PartPlan& plan) {
 }
 
 Result<std::optional<std::unique_ptr<PartialBlob>>> PartialBlob::acquire(const store::Store& store,
-                                                                          const store::Digest& digest,
-                                                                          int64_t size,
-                                                                          const PartPlan& plan,
-                                                                          const CancelFlag& cancel) {
+                                                                         const store::Digest& digest, int64_t size,
+                                                                         const PartPlan& plan,
+                                                                         const CancelFlag& cancel) {
   CORRAL_RETURN_IF_ERROR(store::make_dirs(store.blobs_dir()));
   const std::string blob_path = store.blob_path(digest);
   const std::string data = blob_path + "-partial";
@@ -184,8 +182,8 @@ Status PartialBlob::save_part(size_t i) const {
   const PartState& p = parts_[i];
   // Byte for byte what Go's json.Encoder writes for Ollama's jsonBlobDownloadPart.
   return store::write_file_atomic(
-      part_path(p.n), fmt::format("{{\"N\":{},\"Offset\":{},\"Size\":{},\"Completed\":{}}}\n", p.n, p.offset,
-                                  p.size, p.completed));
+      part_path(p.n),
+      fmt::format("{{\"N\":{},\"Offset\":{},\"Size\":{},\"Completed\":{}}}\n", p.n, p.offset, p.size, p.completed));
 }
 
 Status PartialBlob::sync_data() const {
@@ -208,8 +206,7 @@ Status PartialBlob::verify() const {
   const store::Digest got = hash.finish();
   if (pos != size_ || got != digest_) {
     discard();
-    return Status::errorf("digest mismatch, file must be downloaded again: want {}, got {}", digest_.str(),
-                          got.str());
+    return Status::errorf("digest mismatch, file must be downloaded again: want {}, got {}", digest_.str(), got.str());
   }
   return Status::ok();
 }

@@ -53,10 +53,8 @@ class PartialBlob {
   // none or they do not describe a blob of `size` bytes. nullopt: the blob is already in the
   // store (possibly just committed by the download we waited for).
   static Result<std::optional<std::unique_ptr<PartialBlob>>> acquire(const store::Store& store,
-                                                                      const store::Digest& digest,
-                                                                      int64_t size,
-                                                                      const PartPlan& plan,
-                                                                      const CancelFlag& cancel);
+                                                                     const store::Digest& digest, int64_t size,
+                                                                     const PartPlan& plan, const CancelFlag& cancel);
   ~PartialBlob();  // releases the lock; the files stay for the next attempt
   PartialBlob(const PartialBlob&) = delete;
   PartialBlob& operator=(const PartialBlob&) = delete;

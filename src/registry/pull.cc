@@ -1,5 +1,5 @@
-#include "base/quote.h"
 #include "registry/pull.h"
+#include "base/quote.h"
 
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -43,8 +43,7 @@ std::optional<int64_t> env_count(const char* name) {
   return n;
 }
 
-Result<store::Manifest> fetch_manifest(const Reference& ref, const DownloadOptions& options,
-                                       const CancelFlag& cancel) {
+Result<store::Manifest> fetch_manifest(const Reference& ref, const DownloadOptions& options, const CancelFlag& cancel) {
   HttpRequest req;
   req.url = ref.manifest_url();
   req.headers = {{"Accept", std::string(store::media_type::kManifest)}};
@@ -117,9 +116,11 @@ PullOptions pull_options_from_env() {
     o.download.plan.min_part_size = *v;
     o.download.plan.max_part_size = std::max(o.download.plan.max_part_size, *v);
   }
-  if (auto v = env_count("CORRAL_PULL_CONNECTIONS")) o.download.max_connections = static_cast<int>(std::min<int64_t>(*v, 64));
+  if (auto v = env_count("CORRAL_PULL_CONNECTIONS"))
+    o.download.max_connections = static_cast<int>(std::min<int64_t>(*v, 64));
   // Whole seconds, at most a day (a longer wait is no timeout at all).
-  if (auto v = env_count("CORRAL_PULL_STALL_TIMEOUT")) o.download.stall_timeout = std::chrono::seconds(std::min<int64_t>(*v, 86400));
+  if (auto v = env_count("CORRAL_PULL_STALL_TIMEOUT"))
+    o.download.stall_timeout = std::chrono::seconds(std::min<int64_t>(*v, 86400));
   o.prune = !env_flag("OLLAMA_NOPRUNE");
   return o;
 }
@@ -171,12 +172,13 @@ Status pull_model(const store::Store& store, std::string_view name, const PullOp
     }
     p.completed = blob->completed();
     report(p);
-    Status st = download_blob(*blob, ref.blob_url(l.digest), options.download,
-                              [&](int64_t done) {
-                                p.completed = done;
-                                report(p);
-                              },
-                              cancel);
+    Status st = download_blob(
+        *blob, ref.blob_url(l.digest), options.download,
+        [&](int64_t done) {
+          p.completed = done;
+          report(p);
+        },
+        cancel);
     if (!st) return st.with_context(p.status);
     fetched.push_back(blob);
   }

@@ -19,9 +19,7 @@ Result<Reference> Reference::parse(std::string_view text, bool insecure) {
   return r;
 }
 
-std::string Reference::manifest_url() const {
-  return base_url() + "/v2/" + repository() + "/manifests/" + name.tag;
-}
+std::string Reference::manifest_url() const { return base_url() + "/v2/" + repository() + "/manifests/" + name.tag; }
 
 std::string Reference::blob_url(const store::Digest& d) const {
   return base_url() + "/v2/" + repository() + "/blobs/" + d.str();

@@ -56,8 +56,7 @@ UploadResult UploadSessions::begin(const std::string& repository, std::string* i
   --in_use_;
   if (!writer) return fail(UploadError::kIo, writer.error());
   *id = new_id();
-  sessions_[*id] = std::make_unique<Session>(
-      Session{repository, std::move(*writer), std::chrono::steady_clock::now()});
+  sessions_[*id] = std::make_unique<Session>(Session{repository, std::move(*writer), std::chrono::steady_clock::now()});
   return {};
 }
 
@@ -79,8 +78,8 @@ void UploadSessions::put_back(const std::string& id, std::unique_ptr<Session> s)
   sessions_[id] = std::move(s);
 }
 
-UploadResult UploadSessions::append(const std::string& id, const std::string& repository,
-                                    std::optional<int64_t> offset, std::string_view data) {
+UploadResult UploadSessions::append(const std::string& id, const std::string& repository, std::optional<int64_t> offset,
+                                    std::string_view data) {
   std::unique_ptr<Session> s = take(id, repository);
   if (!s) return fail(UploadError::kUnknown, "blob upload unknown to registry");
   UploadResult r;
@@ -95,8 +94,8 @@ UploadResult UploadSessions::append(const std::string& id, const std::string& re
   return r;
 }
 
-UploadResult UploadSessions::finish(const std::string& id, const std::string& repository,
-                                    const store::Digest& expected, std::string_view data) {
+UploadResult UploadSessions::finish(const std::string& id, const std::string& repository, const store::Digest& expected,
+                                    std::string_view data) {
   std::unique_ptr<Session> s = take(id, repository);
   if (!s) return fail(UploadError::kUnknown, "blob upload unknown to registry");
   UploadResult r;

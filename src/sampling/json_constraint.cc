@@ -9,11 +9,17 @@ namespace {
 
 enum StringSub : uint8_t {
   kPlain,
-  kEscape,      // after '\'
-  kHex1, kHex2, kHex3, kHex4,  // \uXXXX
-  kLowSlash,    // a high surrogate was read: '\' must follow
-  kLowU,        // then 'u'
-  kLow1, kLow2, kLow3, kLow4,  // then DC00..DFFF
+  kEscape,  // after '\'
+  kHex1,
+  kHex2,
+  kHex3,
+  kHex4,      // \uXXXX
+  kLowSlash,  // a high surrogate was read: '\' must follow
+  kLowU,      // then 'u'
+  kLow1,
+  kLow2,
+  kLow3,
+  kLow4,  // then DC00..DFFF
 };
 enum NumberSub : uint8_t {
   kMinus,    // "-"
@@ -88,8 +94,7 @@ bool JsonConstraint::structural(uint8_t b) {
   h_.ws_run = 0;
   const JsonProgram& p = *h_.program;
   switch (h_.mode) {
-    case kValue:
-      return start_value(b);
+    case kValue: return start_value(b);
     case kArrayFirst: {
       Frame& f = top();
       const SchemaNode& n = node(f.node);
@@ -230,16 +235,10 @@ bool JsonConstraint::start_value(uint8_t b) {
       if (!push(id, kArrayFrame)) return false;
       h_.mode = kArrayFirst;
       return true;
-    case '"':
-      begin_string(/*key=*/false);
-      return true;
+    case '"': begin_string(/*key=*/false); return true;
     case 't':
-    case 'f':
-      begin_literal(JsonProgram::kTrue, JsonProgram::kFalse + 1, false);
-      return literal_byte(b) == kTaken;
-    case 'n':
-      begin_literal(JsonProgram::kNull, JsonProgram::kNull + 1, false);
-      return literal_byte(b) == kTaken;
+    case 'f': begin_literal(JsonProgram::kTrue, JsonProgram::kFalse + 1, false); return literal_byte(b) == kTaken;
+    case 'n': begin_literal(JsonProgram::kNull, JsonProgram::kNull + 1, false); return literal_byte(b) == kTaken;
     default:  // '-' or a digit (can_start passed)
       h_.mode = kNumber;
       h_.digits = 1;
@@ -272,14 +271,21 @@ JsonConstraint::Outcome JsonConstraint::string_byte(uint8_t b) {
         h_.sub = kEscape;
         return kTaken;
       }
-      if (b < 0x20) return kRejected;  // control characters must be escaped
+      if (b < 0x20) return kRejected;                       // control characters must be escaped
       if (b >= 0x80 && !h_.utf8.step(b)) return kRejected;  // a lead byte starts a character
       ++h_.str_len;
       return kTaken;
     }
     case kEscape:
       switch (b) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
           h_.sub = kPlain;
           ++h_.str_len;
           return kTaken;
@@ -287,10 +293,12 @@ JsonConstraint::Outcome JsonConstraint::string_byte(uint8_t b) {
           h_.sub = kHex1;
           h_.hex = 0;
           return kTaken;
-        default:
-          return kRejected;
+        default: return kRejected;
       }
-    case kHex1: case kHex2: case kHex3: case kHex4: {
+    case kHex1:
+    case kHex2:
+    case kHex3:
+    case kHex4: {
       const int v = hex_value(b);
       if (v < 0) return kRejected;
       // \uDC00..\uDFFF may only follow a high surrogate: reject at the second digit so the
@@ -482,9 +490,7 @@ void JsonConstraint::complete_step(std::string& out) {
         case kLowU: emit("u"); return;
         case kLow1: emit("D"); return;
         case kLow2: emit("C"); return;
-        case kPlain:
-          emit(!h_.key && h_.str_len < node(h_.node).min_length ? "a" : "\"");
-          return;
+        case kPlain: emit(!h_.key && h_.str_len < node(h_.node).min_length ? "a" : "\""); return;
         default: emit("0"); return;  // hex digits; "0" never starts a surrogate
       }
     }

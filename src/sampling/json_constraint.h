@@ -61,15 +61,15 @@ class JsonConstraint {
   // Everything but the frame stack, so copy_from can copy just this plus the live frames.
   struct Header {
     const JsonProgram* program;
-    uint32_t node;      // value being read (string, number, literal) or expected (kValue)
-    uint32_t str_len;   // code points so far in the current string
+    uint32_t node;                     // value being read (string, number, literal) or expected (kValue)
+    uint32_t str_len;                  // code points so far in the current string
     uint32_t lit_lo, lit_hi, lit_cur;  // literal candidates; lit_cur = first matching one
-    uint16_t lit_pos;   // bytes of the literal matched
-    uint16_t digits;    // digits in the current part of a number
-    uint16_t hex;       // value of the \u digits read so far
+    uint16_t lit_pos;                  // bytes of the literal matched
+    uint16_t digits;                   // digits in the current part of a number
+    uint16_t hex;                      // value of the \u digits read so far
     uint8_t mode, sub, depth, ws_run;
-    Utf8Cursor utf8;    // position inside a multi-byte character of a string
-    bool key;           // the string or literal being read is an object key
+    Utf8Cursor utf8;  // position inside a multi-byte character of a string
+    bool key;         // the string or literal being read is an object key
   };
 
   const SchemaNode& node(uint32_t id) const { return h_.program->nodes[id]; }

@@ -24,17 +24,34 @@ constexpr size_t kMaxShortest = 65536;
 // Annotations: they do not restrict values, so they are ignored. "format" is an annotation
 // by default since draft 2019-09; validators assert it only when asked to.
 const std::set<std::string> kIgnored = {
-    "title",     "description", "default",     "examples",   "$schema",          "$id",
-    "$comment",  "deprecated",  "readOnly",    "writeOnly",  "format",           "$defs",
-    "definitions", "$anchor",   "contentMediaType", "contentEncoding"};
-const std::set<std::string> kUnsupported = {
-    "pattern",          "patternProperties", "maximum",        "exclusiveMinimum",
-    "exclusiveMaximum", "multipleOf",        "allOf",          "not",
-    "if",               "then",              "else",           "dependentRequired",
-    "dependentSchemas", "dependencies",      "propertyNames",  "minProperties",
-    "maxProperties",    "prefixItems",       "additionalItems", "contains",
-    "minContains",      "maxContains",       "unevaluatedProperties", "unevaluatedItems",
-    "$dynamicRef",      "$recursiveRef"};
+    "title",    "description", "default", "examples", "$schema",     "$id",     "$comment",         "deprecated",
+    "readOnly", "writeOnly",   "format",  "$defs",    "definitions", "$anchor", "contentMediaType", "contentEncoding"};
+const std::set<std::string> kUnsupported = {"pattern",
+                                            "patternProperties",
+                                            "maximum",
+                                            "exclusiveMinimum",
+                                            "exclusiveMaximum",
+                                            "multipleOf",
+                                            "allOf",
+                                            "not",
+                                            "if",
+                                            "then",
+                                            "else",
+                                            "dependentRequired",
+                                            "dependentSchemas",
+                                            "dependencies",
+                                            "propertyNames",
+                                            "minProperties",
+                                            "maxProperties",
+                                            "prefixItems",
+                                            "additionalItems",
+                                            "contains",
+                                            "minContains",
+                                            "maxContains",
+                                            "unevaluatedProperties",
+                                            "unevaluatedItems",
+                                            "$dynamicRef",
+                                            "$recursiveRef"};
 
 void set_byte(std::array<uint64_t, 4>& bits, uint8_t b) { bits[b >> 6] |= uint64_t{1} << (b & 63); }
 
@@ -64,8 +81,7 @@ Result<uint8_t> parse_type_name(const ojson& v, const std::string& path) {
   return Status::errorf("{}: unknown type \"{}\"", path, s);
 }
 
-Result<uint32_t> count_keyword(const ojson& s, const char* key, uint32_t fallback,
-                               const std::string& path) {
+Result<uint32_t> count_keyword(const ojson& s, const char* key, uint32_t fallback, const std::string& path) {
   auto it = s.find(key);
   if (it == s.end()) return fallback;
   if (!it->is_number_integer() && !it->is_number_unsigned()) {
@@ -180,8 +196,7 @@ class Finalizer {
     n.shortest = *std::min_element(options.begin(), options.end(),
                                    [](const auto& a, const auto& b) { return a.size() < b.size(); });
     if (n.shortest.size() > kMaxShortest) {
-      return Status::errorf("{}: the shortest valid value is longer than {} bytes", path(id),
-                            kMaxShortest);
+      return Status::errorf("{}: the shortest valid value is longer than {} bytes", path(id), kMaxShortest);
     }
     done_[id] = true;
     return Status::ok();
@@ -273,12 +288,8 @@ class SchemaCompiler {
       }
       if (n.types == 0) n.types = kJsonAnyType;
     }
-    if (auto it = s.find("nullable"); it != s.end() && it->is_boolean() && it->get<bool>()) {
-      n.types |= kJsonNull;
-    }
-    if (s.contains("enum") || s.contains("const")) {
-      return compile_enum(s, std::move(n), typed, path);
-    }
+    if (auto it = s.find("nullable"); it != s.end() && it->is_boolean() && it->get<bool>()) { n.types |= kJsonNull; }
+    if (s.contains("enum") || s.contains("const")) { return compile_enum(s, std::move(n), typed, path); }
     if (s.contains("minimum")) n.nonnegative = true;  // only minimum 0 got this far
 
     CORRAL_ASSIGN_OR_RETURN(n.min_length, count_keyword(s, "minLength", 0, path));
@@ -295,8 +306,7 @@ class SchemaCompiler {
     }
 
     if ((n.types & (kJsonArray | kJsonObject)) && depth + 1 > p_->limits.max_depth) {
-      return Status::errorf("{}: the schema nests containers deeper than {} levels", path,
-                            p_->limits.max_depth);
+      return Status::errorf("{}: the schema nests containers deeper than {} levels", path, p_->limits.max_depth);
     }
     if (n.types & kJsonArray) {
       n.items = JsonProgram::kAny;
@@ -307,8 +317,8 @@ class SchemaCompiler {
     }
     if (n.types & kJsonObject) CORRAL_RETURN_IF_ERROR(compile_object(s, n, path, depth, nesting));
     if (n.types == kJsonAnyType && !n.nonnegative && n.min_length == 0 && n.max_length == kUnbounded &&
-        n.min_items == 0 && n.max_items == kUnbounded && n.items == JsonProgram::kAny &&
-        !n.has_properties && n.additional == JsonProgram::kAny) {
+        n.min_items == 0 && n.max_items == kUnbounded && n.items == JsonProgram::kAny && !n.has_properties &&
+        n.additional == JsonProgram::kAny) {
       return JsonProgram::kAny;
     }
     return add_node(std::move(n), path);
@@ -401,8 +411,7 @@ class SchemaCompiler {
     return add_node(std::move(n), path);
   }
 
-  Result<uint32_t> compile_union(const ojson& s, const std::string& path, int depth, int nesting,
-                                 const char* keyword) {
+  Result<uint32_t> compile_union(const ojson& s, const std::string& path, int depth, int nesting, const char* keyword) {
     for (const auto& [key, value] : s.items()) {
       if (key != keyword && !kIgnored.count(key)) {
         return Status::errorf("{}: \"{}\" combined with \"{}\" is not supported yet", path, keyword, key);
@@ -414,7 +423,8 @@ class SchemaCompiler {
     }
     std::vector<uint32_t> ids;
     for (size_t i = 0; i < list.size(); ++i) {
-      CORRAL_ASSIGN_OR_RETURN(uint32_t id, compile(list[i], fmt::format("{}/{}/{}", path, keyword, i), depth, nesting + 1));
+      CORRAL_ASSIGN_OR_RETURN(uint32_t id,
+                              compile(list[i], fmt::format("{}/{}/{}", path, keyword, i), depth, nesting + 1));
       ids.push_back(id);
     }
     if (ids.size() == 1) return ids[0];

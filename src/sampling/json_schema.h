@@ -60,14 +60,14 @@ constexpr uint32_t kUnbounded = 0xffffffffu;
 constexpr uint32_t kNoNode = 0xffffffffu;
 
 struct SchemaNode {
-  uint8_t types = 0;          // JsonType bits (ignored for enums and unions)
-  bool nonnegative = false;   // numbers without a minus sign (minimum: 0)
-  bool is_enum = false;       // value is one of literals[lit_begin, lit_end)
+  uint8_t types = 0;            // JsonType bits (ignored for enums and unions)
+  bool nonnegative = false;     // numbers without a minus sign (minimum: 0)
+  bool is_enum = false;         // value is one of literals[lit_begin, lit_end)
   bool has_properties = false;  // object with a fixed property list; else a map
   uint32_t lit_begin = 0, lit_end = 0;
-  uint32_t branch_begin = 0, branch_end = 0;  // anyOf: node ids in branches[begin, end)
+  uint32_t branch_begin = 0, branch_end = 0;         // anyOf: node ids in branches[begin, end)
   uint32_t min_length = 0, max_length = kUnbounded;  // strings, in code points
-  uint32_t items = kNoNode;                           // array item node
+  uint32_t items = kNoNode;                          // array item node
   uint32_t min_items = 0, max_items = kUnbounded;
   uint32_t prop_begin = 0, prop_end = 0;  // properties[begin, end) when has_properties
   uint32_t additional = kNoNode;          // map value node; kNoNode: only {}

@@ -6,8 +6,7 @@
 
 namespace corral::sampling {
 
-JsonTokenFilter::JsonTokenFilter(std::shared_ptr<const TokenTrie> vocab,
-                                 std::shared_ptr<const JsonProgram> program,
+JsonTokenFilter::JsonTokenFilter(std::shared_ptr<const TokenTrie> vocab, std::shared_ptr<const JsonProgram> program,
                                  std::vector<int32_t> eog_tokens)
     : vocab_(std::move(vocab)),
       program_(std::move(program)),
@@ -17,9 +16,7 @@ JsonTokenFilter::JsonTokenFilter(std::shared_ptr<const TokenTrie> vocab,
   for (int32_t t : eog_) CORRAL_CHECK(t >= 0 && t < vocab_->n_vocab(), "eog token {}", t);
 }
 
-bool JsonTokenFilter::is_eog(int32_t token) const {
-  return std::find(eog_.begin(), eog_.end(), token) != eog_.end();
-}
+bool JsonTokenFilter::is_eog(int32_t token) const { return std::find(eog_.begin(), eog_.end(), token) != eog_.end(); }
 
 void JsonTokenFilter::allowed(std::vector<uint8_t>& mask) {
   CORRAL_CHECK(static_cast<int>(mask.size()) == vocab_->n_vocab());

@@ -21,8 +21,8 @@ Sampler::Sampler(const SamplingParams& params, int n_vocab, int n_ctx)
     : params_(params), n_vocab_(n_vocab), seed_(resolve_seed(params.seed)), rng_(seed_) {
   CORRAL_CHECK(n_vocab > 0);
   CORRAL_CHECK(validate(params).is_ok(), "{}", validate(params).message());
-  const bool neutral = params.repeat_penalty == 1.0f && params.frequency_penalty == 0.0f &&
-                       params.presence_penalty == 0.0f;
+  const bool neutral =
+      params.repeat_penalty == 1.0f && params.frequency_penalty == 0.0f && params.presence_penalty == 0.0f;
   if (neutral || params.repeat_last_n == 0) {
     window_ = 0;
   } else if (params.repeat_last_n == -1) {
@@ -37,8 +37,7 @@ void Sampler::remember(int32_t token) {
   history_.push_back(token);
   // Trim in bulk once the history holds two windows (plus 64 tokens, so tiny windows do not
   // trim on every token): amortised O(1) per token.
-  if (window_ < std::numeric_limits<int64_t>::max() / 2 &&
-      static_cast<int64_t>(history_.size()) >= 2 * window_ + 64) {
+  if (window_ < std::numeric_limits<int64_t>::max() / 2 && static_cast<int64_t>(history_.size()) >= 2 * window_ + 64) {
     history_.erase(history_.begin(), history_.end() - window_);
   }
 }
@@ -67,10 +66,8 @@ void Sampler::prepare(const float* logits) {
   }
   if (window_ > 0 && !history_.empty()) {
     const size_t w = static_cast<size_t>(std::min<int64_t>(window_, history_.size()));
-    apply_penalties(work_.data(), n_vocab_,
-                    std::span<const int32_t>(history_.data() + history_.size() - w, w),
-                    params_.repeat_penalty, params_.frequency_penalty, params_.presence_penalty,
-                    penalty_scratch_);
+    apply_penalties(work_.data(), n_vocab_, std::span<const int32_t>(history_.data() + history_.size() - w, w),
+                    params_.repeat_penalty, params_.frequency_penalty, params_.presence_penalty, penalty_scratch_);
   }
 }
 

@@ -58,9 +58,9 @@ class Sampler {
   std::vector<int32_t> history_;  // recent tokens, oldest first; trimmed to >= window_
   std::unique_ptr<TokenFilter> filter_;
 
-  std::vector<float> work_;         // [n_vocab] penalised logits
-  std::vector<uint8_t> mask_;       // [n_vocab] filter output
-  std::vector<TokenData> cands_;    // [n_vocab] candidate storage
+  std::vector<float> work_;       // [n_vocab] penalised logits
+  std::vector<uint8_t> mask_;     // [n_vocab] filter output
+  std::vector<TokenData> cands_;  // [n_vocab] candidate storage
   std::vector<int32_t> penalty_scratch_;
   StepScratch step_scratch_;
 };

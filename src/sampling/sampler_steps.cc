@@ -8,8 +8,8 @@
 
 namespace corral::sampling {
 
-void apply_penalties(float* logits, int n_vocab, std::span<const int32_t> window, float repeat,
-                     float frequency, float presence, std::vector<int32_t>& scratch) {
+void apply_penalties(float* logits, int n_vocab, std::span<const int32_t> window, float repeat, float frequency,
+                     float presence, std::vector<int32_t>& scratch) {
   if (window.empty()) return;
   // Sorting a copy of the window groups equal tokens: O(w log w) with no vocabulary-sized
   // count table per sequence.
@@ -94,8 +94,8 @@ void typical(Candidates& c, float p, StepScratch& scratch) {
   order.resize(c.size);
   for (size_t i = 0; i < c.size; ++i) {
     const float pi = c.data[i].p;
-    score[i] = pi > 0.0f ? static_cast<float>(std::fabs(-std::log(pi) - entropy))
-                         : std::numeric_limits<float>::infinity();
+    score[i] =
+        pi > 0.0f ? static_cast<float>(std::fabs(-std::log(pi) - entropy)) : std::numeric_limits<float>::infinity();
     order[i] = static_cast<int32_t>(i);
   }
   std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {

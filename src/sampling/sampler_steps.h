@@ -40,8 +40,8 @@ inline bool ranks_before(const TokenData& a, const TokenData& b) {
 // llama.cpp's repetition penalties over logits[n_vocab] indexed by token id: each distinct
 // token t seen c times in `window` gets l <= 0 ? l * repeat : l / repeat, then
 // l -= c * frequency + presence. Token ids outside [0, n_vocab) are ignored.
-void apply_penalties(float* logits, int n_vocab, std::span<const int32_t> window, float repeat,
-                     float frequency, float presence, std::vector<int32_t>& scratch);
+void apply_penalties(float* logits, int n_vocab, std::span<const int32_t> window, float repeat, float frequency,
+                     float presence, std::vector<int32_t>& scratch);
 
 // Index of the highest logit among tokens with mask[i] != 0 (all tokens when mask is null);
 // ties go to the lowest id; -1 when nothing is allowed.

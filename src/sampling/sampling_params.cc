@@ -9,9 +9,12 @@ Status validate(const SamplingParams& p) {
     const char* name;
     float value;
   } floats[] = {
-      {"temperature", p.temperature},       {"top_p", p.top_p},
-      {"min_p", p.min_p},                   {"typical_p", p.typical_p},
-      {"repeat_penalty", p.repeat_penalty}, {"presence_penalty", p.presence_penalty},
+      {"temperature", p.temperature},
+      {"top_p", p.top_p},
+      {"min_p", p.min_p},
+      {"typical_p", p.typical_p},
+      {"repeat_penalty", p.repeat_penalty},
+      {"presence_penalty", p.presence_penalty},
       {"frequency_penalty", p.frequency_penalty},
   };
   for (const auto& f : floats) {
@@ -26,8 +29,7 @@ Status validate(const SamplingParams& p) {
   // llama.cpp divides positive logits by the penalty: 0 would divide by zero and a negative
   // value would flip the sign of every repeated token's logit.
   if (p.repeat_penalty <= 0.0f) {
-    return Status::errorf("sampling option repeat_penalty must be > 0 (1 disables it), got {}",
-                          p.repeat_penalty);
+    return Status::errorf("sampling option repeat_penalty must be > 0 (1 disables it), got {}", p.repeat_penalty);
   }
   return Status::ok();
 }

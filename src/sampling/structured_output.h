@@ -19,7 +19,7 @@ Result<std::shared_ptr<const JsonProgram>> program_for_format(const nlohmann::or
 
 // OpenAI's "response_format": {"type": "text"} (none), {"type": "json_object"} (as format
 // "json") or {"type": "json_schema", "json_schema": {"schema": {...}, ...}}.
-Result<std::shared_ptr<const JsonProgram>> program_for_response_format(
-    const nlohmann::ordered_json& response_format, const JsonLimits& limits = {});
+Result<std::shared_ptr<const JsonProgram>> program_for_response_format(const nlohmann::ordered_json& response_format,
+                                                                       const JsonLimits& limits = {});
 
 }  // namespace corral::sampling

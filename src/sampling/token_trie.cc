@@ -27,13 +27,12 @@ TokenTrie::TokenTrie(const std::vector<std::string>& token_bytes) {
   }
   // Sorted, every string follows its prefixes and equal strings are adjacent, so one pass that
   // keeps the current path builds the trie directly in pre-order.
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int32_t a, int32_t b) { return bytes(a) < bytes(b); });
+  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return bytes(a) < bytes(b); });
   // Tokens are appended in the same order as their nodes, so a subtree's tokens are the
   // contiguous run appended between its node's creation and its closing.
-  std::vector<uint32_t> path;     // node index at each depth of the current path
-  std::vector<Utf8Cursor> utf8;   // string-content state after each byte of the path
-  std::vector<bool> text;         // whether the path so far is string content
+  std::vector<uint32_t> path;    // node index at each depth of the current path
+  std::vector<Utf8Cursor> utf8;  // string-content state after each byte of the path
+  std::vector<bool> text;        // whether the path so far is string content
   auto close = [&]() {
     Node& n = nodes_[path.back()];
     n.end = static_cast<uint32_t>(nodes_.size());
@@ -58,8 +57,7 @@ TokenTrie::TokenTrie(const std::vector<std::string>& token_bytes) {
       text.push_back(ok);
       path.push_back(static_cast<uint32_t>(nodes_.size()));
       const uint32_t first = static_cast<uint32_t>(tokens_.size());
-      nodes_.push_back(Node{0, first, first, first, static_cast<uint16_t>(d + 1), b,
-                            ok ? kStringContent : uint8_t{0}});
+      nodes_.push_back(Node{0, first, first, first, static_cast<uint16_t>(d + 1), b, ok ? kStringContent : uint8_t{0}});
     }
     tokens_.push_back(id);
     nodes_[path.back()].tok_end = static_cast<uint32_t>(tokens_.size());

@@ -19,8 +19,8 @@ class TokenTrie {
   static constexpr uint8_t kStringContent = 1;
 
   struct Node {
-    uint32_t end;          // index one past this node's subtree
-    uint32_t tok_begin;    // tokens spelled exactly by the path to here: tokens()[begin, tok_end)
+    uint32_t end;        // index one past this node's subtree
+    uint32_t tok_begin;  // tokens spelled exactly by the path to here: tokens()[begin, tok_end)
     uint32_t tok_end;
     uint32_t subtree_end;  // tokens of the whole subtree: tokens()[tok_begin, subtree_end)
     uint16_t depth;        // 1 for children of the (implicit) root

@@ -17,13 +17,13 @@ using Duration = std::chrono::nanoseconds;
 using KeepAlive = Duration;
 
 struct SchedulerConfig {
-  int num_parallel = 0;         // OLLAMA_NUM_PARALLEL; 0: 4 when memory allows, else 1
-  int max_queue = 512;          // OLLAMA_MAX_QUEUE: requests waiting for a slot or a load
-  int max_loaded_models = 3;    // OLLAMA_MAX_LOADED_MODELS (Ollama's CPU default)
+  int num_parallel = 0;                            // OLLAMA_NUM_PARALLEL; 0: 4 when memory allows, else 1
+  int max_queue = 512;                             // OLLAMA_MAX_QUEUE: requests waiting for a slot or a load
+  int max_loaded_models = 3;                       // OLLAMA_MAX_LOADED_MODELS (Ollama's CPU default)
   KeepAlive keep_alive = std::chrono::minutes(5);  // OLLAMA_KEEP_ALIVE
-  int64_t context_length = 4096;  // OLLAMA_CONTEXT_LENGTH: default num_ctx
-  int64_t memory_budget_bytes = 0;  // CORRAL_MAX_MEMORY (bytes, or e.g. "16GiB"); 0: 90% of RAM
-  int threads = 0;              // compute threads (0: physical cores)
+  int64_t context_length = 4096;                   // OLLAMA_CONTEXT_LENGTH: default num_ctx
+  int64_t memory_budget_bytes = 0;                 // CORRAL_MAX_MEMORY (bytes, or e.g. "16GiB"); 0: 90% of RAM
+  int threads = 0;                                 // compute threads (0: physical cores)
   // OLLAMA_KV_CACHE_TYPE: f32 (our default: exact, as the reference outputs were computed) or
   // f16 (Ollama's default: half the KV memory). Ollama's q8_0 and q4_0 fall back to f16.
   DType kv_cache_type = DType::kF32;

@@ -31,9 +31,9 @@ enum class JobKind { kCompletion, kEmbedding };
 
 struct JobOptions {
   sampling::SamplingParams sampling;
-  int64_t num_predict = -1;  // -1: until a stop condition or the context is full
-  int64_t num_ctx = 0;       // 0: the model's default
-  bool want_context = false; // report the final token sequence (generate's `context`)
+  int64_t num_predict = -1;   // -1: until a stop condition or the context is full
+  int64_t num_ctx = 0;        // 0: the model's default
+  bool want_context = false;  // report the final token sequence (generate's `context`)
   bool embed_normalize = true;
   bool embed_truncate = true;  // embeddings: cut an over-long input to num_ctx instead of failing
 };
@@ -42,14 +42,14 @@ enum class DoneReason { kStop, kLength, kCancelled };
 const char* done_reason_name(DoneReason r);
 
 struct JobStats {
-  int64_t prompt_eval_count = 0;      // prompt tokens actually evaluated (after prefix reuse)
-  int64_t prompt_tokens = 0;          // prompt tokens in total
-  int64_t cached_tokens = 0;          // prompt tokens reused from the prefix cache
+  int64_t prompt_eval_count = 0;  // prompt tokens actually evaluated (after prefix reuse)
+  int64_t prompt_tokens = 0;      // prompt tokens in total
+  int64_t cached_tokens = 0;      // prompt tokens reused from the prefix cache
   Clock::duration prompt_eval_duration{};
-  int64_t eval_count = 0;             // generated tokens
+  int64_t eval_count = 0;  // generated tokens
   Clock::duration eval_duration{};
   Clock::duration load_duration{};
-  Clock::duration queue_duration{};   // waiting for a slot or a load
+  Clock::duration queue_duration{};  // waiting for a slot or a load
   Clock::duration total_duration{};
   Clock::duration time_to_first_token{};
 };
@@ -57,12 +57,12 @@ struct JobStats {
 struct JobEvent {
   enum class Type { kText, kDone, kError };
   Type type = Type::kText;
-  std::string text;                  // kText: the next chunk of output
+  std::string text;  // kText: the next chunk of output
   // kDone:
   DoneReason done_reason = DoneReason::kStop;
   JobStats stats;
-  std::vector<int32_t> context;      // when want_context: prompt + generated tokens
-  std::vector<float> embedding;      // kEmbedding
+  std::vector<int32_t> context;  // when want_context: prompt + generated tokens
+  std::vector<float> embedding;  // kEmbedding
   // kError: what went wrong; its code is the kind of failure (server/ maps it to a response).
   Status error;
 };

@@ -1,6 +1,5 @@
 #include "scheduler/model_loader.h"
 
-
 namespace corral::scheduler {
 
 Result<LoadedModel> load_model_files(ModelFileCache& files, const std::string& path) {

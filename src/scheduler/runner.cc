@@ -267,9 +267,8 @@ engine::StepPlan Runner::plan() {
   std::vector<engine::Sequence*> seqs;
   for (const Running& r : running_) seqs.push_back(r.seq.get());
   const engine::KvCache& kv = engine_.kv();
-  const engine::KvRoom room{
-      [&kv](const engine::Sequence& s, int64_t n) { return kv.blocks_needed(s.kv, n); },
-      [this](int64_t blocks) { return prefixes_.make_room(blocks); }};
+  const engine::KvRoom room{[&kv](const engine::Sequence& s, int64_t n) { return kv.blocks_needed(s.kv, n); },
+                            [this](int64_t blocks) { return prefixes_.make_room(blocks); }};
   return engine::plan_step(seqs, config_.step_token_budget, room);
 }
 

@@ -29,32 +29,32 @@
 namespace corral::scheduler {
 
 struct RunnerConfig {
-  int num_parallel = 4;        // slots: sequences decoded together
-  int64_t num_ctx = 4096;      // context per sequence (prompt + output), capped at training length
+  int num_parallel = 4;    // slots: sequences decoded together
+  int64_t num_ctx = 4096;  // context per sequence (prompt + output), capped at training length
   // Tokens per forward pass: decode tokens first, the rest for prompt chunks. 512 is where
   // prefill throughput flattens on CPU while keeping a step short enough (~1-2 s for a 1B
   // model on 2 cores) that decoding sequences are not stalled long by a new prompt.
   int64_t step_token_budget = 512;
-  int max_cached_prefixes = 8;  // finished sequences kept for prompt-prefix reuse
-  DType kv_type = DType::kF32;  // KV cache elements: F32 or F16
+  int max_cached_prefixes = 8;            // finished sequences kept for prompt-prefix reuse
+  DType kv_type = DType::kF32;            // KV cache elements: F32 or F16
   std::shared_ptr<ModelMetrics> metrics;  // token counters, prefix hits, step times; may be null
 };
 
 struct RunnerInfo {
   int slots_busy = 0;
   int slots_total = 0;
-  int queued = 0;               // waiting for a slot in this runner
+  int queued = 0;                // waiting for a slot in this runner
   double tokens_per_second = 0;  // recent aggregate generation speed
-  int64_t kv_used_tokens = 0;   // positions held in the KV cache (including cached prefixes)
+  int64_t kv_used_tokens = 0;    // positions held in the KV cache (including cached prefixes)
   int64_t kv_capacity_tokens = 0;
-  int64_t prefix_hits = 0;      // jobs that reused a cached prefix
+  int64_t prefix_hits = 0;  // jobs that reused a cached prefix
   int64_t prefix_tokens_reused = 0;
 };
 
 class Runner {
  public:
-  Runner(std::shared_ptr<const model::Model> model, std::shared_ptr<const Tokenizer> tokenizer,
-         RunnerConfig config, ThreadPool& pool);
+  Runner(std::shared_ptr<const model::Model> model, std::shared_ptr<const Tokenizer> tokenizer, RunnerConfig config,
+         ThreadPool& pool);
   // Fails every queued and running job ("model unloaded") and joins the engine thread.
   ~Runner();
   Runner(const Runner&) = delete;
@@ -114,18 +114,18 @@ class Runner {
   RunnerConfig config_;
   engine::Engine engine_;
 
-  engine::PrefixCache prefixes_;            // engine thread only
-  std::vector<Running> running_;            // at most num_parallel, in admission order; engine thread only
-  uint64_t admit_counter_ = 0;              // round-robin order of prefill chunks
+  engine::PrefixCache prefixes_;  // engine thread only
+  std::vector<Running> running_;  // at most num_parallel, in admission order; engine thread only
+  uint64_t admit_counter_ = 0;    // round-robin order of prefill chunks
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> waiting_;  // guarded by mu_
-  bool stop_ = false;                          // guarded by mu_
+  bool stop_ = false;                         // guarded by mu_
   std::atomic<int> busy_{0};
   std::atomic<int> queued_{0};
   mutable std::mutex info_mu_;
-  RunnerInfo info_;                          // guarded by info_mu_
+  RunnerInfo info_;  // guarded by info_mu_
   double tps_ema_ = 0;
 
   std::function<void()> on_idle_;

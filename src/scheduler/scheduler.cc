@@ -54,10 +54,11 @@ struct Scheduler::Entry {
   const char* retired = nullptr;
 };
 
-Scheduler::Scheduler(SchedulerConfig config) : config_(config), pool_([&]() -> ThreadPool& {
-  if (config.threads > 0) ThreadPool::set_global_threads(config.threads);
-  return ThreadPool::global();
-}()) {
+Scheduler::Scheduler(SchedulerConfig config)
+    : config_(config), pool_([&]() -> ThreadPool& {
+        if (config.threads > 0) ThreadPool::set_global_threads(config.threads);
+        return ThreadPool::global();
+      }()) {
   reaper_ = std::thread([this] { reaper_loop(); });
 }
 
@@ -334,8 +335,8 @@ void Scheduler::start_runner(const std::shared_ptr<Entry>& e, LoadedModel loaded
   });
   const Duration load_duration = Clock::now() - t0;
   metrics_.model_loaded(e->spec.name);
-  spdlog::info("loaded {} ({}, {} layers, num_parallel {}, num_ctx {}, ~{} resident at most) in {:.2f} s",
-               e->spec.name, mc.arch, mc.n_layer, plan.num_parallel, plan.num_ctx, gib(plan.need_bytes),
+  spdlog::info("loaded {} ({}, {} layers, num_parallel {}, num_ctx {}, ~{} resident at most) in {:.2f} s", e->spec.name,
+               mc.arch, mc.n_layer, plan.num_parallel, plan.num_ctx, gib(plan.need_bytes),
                std::chrono::duration<double>(load_duration).count());
   std::vector<std::function<void(Status, Duration)>> waiters;
   {

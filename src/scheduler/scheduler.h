@@ -38,7 +38,7 @@ struct ModelStatus {
   bool retired = false;    // its name was replaced or deleted: finishing its requests, then gone
   int64_t size_bytes = 0;  // estimated resident memory: weights + KV for its context
   std::chrono::system_clock::time_point expires_at;
-  bool forever = false;    // keep_alive < 0
+  bool forever = false;  // keep_alive < 0
   int64_t num_ctx = 0;
   int num_parallel = 0;
   RunnerInfo info;
@@ -53,12 +53,12 @@ struct Rejection {
 
 // One finished request as the scheduler saw it, for the request log (server/request_log.h).
 struct RequestRecord {
-  std::string model;          // display name
+  std::string model;  // display name
   JobKind kind = JobKind::kCompletion;
-  StatusCode code = StatusCode::kOk;  // kCancelled: the client went away
+  StatusCode code = StatusCode::kOk;           // kCancelled: the client went away
   DoneReason done_reason = DoneReason::kStop;  // when code is kOk
   JobStats stats;
-  std::string error;          // when it failed
+  std::string error;  // when it failed
 };
 using RequestObserver = std::function<void(const RequestRecord&)>;
 
@@ -74,8 +74,7 @@ class Scheduler {
   // Queues a job on the model, loading it first if needed. Returns a rejection when the queue
   // bound (OLLAMA_MAX_QUEUE) is reached; otherwise the job's events report the outcome.
   // keep_alive: the request's; nullopt means the server default.
-  std::optional<Rejection> submit(const ModelSpec& spec, std::shared_ptr<Job> job,
-                                  std::optional<KeepAlive> keep_alive);
+  std::optional<Rejection> submit(const ModelSpec& spec, std::shared_ptr<Job> job, std::optional<KeepAlive> keep_alive);
 
   // Loads a model (or refreshes its keep-alive) without running anything; done(status,
   // load_duration) is called once it is ready or failed (from a scheduler thread).
@@ -119,8 +118,7 @@ class Scheduler {
   std::shared_ptr<Entry> live_locked(const std::string& key) const;
   // The live entry for spec.key, made (start_load) when there is none or when the one there
   // serves other weights than `spec` names (that one is retired).
-  std::shared_ptr<Entry> entry_for(const ModelSpec& spec, std::optional<KeepAlive> keep_alive,
-                                   bool* start_load);
+  std::shared_ptr<Entry> entry_for(const ModelSpec& spec, std::optional<KeepAlive> keep_alive, bool* start_load);
   // Takes no new requests from now on and unloads once idle; the caller detaches an idle one.
   void retire_locked(const std::shared_ptr<Entry>& e, const char* reason);
   // On a loader thread: reads the model, waits for room, starts its runner.

@@ -9,9 +9,11 @@ namespace {
 
 // Latencies on a CPU server span milliseconds (a tiny model's first token) to minutes (a long
 // prompt behind a full queue), so the buckets reach far beyond vLLM's GPU-sized ones.
-const std::vector<double> kLatencyBuckets = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640};
+const std::vector<double> kLatencyBuckets = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,   2.5,
+                                             5,    10,    20,   40,  80,   160, 320, 640};
 // Per-token times: 10 ms (fast) to 10 s (a 1B model on 2 cores with 16 sequences in a batch).
-const std::vector<double> kTokenBuckets = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 10};
+const std::vector<double> kTokenBuckets = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3,
+                                           0.4,  0.5,   0.75, 1,     2.5, 5,    10};
 const std::vector<double> kE2eBuckets = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 60, 120, 240, 480, 960, 1920};
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -19,7 +21,8 @@ double seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 }  // namespace
 
 ServingMetrics::ServingMetrics()
-    : running_(registry_.gauge("corral:num_requests_running", "Requests in a slot (prefilling or decoding).", {"model"})),
+    : running_(
+          registry_.gauge("corral:num_requests_running", "Requests in a slot (prefilling or decoding).", {"model"})),
       waiting_(registry_.gauge("corral:num_requests_waiting",
                                "Requests waiting for a free slot or for their model to load.", {"model"})),
       kv_usage_(registry_.gauge("corral:kv_cache_usage_perc",
@@ -30,13 +33,13 @@ ServingMetrics::ServingMetrics()
                                        "corral:prefix_cache_hit_tokens_total instead.",
                                        {"model"})),
       generation_tokens_(registry_.counter("corral:generation_tokens_total", "Tokens generated.", {"model"})),
-      prefix_hits_(registry_.counter("corral:prefix_cache_hits_total",
-                                     "Requests that reused a cached prompt prefix.", {"model"})),
+      prefix_hits_(registry_.counter("corral:prefix_cache_hits_total", "Requests that reused a cached prompt prefix.",
+                                     {"model"})),
       prefix_hit_tokens_(registry_.counter("corral:prefix_cache_hit_tokens_total",
-                                           "Prompt tokens reused from the prefix cache instead of computed.", {"model"})),
+                                           "Prompt tokens reused from the prefix cache instead of computed.",
+                                           {"model"})),
       requests_(registry_.counter("corral:requests_total",
-                                  "Finished inference requests by the status the API answered.",
-                                  {"model", "status"})),
+                                  "Finished inference requests by the status the API answered.", {"model", "status"})),
       rejections_(registry_.counter("corral:request_rejections_total",
                                     "Requests refused because OLLAMA_MAX_QUEUE requests were waiting.", {"model"})),
       cancellations_(registry_.counter("corral:request_cancellations_total",
@@ -51,7 +54,8 @@ ServingMetrics::ServingMetrics()
                                 "From request arrival to its first generated token (queue and load included).",
                                 {"model"}, kLatencyBuckets)),
       tpot_(registry_.histogram("corral:time_per_output_token_seconds",
-                                "Mean time per generated token after the first, per request.", {"model"}, kTokenBuckets)),
+                                "Mean time per generated token after the first, per request.", {"model"},
+                                kTokenBuckets)),
       queue_time_(registry_.histogram("corral:request_queue_time_seconds",
                                       "From request arrival until it got a slot (waiting for a load included).",
                                       {"model"}, kLatencyBuckets)),
@@ -85,7 +89,8 @@ void ServingMetrics::observe_completed(ModelMetrics& m, const JobStats& s, bool 
   // A first token that was end-of-generation still had a time to first token.
   if (s.time_to_first_token > Clock::duration::zero()) m.time_to_first_token.observe(seconds(s.time_to_first_token));
   if (s.eval_count > 1)
-    m.time_per_output_token.observe(seconds(s.total_duration - s.time_to_first_token) / static_cast<double>(s.eval_count - 1));
+    m.time_per_output_token.observe(seconds(s.total_duration - s.time_to_first_token) /
+                                    static_cast<double>(s.eval_count - 1));
 }
 
 void ServingMetrics::reset_gauges() {

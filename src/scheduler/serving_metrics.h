@@ -17,17 +17,17 @@ struct JobStats;
 // One model's children, looked up once when its runner starts; every update is one or two
 // relaxed atomics (see base/metrics.h).
 struct ModelMetrics {
-  metrics::Counter& prompt_tokens;          // prompt tokens computed (prefix-cache hits excluded)
+  metrics::Counter& prompt_tokens;  // prompt tokens computed (prefix-cache hits excluded)
   metrics::Counter& generation_tokens;
-  metrics::Counter& prefix_cache_hits;      // requests that reused a cached prefix
+  metrics::Counter& prefix_cache_hits;  // requests that reused a cached prefix
   metrics::Counter& prefix_cache_hit_tokens;
-  metrics::Counter& rejections;             // OLLAMA_MAX_QUEUE reached
-  metrics::Counter& cancellations;          // the client went away
+  metrics::Counter& rejections;     // OLLAMA_MAX_QUEUE reached
+  metrics::Counter& cancellations;  // the client went away
   metrics::Histogram& time_to_first_token;
   metrics::Histogram& time_per_output_token;
   metrics::Histogram& queue_time;
   metrics::Histogram& e2e_latency;
-  metrics::Histogram& step_duration;        // one batched forward pass
+  metrics::Histogram& step_duration;  // one batched forward pass
   metrics::Gauge& running;
   metrics::Gauge& waiting;
   metrics::Gauge& kv_usage;

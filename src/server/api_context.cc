@@ -17,7 +17,7 @@ std::shared_ptr<const sampling::TokenTrie> ApiContext::trie_for(const std::strin
 }
 
 FilterFactory ApiContext::filter_factory(const std::string& model_key,
-                                                    std::shared_ptr<const sampling::JsonProgram> program) {
+                                         std::shared_ptr<const sampling::JsonProgram> program) {
   if (!program) return nullptr;
   return [this, model_key, program](const Tokenizer& tok) -> Result<std::unique_ptr<sampling::TokenFilter>> {
     // The vocabulary lists its end tokens once; no rescan of every id per request.

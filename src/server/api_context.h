@@ -33,8 +33,7 @@ class ApiContext {
 
   // A job filter factory for `program` (nullptr program: none). The vocabulary trie is built
   // once per model file and shared by every request.
-  FilterFactory filter_factory(const std::string& model_key,
-                                          std::shared_ptr<const sampling::JsonProgram> program);
+  FilterFactory filter_factory(const std::string& model_key, std::shared_ptr<const sampling::JsonProgram> program);
 
  private:
   std::shared_ptr<const sampling::TokenTrie> trie_for(const std::string& model_key, const Tokenizer& tok);

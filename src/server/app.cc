@@ -1,5 +1,5 @@
-#include "base/quote.h"
 #include "server/app.h"
+#include "base/quote.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -7,8 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include "server/request_log.h"
-#include "server/status_http.h"
 #include "server/routes.h"
+#include "server/status_http.h"
 
 namespace corral::server {
 
@@ -98,19 +98,21 @@ Status App::listen() {
   spdlog::info("corral {} listening on {}:{} (models: {})", CORRAL_VERSION, options_.listen.host, http_.port(),
                store_.root());
   const auto& c = options_.scheduler;
-  spdlog::info("settings: OLLAMA_NUM_PARALLEL={} OLLAMA_MAX_QUEUE={} OLLAMA_MAX_LOADED_MODELS={} OLLAMA_KEEP_ALIVE={}s "
-               "OLLAMA_CONTEXT_LENGTH={} OLLAMA_KV_CACHE_TYPE={} memory budget {:.1f} GiB, compute threads {}",
-               c.num_parallel == 0 ? std::string("auto (4 when memory allows, else 1)") : std::to_string(c.num_parallel),
-               c.max_queue, c.max_loaded_models,
-               std::chrono::duration_cast<std::chrono::seconds>(c.keep_alive).count(), c.context_length,
-               c.kv_cache_type == DType::kF16 ? "f16" : "f32",
-               static_cast<double>(c.memory_budget_bytes) / (1ll << 30), ThreadPool::global().size());
-  spdlog::info("access: OLLAMA_ORIGINS allows {}; Host check {}; API keys {}; CORRAL_HEADER_TIMEOUT={}s "
-               "CORRAL_MAX_CONNECTIONS_PER_IP={}",
-               options_.origins.allow_all() ? "every origin" : fmt::format("{} origin pattern(s)", options_.origins.patterns().size()),
-               access->hosts.any_host ? "off (bound to a non-loopback address)" : "on (loopback)",
-               options_.api_keys.enabled() ? fmt::format("required ({} key(s))", options_.api_keys.size()) : std::string("off"),
-               options_.header_timeout_s, options_.max_connections_per_ip);
+  spdlog::info(
+      "settings: OLLAMA_NUM_PARALLEL={} OLLAMA_MAX_QUEUE={} OLLAMA_MAX_LOADED_MODELS={} OLLAMA_KEEP_ALIVE={}s "
+      "OLLAMA_CONTEXT_LENGTH={} OLLAMA_KV_CACHE_TYPE={} memory budget {:.1f} GiB, compute threads {}",
+      c.num_parallel == 0 ? std::string("auto (4 when memory allows, else 1)") : std::to_string(c.num_parallel),
+      c.max_queue, c.max_loaded_models, std::chrono::duration_cast<std::chrono::seconds>(c.keep_alive).count(),
+      c.context_length, c.kv_cache_type == DType::kF16 ? "f16" : "f32",
+      static_cast<double>(c.memory_budget_bytes) / (1ll << 30), ThreadPool::global().size());
+  spdlog::info(
+      "access: OLLAMA_ORIGINS allows {}; Host check {}; API keys {}; CORRAL_HEADER_TIMEOUT={}s "
+      "CORRAL_MAX_CONNECTIONS_PER_IP={}",
+      options_.origins.allow_all() ? "every origin"
+                                   : fmt::format("{} origin pattern(s)", options_.origins.patterns().size()),
+      access->hosts.any_host ? "off (bound to a non-loopback address)" : "on (loopback)",
+      options_.api_keys.enabled() ? fmt::format("required ({} key(s))", options_.api_keys.size()) : std::string("off"),
+      options_.header_timeout_s, options_.max_connections_per_ip);
   return s;
 }
 

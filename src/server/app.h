@@ -14,13 +14,13 @@
 namespace corral::server {
 
 struct AppOptions {
-  HostPort listen;                    // OLLAMA_HOST
-  std::string models_dir;             // OLLAMA_MODELS
+  HostPort listen;         // OLLAMA_HOST
+  std::string models_dir;  // OLLAMA_MODELS
   scheduler::SchedulerConfig scheduler;
   int io_threads = 2;
   OriginPolicy origins = OriginPolicy::create("").value();  // OLLAMA_ORIGINS (plus Ollama's defaults)
-  ApiKeys api_keys;                 // CORRAL_API_KEYS; none: no key needed
-  int header_timeout_s = 10;        // CORRAL_HEADER_TIMEOUT: seconds for a request line + headers
+  ApiKeys api_keys;                                         // CORRAL_API_KEYS; none: no key needed
+  int header_timeout_s = 10;         // CORRAL_HEADER_TIMEOUT: seconds for a request line + headers
   int max_connections_per_ip = 256;  // CORRAL_MAX_CONNECTIONS_PER_IP: past it, 503 and close
 };
 

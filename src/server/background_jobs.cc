@@ -31,9 +31,7 @@ bool BackgroundJobs::run(std::string what, std::function<void()> job) {
       // A job that throws must not take the server down with std::terminate.
       try {
         job();
-      } catch (const std::exception& e) {
-        spdlog::error("{}: {}", what, e.what());
-      } catch (...) {
+      } catch (const std::exception& e) { spdlog::error("{}: {}", what, e.what()); } catch (...) {
         spdlog::error("{}: unknown exception", what);
       }
       done->store(true, std::memory_order_release);

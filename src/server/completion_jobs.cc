@@ -39,33 +39,31 @@ PrepareFn guarded(PrepareFn f) {
   return [f = std::move(f)](const Tokenizer& tok, int64_t num_ctx) -> Result<scheduler::PreparedPrompt> {
     try {
       return f(tok, num_ctx);
-    } catch (const std::exception& e) {
-      return Status::errorf("preparing the prompt failed: {}", e.what());
-    }
+    } catch (const std::exception& e) { return Status::errorf("preparing the prompt failed: {}", e.what()); }
   };
 }
 
 }  // namespace
 
-PrepareFn chat_prepare(const ServedModel& m, const std::vector<ChatMessage>& messages,
-                                  nlohmann::json tools, ThinkOption think, std::vector<std::string> stops) {
+PrepareFn chat_prepare(const ServedModel& m, const std::vector<ChatMessage>& messages, nlohmann::json tools,
+                       ThinkOption think, std::vector<std::string> stops) {
   std::vector<ChatMessage> all;
   for (const auto& mm : m.resolved.messages) all.push_back({.role = mm.role, .content = mm.content});
   all.insert(all.end(), messages.begin(), messages.end());
   const bool has_system = std::any_of(all.begin(), all.end(), [](const ChatMessage& x) { return x.role == "system"; });
   if (!has_system && m.resolved.system && !m.resolved.system->empty())
     all.insert(all.begin(), ChatMessage{.role = "system", .content = *m.resolved.system});
-  return guarded([all = std::move(all), tools = std::move(tools), think = std::move(think), tmpl = m.tmpl,
-                  stops = std::move(stops)](const Tokenizer& tok, int64_t num_ctx) -> Result<scheduler::PreparedPrompt> {
-    scheduler::PreparedPrompt p;
-    p.stop = stops;
-    CORRAL_ASSIGN_OR_RETURN(p.tokens, chat_prompt(tok, *tmpl, all, tools, think, num_ctx));
-    return p;
-  });
+  return guarded(
+      [all = std::move(all), tools = std::move(tools), think = std::move(think), tmpl = m.tmpl,
+       stops = std::move(stops)](const Tokenizer& tok, int64_t num_ctx) -> Result<scheduler::PreparedPrompt> {
+        scheduler::PreparedPrompt p;
+        p.stop = stops;
+        CORRAL_ASSIGN_OR_RETURN(p.tokens, chat_prompt(tok, *tmpl, all, tools, think, num_ctx));
+        return p;
+      });
 }
 
-PrepareFn generate_prepare(GeneratePrompt req, std::shared_ptr<const GoTemplate> tmpl,
-                                      std::vector<std::string> stops) {
+PrepareFn generate_prepare(GeneratePrompt req, std::shared_ptr<const GoTemplate> tmpl, std::vector<std::string> stops) {
   return guarded([req = std::move(req), tmpl = std::move(tmpl), stops = std::move(stops)](
                      const Tokenizer& tok, int64_t) -> Result<scheduler::PreparedPrompt> {
     scheduler::PreparedPrompt p;

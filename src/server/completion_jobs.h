@@ -34,15 +34,15 @@ using PrepareFn = std::function<Result<scheduler::PreparedPrompt>(const Tokenize
 // be read keeps its code: kInternal, a 500), the prompt for the context the job will get and the
 // structured-output filter (either failing is kInvalidArgument: the request's 400).
 Status prepare_job(ApiContext& ctx, const ServedModel& m, scheduler::Job& job, const PrepareFn& prepare,
-                                    const FilterFactory& filter);
+                   const FilterFactory& filter);
 
 // The request's stops when it set any (even an empty list), else the template family's.
 std::vector<std::string> stops_for(const RequestOptions& opts, const ServedModel& m);
 
 // A chat's prepare step. The model's MESSAGEs come first; its SYSTEM prompt applies when the
 // chat brings none; the oldest messages are dropped to fit num_ctx (prompt_builder.h).
-PrepareFn chat_prepare(const ServedModel& m, const std::vector<ChatMessage>& messages,
-                                  nlohmann::json tools, ThinkOption think, std::vector<std::string> stops);
+PrepareFn chat_prepare(const ServedModel& m, const std::vector<ChatMessage>& messages, nlohmann::json tools,
+                       ThinkOption think, std::vector<std::string> stops);
 
 // What a generate-style request asks to complete.
 // Default member initializers let callers name only the fields they set.
@@ -57,6 +57,6 @@ struct GeneratePrompt {
 
 // A generate request's prepare step, rendering through `tmpl` (the model's or an override).
 PrepareFn generate_prepare(GeneratePrompt prompt, std::shared_ptr<const GoTemplate> tmpl,
-                                      std::vector<std::string> stops);
+                           std::vector<std::string> stops);
 
 }  // namespace corral::server

@@ -17,10 +17,10 @@ namespace corral::server {
 struct ServedModel {
   store::ResolvedModel resolved;
   scheduler::ModelSpec spec;
-  std::string display_name;                     // "llama3.2:latest"
-  std::shared_ptr<const GoTemplate> tmpl;       // never null
-  std::vector<std::string> template_stops;      // stops of a built-in template chosen for it
-  nlohmann::json params;                        // the model's PARAMETERs (default options)
+  std::string display_name;                 // "llama3.2:latest"
+  std::shared_ptr<const GoTemplate> tmpl;   // never null
+  std::vector<std::string> template_stops;  // stops of a built-in template chosen for it
+  nlohmann::json params;                    // the model's PARAMETERs (default options)
 };
 
 class ModelResolver {

@@ -15,8 +15,7 @@ void ProgressStream::start_locked() {
   w_->start(200, "application/x-ndjson", {}, /*chunked=*/true);
 }
 
-void ProgressStream::report(const std::string& status, const std::string& digest, int64_t total,
-                            int64_t completed) {
+void ProgressStream::report(const std::string& status, const std::string& digest, int64_t total, int64_t completed) {
   ordered_json r{{"status", status}};
   if (!digest.empty()) r["digest"] = digest;
   if (total != 0) r["total"] = total;

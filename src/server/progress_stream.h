@@ -22,8 +22,7 @@ class ProgressStream {
   // One status record. Byte counts of the same status are throttled to ~10 records a second
   // (a multi-GB copy would otherwise send thousands); the last one (completed == total) always
   // goes out.
-  void report(const std::string& status, const std::string& digest = "", int64_t total = 0,
-              int64_t completed = 0);
+  void report(const std::string& status, const std::string& digest = "", int64_t total = 0, int64_t completed = 0);
   // Ends the response successfully (after a final "success" report).
   void finish();
   // Ends the response with an error: an {"error"} line when streaming, else `http_status`.

@@ -105,8 +105,10 @@ Result<std::vector<int32_t>> chat_prompt(const Tokenizer& tok, const GoTemplate&
       return ids;
     }
   }
-  return Status::errorf("the last message alone is {} tokens, which does not fit in the context of {} tokens "
-                        "(raise num_ctx)", last_len, num_ctx);
+  return Status::errorf(
+      "the last message alone is {} tokens, which does not fit in the context of {} tokens "
+      "(raise num_ctx)",
+      last_len, num_ctx);
 }
 
 }  // namespace corral::server

@@ -42,23 +42,46 @@ Status apply(const J& options, RequestOptions* out) {
     const std::string& key = it.key();
     const auto& v = it.value();
     if (v.is_null()) continue;
-    if (key == "temperature") { CORRAL_ASSIGN_OR_RETURN(double x, as_float(key, v)); sp.temperature = static_cast<float>(x); }
-    else if (key == "top_k") { CORRAL_ASSIGN_OR_RETURN(int64_t x, as_int(key, v)); sp.top_k = clamp_int(x); }
-    else if (key == "top_p") { CORRAL_ASSIGN_OR_RETURN(double x, as_float(key, v)); sp.top_p = static_cast<float>(x); }
-    else if (key == "min_p") { CORRAL_ASSIGN_OR_RETURN(double x, as_float(key, v)); sp.min_p = static_cast<float>(x); }
-    else if (key == "typical_p") { CORRAL_ASSIGN_OR_RETURN(double x, as_float(key, v)); sp.typical_p = static_cast<float>(x); }
-    else if (key == "repeat_penalty") { CORRAL_ASSIGN_OR_RETURN(double x, as_float(key, v)); sp.repeat_penalty = static_cast<float>(x); }
-    else if (key == "repeat_last_n") { CORRAL_ASSIGN_OR_RETURN(int64_t x, as_int(key, v)); sp.repeat_last_n = clamp_int(x); }
-    else if (key == "presence_penalty") { CORRAL_ASSIGN_OR_RETURN(double x, as_float(key, v)); sp.presence_penalty = static_cast<float>(x); }
-    else if (key == "frequency_penalty") { CORRAL_ASSIGN_OR_RETURN(double x, as_float(key, v)); sp.frequency_penalty = static_cast<float>(x); }
-    else if (key == "seed") { CORRAL_ASSIGN_OR_RETURN(int64_t x, as_int(key, v)); sp.seed = x; }
-    else if (key == "num_predict") { CORRAL_ASSIGN_OR_RETURN(int64_t x, as_int(key, v)); out->job.num_predict = x < 0 ? -1 : x; }
-    else if (key == "num_ctx") {
+    if (key == "temperature") {
+      CORRAL_ASSIGN_OR_RETURN(double x, as_float(key, v));
+      sp.temperature = static_cast<float>(x);
+    } else if (key == "top_k") {
+      CORRAL_ASSIGN_OR_RETURN(int64_t x, as_int(key, v));
+      sp.top_k = clamp_int(x);
+    } else if (key == "top_p") {
+      CORRAL_ASSIGN_OR_RETURN(double x, as_float(key, v));
+      sp.top_p = static_cast<float>(x);
+    } else if (key == "min_p") {
+      CORRAL_ASSIGN_OR_RETURN(double x, as_float(key, v));
+      sp.min_p = static_cast<float>(x);
+    } else if (key == "typical_p") {
+      CORRAL_ASSIGN_OR_RETURN(double x, as_float(key, v));
+      sp.typical_p = static_cast<float>(x);
+    } else if (key == "repeat_penalty") {
+      CORRAL_ASSIGN_OR_RETURN(double x, as_float(key, v));
+      sp.repeat_penalty = static_cast<float>(x);
+    } else if (key == "repeat_last_n") {
+      CORRAL_ASSIGN_OR_RETURN(int64_t x, as_int(key, v));
+      sp.repeat_last_n = clamp_int(x);
+    } else if (key == "presence_penalty") {
+      CORRAL_ASSIGN_OR_RETURN(double x, as_float(key, v));
+      sp.presence_penalty = static_cast<float>(x);
+    } else if (key == "frequency_penalty") {
+      CORRAL_ASSIGN_OR_RETURN(double x, as_float(key, v));
+      sp.frequency_penalty = static_cast<float>(x);
+    } else if (key == "seed") {
+      CORRAL_ASSIGN_OR_RETURN(int64_t x, as_int(key, v));
+      sp.seed = x;
+    } else if (key == "num_predict") {
+      CORRAL_ASSIGN_OR_RETURN(int64_t x, as_int(key, v));
+      out->job.num_predict = x < 0 ? -1 : x;
+    } else if (key == "num_ctx") {
       CORRAL_ASSIGN_OR_RETURN(int64_t x, as_int(key, v));
       if (x < 1 || x > (1 << 24)) return Status::errorf("option \"num_ctx\" must be between 1 and {}", 1 << 24);
       out->job.num_ctx = x;
-    } else if (key == "num_keep") { CORRAL_ASSIGN_OR_RETURN(out->num_keep, as_int(key, v)); }
-    else if (key == "stop") {
+    } else if (key == "num_keep") {
+      CORRAL_ASSIGN_OR_RETURN(out->num_keep, as_int(key, v));
+    } else if (key == "stop") {
       if (!v.is_array()) return Status::error("option \"stop\" must be of type array of strings");
       out->stop.clear();
       for (const auto& s : v) {

@@ -13,9 +13,9 @@
 namespace corral::server {
 
 struct RequestOptions {
-  scheduler::JobOptions job;          // sampling, num_predict, num_ctx
+  scheduler::JobOptions job;  // sampling, num_predict, num_ctx
   std::vector<std::string> stop;
-  bool stop_set = false;              // an explicit stop list (even empty) replaces template stops
+  bool stop_set = false;  // an explicit stop list (even empty) replaces template stops
   int64_t num_keep = 4;
 };
 

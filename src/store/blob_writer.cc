@@ -24,10 +24,7 @@ Status errno_status(const std::string& what, const std::string& path) {
 }  // namespace
 
 BlobWriter::BlobWriter(std::string blobs_dir, std::string temp, int fd)
-    : blobs_dir_(std::move(blobs_dir)),
-      temp_(std::move(temp)),
-      fd_(fd),
-      hash_(std::make_unique<Sha256>()) {}
+    : blobs_dir_(std::move(blobs_dir)), temp_(std::move(temp)), fd_(fd), hash_(std::make_unique<Sha256>()) {}
 
 BlobWriter::BlobWriter(BlobWriter&& o) noexcept
     : blobs_dir_(std::move(o.blobs_dir_)),
@@ -74,8 +71,7 @@ Result<BlobWrite> BlobWriter::commit(const std::optional<Digest>& expected) {
   out.size = size_;
   if (expected && *expected != out.digest) {
     discard();
-    return Status::errorf("digest mismatch, expected \"{}\", got \"{}\"", expected->str(),
-                          out.digest.str());
+    return Status::errorf("digest mismatch, expected \"{}\", got \"{}\"", expected->str(), out.digest.str());
   }
   // 0644 whatever the umask: an Ollama service running as another user must read it.
   if (::fchmod(fd_, 0644) != 0 || ::fsync(fd_) != 0) {
@@ -138,8 +134,7 @@ Result<BlobWrite> Store::write_blob(std::istream& in, const std::optional<Digest
   return w.commit(expected);
 }
 
-Result<BlobWrite> Store::write_blob_from_file(const std::string& path,
-                                              const std::optional<Digest>& expected,
+Result<BlobWrite> Store::write_blob_from_file(const std::string& path, const std::optional<Digest>& expected,
                                               const ByteProgress& progress) const {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno_status("cannot open", path);

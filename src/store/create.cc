@@ -80,8 +80,7 @@ class Creator {
   }
 
   static std::string layer_status(const BlobWrite& w) {
-    return fmt::format("{} {}", w.created ? "creating new layer" : "using existing layer",
-                       w.digest.str());
+    return fmt::format("{} {}", w.created ? "creating new layer" : "using existing layer", w.digest.str());
   }
 
   Status add_bytes_layer(std::string_view media, std::string_view bytes) {
@@ -121,9 +120,7 @@ class Creator {
     std::string path = expand_from_path(from, opts_.base_dir);
     CORRAL_ASSIGN_OR_RETURN(FileStat st, stat_path(path));
     if (st.exists) {
-      if (!st.is_regular) {
-        return Status::errorf("{} is not a GGUF file (only GGUF models can be imported)", path);
-      }
+      if (!st.is_regular) { return Status::errorf("{} is not a GGUF file (only GGUF models can be imported)", path); }
       // A blob of this store (the FROM line `show --modelfile` prints) is used in place: copying
       // a many-GB file onto itself would only cost time.
       if (auto d = blob_of_store(path)) return add_gguf_blob(*d, false);
@@ -131,9 +128,7 @@ class Creator {
     }
     if (auto d = Digest::parse(from)) return add_gguf_blob(*d, false);
     auto name = ModelName::parse(from);
-    if (!name) {
-      return Status::errorf("no such file {}, and not a model name ({})", path, name.error());
-    }
+    if (!name) { return Status::errorf("no such file {}, and not a model name ({})", path, name.error()); }
     if (!first) return Status::error("only the first FROM may name a model");
     return add_model(*name);
   }
@@ -183,8 +178,7 @@ class Creator {
     BuiltLayer b;
     // Ollama notes the blob path as the layer's origin when importing a file.
     b.layer = Layer{s.media_type, digest, static_cast<int64_t>((*f)->file_size()), path};
-    b.status = fmt::format("{} {}", created ? "creating new layer" : "using existing layer",
-                           digest.str());
+    b.status = fmt::format("{} {}", created ? "creating new layer" : "using existing layer", digest.str());
     b.gguf = s;
     layers_.push_back(std::move(b));
     if (s.media_type == mt::kModel && !s.chat_template.empty() && opts_.detect_template) {
@@ -194,9 +188,7 @@ class Creator {
         tl.layer = Layer{std::string(mt::kTemplate), tw.digest, tw.size, ""};
         tl.status = "using autodetected template " + t->name;
         layers_.push_back(std::move(tl));
-        if (!t->params.empty()) {
-          CORRAL_RETURN_IF_ERROR(add_bytes_layer(mt::kParams, go_json_encode(t->params)));
-        }
+        if (!t->params.empty()) { CORRAL_RETURN_IF_ERROR(add_bytes_layer(mt::kParams, go_json_encode(t->params))); }
       }
     }
     return Status::ok();
@@ -217,8 +209,7 @@ class Creator {
       BuiltLayer b;
       b.layer = Layer{l.media_type, l.digest, st.size, found.display()};
       b.status = "using existing layer " + l.digest.str();
-      if (l.media_type == mt::kModel || l.media_type == mt::kAdapter ||
-          l.media_type == mt::kProjector) {
+      if (l.media_type == mt::kModel || l.media_type == mt::kAdapter || l.media_type == mt::kProjector) {
         auto f = gguf::GgufFile::open(store_.blob_path(l.digest));
         if (!f) return f.status().with_context(l.digest.str());
         b.gguf = summarize_gguf(**f);
@@ -232,8 +223,8 @@ class Creator {
     nlohmann::json merged = given;  // the Modelfile's values win over inherited ones
     for (const BuiltLayer& b : layers_) {
       if (b.layer.media_type != mt::kParams) continue;
-      CORRAL_ASSIGN_OR_RETURN(std::string text, read_file_bounded(store_.blob_path(b.layer.digest),
-                                                                  kMaxSmallLayerBytes));
+      CORRAL_ASSIGN_OR_RETURN(std::string text,
+                              read_file_bounded(store_.blob_path(b.layer.digest), kMaxSmallLayerBytes));
       nlohmann::json old = nlohmann::json::parse(text, nullptr, false);
       if (old.is_discarded() || !old.is_object()) {
         return Status::errorf("params layer {} is not a JSON object", b.layer.digest.str());
@@ -246,7 +237,8 @@ class Creator {
     drop_layers({mt::kParams});
     const std::string text = go_json_encode(merged);
     if (std::ssize(text) > kMaxSmallLayerBytes)
-      return Status::errorf("parameters are {} bytes as JSON; at most {} bytes are allowed", text.size(), kMaxSmallLayerBytes);
+      return Status::errorf("parameters are {} bytes as JSON; at most {} bytes are allowed", text.size(),
+                            kMaxSmallLayerBytes);
     return add_bytes_layer(mt::kParams, text);
   }
 
@@ -290,7 +282,8 @@ class Creator {
       }
       const std::string text = go_json_encode(msgs);
       if (std::ssize(text) > kMaxLargeLayerBytes)
-        return Status::errorf("messages are {} bytes as JSON; at most {} bytes are allowed", text.size(), kMaxLargeLayerBytes);
+        return Status::errorf("messages are {} bytes as JSON; at most {} bytes are allowed", text.size(),
+                              kMaxLargeLayerBytes);
       drop_layers({mt::kMessages});
       CORRAL_RETURN_IF_ERROR(add_bytes_layer(mt::kMessages, text));
     }
@@ -312,8 +305,7 @@ class Creator {
     config.model_families_null = config.model_families.empty();
     config.renderer = !mf.renderer.empty() ? mf.renderer : inherited_config_.renderer;
     config.parser = !mf.parser.empty() ? mf.parser : inherited_config_.parser;
-    config.requires_version =
-        !mf.requires_version.empty() ? mf.requires_version : inherited_config_.requires_version;
+    config.requires_version = !mf.requires_version.empty() ? mf.requires_version : inherited_config_.requires_version;
     for (const BuiltLayer& b : layers_) {
       config.diff_ids.push_back(b.layer.digest.str());
       manifest->layers.push_back(b.layer);

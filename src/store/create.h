@@ -41,15 +41,15 @@ namespace corral::store {
 
 struct Progress {
   std::string status;
-  std::string digest;     // set with "copying file" when known; else empty
-  int64_t total = 0;      // bytes, for "copying file"
+  std::string digest;  // set with "copying file" when known; else empty
+  int64_t total = 0;   // bytes, for "copying file"
   int64_t completed = 0;
 };
 using ProgressFn = std::function<void(const Progress&)>;
 
 struct DetectedTemplate {
-  std::string name;  // reported as "using autodetected template <name>"
-  std::string text;  // Go-template text for the template layer
+  std::string name;                                  // reported as "using autodetected template <name>"
+  std::string text;                                  // Go-template text for the template layer
   nlohmann::json params = nlohmann::json::object();  // e.g. {"stop": [...]}; empty: no layer
 };
 // Given a GGUF chat template (Jinja), the matching Ollama template, if any.

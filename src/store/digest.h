@@ -27,7 +27,7 @@ class Digest {
   static Digest from_bytes(const uint8_t bytes[32]);
 
   bool empty() const { return hex_.empty(); }
-  const std::string& hex() const { return hex_; }      // 64 lowercase hex digits
+  const std::string& hex() const { return hex_; }       // 64 lowercase hex digits
   std::string str() const { return "sha256:" + hex_; }  // manifest form
   std::string file_name() const { return "sha256-" + hex_; }
 

@@ -84,9 +84,8 @@ Result<FileStat> stat_path(const std::string& path) {
   fs.is_regular = S_ISREG(st.st_mode);
   fs.is_dir = S_ISDIR(st.st_mode);
   fs.size = st.st_size;
-  fs.mtime = std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+  fs.mtime = std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
   return fs;
 }
 
@@ -98,9 +97,7 @@ Status make_dirs(const std::string& path) {
   }
   std::string parent = parent_dir(path);
   if (parent != path) CORRAL_RETURN_IF_ERROR(make_dirs(parent));
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
-    return errno_status("cannot create directory", path);
-  }
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) { return errno_status("cannot create directory", path); }
   return Status::ok();
 }
 

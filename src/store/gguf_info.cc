@@ -51,9 +51,7 @@ std::string file_type_name(int64_t t) {
 GgufSummary summarize_gguf(const gguf::GgufFile& f) {
   GgufSummary s;
   s.architecture = f.string_or("general.architecture", "");
-  for (const gguf::TensorInfo& t : f.tensors()) {
-    s.parameter_count += static_cast<uint64_t>(t.n_elements());
-  }
+  for (const gguf::TensorInfo& t : f.tensors()) { s.parameter_count += static_cast<uint64_t>(t.n_elements()); }
   s.parameter_size = human_number(s.parameter_count);
   s.file_type = file_type_name(f.int_or("general.file_type", 0));
   s.chat_template = f.string_or("tokenizer.chat_template", "");

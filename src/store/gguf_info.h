@@ -10,12 +10,12 @@
 namespace corral::store {
 
 struct GgufSummary {
-  std::string architecture;     // general.architecture
-  uint64_t parameter_count = 0; // sum of every tensor's element count (Ollama's count)
-  std::string parameter_size;   // human_number(parameter_count)
-  std::string file_type;        // file_type_name(general.file_type)
-  std::string media_type;       // model, adapter or projector layer
-  std::string chat_template;    // tokenizer.chat_template ("" when absent)
+  std::string architecture;      // general.architecture
+  uint64_t parameter_count = 0;  // sum of every tensor's element count (Ollama's count)
+  std::string parameter_size;    // human_number(parameter_count)
+  std::string file_type;         // file_type_name(general.file_type)
+  std::string media_type;        // model, adapter or projector layer
+  std::string chat_template;     // tokenizer.chat_template ("" when absent)
 };
 
 GgufSummary summarize_gguf(const gguf::GgufFile& f);

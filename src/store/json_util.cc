@@ -57,8 +57,7 @@ size_t utf8_len(std::string_view s, size_t i) {
     cp = (cp << 6) | (b(i + k) & 0x3F);
   }
   // Overlong forms, surrogates and values past U+10FFFF are invalid.
-  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-      (cp >= 0xD800 && cp <= 0xDFFF)) {
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) {
     return 0;
   }
   return n;
@@ -114,24 +113,12 @@ template <typename J>
 void encode(const J& v, std::string* out) {
   switch (v.type()) {
     case Json::value_t::null:
-    case Json::value_t::discarded:
-      *out += "null";
-      break;
-    case Json::value_t::boolean:
-      *out += v.template get<bool>() ? "true" : "false";
-      break;
-    case Json::value_t::number_integer:
-      *out += std::to_string(v.template get<int64_t>());
-      break;
-    case Json::value_t::number_unsigned:
-      *out += std::to_string(v.template get<uint64_t>());
-      break;
-    case Json::value_t::number_float:
-      encode_float(v.template get<double>(), out);
-      break;
-    case Json::value_t::string:
-      encode_string(v.template get_ref<const std::string&>(), out);
-      break;
+    case Json::value_t::discarded: *out += "null"; break;
+    case Json::value_t::boolean: *out += v.template get<bool>() ? "true" : "false"; break;
+    case Json::value_t::number_integer: *out += std::to_string(v.template get<int64_t>()); break;
+    case Json::value_t::number_unsigned: *out += std::to_string(v.template get<uint64_t>()); break;
+    case Json::value_t::number_float: encode_float(v.template get<double>(), out); break;
+    case Json::value_t::string: encode_string(v.template get_ref<const std::string&>(), out); break;
     case Json::value_t::array: {
       *out += '[';
       bool first = true;

@@ -19,8 +19,8 @@ Status get_string(const Json& obj, const char* key, std::string* out, const std:
   return Status::ok();
 }
 
-Status get_string_array(const Json& obj, const char* key, std::vector<std::string>* out,
-                        bool* was_null, const std::string& where) {
+Status get_string_array(const Json& obj, const char* key, std::vector<std::string>* out, bool* was_null,
+                        const std::string& where) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) {
     if (was_null) *was_null = true;
@@ -98,12 +98,9 @@ Result<Manifest> Manifest::parse(std::string_view json) {
   }
   if (auto it = j.find("layers"); it != j.end() && !it->is_null()) {
     if (!it->is_array()) return Status::error("manifest layers is not an array");
-    if (it->size() > kMaxLayers) {
-      return Status::errorf("manifest has {} layers (limit {})", it->size(), kMaxLayers);
-    }
+    if (it->size() > kMaxLayers) { return Status::errorf("manifest has {} layers (limit {})", it->size(), kMaxLayers); }
     for (size_t i = 0; i < it->size(); ++i) {
-      CORRAL_ASSIGN_OR_RETURN(Layer l,
-                              parse_layer((*it)[i], fmt::format("manifest layers[{}]", i), false));
+      CORRAL_ASSIGN_OR_RETURN(Layer l, parse_layer((*it)[i], fmt::format("manifest layers[{}]", i), false));
       m.layers.push_back(std::move(l));
     }
   }
@@ -134,8 +131,7 @@ Result<ModelConfig> ModelConfig::parse(std::string_view json) {
   c.rootfs_type.clear();
   CORRAL_RETURN_IF_ERROR(get_string(j, "model_format", &c.model_format, w));
   CORRAL_RETURN_IF_ERROR(get_string(j, "model_family", &c.model_family, w));
-  CORRAL_RETURN_IF_ERROR(
-      get_string_array(j, "model_families", &c.model_families, &c.model_families_null, w));
+  CORRAL_RETURN_IF_ERROR(get_string_array(j, "model_families", &c.model_families, &c.model_families_null, w));
   CORRAL_RETURN_IF_ERROR(get_string(j, "model_type", &c.model_type, w));
   CORRAL_RETURN_IF_ERROR(get_string(j, "file_type", &c.file_type, w));
   CORRAL_RETURN_IF_ERROR(get_string(j, "renderer", &c.renderer, w));

@@ -65,8 +65,8 @@ struct ModelConfig {
   bool model_families_null = false;  // Go writes a nil slice as null; kept for byte-exact rewrite
   std::string model_type;
   std::string file_type;
-  std::string renderer;  // optional (omitted when empty)
-  std::string parser;    // optional
+  std::string renderer;          // optional (omitted when empty)
+  std::string parser;            // optional
   std::string requires_version;  // "requires" in JSON; optional
   std::string architecture = "amd64";
   std::string os = "linux";

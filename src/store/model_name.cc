@@ -43,12 +43,9 @@ std::string quoted(std::string_view s) {
 Status check_part(NamePart p, std::string_view s) {
   if (s.empty()) return Status::errorf("the {} is empty", part_name(p));
   size_t max = p == NamePart::kHost ? kMaxHostLen : kMaxPartLen;
-  if (s.size() > max) {
-    return Status::errorf("the {} is {} bytes long (at most {})", part_name(p), s.size(), max);
-  }
+  if (s.size() > max) { return Status::errorf("the {} is {} bytes long (at most {})", part_name(p), s.size(), max); }
   if (!is_valid_name_part(p, s)) {
-    return Status::errorf("the {} {} has a character Ollama does not allow there", part_name(p),
-                          quoted(s));
+    return Status::errorf("the {} {} has a character Ollama does not allow there", part_name(p), quoted(s));
   }
   return Status::ok();
 }
@@ -126,13 +123,11 @@ std::string ModelName::display() const {
   return fmt::format("{}:{}", model, tag);
 }
 
-std::string ModelName::relative_path() const {
-  return fmt::format("{}/{}/{}/{}", host, ns, model, tag);
-}
+std::string ModelName::relative_path() const { return fmt::format("{}/{}/{}/{}", host, ns, model, tag); }
 
 bool ModelName::equal_fold(const ModelName& o) const {
-  return store::equal_fold(host, o.host) && store::equal_fold(ns, o.ns) &&
-         store::equal_fold(model, o.model) && store::equal_fold(tag, o.tag);
+  return store::equal_fold(host, o.host) && store::equal_fold(ns, o.ns) && store::equal_fold(model, o.model) &&
+         store::equal_fold(tag, o.tag);
 }
 
 }  // namespace corral::store

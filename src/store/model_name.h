@@ -50,9 +50,7 @@ struct ModelName {
 
   // Case-insensitive equality of every part (Ollama's EqualFold).
   bool equal_fold(const ModelName& o) const;
-  bool operator==(const ModelName& o) const {
-    return host == o.host && ns == o.ns && model == o.model && tag == o.tag;
-  }
+  bool operator==(const ModelName& o) const { return host == o.host && ns == o.ns && model == o.model && tag == o.tag; }
 };
 
 enum class NamePart { kHost, kNamespace, kModel, kTag };

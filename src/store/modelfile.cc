@@ -1,5 +1,5 @@
-#include "base/quote.h"
 #include "store/modelfile.h"
+#include "base/quote.h"
 #include "store/modelfile_limits.h"
 
 #include <fmt/format.h>
@@ -136,9 +136,7 @@ class Scanner {
   }
 
  private:
-  Status error(int line, std::string msg) const {
-    return Status::errorf("line {}: {}", line, msg);
-  }
+  Status error(int line, std::string msg) const { return Status::errorf("line {}: {}", line, msg); }
 
   // A word quoted in an error: a name can run to the line's length, the error stays one line.
   static std::string clip(const std::string& s) { return s.size() <= 40 ? s : s.substr(0, 40) + "..."; }
@@ -220,8 +218,8 @@ class Scanner {
   }
 
   static bool is_instruction(const std::string& n) {
-    for (std::string_view k : {"from", "license", "template", "system", "adapter", "draft",
-                               "renderer", "parser", "parameter", "message", "requires"}) {
+    for (std::string_view k : {"from", "license", "template", "system", "adapter", "draft", "renderer", "parser",
+                               "parameter", "message", "requires"}) {
       if (n == k) return true;
     }
     return false;
@@ -229,9 +227,7 @@ class Scanner {
 
   Status finish_name() {
     std::string n = lower(buf_);
-    if (n == "adapter" || n == "draft") {
-      return error(line_, fmt::format("{} is not supported yet", upper(n)));
-    }
+    if (n == "adapter" || n == "draft") { return error(line_, fmt::format("{} is not supported yet", upper(n))); }
     if (!is_instruction(n)) return error(line_, fmt::format("unknown instruction {}", quote_text(clip(buf_))));
     buf_.clear();
     if (n == "parameter") {
@@ -264,20 +260,15 @@ class Scanner {
   Status finish() {
     switch (state_) {
       case State::kNil:
-      case State::kComment:
-        return Status::ok();
+      case State::kComment: return Status::ok();
       case State::kValue:
         if (try_emit()) return Status::ok();
         return error(cmd_.line, "a quoted value is never closed (unexpected end of file)");
       case State::kName:
-        if (is_instruction(lower(buf_))) {
-          return error(line_, fmt::format("{} needs a value", upper(buf_)));
-        }
+        if (is_instruction(lower(buf_))) { return error(line_, fmt::format("{} needs a value", upper(buf_))); }
         return error(line_, fmt::format("unknown instruction {}", quote_text(clip(buf_))));
-      case State::kParamName:
-        return error(line_, "PARAMETER needs a name and a value");
-      case State::kRole:
-        return error(line_, "MESSAGE needs a role and content");
+      case State::kParamName: return error(line_, "PARAMETER needs a name and a value");
+      case State::kRole: return error(line_, "MESSAGE needs a role and content");
     }
     return Status::ok();
   }
@@ -325,14 +316,14 @@ Result<Modelfile> parse_modelfile(std::string_view text) {
       if (!is_valid_semver(v)) return fail("requires must be a valid semver (e.g. 0.14.0)");
       mf.requires_version = v.substr(1);
     } else if (c.name == "message") {
-      if (mf.messages.size() == kMaxModelfileMessages) return fail(fmt::format("more than {} messages", kMaxModelfileMessages));
+      if (mf.messages.size() == kMaxModelfileMessages)
+        return fail(fmt::format("more than {} messages", kMaxModelfileMessages));
       size_t sep = c.args.find(": ");  // the scanner joined "role: content"
       mf.messages.push_back(Message{c.args.substr(0, sep), c.args.substr(sep + 2)});
     } else {
       Status st = add_parameter(&mf.parameters, c.name, c.args);
       if (!st) {
-        return fail(find_parameter(c.name) ? fmt::format("PARAMETER {}: {}", c.name, st.message())
-                                           : st.message());
+        return fail(find_parameter(c.name) ? fmt::format("PARAMETER {}: {}", c.name, st.message()) : st.message());
       }
     }
   }

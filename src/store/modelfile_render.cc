@@ -66,9 +66,7 @@ std::string render_modelfile(const ModelfileSource& m) {
     }
   }
   for (const std::string& l : m.licenses) line("LICENSE", quote_modelfile_value(l));
-  for (const Message& msg : m.messages) {
-    line("MESSAGE " + msg.role, quote_modelfile_value(msg.content));
-  }
+  for (const Message& msg : m.messages) { line("MESSAGE " + msg.role, quote_modelfile_value(msg.content)); }
   return out;
 }
 

@@ -85,12 +85,9 @@ bool parse_go_float32(std::string_view s, float* out) {
     body.remove_prefix(1);
   }
   // from_chars would also read "inf"/"nan" and hex; only plain decimals are taken (see header).
-  if (body.empty() || !(std::isdigit(static_cast<unsigned char>(body[0])) || body[0] == '.')) {
-    return false;
-  }
+  if (body.empty() || !(std::isdigit(static_cast<unsigned char>(body[0])) || body[0] == '.')) { return false; }
   double d = 0;
-  auto [p, ec] = std::from_chars(body.data(), body.data() + body.size(), d,
-                                 std::chars_format::general);
+  auto [p, ec] = std::from_chars(body.data(), body.data() + body.size(), d, std::chars_format::general);
   if (p != body.data() + body.size()) return false;
   if (ec == std::errc::result_out_of_range) {
     size_t e = body.find_first_of("eE");

@@ -25,8 +25,7 @@ namespace {
 std::string parent_dir(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
 // Names of `dir`'s entries that match `part` ignoring case; directories or regular files.
-std::vector<std::string> fold_matches(const std::string& dir, const std::string& part,
-                                      bool want_dir) {
+std::vector<std::string> fold_matches(const std::string& dir, const std::string& part, bool want_dir) {
   std::vector<std::string> out;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -49,9 +48,7 @@ std::string* part_of(ModelName& n, int level) {
   }
 }
 
-Status not_found(std::string_view name) {
-  return Status::errorf(StatusCode::kNotFound, "model '{}' not found", name);
-}
+Status not_found(std::string_view name) { return Status::errorf(StatusCode::kNotFound, "model '{}' not found", name); }
 
 }  // namespace
 
@@ -91,8 +88,8 @@ Result<ModelName> Store::find(const ModelName& name) const {
       std::vector<std::string> m = fold_matches(dir, *part, want_dir);
       if (m.empty()) return not_found(name.display());
       if (m.size() > 1) {
-        return Status::errorf("model '{}' is ambiguous: stored names differ from it only in case ({})",
-                              name.display(), fmt::join(m, ", "));
+        return Status::errorf("model '{}' is ambiguous: stored names differ from it only in case ({})", name.display(),
+                              fmt::join(m, ", "));
       }
       *part = m[0];
     }
@@ -125,8 +122,7 @@ Result<Manifest> Store::read_manifest(const ModelName& name) const {
   return m;
 }
 
-Status Store::write_manifest(const ModelName& name, const Manifest& manifest,
-                             Locking locking) const {
+Status Store::write_manifest(const ModelName& name, const Manifest& manifest, Locking locking) const {
   std::optional<DirLock> lock;
   if (locking == Locking::kTakeLock) {
     CORRAL_ASSIGN_OR_RETURN(DirLock l, lock_shared());
@@ -164,9 +160,7 @@ Status Store::copy(std::string_view source, std::string_view destination) const 
   auto m = Manifest::parse(bytes);
   if (!m) return m.status().with_context("cannot copy " + found->display());
   for (const Digest& d : m->digests()) {
-    if (!has_blob(d)) {
-      return Status::errorf("cannot copy {}: blob {} is missing", found->display(), d.str());
-    }
+    if (!has_blob(d)) { return Status::errorf("cannot copy {}: blob {} is missing", found->display(), d.str()); }
   }
   CORRAL_RETURN_IF_ERROR(make_dirs(parent_dir(to_path)));
   return write_file_atomic(to_path, bytes);  // same bytes, so the same manifest digest
@@ -193,9 +187,7 @@ Result<RemoveResult> Store::remove(std::string_view name) const {
       candidates = detail::digests_in_text(*bytes);
     }
   }
-  if (::unlink(path.c_str()) != 0) {
-    return Status::errorf("cannot remove {}: {}", path, std::strerror(errno));
-  }
+  if (::unlink(path.c_str()) != 0) { return Status::errorf("cannot remove {}: {}", path, std::strerror(errno)); }
   prune_empty_dirs(parent_dir(path), manifests_dir());
 
   RemoveResult out;
@@ -211,12 +203,10 @@ Result<std::vector<Digest>> Store::collect_garbage(const std::vector<Digest>& ca
   return collect_garbage_locked(candidates);
 }
 
-Result<std::vector<Digest>> Store::collect_garbage_locked(
-    const std::vector<Digest>& candidates) const {
+Result<std::vector<Digest>> Store::collect_garbage_locked(const std::vector<Digest>& candidates) const {
   std::vector<Digest> removed;
   if (candidates.empty()) return removed;
-  CORRAL_ASSIGN_OR_RETURN(std::vector<detail::ManifestFile> files,
-                          detail::scan_manifests(manifests_dir()));
+  CORRAL_ASSIGN_OR_RETURN(std::vector<detail::ManifestFile> files, detail::scan_manifests(manifests_dir()));
   std::set<Digest> referenced;
   for (const detail::ManifestFile& f : files) {
     auto bytes = read_file_bounded(f.path, kMaxManifestBytes);

@@ -65,7 +65,7 @@ struct ListEntry {
 };
 
 struct ListResult {
-  std::vector<ListEntry> models;  // most recently modified first (as `ollama list`)
+  std::vector<ListEntry> models;     // most recently modified first (as `ollama list`)
   std::vector<std::string> skipped;  // manifests that could not be read, with the reason
 };
 
@@ -129,7 +129,7 @@ class BlobWriter {
 };
 
 struct RemoveResult {
-  ModelName name;                  // the name as it was spelled on disk
+  ModelName name;  // the name as it was spelled on disk
   std::vector<Digest> removed_blobs;
 };
 
@@ -145,17 +145,14 @@ class Store {
   std::string manifests_dir() const { return root_ + "/manifests"; }
   std::string blobs_dir() const { return root_ + "/blobs"; }
   std::string blob_path(const Digest& d) const { return blobs_dir() + "/" + d.file_name(); }
-  std::string manifest_path(const ModelName& n) const {
-    return manifests_dir() + "/" + n.relative_path();
-  }
+  std::string manifest_path(const ModelName& n) const { return manifests_dir() + "/" + n.relative_path(); }
   bool has_blob(const Digest& d) const;
 
   // Blobs.
   Result<BlobWriter> begin_blob() const;
   Result<BlobWrite> write_blob(std::istream& in, const std::optional<Digest>& expected = std::nullopt,
                                const ByteProgress& progress = nullptr) const;
-  Result<BlobWrite> write_blob_from_file(const std::string& path,
-                                         const std::optional<Digest>& expected = std::nullopt,
+  Result<BlobWrite> write_blob_from_file(const std::string& path, const std::optional<Digest>& expected = std::nullopt,
                                          const ByteProgress& progress = nullptr) const;
   Result<BlobWrite> write_blob_bytes(std::string_view bytes) const;
 
@@ -171,8 +168,7 @@ class Store {
   // takes the shared lock unless the caller already holds it (kAlreadyLocked).
   enum class Locking { kTakeLock, kAlreadyLocked };
   Result<Manifest> read_manifest(const ModelName& name) const;
-  Status write_manifest(const ModelName& name, const Manifest& manifest,
-                        Locking locking = Locking::kTakeLock) const;
+  Status write_manifest(const ModelName& name, const Manifest& manifest, Locking locking = Locking::kTakeLock) const;
 
   Result<ListResult> list() const;
   Result<ResolvedModel> resolve(std::string_view name) const;

@@ -50,12 +50,9 @@ Result<std::string> read_layer_text(const Store& store, const Layer& l, int64_t 
 Status check_weights_blob(const Store& store, const Layer& l) {
   std::string path = store.blob_path(l.digest);
   CORRAL_ASSIGN_OR_RETURN(FileStat st, stat_path(path));
-  if (!st.exists || !st.is_regular) {
-    return Status::errorf("blob {} ({}) is missing", l.digest.str(), l.media_type);
-  }
+  if (!st.exists || !st.is_regular) { return Status::errorf("blob {} ({}) is missing", l.digest.str(), l.media_type); }
   if (st.size != l.size) {
-    return Status::errorf("blob {} is {} bytes but the manifest says {}", l.digest.str(), st.size,
-                          l.size);
+    return Status::errorf("blob {} is {} bytes but the manifest says {}", l.digest.str(), st.size, l.size);
   }
   return Status::ok();
 }
@@ -84,14 +81,11 @@ Status read_messages(std::string_view text, std::vector<Message>* out) {
 }  // namespace
 
 Result<ListResult> Store::list() const {
-  CORRAL_ASSIGN_OR_RETURN(std::vector<detail::ManifestFile> files,
-                          detail::scan_manifests(manifests_dir()));
+  CORRAL_ASSIGN_OR_RETURN(std::vector<detail::ManifestFile> files, detail::scan_manifests(manifests_dir()));
   ListResult out;
   for (const detail::ManifestFile& f : files) {
     // Like Ollama, one bad model is skipped (and reported) rather than failing the whole list.
-    auto skip = [&](const Status& st) {
-      out.skipped.push_back(fmt::format("{}: {}", f.name.display(), st.message()));
-    };
+    auto skip = [&](const Status& st) { out.skipped.push_back(fmt::format("{}: {}", f.name.display(), st.message())); };
     auto bytes = read_file_bounded(f.path, kMaxManifestBytes);
     if (!bytes) {
       skip(bytes.status());
@@ -182,9 +176,7 @@ Result<ResolvedModel> Store::resolve_found(const ModelName& name) const {
     }
     // Other media types (Ollama's retired "embed", safetensors "tensor" layers) are not used.
   }
-  if (r.model_path.empty()) {
-    return Status::errorf("the manifest has no {} layer", mt::kModel);
-  }
+  if (r.model_path.empty()) { return Status::errorf("the manifest has no {} layer", mt::kModel); }
   return r;
 }
 

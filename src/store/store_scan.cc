@@ -10,19 +10,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr NamePart kLevels[] = {NamePart::kHost, NamePart::kNamespace, NamePart::kModel,
-                                NamePart::kTag};
+constexpr NamePart kLevels[] = {NamePart::kHost, NamePart::kNamespace, NamePart::kModel, NamePart::kTag};
 
 // Entries of `dir` whose names are valid for `part`; directories for the first three levels,
 // regular files (symlinks followed, as Ollama's os.Stat follows them) for the tag.
-Status walk(const fs::path& dir, int level, std::vector<std::string>* parts,
-            std::vector<ManifestFile>* out) {
+Status walk(const fs::path& dir, int level, std::vector<std::string>* parts, std::vector<ManifestFile>* out) {
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
   if (ec) {
-    if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) {
-      return Status::ok();
-    }
+    if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) { return Status::ok(); }
     return Status::errorf("cannot list {}: {}", dir.string(), ec.message());
   }
   for (; it != fs::directory_iterator(); it.increment(ec)) {
@@ -31,7 +27,7 @@ Status walk(const fs::path& dir, int level, std::vector<std::string>* parts,
     if (!is_valid_name_part(kLevels[level], name)) continue;
     std::error_code sec;
     fs::file_status st = fs::status(it->path(), sec);  // follows symlinks
-    if (sec) continue;  // dangling link or raced away
+    if (sec) continue;                                 // dangling link or raced away
     parts->push_back(name);
     if (level < 3 && fs::is_directory(st)) {
       CORRAL_RETURN_IF_ERROR(walk(it->path(), level + 1, parts, out));
@@ -52,8 +48,7 @@ Result<std::vector<ManifestFile>> scan_manifests(const std::string& manifests_di
   std::vector<ManifestFile> out;
   std::vector<std::string> parts;
   CORRAL_RETURN_IF_ERROR(walk(manifests_dir, 0, &parts, &out));
-  std::sort(out.begin(), out.end(),
-            [](const ManifestFile& a, const ManifestFile& b) { return a.path < b.path; });
+  std::sort(out.begin(), out.end(), [](const ManifestFile& a, const ManifestFile& b) { return a.path < b.path; });
   return out;
 }
 

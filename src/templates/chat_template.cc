@@ -93,7 +93,9 @@ Result<std::string> render_template(const GoTemplate& t, const ChatTemplateInput
   if (t.mentions("messages")) {
     Json msgs = Json::array();
     for (const ChatMessage& m : c.messages) msgs.push_back(gotmpl::message_value(m));
-    Json data = {{"System", c.system}, {"Messages", std::move(msgs)}, {"Tools", gotmpl::tools_value(input.tools)},
+    Json data = {{"System", c.system},
+                 {"Messages", std::move(msgs)},
+                 {"Tools", gotmpl::tools_value(input.tools)},
                  {"Response", ""}};
     add_think(data, input.think);
     return t.execute(data, limits);

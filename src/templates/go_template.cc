@@ -22,8 +22,7 @@ Result<GoTemplate> GoTemplate::parse(std::string_view source) {
   return t;
 }
 
-Result<std::string> GoTemplate::execute(const nlohmann::ordered_json& data,
-                                        const GoTemplateLimits& limits) const {
+Result<std::string> GoTemplate::execute(const nlohmann::ordered_json& data, const GoTemplateLimits& limits) const {
   return gotmpl::execute_tree(*tree_, gotmpl::Value::ref(data), limits);
 }
 

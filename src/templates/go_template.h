@@ -56,10 +56,8 @@ class GoTemplate {
 
   static Result<GoTemplate> parse(std::string_view source);
 
-  Result<std::string> execute(const nlohmann::ordered_json& data,
-                              const GoTemplateLimits& limits = {}) const;
-  Result<std::string> execute(const nlohmann::json& data,
-                              const GoTemplateLimits& limits = {}) const;
+  Result<std::string> execute(const nlohmann::ordered_json& data, const GoTemplateLimits& limits = {}) const;
+  Result<std::string> execute(const nlohmann::json& data, const GoTemplateLimits& limits = {}) const;
 
   const std::string& source() const { return source_; }
 

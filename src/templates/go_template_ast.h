@@ -59,7 +59,7 @@ enum class ExprKind {
 struct Expr {
   ExprKind kind = ExprKind::kDot;
   size_t offset = 0;
-  std::string name;                 // function name, variable name ("$", "$x"), string value
+  std::string name;  // function name, variable name ("$", "$x"), string value
   bool boolean = false;
   Number number;
   std::vector<std::string> fields;  // field chain applied to the term ("A", "B")
@@ -83,10 +83,10 @@ enum class NodeKind { kText, kAction, kIf, kRange, kWith, kBreak, kContinue };
 struct Node {
   NodeKind kind = NodeKind::kText;
   size_t offset = 0;
-  std::string text;              // kText
-  Pipeline pipe;                 // kAction, kIf, kRange, kWith
-  std::vector<Node> list;        // body of if/range/with
-  std::vector<Node> else_list;   // {{ else }} branch; `else if` nests an kIf node here
+  std::string text;             // kText
+  Pipeline pipe;                // kAction, kIf, kRange, kWith
+  std::vector<Node> list;       // body of if/range/with
+  std::vector<Node> else_list;  // {{ else }} branch; `else if` nests an kIf node here
 };
 
 // Maps byte offsets to 1-based line:column for error messages.

@@ -131,14 +131,12 @@ Result<Value> index(const std::vector<Value>& args) {
       case Kind::kString: {
         CORRAL_ASSIGN_OR_RETURN(size_t i, index_arg(ix, v.size()));
         if (i >= v.size()) return Status::errorf("index out of range: {}", i);
-        v = v.kind() == Kind::kArray
-                ? v.element(i)
-                : Value::of(static_cast<int64_t>(static_cast<unsigned char>(v.as_string()[i])));
+        v = v.kind() == Kind::kArray ? v.element(i)
+                                     : Value::of(static_cast<int64_t>(static_cast<unsigned char>(v.as_string()[i])));
         break;
       }
       case Kind::kObject:
-        if (ix.kind() != Kind::kString)
-          return Status::errorf("value has type {}; should be string", go_type(ix));
+        if (ix.kind() != Kind::kString) return Status::errorf("value has type {}; should be string", go_type(ix));
         v = v.member(ix.as_string());
         break;
       case Kind::kMissing:
@@ -159,9 +157,7 @@ Result<Value> slice(const std::vector<Value>& args) {
   if (v.kind() != Kind::kString && v.kind() != Kind::kArray)
     return Status::errorf("can't slice item of type {}", go_type(v));
   size_t idx[3] = {0, v.size(), v.size()};
-  for (size_t k = 0; k < nidx; ++k) {
-    CORRAL_ASSIGN_OR_RETURN(idx[k], index_arg(args[k + 1], v.size()));
-  }
+  for (size_t k = 0; k < nidx; ++k) { CORRAL_ASSIGN_OR_RETURN(idx[k], index_arg(args[k + 1], v.size())); }
   if (idx[0] > idx[1]) return Status::errorf("invalid slice index: {} > {}", idx[0], idx[1]);
   if (nidx == 3 && idx[1] > idx[2]) return Status::errorf("invalid slice index: {} > {}", idx[1], idx[2]);
   if (v.kind() == Kind::kString) return Value::of(v.as_string().substr(idx[0], idx[1] - idx[0]));
@@ -189,9 +185,7 @@ Result<Value> println(const std::vector<Value>& args) {
   return Value::of(out + "\n");
 }
 
-std::string bad_verb(char verb, const Value& v) {
-  return fmt::format("%!{}({}={})", verb, go_type(v), sprint(v));
-}
+std::string bad_verb(char verb, const Value& v) { return fmt::format("%!{}({}={})", verb, go_type(v), sprint(v)); }
 
 std::string format_verb(char verb, int precision, const Value& v) {
   switch (verb) {
@@ -271,7 +265,8 @@ Result<Value> printf(const std::vector<Value>& args) {
     while (i < f.size() && f[i] >= '0' && f[i] <= '9') width = std::min(width * 10 + (f[i++] - '0'), 10000);
     if (i < f.size() && f[i] == '.') {
       precision = 0;
-      for (++i; i < f.size() && f[i] >= '0' && f[i] <= '9'; ++i) precision = std::min(precision * 10 + (f[i] - '0'), 10000);
+      for (++i; i < f.size() && f[i] >= '0' && f[i] <= '9'; ++i)
+        precision = std::min(precision * 10 + (f[i] - '0'), 10000);
     }
     if (i >= f.size()) {
       out += "%!(NOVERB)";
@@ -310,8 +305,8 @@ Result<Value> printf(const std::vector<Value>& args) {
 }
 
 Result<Value> html(const std::vector<Value>& args) {
-  std::string s = args.size() == 1 && args[0].kind() == Kind::kString ? args[0].as_string()
-                                                                       : print(args).value().as_string();
+  std::string s =
+      args.size() == 1 && args[0].kind() == Kind::kString ? args[0].as_string() : print(args).value().as_string();
   std::string out;
   for (char c : s) {
     switch (c) {
@@ -379,9 +374,26 @@ std::string typescript_type(const Value& p) {
 }  // namespace
 
 FuncStatus function_status(std::string_view name) {
-  static constexpr std::string_view kDefined[] = {
-      "and", "or",     "not",    "len",     "index", "slice", "eq",          "ne",           "lt", "le",
-      "gt",  "ge",     "print",  "printf",  "println", "html", "json", "currentDate", "yesterdayDate", "toTypeScriptType"};
+  static constexpr std::string_view kDefined[] = {"and",
+                                                  "or",
+                                                  "not",
+                                                  "len",
+                                                  "index",
+                                                  "slice",
+                                                  "eq",
+                                                  "ne",
+                                                  "lt",
+                                                  "le",
+                                                  "gt",
+                                                  "ge",
+                                                  "print",
+                                                  "printf",
+                                                  "println",
+                                                  "html",
+                                                  "json",
+                                                  "currentDate",
+                                                  "yesterdayDate",
+                                                  "toTypeScriptType"};
   for (auto d : kDefined)
     if (d == name) return FuncStatus::kDefined;
   if (name == "call" || name == "js" || name == "urlquery") return FuncStatus::kUnsupported;

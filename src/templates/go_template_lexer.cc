@@ -44,8 +44,8 @@ int hex_value(char c) {
   return -1;
 }
 
-const char* const kKeywords[] = {"if",       "else",  "end",    "range", "with",
-                                 "break",    "continue", "define", "template", "block"};
+const char* const kKeywords[] = {"if",    "else",     "end",    "range",    "with",
+                                 "break", "continue", "define", "template", "block"};
 
 class Lexer {
  public:
@@ -58,8 +58,8 @@ class Lexer {
       size_t open = src_.find("{{", i);
       size_t text_end = open == std::string_view::npos ? src_.size() : open;
       std::string_view text = src_.substr(i, text_end - i);
-      bool trim_left = open != std::string_view::npos && open + 3 < src_.size() &&
-                       src_[open + 2] == '-' && is_space(src_[open + 3]);
+      bool trim_left =
+          open != std::string_view::npos && open + 3 < src_.size() && src_[open + 2] == '-' && is_space(src_[open + 3]);
       if (trim_next_text) text = ltrim(text);
       if (trim_left) text = rtrim(text);
       if (!text.empty()) emit(Tok::kText, i, std::string(text));
@@ -204,8 +204,7 @@ class Lexer {
         CORRAL_RETURN_IF_ERROR(check_terminator(i));
         continue;
       }
-      return error(i, fmt::format("unrecognized character in action: U+{:04X} '{}'",
-                                  static_cast<unsigned char>(c), c));
+      return error(i, fmt::format("unrecognized character in action: U+{:04X} '{}'", static_cast<unsigned char>(c), c));
     }
   }
 
@@ -213,8 +212,8 @@ class Lexer {
   Status check_terminator(size_t i) const {
     if (i >= src_.size()) return Status::ok();
     char c = src_[i];
-    if (is_space(c) || c == '.' || c == ',' || c == '|' || c == ':' || c == '(' || c == ')' ||
-        c == '=' || src_.substr(i, 2) == "}}")
+    if (is_space(c) || c == '.' || c == ',' || c == '|' || c == ':' || c == '(' || c == ')' || c == '=' ||
+        src_.substr(i, 2) == "}}")
       return Status::ok();
     return error(i, fmt::format("bad character U+{:04X} '{}'", static_cast<unsigned char>(c), c));
   }
@@ -226,8 +225,8 @@ class Lexer {
       char c = src_[i];
       if (is_alnum(c) || c == '.') {
         ++i;
-      } else if ((c == '+' || c == '-') && (src_[i - 1] == 'e' || src_[i - 1] == 'E' ||
-                                            src_[i - 1] == 'p' || src_[i - 1] == 'P')) {
+      } else if ((c == '+' || c == '-') &&
+                 (src_[i - 1] == 'e' || src_[i - 1] == 'E' || src_[i - 1] == 'p' || src_[i - 1] == 'P')) {
         ++i;  // exponent sign
       } else {
         break;
@@ -329,8 +328,6 @@ class Lexer {
 
 }  // namespace
 
-Result<std::vector<Token>> lex(std::string_view src, const SourceMap& map) {
-  return Lexer(src, map).run();
-}
+Result<std::vector<Token>> lex(std::string_view src, const SourceMap& map) { return Lexer(src, map).run(); }
 
 }  // namespace corral::gotmpl

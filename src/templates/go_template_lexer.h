@@ -30,9 +30,9 @@ enum class Tok {
   kPipe,        // |
   kLeftParen,
   kRightParen,
-  kDeclare,     // :=
-  kAssign,      // =
-  kComma,       // ,
+  kDeclare,  // :=
+  kAssign,   // =
+  kComma,    // ,
   kEOF,
 };
 

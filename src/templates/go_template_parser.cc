@@ -26,7 +26,7 @@ std::string describe(const Token& t) {
 bool is_digits(std::string_view s, int base) {
   if (s.empty()) return false;
   for (char c : s) {
-    int d = (c >= '0' && c <= '9') ? c - '0'
+    int d = (c >= '0' && c <= '9')   ? c - '0'
             : (c >= 'a' && c <= 'f') ? c - 'a' + 10
             : (c >= 'A' && c <= 'F') ? c - 'A' + 10
                                      : 99;
@@ -119,8 +119,7 @@ class Parser {
   Status expect_right_delim(std::string_view context) {
     skip_spaces();
     const Token& t = next();
-    if (t.type != Tok::kRightDelim)
-      return error(t.offset, fmt::format("unexpected {} in {}", describe(t), context));
+    if (t.type != Tok::kRightDelim) return error(t.offset, fmt::format("unexpected {} in {}", describe(t), context));
     return Status::ok();
   }
 
@@ -208,7 +207,8 @@ class Parser {
         CORRAL_RETURN_IF_ERROR(expect_right_delim("else"));
         CORRAL_ASSIGN_OR_RETURN(ListEnd else_end, parse_list(n.else_list));
         if (else_end.kind == End::kEOF)
-          return error(keyword.offset, fmt::format("unexpected EOF: {{{{{}}}}} has no matching {{{{end}}}}", keyword.text));
+          return error(keyword.offset,
+                       fmt::format("unexpected EOF: {{{{{}}}}} has no matching {{{{end}}}}", keyword.text));
         if (else_end.kind == End::kElse) return error(else_end.offset, "expected {{end}}, found a second {{else}}");
       }
     }
@@ -217,9 +217,7 @@ class Parser {
     return n;
   }
 
-  bool var_defined(const std::string& name) const {
-    return std::find(vars_.begin(), vars_.end(), name) != vars_.end();
-  }
+  bool var_defined(const std::string& name) const { return std::find(vars_.begin(), vars_.end(), name) != vars_.end(); }
 
   // [decl :=|=] command [| command]... up to `end` (right delimiter or right paren).
   Status pipeline(Pipeline& pipe, std::string_view context, Tok end, bool range_decl) {
@@ -296,7 +294,8 @@ class Parser {
     CORRAL_ASSIGN_OR_RETURN(Expr e, term());
     if (peek().type == Tok::kField) {
       if (e.kind != ExprKind::kField && e.kind != ExprKind::kVariable && e.kind != ExprKind::kParen)
-        return error(peek().offset, fmt::format("unexpected . after term \"{}\"", e.kind == ExprKind::kFunction ? e.name : "literal"));
+        return error(peek().offset,
+                     fmt::format("unexpected . after term \"{}\"", e.kind == ExprKind::kFunction ? e.name : "literal"));
       while (peek().type == Tok::kField) e.fields.push_back(next().text);
     }
     return e;
@@ -345,8 +344,7 @@ class Parser {
         e.pipe = Box<Pipeline>(std::move(sub));
         return e;
       }
-      default:
-        return error(t.offset, fmt::format("unexpected {} in operand", describe(t)));
+      default: return error(t.offset, fmt::format("unexpected {} in operand", describe(t)));
     }
   }
 
@@ -361,8 +359,7 @@ class Parser {
 
 }  // namespace
 
-Result<std::vector<Node>> parse_tokens(const std::vector<Token>& tokens, const SourceMap& map,
-                                       int max_nesting) {
+Result<std::vector<Node>> parse_tokens(const std::vector<Token>& tokens, const SourceMap& map, int max_nesting) {
   return Parser(tokens, map, max_nesting).run();
 }
 

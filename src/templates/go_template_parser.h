@@ -12,7 +12,6 @@
 namespace corral::gotmpl {
 
 // max_nesting bounds block plus parenthesis depth (recursion in parser and executor).
-Result<std::vector<Node>> parse_tokens(const std::vector<Token>& tokens, const SourceMap& map,
-                                       int max_nesting);
+Result<std::vector<Node>> parse_tokens(const std::vector<Token>& tokens, const SourceMap& map, int max_nesting);
 
 }  // namespace corral::gotmpl

@@ -58,9 +58,7 @@ size_t Value::size() const {
   }
 }
 
-Value Value::element(size_t i) const {
-  return wrap(std::shared_ptr<const Json>(node_, &(*node_)[lo_ + i]));
-}
+Value Value::element(size_t i) const { return wrap(std::shared_ptr<const Json>(node_, &(*node_)[lo_ + i])); }
 
 Value Value::slice(size_t lo, size_t hi) const { return Value(node_, lo_ + lo, lo_ + hi); }
 
@@ -75,8 +73,7 @@ std::vector<std::pair<const std::string*, Value>> Value::sorted_members() const 
   out.reserve(node_->size());
   for (auto it = node_->begin(); it != node_->end(); ++it)
     out.emplace_back(&it.key(), wrap(std::shared_ptr<const Json>(node_, &it.value())));
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
   return out;
 }
 
@@ -129,8 +126,7 @@ std::string fixed_form(const Digits& d) {
     out = d.digits;
     out.append(static_cast<size_t>(d.exp + 1 - n), '0');
   } else {
-    out = d.digits.substr(0, static_cast<size_t>(d.exp + 1)) + "." +
-          d.digits.substr(static_cast<size_t>(d.exp + 1));
+    out = d.digits.substr(0, static_cast<size_t>(d.exp + 1)) + "." + d.digits.substr(static_cast<size_t>(d.exp + 1));
   }
   return out;
 }

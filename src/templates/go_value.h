@@ -32,9 +32,9 @@ enum class Kind { kMissing, kNull, kBool, kInt, kUint, kFloat, kString, kArray, 
 
 class Value {
  public:
-  Value() = default;  // missing: Go's invalid reflect.Value
-  static Value of(Json j);           // owns a fresh document (literals, function results)
-  static Value ref(const Json& j);   // borrows: the caller keeps j alive while the value lives
+  Value() = default;                // missing: Go's invalid reflect.Value
+  static Value of(Json j);          // owns a fresh document (literals, function results)
+  static Value ref(const Json& j);  // borrows: the caller keeps j alive while the value lives
 
   Kind kind() const;
   bool is_nil() const { return kind() == Kind::kMissing || kind() == Kind::kNull; }
@@ -48,9 +48,9 @@ class Value {
 
   // Arrays (honouring sub-slice bounds), objects and strings (bytes, as Go counts).
   size_t size() const;
-  Value element(size_t i) const;                // array element i of the view
-  Value slice(size_t lo, size_t hi) const;      // sub-array view [lo, hi) of this view
-  Value member(std::string_view key) const;     // object member; missing when absent
+  Value element(size_t i) const;             // array element i of the view
+  Value slice(size_t lo, size_t hi) const;   // sub-array view [lo, hi) of this view
+  Value member(std::string_view key) const;  // object member; missing when absent
   // Object members sorted by key: Go ranges over maps in key order.
   std::vector<std::pair<const std::string*, Value>> sorted_members() const;
 
@@ -60,8 +60,7 @@ class Value {
   const Json& node() const { return *node_; }
 
  private:
-  Value(std::shared_ptr<const Json> node, size_t lo, size_t hi)
-      : node_(std::move(node)), lo_(lo), hi_(hi) {}
+  Value(std::shared_ptr<const Json> node, size_t lo, size_t hi) : node_(std::move(node)), lo_(lo), hi_(hi) {}
   static Value wrap(std::shared_ptr<const Json> node);
 
   std::shared_ptr<const Json> node_;  // null: missing

@@ -67,8 +67,8 @@ Json tool_value(const nlohmann::json& tool) {
     copy_omitempty(ps, params, "items");
     copy_omitempty(ps, params, "required");
   }
-  ps["properties"] = properties_value(params.is_object() && params.contains("properties") ? params["properties"]
-                                                                                           : nlohmann::json());
+  ps["properties"] =
+      properties_value(params.is_object() && params.contains("properties") ? params["properties"] : nlohmann::json());
   f["parameters"] = std::move(ps);
   out["function"] = std::move(f);
   return out;
@@ -97,7 +97,8 @@ Json tool_calls_value(const nlohmann::json& calls) {
     Json call = Json::object();
     call["id"] = string_field(c, "id");
     Json f = Json::object();
-    f["index"] = fn.is_object() && fn.contains("index") && fn["index"].is_number_integer() ? fn["index"].get<int64_t>() : 0;
+    f["index"] =
+        fn.is_object() && fn.contains("index") && fn["index"].is_number_integer() ? fn["index"].get<int64_t>() : 0;
     f["name"] = string_field(fn, "name");
     f["arguments"] = arguments_value(fn.is_object() && fn.contains("arguments") ? fn["arguments"] : nlohmann::json());
     call["function"] = std::move(f);

@@ -8,21 +8,21 @@
 namespace corral {
 
 constexpr int kQK4_0 = 32, kQK4_1 = 32, kQK5_0 = 32, kQK5_1 = 32, kQK8_0 = 32, kQK8_1 = 32;
-constexpr int kQK_K = 256;        // K-quant super-block
-constexpr int kKScaleSize = 12;   // packed 6-bit scales/mins of Q4_K and Q5_K
+constexpr int kQK_K = 256;       // K-quant super-block
+constexpr int kKScaleSize = 12;  // packed 6-bit scales/mins of Q4_K and Q5_K
 
 struct BlockQ4_0 {
-  uint16_t d;       // scale (f16)
-  uint8_t qs[16];   // 32 nibbles: element j in low nibble of qs[j], j+16 in the high nibble; q-8
+  uint16_t d;      // scale (f16)
+  uint8_t qs[16];  // 32 nibbles: element j in low nibble of qs[j], j+16 in the high nibble; q-8
 };
 struct BlockQ4_1 {
-  uint16_t d, m;    // scale, min (f16): x = d*q + m
+  uint16_t d, m;  // scale, min (f16): x = d*q + m
   uint8_t qs[16];
 };
 struct BlockQ5_0 {
   uint16_t d;
-  uint8_t qh[4];    // 5th bit of each of the 32 elements (bit j of the little-endian u32)
-  uint8_t qs[16];   // low 4 bits, same nibble order as Q4_0; q-16
+  uint8_t qh[4];   // 5th bit of each of the 32 elements (bit j of the little-endian u32)
+  uint8_t qs[16];  // low 4 bits, same nibble order as Q4_0; q-16
 };
 struct BlockQ5_1 {
   uint16_t d, m;
@@ -34,8 +34,8 @@ struct BlockQ8_0 {
   int8_t qs[32];
 };
 struct BlockQ8_1 {
-  uint16_t d;       // scale (f16)
-  uint16_t s;       // d * sum(qs) (f16), lets Q4_1/Q5_1 dots apply their min cheaply
+  uint16_t d;  // scale (f16)
+  uint16_t s;  // d * sum(qs) (f16), lets Q4_1/Q5_1 dots apply their min cheaply
   int8_t qs[32];
 };
 struct BlockQ2_K {
@@ -50,27 +50,27 @@ struct BlockQ3_K {
   uint16_t d;          // super-block scale (f16)
 };
 struct BlockQ4_K {
-  uint16_t d, dmin;              // super-block scales (f16)
-  uint8_t scales[kKScaleSize];   // 8 scales + 8 mins, 6 bits each, packed
-  uint8_t qs[128];               // 4-bit quants
+  uint16_t d, dmin;             // super-block scales (f16)
+  uint8_t scales[kKScaleSize];  // 8 scales + 8 mins, 6 bits each, packed
+  uint8_t qs[128];              // 4-bit quants
 };
 struct BlockQ5_K {
   uint16_t d, dmin;
   uint8_t scales[kKScaleSize];
-  uint8_t qh[32];                // 5th bits
-  uint8_t qs[128];               // low 4 bits
+  uint8_t qh[32];   // 5th bits
+  uint8_t qs[128];  // low 4 bits
 };
 struct BlockQ6_K {
-  uint8_t ql[128];     // low 4 bits
-  uint8_t qh[64];      // high 2 bits
-  int8_t scales[16];   // 8-bit scales, one per 16 elements
-  uint16_t d;          // super-block scale (f16)
+  uint8_t ql[128];    // low 4 bits
+  uint8_t qh[64];     // high 2 bits
+  int8_t scales[16];  // 8-bit scales, one per 16 elements
+  uint16_t d;         // super-block scale (f16)
 };
 // Activation format for K-quant dot products (never stored in files).
 struct BlockQ8_K {
   float d;
   int8_t qs[256];
-  int16_t bsums[16];   // sum of each group of 16 qs
+  int16_t bsums[16];  // sum of each group of 16 qs
 };
 
 static_assert(sizeof(BlockQ4_0) == 18);

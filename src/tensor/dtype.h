@@ -49,7 +49,7 @@ struct DTypeTraits {
   int64_t block_size = 0;      // elements per block (1 for plain types)
   size_t type_size = 0;        // bytes per block
   bool quantized = false;
-  bool supported = false;      // corral can compute with it (dequantize + dot)
+  bool supported = false;  // corral can compute with it (dequantize + dot)
 };
 
 // Traits for a raw id from a file; name == nullptr when the id is unknown.

@@ -55,8 +55,8 @@ void merge_word(const Vocab& vocab, Scratch& s, std::vector<int32_t>& out) {
   for (size_t off = 0; off < word.size();) {
     const size_t len = std::min(utf8_len_from_lead(static_cast<uint8_t>(word[off])), word.size() - off);
     const auto index = static_cast<int32_t>(syms.size());
-    syms.push_back({index - 1, off + len == word.size() ? -1 : index + 1, static_cast<uint32_t>(off),
-                    static_cast<uint32_t>(len)});
+    syms.push_back(
+        {index - 1, off + len == word.size() ? -1 : index + 1, static_cast<uint32_t>(off), static_cast<uint32_t>(len)});
     off += len;
   }
   if (syms.empty()) return;
@@ -102,8 +102,7 @@ void merge_word(const Vocab& vocab, Scratch& s, std::vector<int32_t>& out) {
 
 }  // namespace
 
-void bpe_encode(const Vocab& vocab, const PreTokenizer& pre, std::string_view text,
-                std::vector<int32_t>& out) {
+void bpe_encode(const Vocab& vocab, const PreTokenizer& pre, std::string_view text, std::vector<int32_t>& out) {
   // The regexes need valid UTF-8; llama.cpp's code-point decoding turns bad bytes into U+FFFD.
   const std::string valid = to_valid_utf8_bytewise(text);
   std::vector<std::string_view> words;

@@ -18,7 +18,6 @@ void spm_encode(const Vocab& vocab, std::string_view text, std::vector<int32_t>&
 
 // Byte-level BPE: pre-tokenizes `text` into words, maps each word's bytes to GPT-2's printable
 // alphabet and merges by rank within the word.
-void bpe_encode(const Vocab& vocab, const PreTokenizer& pre, std::string_view text,
-                std::vector<int32_t>& out);
+void bpe_encode(const Vocab& vocab, const PreTokenizer& pre, std::string_view text, std::vector<int32_t>& out);
 
 }  // namespace corral::tokenizer_detail

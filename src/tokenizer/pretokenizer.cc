@@ -17,17 +17,13 @@ namespace {
 //
 // GPT-2's pattern. llama.cpp's list omits the final `|\s+`, but its hand-written matcher for
 // this pattern implements it, so it is included here.
-constexpr const char* kGpt2 =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
-constexpr const char* kGpt2NoTail =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))";
-constexpr const char* kLlama3 =
-    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|)"
-    R"(\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr const char* kGpt2 = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+constexpr const char* kGpt2NoTail = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))";
+constexpr const char* kLlama3 = R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|)"
+                                R"(\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 // Qwen2 differs from Llama 3 only in splitting numbers into single digits.
-constexpr const char* kQwen2 =
-    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|)"
-    R"(\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr const char* kQwen2 = R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|)"
+                               R"(\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 // DeepSeek LLM's letter class (from its tokenizer.json): Latin, Greek, Cyrillic, Armenian,
 // Georgian, Cherokee, ... letters, spelled as explicit ranges.
 constexpr const char* kDeepseekLetters =
@@ -53,71 +49,61 @@ constexpr const char* kCjk = R"([\x{4E00}-\x{9FA5}\x{800}-\x{4E00}\x{AC00}-\x{D7
 // because its regex engine sees all non-ASCII letters as one collapsed symbol; [^\P{L}a-z] is
 // the same set as a plain class, which PCRE2's JIT runs without a backtracking frame per
 // character (the group form exhausts the JIT stack on a few hundred letters).
-constexpr const char* kTekken =
-    R"([^\r\n\p{L}\p{N}]?[^\P{L}a-z]*[^\P{L}A-Z]+|)"
-    R"([^\r\n\p{L}\p{N}]?[^\P{L}a-z]+[^\P{L}A-Z]*|\p{N}|)"
-    R"( ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-constexpr const char* kGpt4o =
-    R"([^\r\n\p{L}\p{N}]?[^\P{L}a-z]*[^\P{L}A-Z]+)"
-    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|)"
-    R"([^\r\n\p{L}\p{N}]?[^\P{L}a-z]+[^\P{L}A-Z]*)"
-    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|)"
-    R"(\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-constexpr const char* kBloom =
-    R"( ?[^(\s|.,!?\x{2026}\x{3002}\x{FF0C}\x{3001}\x{964}\x{6D4}\x{60C})]+)";
+constexpr const char* kTekken = R"([^\r\n\p{L}\p{N}]?[^\P{L}a-z]*[^\P{L}A-Z]+|)"
+                                R"([^\r\n\p{L}\p{N}]?[^\P{L}a-z]+[^\P{L}A-Z]*|\p{N}|)"
+                                R"( ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr const char* kGpt4o = R"([^\r\n\p{L}\p{N}]?[^\P{L}a-z]*[^\P{L}A-Z]+)"
+                               R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|)"
+                               R"([^\r\n\p{L}\p{N}]?[^\P{L}a-z]+[^\P{L}A-Z]*)"
+                               R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|)"
+                               R"(\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr const char* kBloom = R"( ?[^(\s|.,!?\x{2026}\x{3002}\x{FF0C}\x{3001}\x{964}\x{6D4}\x{60C})]+)";
 
 std::vector<const char*> patterns_for(PreType type) {
   switch (type) {
     case PreType::kLlama3:
     case PreType::kDbrx:
     case PreType::kSmaug:
-    case PreType::kChatglm4:
-      return {kLlama3};
+    case PreType::kChatglm4: return {kLlama3};
     case PreType::kDeepseekLlm:
-      return {R"([\r\n])", kDeepseekLetters,
+      return {R"([\r\n])",
+              kDeepseekLetters,
               R"(\s?[!-/:-~\x{FF01}-\x{FF0F}\x{FF1A}-\x{FF5E}\x{2018}-\x{201F}\x{3000}-\x{3002}]+)",
-              R"(\s+$)", kCjk, R"(\p{N}+)"};
-    case PreType::kDeepseekCoder:
-      return {R"([\r\n])", R"(\s?\p{L}+)", R"(\s?\p{P}+)", kCjk, R"(\p{N})"};
+              R"(\s+$)",
+              kCjk,
+              R"(\p{N}+)"};
+    case PreType::kDeepseekCoder: return {R"([\r\n])", R"(\s?\p{L}+)", R"(\s?\p{P}+)", kCjk, R"(\p{N})"};
     case PreType::kDeepseek3Llm:
       return {R"(\p{N}{1,3})", R"([\x{4E00}-\x{9FA5}\x{3040}-\x{309F}\x{30A0}-\x{30FF}]+)",
               R"([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|)"
               R"([^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+|)"
               R"( ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"};
-    case PreType::kFalcon:
-      return {R"([\p{P}\$\+<=>\^~\|`]+)", kGpt2, R"([0-9][0-9][0-9])"};
+    case PreType::kFalcon: return {R"([\p{P}\$\+<=>\^~\|`]+)", kGpt2, R"([0-9][0-9][0-9])"};
     case PreType::kStarcoder:
     case PreType::kRefact:
     case PreType::kCommandR:
     case PreType::kSmollm:
     case PreType::kCodeshell:
     case PreType::kExaone:
-    case PreType::kMinerva:
-      return {R"(\p{N})", kGpt2};
+    case PreType::kMinerva: return {R"(\p{N})", kGpt2};
     case PreType::kGpt2:
     case PreType::kMpt:
     case PreType::kOlmo:
-    case PreType::kJais:
-      return {kGpt2};
+    case PreType::kJais: return {kGpt2};
     case PreType::kStablelm2:
-    case PreType::kQwen2:
-      return {kQwen2};
+    case PreType::kQwen2: return {kQwen2};
     case PreType::kPoro:
     case PreType::kBloom:
-    case PreType::kGpt3Finnish:
-      return {kBloom};
-    case PreType::kViking:
-      return {kBloom, R"(\p{N})"};
-    case PreType::kTekken:
-      return {kTekken};
+    case PreType::kGpt3Finnish: return {kBloom};
+    case PreType::kViking: return {kBloom, R"(\p{N})"};
+    case PreType::kTekken: return {kTekken};
     case PreType::kChameleon:
       // Sentinel and image tokens, whitespace runs, digits, punctuation, then GPT-2 words.
-      return {R"(<sentinel:[0-9]+>)", R"((IMGIMG)((A|B|C|D|E|F|G|H|I){1,4})Z)",
-              R"(([\t\n]|    |  ))", R"(\p{N})", R"([\p{P}!-/:-@\[-`{-~])", kGpt2NoTail};
-    case PreType::kGpt4o:
-      return {kGpt4o};
-    case PreType::kDefault:
-      break;
+      return {R"(<sentinel:[0-9]+>)",    R"((IMGIMG)((A|B|C|D|E|F|G|H|I){1,4})Z)",
+              R"(([\t\n]|    |  ))",     R"(\p{N})",
+              R"([\p{P}!-/:-@\[-`{-~])", kGpt2NoTail};
+    case PreType::kGpt4o: return {kGpt4o};
+    case PreType::kDefault: break;
   }
   return {R"([\p{P}\$\+<=>\^~\|]+)", kGpt2, R"(\p{N}+)", R"([0-9][0-9][0-9])"};
 }
@@ -193,8 +179,8 @@ std::optional<PreTypeInfo> lookup_pre_type(std::string_view name) {
     info.type = PreType::kMpt;
   } else if (is({"starcoder"})) {
     info.type = PreType::kStarcoder;
-  } else if (is({"gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v1-en", "jina-v2-es",
-                 "jina-v2-de", "jina-v2-code", "roberta-bpe"})) {
+  } else if (is({"gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v1-en", "jina-v2-es", "jina-v2-de",
+                 "jina-v2-code", "roberta-bpe"})) {
     info.type = PreType::kGpt2;
   } else if (is({"refact"})) {
     info.type = PreType::kRefact;
@@ -305,13 +291,12 @@ void PreTokenizer::split(std::string_view text, std::vector<std::string_view>& w
       size_t search = 0;
       while (search < piece.size()) {
         // No pattern here can match the empty string; NOTEMPTY just guarantees progress.
-        int rc = pcre2_match(p.code, subject, piece.size(), search,
-                             PCRE2_NO_UTF_CHECK | PCRE2_NOTEMPTY, md, nullptr);
+        int rc = pcre2_match(p.code, subject, piece.size(), search, PCRE2_NO_UTF_CHECK | PCRE2_NOTEMPTY, md, nullptr);
         if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
           // The JIT's fixed stack can run out on pathological input; the interpreter keeps
           // its backtracking state on the heap.
-          rc = pcre2_match(p.code, subject, piece.size(), search,
-                           PCRE2_NO_UTF_CHECK | PCRE2_NOTEMPTY | PCRE2_NO_JIT, md, nullptr);
+          rc = pcre2_match(p.code, subject, piece.size(), search, PCRE2_NO_UTF_CHECK | PCRE2_NOTEMPTY | PCRE2_NO_JIT,
+                           md, nullptr);
         }
         if (rc < 0) break;  // no match (or a resource limit): the rest stays one gap
         const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);

@@ -6,9 +6,7 @@ namespace corral::tokenizer_detail {
 namespace {
 
 // C isspace() in the "C" locale, which is what llama.cpp's strip rules use.
-bool is_ascii_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
+bool is_ascii_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
 
 // Splits the raw span `frag` around every occurrence of `token`, appending to `out`.
 void split_fragment(const Vocab& vocab, std::string_view text, int32_t token, Fragment frag,
@@ -38,8 +36,7 @@ void split_fragment(const Vocab& vocab, std::string_view text, int32_t token, Fr
 
 }  // namespace
 
-std::vector<Fragment> partition_special(const Vocab& vocab, std::string_view text,
-                                        bool parse_special) {
+std::vector<Fragment> partition_special(const Vocab& vocab, std::string_view text, bool parse_special) {
   std::vector<Fragment> fragments;
   if (text.empty()) return fragments;
   fragments.push_back({kNoToken, 0, text.size()});
@@ -53,9 +50,7 @@ std::vector<Fragment> partition_special(const Vocab& vocab, std::string_view tex
     const uint32_t attr = vocab.attr(id);
     if (!parse_special && (attr & (token_attr::kControl | token_attr::kUnknown))) continue;
     const std::string& needle = vocab.text(id);
-    if (!present[static_cast<uint8_t>(needle[0])] || text.find(needle) == std::string_view::npos) {
-      continue;
-    }
+    if (!present[static_cast<uint8_t>(needle[0])] || text.find(needle) == std::string_view::npos) { continue; }
     next.clear();
     for (const Fragment& f : fragments) {
       if (f.token != kNoToken) {

@@ -23,7 +23,6 @@ struct Fragment {
 // them. With parse_special off, control and unknown tokens stay plain text (so user content
 // cannot inject them), but user-defined tokens are still recognised, as Hugging Face's
 // tokenizers do with added tokens.
-std::vector<Fragment> partition_special(const Vocab& vocab, std::string_view text,
-                                        bool parse_special);
+std::vector<Fragment> partition_special(const Vocab& vocab, std::string_view text, bool parse_special);
 
 }  // namespace corral::tokenizer_detail

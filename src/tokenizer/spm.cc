@@ -39,8 +39,8 @@ void spm_encode(const Vocab& vocab, std::string_view text, std::vector<int32_t>&
   for (size_t off = 0; off < text.size();) {
     const size_t len = std::min(utf8_len_from_lead(static_cast<uint8_t>(text[off])), text.size() - off);
     const auto index = static_cast<int32_t>(syms.size());
-    syms.push_back({index - 1, off + len == text.size() ? -1 : index + 1, static_cast<uint32_t>(off),
-                    static_cast<uint32_t>(len)});
+    syms.push_back(
+        {index - 1, off + len == text.size() ? -1 : index + 1, static_cast<uint32_t>(off), static_cast<uint32_t>(len)});
     off += len;
   }
   if (syms.empty()) return;

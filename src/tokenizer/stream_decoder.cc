@@ -9,8 +9,7 @@ namespace corral {
 StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, std::vector<std::string> stop_sequences)
     : StreamDecoder(tokenizer, std::move(stop_sequences), Options()) {}
 
-StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, std::vector<std::string> stop_sequences,
-                             Options opts)
+StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, std::vector<std::string> stop_sequences, Options opts)
     : tokenizer_(tokenizer), opts_(opts) {
   for (std::string& s : stop_sequences) {
     if (!s.empty()) stops_.push_back(std::move(s));

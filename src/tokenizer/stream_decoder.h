@@ -43,7 +43,7 @@ class StreamDecoder {
   const std::string& emitted() const { return emitted_; }
 
  private:
-  std::string emit(size_t n);  // emits the first n pending bytes, sanitized
+  std::string emit(size_t n);    // emits the first n pending bytes, sanitized
   size_t stop_holdback() const;  // start of the longest pending suffix that prefixes a stop
 
   const Tokenizer& tokenizer_;

@@ -19,7 +19,7 @@ namespace corral {
 namespace tokenizer_detail {
 class PreTokenizer;
 struct Fragment;
-}
+}  // namespace tokenizer_detail
 
 class Tokenizer {
  public:
@@ -71,7 +71,7 @@ class Tokenizer {
 
   std::shared_ptr<const Vocab> vocab_;
   std::unique_ptr<const tokenizer_detail::PreTokenizer> pre_;  // BPE only
-  std::vector<std::string> pieces_;  // [n_tokens] rendering with specials shown
+  std::vector<std::string> pieces_;                            // [n_tokens] rendering with specials shown
 };
 
 }  // namespace corral

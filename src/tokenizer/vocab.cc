@@ -139,9 +139,7 @@ Status Vocab::load_tokens(const gguf::GgufFile& file) {
       return Status::errorf("token {} is {} bytes long (limit {})", i, word.size(), kMaxTokenBytes);
     }
     auto [it, inserted] = token_to_id_.emplace(word, static_cast<int32_t>(i));
-    if (!inserted) {
-      return Status::errorf("duplicate token '{}' with ids {} and {}", word, it->second, i);
-    }
+    if (!inserted) { return Status::errorf("duplicate token '{}' with ids {} and {}", word, it->second, i); }
     text_[i] = std::move(word);
   }
 
@@ -233,8 +231,8 @@ void Vocab::apply_heuristics(const gguf::GgufFile& file) {
       }
     }
   };
-  detect(eot_, {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>",
-                "_<EOT>", "<｜end▁of▁sentence｜>"});
+  detect(eot_, {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>", "_<EOT>",
+                "<｜end▁of▁sentence｜>"});
   detect(eom_, {"<|eom_id|>"});
   detect(fim_pre_, {"<|fim_prefix|>", "<fim-prefix>", "<｜fim▁begin｜>", "<PRE>"});
   detect(fim_suf_, {"<|fim_suffix|>", "<fim-suffix>", "<｜fim▁hole｜>", "<SUF>"});
@@ -259,8 +257,8 @@ void Vocab::apply_heuristics(const gguf::GgufFile& file) {
   add_eog(fim_rep_);
   add_eog(fim_sep_);
   for (int32_t id = 0; id < n; ++id) {
-    if (one_of(text_[id], {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
-                           "<|eom_id|>", "<EOT>", "_<EOT>"})) {
+    if (one_of(text_[id], {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
+                           "<EOT>", "_<EOT>"})) {
       eog_[id] = true;
       attrs_[id] |= token_attr::kControl;
     }

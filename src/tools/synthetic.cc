@@ -208,12 +208,14 @@ Status write_synthetic_model(const SynthSpec& s, const std::string& path) {
   w.set_u32(a + "vocab_size", static_cast<uint32_t>(n_vocab));
 
   uint64_t seed = s.seed;
-  auto matrix = [&](const std::string& name, const std::string& role, int64_t il, int64_t rows, int64_t cols, float sd) {
+  auto matrix = [&](const std::string& name, const std::string& role, int64_t il, int64_t rows, int64_t cols,
+                    float sd) {
     const DType t = matrix_type(s, role, il);
     w.add_tensor(name, t, {cols, rows}, random_matrix(t, rows, cols, sd, ++seed));
   };
   matrix("token_embd.weight", "token_embd", 0, n_vocab, s.n_embd, s.tied_embeddings ? 0.25f : 1.0f);
-  if (s.llama3_rope_scaling) w.add_tensor("rope_freqs.weight", DType::kF32, {hd / 2}, llama3_rope_freqs(hd, s.rope_base));
+  if (s.llama3_rope_scaling)
+    w.add_tensor("rope_freqs.weight", DType::kF32, {hd / 2}, llama3_rope_freqs(hd, s.rope_base));
   for (int64_t il = 0; il < s.n_layer; ++il) {
     const std::string p = "blk." + std::to_string(il) + ".";
     w.add_tensor(p + "attn_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));

@@ -25,9 +25,9 @@ struct SynthSpec {
   bool tied_embeddings = true;
   float rms_eps = 1e-5f;
   SynthMix mix = SynthMix::kQ4_K_M;
-  DType type = DType::kQ4_K;     // matrices for kUniform (norms are always f32)
-  std::string vocab_path;        // GGUF whose tokenizer.* metadata (and size) to copy
-  int64_t n_vocab = 0;           // when no vocab_path: a byte-level vocabulary of 256 + extras
+  DType type = DType::kQ4_K;  // matrices for kUniform (norms are always f32)
+  std::string vocab_path;     // GGUF whose tokenizer.* metadata (and size) to copy
+  int64_t n_vocab = 0;        // when no vocab_path: a byte-level vocabulary of 256 + extras
   uint64_t seed = 1;
 };
 

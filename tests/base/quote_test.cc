@@ -20,10 +20,10 @@ TEST(QuoteText, ValidUtf8PassesThrough) {
 // is not part of a well-formed sequence becomes \xHH, so the result is valid UTF-8 again.
 TEST(QuoteText, InvalidUtf8BecomesHexEscapes) {
   EXPECT_EQ(quote_text("\xff"), "\"\\xff\"");
-  EXPECT_EQ(quote_text("\xc4\x8a\x91"), "\"\xc4\x8a\\x91\"");       // valid pair, stray continuation
-  EXPECT_EQ(quote_text("\xe2\x96"), "\"\\xe2\\x96\"");              // truncated sequence
-  EXPECT_EQ(quote_text("\xc0\xaf"), "\"\\xc0\\xaf\"");              // overlong '/'
-  EXPECT_EQ(quote_text("\xed\xa0\x80"), "\"\\xed\\xa0\\x80\"");     // UTF-16 surrogate
+  EXPECT_EQ(quote_text("\xc4\x8a\x91"), "\"\xc4\x8a\\x91\"");             // valid pair, stray continuation
+  EXPECT_EQ(quote_text("\xe2\x96"), "\"\\xe2\\x96\"");                    // truncated sequence
+  EXPECT_EQ(quote_text("\xc0\xaf"), "\"\\xc0\\xaf\"");                    // overlong '/'
+  EXPECT_EQ(quote_text("\xed\xa0\x80"), "\"\\xed\\xa0\\x80\"");           // UTF-16 surrogate
   EXPECT_EQ(quote_text("\xf4\x90\x80\x80"), "\"\\xf4\\x90\\x80\\x80\"");  // above U+10FFFF
 }
 

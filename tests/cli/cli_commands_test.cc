@@ -30,8 +30,10 @@ class CliCommands : public ::testing::Test {
     // Short answers keep the run tests fast: the CLI itself has no num_predict flag (Ollama's
     // has none either), so the models carry it. The store is this process's own copy.
     for (const auto& [name, from] : {std::pair{"short", "stories-ctx"}, std::pair{"tiny-short", "tiny"}}) {
-      auto r = http_post(server_->url("/api/create"),
-                         nlohmann::json{{"model", name}, {"from", from}, {"parameters", {{"num_predict", 12}}}, {"stream", false}}.dump());
+      auto r = http_post(
+          server_->url("/api/create"),
+          nlohmann::json{{"model", name}, {"from", from}, {"parameters", {{"num_predict", 12}}}, {"stream", false}}
+              .dump());
       ASSERT_EQ(r.status, 200) << r.body;
     }
   }
@@ -42,7 +44,8 @@ class CliCommands : public ::testing::Test {
   static std::map<std::string, std::string> env() {
     return {{"OLLAMA_HOST", "127.0.0.1:" + std::to_string(server_->port())}};
   }
-  static CliResult corral(const std::vector<std::string>& args, const std::optional<std::string>& input = std::nullopt) {
+  static CliResult corral(const std::vector<std::string>& args,
+                          const std::optional<std::string>& input = std::nullopt) {
     return run_corral(args, env(), input);
   }
   static ServerProcess* server_;
@@ -51,7 +54,8 @@ ServerProcess* CliCommands::server_ = nullptr;
 
 TEST(CliNoServer, SaysTheServerIsNotRunning) {
   // Port 9 (discard) on loopback: nothing listens there in a test environment.
-  for (const auto& args : std::vector<std::vector<std::string>>{{"list"}, {"ps"}, {"show", "x"}, {"run", "x", "hi"}, {"rm", "x"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"list"}, {"ps"}, {"show", "x"}, {"run", "x", "hi"}, {"rm", "x"}}) {
     auto r = run_corral(args, {{"OLLAMA_HOST", "127.0.0.1:9"}});
     EXPECT_EQ(r.exit_code, 1) << args[0];
     EXPECT_EQ(r.err, "Error: could not connect to corral server, is it running?\n") << args[0];
@@ -99,7 +103,8 @@ TEST_F(CliCommands, ListIsOllamasTable) {
     const std::string sz = l.substr(size, modified - size);
     EXPECT_TRUE(std::regex_match(sz, std::regex(R"(\d+(\.\d)? (B|KB|MB|GB) +)"))) << sz;
     const std::string when = l.substr(modified);
-    EXPECT_TRUE(std::regex_search(when, std::regex(R"(^(Less than a second|\d+ seconds?|About a minute|\d+ minutes) ago +$)")))
+    EXPECT_TRUE(
+        std::regex_search(when, std::regex(R"(^(Less than a second|\d+ seconds?|About a minute|\d+ minutes) ago +$)")))
         << when;
     saw_stories = saw_stories || l.rfind("stories:latest ", 0) == 0;
   }
@@ -135,8 +140,9 @@ TEST_F(CliCommands, ShowPrintsOllamasInfoBlock) {
 
   auto both = corral({"show", "stories", "--template", "--system"});
   EXPECT_EQ(both.exit_code, 1);
-  EXPECT_EQ(both.err,
-            "Error: only one of '--license', '--modelfile', '--parameters', '--system', or '--template' can be specified\n");
+  EXPECT_EQ(
+      both.err,
+      "Error: only one of '--license', '--modelfile', '--parameters', '--system', or '--template' can be specified\n");
   auto missing = corral({"show", "no-such-model"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_EQ(missing.err.rfind("Error: ", 0), 0u);
@@ -148,9 +154,9 @@ TEST_F(CliCommands, RunWithAPromptAnswersOnce) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_GT(r.out.size(), 2u);
   EXPECT_EQ(r.out.substr(r.out.size() - 2), "\n\n");  // Ollama ends a one-shot answer so
-  for (const char* line : {"total duration:       ", "load duration:        ", "prompt eval count:    ",
-                           "prompt eval rate:     ", "eval count:           ", "eval duration:        ",
-                           "eval rate:            "})
+  for (const char* line :
+       {"total duration:       ", "load duration:        ", "prompt eval count:    ", "prompt eval rate:     ",
+        "eval count:           ", "eval duration:        ", "eval rate:            "})
     EXPECT_NE(r.err.find(line), std::string::npos) << line << " in\n" << r.err;
   EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(eval rate:            \d+\.\d\d tokens/s)"))) << r.err;
 }

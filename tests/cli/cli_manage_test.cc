@@ -81,10 +81,10 @@ TEST_F(CliManage, CreateShowCopyRemove) {
   EXPECT_NE(params.out.find("temperature                    0.5"), std::string::npos) << params.out;
   EXPECT_NE(params.out.find("stop                           \"<end>\""), std::string::npos) << params.out;
   auto modelfile = corral({"show", "teller", "--modelfile"});
-  for (const char* l : {"\nTEMPLATE {{ if .System }}<s>{{ .System }}</s>{{ end }}{{ .Prompt }}\n",
-                        "\nSYSTEM You are a storyteller.\n", "\nPARAMETER temperature 0.5\n", "\nPARAMETER stop <end>\n",
-                        "\nMESSAGE user Tell me a story\n", "\nMESSAGE assistant Once upon a time\n",
-                        "\nLICENSE \"First license line\nSecond line\nThird line\"\n"})
+  for (const char* l :
+       {"\nTEMPLATE {{ if .System }}<s>{{ .System }}</s>{{ end }}{{ .Prompt }}\n", "\nSYSTEM You are a storyteller.\n",
+        "\nPARAMETER temperature 0.5\n", "\nPARAMETER stop <end>\n", "\nMESSAGE user Tell me a story\n",
+        "\nMESSAGE assistant Once upon a time\n", "\nLICENSE \"First license line\nSecond line\nThird line\"\n"})
     EXPECT_NE(modelfile.out.find(l), std::string::npos) << l << " in\n" << modelfile.out;
   auto info = corral({"show", "teller"});
   EXPECT_NE(info.out.find("  System\n    You are a storyteller.    \n\n"), std::string::npos) << info.out;
@@ -190,7 +190,8 @@ TEST_F(CliManage, CreateUploadsALocalGgufTheServerLacks) {
   std::ofstream(work + "/Absent") << "FROM /no/such/folder/" + absent + "\n";
   auto none = corral({"create", "from-absent", "-f", work + "/Absent"});
   EXPECT_EQ(none.exit_code, 1);
-  EXPECT_NE(none.err.find("no such file here, and the server has no blob sha256:" + std::string(64, 'e')), std::string::npos)
+  EXPECT_NE(none.err.find("no such file here, and the server has no blob sha256:" + std::string(64, 'e')),
+            std::string::npos)
       << none.err;
 }
 
@@ -202,12 +203,14 @@ TEST_F(CliManage, LocalFileProblemsAreReportedByTheClient) {
   EXPECT_NE(missing.err.find("Error: line 1: FROM ./missing.gguf: no such file\n"), std::string::npos) << missing.err;
   auto not_gguf = corral({"create", "bad", "-f", write_modelfile("NotGguf", "FROM ./notes.txt\n")});
   EXPECT_EQ(not_gguf.exit_code, 1);
-  EXPECT_NE(not_gguf.err.find("Error: line 1: FROM ./notes.txt: supplied file was not in GGUF format: "), std::string::npos)
+  EXPECT_NE(not_gguf.err.find("Error: line 1: FROM ./notes.txt: supplied file was not in GGUF format: "),
+            std::string::npos)
       << not_gguf.err;
   auto folder = corral({"create", "bad", "-f", write_modelfile("Folder", "FROM .\n")});
   EXPECT_EQ(folder.exit_code, 1);
   EXPECT_NE(folder.err.find("is a directory"), std::string::npos) << folder.err;
-  auto adapter = corral({"create", "bad", "-f", write_modelfile("Adapter", "FROM ./stories.gguf\nADAPTER ./lora.gguf\n")});
+  auto adapter =
+      corral({"create", "bad", "-f", write_modelfile("Adapter", "FROM ./stories.gguf\nADAPTER ./lora.gguf\n")});
   EXPECT_EQ(adapter.exit_code, 1);
   EXPECT_EQ(adapter.err, "Error: line 2: ADAPTER is not supported yet\n");
   auto mixed = corral({"create", "bad", "-f", write_modelfile("Mixed", "FROM base-for-mixed\nFROM ./stories.gguf\n")});

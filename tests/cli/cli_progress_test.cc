@@ -54,10 +54,11 @@ class StubServer {
         stream(pull_records(), std::chrono::milliseconds(gap_ms_))(std::move(req), w);
       }
     });
-    std::vector<json> push{{{"status", "retrieving manifest"}},
-                           {{"status", "pushing 0123456789ab"}, {"digest", kDigest}, {"total", 1000}, {"completed", 1000}},
-                           {{"status", "pushing manifest"}},
-                           {{"status", "success"}}};
+    std::vector<json> push{
+        {{"status", "retrieving manifest"}},
+        {{"status", "pushing 0123456789ab"}, {"digest", kDigest}, {"total", 1000}, {"completed", 1000}},
+        {{"status", "pushing manifest"}},
+        {{"status", "success"}}};
     server_.route("POST", "/api/push", stream(push, std::chrono::milliseconds(0)));
     EXPECT_TRUE(server_.listen().is_ok());
     thread_ = std::thread([this] { server_.run(); });
@@ -66,7 +67,9 @@ class StubServer {
     server_.stop(std::chrono::milliseconds(0));
     thread_.join();
   }
-  std::map<std::string, std::string> env() const { return {{"OLLAMA_HOST", "127.0.0.1:" + std::to_string(server_.port())}}; }
+  std::map<std::string, std::string> env() const {
+    return {{"OLLAMA_HOST", "127.0.0.1:" + std::to_string(server_.port())}};
+  }
   int gap_ms_ = 0;
 
  private:
@@ -107,7 +110,7 @@ TEST(CliProgress, PullOnATerminalDrawsBars) {
   EXPECT_NE(out.find("pulling 0123456789ab... 100% ▕"), std::string::npos) << out;
   EXPECT_NE(out.find("████"), std::string::npos);
   EXPECT_NE(out.find("▏   3 MB"), std::string::npos) << out;  // done: the size alone
-  EXPECT_NE(out.find("\033[A"), std::string::npos);   // redrawn in place
+  EXPECT_NE(out.find("\033[A"), std::string::npos);           // redrawn in place
   EXPECT_NE(out.find("success"), std::string::npos);
 }
 

@@ -162,8 +162,7 @@ bool PtySession::wait_for(const std::string& needle, std::chrono::milliseconds t
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
         exit_code_ = exit_code_of(status);
-        while (read_some(std::chrono::milliseconds(10))) {
-        }
+        while (read_some(std::chrono::milliseconds(10))) {}
       }
     }
   }
@@ -177,8 +176,7 @@ int PtySession::wait_exit(std::chrono::milliseconds timeout) {
     int status;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      while (read_some(std::chrono::milliseconds(10))) {
-      }
+      while (read_some(std::chrono::milliseconds(10))) {}
       return exit_code_of(status);
     }
   }

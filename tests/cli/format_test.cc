@@ -73,10 +73,11 @@ TEST(Format, ParsesGoTimestamps) {
 
 TEST(Format, TablesAreTablewriterBorderless) {
   // Every cell padded to its column, each followed by four spaces, as `ollama list` prints.
-  EXPECT_EQ(render_table({"NAME", "ID", "SIZE"}, {{"llama3:latest", "365c0bd3c000", "4.7 GB"}, {"a:b", "0123", "1 KB"}}),
-            "NAME             ID              SIZE      \n"
-            "llama3:latest    365c0bd3c000    4.7 GB    \n"
-            "a:b              0123            1 KB      \n");
+  EXPECT_EQ(
+      render_table({"NAME", "ID", "SIZE"}, {{"llama3:latest", "365c0bd3c000", "4.7 GB"}, {"a:b", "0123", "1 KB"}}),
+      "NAME             ID              SIZE      \n"
+      "llama3:latest    365c0bd3c000    4.7 GB    \n"
+      "a:b              0123            1 KB      \n");
   EXPECT_EQ(render_table({}, {{"", "architecture", "llama"}, {"", "context length", "2048"}}),
             "    architecture      llama    \n"
             "    context length    2048     \n");

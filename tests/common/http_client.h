@@ -12,7 +12,7 @@ struct HttpResponse {
   long status = 0;  // 0: no response (connection failed or aborted)
   std::string body;
   std::map<std::string, std::string> headers;  // lower-case names
-  std::string error;  // transport error, if any
+  std::string error;                           // transport error, if any
 };
 
 // `on_data` receives body bytes as they arrive; returning false aborts the transfer (the
@@ -21,6 +21,8 @@ HttpResponse http_request(const std::string& method, const std::string& url, con
                           std::function<bool(const std::string&)> on_data = nullptr, long timeout_s = 120);
 
 inline HttpResponse http_get(const std::string& url) { return http_request("GET", url); }
-inline HttpResponse http_post(const std::string& url, const std::string& body) { return http_request("POST", url, body); }
+inline HttpResponse http_post(const std::string& url, const std::string& body) {
+  return http_request("POST", url, body);
+}
 
 }  // namespace corral::testing

@@ -43,8 +43,8 @@ std::vector<ReferenceCase> load_cases(const std::string& subdir, const std::vect
     const auto& g = j.at("greedy");
     c.greedy_ids = g.at("ids").get<std::vector<int32_t>>();
     for (const auto& s : g.at("steps"))
-      c.greedy_steps.push_back(ReferenceStep{s.at(0).get<int32_t>(), s.at(1).get<float>(),
-                                             s.at(2).get<int32_t>(), s.at(3).get<float>()});
+      c.greedy_steps.push_back(
+          ReferenceStep{s.at(0).get<int32_t>(), s.at(1).get<float>(), s.at(2).get<int32_t>(), s.at(3).get<float>()});
     c.greedy_stop_reason = g.at("stop_reason").get<std::string>();
     c.greedy_text = g.at("text").get<std::string>();
     c.greedy_text_valid_utf8 = g.value("text_valid_utf8", true);

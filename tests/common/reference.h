@@ -16,8 +16,8 @@ struct ReferenceStep {
 };
 
 struct ReferenceCase {
-  std::string name;         // "<model>__<prompt>"
-  std::string model_path;   // absolute
+  std::string name;        // "<model>__<prompt>"
+  std::string model_path;  // absolute
   std::string prompt_id;
   std::string prompt;
   bool add_bos = false;
@@ -30,8 +30,8 @@ struct ReferenceCase {
   std::string greedy_stop_reason;
   std::string greedy_text;
   bool greedy_text_valid_utf8 = true;
-  std::string logits_path;  // empty when no logits file is shipped
-  std::string arch;         // the model's general.architecture (reference-families index only)
+  std::string logits_path;       // empty when no logits file is shipped
+  std::string arch;              // the model's general.architecture (reference-families index only)
   std::vector<int32_t> eog_ids;  // end-of-generation ids (reference-families index only)
 };
 

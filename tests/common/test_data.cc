@@ -17,8 +17,7 @@ std::string test_data_dir() {
 std::string test_data_path(const std::string& rel) {
   std::string p = test_data_dir() + "/" + rel;
   if (!std::filesystem::exists(p)) {
-    ADD_FAILURE() << "missing test data: " << p
-                  << " (set CORRAL_TEST_DATA to the shared data directory)";
+    ADD_FAILURE() << "missing test data: " << p << " (set CORRAL_TEST_DATA to the shared data directory)";
   }
   return p;
 }

@@ -120,8 +120,7 @@ TEST_P(BatchInvariance, AloneEqualsBatchedWithSevenOthers) {
 INSTANTIATE_TEST_SUITE_P(Models, BatchInvariance,
                          ::testing::Values("models/synthetic/syn-llama-f32.gguf",
                                            "models/synthetic/syn-llama-q4_k_m.gguf",
-                                           "models/synthetic/syn-qwen2-q8_0.gguf",
-                                           "models/stories260K.gguf",
+                                           "models/synthetic/syn-qwen2-q8_0.gguf", "models/stories260K.gguf",
                                            // Sliding-window layers (window 32 < the 37-token prompt).
                                            "models/synthetic/syn-gemma3-q8_0.gguf",
                                            // Experts run over the tokens of all sequences at once.

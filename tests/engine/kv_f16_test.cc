@@ -32,7 +32,8 @@ std::vector<int32_t> tokens(int n, int seed, int64_t vocab) {
 
 // Logits of every prompt position, then of 16 decode steps fed fixed tokens (teacher-forced:
 // a free-running greedy run may take another branch at a near-tie, and then nothing compares).
-std::vector<float> run(const std::shared_ptr<const model::Model>& m, DType kv_type, const std::vector<int32_t>& prompt) {
+std::vector<float> run(const std::shared_ptr<const model::Model>& m, DType kv_type,
+                       const std::vector<int32_t>& prompt) {
   Engine eng(m, EngineConfig{1024, kv_type}, ThreadPool::global());
   SeqId s = eng.kv().create();
   std::vector<float> all, logits;
@@ -97,7 +98,9 @@ INSTANTIATE_TEST_SUITE_P(Models, KvF16,
                            std::string n = info.param;
                            n = n.substr(n.rfind('/') + 1);
                            n = n.substr(0, n.find('.'));
-                           std::replace_if(n.begin(), n.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+                           std::replace_if(
+                               n.begin(), n.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); },
+                               '_');
                            return n;
                          });
 

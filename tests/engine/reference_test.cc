@@ -25,10 +25,10 @@ enum class WeightClass { kF32, kF16, kBF16, kQuant };
 
 struct Tolerance {
   double max_nmse;
-  double max_abs;            // over full logits (F32 only: others use nMSE)
-  double argmax_margin;      // positions with a larger reference margin must agree
-  double top1_agree;         // per prompt, for quantized files
-  double greedy_margin;      // quantized: greedy steps with this margin must agree
+  double max_abs;        // over full logits (F32 only: others use nMSE)
+  double argmax_margin;  // positions with a larger reference margin must agree
+  double top1_agree;     // per prompt, for quantized files
+  double greedy_margin;  // quantized: greedy steps with this margin must agree
   // MoE quantized files only (0 = not used): the median over positions of the per-position
   // nMSE, and the share of teacher-forced steps allowed to differ at any margin (replacing
   // greedy_margin there).
@@ -130,7 +130,6 @@ void check_case(const ReferenceCase& c) {
     }
   }
   EXPECT_GE(static_cast<double>(agree) / n, tol.top1_agree) << "top-1 agreement";
-
 
   if (!c.logits_path.empty()) {
     const std::vector<float> ref = testing::load_reference_logits(c);
@@ -254,8 +253,8 @@ void check_pooled(const std::vector<ReferenceCase>& cases, size_t min_files) {
   }
   EXPECT_GE(pooled.size(), min_files);
   for (const auto& [path, counts] : pooled)
-    EXPECT_GE(static_cast<double>(counts.first) / counts.second, floor[path]) << path << " over " << counts.second
-                                                                                 << " positions";
+    EXPECT_GE(static_cast<double>(counts.first) / counts.second, floor[path])
+        << path << " over " << counts.second << " positions";
 }
 
 class ReferenceTest : public ::testing::TestWithParam<ReferenceCase> {};

@@ -131,8 +131,9 @@ TEST(StepApply, AnEmbeddingFinishesWithItsNormalisedHiddenState) {
   const auto logits = logits_for({word(), word()});
   const std::vector<float> hidden = {9, 9, 9, 9, 3, 0, 4, 0};
   const StepPlan plan{{{c.get(), 2, Outputs::kLast}, {s.get(), 3, Outputs::kLast}}, {}};
-  const StepResult r = apply_step(
-      plan, StepOutputs{.logits = logits.data(), .hidden = hidden.data(), .n_vocab = n_vocab(), .n_embd = 4}, *tokenizer());
+  const StepResult r =
+      apply_step(plan, StepOutputs{.logits = logits.data(), .hidden = hidden.data(), .n_vocab = n_vocab(), .n_embd = 4},
+                 *tokenizer());
   ASSERT_EQ(r.outputs.size(), 2u);
   EXPECT_EQ(r.outputs[1].seq, s.get());
   EXPECT_TRUE(r.outputs[1].finished());

@@ -130,8 +130,7 @@ TEST(GgufCorrupt, InvalidUtf8InQuotedValueIsAnError) {
 }
 
 // Builds a file with one tensor whose directory entry is given raw.
-std::string one_tensor(uint32_t n_dims, std::vector<int64_t> ne, uint32_t type, uint64_t offset,
-                       size_t data_bytes) {
+std::string one_tensor(uint32_t n_dims, std::vector<int64_t> ne, uint32_t type, uint64_t offset, size_t data_bytes) {
   std::string s = header(3, 1, 0);
   append_gguf_string(s, "t");
   append_u32(s, n_dims);

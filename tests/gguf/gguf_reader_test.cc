@@ -47,9 +47,7 @@ TEST(GgufReader, ReadsEverySharedModel) {
         // kernels have not landed yet: loading such a model fails with "not supported yet".
         for (const TensorInfo& t : (*r)->tensors()) {
           EXPECT_NE(dtype_traits(t.type).name, nullptr) << t.name;
-          if (t.type != DType::kMXFP4) {
-            EXPECT_TRUE(dtype_traits(t.type).supported) << t.name;
-          }
+          if (t.type != DType::kMXFP4) { EXPECT_TRUE(dtype_traits(t.type).supported) << t.name; }
         }
       }
       ++n;
@@ -87,8 +85,7 @@ TEST(GgufWriter, RoundTripsEveryValueType) {
   w.set("arr.i32", Value::int_array(ValueType::kInt32, {1, -2, 3}));
   w.set("arr.u8", Value::uint_array(ValueType::kUint8, {1, 255}));
   w.set("arr.bool", Value::bool_array({true, false}));
-  w.set("arr.nested", Value::nested_array({Value::int_array(ValueType::kInt16, {7}),
-                                           Value::string_array({"x", "y"})}));
+  w.set("arr.nested", Value::nested_array({Value::int_array(ValueType::kInt16, {7}), Value::string_array({"x", "y"})}));
   w.set_u32("general.alignment", 64);
   std::string data(4 * 6, '\0');
   w.add_tensor("t0", DType::kF32, {3, 2}, data);

@@ -19,9 +19,7 @@ constexpr double kTolerance = 1e-5;
 void expect_close(const std::vector<float>& got, const std::vector<double>& want,
                   const std::vector<double>& magnitude) {
   ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    EXPECT_NEAR(got[i], want[i], kTolerance * magnitude[i]) << i;
-  }
+  for (size_t i = 0; i < got.size(); ++i) { EXPECT_NEAR(got[i], want[i], kTolerance * magnitude[i]) << i; }
 }
 
 void expect_close(const std::vector<float>& got, const std::vector<double>& want) {

@@ -23,9 +23,9 @@ struct Operands {
   DType type;
   int64_t m, n, k;
   size_t w_stride, x_stride;
-  std::vector<float> w_f32, x_f32;    // [m][k], [n][k] originals
-  std::vector<uint8_t> w, x;          // [m][w_stride], [n][x_stride] encoded
-  std::vector<float> w_dec, x_dec;    // [m][k], [n][k] decoded encodings
+  std::vector<float> w_f32, x_f32;  // [m][k], [n][k] originals
+  std::vector<uint8_t> w, x;        // [m][w_stride], [n][x_stride] encoded
+  std::vector<float> w_dec, x_dec;  // [m][k], [n][k] decoded encodings
 };
 
 constexpr size_t kRowPadding = 64;  // bytes between encoded rows beyond their length
@@ -33,11 +33,20 @@ constexpr size_t kRowPadding = 64;  // bytes between encoded rows beyond their l
 Operands make_operands(DType type, int64_t m, int64_t n, int64_t k, uint32_t seed) {
   const KernelTable& generic = kernel_table(IsaLevel::kGeneric);
   const DType at = activation_type(type);
-  Operands o{type, m, n, k, dtype_row_bytes(type, k) + kRowPadding,
-             dtype_row_bytes(at, k) + kRowPadding, normal_values(m * k, seed),
-             normal_values(n * k, seed + 1), {}, {}, {}, {}};
-  auto fill = [&](DType t, const std::vector<float>& src, int64_t rows, size_t stride,
-                  std::vector<uint8_t>& enc, std::vector<float>& dec) {
+  Operands o{type,
+             m,
+             n,
+             k,
+             dtype_row_bytes(type, k) + kRowPadding,
+             dtype_row_bytes(at, k) + kRowPadding,
+             normal_values(m * k, seed),
+             normal_values(n * k, seed + 1),
+             {},
+             {},
+             {},
+             {}};
+  auto fill = [&](DType t, const std::vector<float>& src, int64_t rows, size_t stride, std::vector<uint8_t>& enc,
+                  std::vector<float>& dec) {
     enc.assign(rows * stride, 0xAB);
     dec.resize(rows * k);
     for (int64_t r = 0; r < rows; ++r) {
@@ -60,8 +69,7 @@ Reference reference(const Operands& o) {
   Reference r;
   for (int64_t j = 0; j < o.n; ++j) {
     for (int64_t i = 0; i < o.m; ++i) {
-      double enc = q8_1_sum_correction(o.type, o.w.data() + i * o.w_stride,
-                                       o.x.data() + j * o.x_stride, o.k);
+      double enc = q8_1_sum_correction(o.type, o.w.data() + i * o.w_stride, o.x.data() + j * o.x_stride, o.k);
       double mag = std::fabs(enc), orig = 0;
       for (int64_t c = 0; c < o.k; ++c) {
         const double p = static_cast<double>(o.w_dec[i * o.k + c]) * o.x_dec[j * o.k + c];
@@ -81,8 +89,7 @@ Reference reference(const Operands& o) {
 std::vector<float> run_gemm(const KernelTable& table, const Operands& o) {
   const int64_t ldy = o.m + 3;
   std::vector<float> y(o.n * ldy, -7.0f);
-  table.gemm[id(o.type)](o.k, o.w.data(), o.w_stride, o.m, o.x.data(), o.x_stride, o.n, y.data(),
-                         ldy);
+  table.gemm[id(o.type)](o.k, o.w.data(), o.w_stride, o.m, o.x.data(), o.x_stride, o.n, y.data(), ldy);
   std::vector<float> out;  // [n][m]
   for (int64_t j = 0; j < o.n; ++j) {
     for (int64_t i = 0; i < ldy; ++i) {
@@ -158,16 +165,14 @@ TEST_P(GemmTest, OutputsDependOnlyOnTheirRows) {
     for (int64_t j = 0; j < o.n; ++j) {
       for (int64_t i = 0; i < o.m; ++i) {
         float y = 0;
-        gemm(o.k, o.w.data() + i * o.w_stride, o.w_stride, 1, o.x.data() + j * o.x_stride,
-             o.x_stride, 1, &y, 1);
+        gemm(o.k, o.w.data() + i * o.w_stride, o.w_stride, 1, o.x.data() + j * o.x_stride, o.x_stride, 1, &y, 1);
         ASSERT_EQ(std::memcmp(&y, &whole[j * o.m + i], sizeof y), 0) << "i=" << i << " j=" << j;
       }
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(WeightTypes, GemmTest, ::testing::ValuesIn(weight_types()),
-                         type_param_name);
+INSTANTIATE_TEST_SUITE_P(WeightTypes, GemmTest, ::testing::ValuesIn(weight_types()), type_param_name);
 
 }  // namespace
 }  // namespace corral::kernels::testing

@@ -27,9 +27,7 @@ inline uint32_t id(DType t) { return static_cast<uint32_t>(t); }
 // is tested the day it is registered.
 inline std::vector<IsaLevel> supported_levels() {
   std::vector<IsaLevel> levels;
-  for (int l = 0; l <= static_cast<int>(max_supported_isa()); ++l) {
-    levels.push_back(static_cast<IsaLevel>(l));
-  }
+  for (int l = 0; l <= static_cast<int>(max_supported_isa()); ++l) { levels.push_back(static_cast<IsaLevel>(l)); }
   return levels;
 }
 
@@ -54,9 +52,7 @@ inline std::vector<DType> weight_types() {
 }
 
 // For TEST_P names: "q4_K" etc.
-inline std::string type_param_name(const ::testing::TestParamInfo<DType>& info) {
-  return dtype_name(info.param);
-}
+inline std::string type_param_name(const ::testing::TestParamInfo<DType>& info) { return dtype_name(info.param); }
 
 // n values from N(0, sigma^2), seeded.
 inline std::vector<float> normal_values(int64_t n, uint32_t seed, float sigma = 1.0f) {
@@ -96,11 +92,10 @@ inline double relative_rmse(const std::vector<float>& a, const std::vector<float
 // 2^-10 / sqrt(12) = 2.8e-4 and 2^-7 / sqrt(12) = 2.3e-3.
 inline double round_trip_bound(DType t) {
   static const std::map<DType, double> bounds = {
-      {DType::kF32, 0.0},     {DType::kF16, 2.9e-4},  {DType::kBF16, 2.3e-3},
-      {DType::kQ8_0, 0.007},  {DType::kQ8_1, 0.007},  {DType::kQ8_K, 0.009},
-      {DType::kQ6_K, 0.023},  {DType::kQ5_0, 0.055},  {DType::kQ5_1, 0.048},
-      {DType::kQ5_K, 0.045},  {DType::kQ4_0, 0.11},   {DType::kQ4_1, 0.10},
-      {DType::kQ4_K, 0.09},   {DType::kQ3_K, 0.19},   {DType::kQ2_K, 0.37},
+      {DType::kF32, 0.0},    {DType::kF16, 2.9e-4}, {DType::kBF16, 2.3e-3}, {DType::kQ8_0, 0.007},
+      {DType::kQ8_1, 0.007}, {DType::kQ8_K, 0.009}, {DType::kQ6_K, 0.023},  {DType::kQ5_0, 0.055},
+      {DType::kQ5_1, 0.048}, {DType::kQ5_K, 0.045}, {DType::kQ4_0, 0.11},   {DType::kQ4_1, 0.10},
+      {DType::kQ4_K, 0.09},  {DType::kQ3_K, 0.19},  {DType::kQ2_K, 0.37},
   };
   return bounds.at(t);
 }
@@ -109,8 +104,7 @@ inline double round_trip_bound(DType t) {
 // while the decoded activations imply f16(d) * sum(q). Returns what that difference adds to
 // the dot of one weight row and one Q8_1 activation row, so a reference built from decoded
 // operands can match the kernel to f32 rounding; 0 for other weight types.
-inline double q8_1_sum_correction(DType weight_type, const uint8_t* w_row, const uint8_t* x_row,
-                                  int64_t k) {
+inline double q8_1_sum_correction(DType weight_type, const uint8_t* w_row, const uint8_t* x_row, int64_t k) {
   if (activation_type(weight_type) != DType::kQ8_1) return 0.0;
   const auto* xb = reinterpret_cast<const BlockQ8_1*>(x_row);
   const size_t w_block_bytes = dtype_traits(weight_type).type_size;

@@ -75,8 +75,8 @@ std::vector<uint8_t> raw_activations(int64_t rows, int64_t k, uint32_t seed, Cod
 
 // Checks gemm at every level against the reference on m x n outputs: the difference must stay
 // within f32 rounding of sum |w * x| (integer sums are exact at every level).
-void expect_matches_reference(DType t, const std::vector<uint8_t>& w, const std::vector<uint8_t>& x,
-                              int64_t m, int64_t n, int64_t k) {
+void expect_matches_reference(DType t, const std::vector<uint8_t>& w, const std::vector<uint8_t>& x, int64_t m,
+                              int64_t n, int64_t k) {
   const KernelTable& generic = kernel_table(IsaLevel::kGeneric);
   const size_t w_stride = dtype_row_bytes(t, k), x_stride = dtype_row_bytes(DType::kQ8_K, k);
   const std::vector<float> w_dec = decode(generic, t, w.data(), m * k);
@@ -91,8 +91,7 @@ void expect_matches_reference(DType t, const std::vector<uint8_t>& w, const std:
       for (int64_t i = 0; i < m; ++i) {
         double magnitude = 0;
         for (int64_t c = 0; c < k; ++c) magnitude += std::fabs(double{w_dec[i * k + c]} * x_dec[j * k + c]);
-        ASSERT_NEAR(got[j * m + i], want[j * m + i], 1e-5 * magnitude + 1e-30)
-            << "i=" << i << " j=" << j;
+        ASSERT_NEAR(got[j * m + i], want[j * m + i], 1e-5 * magnitude + 1e-30) << "i=" << i << " j=" << j;
       }
     }
   }
@@ -142,8 +141,7 @@ TEST_P(KQuantSimdTest, ExtremeCodesAndScales) {
         raw_weights(t, m, k, 3, [&](std::mt19937&) { return static_cast<uint8_t>(pattern); });
     for (int code : {127, -127, -128}) {
       SCOPED_TRACE(::testing::Message() << "pattern=" << pattern << " code=" << code);
-      expect_matches_reference(t, w, raw_activations(n, k, 4, [&](std::mt19937&) { return code; }),
-                               m, n, k);
+      expect_matches_reference(t, w, raw_activations(n, k, 4, [&](std::mt19937&) { return code; }), m, n, k);
     }
   }
 }
@@ -168,13 +166,11 @@ TEST_P(KQuantSimdTest, GroupingDoesNotChangeBits) {
       std::vector<float> split(m * n);
       for (int64_t j0 = 0; j0 < n; j0 += group) {
         for (int64_t i0 = 0; i0 < m; i0 += group) {
-          gemm(k, w.data() + i0 * w_stride, w_stride, std::min(group, m - i0),
-               x.data() + j0 * x_stride, x_stride, std::min(group, n - j0),
-               split.data() + j0 * m + i0, m);
+          gemm(k, w.data() + i0 * w_stride, w_stride, std::min(group, m - i0), x.data() + j0 * x_stride, x_stride,
+               std::min(group, n - j0), split.data() + j0 * m + i0, m);
         }
       }
-      ASSERT_EQ(std::memcmp(split.data(), whole.data(), whole.size() * sizeof(float)), 0)
-          << "groups of " << group;
+      ASSERT_EQ(std::memcmp(split.data(), whole.data(), whole.size() * sizeof(float)), 0) << "groups of " << group;
     }
   }
 }
@@ -183,8 +179,7 @@ TEST_P(KQuantSimdTest, GroupingDoesNotChangeBits) {
 TEST_P(KQuantSimdTest, DequantizeIsBitIdentical) {
   const DType t = GetParam();
   const int64_t k = 1024;
-  const std::vector<uint8_t> w =
-      raw_weights(t, 1, k, 7, [](std::mt19937& rng) { return static_cast<uint8_t>(rng()); });
+  const std::vector<uint8_t> w = raw_weights(t, 1, k, 7, [](std::mt19937& rng) { return static_cast<uint8_t>(rng()); });
   const std::vector<float> want = decode(kernel_table(IsaLevel::kGeneric), t, w.data(), k);
   for (IsaLevel level : supported_levels()) {
     SCOPED_TRACE(isa_name(level));
@@ -210,7 +205,7 @@ void expect_q8_k_bytes_match(const std::vector<float>& x) {
 TEST(Q8KSimd, TiesAndMaximaMatchTheReference) {
   std::vector<float> x(1024, 0.0f);
   for (int e = 0; e < 256; ++e) x[e] = static_cast<float>(e % 17) - 8.5f;  // halves
-  x[100] = -127.0f;  // iscale 1: the halves stay halves
+  x[100] = -127.0f;                                                        // iscale 1: the halves stay halves
   for (int e = 256; e < 512; ++e) x[e] = (e % 2 ? 1.0f : -1.0f) * static_cast<float>(e % 7);
   x[300] = 9.0f;  // ties with -9 below: the first one wins
   x[301] = -9.0f;

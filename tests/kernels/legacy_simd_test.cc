@@ -21,8 +21,7 @@ std::vector<uint8_t> encoded_rows(DType t, int64_t rows, int64_t k, size_t strid
   const KernelTable& generic = kernel_table(IsaLevel::kGeneric);
   const std::vector<float> v = normal_values(rows * k, seed);
   std::vector<uint8_t> out(rows * stride, 0xAB);
-  for (int64_t r = 0; r < rows; ++r)
-    generic.quantize_row[id(t)](v.data() + r * k, out.data() + r * stride, k);
+  for (int64_t r = 0; r < rows; ++r) generic.quantize_row[id(t)](v.data() + r * k, out.data() + r * stride, k);
   return out;
 }
 
@@ -34,14 +33,12 @@ TEST(LegacySimdGemm, EveryTileShapeGivesTheSameBits) {
     const DType at = activation_type(t);
     const bool is_float = at == DType::kF32;
     // One block; a few; past the 32-block chunks the AVX-512 quant kernel gathers scales in.
-    const std::vector<int64_t> ks =
-        is_float ? std::vector<int64_t>{1, 17, 48} : std::vector<int64_t>{32, 96, 33 * 32};
+    const std::vector<int64_t> ks = is_float ? std::vector<int64_t>{1, 17, 48} : std::vector<int64_t>{32, 96, 33 * 32};
     for (int64_t k : ks) {
       const int64_t max_m = 33, max_n = 17;
       const size_t w_stride = dtype_row_bytes(t, k) + 16, x_stride = dtype_row_bytes(at, k) + 48;
       const std::vector<uint8_t> w = encoded_rows(t, max_m, k, w_stride, static_cast<uint32_t>(k));
-      const std::vector<uint8_t> x =
-          encoded_rows(at, max_n, k, x_stride, static_cast<uint32_t>(k + 1));
+      const std::vector<uint8_t> x = encoded_rows(at, max_n, k, x_stride, static_cast<uint32_t>(k + 1));
       const GemmFn reference = kernel_table(IsaLevel::kGeneric).gemm[id(t)];
       for (IsaLevel level : supported_levels()) {
         SCOPED_TRACE(isa_name(level));
@@ -50,8 +47,8 @@ TEST(LegacySimdGemm, EveryTileShapeGivesTheSameBits) {
         std::vector<float> alone(max_n * max_m), ref(max_n * max_m);
         for (int64_t j = 0; j < max_n; ++j) {
           for (int64_t i = 0; i < max_m; ++i) {
-            gemm(k, w.data() + i * w_stride, w_stride, 1, x.data() + j * x_stride, x_stride, 1,
-                 &alone[j * max_m + i], 1);
+            gemm(k, w.data() + i * w_stride, w_stride, 1, x.data() + j * x_stride, x_stride, 1, &alone[j * max_m + i],
+                 1);
           }
         }
         reference(k, w.data(), w_stride, max_m, x.data(), x_stride, max_n, ref.data(), max_m);
@@ -95,8 +92,8 @@ std::vector<float> adversarial_values(int64_t n, uint32_t seed) {
     for (int j = 0; j < 32; ++j) {
       float& x = v[b * 32 + j];
       switch (k) {
-        case 0: x = (code(rng) + 0.5f) * scale; break;  // ties once amax maps to 127
-        case 1: x = code(rng) * scale; break;           // exact codes
+        case 0: x = (code(rng) + 0.5f) * scale; break;                     // ties once amax maps to 127
+        case 1: x = code(rng) * scale; break;                              // exact codes
         case 2: x = normal(rng) * std::ldexp(1.0f, exponent(rng)); break;  // mixed magnitudes
         case 3: x = normal(rng) * 1e-39f; break;                           // subnormal
         case 4: x = j % 2 ? 0.0f : -0.0f; break;                           // signed zeros
@@ -121,8 +118,7 @@ TEST(LegacySimdQuantize, ActivationsAreByteIdenticalToGeneric) {
       const std::vector<uint8_t> got = encode(kernel_table(level), t, x);
       const size_t block = dtype_traits(t).type_size;
       for (size_t b = 0; b < want.size() / block; ++b) {
-        ASSERT_EQ(std::memcmp(got.data() + b * block, want.data() + b * block, block), 0)
-            << "block " << b;
+        ASSERT_EQ(std::memcmp(got.data() + b * block, want.data() + b * block, block), 0) << "block " << b;
       }
     }
   }
@@ -131,8 +127,8 @@ TEST(LegacySimdQuantize, ActivationsAreByteIdenticalToGeneric) {
 // Random encodings (every code pattern; finite f16 scales) decode to generic's exact bits.
 TEST(LegacySimdDequantize, BitIdenticalToGeneric) {
   const int64_t n = 32 * 64;
-  for (DType t : {DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
-                  DType::kQ8_0, DType::kQ8_1}) {
+  for (DType t : {DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0,
+                  DType::kQ8_1}) {
     SCOPED_TRACE(dtype_name(t));
     std::mt19937 rng(static_cast<uint32_t>(id(t)));
     std::vector<uint8_t> bytes(dtype_row_bytes(t, n));
@@ -161,8 +157,7 @@ TEST(LegacySimdDequantize, BitIdenticalToGeneric) {
 TEST(LegacySimdF32Ops, TailsAndExtremesFollowGeneric) {
   const KernelTable& generic = kernel_table(IsaLevel::kGeneric);
   auto close = [](float got, float want) {
-    return std::fabs(got - want) <= 2e-6 * std::fabs(want) + 1e-30 ||
-           (std::isnan(got) && std::isnan(want));
+    return std::fabs(got - want) <= 2e-6 * std::fabs(want) + 1e-30 || (std::isnan(got) && std::isnan(want));
   };
   for (int64_t n = 1; n <= 40; ++n) {
     SCOPED_TRACE(n);
@@ -175,29 +170,25 @@ TEST(LegacySimdF32Ops, TailsAndExtremesFollowGeneric) {
       std::vector<float> got(n), want(n);
       t.swiglu(a.data(), b.data(), got.data(), n);
       generic.swiglu(a.data(), b.data(), want.data(), n);
-      for (int64_t i = 0; i < n; ++i)
-        ASSERT_TRUE(close(got[i], want[i])) << i << ": " << got[i] << " vs " << want[i];
+      for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(close(got[i], want[i])) << i << ": " << got[i] << " vs " << want[i];
       got = a;
       want = a;
       got[n - 1] = want[n - 1] = -std::numeric_limits<float>::infinity();
       t.softmax(got.data(), n);
       generic.softmax(want.data(), n);
-      for (int64_t i = 0; i < n; ++i)
-        ASSERT_TRUE(close(got[i], want[i])) << i << ": " << got[i] << " vs " << want[i];
+      for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(close(got[i], want[i])) << i << ": " << got[i] << " vs " << want[i];
       t.rms_norm(a.data(), b.data(), got.data(), n, 1e-6f);
       generic.rms_norm(a.data(), b.data(), want.data(), n, 1e-6f);
       for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(close(got[i], want[i])) << i;
       double mag = 0;
       for (int64_t i = 0; i < n; ++i) mag += std::fabs(static_cast<double>(a[i]) * b[i]);
-      EXPECT_NEAR(t.dot_f32(a.data(), b.data(), n), generic.dot_f32(a.data(), b.data(), n),
-                  1e-6 * mag);
+      EXPECT_NEAR(t.dot_f32(a.data(), b.data(), n), generic.dot_f32(a.data(), b.data(), n), 1e-6 * mag);
       got = b;
       want = b;
       t.axpy_f32(-0.5f, a.data(), got.data(), n);
       generic.axpy_f32(-0.5f, a.data(), want.data(), n);
       // One fused rounding against two: within an ulp of the larger term.
-      for (int64_t i = 0; i < n; ++i)
-        ASSERT_NEAR(got[i], want[i], 2e-7 * (std::fabs(a[i]) + std::fabs(b[i]))) << i;
+      for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(got[i], want[i], 2e-7 * (std::fabs(a[i]) + std::fabs(b[i]))) << i;
       t.scale_f32(a.data(), 3.0f, got.data(), n);
       generic.scale_f32(a.data(), 3.0f, want.data(), n);
       ASSERT_EQ(got, want);

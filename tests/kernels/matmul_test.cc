@@ -27,12 +27,9 @@ EncodedWeights make_weights(DType t, int64_t rows, int64_t cols, uint32_t seed) 
 }
 
 // Smallest k that is a whole number of blocks of both the weights and their activations.
-int64_t unit_of(DType t) {
-  return std::max(dtype_block_size(t), dtype_block_size(activation_type(t)));
-}
+int64_t unit_of(DType t) { return std::max(dtype_block_size(t), dtype_block_size(activation_type(t))); }
 
-std::vector<float> run_matmul(const WeightMatrix& w, const std::vector<float>& x, int64_t n,
-                              ThreadPool& pool) {
+std::vector<float> run_matmul(const WeightMatrix& w, const std::vector<float>& x, int64_t n, ThreadPool& pool) {
   MatmulScratch scratch;
   std::vector<float> y(n * w.rows);
   matmul(w, x.data(), n, y.data(), w.rows, pool, scratch);
@@ -90,8 +87,7 @@ TEST_P(MatmulTest, OddShapesMatchReference) {
       SCOPED_TRACE(::testing::Message() << "m=" << m << " n=" << n);
       const std::vector<float> x = normal_values(n * k, static_cast<uint32_t>(100 + n));
       MatmulScratch scratch;
-      const QuantizedActivations& qa = quantize_activations(activation_type(t), x.data(), n, k,
-                                                            pool, scratch);
+      const QuantizedActivations& qa = quantize_activations(activation_type(t), x.data(), n, k, pool, scratch);
       const std::vector<float> x_dec = decode(generic, qa.type, qa.data, n * k);
       std::vector<float> y(n * m);
       matmul_quantized(e.w, qa, y.data(), m, pool);
@@ -122,8 +118,7 @@ TEST_P(MatmulTest, SharedActivationsGiveTheSameBits) {
   const std::vector<float> x = normal_values(n * k, 10);
   ThreadPool pool(2);
   MatmulScratch scratch;
-  const QuantizedActivations& qa = quantize_activations(activation_type(t), x.data(), n, k, pool,
-                                                        scratch);
+  const QuantizedActivations& qa = quantize_activations(activation_type(t), x.data(), n, k, pool, scratch);
   std::vector<float> ya(n * 20), yb(n * 9);
   matmul_quantized(a.w, qa, ya.data(), 20, pool);
   matmul_quantized(b.w, qa, yb.data(), 9, pool);
@@ -157,8 +152,7 @@ TEST_P(MatmulTest, GetRowIsThatRowDecoded) {
   const DType t = GetParam();
   const int64_t rows = 6, k = 2 * dtype_block_size(t) * (dtype_block_size(t) == 1 ? 33 : 1);
   const EncodedWeights e = make_weights(t, rows, k, 13);
-  const std::vector<float> all =
-      decode(kernel_table(IsaLevel::kGeneric), t, e.bytes.data(), rows * k);
+  const std::vector<float> all = decode(kernel_table(IsaLevel::kGeneric), t, e.bytes.data(), rows * k);
   std::vector<float> row(k);
   for (int64_t r = 0; r < rows; ++r) {
     get_row(e.w, r, row.data());
@@ -166,8 +160,7 @@ TEST_P(MatmulTest, GetRowIsThatRowDecoded) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(WeightTypes, MatmulTest, ::testing::ValuesIn(weight_types()),
-                         type_param_name);
+INSTANTIATE_TEST_SUITE_P(WeightTypes, MatmulTest, ::testing::ValuesIn(weight_types()), type_param_name);
 
 // One scratch serves inputs of any size in any order: it grows, and smaller inputs reuse it.
 TEST(MatmulScratch, ReusedAcrossSizes) {

@@ -75,8 +75,7 @@ TEST_P(QuantizeTest, ExtremeValueOfEitherSignSurvives) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllTypes, QuantizeTest, ::testing::ValuesIn(supported_types()),
-                         type_param_name);
+INSTANTIATE_TEST_SUITE_P(AllTypes, QuantizeTest, ::testing::ValuesIn(supported_types()), type_param_name);
 
 // ---- Hand-computed encodings of the activation formats -----------------------------------
 

@@ -51,9 +51,7 @@ TEST(KernelTable, ActivationTypes) {
   EXPECT_EQ(activation_type(DType::kF32), DType::kF32);
   EXPECT_EQ(activation_type(DType::kF16), DType::kF32);
   EXPECT_EQ(activation_type(DType::kBF16), DType::kF32);
-  for (DType t : {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0}) {
-    EXPECT_EQ(activation_type(t), DType::kQ8_0);
-  }
+  for (DType t : {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0}) { EXPECT_EQ(activation_type(t), DType::kQ8_0); }
   for (DType t : {DType::kQ4_1, DType::kQ5_1}) EXPECT_EQ(activation_type(t), DType::kQ8_1);
   for (DType t : {DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
     EXPECT_EQ(activation_type(t), DType::kQ8_K);

@@ -71,7 +71,8 @@ TEST(Harmony, CommentaryWithoutRecipientIsContent) {
 }
 
 TEST(Harmony, MalformedArgumentsAreAnError) {
-  auto o = parse_everywhere(harmony(), "<|channel|>commentary to=functions.f <|constrain|>json<|message|>{\"a\":<|call|>");
+  auto o =
+      parse_everywhere(harmony(), "<|channel|>commentary to=functions.f <|constrain|>json<|message|>{\"a\":<|call|>");
   EXPECT_NE(o.error.find("malformed tool call"), std::string::npos) << o.error;
 }
 
@@ -81,7 +82,8 @@ TEST(Harmony, OversizedHeaderIsAnError) {
 }
 
 TEST(Harmony, TextBetweenMessagesIsDropped) {
-  auto o = parse_everywhere(harmony(), "<|channel|>final<|message|>a<|end|>stray<|start|>assistant<|channel|>final<|message|>b");
+  auto o = parse_everywhere(harmony(),
+                            "<|channel|>final<|message|>a<|end|>stray<|start|>assistant<|channel|>final<|message|>b");
   EXPECT_EQ(o.content(), "ab");
 }
 

@@ -24,8 +24,9 @@ TEST(LlamaToolCalls, JsonOpeningTheAnswerIsACall) {
 }
 
 TEST(LlamaToolCalls, SeveralCallsSeparatedBySemicolons) {
-  auto o = parse_everywhere(llama(), "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}; "
-                                     "{\"name\": \"get_time\", \"parameters\": {}}");
+  auto o = parse_everywhere(llama(),
+                            "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}; "
+                            "{\"name\": \"get_time\", \"parameters\": {}}");
   auto calls = o.calls();
   ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0].index, 0);
@@ -47,10 +48,10 @@ TEST(LlamaToolCalls, PythonTagWithCodeIsContent) {
 }
 
 TEST(LlamaToolCalls, JsonAnswersThatAreNotCallsStayContent) {
-  for (const char* text : {"{\"answer\": 42}", "[1, 2, 3]",
-                           "{\"name\": \"Bob\", \"parameters\": {\"age\": 3}} is a JSON object",
-                           "{\"name\": \"get_weather\", \"parameters\": {\"city\": }",
-                           "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Par"}) {
+  for (const char* text :
+       {"{\"answer\": 42}", "[1, 2, 3]", "{\"name\": \"Bob\", \"parameters\": {\"age\": 3}} is a JSON object",
+        "{\"name\": \"get_weather\", \"parameters\": {\"city\": }",
+        "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Par"}) {
     SCOPED_TRACE(text);
     auto o = parse_everywhere(llama(), text);
     EXPECT_EQ(o.error, "");
@@ -76,8 +77,9 @@ TEST(LlamaToolCalls, TextAfterACallIsContent) {
 const ParserSpec kMistral = testing::spec_with_tools(ToolFormat::kMistral);
 
 TEST(MistralToolCalls, ArrayForm) {
-  auto o = parse_everywhere(kMistral, "[TOOL_CALLS] [{\"name\": \"get_weather\", \"arguments\": {\"city\": "
-                                      "\"Paris\"}}, {\"name\": \"get_time\", \"arguments\": {}}]");
+  auto o = parse_everywhere(kMistral,
+                            "[TOOL_CALLS] [{\"name\": \"get_weather\", \"arguments\": {\"city\": "
+                            "\"Paris\"}}, {\"name\": \"get_time\", \"arguments\": {}}]");
   EXPECT_EQ(o.error, "");
   auto calls = o.calls();
   ASSERT_EQ(calls.size(), 2u);
@@ -87,8 +89,9 @@ TEST(MistralToolCalls, ArrayForm) {
 }
 
 TEST(MistralToolCalls, NamedArgumentsForm) {
-  auto o = parse_everywhere(kMistral, "Let me look.[TOOL_CALLS]get_weather[ARGS]{\"city\": \"Paris\"}"
-                                      "[TOOL_CALLS]get_time[CALL_ID]abc123XYZ[ARGS]{}");
+  auto o = parse_everywhere(kMistral,
+                            "Let me look.[TOOL_CALLS]get_weather[ARGS]{\"city\": \"Paris\"}"
+                            "[TOOL_CALLS]get_time[CALL_ID]abc123XYZ[ARGS]{}");
   EXPECT_EQ(o.error, "");
   ASSERT_EQ(o.events.size(), 3u);
   EXPECT_EQ(o.events[0].text, "Let me look.");
@@ -131,8 +134,9 @@ TEST(Phi4ToolCalls, TaggedArray) {
 }
 
 TEST(Phi4ToolCalls, OpenAiShapedCall) {
-  auto o = parse_everywhere(testing::spec_with_tools(ToolFormat::kPhi4),
-                            R"(<|tool_call|>{"type": "function", "function": {"name": "f", "arguments": "{\"x\": true}"}}<|/tool_call|>)");
+  auto o = parse_everywhere(
+      testing::spec_with_tools(ToolFormat::kPhi4),
+      R"(<|tool_call|>{"type": "function", "function": {"name": "f", "arguments": "{\"x\": true}"}}<|/tool_call|>)");
   ASSERT_EQ(o.calls().size(), 1u);
   EXPECT_EQ(o.calls()[0], call("f", {{"x", true}}, 0));
 }

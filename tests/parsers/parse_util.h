@@ -67,8 +67,9 @@ inline Outcome parse_everywhere(const ParserSpec& spec, std::string_view text, b
     for (std::size_t k = 0; k <= text.size(); ++k) {
       Outcome split = run_pieces(spec, {text.substr(0, k), text.substr(k)});
       if (!(split == whole)) {
-        ADD_FAILURE() << "split at byte " << k << " differs\nwhole:\n" << describe(whole)
-                      << "split:\n" << describe(split);
+        ADD_FAILURE() << "split at byte " << k << " differs\nwhole:\n"
+                      << describe(whole) << "split:\n"
+                      << describe(split);
         return whole;
       }
     }
@@ -82,10 +83,10 @@ inline Outcome parse_everywhere(const ParserSpec& spec, std::string_view text, b
 
 // No marker of any supported format appears in content or thinking.
 inline void expect_no_markers(const Outcome& o) {
-  static const std::vector<std::string> kMarkers = {
-      "<think>", "</think>", "<tool_call>", "</tool_call>", "[TOOL_CALLS]", "[ARGS]",
-      "<|tool_call|>", "<|/tool_call|>", "<|python_tag|>", "<|channel|>", "<|message|>",
-      "<|end|>", "<|start|>", "<|call|>", "<|return|>", "<|constrain|>"};
+  static const std::vector<std::string> kMarkers = {"<think>",        "</think>",    "<tool_call>",   "</tool_call>",
+                                                    "[TOOL_CALLS]",   "[ARGS]",      "<|tool_call|>", "<|/tool_call|>",
+                                                    "<|python_tag|>", "<|channel|>", "<|message|>",   "<|end|>",
+                                                    "<|start|>",      "<|call|>",    "<|return|>",    "<|constrain|>"};
   for (const ParseEvent& e : o.events) {
     for (const std::string& m : kMarkers) {
       EXPECT_EQ(e.text.find(m), std::string::npos) << m << " leaked into: " << e.text;

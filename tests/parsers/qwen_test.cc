@@ -81,11 +81,9 @@ TEST(QwenToolCalls, MissingArgumentsAreAnEmptyObject) {
 TEST(QwenToolCalls, MalformedJsonIsAnErrorAtEverySplit) {
   // Ollama's qwen3 parser fails the response when the JSON inside <tool_call> does not parse.
   for (const char* text : {"<tool_call>{\"name\": \"f\", \"arguments\": {\"a\": }}</tool_call>",
-                           "<tool_call>{\"name\": \"f\"]</tool_call>",
-                           "<tool_call>get_weather(city=Paris)</tool_call>",
+                           "<tool_call>{\"name\": \"f\"]</tool_call>", "<tool_call>get_weather(city=Paris)</tool_call>",
                            "<tool_call>{\"arguments\": {}}</tool_call>",
-                           "<tool_call>{\"name\": \"f\", \"arguments\": [1]}</tool_call>",
-                           "<tool_call></tool_call>"}) {
+                           "<tool_call>{\"name\": \"f\", \"arguments\": [1]}</tool_call>", "<tool_call></tool_call>"}) {
     SCOPED_TRACE(text);
     auto o = parse_everywhere(kQwen, text);
     EXPECT_NE(o.error.find("malformed tool call"), std::string::npos) << o.error;
@@ -140,8 +138,7 @@ TEST(QwenToolCalls, WhitespaceBeforeACallIsTrimmedButKeptElsewhere) {
 
 TEST(QwenThinking, PromptOpenedThinking) {
   // Qwen3 thinking: the prompt ends with <think>, so the output starts inside it.
-  auto o = parse_everywhere(testing::qwen_thinking_spec(true),
-                            "\nThe user wants weather.\n</think>\n\nIt is sunny.");
+  auto o = parse_everywhere(testing::qwen_thinking_spec(true), "\nThe user wants weather.\n</think>\n\nIt is sunny.");
   EXPECT_EQ(o.error, "");
   ASSERT_EQ(o.events.size(), 2u);
   EXPECT_EQ(o.events[0].kind, EventKind::kThinking);

@@ -14,20 +14,23 @@ TEST(TemplateHints, ToolCallTagOfOllamaStyleTemplates) {
   EXPECT_EQ(tool_call_tag("{{- if .ToolCalls }}<tool_call>\n{{ range .ToolCalls }}{\"name\": \"{{ .Function.Name }}\""
                           "}{{ end }}</tool_call>{{ end }}"),
             "<tool_call>");
-  EXPECT_EQ(tool_call_tag("{{ else if .ToolCalls }}[TOOL_CALLS] [{{ range .ToolCalls }}{\"name\": 1}{{ end }}]{{ end }}"),
-            "[TOOL_CALLS]");
+  EXPECT_EQ(
+      tool_call_tag("{{ else if .ToolCalls }}[TOOL_CALLS] [{{ range .ToolCalls }}{\"name\": 1}{{ end }}]{{ end }}"),
+      "[TOOL_CALLS]");
   EXPECT_EQ(tool_call_tag("{{ if .ToolCalls }}<|tool_call|>[{{ range .ToolCalls }}{}{{ end }}]<|/tool_call|>{{ end }}"),
             "<|tool_call|>");
-  EXPECT_EQ(tool_call_tag("{{ if .ToolCalls }}{{ range .ToolCalls }}{\"name\": \"{{ .Function.Name }}\"}{{ end }}{{ end }}"),
-            "{");
+  EXPECT_EQ(
+      tool_call_tag("{{ if .ToolCalls }}{{ range .ToolCalls }}{\"name\": \"{{ .Function.Name }}\"}{{ end }}{{ end }}"),
+      "{");
   EXPECT_EQ(tool_call_tag("{{- if $.ToolCalls -}} <function_calls> {{ .Content }}{{ end }}"), "<function_calls>");
   EXPECT_EQ(tool_call_tag("{{ if .ToolCallsX }}<x>{{ end }}"), "");
   EXPECT_EQ(tool_call_tag("{{ if .ToolCalls }}{{ .Content }}<x>{{ end }}"), "{");  // a value comes first
 }
 
 TEST(TemplateHints, ThinkingTags) {
-  auto tags = thinking_tags("{{- if and $.IsThinkSet $m.Thinking }}<|im_start|>assistant\n<think>\n{{ .Thinking }}\n"
-                            "</think>\n\n{{ end }}{{ .Content }}");
+  auto tags = thinking_tags(
+      "{{- if and $.IsThinkSet $m.Thinking }}<|im_start|>assistant\n<think>\n{{ .Thinking }}\n"
+      "</think>\n\n{{ end }}{{ .Content }}");
   ASSERT_TRUE(tags);
   EXPECT_EQ(tags->open, "<think>");
   EXPECT_EQ(tags->close, "</think>");
@@ -88,8 +91,9 @@ TEST(SelectParser, HarmonyForGptOss) {
 }
 
 TEST(SelectParser, ThinkingFromTemplateAndPrompt) {
-  std::string tmpl = "{{ range .Messages }}{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ end }}"
-                     "<|im_start|>assistant\n{{ if $.Think }}<think>\n{{ end }}";
+  std::string tmpl =
+      "{{ range .Messages }}{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ end }}"
+      "<|im_start|>assistant\n{{ if $.Think }}<think>\n{{ end }}";
   ParserInputs in;
   in.template_text = tmpl;
   in.think = true;

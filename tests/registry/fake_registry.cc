@@ -11,7 +11,8 @@
 namespace corral::testing {
 
 FakeRegistry::FakeRegistry() : server_(http::ServerOptions{.host = "127.0.0.1", .port = 0, .io_threads = 2}) {
-  server_.route("GET", "/v2/*rest", [this](http::Request&& req, std::shared_ptr<http::ResponseWriter> w) { serve(req, w); });
+  server_.route("GET", "/v2/*rest",
+                [this](http::Request&& req, std::shared_ptr<http::ResponseWriter> w) { serve(req, w); });
   EXPECT_TRUE(server_.listen().is_ok());
   runner_ = std::thread([this] { server_.run(); });
 }
@@ -63,8 +64,7 @@ void FakeRegistry::serve(const http::Request& req, const std::shared_ptr<http::R
   if (stalled_manifests_.count(rest)) {
     // Hold the request open, unanswered, until the client gives up or the test ends.
     return spawn([this, w] {
-      while (!w->client_gone() && sleep_unless_stopping(std::chrono::milliseconds(20))) {
-      }
+      while (!w->client_gone() && sleep_unless_stopping(std::chrono::milliseconds(20))) {}
       w->finish();
     });
   }
@@ -90,8 +90,7 @@ void FakeRegistry::serve(const http::Request& req, const std::shared_ptr<http::R
     headers.push_back({"Content-Range", registry::content_range(shown, size)});
   }
   switch (it->second.fault) {
-    case BlobFault::kStatus500:
-      return w->respond_error(500, "internal error");
+    case BlobFault::kStatus500: return w->respond_error(500, "internal error");
     case BlobFault::kTruncate: {
       // Everything up to the middle of the blob exists; the connection breaks there.
       const int64_t have = std::clamp<int64_t>(size / 2 - r.first, 0, r.length());
@@ -106,8 +105,7 @@ void FakeRegistry::serve(const http::Request& req, const std::shared_ptr<http::R
       bytes_served_ += have;
       w->write(body.substr(0, static_cast<size_t>(have)));
       return spawn([this, w] {
-        while (!w->client_gone() && sleep_unless_stopping(std::chrono::milliseconds(20))) {
-        }
+        while (!w->client_gone() && sleep_unless_stopping(std::chrono::milliseconds(20))) {}
         w->finish();  // short of the declared length: the connection closes
       });
     }
@@ -125,11 +123,8 @@ void FakeRegistry::serve(const http::Request& req, const std::shared_ptr<http::R
         w->finish();
       });
     }
-    case BlobFault::kGarbageTail:
-      body += std::string(1 << 20, 'x');
-      break;
-    default:
-      break;
+    case BlobFault::kGarbageTail: body += std::string(1 << 20, 'x'); break;
+    default: break;
   }
   bytes_served_ += static_cast<int64_t>(body.size());
   w->respond(ranged ? 206 : 200, "application/octet-stream", std::move(body), headers);
@@ -142,7 +137,8 @@ std::string manifest_json(const std::vector<std::pair<std::string, int64_t>>& la
     j["config"] = {{"mediaType", store::media_type::kConfig}, {"digest", config_digest}, {"size", config_size}};
   }
   j["layers"] = nlohmann::ordered_json::array();
-  for (const auto& [d, size] : layers) j["layers"].push_back({{"mediaType", media_type}, {"digest", d}, {"size", size}});
+  for (const auto& [d, size] : layers)
+    j["layers"].push_back({{"mediaType", media_type}, {"digest", d}, {"size", size}});
   return j.dump();
 }
 

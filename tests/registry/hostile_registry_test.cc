@@ -32,7 +32,8 @@ class HostileRegistry : public ::testing::Test {
   Status pull(const std::string& model, const PullOptions& opt = options()) {
     CancelFlag cancel{false};
     seen_.clear();
-    return pull_model(store_, fake_.name(model), opt, [&](const Progress& p) { seen_.push_back(p); }, cancel);
+    return pull_model(
+        store_, fake_.name(model), opt, [&](const Progress& p) { seen_.push_back(p); }, cancel);
   }
   void expect_nothing_committed() {
     EXPECT_TRUE(testing::all_files(dir_.path() + "/manifests").empty());
@@ -163,7 +164,8 @@ TEST_F(HostileRegistry, ALargeBlobComesInRangedParts) {
   std::vector<std::string> tail;
   for (const Progress& p : seen_)
     if (p.digest.empty()) tail.push_back(p.status);
-  EXPECT_EQ(tail, (std::vector<std::string>{"pulling manifest", "verifying sha256 digest", "writing manifest", "success"}));
+  EXPECT_EQ(tail,
+            (std::vector<std::string>{"pulling manifest", "verifying sha256 digest", "writing manifest", "success"}));
 }
 
 TEST_F(HostileRegistry, PullsSharingBlobsInOppositeOrdersDoNotDeadlock) {
@@ -176,12 +178,14 @@ TEST_F(HostileRegistry, PullsSharingBlobsInOppositeOrdersDoNotDeadlock) {
   fake_.set_blob_delay(std::chrono::milliseconds(200));  // both pulls are mid-download together
   CancelFlag c1{false}, c2{false};
   auto run = [&](const std::string& model, CancelFlag& c) {
-    return std::async(std::launch::async, [&, model] { return pull_model(store_, fake_.name(model), options(), nullptr, c); });
+    return std::async(std::launch::async,
+                      [&, model] { return pull_model(store_, fake_.name(model), options(), nullptr, c); });
   };
   auto f1 = run("ab", c1);
   auto f2 = run("ba", c2);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  const bool finished = f1.wait_until(deadline) == std::future_status::ready && f2.wait_until(deadline) == std::future_status::ready;
+  const bool finished =
+      f1.wait_until(deadline) == std::future_status::ready && f2.wait_until(deadline) == std::future_status::ready;
   c1 = c2 = true;  // unblocks a deadlock, if there was one, so the test can end
   EXPECT_TRUE(finished) << "the two pulls waited on each other";
   EXPECT_TRUE(f1.get().is_ok());

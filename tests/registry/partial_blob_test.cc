@@ -124,9 +124,8 @@ TEST_F(PartialBlobTest, AMismatchDeletesThePartialFiles) {
 TEST_F(PartialBlobTest, OneDownloadPerBlobAtATime) {
   auto first = acquire();
   ASSERT_TRUE(first);
-  auto second = std::async(std::launch::async, [&] {
-    return PartialBlob::acquire(store_, digest_, 1000, plan_, cancel_);
-  });
+  auto second =
+      std::async(std::launch::async, [&] { return PartialBlob::acquire(store_, digest_, 1000, plan_, cancel_); });
   EXPECT_EQ(second.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
   for (size_t i = 0; i < first->parts().size(); ++i) fill(*first, i, first->parts()[i].size);
   ASSERT_TRUE(first->verify().is_ok());
@@ -149,7 +148,7 @@ TEST(UploadSessions, OnlyAVerifiedUploadReachesTheStore) {
   std::string id;
   ASSERT_TRUE(uploads.begin("library/m", &id).ok());
   EXPECT_TRUE(uploads.append(id, "library/m", 0, data.substr(0, 5)).ok());
-  EXPECT_EQ(uploads.append(id, "library/m", 3, "xx").error, UploadError::kBadRange);  // not where it stands
+  EXPECT_EQ(uploads.append(id, "library/m", 3, "xx").error, UploadError::kBadRange);     // not where it stands
   EXPECT_EQ(uploads.append(id, "library/other", 5, "xx").error, UploadError::kUnknown);  // another repository
   auto r = uploads.append(id, "library/m", 5, data.substr(5));
   EXPECT_TRUE(r.ok());

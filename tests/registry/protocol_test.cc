@@ -103,9 +103,12 @@ TEST(ManifestCheck, RefusesHostileManifests) {
   // Shape.
   EXPECT_FALSE(check(testing::manifest_json({})).is_ok());
   EXPECT_FALSE(check(testing::manifest_json({{d, 1}}, "", 0, "not a media type")).is_ok());
-  EXPECT_FALSE(check(R"({"schemaVersion":1,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","layers":[]})").is_ok());
-  EXPECT_FALSE(check(R"({"schemaVersion":2,"mediaType":"text/html","layers":[{"mediaType":"a/b","digest":"sha256:)" + kHex +
-                     R"(","size":1}]})").is_ok());
+  EXPECT_FALSE(
+      check(R"({"schemaVersion":1,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","layers":[]})")
+          .is_ok());
+  EXPECT_FALSE(check(R"({"schemaVersion":2,"mediaType":"text/html","layers":[{"mediaType":"a/b","digest":"sha256:)" +
+                     kHex + R"(","size":1}]})")
+                   .is_ok());
   EXPECT_FALSE(check("<html>").is_ok());
 }
 

@@ -32,7 +32,9 @@ class PullFromCorral : public ::testing::Test {
     return m.is_ok() ? *m : store::Manifest{};
   }
   std::string generate(ServerProcess& s, const std::string& model) const {
-    json body{{"model", model}, {"prompt", "Once upon a time"}, {"stream", false},
+    json body{{"model", model},
+              {"prompt", "Once upon a time"},
+              {"stream", false},
               {"options", {{"num_predict", 8}, {"temperature", 0}, {"seed", 1}}}};
     auto r = http_post(s.url("/api/generate"), body.dump());
     EXPECT_EQ(r.status, 200) << r.body;
@@ -72,7 +74,8 @@ TEST_F(PullFromCorral, PullsVerifiesListsAndRuns) {
   std::vector<std::string> plain;
   for (const json& j : lines)
     if (!j.contains("digest")) plain.push_back(j["status"]);
-  EXPECT_EQ(plain, (std::vector<std::string>{"pulling manifest", "verifying sha256 digest", "writing manifest", "success"}));
+  EXPECT_EQ(plain,
+            (std::vector<std::string>{"pulling manifest", "verifying sha256 digest", "writing manifest", "success"}));
 
   // B has the same model, every blob hashing to its name, and nothing left over.
   const store::Manifest mb = manifest_of(b_dir_.path(), name("tiny"));
@@ -140,7 +143,8 @@ TEST_F(PullFromCorral, TheRegistrySideSpeaksTheProtocol) {
   store::Store sa(a_dir_.path());
   auto found = sa.find(*store::ModelName::parse("tiny"));
   const std::string manifest_bytes = read_file(sa.manifest_path(*found));
-  auto m = get("/v2/library/tiny/manifests/latest", {{"Accept", "application/vnd.docker.distribution.manifest.v2+json"}});
+  auto m =
+      get("/v2/library/tiny/manifests/latest", {{"Accept", "application/vnd.docker.distribution.manifest.v2+json"}});
   EXPECT_EQ(m.status, 200);
   EXPECT_EQ(m.body, manifest_bytes);
   EXPECT_EQ(m.header("content-type"), "application/vnd.docker.distribution.manifest.v2+json");

@@ -100,9 +100,12 @@ TEST(Push, LargeBlobsGoUpInChunks) {
   std::vector<int64_t> progress;
   registry::CancelFlag cancel{false};
   registry::PushOptions opt{.insecure = true, .chunk_bytes = 1 << 20};
-  Status st = registry::push_model(s, name, opt, [&](const registry::Progress& p) {
-    if (p.digest == big.str()) progress.push_back(p.completed);
-  }, cancel);
+  Status st = registry::push_model(
+      s, name, opt,
+      [&](const registry::Progress& p) {
+        if (p.digest == big.str()) progress.push_back(p.completed);
+      },
+      cancel);
   ASSERT_TRUE(st.is_ok()) << st.message();
   EXPECT_EQ(progress, (std::vector<int64_t>{0, 1 << 20, 2 << 20, 3 << 20, 3 << 20}));
   store::Store sa(a_dir.path());
@@ -149,7 +152,8 @@ TEST(Push, TheWriteSideRefusesWhatDoesNotVerify) {
   EXPECT_EQ(error_code(call("PUT", url, manifest_json({{d.str(), 6}}))), "SIZE_INVALID");
   EXPECT_EQ(call("PUT", a->url("/v2/library/x/manifests/..bad"), manifest_json({{d.str(), 5}})).status, 400);
   EXPECT_TRUE(all_files(a_dir.path() + "/manifests").empty());
-  auto ok = call("PUT", url, manifest_json({{d.str(), 5}}), {{"Content-Type", "application/vnd.docker.distribution.manifest.v2+json"}});
+  auto ok = call("PUT", url, manifest_json({{d.str(), 5}}),
+                 {{"Content-Type", "application/vnd.docker.distribution.manifest.v2+json"}});
   EXPECT_EQ(ok.status, 201);
   EXPECT_EQ(call("GET", url).status, 200);
 }

@@ -115,7 +115,8 @@ TEST_F(ResumeTest, APullWhoseRegistryDiesResumesFromAnother) {
   ASSERT_TRUE(a && b);
   bool killed = false;
   auto r = pull_streaming(*b, pull_name(*a, "big"), [&](const json& j) {
-    if (!killed && j.value("digest", "") == big_.str() && j.value("completed", int64_t{0}) >= static_cast<int64_t>(kBig / 4)) {
+    if (!killed && j.value("digest", "") == big_.str() &&
+        j.value("completed", int64_t{0}) >= static_cast<int64_t>(kBig / 4)) {
       ::kill(a->pid(), SIGKILL);
       killed = true;
     }

@@ -22,13 +22,68 @@ constexpr int32_t kEog = 0;
 std::vector<std::string> synthetic_vocab(uint32_t seed) {
   std::vector<std::string> v = {"", ""};
   for (int b = 0; b < 256; ++b) v.push_back(std::string(1, static_cast<char>(b)));
-  for (const char* t :
-       {"{\"", "\":", "\": ", "\",", "\", \"", "\"}", "\"]", "true", "false", "null", "  ", "\n",
-        "\n  ", "},", "}]", "[{", "[]", "{}", "0", "12", "-1", ".5", "e+", "E-", "00", "\\n",
-        "\\\"", "\\u00e9", "\\uD83D", "\\uDE00", "\\u", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
-        "\xF0\x9F", "\x98\x80", "\"name\"", "name", "\"age\":", "age", "street", "\"red\"", "red",
-        "green", "\"blue\",", "shape", "points", "\"x\":", "\"y\":", "1.5", "\"label\":", "meta",
-        "\": {", "\": [", "\": \"", "\": true", "\"}}", " ", "   ", "\t", "\r\n", "},{\""}) {
+  for (const char* t : {"{\"",
+                        "\":",
+                        "\": ",
+                        "\",",
+                        "\", \"",
+                        "\"}",
+                        "\"]",
+                        "true",
+                        "false",
+                        "null",
+                        "  ",
+                        "\n",
+                        "\n  ",
+                        "},",
+                        "}]",
+                        "[{",
+                        "[]",
+                        "{}",
+                        "0",
+                        "12",
+                        "-1",
+                        ".5",
+                        "e+",
+                        "E-",
+                        "00",
+                        "\\n",
+                        "\\\"",
+                        "\\u00e9",
+                        "\\uD83D",
+                        "\\uDE00",
+                        "\\u",
+                        "\xC3\xA9",
+                        "\xE2\x82\xAC",
+                        "\xF0\x9F\x98\x80",
+                        "\xF0\x9F",
+                        "\x98\x80",
+                        "\"name\"",
+                        "name",
+                        "\"age\":",
+                        "age",
+                        "street",
+                        "\"red\"",
+                        "red",
+                        "green",
+                        "\"blue\",",
+                        "shape",
+                        "points",
+                        "\"x\":",
+                        "\"y\":",
+                        "1.5",
+                        "\"label\":",
+                        "meta",
+                        "\": {",
+                        "\": [",
+                        "\": \"",
+                        "\": true",
+                        "\"}}",
+                        " ",
+                        "   ",
+                        "\t",
+                        "\r\n",
+                        "},{\""}) {
     v.push_back(t);
   }
   std::mt19937 rng(seed);
@@ -62,9 +117,7 @@ std::string walk(const std::shared_ptr<const TokenTrie>& vocab, const std::share
     allowed.clear();
     for (int32_t t = 0; t < vocab->n_vocab(); ++t) {
       if (mask[t]) allowed.push_back(t);
-      if (check_all) {
-        EXPECT_EQ(mask[t] != 0, filter.allows(t)) << "token " << t << " after " << out;
-      }
+      if (check_all) { EXPECT_EQ(mask[t] != 0, filter.allows(t)) << "token " << t << " after " << out; }
     }
     if (allowed.empty()) {
       ADD_FAILURE() << "dead end after: " << out;

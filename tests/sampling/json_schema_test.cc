@@ -71,8 +71,9 @@ TEST(JsonSchema, HostileNestingIsAnErrorNotACrash) {
   // Definitions that each use the previous one twice: 2^30 nodes once inlined.
   std::string defs = R"({"$defs":{"d0":{"type":"integer"})";
   for (int i = 1; i <= 30; ++i) {
-    defs += fmt::format(R"(,"d{}":{{"type":"object","properties":{{"a":{{"$ref":"#/$defs/d{}"}},"b":{{"$ref":"#/$defs/d{}"}}}}}})",
-                        i, i - 1, i - 1);
+    defs += fmt::format(
+        R"(,"d{}":{{"type":"object","properties":{{"a":{{"$ref":"#/$defs/d{}"}},"b":{{"$ref":"#/$defs/d{}"}}}}}})", i,
+        i - 1, i - 1);
   }
   defs += R"(},"$ref":"#/$defs/d30"})";
   const std::string error = compile_error(defs);
@@ -94,10 +95,10 @@ TEST(JsonSchema, RequiredPropertiesFirstThenOptionalOnesInSchemaOrder) {
   EXPECT_TRUE(accepts(*p, R"({"b":"x","d":null})"));
   EXPECT_TRUE(accepts(*p, R"({"b":"x","d":null,"a":1,"c":true})"));
   EXPECT_TRUE(accepts(*p, R"({ "b" : "x" , "d" : null , "c" : false })"));
-  EXPECT_FALSE(accepts(*p, R"({})"));                          // b and d are required
+  EXPECT_FALSE(accepts(*p, R"({})"));  // b and d are required
   EXPECT_FALSE(accepts(*p, R"({"b":"x"})"));
-  EXPECT_FALSE(accepts(*p, R"({"d":null,"b":"x"})"));          // out of order
-  EXPECT_FALSE(accepts(*p, R"({"a":1,"b":"x","d":null})"));    // optional before required
+  EXPECT_FALSE(accepts(*p, R"({"d":null,"b":"x"})"));        // out of order
+  EXPECT_FALSE(accepts(*p, R"({"a":1,"b":"x","d":null})"));  // optional before required
   EXPECT_FALSE(accepts(*p, R"({"b":"x","d":null,"c":true,"a":1})"));
   EXPECT_FALSE(accepts(*p, R"({"b":"x","d":null,"z":1})"));    // not listed
   EXPECT_FALSE(accepts(*p, R"({"b":1,"d":null})"));            // wrong type

@@ -193,8 +193,8 @@ TEST(Sampler, RandomSeedIsReportedAndReproduces) {
 
 // The distribution the chain should sample from, computed independently of sampler_steps:
 // rank, top-k, softmax (T = 1), top-p prefix, min-p, then softmax(logit / T) over the rest.
-std::vector<double> expected_distribution(const std::vector<float>& logits, int k, float top_p,
-                                          float min_p, float temp) {
+std::vector<double> expected_distribution(const std::vector<float>& logits, int k, float top_p, float min_p,
+                                          float temp) {
   const int n = static_cast<int>(logits.size());
   std::vector<int> order(n);
   std::iota(order.begin(), order.end(), 0);

@@ -20,8 +20,7 @@ inline size_t code_points(const std::string& s) {
 }
 
 // "" when v is valid against schema; otherwise what is wrong and where.
-inline std::string schema_errors(const json& v, const ojson& schema, const ojson& root,
-                                 const std::string& at = "$") {
+inline std::string schema_errors(const json& v, const ojson& schema, const ojson& root, const std::string& at = "$") {
   if (schema.is_boolean()) return schema.get<bool>() ? "" : at + ": schema false";
   if (schema.contains("$ref")) {
     const std::string ref = schema["$ref"];
@@ -46,7 +45,8 @@ inline std::string schema_errors(const json& v, const ojson& schema, const ojson
     auto is = [&](const std::string& t) {
       if (t == "null") return v.is_null();
       if (t == "boolean") return v.is_boolean();
-      if (t == "integer") return v.is_number_integer() || (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
+      if (t == "integer")
+        return v.is_number_integer() || (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
       if (t == "number") return v.is_number();
       if (t == "string") return v.is_string();
       if (t == "array") return v.is_array();

@@ -33,7 +33,8 @@ TEST(StructuredOutput, OllamaFormat) {
   EXPECT_TRUE(accepts(any.value(), R"({"a":[1]})"));
   EXPECT_FALSE(accepts(any.value(), "[1]"));
 
-  auto schema = program_for_format(ojson::parse(R"({"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]})"));
+  auto schema =
+      program_for_format(ojson::parse(R"({"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]})"));
   ASSERT_TRUE(schema.is_ok());
   EXPECT_TRUE(accepts(schema.value(), R"({"n":3})"));
 
@@ -114,9 +115,7 @@ TEST(StructuredOutput, SampledOutputsAlwaysValidateAndSeedsReproduce) {
     json value;
     ASSERT_NO_THROW(value = json::parse(out)) << "seed " << seed << ": " << out;
     EXPECT_EQ(testing::schema_errors(value, schema, schema), "") << "seed " << seed << ": " << out;
-    if (seed <= 5) {
-      EXPECT_EQ(out, generate(vocab, program.value(), seed, 120)) << "seed " << seed;
-    }
+    if (seed <= 5) { EXPECT_EQ(out, generate(vocab, program.value(), seed, 120)) << "seed " << seed; }
   }
 }
 

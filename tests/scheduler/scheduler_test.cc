@@ -58,7 +58,8 @@ std::vector<int32_t> tokens(const ModelSpec& m, const std::string& prompt) {
   static ModelFileCache files;
   auto f = files.get(m.model_path);
   EXPECT_TRUE(f.is_ok()) << f.error();
-  return f.is_ok() ? f->tokenizer->encode(prompt, /*add_special=*/true, /*parse_special=*/false) : std::vector<int32_t>{};
+  return f.is_ok() ? f->tokenizer->encode(prompt, /*add_special=*/true, /*parse_special=*/false)
+                   : std::vector<int32_t>{};
 }
 
 std::shared_ptr<Job> completion(const ModelSpec& m, const std::string& prompt, Collector& c, int64_t num_predict,
@@ -98,8 +99,9 @@ TEST(Scheduler, GreedyStoryMatchesLlamaCpp) {
 }
 
 TEST(Scheduler, BatchedRequestsGiveTheSameTextAsAlone) {
-  const std::vector<std::string> prompts = {"Once upon a time", "The cat", "Lily and Tom went", "One day, a little",
-                                            "The sun was", "Tim had a red", "She saw a big", "The dog ran"};
+  const std::vector<std::string> prompts = {"Once upon a time",  "The cat",     "Lily and Tom went",
+                                            "One day, a little", "The sun was", "Tim had a red",
+                                            "She saw a big",     "The dog ran"};
   auto s = std::make_unique<Scheduler>(small_config());
   const ModelSpec m = spec("models/tinystories-656k-f32.gguf");
   // Alone, one at a time (seeded sampling at temperature 0.9).
@@ -114,7 +116,8 @@ TEST(Scheduler, BatchedRequestsGiveTheSameTextAsAlone) {
   std::vector<std::unique_ptr<Collector>> cs;
   for (size_t i = 0; i < prompts.size(); ++i) {
     cs.push_back(std::make_unique<Collector>());
-    ASSERT_FALSE(s->submit(m, completion(m, prompts[i], *cs.back(), 40, 0.9f, 100 + static_cast<int64_t>(i)), std::nullopt));
+    ASSERT_FALSE(
+        s->submit(m, completion(m, prompts[i], *cs.back(), 40, 0.9f, 100 + static_cast<int64_t>(i)), std::nullopt));
   }
   for (size_t i = 0; i < prompts.size(); ++i) {
     JobEvent e = cs[i]->wait();
@@ -248,7 +251,8 @@ TEST(Scheduler, ANameWithNewWeightsGetsANewRunnerAfterTheOldOneFinishes) {
   std::promise<void> release;
   Collector in_flight, next;
   ASSERT_FALSE(s.submit(old_spec, held_completion(old_spec, in_flight, release.get_future().share()), std::nullopt));
-  for (int i = 0; i < 500 && (s.status().empty() || s.status()[0].info.slots_busy == 0); ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 500 && (s.status().empty() || s.status()[0].info.slots_busy == 0); ++i)
+    std::this_thread::sleep_for(10ms);
   ASSERT_EQ(s.status().size(), 1u);
   EXPECT_EQ(s.status()[0].spec.digest, "old");
 
@@ -310,7 +314,8 @@ TEST(Scheduler, AForgottenNameUnloadsWhenItsRequestsEnd) {
   std::promise<void> release;
   Collector busy;
   ASSERT_FALSE(s.submit(m, held_completion(m, busy, release.get_future().share()), std::nullopt));
-  for (int i = 0; i < 500 && (s.status().empty() || s.status()[0].info.slots_busy == 0); ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 500 && (s.status().empty() || s.status()[0].info.slots_busy == 0); ++i)
+    std::this_thread::sleep_for(10ms);
   s.forget("m");
   ASSERT_EQ(s.status().size(), 1u);
   EXPECT_TRUE(s.status()[0].retired);

@@ -26,9 +26,8 @@ TEST(AccessHost, LoopbackServerAcceptsLocalNamesAndAddresses) {
 
 TEST(AccessHost, LoopbackServerRefusesOtherHosts) {
   const HostPolicy p = loopback();
-  for (const char* bad : {"attacker.example:11434", "attacker.example", "localhost.attacker.example",
-                          "8.8.8.8:11434", "172.32.0.1", "[2001:db8::8]:1", "local", "evil-internal",
-                          "127.0.0.1.nip.io:11434"})
+  for (const char* bad : {"attacker.example:11434", "attacker.example", "localhost.attacker.example", "8.8.8.8:11434",
+                          "172.32.0.1", "[2001:db8::8]:1", "local", "evil-internal", "127.0.0.1.nip.io:11434"})
     EXPECT_EQ(check_host(bad, p), HostVerdict::kForbidden) << bad;
 }
 

@@ -79,8 +79,8 @@ TEST(AccessHttp, AllowedOriginGetsCorsHeaders) {
   auto plain = raw_exchange(s->port(), request("GET", "/api/tags", s->port()));
   EXPECT_EQ(plain.status, 200);
   EXPECT_EQ(plain.header("access-control-allow-origin"), "");
-  auto self = raw_exchange(s->port(), request("GET", "/api/tags", s->port(),
-                                              fmt::format("Origin: http://127.0.0.1:{}\r\n", s->port())));
+  auto self = raw_exchange(
+      s->port(), request("GET", "/api/tags", s->port(), fmt::format("Origin: http://127.0.0.1:{}\r\n", s->port())));
   EXPECT_EQ(self.status, 200);
   EXPECT_EQ(self.header("access-control-allow-origin"), "");
 }
@@ -111,8 +111,9 @@ TEST(AccessHttp, OtherOriginsAreRefusedBeforeTheHandler) {
   EXPECT_EQ(csrf.status, 403);
   EXPECT_NE(json::parse(csrf.body)["error"].get<std::string>().find("OLLAMA_ORIGINS"), std::string::npos);
   EXPECT_EQ(csrf.header("access-control-allow-origin"), "");
-  auto preflight = raw_exchange(s->port(), request("OPTIONS", "/api/copy", s->port(),
-                                                   "Origin: http://evil.test\r\nAccess-Control-Request-Method: POST\r\n"));
+  auto preflight =
+      raw_exchange(s->port(), request("OPTIONS", "/api/copy", s->port(),
+                                      "Origin: http://evil.test\r\nAccess-Control-Request-Method: POST\r\n"));
   EXPECT_EQ(preflight.status, 403);
   EXPECT_FALSE(has_model(s->port(), "stolen"));
   // The same request from an allowed origin does copy: the refusal above is the origin's.
@@ -123,7 +124,8 @@ TEST(AccessHttp, OtherOriginsAreRefusedBeforeTheHandler) {
 }
 
 TEST(AccessHttp, OllamaOriginsAddsOrigins) {
-  auto s = ServerProcess::start(shared_test_store(), {{"OLLAMA_ORIGINS", "https://chat.example.com,chrome-extension://*"}});
+  auto s =
+      ServerProcess::start(shared_test_store(), {{"OLLAMA_ORIGINS", "https://chat.example.com,chrome-extension://*"}});
   ASSERT_TRUE(s);
   for (const char* origin : {"https://chat.example.com", "chrome-extension://abc", "http://localhost"}) {
     auto r = raw_exchange(s->port(), request("GET", "/api/version", s->port(), fmt::format("Origin: {}\r\n", origin)));

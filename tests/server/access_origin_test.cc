@@ -10,12 +10,12 @@ TEST(AccessOrigin, DefaultsAreOllamas) {
   auto p = OriginPolicy::create("");
   ASSERT_TRUE(p) << p.status().message();
   for (const char* ok : {"http://localhost", "https://localhost", "http://localhost:3000", "https://127.0.0.1:8443",
-                         "http://127.0.0.1", "http://0.0.0.0:5173", "app://obsidian.md", "file://",
-                         "tauri://localhost", "vscode-webview://abc123", "vscode-file://vscode-app"})
+                         "http://127.0.0.1", "http://0.0.0.0:5173", "app://obsidian.md", "file://", "tauri://localhost",
+                         "vscode-webview://abc123", "vscode-file://vscode-app"})
     EXPECT_TRUE(p->allows(ok)) << ok;
-  for (const char* bad : {"http://evil.test", "http://localhost.evil.test", "http://127.0.0.1.evil.test",
-                          "https://evil.test:443", "null", "chrome-extension://abc", "http://10.0.0.5:8080",
-                          "ftp://localhost", "http://[::1]:3000"})
+  for (const char* bad :
+       {"http://evil.test", "http://localhost.evil.test", "http://127.0.0.1.evil.test", "https://evil.test:443", "null",
+        "chrome-extension://abc", "http://10.0.0.5:8080", "ftp://localhost", "http://[::1]:3000"})
     EXPECT_FALSE(p->allows(bad)) << bad;
   EXPECT_FALSE(p->allow_all());
   EXPECT_EQ(p->patterns(), default_allowed_origins());

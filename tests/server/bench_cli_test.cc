@@ -94,7 +94,8 @@ bool well_formed_xml(const std::string& x, std::string* why) {
       }
       const size_t a = j;
       while (j < x.size() && x[j] != '=' && !std::isspace(static_cast<unsigned char>(x[j]))) ++j;
-      if (j == a || j + 1 >= x.size() || x[j] != '=' || x[j + 1] != '"') return *why = "bad attribute in " + name, false;
+      if (j == a || j + 1 >= x.size() || x[j] != '=' || x[j + 1] != '"')
+        return *why = "bad attribute in " + name, false;
       const size_t close = x.find('"', j + 2);
       if (close == std::string::npos) return *why = "unterminated attribute in " + name, false;
       for (size_t k = j + 2; k < close; ++k) {
@@ -130,8 +131,9 @@ TEST(BenchCli, SweepOneAndTwoGivesSaneJsonTableAndSvg) {
   const std::string dir = ::testing::TempDir() + "/bench_cli_sweep";
   std::filesystem::create_directories(dir);
   const std::string host = "--host 127.0.0.1:" + std::to_string(s->port());
-  Ran r = corral("", "bench " + host + " -m tiny -c 1,2 -n 3 --num-predict 8 --slo-ttft 60s --json --label np2 --save " +
-                         dir + "/a.json --plot " + dir + "/a.svg");
+  Ran r =
+      corral("", "bench " + host + " -m tiny -c 1,2 -n 3 --num-predict 8 --slo-ttft 60s --json --label np2 --save " +
+                     dir + "/a.json --plot " + dir + "/a.svg");
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   const json j = json::parse(r.out);
   EXPECT_EQ(j, json::parse(slurp(dir + "/a.json")));
@@ -191,7 +193,8 @@ TEST(BenchCli, QueueFullRequestsAreCountedAsRejected) {
 TEST(BenchCli, OpenAIApiStreamsWithUsage) {
   auto s = ServerProcess::start(shared_test_store());
   ASSERT_TRUE(s);
-  Ran r = corral("", "bench --host 127.0.0.1:" + std::to_string(s->port()) + " -m tiny -c 2 -n 2 --num-predict 6 --api openai --json");
+  Ran r = corral("", "bench --host 127.0.0.1:" + std::to_string(s->port()) +
+                         " -m tiny -c 2 -n 2 --num-predict 6 --api openai --json");
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   const json l = json::parse(r.out)["levels"][0];
   EXPECT_EQ(l["ok"], 2) << l["error_samples"];

@@ -67,8 +67,8 @@ TEST(Browser, OnlyAllowedOriginsReachTheApi) {
   ASSERT_TRUE(server);
 
   const std::string script = std::string(CORRAL_SOURCE_DIR) + "/tests/js/browser_cors.mjs";
-  auto [status, out] = run(fmt::format("node '{}' '{}' '{}' '{}' 2>&1", script, server->url(""), chromium,
-                                       dir.string()));
+  auto [status, out] =
+      run(fmt::format("node '{}' '{}' '{}' '{}' 2>&1", script, server->url(""), chromium, dir.string()));
   ASSERT_EQ(status, 0) << out;
   const size_t at = out.find("browser_cors: ");
   ASSERT_NE(at, std::string::npos) << out;

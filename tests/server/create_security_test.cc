@@ -99,11 +99,11 @@ TEST_F(CreateSecurity, PathFieldIsRefusedWithoutReadingIt) {
   EXPECT_EQ(passwd.body.find("passwd"), std::string::npos) << passwd.body;  // no server path named
   EXPECT_NE(error_of(passwd).find("\"path\" is not supported"), std::string::npos) << passwd.body;
   // The same answer for a secret, a missing file, a folder, and with a "modelfile" beside it.
-  for (const json& body : {json{{"model", "p1"}, {"path", outside("secret.txt")}},
-                           json{{"model", "p1"}, {"path", outside("no-such-file")}},
-                           json{{"model", "p1"}, {"path", *dir_ + "/outside"}},
-                           json{{"model", "p1"}, {"path", "/etc/passwd"}, {"modelfile", "FROM base"}},
-                           json{{"name", "p1"}, {"path", "Modelfile"}, {"stream", false}}}) {
+  for (const json& body :
+       {json{{"model", "p1"}, {"path", outside("secret.txt")}},
+        json{{"model", "p1"}, {"path", outside("no-such-file")}}, json{{"model", "p1"}, {"path", *dir_ + "/outside"}},
+        json{{"model", "p1"}, {"path", "/etc/passwd"}, {"modelfile", "FROM base"}},
+        json{{"name", "p1"}, {"path", "Modelfile"}, {"stream", false}}}) {
     auto r = create(body);
     EXPECT_EQ(r.status, 400) << body.dump();
     EXPECT_EQ(r.body, passwd.body) << body.dump();
@@ -119,9 +119,9 @@ TEST_F(CreateSecurity, FromPathGetsOneAnswerWhetherTheFileExistsOrNot) {
   EXPECT_EQ(passwd.body.find("passwd"), std::string::npos) << passwd.body;
   EXPECT_NE(error_of(passwd).find("FROM must name a model or an uploaded blob"), std::string::npos) << passwd.body;
   // An existing file, a missing one, a folder, a GGUF, relative and home paths: one text, no oracle.
-  const std::vector<std::string> froms = {outside("secret.txt"), outside("missing.gguf"), *dir_ + "/outside",
-                                          outside("model.gguf"), "/root/.bashrc", "./model.gguf", "../outside/model.gguf",
-                                          "~/.bashrc", "~root/.bashrc", "/etc"};
+  const std::vector<std::string> froms = {
+      outside("secret.txt"), outside("missing.gguf"), *dir_ + "/outside", outside("model.gguf"), "/root/.bashrc",
+      "./model.gguf",        "../outside/model.gguf", "~/.bashrc",        "~root/.bashrc",       "/etc"};
   for (const std::string& from : froms) {
     for (bool stream : {true, false}) {
       auto r = create({{"model", "p2"}, {"modelfile", "FROM " + from + "\nSYSTEM x\n"}, {"stream", stream}});
@@ -142,9 +142,10 @@ TEST_F(CreateSecurity, GgufOutsideTheStoreIsNotImported) {
   const auto before = store_files();
   const std::string digest = store::Sha256::of(read_file(outside("model.gguf"))).str();
   ASSERT_EQ(http_request("HEAD", url("/api/blobs/" + digest)).status, 404);
-  for (const json& body : {json{{"model", "p3"}, {"modelfile", "FROM " + outside("model.gguf") + "\n"}},
-                           json{{"model", "p3"}, {"modelfile", "FROM " + test_data_path("models/stories260K.gguf") + "\n"}},
-                           json{{"model", "p3"}, {"from", outside("model.gguf")}, {"stream", false}}}) {
+  for (const json& body :
+       {json{{"model", "p3"}, {"modelfile", "FROM " + outside("model.gguf") + "\n"}},
+        json{{"model", "p3"}, {"modelfile", "FROM " + test_data_path("models/stories260K.gguf") + "\n"}},
+        json{{"model", "p3"}, {"from", outside("model.gguf")}, {"stream", false}}}) {
     auto r = create(body);
     EXPECT_EQ(r.status, 400) << body.dump() << " -> " << r.body;
     expect_no_leak(r);
@@ -161,7 +162,8 @@ TEST_F(CreateSecurity, ModelNamesAndUploadedBlobsStillWork) {
   auto base = create({{"model", "base"}, {"files", {{"stories260K.gguf", digest}}}, {"stream", false}});
   ASSERT_EQ(base.status, 200) << base.body;
   // A legacy "modelfile" whose FROM is a model name or a blob digest is read.
-  auto legacy = create({{"name", "legacy"}, {"modelfile", "FROM base\nSYSTEM \"\"\"Old style.\"\"\"\n"}, {"stream", false}});
+  auto legacy =
+      create({{"name", "legacy"}, {"modelfile", "FROM base\nSYSTEM \"\"\"Old style.\"\"\"\n"}, {"stream", false}});
   ASSERT_EQ(legacy.status, 200) << legacy.body;
   auto blob = create({{"name", "legacy-blob"}, {"modelfile", "FROM @" + digest + "\n"}, {"stream", false}});
   ASSERT_EQ(blob.status, 200) << blob.body;
@@ -185,7 +187,8 @@ TEST_F(CreateSecurity, BlobsThatAreNotGgufAreNamedNotQuoted) {
       EXPECT_NE(r.body.find("supplied file was not in GGUF format"), std::string::npos) << r.body;
       expect_no_leak(r);
       EXPECT_EQ(r.body.find("model_format"), std::string::npos) << r.body;
-      for (const std::string& hex : first_bytes_hex(d)) EXPECT_EQ(r.body.find(hex), std::string::npos) << hex << " in " << r.body;
+      for (const std::string& hex : first_bytes_hex(d))
+        EXPECT_EQ(r.body.find(hex), std::string::npos) << hex << " in " << r.body;
     }
   }
   EXPECT_EQ(http_post(url("/api/show"), R"({"model":"nb"})").status, 404);
@@ -205,11 +208,14 @@ TEST_F(CreateSecurity, WrongTypesNameTheField) {
       {{{"model", "x"}, {"from", "base"}, {"template", 1}}, "template must be a string"},
       {{{"model", "x"}, {"from", "base"}, {"system", json::array()}}, "system must be a string"},
       {{{"model", "x"}, {"from", "base"}, {"parameters", json::array()}}, "parameters must be an object"},
-      {{{"model", "x"}, {"from", "base"}, {"parameters", {{"temperature", {{"a", 1}}}}}}, "parameters.temperature must be"},
+      {{{"model", "x"}, {"from", "base"}, {"parameters", {{"temperature", {{"a", 1}}}}}},
+       "parameters.temperature must be"},
       {{{"model", "x"}, {"from", "base"}, {"messages", json::object()}}, "messages must be an array"},
       {{{"model", "x"}, {"from", "base"}, {"messages", {1}}}, "messages[0] must be an object"},
-      {{{"model", "x"}, {"from", "base"}, {"messages", {{{"role", 1}, {"content", "hi"}}}}}, "messages[0].role must be a string"},
-      {{{"model", "x"}, {"from", "base"}, {"messages", {{{"role", "user"}, {"content", {1}}}}}}, "messages[0].content must be a string"},
+      {{{"model", "x"}, {"from", "base"}, {"messages", {{{"role", 1}, {"content", "hi"}}}}},
+       "messages[0].role must be a string"},
+      {{{"model", "x"}, {"from", "base"}, {"messages", {{{"role", "user"}, {"content", {1}}}}}},
+       "messages[0].content must be a string"},
       {{{"model", "x"}, {"from", "base"}, {"license", 1}}, "license must be a string or an array of strings"},
       {{{"model", "x"}, {"from", "base"}, {"license", {1}}}, "license must be a string or an array of strings"},
       {{{"model", "x"}, {"from", "base"}, {"quantize", 4}}, "quantize must be a string"},
@@ -238,7 +244,8 @@ TEST_F(CreateSecurity, SizesAreBoundedAndUnsupportedFieldsSaySo) {
   const std::vector<std::pair<json, std::string>> cases = {
       {{{"model", "x"}, {"files", many_files}}, "too many files: 1025 exceeds maximum 1024"},
       {{{"model", "x"}, {"from", "base"}, {"messages", many_messages}}, "messages has 4097 entries"},
-      {{{"model", "x"}, {"from", "base"}, {"parameters", {{"stop", many_stops}}}}, "parameters hold more than 1024 values"},
+      {{{"model", "x"}, {"from", "base"}, {"parameters", {{"stop", many_stops}}}},
+       "parameters hold more than 1024 values"},
       {{{"model", "x"}, {"from", "base"}, {"messages", {{{"role", "user"}, {"content", std::string(9 << 20, 'c')}}}}},
        "messages are 9437"},
       {{{"model", "x"}, {"from", "base"}, {"template", std::string((1 << 20) + 1, 't')}}, "template is 1048577 bytes"},
@@ -257,7 +264,8 @@ TEST_F(CreateSecurity, SizesAreBoundedAndUnsupportedFieldsSaySo) {
   for (const auto& [body, want] : cases) {
     auto r = create(body);
     EXPECT_EQ(r.status, 400) << body.dump().substr(0, 200);
-    EXPECT_NE(error_of(r).find(want), std::string::npos) << body.dump().substr(0, 200) << " -> " << r.body.substr(0, 300);
+    EXPECT_NE(error_of(r).find(want), std::string::npos)
+        << body.dump().substr(0, 200) << " -> " << r.body.substr(0, 300);
     EXPECT_LT(r.body.size(), 1000u);  // an error quotes nothing large
   }
   EXPECT_EQ(store_files(), before);

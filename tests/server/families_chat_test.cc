@@ -68,10 +68,11 @@ TEST_F(FamiliesChat, EveryFamilyAnswersThroughItsTemplate) {
     const json s = json::parse(show.body);
     EXPECT_NE(s.value("template", "").find(f.template_marker), std::string::npos) << s.value("template", "");
 
-    const json req = {{"model", f.name},
-                      {"messages", {{{"role", "system"}, {"content", "Be brief."}}, {{"role", "user"}, {"content", "Hi"}}}},
-                      {"stream", false},
-                      {"options", {{"num_predict", 8}, {"temperature", 0}, {"seed", 1}}}};
+    const json req = {
+        {"model", f.name},
+        {"messages", {{{"role", "system"}, {"content", "Be brief."}}, {{"role", "user"}, {"content", "Hi"}}}},
+        {"stream", false},
+        {"options", {{"num_predict", 8}, {"temperature", 0}, {"seed", 1}}}};
     auto r = http_post(server_->url("/api/chat"), req.dump());
     ASSERT_EQ(r.status, 200) << r.body << "\n" << server_->log();
     const json j = json::parse(r.body);

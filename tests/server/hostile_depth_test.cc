@@ -59,7 +59,8 @@ class HostileDepth : public ::testing::Test {
     const auto r = http_request(method, server_->url(path), body);
     EXPECT_EQ(r.status, 400) << what << ": " << r.body.substr(0, 200);
     EXPECT_TRUE(valid_utf8(r.body)) << what;
-    EXPECT_NE(error_message(r.body).find("deeper than 512"), std::string::npos) << what << ": " << r.body.substr(0, 200);
+    EXPECT_NE(error_message(r.body).find("deeper than 512"), std::string::npos)
+        << what << ": " << r.body.substr(0, 200);
     expect_alive();
   }
   static ServerProcess* server_;
@@ -103,17 +104,26 @@ std::vector<Hole> holes() {
 
 TEST_F(HostileDepth, DeepNestingInAnyFieldIsA400AndTheServerLives) {
   for (const Hole& h : holes()) {
-    expect_depth_error("POST", h.path, splice(h.body, kHole, nested_arrays(kDeep)), h.path + " " + h.body.dump() + " arrays");
-    expect_depth_error("POST", h.path, splice(h.body, kHole, nested_objects(kDeep)), h.path + " " + h.body.dump() + " objects");
+    expect_depth_error("POST", h.path, splice(h.body, kHole, nested_arrays(kDeep)),
+                       h.path + " " + h.body.dump() + " arrays");
+    expect_depth_error("POST", h.path, splice(h.body, kHole, nested_objects(kDeep)),
+                       h.path + " " + h.body.dump() + " objects");
   }
 }
 
 TEST_F(HostileDepth, ADeepWholeBodyIsA400OnEveryRoute) {
-  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
-           {"POST", "/api/generate"}, {"POST", "/api/chat"}, {"POST", "/api/embed"}, {"POST", "/api/embeddings"},
-           {"POST", "/api/show"}, {"POST", "/api/copy"}, {"DELETE", "/api/delete"}, {"POST", "/api/pull"},
-           {"POST", "/api/push"}, {"POST", "/v1/chat/completions"}, {"POST", "/v1/completions"},
-           {"POST", "/v1/embeddings"}}) {
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{{"POST", "/api/generate"},
+                                                                                     {"POST", "/api/chat"},
+                                                                                     {"POST", "/api/embed"},
+                                                                                     {"POST", "/api/embeddings"},
+                                                                                     {"POST", "/api/show"},
+                                                                                     {"POST", "/api/copy"},
+                                                                                     {"DELETE", "/api/delete"},
+                                                                                     {"POST", "/api/pull"},
+                                                                                     {"POST", "/api/push"},
+                                                                                     {"POST", "/v1/chat/completions"},
+                                                                                     {"POST", "/v1/completions"},
+                                                                                     {"POST", "/v1/embeddings"}}) {
     expect_depth_error(method, path, nested_arrays(kDeep), path + " arrays");
     expect_depth_error(method, path, "{\"model\":\"stories\",\"x\":" + nested_objects(kDeep) + "}", path + " objects");
   }
@@ -124,15 +134,21 @@ TEST_F(HostileDepth, DeepToolCallArgumentsInsideAStringAreA400) {
   const std::string args = "{\"a\":" + nested_arrays(kDeep) + "}";
   const json body{{"model", "stories"},
                   {"max_tokens", 1},
-                  {"messages", {{{"role", "assistant"}, {"content", ""}, {"tool_calls", {{{"function", {{"name", "f"}, {"arguments", args}}}}}}},
-                                {{"role", "user"}, {"content", "hi"}}}}};
+                  {"messages",
+                   {{{"role", "assistant"},
+                     {"content", ""},
+                     {"tool_calls", {{{"function", {{"name", "f"}, {"arguments", args}}}}}}},
+                    {{"role", "user"}, {"content", "hi"}}}}};
   expect_depth_error("POST", "/v1/chat/completions", body.dump(), "tool call arguments");
   // Ollama's chat takes them as an object, but a string is decoded when the template renders it.
   const json ollama{{"model", "stories"},
                     {"stream", false},
                     {"options", {{"num_predict", 1}}},
-                    {"messages", {{{"role", "assistant"}, {"content", ""}, {"tool_calls", {{{"function", {{"name", "f"}, {"arguments", args}}}}}}},
-                                  {{"role", "user"}, {"content", "hi"}}}}};
+                    {"messages",
+                     {{{"role", "assistant"},
+                       {"content", ""},
+                       {"tool_calls", {{{"function", {{"name", "f"}, {"arguments", args}}}}}}},
+                      {{"role", "user"}, {"content", "hi"}}}}};
   const auto r = http_post(server_->url("/api/chat"), ollama.dump());
   EXPECT_EQ(r.status, 200) << r.body.substr(0, 200);
   expect_alive();
@@ -156,12 +172,14 @@ TEST_F(HostileDepth, NestingAtTheLimitInALegitimatePlaceWorks) {
   // with its own message, never by crashing.
   json schema = json{{"type", "string"}};
   for (int i = 0; i < 100; ++i) schema = json{{"type", "array"}, {"items", schema}};
-  r = http_post(server_->url("/api/generate"),
-                json{{"model", "stories"}, {"prompt", "hi"}, {"stream", false}, {"format", schema}, {"options", {{"num_predict", 1}}}}.dump());
+  r = http_post(server_->url("/api/generate"), json{{"model", "stories"},
+                                                    {"prompt", "hi"},
+                                                    {"stream", false},
+                                                    {"format", schema},
+                                                    {"options", {{"num_predict", 1}}}}
+                                                   .dump());
   EXPECT_TRUE(r.status == 200 || r.status == 400) << r.status << " " << r.body.substr(0, 300);
-  if (r.status == 400) {
-    EXPECT_NE(error_message(r.body).find("format"), std::string::npos) << r.body;
-  }
+  if (r.status == 400) { EXPECT_NE(error_message(r.body).find("format"), std::string::npos) << r.body; }
   expect_alive();
 }
 
@@ -182,9 +200,10 @@ TEST_F(HostileDepth, ADeeplyNestedTemplateIsAClearError) {
 
 TEST_F(HostileDepth, OverLargeBodiesAndValuesAreBounded) {
   // Over the 32 MiB body limit: 413 at the headers, before any of the body is read.
-  const auto big = hostile::raw_exchange(
-      server_->port(), "POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                       "Content-Type: application/json\r\nContent-Length: " + std::to_string(33u << 20) + "\r\n\r\n{");
+  const auto big = hostile::raw_exchange(server_->port(),
+                                         "POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                                         "Content-Type: application/json\r\nContent-Length: " +
+                                             std::to_string(33u << 20) + "\r\n\r\n{");
   EXPECT_EQ(big.status, 413) << big.head;
   expect_alive();
 
@@ -199,34 +218,45 @@ TEST_F(HostileDepth, OverLargeBodiesAndValuesAreBounded) {
   // A prompt far over the context is refused, not truncated into a hang.
   std::string long_prompt;
   for (int i = 0; i < 20000; ++i) long_prompt += "once ";
-  r = http_post(server_->url("/api/generate"), json{{"model", "stories"}, {"prompt", long_prompt}, {"stream", false},
-                                                    {"options", {{"num_ctx", 64}, {"num_predict", 1}}}}.dump());
+  r = http_post(server_->url("/api/generate"), json{{"model", "stories"},
+                                                    {"prompt", long_prompt},
+                                                    {"stream", false},
+                                                    {"options", {{"num_ctx", 64}, {"num_predict", 1}}}}
+                                                   .dump());
   EXPECT_EQ(r.status, 400) << r.body.substr(0, 200);
 
   // Huge num_predict and num_ctx are bounded by the context actually loaded.
   const auto t0 = std::chrono::steady_clock::now();
   r = http_post(server_->url("/api/generate"),
-                json{{"model", "stories"}, {"prompt", "hi"}, {"stream", false},
-                     {"options", {{"num_predict", 9000000000000000000LL}, {"num_ctx", 64}}}}.dump());
+                json{{"model", "stories"},
+                     {"prompt", "hi"},
+                     {"stream", false},
+                     {"options", {{"num_predict", 9000000000000000000LL}, {"num_ctx", 64}}}}
+                    .dump());
   EXPECT_EQ(r.status, 200) << r.body.substr(0, 200);
   EXPECT_EQ(json::parse(r.body).value("done_reason", ""), "length") << r.body.substr(0, 200);
-  r = http_post(server_->url("/api/generate"),
-                json{{"model", "stories"}, {"prompt", "hi"}, {"stream", false},
-                     {"options", {{"num_predict", 2}, {"num_ctx", 1 << 24}}}}.dump());
+  r = http_post(server_->url("/api/generate"), json{{"model", "stories"},
+                                                    {"prompt", "hi"},
+                                                    {"stream", false},
+                                                    {"options", {{"num_predict", 2}, {"num_ctx", 1 << 24}}}}
+                                                   .dump());
   EXPECT_EQ(r.status, 200) << r.body.substr(0, 200);
-  r = http_post(server_->url("/api/generate"), json{{"model", "stories"}, {"prompt", "hi"},
-                                                    {"options", {{"num_ctx", 1LL << 40}}}}.dump());
+  r = http_post(server_->url("/api/generate"),
+                json{{"model", "stories"}, {"prompt", "hi"}, {"options", {{"num_ctx", 1LL << 40}}}}.dump());
   EXPECT_EQ(r.status, 400) << r.body.substr(0, 200);
   EXPECT_NE(error_message(r.body).find("num_ctx"), std::string::npos) << r.body;
-  r = http_post(server_->url("/api/generate"), json{{"model", "stories"}, {"prompt", "hi"},
-                                                    {"options", {{"num_predict", 1e300}}}}.dump());
+  r = http_post(server_->url("/api/generate"),
+                json{{"model", "stories"}, {"prompt", "hi"}, {"options", {{"num_predict", 1e300}}}}.dump());
   EXPECT_EQ(r.status, 400) << r.body.substr(0, 200);
 
   // 100,000 stop strings: answered, in bounded time.
   json stops = json::array();
   for (int i = 0; i < 100000; ++i) stops.push_back("stop" + std::to_string(i));
-  r = http_post(server_->url("/api/generate"), json{{"model", "stories"}, {"prompt", "hi"}, {"stream", false},
-                                                    {"options", {{"num_predict", 4}, {"stop", stops}}}}.dump());
+  r = http_post(
+      server_->url("/api/generate"),
+      json{
+          {"model", "stories"}, {"prompt", "hi"}, {"stream", false}, {"options", {{"num_predict", 4}, {"stop", stops}}}}
+          .dump());
   EXPECT_TRUE(r.status == 200 || r.status == 400) << r.status << " " << r.body.substr(0, 200);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
   expect_alive();

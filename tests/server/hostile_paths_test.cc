@@ -81,11 +81,22 @@ fs::path* HostilePaths::root_ = nullptr;
 ServerProcess* HostilePaths::server_ = nullptr;
 
 const std::vector<std::string>& bad_names() {
-  static const std::vector<std::string> names = {
-      "../../etc/passwd", "/etc/passwd", "a/../../b", "..", "%2e%2e", "%2e%2e/%2e%2e/etc/passwd",
-      "stories/../../../outside", "registry.ollama.ai/library/../../outside:latest", "..:latest",
-      std::string("stories\0/../x", 13), std::string("\0", 1), "./stories",
-      "stories:../../x", "~/x", "C:\\windows\\x", "stories\n:latest"};
+  static const std::vector<std::string> names = {"../../etc/passwd",
+                                                 "/etc/passwd",
+                                                 "a/../../b",
+                                                 "..",
+                                                 "%2e%2e",
+                                                 "%2e%2e/%2e%2e/etc/passwd",
+                                                 "stories/../../../outside",
+                                                 "registry.ollama.ai/library/../../outside:latest",
+                                                 "..:latest",
+                                                 std::string("stories\0/../x", 13),
+                                                 std::string("\0", 1),
+                                                 "./stories",
+                                                 "stories:../../x",
+                                                 "~/x",
+                                                 "C:\\windows\\x",
+                                                 "stories\n:latest"};
   return names;
 }
 
@@ -96,9 +107,14 @@ TEST_F(HostilePaths, ModelNamesThatLeaveTheStoreAreRefused) {
     const json b = json{{"model", name}};
     // (Names with invalid UTF-8 cannot be JSON strings; they go in raw through URLs below.)
     const std::string body = b.dump();
-    for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
-             {"POST", "/api/show"}, {"DELETE", "/api/delete"}, {"POST", "/api/pull"}, {"POST", "/api/push"},
-             {"POST", "/api/generate"}, {"POST", "/api/chat"}, {"POST", "/api/embed"}, {"POST", "/v1/completions"}}) {
+    for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{{"POST", "/api/show"},
+                                                                                       {"DELETE", "/api/delete"},
+                                                                                       {"POST", "/api/pull"},
+                                                                                       {"POST", "/api/push"},
+                                                                                       {"POST", "/api/generate"},
+                                                                                       {"POST", "/api/chat"},
+                                                                                       {"POST", "/api/embed"},
+                                                                                       {"POST", "/v1/completions"}}) {
       const auto r = raw(method, path, body);
       expect_clean_error(r, method + " " + path + " " + what);
     }
@@ -128,10 +144,11 @@ TEST_F(HostilePaths, MalformedDigestsAreA400Or404) {
   const auto before = tree();
   const std::string hex64(64, 'a');
   for (const std::string& digest :
-       {std::string("sha256:../../outside"), std::string("sha256:%2e%2e%2f%2e%2e%2foutside"), std::string("..%2f..%2foutside"),
-        "sha256:" + std::string(64, 'g'), "sha256:" + std::string(63, 'a'), "sha256:" + std::string(65, 'a'),
-        "sha256:" + std::string(64, 'A'), "sha512:" + hex64, "sha256-" + hex64, "sha256:" + hex64 + "%00",
-        "sha256:%ff" + std::string(62, 'a'), "sha256:" + std::string(20000, 'a'), std::string("sha256:")}) {
+       {std::string("sha256:../../outside"), std::string("sha256:%2e%2e%2f%2e%2e%2foutside"),
+        std::string("..%2f..%2foutside"), "sha256:" + std::string(64, 'g'), "sha256:" + std::string(63, 'a'),
+        "sha256:" + std::string(65, 'a'), "sha256:" + std::string(64, 'A'), "sha512:" + hex64, "sha256-" + hex64,
+        "sha256:" + hex64 + "%00", "sha256:%ff" + std::string(62, 'a'), "sha256:" + std::string(20000, 'a'),
+        std::string("sha256:")}) {
     expect_clean_error(raw("HEAD", "/api/blobs/" + digest), "HEAD blob " + digest.substr(0, 80), /*has_body=*/false);
     expect_clean_error(raw("POST", "/api/blobs/" + digest, "data"), "POST blob " + digest.substr(0, 80));
     expect_clean_error(raw("GET", "/v2/library/stories/blobs/" + digest), "GET v2 blob " + digest.substr(0, 80));
@@ -145,7 +162,8 @@ TEST_F(HostilePaths, MalformedDigestsAreA400Or404) {
 TEST_F(HostilePaths, InvalidUtf8InJsonIsA400WithAValidUtf8Body) {
   for (const std::string& body :
        {std::string("{\"model\":\"stories\",\"prompt\":\"\xff\xfe\"}"), std::string("{\"model\":\"\xc0\xaf\"}"),
-        std::string("{\"model\":\"stories\",\"prompt\":\"\\ud800\"}"), std::string("{\"model\":\"stories\xed\xa0\x80\"}"),
+        std::string("{\"model\":\"stories\",\"prompt\":\"\\ud800\"}"),
+        std::string("{\"model\":\"stories\xed\xa0\x80\"}"),
         std::string("{\"model\":\"stories\",\"prompt\":\"a") + '\0' + "b\"}"}) {
     for (const std::string path : {"/api/generate", "/api/show", "/v1/chat/completions", "/api/pull"}) {
       const auto r = raw("POST", path, body);
@@ -165,14 +183,16 @@ TEST_F(HostilePaths, InvalidUtf8InJsonIsA400WithAValidUtf8Body) {
 
 TEST_F(HostilePaths, InvalidUtf8InHeadersAndPathsGetsValidUtf8Answers) {
   // Header values are opaque bytes to the API: the request is served as usual.
-  auto r = raw("POST", "/api/show", "{\"model\":\"stories\"}", "X-Client: \xff\xfe\xc0\r\nUser-Agent: \xed\xa0\x80\r\n");
+  auto r =
+      raw("POST", "/api/show", "{\"model\":\"stories\"}", "X-Client: \xff\xfe\xc0\r\nUser-Agent: \xed\xa0\x80\r\n");
   EXPECT_EQ(r.status, 200) << r.head;
   r = raw("POST", "/api/show", "{\"model\":\"nope\"}", "Authorization: Bearer \xff\r\n");
   EXPECT_EQ(r.status, 404) << r.head;
   EXPECT_TRUE(valid_utf8(r.body));
   EXPECT_FALSE(error_message(r.body).empty()) << r.body;
   // Raw invalid bytes in the path echoed into an error.
-  for (const std::string target : {"/v1/models/\xff\xfe", "/v1/models/%ff%fe:latest", "/api/\xff", "/v1/models/a%ffb/c"}) {
+  for (const std::string target :
+       {"/v1/models/\xff\xfe", "/v1/models/%ff%fe:latest", "/api/\xff", "/v1/models/a%ffb/c"}) {
     r = raw("GET", target);
     EXPECT_TRUE(r.status == 400 || r.status == 404) << target << ": " << r.status;
     EXPECT_TRUE(valid_utf8(r.body)) << target << ": " << r.body;

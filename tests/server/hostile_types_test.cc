@@ -55,8 +55,8 @@ struct Endpoint {
   std::vector<Field> fields;
 };
 
-const std::set<Type> kStr{kString}, kBoolean{kBool}, kInteger{kInt}, kNumber{kInt, kFloat}, kArr{kArray},
-    kObj{kObject}, kStrOrArr{kString, kArray}, kStrOrObj{kString, kObject}, kNumOrStr{kInt, kFloat, kString},
+const std::set<Type> kStr{kString}, kBoolean{kBool}, kInteger{kInt}, kNumber{kInt, kFloat}, kArr{kArray}, kObj{kObject},
+    kStrOrArr{kString, kArray}, kStrOrObj{kString, kObject}, kNumOrStr{kInt, kFloat, kString},
     kBoolOrStr{kBool, kString}, kBoolOrNum{kBool, kInt, kFloat};
 
 // A pull or push of a model on a closed loopback port: a field that slipped through the type
@@ -66,47 +66,111 @@ const char* kLoopbackModel = "127.0.0.1:1/library/nothing:latest";
 std::vector<Endpoint> endpoints() {
   const json user_msg = json::array({json{{"role", "user"}, {"content", "hi"}}});
   return {
-      {"POST", "/api/generate",
+      {"POST",
+       "/api/generate",
        json{{"model", "stories"}, {"prompt", "hi"}, {"stream", false}, {"options", {{"num_predict", 1}}}},
-       {{"/model", kStr}, {"/prompt", kStr}, {"/suffix", kStr}, {"/system", kStr}, {"/template", kStr},
-        {"/context", kArr}, {"/stream", kBoolean}, {"/raw", kBoolean}, {"/format", kStrOrObj},
-        {"/keep_alive", kNumOrStr}, {"/options", kObj}, {"/think", kBoolOrStr}}},
-      {"POST", "/api/chat",
-       json{{"model", "stories"}, {"messages", user_msg}, {"stream", false}, {"options", {{"num_predict", 1}}}},
-       {{"/model", kStr}, {"/messages", kArr}, {"/messages/0/role", kStr, "role"},
-        {"/messages/0/content", kStr, "content"}, {"/messages/0/thinking", kStr},
-        {"/messages/0/tool_calls", kArr}, {"/messages/0/tool_name", kStr}, {"/stream", kBoolean},
-        {"/format", kStrOrObj}, {"/keep_alive", kNumOrStr}, {"/tools", kArr}, {"/options", kObj},
+       {{"/model", kStr},
+        {"/prompt", kStr},
+        {"/suffix", kStr},
+        {"/system", kStr},
+        {"/template", kStr},
+        {"/context", kArr},
+        {"/stream", kBoolean},
+        {"/raw", kBoolean},
+        {"/format", kStrOrObj},
+        {"/keep_alive", kNumOrStr},
+        {"/options", kObj},
         {"/think", kBoolOrStr}}},
-      {"POST", "/api/embed", json{{"model", "stories"}, {"input", json::array({"hi"})}},
-       {{"/model", kStr}, {"/input", kStrOrArr}, {"/input/0", kStr, "input"}, {"/truncate", kBoolean},
-        {"/keep_alive", kNumOrStr}, {"/options", kObj}}},
-      {"POST", "/api/embeddings", json{{"model", "stories"}, {"prompt", "hi"}},
+      {"POST",
+       "/api/chat",
+       json{{"model", "stories"}, {"messages", user_msg}, {"stream", false}, {"options", {{"num_predict", 1}}}},
+       {{"/model", kStr},
+        {"/messages", kArr},
+        {"/messages/0/role", kStr, "role"},
+        {"/messages/0/content", kStr, "content"},
+        {"/messages/0/thinking", kStr},
+        {"/messages/0/tool_calls", kArr},
+        {"/messages/0/tool_name", kStr},
+        {"/stream", kBoolean},
+        {"/format", kStrOrObj},
+        {"/keep_alive", kNumOrStr},
+        {"/tools", kArr},
+        {"/options", kObj},
+        {"/think", kBoolOrStr}}},
+      {"POST",
+       "/api/embed",
+       json{{"model", "stories"}, {"input", json::array({"hi"})}},
+       {{"/model", kStr},
+        {"/input", kStrOrArr},
+        {"/input/0", kStr, "input"},
+        {"/truncate", kBoolean},
+        {"/keep_alive", kNumOrStr},
+        {"/options", kObj}}},
+      {"POST",
+       "/api/embeddings",
+       json{{"model", "stories"}, {"prompt", "hi"}},
        {{"/model", kStr}, {"/prompt", kStr}, {"/keep_alive", kNumOrStr}, {"/options", kObj}}},
-      {"POST", "/api/show", json{{"model", "stories"}},
-       {{"/model", kStr}, {"/name", kStr}, {"/verbose", kBoolean}}},
-      {"POST", "/api/copy", json{{"source", "no-such-model"}, {"destination", "no-such-copy"}},
+      {"POST", "/api/show", json{{"model", "stories"}}, {{"/model", kStr}, {"/name", kStr}, {"/verbose", kBoolean}}},
+      {"POST",
+       "/api/copy",
+       json{{"source", "no-such-model"}, {"destination", "no-such-copy"}},
        {{"/source", kStr}, {"/destination", kStr}}},
       {"DELETE", "/api/delete", json{{"model", "no-such-model"}}, {{"/model", kStr}, {"/name", kStr}}},
-      {"POST", "/api/pull", json{{"model", kLoopbackModel}, {"insecure", true}, {"stream", false}},
+      {"POST",
+       "/api/pull",
+       json{{"model", kLoopbackModel}, {"insecure", true}, {"stream", false}},
        {{"/model", kStr}, {"/name", kStr}, {"/insecure", kBoolean}, {"/stream", kBoolean}}},
-      {"POST", "/api/push", json{{"model", kLoopbackModel}, {"insecure", true}, {"stream", false}},
+      {"POST",
+       "/api/push",
+       json{{"model", kLoopbackModel}, {"insecure", true}, {"stream", false}},
        {{"/model", kStr}, {"/name", kStr}, {"/insecure", kBoolean}, {"/stream", kBoolean}}},
-      {"POST", "/v1/chat/completions", json{{"model", "stories"}, {"messages", user_msg}, {"max_tokens", 1}},
-       {{"/model", kStr}, {"/messages", kArr}, {"/messages/0/role", kStr, "role"},
-        {"/messages/0/content", kStrOrArr, "content"}, {"/messages/0/reasoning", kStr},
-        {"/messages/0/name", kStr}, {"/messages/0/tool_call_id", kStr}, {"/messages/0/tool_calls", kArr},
-        {"/stream", kBoolean}, {"/stream_options", kObj}, {"/n", kInteger}, {"/max_tokens", kInteger},
-        {"/max_completion_tokens", kInteger}, {"/temperature", kNumber}, {"/top_p", kNumber},
-        {"/frequency_penalty", kNumber}, {"/presence_penalty", kNumber}, {"/seed", kInteger},
-        {"/stop", kStrOrArr}, {"/response_format", kObj}, {"/tools", kArr}, {"/reasoning_effort", kStr},
-        {"/reasoning", kObj}, {"/logprobs", kBoolOrNum}}},
-      {"POST", "/v1/completions", json{{"model", "stories"}, {"prompt", "hi"}, {"max_tokens", 1}},
-       {{"/model", kStr}, {"/prompt", kStrOrArr}, {"/suffix", kStr}, {"/stream", kBoolean},
-        {"/stream_options", kObj}, {"/max_tokens", kInteger}, {"/temperature", kNumber}, {"/top_p", kNumber},
-        {"/frequency_penalty", kNumber}, {"/presence_penalty", kNumber}, {"/seed", kInteger},
-        {"/stop", kStrOrArr}, {"/echo", kBoolOrNum}, {"/best_of", kInteger}}},
-      {"POST", "/v1/embeddings", json{{"model", "stories"}, {"input", "hi"}},
+      {"POST",
+       "/v1/chat/completions",
+       json{{"model", "stories"}, {"messages", user_msg}, {"max_tokens", 1}},
+       {{"/model", kStr},
+        {"/messages", kArr},
+        {"/messages/0/role", kStr, "role"},
+        {"/messages/0/content", kStrOrArr, "content"},
+        {"/messages/0/reasoning", kStr},
+        {"/messages/0/name", kStr},
+        {"/messages/0/tool_call_id", kStr},
+        {"/messages/0/tool_calls", kArr},
+        {"/stream", kBoolean},
+        {"/stream_options", kObj},
+        {"/n", kInteger},
+        {"/max_tokens", kInteger},
+        {"/max_completion_tokens", kInteger},
+        {"/temperature", kNumber},
+        {"/top_p", kNumber},
+        {"/frequency_penalty", kNumber},
+        {"/presence_penalty", kNumber},
+        {"/seed", kInteger},
+        {"/stop", kStrOrArr},
+        {"/response_format", kObj},
+        {"/tools", kArr},
+        {"/reasoning_effort", kStr},
+        {"/reasoning", kObj},
+        {"/logprobs", kBoolOrNum}}},
+      {"POST",
+       "/v1/completions",
+       json{{"model", "stories"}, {"prompt", "hi"}, {"max_tokens", 1}},
+       {{"/model", kStr},
+        {"/prompt", kStrOrArr},
+        {"/suffix", kStr},
+        {"/stream", kBoolean},
+        {"/stream_options", kObj},
+        {"/max_tokens", kInteger},
+        {"/temperature", kNumber},
+        {"/top_p", kNumber},
+        {"/frequency_penalty", kNumber},
+        {"/presence_penalty", kNumber},
+        {"/seed", kInteger},
+        {"/stop", kStrOrArr},
+        {"/echo", kBoolOrNum},
+        {"/best_of", kInteger}}},
+      {"POST",
+       "/v1/embeddings",
+       json{{"model", "stories"}, {"input", "hi"}},
        {{"/model", kStr}, {"/input", kStrOrArr}, {"/encoding_format", kStr}, {"/dimensions", kInteger}}},
   };
 }
@@ -120,8 +184,8 @@ std::vector<Field> option_fields() {
   for (const char* k : {"temperature", "top_p", "min_p", "typical_p", "repeat_penalty", "presence_penalty",
                         "frequency_penalty", "tfs_z", "mirostat_tau", "mirostat_eta"})
     out.push_back({k, kNumber});
-  for (const char* k : {"penalize_newline", "numa", "use_mmap", "use_mlock", "low_vram", "f16_kv", "vocab_only",
-                        "logits_all"})
+  for (const char* k :
+       {"penalize_newline", "numa", "use_mmap", "use_mlock", "low_vram", "f16_kv", "vocab_only", "logits_all"})
     out.push_back({k, kBoolean});
   out.push_back({"stop", kArr});
   return out;
@@ -177,7 +241,8 @@ TEST_F(HostileTypes, TheBaseRequestsAreValid) {
 TEST_F(HostileTypes, EveryTopLevelAndMessageFieldOfTheWrongTypeIsA400NamingIt) {
   for (const Endpoint& e : endpoints()) {
     for (const Field& f : e.fields)
-      expect_type_errors(e.method, e.path, e.base, f.pointer, f.accepts, f.name.empty() ? last_component(f.pointer) : f.name);
+      expect_type_errors(e.method, e.path, e.base, f.pointer, f.accepts,
+                         f.name.empty() ? last_component(f.pointer) : f.name);
   }
   EXPECT_EQ(http_get(server_->url("/")).status, 200);
 }
@@ -191,7 +256,8 @@ TEST_F(HostileTypes, EveryOptionOfTheWrongTypeIsA400NamingIt) {
       {"/api/embeddings", json{{"model", "stories"}, {"prompt", "hi"}, {"options", json::object()}}},
   };
   for (const auto& [path, base] : with_options) {
-    for (const Field& f : option_fields()) expect_type_errors("POST", path, base, "/options/" + f.pointer, f.accepts, f.pointer);
+    for (const Field& f : option_fields())
+      expect_type_errors("POST", path, base, "/options/" + f.pointer, f.accepts, f.pointer);
     expect_type_errors("POST", path, base, "/options/stop/0", kStr, "stop");
   }
   EXPECT_EQ(http_get(server_->url("/")).status, 200);
@@ -206,10 +272,12 @@ TEST_F(HostileTypes, NestedOpenAIFieldsOfTheWrongTypeAreA400NamingThem) {
   expect_type_errors("POST", "/v1/chat/completions", base, "/stream_options/include_usage", kBoolean, "include_usage");
   expect_type_errors("POST", "/v1/chat/completions", base, "/reasoning/effort", kStr, "effort");
   json with_calls = base;
-  with_calls["messages"].push_back(json{{"role", "assistant"},
-                                        {"content", ""},
-                                        {"tool_calls", json::array({json{{"function", {{"name", "f"}, {"arguments", "{}"}}}}})}});
-  expect_type_errors("POST", "/v1/chat/completions", with_calls, "/messages/1/tool_calls/0/function/name", kStr, "name");
+  with_calls["messages"].push_back(
+      json{{"role", "assistant"},
+           {"content", ""},
+           {"tool_calls", json::array({json{{"function", {{"name", "f"}, {"arguments", "{}"}}}}})}});
+  expect_type_errors("POST", "/v1/chat/completions", with_calls, "/messages/1/tool_calls/0/function/name", kStr,
+                     "name");
   expect_type_errors("POST", "/v1/chat/completions", with_calls, "/messages/1/tool_calls/0/function/arguments", kStr,
                      "arguments");
 }
@@ -217,15 +285,14 @@ TEST_F(HostileTypes, NestedOpenAIFieldsOfTheWrongTypeAreA400NamingThem) {
 TEST_F(HostileTypes, MalformedManifestsPushedToTheRegistryAreA400) {
   // The registry's write side (PUT /v2/<name>/manifests/<tag>) reads a JSON manifest.
   const std::string url = server_->url("/v2/library/hostile/manifests/latest");
-  const json good_layer{{"mediaType", "application/vnd.ollama.image.model"},
-                        {"digest", "sha256:" + std::string(64, 'a')},
-                        {"size", 1}};
+  const json good_layer{
+      {"mediaType", "application/vnd.ollama.image.model"}, {"digest", "sha256:" + std::string(64, 'a')}, {"size", 1}};
   const json base{{"schemaVersion", 2},
                   {"mediaType", "application/vnd.docker.distribution.manifest.v2+json"},
                   {"config", good_layer},
                   {"layers", json::array({good_layer})}};
   for (const std::string pointer : {"/schemaVersion", "/mediaType", "/config", "/layers", "/layers/0",
-                                     "/layers/0/digest", "/layers/0/size", "/config/digest"}) {
+                                    "/layers/0/digest", "/layers/0/size", "/config/digest"}) {
     for (Type t : kAllTypes) {
       json body = base;
       body[json::json_pointer(pointer)] = sample(t);
@@ -252,7 +319,8 @@ TEST_F(HostileTypes, BodiesThatAreNotObjectsAreA400OnEveryRoute) {
     }
   }
   // Routes without a body ignore one, whatever it holds.
-  for (const std::string path : {"/api/tags", "/api/ps", "/api/version", "/v1/models", "/v1/models/stories", "/metrics"}) {
+  for (const std::string path :
+       {"/api/tags", "/api/ps", "/api/version", "/v1/models", "/v1/models/stories", "/metrics"}) {
     const auto r = http_request("GET", server_->url(path), "{\"model\": [1, {\"a\": true}]}");
     EXPECT_EQ(r.status, 200) << path << ": " << r.body;
   }

@@ -107,7 +107,8 @@ inline std::string error_message(const std::string& body) {
   if (!j.is_object()) return "";
   if (auto e = j.find("error"); e != j.end()) {
     if (e->is_string()) return e->get<std::string>();
-    if (e->is_object() && e->contains("message") && (*e)["message"].is_string()) return (*e)["message"].get<std::string>();
+    if (e->is_object() && e->contains("message") && (*e)["message"].is_string())
+      return (*e)["message"].get<std::string>();
   }
   if (auto e = j.find("errors"); e != j.end() && e->is_array() && !e->empty() && (*e)[0].is_object())
     return (*e)[0].value("message", "");

@@ -134,26 +134,29 @@ TEST_F(ManageApi, CreateFromUploadedFileAgreesWithShow) {
   EXPECT_NE(params.find("num_ctx                        256"), std::string::npos) << params;
   EXPECT_NE(params.find("stop                           \"<end>\""), std::string::npos) << params;
   const std::string mf = s["modelfile"];
-  for (const char* l : {"\nTEMPLATE {{ .System }} {{ .Prompt }}\n", "\nSYSTEM You tell stories.\n",
-                        "\nPARAMETER num_ctx 256\n", "\nPARAMETER stop <end>\n", "\nPARAMETER stop \"\n\n\"\n",
-                        "\nPARAMETER temperature 0.25\n", "\nMESSAGE user Hi\n", "\nMESSAGE assistant Hello!\n",
-                        "\nLICENSE MIT\n", "\nLICENSE Second license\n"})
+  for (const char* l :
+       {"\nTEMPLATE {{ .System }} {{ .Prompt }}\n", "\nSYSTEM You tell stories.\n", "\nPARAMETER num_ctx 256\n",
+        "\nPARAMETER stop <end>\n", "\nPARAMETER stop \"\n\n\"\n", "\nPARAMETER temperature 0.25\n",
+        "\nMESSAGE user Hi\n", "\nMESSAGE assistant Hello!\n", "\nLICENSE MIT\n", "\nLICENSE Second license\n"})
     EXPECT_NE(mf.find(l), std::string::npos) << l << " in\n" << mf;
   EXPECT_EQ(s["details"]["format"], "gguf");
   EXPECT_EQ(s["details"]["family"], "llama");
 
   // The created model serves.
-  auto gen = http_post(url("/api/generate"), R"({"model":"teller","prompt":"Once","stream":false,"options":{"num_predict":4}})");
+  auto gen = http_post(url("/api/generate"),
+                       R"({"model":"teller","prompt":"Once","stream":false,"options":{"num_predict":4}})");
   EXPECT_EQ(gen.status, 200) << gen.body;
 }
 
 TEST_F(ManageApi, CreateNonStreamingAndFromAModel) {
   upload_gguf();
-  auto base = http_post(url("/api/create"), json{{"model", "base"}, {"files", {{"m.gguf", *digest_}}}, {"stream", false}}.dump());
+  auto base = http_post(url("/api/create"),
+                        json{{"model", "base"}, {"files", {{"m.gguf", *digest_}}}, {"stream", false}}.dump());
   ASSERT_EQ(base.status, 200) << base.body;
   EXPECT_EQ(json::parse(base.body), json({{"status", "success"}}));
-  auto derived = http_post(url("/api/create"),
-                           json{{"model", "derived"}, {"from", "base"}, {"system", "Be brief."}, {"stream", false}}.dump());
+  auto derived =
+      http_post(url("/api/create"),
+                json{{"model", "derived"}, {"from", "base"}, {"system", "Be brief."}, {"stream", false}}.dump());
   ASSERT_EQ(derived.status, 200) << derived.body;
   EXPECT_EQ(show("derived")["system"], "Be brief.");
   // Inherited weights: the same model blob.
@@ -164,8 +167,9 @@ TEST_F(ManageApi, LegacyModelfileShape) {
   // The Modelfile's text in "modelfile"; its FROM names an uploaded blob (never a server path:
   // create_security_test.cc).
   upload_gguf();
-  auto r = http_post(url("/api/create"),
-                     json{{"name", "legacy"}, {"modelfile", "FROM @" + *digest_ + "\nSYSTEM \"\"\"Old style.\"\"\"\n"}}.dump());
+  auto r = http_post(
+      url("/api/create"),
+      json{{"name", "legacy"}, {"modelfile", "FROM @" + *digest_ + "\nSYSTEM \"\"\"Old style.\"\"\"\n"}}.dump());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(ndjson(r.body).back(), json({{"status", "success"}}));
   EXPECT_EQ(show("legacy")["system"], "Old style.");
@@ -198,7 +202,8 @@ TEST_F(ManageApi, CreateErrors) {
   auto blob = http_post(url("/api/create"), json{{"model", "x"}, {"files", {{"a.gguf", absent}}}}.dump());
   EXPECT_EQ(blob.status, 400);
   EXPECT_NE(err(blob).find("not found"), std::string::npos) << blob.body;
-  auto param = http_post(url("/api/create"), json{{"model", "x"}, {"from", "base"}, {"parameters", {{"temprature", 1}}}}.dump());
+  auto param =
+      http_post(url("/api/create"), json{{"model", "x"}, {"from", "base"}, {"parameters", {{"temprature", 1}}}}.dump());
   EXPECT_EQ(param.status, 400);
   EXPECT_EQ(err(param), "unknown parameter 'temprature'");
   auto bad_json = http_post(url("/api/create"), "{not json");
@@ -215,11 +220,9 @@ TEST_F(ManageApi, CreateErrors) {
   EXPECT_NE(err(unknown_sync).find("no-such-model"), std::string::npos);
   // A bad TEMPLATE is refused before anything is written.
   upload_gguf();
-  auto tmpl = http_post(url("/api/create"), json{{"model", "x"},
-                                                 {"files", {{"m.gguf", *digest_}}},
-                                                 {"template", "{{ .Prompt "},
-                                                 {"stream", false}}
-                                                .dump());
+  auto tmpl = http_post(
+      url("/api/create"),
+      json{{"model", "x"}, {"files", {{"m.gguf", *digest_}}}, {"template", "{{ .Prompt "}, {"stream", false}}.dump());
   EXPECT_EQ(tmpl.status, 400);
   EXPECT_EQ(err(tmpl).rfind("template error: ", 0), 0u) << tmpl.body;
   auto tags = json::parse(http_get(url("/api/tags")).body);
@@ -228,7 +231,10 @@ TEST_F(ManageApi, CreateErrors) {
 
 TEST_F(ManageApi, CopyAndDelete) {
   upload_gguf();
-  ASSERT_EQ(http_post(url("/api/create"), json{{"model", "orig"}, {"files", {{"m.gguf", *digest_}}}, {"stream", false}}.dump()).status, 200);
+  ASSERT_EQ(http_post(url("/api/create"),
+                      json{{"model", "orig"}, {"files", {{"m.gguf", *digest_}}}, {"stream", false}}.dump())
+                .status,
+            200);
   auto cp = http_post(url("/api/copy"), R"({"source":"orig","destination":"copy:v2"})");
   EXPECT_EQ(cp.status, 200) << cp.body;
   auto tags = json::parse(http_get(url("/api/tags")).body);

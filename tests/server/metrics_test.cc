@@ -35,10 +35,12 @@ double value(const PromExposition& e, const std::string& name, const std::map<st
 }
 
 int generate(ServerProcess& s, const std::string& model, const std::string& prompt, int num_predict) {
-  return static_cast<int>(http_post(s.url("/api/generate"),
-                                    json{{"model", model}, {"prompt", prompt}, {"stream", false},
-                                         {"options", {{"num_predict", num_predict}}}}.dump())
-                              .status);
+  return static_cast<int>(
+      http_post(
+          s.url("/api/generate"),
+          json{{"model", model}, {"prompt", prompt}, {"stream", false}, {"options", {{"num_predict", num_predict}}}}
+              .dump())
+          .status);
 }
 
 TEST(Metrics, NamesAndValuesFollowTheRequests) {
@@ -105,8 +107,11 @@ TEST(Metrics, RejectionsUnderATinyQueueAndCancellationsAreCounted) {
   for (int i = 0; i < 8; ++i)
     fs.push_back(std::async(std::launch::async, [&, i] {
       return http_request("POST", s->url("/api/generate"),
-                          json{{"model", "stories-ctx"}, {"prompt", "Once " + std::to_string(i)}, {"stream", false},
-                               {"options", {{"num_predict", 60}}}}.dump(),
+                          json{{"model", "stories-ctx"},
+                               {"prompt", "Once " + std::to_string(i)},
+                               {"stream", false},
+                               {"options", {{"num_predict", 60}}}}
+                              .dump(),
                           nullptr, 60);
     }));
   int ok = 0, busy = 0;

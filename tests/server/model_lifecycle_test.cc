@@ -45,7 +45,8 @@ class ModelLifecycle : public ::testing::Test {
     store::Store s(dir_);
     // Two models with different weights and vocabularies: their greedy texts differ.
     const std::pair<const char*, const char*> models[] = {
-        {"a", "models/stories260K.gguf"}, {"b", "models/tinystories-656k-f32.gguf"},
+        {"a", "models/stories260K.gguf"},
+        {"b", "models/tinystories-656k-f32.gguf"},
         // Random weights: it practically never ends a text by itself, so a stream lasts.
         {"long", "models/llama-2-tiny-random.gguf"}};
     for (const auto& [name, rel] : models) {
@@ -66,7 +67,9 @@ class ModelLifecycle : public ::testing::Test {
 
   // Greedy, seeded: the same model gives the same text every time.
   HttpResponse generate_raw(const std::string& model, int num_predict = 12) {
-    json req{{"model", model}, {"prompt", "Once upon a time"}, {"stream", false},
+    json req{{"model", model},
+             {"prompt", "Once upon a time"},
+             {"stream", false},
              {"options", {{"temperature", 0}, {"seed", 42}, {"num_predict", num_predict}}}};
     return http_post(url("/api/generate"), req.dump());
   }
@@ -162,7 +165,8 @@ TEST_F(ModelLifecycle, AStreamOnTheOldWeightsFinishesWhileTheNewOnesServe) {
   std::atomic<bool> started{false};
   Clock::time_point stream_end;
   auto stream = std::async(std::launch::async, [&] {
-    json req{{"model", "m"}, {"prompt", "Once upon a time"},
+    json req{{"model", "m"},
+             {"prompt", "Once upon a time"},
              {"options", {{"temperature", 0}, {"seed", 42}, {"num_predict", kLong}}}};
     auto r = http_request("POST", url("/api/generate"), req.dump(), [&](const std::string&) {
       started.store(true);

@@ -89,23 +89,26 @@ TEST_F(OllamaApi, StreamedChunksConcatenateToTheNonStreamedText) {
   }
   EXPECT_EQ(lines.back()["done"], true);
   EXPECT_TRUE(lines.back().contains("eval_duration"));
-  auto whole = http_post(url("/api/generate"),
-                         R"({"model":"tiny","prompt":"The cat sat","stream":false,"options":{"seed":42,"num_predict":30}})");
+  auto whole =
+      http_post(url("/api/generate"),
+                R"({"model":"tiny","prompt":"The cat sat","stream":false,"options":{"seed":42,"num_predict":30}})");
   ASSERT_EQ(whole.status, 200);
   EXPECT_EQ(json::parse(whole.body)["response"].get<std::string>(), text);
 }
 
 TEST_F(OllamaApi, ChatStreamsMessages) {
-  auto r = http_post(url("/api/chat"),
-                     R"({"model":"tiny","messages":[{"role":"user","content":"Tell me a story"}],"options":{"num_predict":10}})");
+  auto r = http_post(
+      url("/api/chat"),
+      R"({"model":"tiny","messages":[{"role":"user","content":"Tell me a story"}],"options":{"num_predict":10}})");
   ASSERT_EQ(r.status, 200);
   auto lines = ndjson(r.body);
   ASSERT_GE(lines.size(), 2u);
   EXPECT_EQ(lines[0]["message"]["role"], "assistant");
   EXPECT_EQ(lines.back()["done"], true);
   EXPECT_EQ(lines.back()["done_reason"], "length");
-  auto nonstream = http_post(url("/api/chat"),
-                             R"({"model":"tiny","stream":false,"messages":[{"role":"user","content":"Hi"}],"options":{"num_predict":5}})");
+  auto nonstream = http_post(
+      url("/api/chat"),
+      R"({"model":"tiny","stream":false,"messages":[{"role":"user","content":"Hi"}],"options":{"num_predict":5}})");
   ASSERT_EQ(nonstream.status, 200);
   auto j = json::parse(nonstream.body);
   EXPECT_EQ(j["message"]["role"], "assistant");
@@ -123,18 +126,22 @@ TEST_F(OllamaApi, ErrorsAreOllamas) {
   EXPECT_EQ(opt.status, 400);
   auto missing = http_post(url("/api/chat"), R"({"messages":[{"role":"user","content":"x"}]})");
   EXPECT_EQ(missing.status, 400);
-  auto too_long = http_post(url("/api/generate"),
-                            R"({"model":"stories","prompt":")" + std::string(3000, 'a') + R"(","options":{"num_ctx":64}})");
+  auto too_long = http_post(url("/api/generate"), R"({"model":"stories","prompt":")" + std::string(3000, 'a') +
+                                                      R"(","options":{"num_ctx":64}})");
   EXPECT_EQ(too_long.status, 400) << too_long.body;
   // Images would be silently ignored by a text-only model: refused instead, in both APIs.
-  for (const auto& [path, body] : {std::pair{"/api/generate", R"({"model":"tiny","prompt":"x","images":["aGk="]})"},
-                                   std::pair{"/api/chat", R"({"model":"tiny","messages":[{"role":"user","content":"x","images":["aGk="]}]})"}}) {
+  for (const auto& [path, body] :
+       {std::pair{"/api/generate", R"({"model":"tiny","prompt":"x","images":["aGk="]})"},
+        std::pair{"/api/chat", R"({"model":"tiny","messages":[{"role":"user","content":"x","images":["aGk="]}]})"}}) {
     auto img = http_post(url(path), body);
     EXPECT_EQ(img.status, 400) << path;
     EXPECT_EQ(json::parse(img.body)["error"], "images are not supported yet: corral runs text-only models") << path;
   }
   // The server is fine afterwards.
-  EXPECT_EQ(http_post(url("/api/generate"), R"({"model":"tiny","prompt":"x","stream":false,"options":{"num_predict":2}})").status, 200);
+  EXPECT_EQ(
+      http_post(url("/api/generate"), R"({"model":"tiny","prompt":"x","stream":false,"options":{"num_predict":2}})")
+          .status,
+      200);
 }
 
 TEST_F(OllamaApi, EmptyPromptLoadsAndKeepAliveZeroUnloads) {

@@ -61,7 +61,9 @@ class OpenAiApi : public ::testing::Test {
     delete server_;
     server_ = nullptr;
   }
-  static HttpResponse post(const std::string& path, const json& body) { return http_post(server_->url(path), body.dump()); }
+  static HttpResponse post(const std::string& path, const json& body) {
+    return http_post(server_->url(path), body.dump());
+  }
   static ServerProcess* server_;
 };
 ServerProcess* OpenAiApi::server_ = nullptr;
@@ -70,8 +72,8 @@ const json kHello = json::array({{{"role", "user"}, {"content", "Tell me a story
 
 TEST_F(OpenAiApi, ChatCompletionShape) {
   ASSERT_NE(server_, nullptr);
-  const int64_t before = std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t before =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   auto r = post("/v1/chat/completions", {{"model", "tiny"}, {"messages", kHello}, {"max_tokens", 8}, {"seed", 3}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.headers["content-type"].find("application/json"), std::string::npos);
@@ -90,7 +92,8 @@ TEST_F(OpenAiApi, ChatCompletionShape) {
   EXPECT_GT(j["usage"]["prompt_tokens"].get<int>(), 0);
   EXPECT_EQ(j["usage"]["total_tokens"], j["usage"]["prompt_tokens"].get<int>() + 8);
   // max_completion_tokens is the newer name for the same budget.
-  auto r2 = post("/v1/chat/completions", {{"model", "tiny"}, {"messages", kHello}, {"max_completion_tokens", 8}, {"seed", 3}});
+  auto r2 = post("/v1/chat/completions",
+                 {{"model", "tiny"}, {"messages", kHello}, {"max_completion_tokens", 8}, {"seed", 3}});
   ASSERT_EQ(r2.status, 200);
   EXPECT_EQ(json::parse(r2.body)["choices"][0]["message"], j["choices"][0]["message"]);
   EXPECT_NE(json::parse(r2.body)["id"], j["id"]);
@@ -114,9 +117,7 @@ TEST_F(OpenAiApi, ChatStreamIsServerSentEventsEndingInDone) {
     ASSERT_EQ(c["choices"].size(), 1u);
     EXPECT_EQ(c["choices"][0]["delta"]["role"], "assistant");
     text += c["choices"][0]["delta"]["content"].get<std::string>();
-    if (i + 1 < chunks.size()) {
-      EXPECT_TRUE(c["choices"][0]["finish_reason"].is_null());
-    }
+    if (i + 1 < chunks.size()) { EXPECT_TRUE(c["choices"][0]["finish_reason"].is_null()); }
   }
   EXPECT_EQ(chunks.back()["choices"][0]["finish_reason"], "length");
   json whole = req;
@@ -127,7 +128,10 @@ TEST_F(OpenAiApi, ChatStreamIsServerSentEventsEndingInDone) {
 }
 
 TEST_F(OpenAiApi, IncludeUsageAddsAFinalChunkWithEmptyChoices) {
-  auto r = post("/v1/chat/completions", {{"model", "tiny"}, {"messages", kHello}, {"max_tokens", 6}, {"stream", true},
+  auto r = post("/v1/chat/completions", {{"model", "tiny"},
+                                         {"messages", kHello},
+                                         {"max_tokens", 6},
+                                         {"stream", true},
                                          {"stream_options", {{"include_usage", true}}}});
   ASSERT_EQ(r.status, 200) << r.body;
   auto chunks = sse_chunks(r.body);
@@ -143,15 +147,23 @@ TEST_F(OpenAiApi, IncludeUsageAddsAFinalChunkWithEmptyChoices) {
 TEST_F(OpenAiApi, TemperatureAndTopPDefaultToOne) {
   auto content = [](const HttpResponse& r) { return json::parse(r.body)["choices"][0]["message"]["content"]; };
   for (int seed : {1, 2, 3}) {
-    auto implicit = post("/v1/chat/completions", {{"model", "tiny"}, {"messages", kHello}, {"max_tokens", 20}, {"seed", seed}});
-    auto explicit_ = post("/v1/chat/completions", {{"model", "tiny"}, {"messages", kHello}, {"max_tokens", 20}, {"seed", seed},
-                                                   {"temperature", 1.0}, {"top_p", 1.0}});
+    auto implicit =
+        post("/v1/chat/completions", {{"model", "tiny"}, {"messages", kHello}, {"max_tokens", 20}, {"seed", seed}});
+    auto explicit_ = post("/v1/chat/completions", {{"model", "tiny"},
+                                                   {"messages", kHello},
+                                                   {"max_tokens", 20},
+                                                   {"seed", seed},
+                                                   {"temperature", 1.0},
+                                                   {"top_p", 1.0}});
     ASSERT_EQ(implicit.status, 200);
     ASSERT_EQ(explicit_.status, 200);
     EXPECT_EQ(content(implicit), content(explicit_));
     // The same sampling through Ollama's API, which defaults to 0.8/0.9 unless told.
-    auto ollama = post("/api/chat", {{"model", "tiny"}, {"messages", kHello}, {"stream", false},
-                                     {"options", {{"num_predict", 20}, {"seed", seed}, {"temperature", 1.0}, {"top_p", 1.0}}}});
+    auto ollama =
+        post("/api/chat", {{"model", "tiny"},
+                           {"messages", kHello},
+                           {"stream", false},
+                           {"options", {{"num_predict", 20}, {"seed", seed}, {"temperature", 1.0}, {"top_p", 1.0}}}});
     ASSERT_EQ(ollama.status, 200);
     EXPECT_EQ(content(implicit), json::parse(ollama.body)["message"]["content"]);
   }
@@ -177,31 +189,41 @@ TEST_F(OpenAiApi, StopStringOrArrayEndsTheOutputBeforeIt) {
 }
 
 TEST_F(OpenAiApi, ResponseFormatJsonObjectAndToolsAccepted) {
-  auto r = post("/v1/chat/completions", {{"model", "stories"}, {"messages", kHello}, {"max_tokens", 40}, {"seed", 9},
+  auto r = post("/v1/chat/completions", {{"model", "stories"},
+                                         {"messages", kHello},
+                                         {"max_tokens", 40},
+                                         {"seed", 9},
                                          {"response_format", {{"type", "json_object"}}}});
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string content = json::parse(r.body)["choices"][0]["message"]["content"];
   json parsed = json::parse(content, nullptr, false);
   EXPECT_TRUE(parsed.is_object()) << content;
-  const json tools = json::array({{{"type", "function"},
-                                   {"function", {{"name", "get_weather"},
-                                                 {"description", "Weather in a city"},
-                                                 {"parameters", {{"type", "object"},
-                                                                 {"properties", {{"city", {{"type", "string"}}}}},
-                                                                 {"required", {"city"}}}}}}}});
-  const json messages = json::array({{{"role", "system"}, {"content", "Be brief."}},
-                                     {{"role", "user"}, {"content", "Weather?"}},
-                                     {{"role", "assistant"}, {"content", nullptr},
-                                      {"tool_calls", {{{"id", "call_1"}, {"type", "function"},
-                                                       {"function", {{"name", "get_weather"}, {"arguments", "{\"city\":\"Paris\"}"}}}}}}},
-                                     {{"role", "tool"}, {"tool_call_id", "call_1"}, {"content", "sunny"}},
-                                     {{"role", "user"}, {"content", json::array({{{"type", "text"}, {"text", "Thanks"}}})}}});
-  auto t = post("/v1/chat/completions", {{"model", "tiny"}, {"messages", messages}, {"tools", tools}, {"max_tokens", 4}});
+  const json tools = json::array(
+      {{{"type", "function"},
+        {"function",
+         {{"name", "get_weather"},
+          {"description", "Weather in a city"},
+          {"parameters",
+           {{"type", "object"}, {"properties", {{"city", {{"type", "string"}}}}}, {"required", {"city"}}}}}}}});
+  const json messages =
+      json::array({{{"role", "system"}, {"content", "Be brief."}},
+                   {{"role", "user"}, {"content", "Weather?"}},
+                   {{"role", "assistant"},
+                    {"content", nullptr},
+                    {"tool_calls",
+                     {{{"id", "call_1"},
+                       {"type", "function"},
+                       {"function", {{"name", "get_weather"}, {"arguments", "{\"city\":\"Paris\"}"}}}}}}},
+                   {{"role", "tool"}, {"tool_call_id", "call_1"}, {"content", "sunny"}},
+                   {{"role", "user"}, {"content", json::array({{{"type", "text"}, {"text", "Thanks"}}})}}});
+  auto t =
+      post("/v1/chat/completions", {{"model", "tiny"}, {"messages", messages}, {"tools", tools}, {"max_tokens", 4}});
   EXPECT_EQ(t.status, 200) << t.body;
 }
 
 TEST_F(OpenAiApi, TextCompletions) {
-  auto r = post("/v1/completions", {{"model", "tiny"}, {"prompt", "Once upon a time"}, {"max_tokens", 10}, {"seed", 4}});
+  auto r =
+      post("/v1/completions", {{"model", "tiny"}, {"prompt", "Once upon a time"}, {"max_tokens", 10}, {"seed", 4}});
   ASSERT_EQ(r.status, 200) << r.body;
   json j = json::parse(r.body);
   EXPECT_EQ(j["id"].get<std::string>().rfind("cmpl-", 0), 0u);
@@ -212,11 +234,18 @@ TEST_F(OpenAiApi, TextCompletions) {
   EXPECT_EQ(j["usage"]["completion_tokens"], 10);
   const std::string text = j["choices"][0]["text"];
   // The same request through /api/generate (which /v1/completions maps to).
-  auto g = post("/api/generate", {{"model", "tiny"}, {"prompt", "Once upon a time"}, {"stream", false},
-                                  {"options", {{"num_predict", 10}, {"seed", 4}, {"temperature", 1.0}, {"top_p", 1.0}}}});
+  auto g =
+      post("/api/generate", {{"model", "tiny"},
+                             {"prompt", "Once upon a time"},
+                             {"stream", false},
+                             {"options", {{"num_predict", 10}, {"seed", 4}, {"temperature", 1.0}, {"top_p", 1.0}}}});
   EXPECT_EQ(json::parse(g.body)["response"], text);
-  auto s = post("/v1/completions", {{"model", "tiny"}, {"prompt", "Once upon a time"}, {"max_tokens", 10}, {"seed", 4},
-                                    {"stream", true}, {"stream_options", {{"include_usage", true}}}});
+  auto s = post("/v1/completions", {{"model", "tiny"},
+                                    {"prompt", "Once upon a time"},
+                                    {"max_tokens", 10},
+                                    {"seed", 4},
+                                    {"stream", true},
+                                    {"stream_options", {{"include_usage", true}}}});
   ASSERT_EQ(s.status, 200);
   EXPECT_EQ(s.headers["content-type"], "text/event-stream");
   auto chunks = sse_chunks(s.body);
@@ -245,7 +274,8 @@ TEST_F(OpenAiApi, ModelsListAndRetrieve) {
     EXPECT_EQ(m["owned_by"], "library");
   }
   EXPECT_TRUE(found) << r.body;
-  for (const std::string name : {"tiny", "tiny:latest", "library/tiny:latest", "registry.ollama.ai/library/tiny:latest"}) {
+  for (const std::string name :
+       {"tiny", "tiny:latest", "library/tiny:latest", "registry.ollama.ai/library/tiny:latest"}) {
     auto one = http_get(server_->url("/v1/models/" + name));
     ASSERT_EQ(one.status, 200) << name << ": " << one.body;
     json m = json::parse(one.body);
@@ -318,7 +348,8 @@ TEST_F(OpenAiApi, Embeddings) {
   expect_openai_error(post("/v1/embeddings", {{"model", "tiny"}, {"input", "x"}, {"encoding_format", "int8"}}), 400,
                       "invalid_request_error");
   expect_openai_error(post("/v1/embeddings", {{"model", "tiny"}}), 400, "invalid_request_error");
-  expect_openai_error(post("/v1/embeddings", {{"model", "tiny"}, {"input", json::array()}}), 400, "invalid_request_error");
+  expect_openai_error(post("/v1/embeddings", {{"model", "tiny"}, {"input", json::array()}}), 400,
+                      "invalid_request_error");
   expect_openai_error(post("/v1/embeddings", {{"model", "nope"}, {"input", "x"}}), 404, "not_found_error");
 }
 
@@ -355,7 +386,8 @@ TEST_F(OpenAiApi, ErrorsUseOpenAisShape) {
   expect_openai_error(post("/v1/completions", {{"model", "tiny"}, {"prompt", "x"}, {"logprobs", 2}}), 400,
                       "invalid_request_error");
   // A prompt that does not fit is found once the model is loaded: still OpenAI's shape.
-  auto too_long = post("/v1/completions", {{"model", "stories"}, {"prompt", std::string(20000, 'a')}, {"max_tokens", 2}});
+  auto too_long =
+      post("/v1/completions", {{"model", "stories"}, {"prompt", std::string(20000, 'a')}, {"max_tokens", 2}});
   expect_openai_error(too_long, 400, "invalid_request_error");
   EXPECT_EQ(post("/v1/chat/completions", {{"model", "tiny"}, {"messages", kHello}, {"max_tokens", 2}}).status, 200);
 }
@@ -382,7 +414,8 @@ TEST(OpenAiQueue, FullQueueAnswers503WithOpenAisBodyAndRetryAfter) {
     }
     ++busy;
     expect_openai_error(r, 503, "api_error");
-    EXPECT_EQ(json::parse(r.body)["error"]["message"], "server busy, please try again.  maximum pending requests exceeded");
+    EXPECT_EQ(json::parse(r.body)["error"]["message"],
+              "server busy, please try again.  maximum pending requests exceeded");
     EXPECT_FALSE(r.headers["retry-after"].empty());
   }
   EXPECT_GE(ok, 1);
@@ -390,12 +423,14 @@ TEST(OpenAiQueue, FullQueueAnswers503WithOpenAisBodyAndRetryAfter) {
 
   // A streaming client that goes away frees the only slot at once.
   int chunks = 0;
-  auto aborted = http_request("POST", s->url("/v1/chat/completions"),
-                              json{{"model", "stories-ctx"}, {"messages", kHello}, {"stream", true}, {"max_tokens", 100000}}.dump(),
-                              [&](const std::string&) { return ++chunks < 5; });
+  auto aborted = http_request(
+      "POST", s->url("/v1/chat/completions"),
+      json{{"model", "stories-ctx"}, {"messages", kHello}, {"stream", true}, {"max_tokens", 100000}}.dump(),
+      [&](const std::string&) { return ++chunks < 5; });
   EXPECT_FALSE(aborted.error.empty());
   const auto t0 = std::chrono::steady_clock::now();
-  auto next = http_post(s->url("/v1/completions"), json{{"model", "stories-ctx"}, {"prompt", "x"}, {"max_tokens", 5}}.dump());
+  auto next =
+      http_post(s->url("/v1/completions"), json{{"model", "stories-ctx"}, {"prompt", "x"}, {"max_tokens", 5}}.dump());
   EXPECT_EQ(next.status, 200);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
 }

@@ -9,7 +9,7 @@
 namespace corral::testing {
 
 struct RawHttpResponse {
-  int status = 0;  // 0: no response (connection refused, closed or timed out)
+  int status = 0;                                   // 0: no response (connection refused, closed or timed out)
   std::multimap<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string header(const std::string& name) const;  // first value or ""

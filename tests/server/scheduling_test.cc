@@ -54,16 +54,19 @@ json ps_model(ServerProcess& s, const std::string& name) {
 TEST(Scheduling, WarmUpThenEightConcurrentRequestsAllComplete) {
   auto s = ServerProcess::start(shared_test_store(), {{"OLLAMA_NUM_PARALLEL", "4"}});
   ASSERT_TRUE(s);
-  auto warm = http_post(s->url("/api/generate"), R"({"model":"tiny","prompt":"Hi","stream":false,"options":{"num_predict":4}})");
+  auto warm = http_post(s->url("/api/generate"),
+                        R"({"model":"tiny","prompt":"Hi","stream":false,"options":{"num_predict":4}})");
   ASSERT_EQ(warm.status, 200);
   EXPECT_EQ(json::parse(warm.body)["done"], true);
   std::vector<std::future<HttpResponse>> fs;
   for (int i = 0; i < 8; ++i) {
     const bool stream = i % 2 == 0;
     fs.push_back(std::async(std::launch::async, [&, i, stream] {
-      return http_post(s->url("/api/generate"),
-                       json{{"model", "tiny"}, {"prompt", "Once upon a time " + std::to_string(i)}, {"stream", stream},
-                            {"options", {{"num_predict", 40}}}}.dump());
+      return http_post(s->url("/api/generate"), json{{"model", "tiny"},
+                                                     {"prompt", "Once upon a time " + std::to_string(i)},
+                                                     {"stream", stream},
+                                                     {"options", {{"num_predict", 40}}}}
+                                                    .dump());
     }));
   }
   for (int i = 0; i < 8; ++i) {
@@ -90,9 +93,10 @@ std::vector<Timed> burst(ServerProcess& s, int n) {
   std::vector<std::future<Timed>> fs;
   for (int i = 0; i < n; ++i)
     fs.push_back(std::async(std::launch::async, [&s, i] {
-      return timed_post(s.url("/api/generate"),
-                        json{{"model", "stories-ctx"}, {"prompt", "Once upon a time " + std::to_string(i)},
-                             {"options", {{"num_predict", 300}, {"temperature", 0}}}}.dump());
+      return timed_post(s.url("/api/generate"), json{{"model", "stories-ctx"},
+                                                     {"prompt", "Once upon a time " + std::to_string(i)},
+                                                     {"options", {{"num_predict", 300}, {"temperature", 0}}}}
+                                                    .dump());
     }));
   std::vector<Timed> out;
   for (auto& f : fs) out.push_back(f.get());
@@ -124,8 +128,11 @@ TEST(Scheduling, MaxQueueTwoWithTwentyConcurrentRequests) {
   for (int i = 0; i < 20; ++i)
     fs.push_back(std::async(std::launch::async, [&, i] {
       return http_request("POST", s->url("/api/generate"),
-                          json{{"model", "stories-ctx"}, {"prompt", "Once " + std::to_string(i)}, {"stream", false},
-                               {"options", {{"num_predict", 100}}}}.dump(),
+                          json{{"model", "stories-ctx"},
+                               {"prompt", "Once " + std::to_string(i)},
+                               {"stream", false},
+                               {"options", {{"num_predict", 100}}}}
+                              .dump(),
                           nullptr, 60);
     }));
   int ok = 0, busy = 0;
@@ -146,7 +153,10 @@ TEST(Scheduling, MaxQueueTwoWithTwentyConcurrentRequests) {
   EXPECT_GE(busy, 1);
   EXPECT_EQ(ok + busy, 20);
   // Still serving.
-  EXPECT_EQ(http_post(s->url("/api/generate"), R"({"model":"stories-ctx","prompt":"x","stream":false,"options":{"num_predict":3}})").status, 200);
+  EXPECT_EQ(http_post(s->url("/api/generate"),
+                      R"({"model":"stories-ctx","prompt":"x","stream":false,"options":{"num_predict":3}})")
+                .status,
+            200);
 }
 
 TEST(Scheduling, ClientDisconnectMidStreamFreesTheSlot) {
@@ -154,12 +164,14 @@ TEST(Scheduling, ClientDisconnectMidStreamFreesTheSlot) {
   ASSERT_TRUE(s);
   // A request that would run for a long time; the client reads a few chunks and hangs up.
   int chunks = 0;
-  auto aborted = http_request("POST", s->url("/api/generate"),
-                              R"({"model":"stories-ctx","prompt":"Once upon a time","options":{"num_predict":-1,"num_ctx":200000}})",
-                              [&](const std::string&) { return ++chunks < 5; });
+  auto aborted = http_request(
+      "POST", s->url("/api/generate"),
+      R"({"model":"stories-ctx","prompt":"Once upon a time","options":{"num_predict":-1,"num_ctx":200000}})",
+      [&](const std::string&) { return ++chunks < 5; });
   EXPECT_FALSE(aborted.error.empty());
   const auto t0 = Clock::now();
-  auto next = http_post(s->url("/api/generate"), R"({"model":"stories-ctx","prompt":"x","stream":false,"options":{"num_predict":5}})");
+  auto next = http_post(s->url("/api/generate"),
+                        R"({"model":"stories-ctx","prompt":"x","stream":false,"options":{"num_predict":5}})");
   EXPECT_EQ(next.status, 200);
   EXPECT_LT(Clock::now() - t0, std::chrono::seconds(5)) << "the abandoned request kept the only slot";
   EXPECT_EQ(ps_model(*s, "stories-ctx:latest")["slots_in_use"], 0);
@@ -168,16 +180,18 @@ TEST(Scheduling, ClientDisconnectMidStreamFreesTheSlot) {
 TEST(Scheduling, SameSeedSameTextAloneOrAmongSevenOthers) {
   auto s = ServerProcess::start(shared_test_store(), {{"OLLAMA_NUM_PARALLEL", "8"}});
   ASSERT_TRUE(s);
-  const std::string req = R"({"model":"tiny","prompt":"The little dog","stream":false,"options":{"seed":1234,"temperature":0.9,"num_predict":50}})";
+  const std::string req =
+      R"({"model":"tiny","prompt":"The little dog","stream":false,"options":{"seed":1234,"temperature":0.9,"num_predict":50}})";
   auto alone = http_post(s->url("/api/generate"), req);
   ASSERT_EQ(alone.status, 200);
   const std::string text = json::parse(alone.body)["response"];
   std::vector<std::future<HttpResponse>> others;
   for (int i = 0; i < 7; ++i)
     others.push_back(std::async(std::launch::async, [&, i] {
-      return http_post(s->url("/api/generate"),
-                       json{{"model", "tiny"}, {"prompt", "A bird " + std::string(i * 3, 'x')},
-                            {"options", {{"seed", i}, {"num_predict", 60}}}}.dump());
+      return http_post(s->url("/api/generate"), json{{"model", "tiny"},
+                                                     {"prompt", "A bird " + std::string(i * 3, 'x')},
+                                                     {"options", {{"seed", i}, {"num_predict", 60}}}}
+                                                    .dump());
     }));
   auto together = http_post(s->url("/api/generate"), req);
   for (auto& f : others) EXPECT_EQ(f.get().status, 200);
@@ -189,8 +203,9 @@ TEST(Scheduling, TwoModelsLoadedThirdEvictsLeastRecentlyUsed) {
   auto s = ServerProcess::start(shared_test_store(), {{"OLLAMA_MAX_LOADED_MODELS", "2"}});
   ASSERT_TRUE(s);
   auto gen = [&](const char* model) {
-    return http_post(s->url("/api/generate"),
-                     json{{"model", model}, {"prompt", "Hi"}, {"stream", false}, {"options", {{"num_predict", 2}}}}.dump())
+    return http_post(
+               s->url("/api/generate"),
+               json{{"model", model}, {"prompt", "Hi"}, {"stream", false}, {"options", {{"num_predict", 2}}}}.dump())
         .status;
   };
   ASSERT_EQ(gen("stories"), 200);

@@ -33,12 +33,15 @@ const std::string& shared_test_store() {
     std::filesystem::create_directories(d);
     store::Store s(d);
     const std::pair<const char*, const char*> models[] = {
-        {"stories", "models/stories260K.gguf"},        {"stories-ctx", "models/stories260K-ctx512.gguf"},
-        {"tiny", "models/tinystories-656k-f32.gguf"},  {"tiny-q8", "models/tinystories-656k-q8_0.gguf"},
+        {"stories", "models/stories260K.gguf"},
+        {"stories-ctx", "models/stories260K-ctx512.gguf"},
+        {"tiny", "models/tinystories-656k-f32.gguf"},
+        {"tiny-q8", "models/tinystories-656k-q8_0.gguf"},
         {"random", "models/llama-2-tiny-random.gguf"},
         // Random weights with byte-level BPE vocabularies (GPT-2's first merges), for
         // structured output over tokens that are not whole characters.
-        {"syn-qwen2", "models/synthetic/syn-qwen2-q8_0.gguf"}, {"syn-llama3", "models/synthetic/syn-llama3-q8_0.gguf"},
+        {"syn-qwen2", "models/synthetic/syn-qwen2-q8_0.gguf"},
+        {"syn-llama3", "models/synthetic/syn-llama3-q8_0.gguf"},
     };
     for (const auto& [name, rel] : models) {
       auto mf = store::parse_modelfile("FROM " + test_data_path(rel) + "\n");
@@ -127,7 +130,8 @@ int ServerProcess::stop() {
   // undefined behaviour on stderr, which is this log: whatever the test checked, such a report
   // fails it. A server that dies of one mid-test is caught here too, when the fixture stops it.
   const std::string text = was_running ? log() : std::string();
-  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "SUMMARY: UndefinedBehaviorSanitizer"}) {
+  for (const char* marker :
+       {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "SUMMARY: UndefinedBehaviorSanitizer"}) {
     if (text.find(marker) != std::string::npos) {
       ADD_FAILURE() << "the server's log holds a sanitizer report (\"" << marker << "\"):\n" << text;
       break;

@@ -75,7 +75,8 @@ std::string validate(const json& schema, const json& v, const std::string& at = 
   if (auto t = schema.find("type"); t != schema.end()) {
     bool ok = false;
     if (t->is_string()) ok = has_type(v, *t);
-    else for (const auto& x : *t) ok |= has_type(v, x);
+    else
+      for (const auto& x : *t) ok |= has_type(v, x);
     if (!ok) return at + ": expected type " + t->dump() + ", got " + v.dump();
   }
   if (auto e = schema.find("enum"); e != schema.end() && std::find(e->begin(), e->end(), v) == e->end())
@@ -83,7 +84,8 @@ std::string validate(const json& schema, const json& v, const std::string& at = 
   if (auto c = schema.find("const"); c != schema.end() && *c != v) return at + ": not the const: " + v.dump();
   if (schema.contains("minimum") && v.is_number() && v.get<double>() < schema["minimum"].get<double>())
     return at + ": below the minimum: " + v.dump();
-  if (v.is_string() && schema.contains("maxLength") && code_points(v.get<std::string>()) > schema["maxLength"].get<size_t>())
+  if (v.is_string() && schema.contains("maxLength") &&
+      code_points(v.get<std::string>()) > schema["maxLength"].get<size_t>())
     return at + ": longer than maxLength: " + v.dump();
   if (v.is_array()) {
     if (schema.contains("minItems") && v.size() < schema["minItems"].get<size_t>()) return at + ": too few items";
@@ -170,7 +172,10 @@ TEST_F(StructuredOutput, OllamaFormatJsonAlwaysParsesAsAnObject) {
   ASSERT_NE(server_, nullptr);
   for (const std::string model : kModels) {
     auto outs = run(model, "/api/generate", [](const std::string& m, int64_t seed) {
-      return json{{"model", m}, {"prompt", "Describe a cat as JSON."}, {"format", "json"}, {"stream", false},
+      return json{{"model", m},
+                  {"prompt", "Describe a cat as JSON."},
+                  {"format", "json"},
+                  {"stream", false},
                   {"options", {{"seed", seed}, {"temperature", 1.0}, {"num_predict", 96}}}};
     });
     for (const auto& o : outs) {
@@ -198,9 +203,10 @@ TEST_F(StructuredOutput, OpenAiResponseFormatJsonSchemaAlwaysValidates) {
     auto outs = run(model, "/v1/chat/completions", [](const std::string& m, int64_t seed) {
       return json{{"model", m},
                   {"messages", {{{"role", "user"}, {"content", "Describe a person."}}}},
-                  {"response_format", {{"type", "json_schema"},
-                                       {"json_schema", {{"name", "answer"}, {"strict", true},
-                                                        {"schema", seed % 2 ? kPersonSchema : kListSchema}}}}},
+                  {"response_format",
+                   {{"type", "json_schema"},
+                    {"json_schema",
+                     {{"name", "answer"}, {"strict", true}, {"schema", seed % 2 ? kPersonSchema : kListSchema}}}}},
                   {"seed", seed},
                   {"max_tokens", 160}};
     });
@@ -229,8 +235,11 @@ TEST_F(StructuredOutput, ATinyTokenBudgetStillValidates) {
   // OpenAI's json_object and Ollama's "json" when cut short: still an object.
   for (const std::string model : kModels) {
     auto outs = run(model, "/v1/chat/completions", [](const std::string& m, int64_t seed) {
-      return json{{"model", m}, {"messages", {{{"role", "user"}, {"content", "JSON please"}}}},
-                  {"response_format", {{"type", "json_object"}}}, {"seed", seed}, {"max_tokens", 1 + seed % 6}};
+      return json{{"model", m},
+                  {"messages", {{{"role", "user"}, {"content", "JSON please"}}}},
+                  {"response_format", {{"type", "json_object"}}},
+                  {"seed", seed},
+                  {"max_tokens", 1 + seed % 6}};
     });
     for (const auto& o : outs) {
       json v = parse_or_fail(model, o);

@@ -21,9 +21,8 @@ void add_echo_routes(Server& s) {
   s.route("GET", "/api/blobs/:digest", [](const Request& req, std::shared_ptr<ResponseWriter> w) {
     w->respond(200, "text/plain", std::string(req.param("digest")));
   });
-  s.route("GET", "/api/blobs/list", [](const Request&, std::shared_ptr<ResponseWriter> w) {
-    w->respond(200, "text/plain", "literal route");
-  });
+  s.route("GET", "/api/blobs/list",
+          [](const Request&, std::shared_ptr<ResponseWriter> w) { w->respond(200, "text/plain", "literal route"); });
   s.route("GET", "/files/*rest", [](const Request& req, std::shared_ptr<ResponseWriter> w) {
     w->respond(200, "text/plain", std::string(req.param("rest")));
   });
@@ -186,12 +185,10 @@ TEST_F(BasicTest, UnknownPathIs404AndWrongMethodIs405) {
 
 TEST(BasicServer, CustomNotFoundAndMiddleware) {
   ServerHarness h;
-  h.server().route("GET", "/x", [](const Request&, std::shared_ptr<ResponseWriter> w) {
-    w->respond(200, "text/plain", "x");
-  });
-  h.server().set_not_found([](const Request& req, std::shared_ptr<ResponseWriter> w) {
-    w->respond_error(404, "no route for " + req.path);
-  });
+  h.server().route("GET", "/x",
+                   [](const Request&, std::shared_ptr<ResponseWriter> w) { w->respond(200, "text/plain", "x"); });
+  h.server().set_not_found(
+      [](const Request& req, std::shared_ptr<ResponseWriter> w) { w->respond_error(404, "no route for " + req.path); });
   h.server().set_middleware([](const Request& req, const std::shared_ptr<ResponseWriter>& w) {
     w->add_header("Access-Control-Allow-Origin", "*");
     if (req.method == "OPTIONS") {
@@ -220,12 +217,10 @@ TEST(BasicServer, CustomNotFoundAndMiddleware) {
 
 TEST(BasicServer, HandlerExceptionIs500AndConnectionSurvives) {
   ServerHarness h;
-  h.server().route("GET", "/throw", [](const Request&, std::shared_ptr<ResponseWriter>) {
-    throw std::runtime_error("boom");
-  });
-  h.server().route("GET", "/ok", [](const Request&, std::shared_ptr<ResponseWriter> w) {
-    w->respond(200, "text/plain", "ok");
-  });
+  h.server().route("GET", "/throw",
+                   [](const Request&, std::shared_ptr<ResponseWriter>) { throw std::runtime_error("boom"); });
+  h.server().route("GET", "/ok",
+                   [](const Request&, std::shared_ptr<ResponseWriter> w) { w->respond(200, "text/plain", "ok"); });
   ASSERT_TRUE(h.start());
   TestClient c(h.port());
   ASSERT_TRUE(c.send(make_request("GET", "/throw")));

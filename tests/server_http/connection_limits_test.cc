@@ -17,9 +17,8 @@ ServerOptions limited(int per_ip, int header_timeout_s) {
 }
 
 void add_ping(ServerHarness& h) {
-  h.server().route("GET", "/ping", [](const Request&, std::shared_ptr<ResponseWriter> w) {
-    w->respond(200, "text/plain", "pong");
-  });
+  h.server().route("GET", "/ping",
+                   [](const Request&, std::shared_ptr<ResponseWriter> w) { w->respond(200, "text/plain", "pong"); });
 }
 
 bool wait_for_count(ServerHarness& h, size_t at_most, std::chrono::milliseconds timeout) {

@@ -91,8 +91,7 @@ TEST_F(CurlTest, StreamsIncrementally) {
   curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, "{}");
   Received r;
   EXPECT_EQ(perform("/api/generate", &r), 200);
-  EXPECT_EQ(r.body,
-            "{\"response\":\"t0\"}\n{\"response\":\"t1\"}\n{\"response\":\"t2\"}\n{\"response\":\"t3\"}\n");
+  EXPECT_EQ(r.body, "{\"response\":\"t0\"}\n{\"response\":\"t1\"}\n{\"response\":\"t2\"}\n{\"response\":\"t3\"}\n");
   ASSERT_GE(r.pieces.size(), 4u);  // delivered as produced, not in one piece at the end
   EXPECT_GE(r.pieces.back().first - r.pieces.front().first, 200ms);
 }

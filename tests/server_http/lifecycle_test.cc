@@ -32,9 +32,8 @@ TEST(Lifecycle, BadHostIsAnError) {
 
 TEST(Lifecycle, StopWithIdleConnectionsReturnsPromptly) {
   ServerHarness h;
-  h.server().route("GET", "/x", [](const Request&, std::shared_ptr<ResponseWriter> w) {
-    w->respond(200, "text/plain", "x");
-  });
+  h.server().route("GET", "/x",
+                   [](const Request&, std::shared_ptr<ResponseWriter> w) { w->respond(200, "text/plain", "x"); });
   ASSERT_TRUE(h.start());
   TestClient a(h.port()), b(h.port());
   ASSERT_TRUE(a.send(make_request("GET", "/x")));

@@ -57,9 +57,9 @@ TEST_F(LimitsTest, OversizedChunkedBodyIs413) {
 
 TEST_F(LimitsTest, ChunkedRequestBody) {
   TestClient c(harness_.port());
-  ASSERT_TRUE(c.send(
-      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "5\r\nhello\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "5\r\nhello\r\n"));
   std::this_thread::sleep_for(20ms);  // the body arrives in pieces
   ASSERT_TRUE(c.send("6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"));
   auto r = c.read_response();
@@ -132,8 +132,7 @@ TEST_F(LimitsTest, RandomBytesNeverCrashTheServer) {
 
 TEST_F(LimitsTest, ExpectContinueGetsTheGoAhead) {
   TestClient c(harness_.port());
-  ASSERT_TRUE(c.send(
-      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
   // The client waits for the interim response before it sends the body.
   EXPECT_EQ(c.read_raw("\r\n\r\n", 2s), std::optional<std::string>("HTTP/1.1 100 Continue\r\n\r\n"));
   ASSERT_TRUE(c.send("hello"));
@@ -145,8 +144,7 @@ TEST_F(LimitsTest, ExpectContinueGetsTheGoAhead) {
 
 TEST_F(LimitsTest, ExpectContinueWithOversizedBodyGets413Instead) {
   TestClient c(harness_.port());
-  ASSERT_TRUE(c.send(
-      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"));
   auto r = c.read_response();  // without sending the body
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
@@ -156,9 +154,8 @@ TEST(Limits, IdleConnectionsTimeOut) {
   ServerOptions o = ServerHarness::test_options();
   o.idle_timeout_s = 1;
   ServerHarness h(o);
-  h.server().route("GET", "/x", [](const Request&, std::shared_ptr<ResponseWriter> w) {
-    w->respond(200, "text/plain", "x");
-  });
+  h.server().route("GET", "/x",
+                   [](const Request&, std::shared_ptr<ResponseWriter> w) { w->respond(200, "text/plain", "x"); });
   ASSERT_TRUE(h.start());
   TestClient idle(h.port());
   TestClient used(h.port());

@@ -103,8 +103,7 @@ TEST(Wire, HeadFormatting) {
   EXPECT_NE(s.find("\r\nConnection: close\r\n\r\n"), std::string::npos);
   EXPECT_EQ(wire::chunk("hello world, this!"), "12\r\nhello world, this!\r\n");
   EXPECT_EQ(wire::reason_phrase(799), "Unknown");
-  EXPECT_EQ(wire::http_date(std::chrono::system_clock::from_time_t(784111777)),
-            "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(wire::http_date(std::chrono::system_clock::from_time_t(784111777)), "Sun, 06 Nov 1994 08:49:37 GMT");
 }
 
 TEST(Json, ErrorBodyAndSse) {
@@ -117,9 +116,12 @@ TEST(Json, QuoteIsAlwaysValidUtf8) {
   // Valid UTF-8 passes through; every byte that is not part of a well-formed sequence (a stray
   // continuation, a cut sequence, an overlong form, a surrogate) becomes U+FFFD.
   EXPECT_EQ(json_quote("caf\xc3\xa9 \xe2\x82\xac"), "\"caf\xc3\xa9 \xe2\x82\xac\"");
-  EXPECT_EQ(json_quote("a\xff" "b"), "\"a\xef\xbf\xbd" "b\"");
-  EXPECT_EQ(json_quote("\xc3"), "\"\xef\xbf\xbd\"");                  // cut at the end
-  EXPECT_EQ(json_quote("\xc0\xaf"), "\"\xef\xbf\xbd\xef\xbf\xbd\"");  // overlong '/'
+  EXPECT_EQ(json_quote("a\xff"
+                       "b"),
+            "\"a\xef\xbf\xbd"
+            "b\"");
+  EXPECT_EQ(json_quote("\xc3"), "\"\xef\xbf\xbd\"");                                  // cut at the end
+  EXPECT_EQ(json_quote("\xc0\xaf"), "\"\xef\xbf\xbd\xef\xbf\xbd\"");                  // overlong '/'
   EXPECT_EQ(json_quote("\xed\xa0\x80"), "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");  // surrogate
   EXPECT_EQ(json_error_body("x\x80"), "{\"error\":\"x\xef\xbf\xbd\"}");
 }

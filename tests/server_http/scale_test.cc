@@ -97,9 +97,8 @@ TEST(Scale, ConnectionsOverTheLimitAreRefused) {
   ServerOptions o = ServerHarness::test_options();
   o.max_connections = 3;
   ServerHarness h(o);
-  h.server().route("GET", "/x", [](const Request&, std::shared_ptr<ResponseWriter> w) {
-    w->respond(200, "text/plain", "x");
-  });
+  h.server().route("GET", "/x",
+                   [](const Request&, std::shared_ptr<ResponseWriter> w) { w->respond(200, "text/plain", "x"); });
   ASSERT_TRUE(h.start());
   std::vector<std::unique_ptr<TestClient>> clients;
   for (int i = 0; i < 3; ++i) {

@@ -51,42 +51,41 @@ class StreamingBodyTest : public ::testing::Test {
   void SetUp() override {
     Server& s = harness_.server();
     // Reads the whole body on a thread (optionally slowly) and answers with its size and sum.
-    s.route_streaming_body("POST", "/upload/:name", [this](Request req, std::shared_ptr<BodyReader> body,
-                                                           std::shared_ptr<ResponseWriter> w) {
-      const bool slow = req.param("name") == "slow";
-      std::lock_guard lk(mu_);  // two io threads may start uploads at once
-      workers_.emplace_back([this, body, w, slow] {
-        if (slow) std::this_thread::sleep_for(std::chrono::milliseconds(600));
-        Upload u;
-        for (;;) {
-          auto piece = body->read();
-          if (!piece) {
-            u.error = piece.error();
-            break;
-          }
-          if (piece->empty()) break;
-          u.bytes += static_cast<int64_t>(piece->size());
-          u.sum = checksum(u.sum, *piece);
-        }
-        {
-          std::lock_guard lk(mu_);
-          last_ = u;
-          if (!done_set_) done_.set_value();
-          done_set_ = true;
-        }
-        if (u.error.empty())
-          w->respond(201, "text/plain", std::to_string(u.bytes) + " " + std::to_string(u.sum));
-        else
-          w->respond_error(400, u.error);
-      });
-    });
+    s.route_streaming_body("POST", "/upload/:name",
+                           [this](Request req, std::shared_ptr<BodyReader> body, std::shared_ptr<ResponseWriter> w) {
+                             const bool slow = req.param("name") == "slow";
+                             std::lock_guard lk(mu_);  // two io threads may start uploads at once
+                             workers_.emplace_back([this, body, w, slow] {
+                               if (slow) std::this_thread::sleep_for(std::chrono::milliseconds(600));
+                               Upload u;
+                               for (;;) {
+                                 auto piece = body->read();
+                                 if (!piece) {
+                                   u.error = piece.error();
+                                   break;
+                                 }
+                                 if (piece->empty()) break;
+                                 u.bytes += static_cast<int64_t>(piece->size());
+                                 u.sum = checksum(u.sum, *piece);
+                               }
+                               {
+                                 std::lock_guard lk(mu_);
+                                 last_ = u;
+                                 if (!done_set_) done_.set_value();
+                                 done_set_ = true;
+                               }
+                               if (u.error.empty())
+                                 w->respond(201, "text/plain", std::to_string(u.bytes) + " " + std::to_string(u.sum));
+                               else w->respond_error(400, u.error);
+                             });
+                           });
     // Answers before reading anything and drops the reader.
-    s.route_streaming_body("POST", "/reject", [](Request, std::shared_ptr<BodyReader>, std::shared_ptr<ResponseWriter> w) {
-      w->respond_error(400, "rejected");
-    });
-    s.route("POST", "/echo", [](Request req, std::shared_ptr<ResponseWriter> w) {
-      w->respond(200, "text/plain", std::move(req.body));
-    });
+    s.route_streaming_body("POST", "/reject",
+                           [](Request, std::shared_ptr<BodyReader>, std::shared_ptr<ResponseWriter> w) {
+                             w->respond_error(400, "rejected");
+                           });
+    s.route("POST", "/echo",
+            [](Request req, std::shared_ptr<ResponseWriter> w) { w->respond(200, "text/plain", std::move(req.body)); });
     ASSERT_TRUE(harness_.start());
   }
 

@@ -169,14 +169,11 @@ void expect_pending_disconnect_detected(bool reset) {
   EXPECT_FALSE(w->client_gone());
   auto gone = gone_at.get_future();
   auto t_close = Clock::now();
-  if (reset)
-    c.reset();
-  else
-    c.close();
+  if (reset) c.reset();
+  else c.close();
   ASSERT_EQ(gone.wait_for(2s), std::future_status::ready);
   auto latency = gone.get() - t_close;
-  EXPECT_LT(latency, 100ms) << std::chrono::duration_cast<std::chrono::microseconds>(latency).count()
-                           << " us";
+  EXPECT_LT(latency, 100ms) << std::chrono::duration_cast<std::chrono::microseconds>(latency).count() << " us";
   EXPECT_TRUE(w->client_gone());
   w->start(200, "application/json");
   EXPECT_FALSE(w->write("too late"));
@@ -265,8 +262,7 @@ TEST(Streaming, SlowReaderDoesNotBlockTheProducer) {
   auto r = c.read_response(false, 20s);
   ASSERT_TRUE(r);
   ASSERT_EQ(r->body.size(), kPiece * kPieces);
-  for (size_t i = 0; i < kPieces; i += 997)
-    ASSERT_EQ(r->body[i * kPiece], static_cast<char>('a' + i % 26)) << i;
+  for (size_t i = 0; i < kPieces; i += 997) ASSERT_EQ(r->body[i * kPiece], static_cast<char>('a' + i % 26)) << i;
   EXPECT_EQ(r->chunks.size(), kPieces);  // one chunk per write(), however the bytes were batched
 }
 

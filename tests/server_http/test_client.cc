@@ -80,8 +80,7 @@ void TestClient::half_close() {
   if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
 }
 
-std::optional<std::string> TestClient::read_raw(std::string_view until,
-                                                std::chrono::milliseconds timeout) {
+std::optional<std::string> TestClient::read_raw(std::string_view until, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   while (true) {
     size_t pos = buf_.find(until);
@@ -155,8 +154,7 @@ std::optional<RawResponse> TestClient::read_head(std::chrono::milliseconds timeo
       size_t colon = line->find(':');
       if (colon == std::string::npos) return std::nullopt;
       size_t v = line->find_first_not_of(' ', colon + 1);
-      r.headers.emplace_back(line->substr(0, colon),
-                             v == std::string::npos ? "" : line->substr(v));
+      r.headers.emplace_back(line->substr(0, colon), v == std::string::npos ? "" : line->substr(v));
     }
     if (r.status != 100) return r;  // skip interim responses
   }
@@ -196,15 +194,13 @@ bool TestClient::read_body(RawResponse* r, bool no_body, std::chrono::millisecon
     return read_exact(n, &r->body, deadline);
   }
   // Delimited by close.
-  while (fill(deadline)) {
-  }
+  while (fill(deadline)) {}
   r->body += buf_;
   buf_.clear();
   return true;
 }
 
-std::optional<RawResponse> TestClient::read_response(bool no_body,
-                                                     std::chrono::milliseconds timeout) {
+std::optional<RawResponse> TestClient::read_response(bool no_body, std::chrono::milliseconds timeout) {
   auto head = read_head(timeout);
   if (!head) return std::nullopt;
   if (!read_body(&*head, no_body, timeout)) return std::nullopt;

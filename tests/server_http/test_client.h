@@ -43,8 +43,7 @@ class TestClient {
   // The body per the head's framing. no_body: the request was HEAD.
   bool read_body(RawResponse* r, bool no_body, std::chrono::milliseconds timeout = 5s);
   // A whole response.
-  std::optional<RawResponse> read_response(bool no_body = false,
-                                           std::chrono::milliseconds timeout = 5s);
+  std::optional<RawResponse> read_response(bool no_body = false, std::chrono::milliseconds timeout = 5s);
   // Next chunk of a chunked body; nullopt after the last chunk, on timeout or on error.
   std::optional<std::string> read_chunk(std::chrono::milliseconds timeout = 5s);
   // Waits for the server to close (EOF or reset), discarding data. False on timeout.
@@ -67,8 +66,8 @@ class TestClient {
 };
 
 // "METHOD target HTTP/1.1" with Host and, when body is non-empty, Content-Length.
-std::string make_request(std::string_view method, std::string_view target,
-                         std::string_view body = {}, std::string_view extra_headers = {});
+std::string make_request(std::string_view method, std::string_view target, std::string_view body = {},
+                         std::string_view extra_headers = {});
 
 // Raises the open-file soft limit to at least `n` (up to the hard limit); false if impossible.
 bool ensure_fd_limit(size_t n);

@@ -101,7 +101,7 @@ TEST_F(CreateTest, FromGgufThenListResolveCopyRemove) {
   ASSERT_EQ(r->messages.size(), 2u);
   EXPECT_EQ(r->messages[1].content, "Once upon a time");
   EXPECT_EQ(r->licenses, std::vector<std::string>{"MIT"});
-  EXPECT_FALSE(r->template_text.has_value());  // no chat template in the GGUF: Ollama's default
+  EXPECT_FALSE(r->template_text.has_value());         // no chat template in the GGUF: Ollama's default
   EXPECT_EQ(r->details.parent_model, r->model_path);  // Ollama notes the blob path as origin
 
   // Layers in Ollama's order, and a config whose diff_ids list them.
@@ -168,7 +168,7 @@ TEST_F(CreateTest, FromExistingModelInheritsAndOverrides) {
   EXPECT_EQ(d->model_path, base->model_path);
   EXPECT_EQ(d->details.parent_model, "base:latest");  // Ollama's "from" on inherited layers
   EXPECT_EQ(d->system.value_or(""), "derived system");
-  EXPECT_DOUBLE_EQ(d->params["temperature"].get<double>(), 0.1);  // overridden
+  EXPECT_DOUBLE_EQ(d->params["temperature"].get<double>(), 0.1);   // overridden
   EXPECT_EQ(d->params["stop"], nlohmann::json::array({"<end>"}));  // inherited
   EXPECT_EQ(d->licenses, (std::vector<std::string>{"base license", "extra license"}));
   EXPECT_EQ(d->details.family, "llama");
@@ -205,8 +205,7 @@ TEST_F(CreateTest, RelativePathsAndFailuresLeaveNothingBehind) {
 
   auto missing = create("bad", "FROM nosuchmodel\n");
   ASSERT_FALSE(missing.is_ok());
-  EXPECT_NE(missing.error().find("model 'nosuchmodel:latest' not found"), std::string::npos)
-      << missing.error();
+  EXPECT_NE(missing.error().find("model 'nosuchmodel:latest' not found"), std::string::npos) << missing.error();
 
   auto nonsense = create("bad", "FROM ./no/such/file.gguf\n", opts);
   ASSERT_FALSE(nonsense.is_ok());
@@ -232,8 +231,7 @@ TEST_F(CreateTest, RelativePathsAndFailuresLeaveNothingBehind) {
 
   // A template the validator rejects: no manifest, and the blobs this create wrote are gone.
   opts.validate_template = [](std::string_view t) {
-    return t.find("{{ broken") != std::string_view::npos ? Status::error("unclosed action")
-                                                         : Status::ok();
+    return t.find("{{ broken") != std::string_view::npos ? Status::error("unclosed action") : Status::ok();
   };
   auto bad_tmpl = create("bad", "FROM rel\nSYSTEM brand new text\nTEMPLATE {{ broken\n", opts);
   ASSERT_FALSE(bad_tmpl.is_ok());
@@ -268,13 +266,12 @@ TEST_F(CreateTest, TemplateDetectionHook) {
 
   // An explicit TEMPLATE replaces the detected one; the detected blob, now unused, is collected.
   Digest detected = Sha256::of(*r->template_text);
-  ASSERT_TRUE(create("chat2", "FROM " + path + "\nTEMPLATE {{ .Prompt }}!\nPARAMETER stop X\n", opts)
-                  .is_ok());
+  ASSERT_TRUE(create("chat2", "FROM " + path + "\nTEMPLATE {{ .Prompt }}!\nPARAMETER stop X\n", opts).is_ok());
   auto r2 = s.resolve("chat2");
   ASSERT_TRUE(r2.is_ok());
   EXPECT_EQ(r2->template_text.value_or(""), "{{ .Prompt }}!");
   EXPECT_EQ(r2->params["stop"], nlohmann::json::array({"X"}));  // the Modelfile's value wins
-  EXPECT_TRUE(s.has_blob(detected));  // still used by "chat"
+  EXPECT_TRUE(s.has_blob(detected));                            // still used by "chat"
   ASSERT_TRUE(s.remove("chat").is_ok());
   EXPECT_FALSE(s.has_blob(detected));
 }
@@ -289,8 +286,7 @@ TEST_F(CreateTest, DefaultHooksUseTemplatesLayer) {
   EXPECT_NE(r->params.dump().find("<|im_end|>"), std::string::npos) << r->params.dump();
 
   // A GGUF without a chat template gets no template layer.
-  ASSERT_TRUE(create("plain", "FROM " + corral::testing::test_data_path("models/stories260K.gguf") + "\n")
-                  .is_ok());
+  ASSERT_TRUE(create("plain", "FROM " + corral::testing::test_data_path("models/stories260K.gguf") + "\n").is_ok());
   EXPECT_FALSE(saw("using autodetected template"));
   EXPECT_FALSE(store().resolve("plain")->template_text.has_value());
 
@@ -299,7 +295,6 @@ TEST_F(CreateTest, DefaultHooksUseTemplatesLayer) {
   ASSERT_FALSE(bad.is_ok());
   EXPECT_EQ(bad.error().rfind("template error: ", 0), 0u) << bad.error();
 }
-
 
 // The server's mode (CreateOptions{}): a FROM that looks like a path is refused before anything
 // touches the file system, with one text for an existing file, a missing one and a folder; model
@@ -312,9 +307,9 @@ TEST_F(CreateTest, FilePathsAreRefusedUnlessAllowed) {
   fs::copy_file(corral::testing::test_data_path("models/stories260K-ctx512.gguf"), dir + "/m.gguf");
   CreateOptions server_mode;
   server_mode.base_dir = dir;
-  for (const std::string& from : {dir + "/m.gguf", dir + "/secret.txt", dir + "/missing.gguf", dir, std::string("./m.gguf"),
-                                  std::string("../work/m.gguf"), std::string("~/m.gguf"), std::string("~root/.bashrc"),
-                                  std::string("C:\\models\\m.gguf")}) {
+  for (const std::string& from : {dir + "/m.gguf", dir + "/secret.txt", dir + "/missing.gguf", dir,
+                                  std::string("./m.gguf"), std::string("../work/m.gguf"), std::string("~/m.gguf"),
+                                  std::string("~root/.bashrc"), std::string("C:\\models\\m.gguf")}) {
     auto r = create("p", "FROM " + from + "\n", server_mode);
     ASSERT_FALSE(r.is_ok()) << from;
     EXPECT_EQ(r.error(), kFromPathRefused) << from;
@@ -335,7 +330,8 @@ TEST_F(CreateTest, FilePathsAreRefusedUnlessAllowed) {
   auto r = create("p", "FROM @" + junk + "\n", server_mode);
   ASSERT_FALSE(r.is_ok());
   EXPECT_NE(r.error().find("supplied file was not in GGUF format"), std::string::npos) << r.error();
-  for (const char* leak : {"SECRET", "root:", "53454352", "0x5345"}) EXPECT_EQ(r.error().find(leak), std::string::npos) << r.error();
+  for (const char* leak : {"SECRET", "root:", "53454352", "0x5345"})
+    EXPECT_EQ(r.error().find(leak), std::string::npos) << r.error();
 }
 
 TEST_F(CreateTest, LayersLargerThanTheirReadBoundsAreRefused) {

@@ -27,9 +27,9 @@ TEST(Digest, RejectsEverythingElse) {
   const std::string bad[] = {
       "",
       "sha256:",
-      "sha256:" + kHex.substr(1),          // 63 digits
-      "sha256:" + kHex + "0",              // 65 digits
-      "sha256:" + upper,                   // uppercase hex
+      "sha256:" + kHex.substr(1),  // 63 digits
+      "sha256:" + kHex + "0",      // 65 digits
+      "sha256:" + upper,           // uppercase hex
       "sha512:" + kHex,
       "sha256_" + kHex,
       kHex,
@@ -42,16 +42,13 @@ TEST(Digest, RejectsEverythingElse) {
   for (const std::string& s : bad) {
     auto d = Digest::parse(s);
     EXPECT_FALSE(d.is_ok()) << s;
-    if (!d) {
-      EXPECT_NE(d.error().find("invalid digest format"), std::string::npos);
-    }
+    if (!d) { EXPECT_NE(d.error().find("invalid digest format"), std::string::npos); }
   }
 }
 
 TEST(Sha256, KnownVectors) {
   EXPECT_EQ(Sha256::of("").hex(), kHex);
-  EXPECT_EQ(Sha256::of("abc").hex(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256::of("abc").hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   Sha256 h;  // incremental == one shot
   h.update("a", 1);
   h.update("bc", 2);
@@ -114,7 +111,7 @@ TEST(GgufInfo, FileTypeNamesAsOllama) {
   EXPECT_EQ(file_type_name(1), "F16");
   EXPECT_EQ(file_type_name(7), "Q8_0");
   EXPECT_EQ(file_type_name(32), "BF16");
-  EXPECT_EQ(file_type_name(0), "unknown");  // Ollama reads 0 as unset
+  EXPECT_EQ(file_type_name(0), "unknown");   // Ollama reads 0 as unset
   EXPECT_EQ(file_type_name(19), "unknown");  // IQ2_XXS: not named by Ollama
   EXPECT_EQ(file_type_name(-3), "unknown");
 }

@@ -20,8 +20,8 @@ TEST(ModelName, ParsesAndFillsDefaults) {
   const ValidCase cases[] = {
       {"llama3", "registry.ollama.ai", "library", "llama3", "latest", "llama3:latest"},
       {"llama3:8b", "registry.ollama.ai", "library", "llama3", "8b", "llama3:8b"},
-      {"llama3.2:3b-instruct-q4_K_M", "registry.ollama.ai", "library", "llama3.2",
-       "3b-instruct-q4_K_M", "llama3.2:3b-instruct-q4_K_M"},
+      {"llama3.2:3b-instruct-q4_K_M", "registry.ollama.ai", "library", "llama3.2", "3b-instruct-q4_K_M",
+       "llama3.2:3b-instruct-q4_K_M"},
       {"jmorgan/mistral:7b", "registry.ollama.ai", "jmorgan", "mistral", "7b", "jmorgan/mistral:7b"},
       {"example.com/ns/model:tag", "example.com", "ns", "model", "tag", "example.com/ns/model:tag"},
       {"host:5000/ns/model", "host:5000", "ns", "model", "latest", "host:5000/ns/model:latest"},
@@ -58,38 +58,36 @@ TEST(ModelName, RejectsInvalidNames) {
       "//",
       "//mm",
       "hh//",
-      "model:tag:extra",     // the model part would hold a ':'
+      "model:tag:extra",  // the model part would hold a ':'
       "host/name:space/model:tag",
-      "a/b/c/d",             // the host part would hold a '/'
-      "../../etc/passwd",    // host "../.." starts with '.'
-      "h/../m",              // namespace ".." has dots
-      "h/ns/..",             // model ".." starts with '.'
-      "h/ns/m:..",           // tag ".." starts with '.'
+      "a/b/c/d",           // the host part would hold a '/'
+      "../../etc/passwd",  // host "../.." starts with '.'
+      "h/../m",            // namespace ".." has dots
+      "h/ns/..",           // model ".." starts with '.'
+      "h/ns/m:..",         // tag ".." starts with '.'
       "./m",
       ".hidden",
       "-dash",
       "ns/-m",
       "m:-t",
       "name with space",
-      "mödel",               // non-ASCII
-      "m@sha256:aaaa",       // no digest suffix
+      "mödel",          // non-ASCII
+      "m@sha256:aaaa",  // no digest suffix
       std::string("m\0x", 3),
       "m/",
       "/etc/passwd",
       "m:t/x",
-      "h/ns.x/m",            // no dots in namespaces
-      p81,                   // model longer than 80
-      "m:" + p81,            // tag longer than 80
-      p81 + "/m",            // namespace longer than 80
-      host351 + "/ns/m",     // host longer than 350
-      std::string(300, 'x'), // a 300-character model name
+      "h/ns.x/m",             // no dots in namespaces
+      p81,                    // model longer than 80
+      "m:" + p81,             // tag longer than 80
+      p81 + "/m",             // namespace longer than 80
+      host351 + "/ns/m",      // host longer than 350
+      std::string(300, 'x'),  // a 300-character model name
   };
   for (const std::string& s : invalid) {
     auto n = ModelName::parse(s);
     EXPECT_FALSE(n.is_ok()) << "accepted " << s << " as " << (n ? n->full() : "");
-    if (!n) {
-      EXPECT_NE(n.error().find("invalid model name"), std::string::npos) << n.error();
-    }
+    if (!n) { EXPECT_NE(n.error().find("invalid model name"), std::string::npos) << n.error(); }
   }
 }
 

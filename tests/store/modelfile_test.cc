@@ -99,8 +99,7 @@ TEST(Modelfile, MultiLineValues) {
       "LICENSE \"one\n"
       "two\"\n"
       "PARAMETER stop \"  spaced  \"\n");
-  EXPECT_EQ(*mf.template_text,
-            "{{ if .System }}<|system|>\n{{ .System }}{{ end }}\n  indented \"quoted\" text\n");
+  EXPECT_EQ(*mf.template_text, "{{ if .System }}<|system|>\n{{ .System }}{{ end }}\n  indented \"quoted\" text\n");
   EXPECT_EQ(*mf.system, "\nLine one\nLine two");
   EXPECT_EQ(mf.licenses[0], "one\ntwo");
   EXPECT_EQ(mf.parameters["stop"][0], "  spaced  ");
@@ -109,7 +108,9 @@ TEST(Modelfile, MultiLineValues) {
 TEST(Modelfile, ValueDetails) {
   // Trailing blanks are trimmed, inner ones kept, '#' inside a value is text, CRLF works,
   // tabs stay, other control characters are dropped, a BOM is skipped.
-  Modelfile mf = parse_ok("\xEF\xBB\xBF" "FROM   my model.gguf   \r\nSYSTEM a # b\tc\x01\r\n");
+  Modelfile mf = parse_ok(
+      "\xEF\xBB\xBF"
+      "FROM   my model.gguf   \r\nSYSTEM a # b\tc\x01\r\n");
   EXPECT_EQ(mf.from[0], "my model.gguf");
   EXPECT_EQ(*mf.system, "a # b\tc");
   // An empty value is allowed (Ollama reads it as empty).
@@ -153,27 +154,23 @@ TEST(Modelfile, EveryParameterType) {
   EXPECT_EQ(p["mirostat"], 2);
   EXPECT_EQ(p["num_parallel"], 4);
   EXPECT_EQ(p["stop"], nlohmann::json::array({"a", "b"}));
-  for (std::string_view name : {"num_batch", "num_gpu", "main_gpu", "num_thread", "num_keep",
-                                "top_k", "repeat_last_n", "typical_p", "temperature",
-                                "presence_penalty", "frequency_penalty", "mirostat_eta",
+  for (std::string_view name : {"num_batch", "num_gpu", "main_gpu", "num_thread", "num_keep", "top_k", "repeat_last_n",
+                                "typical_p", "temperature", "presence_penalty", "frequency_penalty", "mirostat_eta",
                                 "low_vram", "f16_kv", "logits_all", "vocab_only", "use_mlock"}) {
     EXPECT_NE(find_parameter(name), nullptr) << name;
   }
 }
 
 TEST(Modelfile, ParameterTypeErrorsUseOllamaTexts) {
-  EXPECT_EQ(parse_error("FROM m\nPARAMETER num_ctx 4k\n"),
-            "line 2: PARAMETER num_ctx: invalid int value [4k]");
-  EXPECT_EQ(parse_error("FROM m\nPARAMETER num_ctx 1.5\n"),
-            "line 2: PARAMETER num_ctx: invalid int value [1.5]");
+  EXPECT_EQ(parse_error("FROM m\nPARAMETER num_ctx 4k\n"), "line 2: PARAMETER num_ctx: invalid int value [4k]");
+  EXPECT_EQ(parse_error("FROM m\nPARAMETER num_ctx 1.5\n"), "line 2: PARAMETER num_ctx: invalid int value [1.5]");
   EXPECT_EQ(parse_error("FROM m\n\nPARAMETER temperature warm\n"),
             "line 3: PARAMETER temperature: invalid float value [warm]");
   EXPECT_EQ(parse_error("FROM m\nPARAMETER temperature 1e39\n"),
             "line 2: PARAMETER temperature: invalid float value [1e39]");
   EXPECT_EQ(parse_error("FROM m\nPARAMETER temperature nan\n"),
             "line 2: PARAMETER temperature: invalid float value [nan]");
-  EXPECT_EQ(parse_error("FROM m\nPARAMETER use_mmap yes\n"),
-            "line 2: PARAMETER use_mmap: invalid bool value [yes]");
+  EXPECT_EQ(parse_error("FROM m\nPARAMETER use_mmap yes\n"), "line 2: PARAMETER use_mmap: invalid bool value [yes]");
   EXPECT_EQ(parse_error("FROM m\nPARAMETER seed 99999999999999999999\n"),
             "line 2: PARAMETER seed: invalid int value [99999999999999999999]");
   EXPECT_EQ(parse_error("FROM m\nPARAMETER tempurature 1\n"), "line 2: unknown parameter 'tempurature'");
@@ -201,8 +198,7 @@ TEST(Modelfile, SyntaxErrorsNameTheLine) {
   EXPECT_EQ(parse_error("FROM m\r\n\r\nBOGUS x\r\n"), "line 3: unknown instruction \"BOGUS\"");
   EXPECT_EQ(parse_error("# only a comment\n"), "no FROM line");
   EXPECT_EQ(parse_error("SYSTEM hi\n"), "no FROM line");
-  EXPECT_EQ(parse_error("FROM m\nREQUIRES banana\n"),
-            "line 2: requires must be a valid semver (e.g. 0.14.0)");
+  EXPECT_EQ(parse_error("FROM m\nREQUIRES banana\n"), "line 2: requires must be a valid semver (e.g. 0.14.0)");
 }
 
 TEST(Modelfile, RendererParserRequires) {
@@ -219,7 +215,10 @@ TEST(Modelfile, HostileInputIsAnErrorOrText) {
   EXPECT_EQ(mf.system->size(), big.size());
   std::string nul("FROM m\nSYSTEM a\0b\n", 18);
   EXPECT_EQ(*parse_ok(nul).system, "ab");
-  parse_error(std::string("\xFF\xFE" "F\0R\0", 6));
+  parse_error(
+      std::string("\xFF\xFE"
+                  "F\0R\0",
+                  6));
   parse_error("FROM m\n\x01\x02\x03\n");
 }
 
@@ -232,13 +231,16 @@ TEST(Modelfile, EverySizeIsBounded) {
             fmt::format("the Modelfile has more than {} lines", kMaxModelfileLines));
   std::string many = "FROM m\n";
   for (size_t i = 0; i <= kMaxModelfileCommands; ++i) many += "LICENSE x\n";
-  EXPECT_EQ(parse_error(many), fmt::format("line {}: more than {} instructions", kMaxModelfileCommands + 1, kMaxModelfileCommands));
+  EXPECT_EQ(parse_error(many),
+            fmt::format("line {}: more than {} instructions", kMaxModelfileCommands + 1, kMaxModelfileCommands));
   std::string msgs = "FROM m\n";
   for (size_t i = 0; i <= kMaxModelfileMessages; ++i) msgs += "MESSAGE user hi\n";
-  EXPECT_EQ(parse_error(msgs), fmt::format("line {}: more than {} messages", kMaxModelfileMessages + 2, kMaxModelfileMessages));
+  EXPECT_EQ(parse_error(msgs),
+            fmt::format("line {}: more than {} messages", kMaxModelfileMessages + 2, kMaxModelfileMessages));
   std::string froms;
   for (size_t i = 0; i <= kMaxModelfileFroms; ++i) froms += "FROM m\n";
-  EXPECT_EQ(parse_error(froms), fmt::format("line {}: more than {} FROM lines", kMaxModelfileFroms + 1, kMaxModelfileFroms));
+  EXPECT_EQ(parse_error(froms),
+            fmt::format("line {}: more than {} FROM lines", kMaxModelfileFroms + 1, kMaxModelfileFroms));
   // A long unknown word is quoted cut short, so the error stays one short line.
   EXPECT_EQ(parse_error("FROM m\n" + std::string(100000, 'Q') + " x\n"),
             "line 2: unknown instruction \"" + std::string(40, 'Q') + "...\"");
@@ -262,14 +264,18 @@ TEST(Modelfile, RenderRoundTripsThroughTheParser) {
   src.model_path = "/models/blobs/sha256-" + std::string(64, 'a');
   src.template_text = "{{- range .Messages }}<|{{ .Role }}|>\n{{ .Content }}\n{{ end }}<|assistant|>\n";
   src.system = " You are \"Captain\".\nSpeak like a pirate. ";
-  src.parameters = {{"temperature", 0.7}, {"num_ctx", 1000000}, {"stop", {"<|end|>", "\"User:"}},
-                    {"use_mmap", true}, {"top_p", 1e-05}};
+  src.parameters = {{"temperature", 0.7},
+                    {"num_ctx", 1000000},
+                    {"stop", {"<|end|>", "\"User:"}},
+                    {"use_mmap", true},
+                    {"top_p", 1e-05}};
   src.licenses = {"MIT License\n\nCopyright...", "second"};
   src.messages = {{"user", "Hi"}, {"assistant", "Arr\nmatey"}};
   std::string text = render_modelfile(src);
   EXPECT_EQ(text.rfind("# Modelfile generated by \"ollama show\"\n"
                        "# To build a new Modelfile based on this, replace FROM with:\n"
-                       "# FROM pirate:latest\n\nFROM /models/blobs/sha256-", 0),
+                       "# FROM pirate:latest\n\nFROM /models/blobs/sha256-",
+                       0),
             0u)
       << text;
   EXPECT_NE(text.find("\nPARAMETER num_ctx 1000000\n"), std::string::npos) << text;
@@ -293,10 +299,39 @@ TEST(Modelfile, RenderRoundTripsThroughTheParser) {
 // Random token soups: every input is either a Modelfile or an error, never a crash, and a
 // parsed one renders to text that parses again.
 TEST(Modelfile, RandomInputsNeverCrash) {
-  const std::vector<std::string> tokens = {"FROM", "from", " ", "  ", "\t", "\n", "\r\n", "\r", "\"", "\"\"\"", "#",
-                          "PARAMETER", "stop", "temperature", "num_ctx", "1", "0.5", "-", "_",
-                          "MESSAGE", "user", "system", "TEMPLATE", "SYSTEM", "LICENSE", "x", "{{",
-                          "}}", std::string("\0", 1), "\x01", "\xff", "REQUIRES", "v1.2.3"};
+  const std::vector<std::string> tokens = {"FROM",
+                                           "from",
+                                           " ",
+                                           "  ",
+                                           "\t",
+                                           "\n",
+                                           "\r\n",
+                                           "\r",
+                                           "\"",
+                                           "\"\"\"",
+                                           "#",
+                                           "PARAMETER",
+                                           "stop",
+                                           "temperature",
+                                           "num_ctx",
+                                           "1",
+                                           "0.5",
+                                           "-",
+                                           "_",
+                                           "MESSAGE",
+                                           "user",
+                                           "system",
+                                           "TEMPLATE",
+                                           "SYSTEM",
+                                           "LICENSE",
+                                           "x",
+                                           "{{",
+                                           "}}",
+                                           std::string("\0", 1),
+                                           "\x01",
+                                           "\xff",
+                                           "REQUIRES",
+                                           "v1.2.3"};
   uint64_t state = 0x9E3779B97F4A7C15ull;
   auto next = [&]() {
     state ^= state << 13;

@@ -58,8 +58,7 @@ class TempStore : public ::testing::Test {
 };
 
 inline std::string layer_json(const std::string& media, const std::string& digest, size_t size) {
-  return "{\"mediaType\":\"" + media + "\",\"digest\":\"" + digest +
-         "\",\"size\":" + std::to_string(size) + "}";
+  return "{\"mediaType\":\"" + media + "\",\"digest\":\"" + digest + "\",\"size\":" + std::to_string(size) + "}";
 }
 
 }  // namespace corral::store::testing

@@ -27,27 +27,30 @@ class StoreTest : public testing::TempStore {
     const std::string tmpl = "{{ if .System }}<|system|>{{ .System }}{{ end }}<|user|>{{ .Prompt }}";
     const std::string params = "{\"stop\":[\"\\u003c|end|\\u003e\"],\"temperature\":0.7}\n";
     const std::string license = "MIT License";
-    const std::string messages = "[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"Assistant\",\"content\":\"hello\"}]\n";
+    const std::string messages =
+        "[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"Assistant\",\"content\":\"hello\"}]\n";
     Made m;
     m.model_digest = put_blob(weights);
-    std::string t = put_blob(tmpl), s = put_blob(system), p = put_blob(params),
-                l = put_blob(license), msg = put_blob(messages);
+    std::string t = put_blob(tmpl), s = put_blob(system), p = put_blob(params), l = put_blob(license),
+                msg = put_blob(messages);
     std::string config =
         "{\"model_format\":\"gguf\",\"model_family\":\"llama\",\"model_families\":[\"llama\"],"
         "\"model_type\":\"8.0B\",\"file_type\":\"Q4_K_M\",\"architecture\":\"amd64\",\"os\":\"linux\","
-        "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + m.model_digest + "\"]}}\n";
+        "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" +
+        m.model_digest + "\"]}}\n";
     std::string c = put_blob(config);
-    m.manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
-                 "\"config\":" + layer_json("application/vnd.docker.container.image.v1+json", c, config.size()) +
-                 ",\"layers\":[" +
-                 layer_json("application/vnd.ollama.image.model", m.model_digest, weights.size()) + "," +
-                 layer_json("application/vnd.ollama.image.template", t, tmpl.size()) + "," +
-                 layer_json("application/vnd.ollama.image.system", s, system.size()) + "," +
-                 layer_json("application/vnd.ollama.image.params", p, params.size()) + "," +
-                 layer_json("application/vnd.ollama.image.license", l, license.size()) + "," +
-                 layer_json("application/vnd.ollama.image.messages", msg, messages.size()) + "]}";
-    m.size = static_cast<int64_t>(config.size() + weights.size() + tmpl.size() + system.size() +
-                                  params.size() + license.size() + messages.size());
+    m.manifest =
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+        "\"config\":" +
+        layer_json("application/vnd.docker.container.image.v1+json", c, config.size()) + ",\"layers\":[" +
+        layer_json("application/vnd.ollama.image.model", m.model_digest, weights.size()) + "," +
+        layer_json("application/vnd.ollama.image.template", t, tmpl.size()) + "," +
+        layer_json("application/vnd.ollama.image.system", s, system.size()) + "," +
+        layer_json("application/vnd.ollama.image.params", p, params.size()) + "," +
+        layer_json("application/vnd.ollama.image.license", l, license.size()) + "," +
+        layer_json("application/vnd.ollama.image.messages", msg, messages.size()) + "]}";
+    m.size = static_cast<int64_t>(config.size() + weights.size() + tmpl.size() + system.size() + params.size() +
+                                  license.size() + messages.size());
     write_file(manifest_file(rel_path), m.manifest);
     return m;
   }
@@ -79,8 +82,7 @@ TEST_F(StoreTest, OllamaLayoutListsAndResolves) {
   auto r = s.resolve("llama3");
   ASSERT_TRUE(r.is_ok()) << r.error();
   EXPECT_EQ(r->model_path, s.blob_path(*Digest::parse(a.model_digest)));
-  EXPECT_EQ(r->template_text.value_or(""),
-            "{{ if .System }}<|system|>{{ .System }}{{ end }}<|user|>{{ .Prompt }}");
+  EXPECT_EQ(r->template_text.value_or(""), "{{ if .System }}<|system|>{{ .System }}{{ end }}<|user|>{{ .Prompt }}");
   EXPECT_EQ(r->system.value_or(""), "You are helpful.");
   EXPECT_EQ(r->params["stop"][0], "<|end|>");
   EXPECT_DOUBLE_EQ(r->params["temperature"].get<double>(), 0.7);
@@ -127,26 +129,27 @@ TEST_F(StoreTest, CorruptManifestsAreErrorsNotCrashes) {
   std::string model = good.model_digest;
   write_file(manifest_file(base + "badjson/latest"), "{\"layers\": [");
   write_file(manifest_file(base + "huge/latest"), std::string(5 << 20, ' ') + "{}");
-  write_file(manifest_file(base + "dotdot/latest"),
-             "{\"layers\":[" + layer_json("application/vnd.ollama.image.model",
-                                          "sha256:../../../../etc/passwd", 1) + "]}");
+  write_file(
+      manifest_file(base + "dotdot/latest"),
+      "{\"layers\":[" + layer_json("application/vnd.ollama.image.model", "sha256:../../../../etc/passwd", 1) + "]}");
   write_file(manifest_file(base + "wrongtype/latest"),
-             "{\"layers\":[{\"mediaType\":\"application/vnd.ollama.image.model\",\"digest\":\"" +
-                 model + "\",\"size\":\"big\"}]}");
-  write_file(manifest_file(base + "missingblob/latest"),
-             "{\"layers\":[" + layer_json("application/vnd.ollama.image.model",
-                                          "sha256:" + std::string(64, 'b'), 10) + "]}");
+             "{\"layers\":[{\"mediaType\":\"application/vnd.ollama.image.model\",\"digest\":\"" + model +
+                 "\",\"size\":\"big\"}]}");
+  write_file(
+      manifest_file(base + "missingblob/latest"),
+      "{\"layers\":[" + layer_json("application/vnd.ollama.image.model", "sha256:" + std::string(64, 'b'), 10) + "]}");
   write_file(manifest_file(base + "shortblob/latest"),
              "{\"layers\":[" + layer_json("application/vnd.ollama.image.model", model, 999) + "]}");
   write_file(manifest_file(base + "nomodel/latest"), "{\"layers\":[]}");
   write_file(manifest_file(base + "notobject/latest"), "[1,2,3]");
   write_file(manifest_file(base + "noconfig/latest"),
-             "{\"config\":" + layer_json("application/vnd.docker.container.image.v1+json",
-                                         "sha256:" + std::string(64, 'c'), 5) + ",\"layers\":[]}");
-  write_file(manifest_file(base + "badconfig/latest"),
-             "{\"config\":" + layer_json("application/vnd.docker.container.image.v1+json",
-                                         put_blob("{\"model_families\":\"llama\"}"), 26) +
+             "{\"config\":" +
+                 layer_json("application/vnd.docker.container.image.v1+json", "sha256:" + std::string(64, 'c'), 5) +
                  ",\"layers\":[]}");
+  write_file(manifest_file(base + "badconfig/latest"), "{\"config\":" +
+                                                           layer_json("application/vnd.docker.container.image.v1+json",
+                                                                      put_blob("{\"model_families\":\"llama\"}"), 26) +
+                                                           ",\"layers\":[]}");
   // Things that are not manifests at all: a temp file, a directory at the tag level, a bad name.
   write_file(manifest_file(base + "good/.latest.tmp-1-2-3"), "garbage");
   fs::create_directories(manifest_file(base + "good/dir-not-file"));
@@ -163,13 +166,11 @@ TEST_F(StoreTest, CorruptManifestsAreErrorsNotCrashes) {
   EXPECT_EQ(list->skipped.size(), 7u);
   for (const std::string& why : list->skipped) EXPECT_FALSE(why.empty());
 
-  for (const char* name : {"badjson", "huge", "dotdot", "wrongtype", "missingblob", "shortblob",
-                           "nomodel", "notobject", "noconfig", "badconfig"}) {
+  for (const char* name : {"badjson", "huge", "dotdot", "wrongtype", "missingblob", "shortblob", "nomodel", "notobject",
+                           "noconfig", "badconfig"}) {
     auto r = s.resolve(name);
     EXPECT_FALSE(r.is_ok()) << name;
-    if (!r) {
-      EXPECT_FALSE(r.error().empty());
-    }
+    if (!r) { EXPECT_FALSE(r.error().empty()); }
   }
   EXPECT_NE(s.resolve("huge").error().find("bytes"), std::string::npos);
   EXPECT_NE(s.resolve("dotdot").error().find("invalid digest format"), std::string::npos);
@@ -265,8 +266,7 @@ TEST_F(StoreTest, BlobWritesVerifyAndAreAtomic) {
   EXPECT_EQ(w->size, 10);
   EXPECT_TRUE(s.has_blob(w->digest));
   EXPECT_EQ(fs::status(w->path).permissions() & fs::perms::all,
-            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                fs::perms::others_read);
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
 
   auto again = s.write_blob_bytes("hello blob");
   ASSERT_TRUE(again.is_ok());
@@ -317,16 +317,16 @@ TEST_F(StoreTest, WriteManifestRefusesMissingBlobsAndRoundTrips) {
   EXPECT_EQ(m.to_json(),
             "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
             "\"config\":{\"mediaType\":\"\",\"digest\":\"\",\"size\":0},\"layers\":[{\"mediaType\":"
-            "\"application/vnd.ollama.image.model\",\"digest\":\"" + Sha256::of("absent").str() +
-            "\",\"size\":6,\"from\":\"/some/where\"}]}\n");
+            "\"application/vnd.ollama.image.model\",\"digest\":\"" +
+                Sha256::of("absent").str() + "\",\"size\":6,\"from\":\"/some/where\"}]}\n");
 }
 
 TEST_F(StoreTest, ModelConfigRoundTrips) {
   const std::string ollama =
       "{\"model_format\":\"gguf\",\"model_family\":\"qwen2\",\"model_families\":[\"qwen2\",\"clip\"],"
       "\"model_type\":\"7.6B\",\"file_type\":\"Q4_K_M\",\"renderer\":\"qwen3\",\"architecture\":\"amd64\","
-      "\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" + std::string(64, 'a') +
-      "\"]}}\n";
+      "\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" +
+      std::string(64, 'a') + "\"]}}\n";
   auto c = ModelConfig::parse(ollama);
   ASSERT_TRUE(c.is_ok()) << c.error();
   EXPECT_EQ(c->model_families.size(), 2u);
@@ -344,9 +344,7 @@ TEST_F(StoreTest, DefaultRootFollowsOllamaModels) {
   EXPECT_EQ(Store::default_root(), "/data/models");
   ::unsetenv("OLLAMA_MODELS");
   const char* home = std::getenv("HOME");
-  if (home) {
-    EXPECT_EQ(Store::default_root(), std::string(home) + "/.ollama/models");
-  }
+  if (home) { EXPECT_EQ(Store::default_root(), std::string(home) + "/.ollama/models"); }
   if (old) ::setenv("OLLAMA_MODELS", saved.c_str(), 1);
 }
 

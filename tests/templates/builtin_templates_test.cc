@@ -149,18 +149,19 @@ const std::vector<ChatMessage> kToolConversation = {
 };
 
 TEST(BuiltinTemplates, ChatMLToolCallsFollowQwen) {
-  EXPECT_EQ(render_family(TemplateFamily::kChatML, kToolConversation, kTools),
-            std::string("<|im_start|>system\n# Tools\n\nYou may call one or more functions to assist with the user "
-                        "query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>\n") +
-                kToolJson +
-                "\n</tools>\n\nFor each function call, return a json object with function name and arguments within "
-                "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
-                "<args-json-object>}\n</tool_call><|im_end|>\n"
-                "<|im_start|>user\nWeather in Paris?<|im_end|>\n"
-                "<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Paris\"}}\n"
-                "</tool_call><|im_end|>\n"
-                "<|im_start|>user\n<tool_response>\n{\"temp\": 21}\n</tool_response><|im_end|>\n"
-                "<|im_start|>assistant\n");
+  EXPECT_EQ(
+      render_family(TemplateFamily::kChatML, kToolConversation, kTools),
+      std::string("<|im_start|>system\n# Tools\n\nYou may call one or more functions to assist with the user "
+                  "query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>\n") +
+          kToolJson +
+          "\n</tools>\n\nFor each function call, return a json object with function name and arguments within "
+          "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
+          "<args-json-object>}\n</tool_call><|im_end|>\n"
+          "<|im_start|>user\nWeather in Paris?<|im_end|>\n"
+          "<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Paris\"}}\n"
+          "</tool_call><|im_end|>\n"
+          "<|im_start|>user\n<tool_response>\n{\"temp\": 21}\n</tool_response><|im_end|>\n"
+          "<|im_start|>assistant\n");
 }
 
 TEST(BuiltinTemplates, Llama3ToolCallsFollowLlama31) {
@@ -191,17 +192,18 @@ TEST(BuiltinTemplates, MistralToolCalls) {
 }
 
 TEST(BuiltinTemplates, EveryFamilyHasANameTemplateAndStops) {
-  for (TemplateFamily f : {TemplateFamily::kLlama2, TemplateFamily::kLlama3, TemplateFamily::kChatML,
-                           TemplateFamily::kMistral, TemplateFamily::kGemma, TemplateFamily::kPhi3,
-                           TemplateFamily::kZephyr, TemplateFamily::kDeepSeek, TemplateFamily::kDeepSeekCoder,
-                           TemplateFamily::kPlain}) {
+  for (TemplateFamily f :
+       {TemplateFamily::kLlama2, TemplateFamily::kLlama3, TemplateFamily::kChatML, TemplateFamily::kMistral,
+        TemplateFamily::kGemma, TemplateFamily::kPhi3, TemplateFamily::kZephyr, TemplateFamily::kDeepSeek,
+        TemplateFamily::kDeepSeekCoder, TemplateFamily::kPlain}) {
     EXPECT_FALSE(family_name(f).empty());
     auto t = GoTemplate::parse(builtin_go_template(f));
     ASSERT_TRUE(t.is_ok()) << family_name(f) << ": " << t.error();
     EXPECT_TRUE(t->mentions("messages")) << family_name(f);
     EXPECT_FALSE(default_stops(f).empty()) << family_name(f);
   }
-  EXPECT_EQ(default_stops(TemplateFamily::kLlama3), (std::vector<std::string>{"<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"}));
+  EXPECT_EQ(default_stops(TemplateFamily::kLlama3),
+            (std::vector<std::string>{"<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"}));
   EXPECT_EQ(default_stops(TemplateFamily::kChatML), (std::vector<std::string>{"<|im_start|>", "<|im_end|>"}));
 }
 
@@ -218,21 +220,26 @@ TEST(BuiltinTemplates, DetectsFamilyFromJinja) {
        "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}",
        TemplateFamily::kLlama3},
       {"{%- for message in messages %}{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>\\n' }}"
-       "{%- endfor %}{%- if tools %}<tool_call>{%- endif %}{%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
+       "{%- endfor %}{%- if tools %}<tool_call>{%- endif %}{%- if add_generation_prompt %}{{ "
+       "'<|im_start|>assistant\\n' }}"
        "{%- endif %}",
        TemplateFamily::kChatML},
-      {"{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + "
-       "' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}",
+      {"{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ '[INST] ' + "
+       "message['content'] + "
+       "' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token }}{% endif %}{% endfor "
+       "%}",
        TemplateFamily::kMistral},
       {"{%- if messages[0]['role'] == 'system' %}{%- set system_message = messages[0]['content'] %}{%- endif %}"
        "{{- bos_token }}[SYSTEM_PROMPT]{{ system_message }}[/SYSTEM_PROMPT]{%- for message in loop_messages %}"
        "[INST]{{ message['content'] }}[/INST]{%- endfor %}",
        TemplateFamily::kMistral},
       {"{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message + "
-       "'\\n<</SYS>>\\n\\n' + message['content'] %}{% endif %}{{ bos_token + '[INST] ' + content | trim + ' [/INST]' }}",
+       "'\\n<</SYS>>\\n\\n' + message['content'] %}{% endif %}{{ bos_token + '[INST] ' + content | trim + ' [/INST]' "
+       "}}",
        TemplateFamily::kLlama2},
       {"{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'assistant') %}{% set role = 'model' %}"
-       "{% else %}{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + '\\n' + message['content'] | "
+       "{% else %}{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + '\\n' + message['content'] "
+       "| "
        "trim + '<end_of_turn>\\n' }}{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\\n'}}{% endif %}",
        TemplateFamily::kGemma},
       {"{% for message in messages %}{% if message['role'] == 'system' %}{{'<|system|>\\n' + message['content'] + "
@@ -241,7 +248,8 @@ TEST(BuiltinTemplates, DetectsFamilyFromJinja) {
        "{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}",
        TemplateFamily::kPhi3},
       {"{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\\n' + message['content'] + "
-       "eos_token }}\n{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\\n' + message['content'] + eos_token }}"
+       "eos_token }}\n{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\\n' + message['content'] + "
+       "eos_token }}"
        "\n{% endif %}\n{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}",
        TemplateFamily::kZephyr},
       {"{{ bos_token }}{{ ns.system_prompt }}{%- for message in messages %}{%- if message['role'] == 'user' %}"
@@ -257,8 +265,7 @@ TEST(BuiltinTemplates, DetectsFamilyFromJinja) {
        TemplateFamily::kPlain},
       {"", TemplateFamily::kPlain},
   };
-  for (const Detection& c : cases)
-    EXPECT_EQ(family_name(detect_family(c.jinja)), family_name(c.family)) << c.jinja;
+  for (const Detection& c : cases) EXPECT_EQ(family_name(detect_family(c.jinja)), family_name(c.family)) << c.jinja;
 }
 
 TEST(BuiltinTemplates, BuiltinTemplateForBundlesTemplateAndStops) {

@@ -109,9 +109,8 @@ TEST(ChatTemplate, DefaultPromptOnlyTemplateConcatenatesTurns) {
 }
 
 TEST(ChatTemplate, MessagesTemplatesSeeSystemMessagesAndTools) {
-  std::vector<ChatMessage> m = {{.role = "system", .content = "s1"},
-                                {.role = "user", .content = "u"},
-                                {.role = "system", .content = "s2"}};
+  std::vector<ChatMessage> m = {
+      {.role = "system", .content = "s1"}, {.role = "user", .content = "u"}, {.role = "system", .content = "s2"}};
   EXPECT_EQ(chat("[{{ .System }}]{{ range .Messages }}<{{ .Role }}:{{ .Content }}>{{ end }}", m),
             "[s1\n\ns2]<system:s1><user:u><system:s2>");
   // No tools: .Tools is nil.

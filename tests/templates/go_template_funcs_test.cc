@@ -15,7 +15,8 @@ using testing::exec_error;
 using testing::render;
 
 TEST(GoTemplateFuncs, EqualityIncludingGoMultiArgumentEq) {
-  EXPECT_EQ(render("{{ eq 1 1 }} {{ eq \"a\" \"b\" }} {{ ne \"a\" \"b\" }} {{ eq true true }}"), "true false true true");
+  EXPECT_EQ(render("{{ eq 1 1 }} {{ eq \"a\" \"b\" }} {{ ne \"a\" \"b\" }} {{ eq true true }}"),
+            "true false true true");
   EXPECT_EQ(render("{{ eq .R \"system\" \"user\" }}", {{"R", "user"}}), "true");
   EXPECT_EQ(render("{{ eq .R \"system\" \"tool\" }}", {{"R", "user"}}), "false");
   // nil equals only nil; comparing it with anything else is false, not an error.
@@ -72,7 +73,8 @@ TEST(GoTemplateFuncs, SliceArraysAndStrings) {
   EXPECT_EQ(render("{{ index (slice (slice .L 1) 1) 0 }} {{ slice .L 0 2 3 }}", data), "3 [1,2]");
   EXPECT_EQ(exec_error("{{ slice .L 5 }}", data), "template:1:4: error calling slice: index out of range: 5");
   EXPECT_EQ(exec_error("{{ slice .L 3 1 }}", data), "template:1:4: error calling slice: invalid slice index: 3 > 1");
-  EXPECT_EQ(exec_error("{{ slice .S 0 1 2 }}", data), "template:1:4: error calling slice: cannot 3-index slice a string");
+  EXPECT_EQ(exec_error("{{ slice .S 0 1 2 }}", data),
+            "template:1:4: error calling slice: cannot 3-index slice a string");
 }
 
 TEST(GoTemplateFuncs, JsonMarshalsLikeGo) {
@@ -92,7 +94,8 @@ TEST(GoTemplateFuncs, PrintPrintfPrintln) {
   EXPECT_EQ(render("{{ print 1 2 \"a\" \"b\" 3 }}"), "1 2ab3");
   EXPECT_EQ(render("{{ println \"a\" 1 }}"), "a 1\n");
   EXPECT_EQ(render("{{ printf \"%s-%d-%v-%q-%t\" \"a\" 5 1.5 \"x\\\"y\" true }}"), "a-5-1.5-\"x\\\"y\"-true");
-  EXPECT_EQ(render("{{ printf \"%05d|%-4s|%4s|%x|%.2f|%%\" 42 \"ab\" \"cd\" 255 3.14159 }}"), "00042|ab  |  cd|ff|3.14|%");
+  EXPECT_EQ(render("{{ printf \"%05d|%-4s|%4s|%x|%.2f|%%\" 42 \"ab\" \"cd\" 255 3.14159 }}"),
+            "00042|ab  |  cd|ff|3.14|%");
   EXPECT_EQ(render("{{ printf \"%s\\n\\n%s\" .A .B }}", {{"A", "sys1"}, {"B", "sys2"}}), "sys1\n\nsys2");
   EXPECT_EQ(render("{{ printf \"%d %s\" 1 }}"), "1 %!s(MISSING)");
   EXPECT_EQ(render("{{ printf \"%d\" \"x\" }}"), "%!d(string=x)");

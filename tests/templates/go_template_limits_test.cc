@@ -40,8 +40,9 @@ TEST(GoTemplateLimits, HostileNestingOfEveryKindIsAnErrorNotACrash) {
   EXPECT_NE(parse_error(chain).find("nesting too deep"), std::string::npos);
   // Unclosed blocks and parentheses in pipelines inside blocks.
   EXPECT_NE(parse_error(repeat("{{ if true }}", kDeep)).find("nesting too deep"), std::string::npos);
-  EXPECT_NE(parse_error("{{ if " + repeat("(", kDeep) + "1" + repeat(")", kDeep) + " }}x{{ end }}").find("nesting too deep"),
-            std::string::npos);
+  EXPECT_NE(
+      parse_error("{{ if " + repeat("(", kDeep) + "1" + repeat(")", kDeep) + " }}x{{ end }}").find("nesting too deep"),
+      std::string::npos);
 }
 
 TEST(GoTemplateLimits, DeepParenthesesAreRejected) {
@@ -56,7 +57,8 @@ TEST(GoTemplateLimits, HugeOutputStopsAtTheLimit) {
   EXPECT_NE(exec_error(t).find("template output exceeds 16777216 bytes"), std::string::npos);
   GoTemplateLimits small;
   small.max_output_bytes = 10;
-  EXPECT_EQ(exec_error("{{ .S }}", {{"S", std::string(11, 'y')}}, small), "template:1:4: template output exceeds 10 bytes");
+  EXPECT_EQ(exec_error("{{ .S }}", {{"S", std::string(11, 'y')}}, small),
+            "template:1:4: template output exceeds 10 bytes");
 }
 
 TEST(GoTemplateLimits, StringsGrownInVariablesStopAtTheLimit) {
@@ -84,9 +86,10 @@ TEST(GoTemplateLimits, RangeOverLargeDataIsFine) {
 
 TEST(GoTemplateLimits, RandomGarbageNeverCrashes) {
   // Fragments of template syntax glued at random: every outcome must be a value or an error.
-  const char* pieces[] = {"{{", "}}", "{{-", "-}}", " ", "if", "else", "end", "range", "with", "$x", ":=", "=",
-                          "$", ".", ".A", "(", ")", "|", "\"s\"", "`r`", "'c'", "1", "-2.5", "eq", "len",
-                          "slice", "index", "and", "nil", "/*", "*/", "break", "continue", ",", "\n", "x"};
+  const char* pieces[] = {"{{",  "}}",  "{{-",   "-}}",      " ",  "if",  "else",  "end",   "range", "with",
+                          "$x",  ":=",  "=",     "$",        ".",  ".A",  "(",     ")",     "|",     "\"s\"",
+                          "`r`", "'c'", "1",     "-2.5",     "eq", "len", "slice", "index", "and",   "nil",
+                          "/*",  "*/",  "break", "continue", ",",  "\n",  "x"};
   std::mt19937 rng(1234);
   std::uniform_int_distribution<size_t> pick(0, std::size(pieces) - 1);
   std::uniform_int_distribution<int> length(1, 40);
@@ -103,9 +106,7 @@ TEST(GoTemplateLimits, RandomGarbageNeverCrashes) {
     GoTemplateLimits limits;
     limits.max_steps = 100000;
     auto r = tmpl->execute(json{{"A", {1, 2}}}, limits);
-    if (!r.is_ok()) {
-      EXPECT_EQ(r.error().rfind("template:", 0), 0u) << r.error();
-    }
+    if (!r.is_ok()) { EXPECT_EQ(r.error().rfind("template:", 0), 0u) << r.error(); }
   }
   EXPECT_GT(parsed, 0);
 }

@@ -54,7 +54,9 @@ TEST(GoTemplateSyntax, CommentsVanishAndMayTrim) {
 
 TEST(GoTemplateSyntax, Literals) {
   EXPECT_EQ(render("{{ \"tab\\there\" }}"), "tab\there");
-  EXPECT_EQ(render("{{ \"\\u00e9\\x41\\101\\\"\" }}"), "\xC3\xA9" "AA\"");
+  EXPECT_EQ(render("{{ \"\\u00e9\\x41\\101\\\"\" }}"),
+            "\xC3\xA9"
+            "AA\"");
   EXPECT_EQ(render("{{ `raw \\n {{ stays` }}"), "raw \\n {{ stays");
   EXPECT_EQ(render("{{ `multi\nline` }}"), "multi\nline");
   EXPECT_EQ(render("{{ 42 }} {{ -7 }} {{ 0x1F }} {{ 0o17 }} {{ 017 }} {{ 0b101 }} {{ 1_000 }}"),
@@ -65,9 +67,9 @@ TEST(GoTemplateSyntax, Literals) {
 }
 
 TEST(GoTemplateSyntax, ValuesPrintLikeGo) {
-  json data = {{"I", 3},           {"U", 18446744073709551615ull}, {"F", 2.5}, {"Big", 123456789.0},
-               {"B", true},        {"N", nullptr},                 {"S", "s"}, {"A", {1, "two", nullptr}},
-               {"O", {{"k", "v"}}}};
+  json data = {
+      {"I", 3},   {"U", 18446744073709551615ull}, {"F", 2.5},         {"Big", 123456789.0}, {"B", true}, {"N", nullptr},
+      {"S", "s"}, {"A", {1, "two", nullptr}},     {"O", {{"k", "v"}}}};
   EXPECT_EQ(render("{{.I}}|{{.U}}|{{.F}}|{{.Big}}|{{.B}}|{{.N}}|{{.S}}", data),
             "3|18446744073709551615|2.5|1.23456789e+08|true|<no value>|s");
   // Composite values print as Go's encoding/json (Ollama's String() methods on tool types).
@@ -87,8 +89,8 @@ TEST(GoTemplateSyntax, FieldOfNilOrScalarIsAnErrorWithPosition) {
 }
 
 TEST(GoTemplateSyntax, GoFieldNamesFallBackToSnakeCaseJsonKeys) {
-  json m = {{"role", "assistant"}, {"tool_calls", {{{"id", "c1"}, {"function", {{"name", "f"}}}}}},
-            {"tool_call_id", "c9"}};
+  json m = {
+      {"role", "assistant"}, {"tool_calls", {{{"id", "c1"}, {"function", {{"name", "f"}}}}}}, {"tool_call_id", "c9"}};
   EXPECT_EQ(render("{{ .Role }}:{{ range .ToolCalls }}{{ .ID }}/{{ .Function.Name }}{{ end }}:{{ .ToolCallID }}", m),
             "assistant:c1/f:c9");
   // An exact key wins over the snake_case spelling.

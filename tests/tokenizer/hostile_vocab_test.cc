@@ -52,8 +52,7 @@ GgufWriter bpe_writer(std::vector<std::string> tokens, std::vector<std::string> 
   GgufWriter w;
   w.set_string("tokenizer.ggml.model", "gpt2");
   w.set_string("tokenizer.ggml.pre", pre);
-  w.set("tokenizer.ggml.token_type",
-        Value::int_array(ValueType::kInt32, std::vector<int64_t>(tokens.size(), 1)));
+  w.set("tokenizer.ggml.token_type", Value::int_array(ValueType::kInt32, std::vector<int64_t>(tokens.size(), 1)));
   w.set("tokenizer.ggml.tokens", Value::string_array(std::move(tokens)));
   w.set("tokenizer.ggml.merges", Value::string_array(std::move(merges)));
   return w;
@@ -185,8 +184,8 @@ TEST(HostileVocab, BpeErrors) {
 
 TEST(HostileVocab, IncompleteBpeVocabularyStillEncodes) {
   // No byte alphabet, merges naming tokens that do not exist, a malformed merge, odd types.
-  GgufWriter w = bpe_writer({"a", "b", "Ġ", "ab", "<|x|>", "<0xZZ>"},
-                            {"a b", "Ġ a", "q r", "nospace", "ab ab"}, "llama-bpe");
+  GgufWriter w =
+      bpe_writer({"a", "b", "Ġ", "ab", "<|x|>", "<0xZZ>"}, {"a b", "Ġ a", "q r", "nospace", "ab ab"}, "llama-bpe");
   w.set("tokenizer.ggml.token_type", Value::int_array(ValueType::kInt32, {1, 1, 1, 1, 3, 6}));
   w.set_bool("tokenizer.ggml.add_bos_token", false);  // llama-bpe's default, but no BOS here
   auto tok = load(w);
@@ -212,8 +211,8 @@ TEST(HostileVocab, SpmWithoutByteTokensUsesUnk) {
 
 TEST(HostileVocab, RandomVocabulariesNeverCrash) {
   std::mt19937 rng(1234);
-  const std::vector<std::string> atoms = {"a", "b", "ab", " ", "▁", "Ġ", "<", ">", "|", "<s>", "é",
-                                          "\xFF", "\xE6\x97", "<0x41>", "<0xZ", "", "  ", "\n"};
+  const std::vector<std::string> atoms = {"a",   "b", "ab",   " ",        "▁",      "Ġ",    "<", ">",  "|",
+                                          "<s>", "é", "\xFF", "\xE6\x97", "<0x41>", "<0xZ", "",  "  ", "\n"};
   int loaded = 0;
   for (int iter = 0; iter < 300; ++iter) {
     const size_t n = 1 + rng() % 40;
@@ -232,13 +231,11 @@ TEST(HostileVocab, RandomVocabulariesNeverCrash) {
     const bool bpe = rng() % 2;
     w.set_string("tokenizer.ggml.model", bpe ? "gpt2" : "llama");
     if (bpe) {
-      const char* pres[] = {"gpt-2", "llama-bpe", "qwen2", "deepseek-llm", "deepseek-coder",
-                            "falcon", "starcoder", "tekken", "chameleon", "default", "bloom"};
+      const char* pres[] = {"gpt-2",     "llama-bpe", "qwen2",     "deepseek-llm", "deepseek-coder", "falcon",
+                            "starcoder", "tekken",    "chameleon", "default",      "bloom"};
       w.set_string("tokenizer.ggml.pre", pres[rng() % std::size(pres)]);
       std::vector<std::string> merges;
-      for (size_t i = 0, m = rng() % 30; i < m; ++i) {
-        merges.push_back(tokens[rng() % n] + " " + tokens[rng() % n]);
-      }
+      for (size_t i = 0, m = rng() % 30; i < m; ++i) { merges.push_back(tokens[rng() % n] + " " + tokens[rng() % n]); }
       w.set("tokenizer.ggml.merges", Value::string_array(merges));
     }
     w.set("tokenizer.ggml.tokens", Value::string_array(tokens));

@@ -42,14 +42,14 @@ void encode_large_input(const std::string& vocab, bool parse_special = false, bo
   const auto ids = tok->encode(text, false, parse_special);
   const auto t1 = std::chrono::steady_clock::now();
   const double ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
-  std::printf("[ timing ] %s%s: %zu bytes -> %zu tokens in %.1f ms (%.1f MB/s, one thread)\n",
-              vocab.c_str(), parse_special ? " (parse_special)" : "", text.size(), ids.size(), ms,
-              text.size() / ms / 1000.0);
+  std::printf("[ timing ] %s%s: %zu bytes -> %zu tokens in %.1f ms (%.1f MB/s, one thread)\n", vocab.c_str(),
+              parse_special ? " (parse_special)" : "", text.size(), ids.size(), ms, text.size() / ms / 1000.0);
   // Every vocabulary here is byte-level BPE or SPM with byte fallback: any text, emoji and CJK
   // included, decodes back to itself (SPM adds one leading space, the "▁" prefix of its first word).
   std::string back = tok->decode(ids);
   if (back.size() == text.size() + 1 && back[0] == ' ') back.erase(0, 1);
-  if (cleans_spaces) EXPECT_TRUE(without_spaces(back) == without_spaces(text)) << vocab << ": the round trip changed the text";
+  if (cleans_spaces)
+    EXPECT_TRUE(without_spaces(back) == without_spaces(text)) << vocab << ": the round trip changed the text";
   else EXPECT_TRUE(back == text) << vocab << ": the round trip changed the text";
   // Real merges happened (not one token per byte) and nothing was dropped: between 1 and 8
   // bytes per token on average for this mix of prose, code and multi-byte scripts.
@@ -61,7 +61,8 @@ TEST(TokenizerLargeInput, HundredKilobytesQwen2) { encode_large_input("vocab/ggm
 TEST(TokenizerLargeInput, HundredKilobytesLlamaSpm) { encode_large_input("vocab/ggml-vocab-llama-spm.gguf"); }
 TEST(TokenizerLargeInput, HundredKilobytesLlama3) {
   encode_large_input("vocab/ggml-vocab-llama-bpe.gguf", false, /*cleans_spaces=*/true);
-  encode_large_input("vocab/ggml-vocab-llama-bpe.gguf", /*parse_special=*/true, /*cleans_spaces=*/true);  // 256 control tokens
+  encode_large_input("vocab/ggml-vocab-llama-bpe.gguf", /*parse_special=*/true,
+                     /*cleans_spaces=*/true);  // 256 control tokens
 }
 // 2,398 user-defined tokens are searched for in any text.
 TEST(TokenizerLargeInput, HundredKilobytesDeepseekLlm) { encode_large_input("vocab/ggml-vocab-deepseek-llm.gguf"); }

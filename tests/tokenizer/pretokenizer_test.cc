@@ -23,12 +23,42 @@ std::vector<std::string> split(PreType type, const std::string& text) {
 }
 
 TEST(PreTokenizer, EveryKnownTypeCompilesAndIsLossless) {
-  const char* names[] = {"", "default", "llama3", "llama-bpe", "falcon3", "deepseek-llm",
-                         "deepseek-coder", "deepseek-v3", "falcon", "mpt", "starcoder", "gpt-2",
-                         "phi-2", "roberta-bpe", "refact", "command-r", "qwen2", "deepseek-r1-qwen",
-                         "megrez", "stablelm2", "olmo", "dbrx", "smaug-bpe", "poro-chat",
-                         "chatglm-bpe", "viking", "jais", "tekken", "smollm", "codeshell", "bloom",
-                         "gpt3-finnish", "exaone", "chameleon", "minerva-7b", "gpt-4o"};
+  const char* names[] = {"",
+                         "default",
+                         "llama3",
+                         "llama-bpe",
+                         "falcon3",
+                         "deepseek-llm",
+                         "deepseek-coder",
+                         "deepseek-v3",
+                         "falcon",
+                         "mpt",
+                         "starcoder",
+                         "gpt-2",
+                         "phi-2",
+                         "roberta-bpe",
+                         "refact",
+                         "command-r",
+                         "qwen2",
+                         "deepseek-r1-qwen",
+                         "megrez",
+                         "stablelm2",
+                         "olmo",
+                         "dbrx",
+                         "smaug-bpe",
+                         "poro-chat",
+                         "chatglm-bpe",
+                         "viking",
+                         "jais",
+                         "tekken",
+                         "smollm",
+                         "codeshell",
+                         "bloom",
+                         "gpt3-finnish",
+                         "exaone",
+                         "chameleon",
+                         "minerva-7b",
+                         "gpt-4o"};
   const std::string text =
       "Hello, y'all! It's 2024-07-15; 1234567 items cost $3.50.\n\n\t  indented <sentinel:12> "
       "IMGIMGABZ 日本語 テキスト 한국어 Ελληνικά ĀČ 🚀 — done   ";
@@ -58,8 +88,7 @@ TEST(PreTokenizer, Llama3Examples) {
 
 TEST(PreTokenizer, DeepseekDollarMeansEndOfPiece) {
   // "\s+$" only takes whitespace at the very end of a piece, not before a newline.
-  EXPECT_EQ(split(PreType::kDeepseekLlm, "ab  \ncd  "),
-            (std::vector<std::string>{"ab", "  ", "\n", "cd", "  "}));
+  EXPECT_EQ(split(PreType::kDeepseekLlm, "ab  \ncd  "), (std::vector<std::string>{"ab", "  ", "\n", "cd", "  "}));
 }
 
 // --- An independent scanner with the semantics of llama.cpp's hand-written GPT-2 and Llama 3
@@ -72,14 +101,14 @@ struct Char {
 
 const std::vector<Char>& alphabet() {
   static const std::vector<Char> kChars = {
-      {"a", 'L'}, {"b", 'L'}, {"Z", 'L'}, {"s", 'L'}, {"t", 'L'}, {"r", 'L'}, {"e", 'L'},
-      {"v", 'L'}, {"m", 'L'}, {"l", 'L'}, {"d", 'L'}, {"S", 'L'}, {"E", 'L'}, {"L", 'L'},
-      {"é", 'L'}, {"ß", 'L'}, {"日", 'L'}, {"ك", 'L'}, {"ǅ", 'L'}, {"0", 'N'}, {"7", 'N'},
-      {"٣", 'N'}, {"²", 'N'}, {"Ⅻ", 'N'}, {" ", 'W'}, {" ", 'W'}, {" ", 'W'}, {"\t", 'W'},
-      {"\n", 'W'}, {"\r", 'W'}, {"\v", 'W'}, {"\f", 'W'}, {"\u00a0", 'W'}, {"\u2003", 'W'},
-      {"\u3000", 'W'}, {"\u0085", 'W'}, {"\u2028", 'W'}, {"'", 'O'}, {"'", 'O'}, {".", 'O'},
-      {",", 'O'}, {"!", 'O'}, {"-", 'O'}, {"🚀", 'O'}, {"—", 'O'}, {"\x01", 'O'},
-      {"\u180e", 'O'}, {"\u0301", 'O'}, {"$", 'O'}, {"/", 'O'}};
+      {"a", 'L'},      {"b", 'L'},      {"Z", 'L'},  {"s", 'L'},    {"t", 'L'},      {"r", 'L'},      {"e", 'L'},
+      {"v", 'L'},      {"m", 'L'},      {"l", 'L'},  {"d", 'L'},    {"S", 'L'},      {"E", 'L'},      {"L", 'L'},
+      {"é", 'L'},      {"ß", 'L'},      {"日", 'L'}, {"ك", 'L'},    {"ǅ", 'L'},      {"0", 'N'},      {"7", 'N'},
+      {"٣", 'N'},      {"²", 'N'},      {"Ⅻ", 'N'},  {" ", 'W'},    {" ", 'W'},      {" ", 'W'},      {"\t", 'W'},
+      {"\n", 'W'},     {"\r", 'W'},     {"\v", 'W'}, {"\f", 'W'},   {"\u00a0", 'W'}, {"\u2003", 'W'}, {"\u3000", 'W'},
+      {"\u0085", 'W'}, {"\u2028", 'W'}, {"'", 'O'},  {"'", 'O'},    {".", 'O'},      {",", 'O'},      {"!", 'O'},
+      {"-", 'O'},      {"🚀", 'O'},      {"—", 'O'},  {"\x01", 'O'}, {"\u180e", 'O'}, {"\u0301", 'O'}, {"$", 'O'},
+      {"/", 'O'}};
   return kChars;
 }
 
@@ -102,7 +131,10 @@ std::vector<std::string> scan(const std::vector<int>& s, bool llama3, int max_di
     const std::string c = text(pos);
     if (c == "'" && pos + 1 < n) {  // contractions ('s 't 'm 'd 're 've 'll)
       const std::string x1 = llama3 ? lower(text(pos + 1)) : text(pos + 1);
-      if (x1 == "s" || x1 == "t" || x1 == "m" || x1 == "d") { emit(pos += 2); continue; }
+      if (x1 == "s" || x1 == "t" || x1 == "m" || x1 == "d") {
+        emit(pos += 2);
+        continue;
+      }
       if (pos + 2 < n) {
         const std::string x2 = llama3 ? lower(text(pos + 2)) : text(pos + 2);
         if ((x1 == "r" && x2 == "e") || (x1 == "v" && x2 == "e") || (x1 == "l" && x2 == "l")) {
@@ -124,7 +156,10 @@ std::vector<std::string> scan(const std::vector<int>& s, bool llama3, int max_di
         int run = 0;
         while (cls(pos) == 'N') {
           ++pos;
-          if (++run == max_digits) { emit(pos); run = 0; }
+          if (++run == max_digits) {
+            emit(pos);
+            run = 0;
+          }
         }
         emit(pos);
         continue;
@@ -153,9 +188,18 @@ std::vector<std::string> scan(const std::vector<int>& s, bool llama3, int max_di
       if (text(pos + nws) == "\r" || text(pos + nws) == "\n") last_rn = pos + nws + 1;
       ++nws;
     }
-    if (llama3 && last_rn >= 0) { emit(pos = last_rn); continue; }  // \s*[\r\n]+
-    if (nws > 1 && pos + nws < n) { emit(pos += nws - 1); continue; }  // \s+(?!\S)
-    if (nws > 0) { emit(pos += nws); continue; }  // \s+
+    if (llama3 && last_rn >= 0) {
+      emit(pos = last_rn);
+      continue;
+    }  // \s*[\r\n]+
+    if (nws > 1 && pos + nws < n) {
+      emit(pos += nws - 1);
+      continue;
+    }  // \s+(?!\S)
+    if (nws > 0) {
+      emit(pos += nws);
+      continue;
+    }  // \s+
     emit(++pos);
   }
   return words;
@@ -186,14 +230,12 @@ TEST(PreTokenizer, LongRunsStayLinearAndLossless) {
   // quadratically.
   std::string mixed_case;
   for (int i = 0; i < 20000; ++i) mixed_case += (i % 7 == 0) ? "Aé" : "bÉ";
-  const std::string text = std::string(200000, ' ') + "x" + std::string(100000, '\n') +
-                           std::string(100000, 'a') + std::string(100000, 'B') + mixed_case +
-                           std::string(50000, '7') + std::string(50000, '!') + " \t" +
-                           std::string(30000, '\'') + "\r\n";
-  for (PreType t : {PreType::kDefault, PreType::kGpt2, PreType::kLlama3, PreType::kQwen2,
-                    PreType::kDeepseekLlm, PreType::kDeepseekCoder, PreType::kDeepseek3Llm,
-                    PreType::kFalcon, PreType::kStarcoder, PreType::kBloom, PreType::kViking,
-                    PreType::kTekken, PreType::kChameleon, PreType::kGpt4o}) {
+  const std::string text = std::string(200000, ' ') + "x" + std::string(100000, '\n') + std::string(100000, 'a') +
+                           std::string(100000, 'B') + mixed_case + std::string(50000, '7') + std::string(50000, '!') +
+                           " \t" + std::string(30000, '\'') + "\r\n";
+  for (PreType t : {PreType::kDefault, PreType::kGpt2, PreType::kLlama3, PreType::kQwen2, PreType::kDeepseekLlm,
+                    PreType::kDeepseekCoder, PreType::kDeepseek3Llm, PreType::kFalcon, PreType::kStarcoder,
+                    PreType::kBloom, PreType::kViking, PreType::kTekken, PreType::kChameleon, PreType::kGpt4o}) {
     std::string joined;
     for (const auto& w : split(t, text)) joined += w;
     EXPECT_EQ(joined.size(), text.size());

@@ -17,9 +17,7 @@ using nlohmann::json;
 
 std::string hex_decode(const std::string& hex) {
   std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-  }
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) { out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)); }
   return out;
 }
 

@@ -36,8 +36,8 @@ std::vector<std::string> corpus() {
       "<|im_start|> <|eot_id|> <s> </s> look like special tokens but are text",
   };
   // Deterministic pseudo-random strings over a mixed alphabet.
-  const std::vector<std::string> alphabet = {"a", "Z", "0", "9", " ", "  ", "\n", "\t", ".", ",",
-                                             "'", "é", "ß", "日", "語", "🚀", "👍🏻", "—", "\u00a0", "ك"};
+  const std::vector<std::string> alphabet = {"a", "Z", "0", "9",  " ",  "  ", "\n",       "\t", ".",      ",",
+                                             "'", "é", "ß", "日", "語", "🚀",  "👍🏻", "—",  "\u00a0", "ك"};
   std::mt19937 rng(42);
   for (int i = 0; i < 40; ++i) {
     std::string s;
@@ -89,7 +89,10 @@ TEST(TokenizerRoundTrip, SpmKeepsInvalidUtf8ThroughByteTokens) {
   // Symbols are cut by lead byte without validation (as in llama.cpp), so a broken lead byte
   // takes the next bytes with it; they come back byte for byte as long as no escaped space is
   // among them.
-  const std::string bad = "ok \x80\xbf half \xc3" "x \xff\xfe" "ab end \xe6\x97";
+  const std::string bad =
+      "ok \x80\xbf half \xc3"
+      "x \xff\xfe"
+      "ab end \xe6\x97";
   EXPECT_EQ(tok->decode(tok->encode(bad, false, false)), bad);
 }
 
@@ -98,7 +101,11 @@ TEST(TokenizerRoundTrip, BpeReplacesInvalidUtf8) {
   // becomes U+FFFD.
   auto tok = load_tokenizer("vocab/ggml-vocab-qwen2.gguf");
   ASSERT_NE(tok, nullptr);
-  EXPECT_EQ(tok->decode(tok->encode("a\xff" "b", false, false)), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(tok->decode(tok->encode("a\xff"
+                                    "b",
+                                    false, false)),
+            "a\xef\xbf\xbd"
+            "b");
 }
 
 TEST(TokenizerRoundTrip, CleanSpacesOnDecode) {

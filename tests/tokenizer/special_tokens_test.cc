@@ -143,9 +143,7 @@ TEST(TokenizerSpecial, TokenBytesForConstrainedDecoding) {
   EXPECT_EQ(bpe->token_bytes(-3), "");
   EXPECT_EQ(bpe->token_bytes(1 << 20), "");
   // Every token's bytes are what decode() of that token alone yields in a byte-level vocab.
-  for (int32_t id = 0; id < bpe->n_tokens(); id += 97) {
-    EXPECT_EQ(bpe->token_bytes(id), std::string(bpe->piece(id)));
-  }
+  for (int32_t id = 0; id < bpe->n_tokens(); id += 97) { EXPECT_EQ(bpe->token_bytes(id), std::string(bpe->piece(id))); }
 }
 
 }  // namespace

@@ -106,7 +106,7 @@ TEST_F(StreamDecoderTest, OverlappingStopCandidates) {
   // Holding must keep the earliest position that could still start a stop.
   StreamDecoder dec(*spm_, {"aab", "ac"});
   EXPECT_EQ(dec.push(byte('a')), "");
-  EXPECT_EQ(dec.push(byte('a')), "");  // "aa": could be "aab", or "a" + "ac"
+  EXPECT_EQ(dec.push(byte('a')), "");   // "aa": could be "aab", or "a" + "ac"
   EXPECT_EQ(dec.push(byte('a')), "a");  // "aaa": the first a can no longer start one
   EXPECT_EQ(dec.push(byte('c')), "a");  // "aac" contains "ac": stop after "a"
   EXPECT_TRUE(dec.stopped());
@@ -156,8 +156,8 @@ TEST_F(StreamDecoderTest, ControlTokensAndLeadingSpaceOptions) {
 TEST(StreamDecoderBpe, CjkAndEmojiWithByteLevelTokens) {
   // Byte-level BPE tokens split multi-byte characters freely; every chunk must still be valid
   // UTF-8 and the chunks must add up to the text.
-  for (const char* vocab : {"vocab/ggml-vocab-qwen2.gguf", "models/synthetic/syn-qwen2-f32.gguf",
-                            "models/synthetic/syn-llama3-f32.gguf"}) {
+  for (const char* vocab :
+       {"vocab/ggml-vocab-qwen2.gguf", "models/synthetic/syn-qwen2-f32.gguf", "models/synthetic/syn-llama3-f32.gguf"}) {
     auto tok = load_tokenizer(vocab);
     ASSERT_NE(tok, nullptr);
     const std::string text = "日本語のテキスト 🚀🎉 👩‍👩‍👧 Ünïcödé — 한국어 end";

@@ -42,8 +42,8 @@ TEST_P(VocabVectors, ExactIds) {
     const std::vector<int32_t> got = tok->encode(inputs[i], /*add_special=*/false, /*parse_special=*/false);
     if (got != expected) {
       ++failures;
-      ADD_FAILURE() << GetParam() << " string " << i << " '" << inputs[i] << "'\n  expected:"
-                    << ids_to_string(expected) << "\n  got:     " << ids_to_string(got);
+      ADD_FAILURE() << GetParam() << " string " << i << " '" << inputs[i] << "'\n  expected:" << ids_to_string(expected)
+                    << "\n  got:     " << ids_to_string(got);
     }
   }
   EXPECT_EQ(failures, 0) << "of " << inputs.size() << " strings";
@@ -51,9 +51,9 @@ TEST_P(VocabVectors, ExactIds) {
 
 // Every vocabulary in ../shared/vocab that has both a GGUF and vectors.
 INSTANTIATE_TEST_SUITE_P(Tokenizer, VocabVectors,
-                         ::testing::Values("deepseek-coder", "deepseek-llm", "falcon", "gpt-2",
-                                           "llama-bpe", "llama-spm", "mpt", "phi-3", "qwen2",
-                                           "refact", "starcoder", "syn-qwen3", "syn-gemma3", "syn-phi3"),
+                         ::testing::Values("deepseek-coder", "deepseek-llm", "falcon", "gpt-2", "llama-bpe",
+                                           "llama-spm", "mpt", "phi-3", "qwen2", "refact", "starcoder", "syn-qwen3",
+                                           "syn-gemma3", "syn-phi3"),
                          [](const auto& info) {
                            std::string name = info.param;
                            for (char& c : name) {

@@ -44,8 +44,8 @@ constexpr int64_t kRowsPerPass = 8;
 // are exact in double and are summed in double in element order, so every output is
 // independent of how m and n are split.
 template <typename T, DequantizeRowFn widen>
-void gemm_dense(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x,
-                size_t x_stride, int64_t n, float* y, int64_t ldy) {
+void gemm_dense(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
+                float* y, int64_t ldy) {
   float chunk[kChunk];  // [kChunk] current slice of weight row i, as f32
   const auto* x_bytes = static_cast<const uint8_t*>(x);
   for (int64_t i = 0; i < m; ++i) {

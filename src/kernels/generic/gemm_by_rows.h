@@ -13,8 +13,8 @@ using RowDotFn = float (*)(int64_t k, const void* w, const void* x);
 // caller splits m and n across calls or threads never changes a bit of the result. The weight
 // row is the outer loop: it stays in L1 while the activation rows stream past it.
 template <RowDotFn dot>
-void gemm_by_rows(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x,
-                  size_t x_stride, int64_t n, float* y, int64_t ldy) {
+void gemm_by_rows(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
+                  float* y, int64_t ldy) {
   const auto* w_bytes = static_cast<const uint8_t*>(w);
   const auto* x_bytes = static_cast<const uint8_t*>(x);
   for (int64_t i = 0; i < m; ++i) {

@@ -29,8 +29,7 @@ inline int bit_shift(int e) { return e / 32; }
 // Q4_K/Q5_K: 8 sub-blocks of 32, each with a 6-bit scale and a 6-bit min, in 12 bytes.
 // Bytes 0-3: scales 0-3, plus bits 4-5 of scales 4-7 in their top two bits. Bytes 4-7: the
 // same for the mins. Bytes 8-11: low 4 bits of scale j + 4 (low nibble) and min j + 4 (high).
-inline void unpack_k4_scales(const uint8_t* packed /*[12]*/, uint8_t* scales /*[8]*/,
-                             uint8_t* mins /*[8]*/) {
+inline void unpack_k4_scales(const uint8_t* packed /*[12]*/, uint8_t* scales /*[8]*/, uint8_t* mins /*[8]*/) {
   for (int j = 0; j < 4; ++j) {
     scales[j] = packed[j] & 63;
     mins[j] = packed[j + 4] & 63;
@@ -40,8 +39,7 @@ inline void unpack_k4_scales(const uint8_t* packed /*[12]*/, uint8_t* scales /*[
 }
 
 // Inverse of unpack_k4_scales; scales and mins must be < 64.
-inline void pack_k4_scales(const uint8_t* scales /*[8]*/, const uint8_t* mins /*[8]*/,
-                           uint8_t* packed /*[12]*/) {
+inline void pack_k4_scales(const uint8_t* scales /*[8]*/, const uint8_t* mins /*[8]*/, uint8_t* packed /*[12]*/) {
   for (int j = 0; j < 4; ++j) {
     packed[j] = static_cast<uint8_t>(scales[j] | (scales[j + 4] >> 4) << 6);
     packed[j + 4] = static_cast<uint8_t>(mins[j] | (mins[j + 4] >> 4) << 6);

@@ -25,9 +25,7 @@ float signed_absmax(int n, const float* x) {
 }
 
 // v rounded to a level of [-nmax, nmax).
-int symmetric_level(float v, int nmax) {
-  return std::max(-nmax, std::min(nmax - 1, nearest_int(v)));
-}
+int symmetric_level(float v, int nmax) { return std::max(-nmax, std::min(nmax - 1, nearest_int(v))); }
 
 }  // namespace
 
@@ -115,8 +113,8 @@ float make_q3_quants(int n, int nmax, const float* x, int8_t* L) {
   return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 
-float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L,
-                       float* neg_min, float rmin, float rdelta, int nstep, bool use_mad) {
+float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* neg_min, float rmin,
+                       float rdelta, int nstep, bool use_mad) {
   constexpr int kMaxGroup = 32;  // the largest K-quant sub-block
   CORRAL_DCHECK(n <= kMaxGroup && nstep >= 1);
   float min = x[0], max = x[0];

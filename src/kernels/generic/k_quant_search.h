@@ -24,7 +24,7 @@ float make_q3_quants(int n, int nmax, const float* x, int8_t* L);
 // weighted least squares over nstep + 1 trial scales (nmax + rmin + rdelta * is) / range.
 // use_mad picks absolute instead of squared error to compare trials. Writes L (n <= 32),
 // *neg_min = -min, returns the scale. nstep must be >= 1 (all ggml callers pass 15 or 20).
-float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L,
-                       float* neg_min, float rmin, float rdelta, int nstep, bool use_mad);
+float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* neg_min, float rmin,
+                       float rdelta, int nstep, bool use_mad);
 
 }  // namespace corral::kernels

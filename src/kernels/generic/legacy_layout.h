@@ -11,9 +11,7 @@ constexpr int kLegacyBlock = 32;  // elements per Q4_0/Q4_1/Q5_0/Q5_1 block
 
 // Low 4 bits of element j: element j < 16 in the low nibble of qs[j], j >= 16 in the high
 // nibble of qs[j - 16].
-inline int low_nibble_of(const uint8_t* qs /*[16]*/, int j) {
-  return j < 16 ? qs[j] & 0x0F : qs[j - 16] >> 4;
-}
+inline int low_nibble_of(const uint8_t* qs /*[16]*/, int j) { return j < 16 ? qs[j] & 0x0F : qs[j - 16] >> 4; }
 
 // Inverse of low_nibble_of for a block of 32 codes (only their low 4 bits are stored).
 inline void pack_low_nibbles(const uint8_t* codes /*[32]*/, uint8_t* qs /*[16]*/) {

@@ -14,9 +14,9 @@
 namespace corral::kernels {
 namespace {
 
-constexpr int kSub = 16;                 // elements per sub-block
+constexpr int kSub = 16;                  // elements per sub-block
 constexpr int kSubBlocks = kQK_K / kSub;  // 16
-constexpr int kScaleMax = 15;            // 4-bit sub-block scales and mins
+constexpr int kScaleMax = 15;             // 4-bit sub-block scales and mins
 
 void unpack_codes(const BlockQ2_K& b, int8_t* q /*[256], 0..3*/) {
   for (int e = 0; e < kQK_K; ++e) q[e] = (b.qs[crumb_byte(e)] >> crumb_shift(e)) & 3;
@@ -27,15 +27,14 @@ void quantize_q2_k(const float* src, void* dst, int64_t n) {
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const float* x = src + b * kQK_K;
     BlockQ2_K& y = blocks[b];
-    uint8_t L[kQK_K];                           // [256] codes 0..3
+    uint8_t L[kQK_K];                            // [256] codes 0..3
     float scales[kSubBlocks], mins[kSubBlocks];  // per sub-block fit (mins as -min >= 0)
     float max_scale = 0, max_min = 0;
     for (int s = 0; s < kSubBlocks; ++s) {
       float weights[kSub];  // |x|: large values matter most for a 2-bit code
       for (int j = 0; j < kSub; ++j) weights[j] = std::fabs(x[kSub * s + j]);
       // ggml's trial grid for Q2_K: 16 scales from nmax - 0.5 in steps of 0.1, absolute error.
-      scales[s] = make_qkx2_quants(kSub, 3, x + kSub * s, weights, L + kSub * s, &mins[s], -0.5f,
-                                   0.1f, 15, true);
+      scales[s] = make_qkx2_quants(kSub, 3, x + kSub * s, weights, L + kSub * s, &mins[s], -0.5f, 0.1f, 15, true);
       if (scales[s] > max_scale) max_scale = scales[s];
       if (mins[s] > max_min) max_min = mins[s];
     }
@@ -51,9 +50,7 @@ void quantize_q2_k(const float* src, void* dst, int64_t n) {
     }
     if (max_min > 0) {
       const float iscale = kScaleMax / max_min;
-      for (int s = 0; s < kSubBlocks; ++s) {
-        y.scales[s] |= nearest_int(iscale * mins[s]) << 4;
-      }
+      for (int s = 0; s < kSubBlocks; ++s) { y.scales[s] |= nearest_int(iscale * mins[s]) << 4; }
       y.dmin = f32_to_fp16(max_min / kScaleMax);
     } else {
       y.dmin = f32_to_fp16(0.0f);

@@ -16,7 +16,7 @@
 namespace corral::kernels {
 namespace {
 
-constexpr int kSub = 16;                 // elements per sub-block
+constexpr int kSub = 16;                  // elements per sub-block
 constexpr int kSubBlocks = kQK_K / kSub;  // 16
 
 // Codes in [-4, 3]: the stored high bit set means the low 2 bits are the value, clear means

@@ -73,9 +73,7 @@ void quantize_q4_1(const float* src, void* dst, int64_t n) {
     const float d = (max - min) / 15;  // 16 levels span [min, max]
     const float id = d != 0 ? 1.0f / d : 0.0f;
     uint8_t codes[kQK4_1];
-    for (int j = 0; j < kQK4_1; ++j) {
-      codes[j] = std::min(15, static_cast<int>((x[j] - min) * id + 0.5f));
-    }
+    for (int j = 0; j < kQK4_1; ++j) { codes[j] = std::min(15, static_cast<int>((x[j] - min) * id + 0.5f)); }
     blocks[b].d = f32_to_fp16(d);
     blocks[b].m = f32_to_fp16(min);
     pack_low_nibbles(codes, blocks[b].qs);

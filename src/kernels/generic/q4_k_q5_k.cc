@@ -17,15 +17,15 @@
 namespace corral::kernels {
 namespace {
 
-constexpr int kSub = 32;                 // elements per sub-block
+constexpr int kSub = 32;                  // elements per sub-block
 constexpr int kSubBlocks = kQK_K / kSub;  // 8
-constexpr int kScaleMax = 63;            // 6-bit sub-block scales and mins
+constexpr int kScaleMax = 63;             // 6-bit sub-block scales and mins
 
 // What quantize_super_block produces, before the codes are split into bit fields.
 struct SuperBlockFit {
-  uint16_t d, dmin;          // f16
+  uint16_t d, dmin;             // f16
   uint8_t scales[kKScaleSize];  // packed 6-bit scales and mins
-  uint8_t L[kQK_K];          // [256] codes 0..nmax
+  uint8_t L[kQK_K];             // [256] codes 0..nmax
 };
 
 // Trial-scale grid of make_qkx2_quants per format (ggml's constants): Q4_K tries 21 scales from
@@ -51,8 +51,8 @@ void quantize_super_block(const float* x, const Grid& grid, SuperBlockFit& fit) 
     // small ones are not ignored.
     float weights[kSub];
     for (int j = 0; j < kSub; ++j) weights[j] = av_x + std::fabs(xs[j]);
-    scales[s] = make_qkx2_quants(kSub, grid.nmax, xs, weights, fit.L + kSub * s, &mins[s],
-                                 grid.rmin, 0.1f, grid.nstep, false);
+    scales[s] =
+        make_qkx2_quants(kSub, grid.nmax, xs, weights, fit.L + kSub * s, &mins[s], grid.rmin, 0.1f, grid.nstep, false);
     if (scales[s] > max_scale) max_scale = scales[s];
     if (mins[s] > max_min) max_min = mins[s];
   }
@@ -83,9 +83,7 @@ void quantize_super_block(const float* x, const Grid& grid, SuperBlockFit& fit) 
 
 void store_low_nibbles(const uint8_t* L /*[256]*/, uint8_t* qs /*[128]*/) {
   std::fill(qs, qs + kQK_K / 2, uint8_t{0});
-  for (int e = 0; e < kQK_K; ++e) {
-    qs[nibble_byte(e)] |= (L[e] & 0x0F) << nibble_shift(e);
-  }
+  for (int e = 0; e < kQK_K; ++e) { qs[nibble_byte(e)] |= (L[e] & 0x0F) << nibble_shift(e); }
 }
 
 void quantize_q4_k(const float* src, void* dst, int64_t n) {
@@ -111,9 +109,7 @@ void quantize_q5_k(const float* src, void* dst, int64_t n) {
     std::copy(fit.scales, fit.scales + kKScaleSize, y.scales);
     store_low_nibbles(fit.L, y.qs);
     std::fill(y.qh, y.qh + kQK_K / 8, uint8_t{0});
-    for (int e = 0; e < kQK_K; ++e) {
-      y.qh[bit_byte(e)] |= (fit.L[e] >> 4) << bit_shift(e);
-    }
+    for (int e = 0; e < kQK_K; ++e) { y.qh[bit_byte(e)] |= (fit.L[e] >> 4) << bit_shift(e); }
   }
 }
 
@@ -130,8 +126,8 @@ void unpack_q5_k_codes(const BlockQ5_K& b, int8_t* q /*[256], 0..31*/) {
 }
 
 // y = (d * sc) * q - (dmin * m) per sub-block, as ggml's dequantize_row_q{4,5}_K.
-void dequantize_super_block(uint16_t d16, uint16_t dmin16, const uint8_t* packed_scales,
-                            const int8_t* q /*[256]*/, float* y /*[256]*/) {
+void dequantize_super_block(uint16_t d16, uint16_t dmin16, const uint8_t* packed_scales, const int8_t* q /*[256]*/,
+                            float* y /*[256]*/) {
   uint8_t sc[kSubBlocks], m[kSubBlocks];
   unpack_k4_scales(packed_scales, sc, m);
   const float d = fp16_to_f32(d16), dmin = fp16_to_f32(dmin16);
@@ -145,8 +141,8 @@ void dequantize_super_block(uint16_t d16, uint16_t dmin16, const uint8_t* packed
 // One super-block's dot: (d * d_x) * sum(sc * q * q_x) - (dmin * d_x) * sum(m * bsum), both
 // sums exact. ggml's generic code spreads the first over 8 f32 lanes; we add one f32 term per
 // super-block.
-float dot_super_block(uint16_t d16, uint16_t dmin16, const uint8_t* packed_scales,
-                      const int8_t* q /*[256]*/, const BlockQ8_K& x) {
+float dot_super_block(uint16_t d16, uint16_t dmin16, const uint8_t* packed_scales, const int8_t* q /*[256]*/,
+                      const BlockQ8_K& x) {
   uint8_t sc[kSubBlocks], m[kSubBlocks];
   unpack_k4_scales(packed_scales, sc, m);
   int scales[kSubBlocks];

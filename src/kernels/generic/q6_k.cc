@@ -17,7 +17,7 @@
 namespace corral::kernels {
 namespace {
 
-constexpr int kSub = 16;                 // elements per sub-block
+constexpr int kSub = 16;                  // elements per sub-block
 constexpr int kSubBlocks = kQK_K / kSub;  // 16
 
 // Codes in [-32, 31]: 4 low bits in ql, 2 high bits in qh, stored + 32.

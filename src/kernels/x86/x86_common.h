@@ -47,8 +47,7 @@ class ThreadScratch {
 // from w (w_stride apart) to a per-thread buffer, the last row repeated up to `lanes`. Kernels
 // then address every panel as base + row * stride, and since lanes never mix, the repeated
 // rows only produce outputs that are not stored.
-inline const uint8_t* padded_panel(const uint8_t* w, size_t w_stride, int valid, int lanes,
-                                   size_t row_bytes) {
+inline const uint8_t* padded_panel(const uint8_t* w, size_t w_stride, int valid, int lanes, size_t row_bytes) {
   auto* out = static_cast<uint8_t*>(ThreadScratch::get(Slot::kTailRows, lanes * row_bytes));
   for (int r = 0; r < lanes; ++r) {
     std::memcpy(out + r * row_bytes, w + (r < valid ? r : valid - 1) * w_stride, row_bytes);

@@ -1,5 +1,5 @@
-#include "base/quote.h"
 #include "server/access/auth.h"
+#include "base/quote.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -89,7 +89,8 @@ Result<ApiKeys> ApiKeys::parse(std::string_view setting) {
     if (!std::filesystem::is_regular_file(path, ec))
       return Status::errorf("CORRAL_API_KEYS: {} is not a readable file", quote_text(path));
     if (std::filesystem::file_size(path, ec) > kMaxKeysFileBytes)
-      return Status::errorf("CORRAL_API_KEYS: {} is over {} bytes: not a keys file", quote_text(path), kMaxKeysFileBytes);
+      return Status::errorf("CORRAL_API_KEYS: {} is over {} bytes: not a keys file", quote_text(path),
+                            kMaxKeysFileBytes);
     std::ifstream in(path, std::ios::binary);
     if (!in) return Status::errorf("CORRAL_API_KEYS: cannot read {}", quote_text(path));
     std::stringstream text;

@@ -107,8 +107,8 @@ HostVerdict check_host(std::string_view host_header, const HostPolicy& policy) {
   if (policy.any_host) return HostVerdict::kAllowed;
   const std::string host = lower(host_part(host_header));
   if (auto addr = Ip::parse(host)) {
-    const bool local = std::find(policy.interface_ips.begin(), policy.interface_ips.end(), addr->str()) !=
-                       policy.interface_ips.end();
+    const bool local =
+        std::find(policy.interface_ips.begin(), policy.interface_ips.end(), addr->str()) != policy.interface_ips.end();
     if (addr->is_loopback() || addr->is_unspecified() || addr->is_private() || local) return HostVerdict::kAllowed;
   }
   if (host.empty() || host == "localhost" || (!policy.hostname.empty() && host == policy.hostname))

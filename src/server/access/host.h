@@ -20,8 +20,8 @@
 namespace corral::server {
 
 struct HostPolicy {
-  bool any_host = false;                  // bound to a non-loopback address
-  std::string hostname;                   // this machine's, lowercased
+  bool any_host = false;                   // bound to a non-loopback address
+  std::string hostname;                    // this machine's, lowercased
   std::vector<std::string> interface_ips;  // this machine's interface addresses
 
   // From the address the server is bound to (Server::local_address()), gethostname() and

@@ -1,5 +1,5 @@
-#include "base/quote.h"
 #include "server/access/origin.h"
+#include "base/quote.h"
 
 #include <algorithm>
 
@@ -69,11 +69,14 @@ Result<OriginPolicy> OriginPolicy::create(std::string_view ollama_origins) {
     }
     const size_t stars = std::count(pattern.begin(), pattern.end(), '*');
     if (stars > 1)
-      return Status::errorf("OLLAMA_ORIGINS: {} has more than one '*' (only one is allowed per origin)", quote_text(raw));
+      return Status::errorf("OLLAMA_ORIGINS: {} has more than one '*' (only one is allowed per origin)",
+                            quote_text(raw));
     if (stars == 0) {
       if (!has_allowed_scheme(pattern))
-        return Status::errorf("OLLAMA_ORIGINS: {} is not an origin: it needs a '*' or a scheme such as http:// or "
-                              "https://", quote_text(raw));
+        return Status::errorf(
+            "OLLAMA_ORIGINS: {} is not an origin: it needs a '*' or a scheme such as http:// or "
+            "https://",
+            quote_text(raw));
       p.exact_.push_back(pattern);
       continue;
     }

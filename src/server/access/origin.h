@@ -35,7 +35,7 @@ class OriginPolicy {
 
  private:
   std::vector<std::string> patterns_;
-  std::vector<std::string> exact_;                            // lowercased
+  std::vector<std::string> exact_;                             // lowercased
   std::vector<std::pair<std::string, std::string>> wildcard_;  // text before and after the '*'
   bool allow_all_ = false;
 };

@@ -1,5 +1,5 @@
-#include "base/quote.h"
 #include "server/access/policy.h"
+#include "base/quote.h"
 
 #include <spdlog/spdlog.h>
 
@@ -22,9 +22,10 @@ bool check_origin(const http::Request& req, const std::shared_ptr<http::Response
   if (!origin || origin->empty()) return false;  // not a browser's cross-origin request
   if (same_origin(*origin, req.headers.value_or("Host", ""))) return false;
   if (!p.allows(*origin)) {
-    spdlog::info("http: {} {} from {}: origin {} not allowed (OLLAMA_ORIGINS); 403", req.method,
-                 quote_text(req.path), req.remote_addr, quote_text(*origin));
-    w->respond_error(403, fmt::format("origin {} is not allowed; add it to OLLAMA_ORIGINS to allow it", quote_text(*origin)));
+    spdlog::info("http: {} {} from {}: origin {} not allowed (OLLAMA_ORIGINS); 403", req.method, quote_text(req.path),
+                 req.remote_addr, quote_text(*origin));
+    w->respond_error(
+        403, fmt::format("origin {} is not allowed; add it to OLLAMA_ORIGINS to allow it", quote_text(*origin)));
     return true;
   }
   const std::string allow_origin = p.allow_all() ? "*" : std::string(*origin);
@@ -49,16 +50,14 @@ bool check_origin(const http::Request& req, const std::shared_ptr<http::Response
 bool check_host_header(const http::Request& req, const std::shared_ptr<http::ResponseWriter>& w, const HostPolicy& p) {
   const std::string host = req.headers.value_or("Host", "");
   switch (check_host(host, p)) {
-    case HostVerdict::kAllowed:
-      return false;
+    case HostVerdict::kAllowed: return false;
     case HostVerdict::kAllowedName:
       if (req.method == "OPTIONS") {
         w->respond(204, "", "");
         return true;
       }
       return false;
-    case HostVerdict::kForbidden:
-      break;
+    case HostVerdict::kForbidden: break;
   }
   spdlog::info("http: {} {} from {}: Host {} not allowed for a server bound to loopback; 403", req.method,
                quote_text(req.path), req.remote_addr, quote_text(host));

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <limits>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
-#include <spdlog/spdlog.h>
 
 #include "server/http/connection_writer.h"
 #include "server/http/server_core.h"
@@ -95,9 +95,7 @@ void Connection::wait_readable() {
   // While a response is pending, input is a streamed body (read while its channel has room) or
   // the next pipelined request: past one header's worth of that we stop reading (and so stop
   // noticing a disconnect) rather than buffer without bound.
-  if (phase_ == Phase::kResponse &&
-      (body_ ? body_paused_ : in_.size() >= core_->options.max_header_bytes))
-    return;
+  if (phase_ == Phase::kResponse && (body_ ? body_paused_ : in_.size() >= core_->options.max_header_bytes)) return;
   reading_ = true;
   socket_.async_wait(asio::ip::tcp::socket::wait_read,
                      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
@@ -143,8 +141,7 @@ void Connection::on_readable(const error_code& ec) {
         return;
       }
       break;
-    case Phase::kClosed:
-      return;
+    case Phase::kClosed: return;
   }
   wait_readable();
 }
@@ -166,9 +163,7 @@ void Connection::on_input_end(const error_code& ec) {
       input_ended_ = true;  // the client may have half-closed; still send it the error
       break;
     case Phase::kLinger:
-    case Phase::kClosed:
-      close();
-      break;
+    case Phase::kClosed: close(); break;
   }
 }
 
@@ -327,8 +322,7 @@ void Connection::dispatch_streaming(const StreamingHandler& handler, std::map<st
   auto& msg = parser_->get();
   msg.body().streamed = true;
   const auto length = parser_->content_length();
-  auto channel = std::make_shared<BodyChannel>(length ? static_cast<int64_t>(*length)
-                                                      : (parser_->chunked() ? -1 : 0));
+  auto channel = std::make_shared<BodyChannel>(length ? static_cast<int64_t>(*length) : (parser_->chunked() ? -1 : 0));
   if (parser_->is_done()) {  // no body at all
     channel->end();
     parser_.reset();
@@ -408,8 +402,7 @@ void Connection::resume_body() {
 void Connection::arm_for_body_or_disarm() {
   if (phase_ == Phase::kResponse && body_ && !body_paused_)
     arm_deadline(std::chrono::seconds(core_->options.idle_timeout_s));
-  else
-    disarm_deadline();
+  else disarm_deadline();
 }
 
 // ---- Writing ---------------------------------------------------------------------------------
@@ -420,10 +413,8 @@ void Connection::enqueue(std::string bytes, After after) {
     std::lock_guard lock(out_mu_);
     if (out_closed_) return;
     queued_.fetch_add(bytes.size(), std::memory_order_relaxed);
-    if (out_pending_.empty())
-      out_pending_ = std::move(bytes);
-    else
-      out_pending_ += bytes;  // coalesced into the next socket write
+    if (out_pending_.empty()) out_pending_ = std::move(bytes);
+    else out_pending_ += bytes;  // coalesced into the next socket write
     if (after != After::kMore) out_after_ = after;
     post = !pump_posted_;
     pump_posted_ = true;
@@ -522,10 +513,8 @@ void Connection::wait_deadline() {
     self->deadline_waiting_ = false;
     if (self->phase_ == Phase::kClosed || !self->deadline_armed_) return;
     // Re-armed or cancelled since this wait began: the expiry says which.
-    if (self->deadline_.expiry() <= std::chrono::steady_clock::now())
-      self->on_deadline();
-    else
-      self->wait_deadline();
+    if (self->deadline_.expiry() <= std::chrono::steady_clock::now()) self->on_deadline();
+    else self->wait_deadline();
   });
 }
 
@@ -536,8 +525,7 @@ void Connection::on_deadline() {
       if (header_clock_ && !header_seen_)
         spdlog::debug("http: {}: request header not complete within {} s; closing", remote_,
                       core_->options.header_timeout_s);
-      else
-        spdlog::debug("http: {}: idle timeout", remote_);
+      else spdlog::debug("http: {}: idle timeout", remote_);
       break;
     case Phase::kResponse:
     case Phase::kErrorResponse:
@@ -549,8 +537,7 @@ void Connection::on_deadline() {
                      core_->options.idle_timeout_s);
       break;
     case Phase::kLinger:
-    case Phase::kClosed:
-      break;
+    case Phase::kClosed: break;
   }
   close();
 }

@@ -168,7 +168,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   After write_after_ = After::kMore;
   bool deadline_armed_ = false;
   bool deadline_waiting_ = false;
-  std::shared_ptr<GoneSignal> gone_;  // the current response's; null between responses
+  std::shared_ptr<GoneSignal> gone_;   // the current response's; null between responses
   std::shared_ptr<BodyChannel> body_;  // a streamed body still arriving; null otherwise
   bool body_paused_ = false;           // the channel is full: not reading the socket
   std::atomic<bool> body_pending_{false};

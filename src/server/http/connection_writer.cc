@@ -10,27 +10,25 @@ namespace corral::http::detail {
 
 using wire::Framing;
 
-ConnectionWriter::ConnectionWriter(std::shared_ptr<Connection> connection,
-                                   std::shared_ptr<GoneSignal> gone, ExchangeInfo info)
+ConnectionWriter::ConnectionWriter(std::shared_ptr<Connection> connection, std::shared_ptr<GoneSignal> gone,
+                                   ExchangeInfo info)
     : connection_(std::move(connection)), gone_(std::move(gone)), info_(std::move(info)) {}
 
 ConnectionWriter::~ConnectionWriter() {
   std::lock_guard lock(mu_);
   if (state_ == State::kFinished || gone_->is_set() || !connection_) return;
   if (state_ == State::kNew) {
-    spdlog::error("http: {} {}: handler dropped its response writer without responding",
-                  info_.method, info_.target);
+    spdlog::error("http: {} {}: handler dropped its response writer without responding", info_.method, info_.target);
     close_ = true;
     status_ = 500;
     content_type_ = "application/json; charset=utf-8";
     framing_ = Framing::kContentLength;
     std::string body = json_error_body("handler produced no response");
-    connection_->enqueue(head_locked(body.size()) + (info_.head ? std::string() : body),
-                         Connection::After::kEndClose);
+    connection_->enqueue(head_locked(body.size()) + (info_.head ? std::string() : body), Connection::After::kEndClose);
   } else {
     // Mid-response: closing without the last chunk tells the client the body is incomplete.
-    spdlog::warn("http: {} {}: response writer dropped before finish(); closing the connection",
-                 info_.method, info_.target);
+    spdlog::warn("http: {} {}: response writer dropped before finish(); closing the connection", info_.method,
+                 info_.target);
     connection_->enqueue(std::string(), Connection::After::kEndClose);
   }
 }
@@ -44,8 +42,7 @@ void ConnectionWriter::add_header(std::string name, std::string value) {
   headers_.emplace_back(std::move(name), std::move(value));
 }
 
-void ConnectionWriter::start(int status, std::string content_type, HeaderList extra_headers,
-                             bool chunked) {
+void ConnectionWriter::start(int status, std::string content_type, HeaderList extra_headers, bool chunked) {
   std::lock_guard lock(mu_);
   if (state_ != State::kNew) {
     spdlog::error("http: {} {}: start() called twice; ignored", info_.method, info_.target);
@@ -58,8 +55,7 @@ void ConnectionWriter::start_sized(int status, std::string content_type, uint64_
                                    HeaderList extra_headers) {
   std::lock_guard lock(mu_);
   if (state_ != State::kNew) {
-    spdlog::error("http: {} {}: start_sized() after the response started; ignored", info_.method,
-                  info_.target);
+    spdlog::error("http: {} {}: start_sized() after the response started; ignored", info_.method, info_.target);
     return;
   }
   start_locked(status, std::move(content_type), std::move(extra_headers), /*chunked=*/false);
@@ -70,12 +66,10 @@ void ConnectionWriter::start_sized(int status, std::string content_type, uint64_
     connection_->enqueue(head_locked(static_cast<size_t>(content_length)), Connection::After::kMore);
 }
 
-void ConnectionWriter::start_locked(int status, std::string content_type, HeaderList extra_headers,
-                                    bool chunked) {
+void ConnectionWriter::start_locked(int status, std::string content_type, HeaderList extra_headers, bool chunked) {
   if (status < 200 || status > 999) {
     // 1xx interim responses are the server's business (100-continue); anything else is a bug.
-    spdlog::error("http: {} {}: invalid response status {}; sending 500", info_.method,
-                  info_.target, status);
+    spdlog::error("http: {} {}: invalid response status {}; sending 500", info_.method, info_.target, status);
     status = 500;
   }
   state_ = State::kStarted;
@@ -125,8 +119,8 @@ bool ConnectionWriter::write(std::string data) {
     // The head promised declared_length_ bytes: more would corrupt the next response.
     const uint64_t room = declared_length_ - std::min<uint64_t>(declared_length_, body_bytes_);
     if (data.size() > room) {
-      spdlog::error("http: {} {}: write past the declared Content-Length; {} bytes dropped",
-                    info_.method, info_.target, data.size() - room);
+      spdlog::error("http: {} {}: write past the declared Content-Length; {} bytes dropped", info_.method, info_.target,
+                    data.size() - room);
       data.resize(static_cast<size_t>(room));
     }
     body_bytes_ += data.size();
@@ -137,17 +131,10 @@ bool ConnectionWriter::write(std::string data) {
   // HEAD responses count the body for Content-Length but never send it.
   if (data.empty() || info_.head) return true;
   switch (framing_) {
-    case Framing::kContentLength:
-      body_ += data;
-      break;
-    case Framing::kChunked:
-      connection_->enqueue(wire::chunk(data), Connection::After::kMore);
-      break;
-    case Framing::kUntilClose:
-      connection_->enqueue(std::move(data), Connection::After::kMore);
-      break;
-    case Framing::kNoBody:
-      break;
+    case Framing::kContentLength: body_ += data; break;
+    case Framing::kChunked: connection_->enqueue(wire::chunk(data), Connection::After::kMore); break;
+    case Framing::kUntilClose: connection_->enqueue(std::move(data), Connection::After::kMore); break;
+    case Framing::kNoBody: break;
   }
   return true;
 }
@@ -167,8 +154,8 @@ void ConnectionWriter::finish() {
         // Short of the declared length: only closing tells the client the body is incomplete.
         const bool complete = info_.head || body_bytes_ == declared_length_;
         if (!complete)
-          spdlog::warn("http: {} {}: finished after {} of {} declared bytes; closing", info_.method,
-                       info_.target, body_bytes_, declared_length_);
+          spdlog::warn("http: {} {}: finished after {} of {} declared bytes; closing", info_.method, info_.target,
+                       body_bytes_, declared_length_);
         connection->enqueue(std::string(), complete ? after : Connection::After::kEndClose);
         break;
       }
@@ -181,18 +168,12 @@ void ConnectionWriter::finish() {
     case Framing::kChunked:
       connection->enqueue(info_.head ? std::string() : std::string(wire::kLastChunk), after);
       break;
-    case Framing::kUntilClose:
-      connection->enqueue(std::string(), Connection::After::kEndClose);
-      break;
-    case Framing::kNoBody:
-      connection->enqueue(std::string(), after);
-      break;
+    case Framing::kUntilClose: connection->enqueue(std::string(), Connection::After::kEndClose); break;
+    case Framing::kNoBody: connection->enqueue(std::string(), after); break;
   }
 }
 
-void ConnectionWriter::on_client_gone(std::function<void()> callback) {
-  gone_->subscribe(std::move(callback));
-}
+void ConnectionWriter::on_client_gone(std::function<void()> callback) { gone_->subscribe(std::move(callback)); }
 
 size_t ConnectionWriter::queued_bytes() const {
   std::lock_guard lock(mu_);
@@ -206,10 +187,9 @@ bool ConnectionWriter::started() const {
 
 void ConnectionWriter::log_access_locked() const {
   if (!spdlog::should_log(spdlog::level::debug)) return;
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                        info_.received).count();
-  spdlog::debug("http: {} {} -> {} ({} B, {:.1f} ms{})", info_.method, info_.target, status_,
-                body_bytes_, ms, gone_->is_set() ? ", client gone" : "");
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - info_.received).count();
+  spdlog::debug("http: {} {} -> {} ({} B, {:.1f} ms{})", info_.method, info_.target, status_, body_bytes_, ms,
+                gone_->is_set() ? ", client gone" : "");
 }
 
 }  // namespace corral::http::detail

@@ -19,26 +19,24 @@ class Connection;
 
 // What the writer needs to know about its request.
 struct ExchangeInfo {
-  bool head = false;        // HEAD: send headers only, keep Content-Length
-  int version = 11;         // 10: no chunked encoding, explicit keep-alive
-  bool keep_alive = true;   // the request allows the connection to be reused
-  std::string method;       // for the access log
-  std::string target;       // for the access log
+  bool head = false;       // HEAD: send headers only, keep Content-Length
+  int version = 11;        // 10: no chunked encoding, explicit keep-alive
+  bool keep_alive = true;  // the request allows the connection to be reused
+  std::string method;      // for the access log
+  std::string target;      // for the access log
   std::chrono::steady_clock::time_point received;
 };
 
 class ConnectionWriter final : public ResponseWriter {
  public:
-  ConnectionWriter(std::shared_ptr<Connection> connection, std::shared_ptr<GoneSignal> gone,
-                   ExchangeInfo info);
+  ConnectionWriter(std::shared_ptr<Connection> connection, std::shared_ptr<GoneSignal> gone, ExchangeInfo info);
   // Not finished and the client still there: the handler dropped us, so the connection is
   // closed (after a 500 when nothing was sent yet).
   ~ConnectionWriter() override;
 
   void add_header(std::string name, std::string value) override;
   void start(int status, std::string content_type, HeaderList extra_headers, bool chunked) override;
-  void start_sized(int status, std::string content_type, uint64_t content_length,
-                   HeaderList extra_headers) override;
+  void start_sized(int status, std::string content_type, uint64_t content_length, HeaderList extra_headers) override;
   bool write(std::string data) override;
   void finish() override;
   bool client_gone() const override { return gone_->is_set(); }
@@ -63,10 +61,10 @@ class ConnectionWriter final : public ResponseWriter {
   std::string content_type_;
   HeaderList headers_;  // add_header() and start()'s extras
   wire::Framing framing_ = wire::Framing::kContentLength;
-  bool close_ = false;    // close the connection after this response
-  std::string body_;      // kContentLength: buffered until finish()
-  size_t body_bytes_ = 0; // everything written, for Content-Length on HEAD and the access log
-  bool sized_ = false;     // start_sized(): Content-Length sent up front, body streamed unframed
+  bool close_ = false;            // close the connection after this response
+  std::string body_;              // kContentLength: buffered until finish()
+  size_t body_bytes_ = 0;         // everything written, for Content-Length on HEAD and the access log
+  bool sized_ = false;            // start_sized(): Content-Length sent up front, body streamed unframed
   uint64_t declared_length_ = 0;  // start_sized()'s content_length
 };
 

@@ -13,9 +13,7 @@ void run_guarded(const std::function<void()>& cb) {
     cb();
   } catch (const std::exception& e) {
     spdlog::error("http: on_client_gone callback threw: {}", e.what());
-  } catch (...) {
-    spdlog::error("http: on_client_gone callback threw a non-exception");
-  }
+  } catch (...) { spdlog::error("http: on_client_gone callback threw a non-exception"); }
 }
 }  // namespace
 

@@ -7,8 +7,7 @@ void MemoryResponseWriter::add_header(std::string name, std::string value) {
   if (!started_) headers_.emplace_back(std::move(name), std::move(value));
 }
 
-void MemoryResponseWriter::start(int status, std::string content_type, HeaderList extra_headers,
-                                 bool chunked) {
+void MemoryResponseWriter::start(int status, std::string content_type, HeaderList extra_headers, bool chunked) {
   std::lock_guard lock(mu_);
   if (started_) return;
   started_ = true;

@@ -32,10 +32,10 @@ class MemoryResponseWriter final : public ResponseWriter {
   // Snapshots of what the handler produced.
   int status() const;
   std::string content_type() const;
-  HeaderList headers() const;  // add_header() then start()'s extras
+  HeaderList headers() const;                       // add_header() then start()'s extras
   std::string header(std::string_view name) const;  // first value, "" if absent
   bool chunked() const;
-  std::string body() const;  // all writes joined
+  std::string body() const;                 // all writes joined
   std::vector<std::string> writes() const;  // each write() separately
   bool finished() const;
 

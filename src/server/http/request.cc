@@ -35,9 +35,7 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-void Headers::add(std::string name, std::string value) {
-  list_.emplace_back(std::move(name), std::move(value));
-}
+void Headers::add(std::string name, std::string value) { list_.emplace_back(std::move(name), std::move(value)); }
 
 std::optional<std::string_view> Headers::get(std::string_view name) const {
   for (const auto& [n, v] : list_)

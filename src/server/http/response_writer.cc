@@ -6,15 +6,13 @@
 
 namespace corral::http {
 
-void ResponseWriter::respond(int status, std::string content_type, std::string body,
-                             HeaderList extra_headers) {
+void ResponseWriter::respond(int status, std::string content_type, std::string body, HeaderList extra_headers) {
   start(status, std::move(content_type), std::move(extra_headers), /*chunked=*/false);
   write(std::move(body));
   finish();
 }
 
-void ResponseWriter::start_sized(int status, std::string content_type, uint64_t,
-                                 HeaderList extra_headers) {
+void ResponseWriter::start_sized(int status, std::string content_type, uint64_t, HeaderList extra_headers) {
   start(status, std::move(content_type), std::move(extra_headers), /*chunked=*/true);
 }
 
@@ -31,11 +29,26 @@ std::string json_quote(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const char c = s[i];
     switch (c) {
-      case '"': out += "\\\""; ++i; continue;
-      case '\\': out += "\\\\"; ++i; continue;
-      case '\n': out += "\\n"; ++i; continue;
-      case '\r': out += "\\r"; ++i; continue;
-      case '\t': out += "\\t"; ++i; continue;
+      case '"':
+        out += "\\\"";
+        ++i;
+        continue;
+      case '\\':
+        out += "\\\\";
+        ++i;
+        continue;
+      case '\n':
+        out += "\\n";
+        ++i;
+        continue;
+      case '\r':
+        out += "\\r";
+        ++i;
+        continue;
+      case '\t':
+        out += "\\t";
+        ++i;
+        continue;
       default: break;
     }
     if (static_cast<unsigned char>(c) < 0x20) {
@@ -56,9 +69,7 @@ std::string json_quote(std::string_view s) {
   return out;
 }
 
-std::string json_error_body(std::string_view message) {
-  return "{\"error\":" + json_quote(message) + "}";
-}
+std::string json_error_body(std::string_view message) { return "{\"error\":" + json_quote(message) + "}"; }
 
 std::string sse_event(std::string_view data, std::string_view event) {
   std::string out;

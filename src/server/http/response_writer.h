@@ -38,8 +38,7 @@ class ResponseWriter {
   virtual void add_header(std::string name, std::string value) = 0;
   // Sends the status line and headers (for chunked=false they are held until finish(), which
   // knows the length). A second start() is a programming error: logged and ignored.
-  virtual void start(int status, std::string content_type, HeaderList extra_headers = {},
-                     bool chunked = false) = 0;
+  virtual void start(int status, std::string content_type, HeaderList extra_headers = {}, bool chunked = false) = 0;
   // Streams a body whose length is known before it is produced (a file, or a byte range of
   // one): the head goes out at once with Content-Length: content_length and each write() is
   // sent as it comes, without chunk framing, so a multi-GB body never sits in memory. Bytes past

@@ -37,8 +37,7 @@ Pattern parse_pattern(std::string_view pattern) {
   return p;
 }
 
-bool match_pattern(const Pattern& p, std::string_view raw_path,
-                   std::map<std::string, std::string>* params) {
+bool match_pattern(const Pattern& p, std::string_view raw_path, std::map<std::string, std::string>* params) {
   if (raw_path.empty() || raw_path.front() != '/') return false;
   std::vector<std::string_view> segs = split_path(raw_path);
   size_t i = 0;

@@ -29,8 +29,7 @@ struct Pattern {
 Pattern parse_pattern(std::string_view pattern);
 // Matches a raw (still %-encoded) path; captures are decoded per segment so an encoded '/'
 // stays inside its segment.
-bool match_pattern(const Pattern& p, std::string_view raw_path,
-                   std::map<std::string, std::string>* params);
+bool match_pattern(const Pattern& p, std::string_view raw_path, std::map<std::string, std::string>* params);
 
 }  // namespace detail
 

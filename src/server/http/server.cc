@@ -4,8 +4,7 @@
 
 namespace corral::http {
 
-Server::Server(ServerOptions options)
-    : core_(std::make_shared<detail::ServerCore>(std::move(options))) {}
+Server::Server(ServerOptions options) : core_(std::make_shared<detail::ServerCore>(std::move(options))) {}
 
 Server::~Server() { core_->shutdown_unsynchronized(); }
 

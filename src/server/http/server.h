@@ -54,7 +54,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  // address or name; "0.0.0.0" / "::" for all interfaces
   int port = 11434;                // 0 = any free port (see Server::port())
   int io_threads = 2;
-  size_t max_body_bytes = 32u << 20;   // larger bodies get 413
+  size_t max_body_bytes = 32u << 20;    // larger bodies get 413
   size_t max_header_bytes = 64u << 10;  // request line + headers; larger get 431
   // Closes a connection that waits this long for (the rest of) a request, or whose client
   // accepts no response bytes for this long. Time spent waiting for the handler never counts.

@@ -1,5 +1,5 @@
-#include "base/quote.h"
 #include "server/http/server_core.h"
+#include "base/quote.h"
 
 #include <algorithm>
 #include <exception>
@@ -7,9 +7,9 @@
 #include <thread>
 #include <vector>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/post.hpp>
-#include <spdlog/spdlog.h>
 
 #include "base/check.h"
 #include "server/http/connection.h"
@@ -18,8 +18,8 @@ namespace corral::http::detail {
 
 namespace {
 
-using boost::system::error_code;
 using asio::ip::tcp;
+using boost::system::error_code;
 
 ServerOptions normalized(ServerOptions o) {
   o.io_threads = std::max(1, o.io_threads);
@@ -34,8 +34,8 @@ ServerOptions normalized(ServerOptions o) {
 // Accept failures that mean "out of resources right now": retrying at once would spin.
 bool is_resource_exhaustion(const error_code& ec) {
   namespace errc = boost::system::errc;
-  return ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system ||
-         ec == errc::no_buffer_space || ec == errc::not_enough_memory;
+  return ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system || ec == errc::no_buffer_space ||
+         ec == errc::not_enough_memory;
 }
 
 }  // namespace
@@ -53,15 +53,13 @@ ServerCore::~ServerCore() = default;
 Status ServerCore::listen() {
   error_code ec;
   tcp::resolver resolver(ioc_);
-  auto results = resolver.resolve(options.host, std::to_string(options.port),
-                                  tcp::resolver::passive, ec);
+  auto results = resolver.resolve(options.host, std::to_string(options.port), tcp::resolver::passive, ec);
   if (ec || results.empty())
     return Status::errorf("listen: cannot resolve host {}: {}", quote_text(options.host),
                           ec ? ec.message() : "no address");
   tcp::endpoint endpoint = results.begin()->endpoint();
   std::string where = fmt::format("{}:{}", options.host, options.port);
-  if (acceptor_.open(endpoint.protocol(), ec); ec)
-    return Status::errorf("listen tcp {}: {}", where, ec.message());
+  if (acceptor_.open(endpoint.protocol(), ec); ec) return Status::errorf("listen tcp {}: {}", where, ec.message());
   // Lets a restarted server bind while old connections sit in TIME_WAIT. On Linux it does not
   // allow two listeners on one port, so "address in use" is still reported.
   acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -90,10 +88,9 @@ void ServerCore::accept_next() {
   // Each connection gets its own strand: its handlers never run concurrently, while different
   // connections spread over all io threads.
   asio::any_io_executor connection_strand = asio::make_strand(ioc_);
-  acceptor_.async_accept(connection_strand,
-                         [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
-                           self->on_accept(ec, std::move(socket));
-                         });
+  acceptor_.async_accept(connection_strand, [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+    self->on_accept(ec, std::move(socket));
+  });
 }
 
 void ServerCore::on_accept(const error_code& ec, tcp::socket socket) {
@@ -142,8 +139,8 @@ void ServerCore::on_accept(const error_code& ec, tcp::socket socket) {
       spdlog::warn("http: {} has {} connections open (max_connections_per_ip); answering 503 ({} so far)", ip,
                    options.max_connections_per_ip, rejected_);
   }
-  auto connection = std::make_shared<Connection>(shared_from_this(), std::move(socket),
-                                                 over_ip_cap ? std::string() : ip);
+  auto connection =
+      std::make_shared<Connection>(shared_from_this(), std::move(socket), over_ip_cap ? std::string() : ip);
   {
     std::lock_guard lock(mu_);
     connections_.insert(connection);
@@ -151,8 +148,7 @@ void ServerCore::on_accept(const error_code& ec, tcp::socket socket) {
   if (over_ip_cap)
     connection->refuse(503, fmt::format("too many connections from {} (at most {} per client address)", ip,
                                         options.max_connections_per_ip));
-  else
-    connection->start();
+  else connection->start();
   accept_next();
 }
 
@@ -165,9 +161,7 @@ void ServerCore::run() {
       try {
         ioc_.run();
         break;
-      } catch (const std::exception& e) {
-        spdlog::error("http: io thread caught: {}", e.what());
-      } catch (...) {
+      } catch (const std::exception& e) { spdlog::error("http: io thread caught: {}", e.what()); } catch (...) {
         spdlog::error("http: io thread caught a non-exception");
       }
     }
@@ -229,8 +223,7 @@ void ServerCore::unregister(const std::shared_ptr<Connection>& connection, const
     drained = connections_.empty();
   }
   // The last connection gone during a stop: end the grace wait so run() returns now.
-  if (drained && stopping())
-    asio::post(strand_, [self = shared_from_this()] { self->grace_timer_.cancel(); });
+  if (drained && stopping()) asio::post(strand_, [self = shared_from_this()] { self->grace_timer_.cancel(); });
 }
 
 void ServerCore::shutdown_unsynchronized() {
@@ -252,9 +245,7 @@ void ServerCore::shutdown_unsynchronized() {
   try {
     ioc_.restart();
     ioc_.run();
-  } catch (const std::exception& e) {
-    spdlog::error("http: shutdown: {}", e.what());
-  }
+  } catch (const std::exception& e) { spdlog::error("http: shutdown: {}", e.what()); }
 }
 
 std::string ServerCore::local_address() const {
@@ -267,8 +258,7 @@ size_t ServerCore::connection_count() const {
   return connections_.size();
 }
 
-void ServerCore::handle(Request&& request, const std::string& raw_path,
-                        std::shared_ptr<ResponseWriter> writer) {
+void ServerCore::handle(Request&& request, const std::string& raw_path, std::shared_ptr<ResponseWriter> writer) {
   // Copies for the log: the handler may take the request.
   std::string method = request.method, target = request.target;
   try {
@@ -296,15 +286,13 @@ void ServerCore::handle(Request&& request, const std::string& raw_path,
     return;
   } catch (const std::exception& e) {
     spdlog::error("http: handler for {} {} threw: {}", method, target, e.what());
-  } catch (...) {
-    spdlog::error("http: handler for {} {} threw a non-exception", method, target);
-  }
+  } catch (...) { spdlog::error("http: handler for {} {} threw a non-exception", method, target); }
   // If it had started, dropping the writer closes the connection, which is all we can do.
   if (!writer->started()) writer->respond_error(500, "internal server error");
 }
 
-void ServerCore::handle_streaming(Request&& request, const StreamingHandler& handler,
-                                  std::shared_ptr<BodyReader> body, std::shared_ptr<ResponseWriter> writer) {
+void ServerCore::handle_streaming(Request&& request, const StreamingHandler& handler, std::shared_ptr<BodyReader> body,
+                                  std::shared_ptr<ResponseWriter> writer) {
   std::string method = request.method, target = request.target;
   try {
     if (middleware && middleware(request, writer)) return;
@@ -312,9 +300,7 @@ void ServerCore::handle_streaming(Request&& request, const StreamingHandler& han
     return;
   } catch (const std::exception& e) {
     spdlog::error("http: handler for {} {} threw: {}", method, target, e.what());
-  } catch (...) {
-    spdlog::error("http: handler for {} {} threw a non-exception", method, target);
-  }
+  } catch (...) { spdlog::error("http: handler for {} {} threw a non-exception", method, target); }
   if (!writer->started()) writer->respond_error(500, "internal server error");
 }
 

@@ -66,7 +66,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   void begin_stop(std::chrono::milliseconds grace);
   void close_all();
 
-  asio::io_context ioc_;  // before the I/O objects below: destroyed after them
+  asio::io_context ioc_;                                  // before the I/O objects below: destroyed after them
   asio::strand<asio::io_context::executor_type> strand_;  // acceptor, timers, stop state
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer grace_timer_;

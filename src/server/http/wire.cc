@@ -2,8 +2,8 @@
 
 #include <ctime>
 
-#include <boost/beast/http/status.hpp>
 #include <fmt/format.h>
+#include <boost/beast/http/status.hpp>
 
 namespace corral::http::wire {
 
@@ -13,11 +13,22 @@ namespace {
 bool is_token_char(char c) {
   if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~': return true;
+    default: return false;
   }
 }
 
@@ -38,13 +49,11 @@ void append_header(std::string* out, std::string_view name, std::string_view val
 }  // namespace
 
 bool is_managed_header(std::string_view name) {
-  return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
-         iequals(name, "Connection") || iequals(name, "Keep-Alive") || iequals(name, "Date");
+  return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") || iequals(name, "Connection") ||
+         iequals(name, "Keep-Alive") || iequals(name, "Date");
 }
 
-bool status_allows_body(int status) {
-  return status >= 200 && status != 204 && status != 304;
-}
+bool status_allows_body(int status) { return status >= 200 && status != 204 && status != 304; }
 
 std::string_view reason_phrase(int status) {
   namespace bh = boost::beast::http;
@@ -73,20 +82,13 @@ std::string format_head(const Head& head) {
     append_header(&out, name, value);
   }
   switch (head.framing) {
-    case Framing::kContentLength:
-      append_header(&out, "Content-Length", std::to_string(head.content_length));
-      break;
-    case Framing::kChunked:
-      append_header(&out, "Transfer-Encoding", "chunked");
-      break;
+    case Framing::kContentLength: append_header(&out, "Content-Length", std::to_string(head.content_length)); break;
+    case Framing::kChunked: append_header(&out, "Transfer-Encoding", "chunked"); break;
     case Framing::kUntilClose:
-    case Framing::kNoBody:
-      break;
+    case Framing::kNoBody: break;
   }
-  if (head.close)
-    append_header(&out, "Connection", "close");
-  else if (head.http10_keep_alive)
-    append_header(&out, "Connection", "keep-alive");
+  if (head.close) append_header(&out, "Connection", "close");
+  else if (head.http10_keep_alive) append_header(&out, "Connection", "keep-alive");
   out.append("\r\n");
   return out;
 }

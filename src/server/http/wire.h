@@ -26,8 +26,8 @@ struct Head {
   std::string content_type;  // omitted when empty
   HeaderList headers;        // sanitized by format_head
   Framing framing = Framing::kContentLength;
-  size_t content_length = 0;  // for kContentLength
-  bool close = false;         // "Connection: close" and close after the response
+  size_t content_length = 0;       // for kContentLength
+  bool close = false;              // "Connection: close" and close after the response
   bool http10_keep_alive = false;  // HTTP/1.0 clients need an explicit "Connection: keep-alive"
 };
 

@@ -44,7 +44,8 @@ void handle_upload_blob(ApiContext& ctx, http::Request&& req, std::shared_ptr<ht
     }
     auto written = writer->commit(digest);
     // A mismatch is the client's: nothing was kept (commit removed the temp file).
-    if (!written) return respond_error(w, written.error().rfind("digest mismatch", 0) == 0 ? 400 : 500, written.error());
+    if (!written)
+      return respond_error(w, written.error().rfind("digest mismatch", 0) == 0 ? 400 : 500, written.error());
     spdlog::info("blob {} uploaded ({} bytes)", digest.str(), written->size);
     w->respond(201, "", "");
   });

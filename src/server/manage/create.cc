@@ -20,8 +20,8 @@ void handle_create(ApiContext& ctx, http::Request&& req, Writer w) {
     if (from.empty() || from[0] != '@') continue;
     auto d = store::Digest::parse(std::string_view(from).substr(1));
     if (d && !ctx.store.has_blob(*d))
-      return respond_error(w, 400, fmt::format("blob {} not found; upload it with POST /api/blobs/{} first",
-                                               d->str(), d->str()));
+      return respond_error(
+          w, 400, fmt::format("blob {} not found; upload it with POST /api/blobs/{} first", d->str(), d->str()));
   }
 
   auto progress = std::make_shared<ProgressStream>(w, spec->stream);

@@ -5,9 +5,9 @@
 // "from" names a stored model (or a blob). A "path" field is refused, and so is a legacy
 // "modelfile" whose FROM looks like a path; both refusals quote nothing the request named, so
 // they read the same whether such a file exists or not.
-#include "base/quote.h"
 #include <cmath>
 #include <utility>
+#include "base/quote.h"
 
 #include <fmt/format.h>
 
@@ -57,7 +57,8 @@ Status get_string(const ordered_json& b, const char* key, size_t max_bytes, std:
   if (!v) return Status::ok();
   if (!v->is_string()) return Status::errorf("{} must be a string, not {}", key, type_name(*v));
   const auto& s = v->get_ref<const std::string&>();
-  if (s.size() > max_bytes) return Status::errorf("{} is {} bytes; at most {} bytes are allowed", key, s.size(), max_bytes);
+  if (s.size() > max_bytes)
+    return Status::errorf("{} is {} bytes; at most {} bytes are allowed", key, s.size(), max_bytes);
   *out = s;
   return Status::ok();
 }
@@ -73,8 +74,7 @@ std::string parameter_text(const std::string& name, const ordered_json& v) {
     const double d = v.get<double>();
     // JavaScript clients send every number as a double: 4096.0 is a valid num_ctx.
     const auto* spec = store::find_parameter(name);
-    if (spec && spec->type == store::ParamType::kInt && std::isfinite(d) && d == std::floor(d) &&
-        std::fabs(d) < 9.2e18)
+    if (spec && spec->type == store::ParamType::kInt && std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.2e18)
       return std::to_string(static_cast<int64_t>(d));
     return store::go_format_float(d);
   }
@@ -94,11 +94,11 @@ Status add_parameters(const ordered_json& b, store::Modelfile* mf) {
   size_t values = 0;
   for (auto it = params->begin(); it != params->end(); ++it) {
     values += it->is_array() ? it->size() : 1;
-    if (values > kMaxParameterValues)
-      return Status::errorf("parameters hold more than {} values", kMaxParameterValues);
+    if (values > kMaxParameterValues) return Status::errorf("parameters hold more than {} values", kMaxParameterValues);
     if (it.key() == "typical_p") {
       // Ollama's wording: the option still works per request, not as a model default.
-      return Status::error("typical_p is deprecated and cannot be set as a model parameter; pass it as a request option instead");
+      return Status::error(
+          "typical_p is deprecated and cannot be set as a model parameter; pass it as a request option instead");
     }
     if (it->is_array()) {
       for (const auto& e : *it) CORRAL_RETURN_IF_ERROR(add_parameter_value(it.key(), e, mf));
@@ -116,15 +116,18 @@ Status add_messages(const ordered_json& b, store::Modelfile* mf) {
   if (!msgs) return Status::ok();
   if (!msgs->is_array()) return Status::errorf("messages must be an array, not {}", type_name(*msgs));
   if (msgs->size() > store::kMaxModelfileMessages)
-    return Status::errorf("messages has {} entries; at most {} are allowed", msgs->size(), store::kMaxModelfileMessages);
+    return Status::errorf("messages has {} entries; at most {} are allowed", msgs->size(),
+                          store::kMaxModelfileMessages);
   ordered_json encoded = ordered_json::array();
   for (size_t i = 0; i < msgs->size(); ++i) {
     const ordered_json& m = (*msgs)[i];
-    if (!m.is_object()) return Status::errorf("messages[{}] must be an object with a role and content, not {}", i, type_name(m));
+    if (!m.is_object())
+      return Status::errorf("messages[{}] must be an object with a role and content, not {}", i, type_name(m));
     store::Message msg;
     for (const char* key : {"role", "content"}) {
       const ordered_json* v = field(m, key);
-      if (v && !v->is_string()) return Status::errorf("messages[{}].{} must be a string, not {}", i, key, type_name(*v));
+      if (v && !v->is_string())
+        return Status::errorf("messages[{}].{} must be a string, not {}", i, key, type_name(*v));
     }
     if (const ordered_json* v = field(m, "role")) msg.role = v->get<std::string>();
     if (const ordered_json* v = field(m, "content")) msg.content = v->get<std::string>();
@@ -193,7 +196,8 @@ bool valid_file_name(const std::string& name) {
   size_t start = 0;
   while (start <= name.size()) {
     size_t slash = name.find('/', start);
-    std::string_view part = std::string_view(name).substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    std::string_view part =
+        std::string_view(name).substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (part.empty() || part == "." || part == "..") return false;
     if (slash == std::string::npos) break;
     start = slash + 1;
@@ -202,7 +206,8 @@ bool valid_file_name(const std::string& name) {
 }
 
 Status add_files(const ordered_json& files, store::Modelfile* mf) {
-  if (!files.is_object()) return Status::errorf("files must be an object mapping file names to blob digests, not {}", type_name(files));
+  if (!files.is_object())
+    return Status::errorf("files must be an object mapping file names to blob digests, not {}", type_name(files));
   if (files.empty()) return Status::error("files must map file names to blob digests");
   if (files.size() > kMaxCreateFiles)
     return Status::errorf("too many files: {} exceeds maximum {}", files.size(), kMaxCreateFiles);
@@ -210,7 +215,8 @@ Status add_files(const ordered_json& files, store::Modelfile* mf) {
     // The client's own text, cut short so that the error stays one readable line.
     const std::string shown = it.key().size() <= 80 ? it.key() : it.key().substr(0, 80) + "...";
     if (!valid_file_name(it.key())) return Status::errorf("file path must be relative: {}", quote_text(shown));
-    if (!it->is_string()) return Status::errorf("files[{}] must be a digest string, not {}", quote_text(shown), type_name(*it));
+    if (!it->is_string())
+      return Status::errorf("files[{}] must be a digest string, not {}", quote_text(shown), type_name(*it));
     auto d = store::Digest::parse(it->get<std::string>());
     if (!d) return Status::errorf("invalid digest format for {}", quote_text(shown));
     mf->from.push_back("@" + d->str());
@@ -243,7 +249,8 @@ Result<CreateSpec> parse_create_request(const ordered_json& b) {
   if (quantize.empty()) CORRAL_RETURN_IF_ERROR(get_string(b, "quantization", kMaxShortStringBytes, &quantize));
   if (!quantize.empty()) return Status::error("quantization is not supported yet");
   if (const ordered_json* a = field(b, "adapters")) {
-    if (!a->is_object()) return Status::errorf("adapters must be an object mapping file names to blob digests, not {}", type_name(*a));
+    if (!a->is_object())
+      return Status::errorf("adapters must be an object mapping file names to blob digests, not {}", type_name(*a));
     if (!a->empty()) return Status::error("adapters are not supported yet");
   }
   const ordered_json* files = field(b, "files");
@@ -280,7 +287,8 @@ Result<CreateSpec> parse_create_request(const ordered_json& b) {
   CORRAL_RETURN_IF_ERROR(get_string(b, "requires", kMaxShortStringBytes, &requires_version));
   if (!renderer.empty()) mf.renderer = renderer;
   if (!parser.empty()) mf.parser = parser;
-  if (!requires_version.empty()) mf.requires_version = requires_version[0] == 'v' ? requires_version.substr(1) : requires_version;
+  if (!requires_version.empty())
+    mf.requires_version = requires_version[0] == 'v' ? requires_version.substr(1) : requires_version;
   CORRAL_RETURN_IF_ERROR(add_licenses(b, &mf));
   CORRAL_RETURN_IF_ERROR(add_parameters(b, &mf));
   CORRAL_RETURN_IF_ERROR(add_messages(b, &mf));

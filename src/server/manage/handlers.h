@@ -17,13 +17,14 @@ namespace corral::server {
 using Writer = std::shared_ptr<http::ResponseWriter>;
 
 // The 503 when BackgroundJobs is full (creates and uploads each hold a thread while they run).
-inline constexpr const char* kTooManyJobs = "server busy, too many model creates and uploads in progress; try again later";
+inline constexpr const char* kTooManyJobs =
+    "server busy, too many model creates and uploads in progress; try again later";
 
-void handle_create(ApiContext& ctx, http::Request&& req, Writer w);       // POST /api/create
-void handle_copy(ApiContext& ctx, http::Request&& req, Writer w);         // POST /api/copy
-void handle_delete(ApiContext& ctx, http::Request&& req, Writer w);       // DELETE /api/delete
-void handle_head_blob(ApiContext& ctx, http::Request&& req, Writer w);    // HEAD /api/blobs/:digest
-void handle_upload_blob(ApiContext& ctx, http::Request&& req,             // POST /api/blobs/:digest
+void handle_create(ApiContext& ctx, http::Request&& req, Writer w);     // POST /api/create
+void handle_copy(ApiContext& ctx, http::Request&& req, Writer w);       // POST /api/copy
+void handle_delete(ApiContext& ctx, http::Request&& req, Writer w);     // DELETE /api/delete
+void handle_head_blob(ApiContext& ctx, http::Request&& req, Writer w);  // HEAD /api/blobs/:digest
+void handle_upload_blob(ApiContext& ctx, http::Request&& req,           // POST /api/blobs/:digest
                         std::shared_ptr<http::BodyReader> body, Writer w);
 
 // A /api/create request turned into what store::create_model takes. Every FROM in `modelfile` is

@@ -1,5 +1,5 @@
-#include "server/manage/handlers.h"
 #include "server/routes.h"
+#include "server/manage/handlers.h"
 
 namespace corral::server {
 

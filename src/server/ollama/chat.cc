@@ -24,10 +24,12 @@ Result<std::vector<ChatMessage>> parse_messages(const ordered_json& b) {
       return Status::error("message content must be a string");
     CORRAL_RETURN_IF_ERROR(read_string(m, "content", &msg.content));
     CORRAL_RETURN_IF_ERROR(reject_images(m));
-    if (Status s = read_string(m, "thinking", &msg.thinking); !s) return Status::error("message thinking must be a string");
+    if (Status s = read_string(m, "thinking", &msg.thinking); !s)
+      return Status::error("message thinking must be a string");
     CORRAL_ASSIGN_OR_RETURN(const ordered_json* calls, read_array(m, "tool_calls"));
     if (calls) msg.tool_calls = nlohmann::json(*calls);
-    if (Status s = read_string(m, "tool_name", &msg.tool_name); !s) return Status::error("message tool_name must be a string");
+    if (Status s = read_string(m, "tool_name", &msg.tool_name); !s)
+      return Status::error("message tool_name must be a string");
     out.push_back(std::move(msg));
   }
   return out;
@@ -72,7 +74,7 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
   auto job = std::make_shared<scheduler::Job>();
   job->options = opts.job;
   if (Status st = prepare_job(ctx, m, *job, chat_prepare(m, *messages, std::move(tools), c.think, stops_for(opts, m)),
-                             ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program));
+                              ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program));
       !st)
     return respond_status(w, st);
   auto cs = std::make_shared<CompletionStream>(

@@ -65,8 +65,9 @@ void handle_embeddings(ApiContext& ctx, http::Request&& req, Writer w) {
   auto opts = options_or_respond(m, c, w);
   if (!opts) return;
   EmbedRequest er{.inputs = {prompt}, .options = *opts, .normalize = false, .keep_alive = c.keep_alive};
-  run_embeddings(ctx, m, std::move(er), w, kOllamaErrors,
-                 [](EmbedGather& g) { return ordered_json{{"embedding", g.vectors[0]}}; });
+  run_embeddings(ctx, m, std::move(er), w, kOllamaErrors, [](EmbedGather& g) {
+    return ordered_json{{"embedding", g.vectors[0]}};
+  });
 }
 
 }  // namespace corral::server

@@ -78,8 +78,8 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
 
   if (r->prompt.empty() && r->context.empty()) {
     return load_or_unload(ctx, m, c.keep_alive, w, [name](const char* reason) {
-      return ordered_json{{"model", name}, {"created_at", now_rfc3339()}, {"response", ""}, {"done", true},
-                          {"done_reason", reason}};
+      return ordered_json{
+          {"model", name}, {"created_at", now_rfc3339()}, {"response", ""}, {"done", true}, {"done_reason", reason}};
     });
   }
 
@@ -120,8 +120,12 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
         return ordered_json{{"model", name}, {"created_at", now_rfc3339()}, {"response", text}, {"done", false}};
       },
       [name](const scheduler::JobEvent& e, const std::string& full) {
-        ordered_json j{{"model", name}, {"created_at", now_rfc3339()}, {"response", full}, {"done", true},
-                       {"done_reason", scheduler::done_reason_name(e.done_reason)}, {"context", e.context}};
+        ordered_json j{{"model", name},
+                       {"created_at", now_rfc3339()},
+                       {"response", full},
+                       {"done", true},
+                       {"done_reason", scheduler::done_reason_name(e.done_reason)},
+                       {"context", e.context}};
         add_stats(j, e.stats);
         return j;
       });

@@ -134,23 +134,22 @@ void handle_ps(ApiContext& ctx, http::Request&&, Writer w) {
   for (const auto& s : status) {
     store::ModelDetails details;
     if (auto r = ctx.store.resolve(s.spec.key)) details = r->details;
-    models.push_back(ordered_json{
-        {"name", s.spec.name},
-        {"model", s.spec.name},
-        {"size", s.size_bytes},
-        {"digest", s.spec.digest},
-        {"details", details_json(details)},
-        {"expires_at", rfc3339(s.expires_at)},
-        {"size_vram", 0},
-        {"context_length", s.num_ctx},
-        // corral's additions: what the scheduler is doing with the model right now.
-        {"loading", s.loading},
-        {"slots_in_use", s.info.slots_busy},
-        {"slots_total", s.loading ? s.num_parallel : s.info.slots_total},
-        {"queued", s.info.queued},
-        {"tokens_per_second", s.info.tokens_per_second},
-        {"kv_cache_tokens", s.info.kv_used_tokens},
-        {"kv_cache_capacity_tokens", s.info.kv_capacity_tokens}});
+    models.push_back(ordered_json{{"name", s.spec.name},
+                                  {"model", s.spec.name},
+                                  {"size", s.size_bytes},
+                                  {"digest", s.spec.digest},
+                                  {"details", details_json(details)},
+                                  {"expires_at", rfc3339(s.expires_at)},
+                                  {"size_vram", 0},
+                                  {"context_length", s.num_ctx},
+                                  // corral's additions: what the scheduler is doing with the model right now.
+                                  {"loading", s.loading},
+                                  {"slots_in_use", s.info.slots_busy},
+                                  {"slots_total", s.loading ? s.num_parallel : s.info.slots_total},
+                                  {"queued", s.info.queued},
+                                  {"tokens_per_second", s.info.tokens_per_second},
+                                  {"kv_cache_tokens", s.info.kv_used_tokens},
+                                  {"kv_cache_capacity_tokens", s.info.kv_capacity_tokens}});
   }
   respond_json(w, 200, ordered_json{{"models", models}});
 }

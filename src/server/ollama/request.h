@@ -20,11 +20,11 @@ enum class OllamaEndpoint { kGenerate, kChat, kEmbed, kEmbeddings };
 
 struct OllamaRequest {
   std::string model;
-  bool stream = true;                               // generate, chat
-  std::optional<scheduler::KeepAlive> keep_alive;   // absent: the server's OLLAMA_KEEP_ALIVE
-  ordered_json options;                             // null or an object ("options")
-  ordered_json format;                              // generate, chat: null, "json" or a JSON schema
-  ThinkOption think;                                // generate, chat: a boolean or a level
+  bool stream = true;                              // generate, chat
+  std::optional<scheduler::KeepAlive> keep_alive;  // absent: the server's OLLAMA_KEEP_ALIVE
+  ordered_json options;                            // null or an object ("options")
+  ordered_json format;                             // generate, chat: null, "json" or a JSON schema
+  ThinkOption think;                               // generate, chat: a boolean or a level
 };
 
 // Type errors name the field ("think must be a boolean or a string"); nothing is resolved yet.

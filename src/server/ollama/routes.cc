@@ -1,5 +1,5 @@
-#include "server/ollama/handlers.h"
 #include "server/routes.h"
+#include "server/ollama/handlers.h"
 
 namespace corral::server {
 

@@ -72,7 +72,7 @@ void handle_chat_completions(ApiContext& ctx, http::Request&& req, Writer w) {
   auto job = std::make_shared<scheduler::Job>();
   job->options = o.job;
   if (Status st = prepare_job(ctx, *m, *job, chat_prepare(*m, *messages, std::move(tools), *think, stops_for(o, *m)),
-                             ctx.filter_factory(m->spec.key + "@" + m->spec.digest, *program));
+                              ctx.filter_factory(m->spec.key + "@" + m->spec.digest, *program));
       !st)
     return respond_status(w, st);
   submit_completion(ctx, *m, job, *fields, ResponseInfo::Kind::kChat, "chatcmpl", now, w);

@@ -39,8 +39,9 @@ std::optional<ServedModel> resolve_or_respond(ApiContext& ctx, const std::string
   auto resolved = ctx.resolver.resolve(name);
   if (!resolved) {
     const int status = http_status_for(resolved.code());
-    respond_json(w, status,
-                 error_body(status, resolved.error(), resolved.code() == StatusCode::kNotFound ? "model_not_found" : nullptr));
+    respond_json(
+        w, status,
+        error_body(status, resolved.error(), resolved.code() == StatusCode::kNotFound ? "model_not_found" : nullptr));
     return std::nullopt;
   }
   return std::move(resolved).value();
@@ -66,8 +67,6 @@ ordered_json usage(const scheduler::JobStats& s) {
                       {"total_tokens", s.prompt_tokens + s.eval_count}};
 }
 
-const char* finish_reason(scheduler::DoneReason r) {
-  return r == scheduler::DoneReason::kLength ? "length" : "stop";
-}
+const char* finish_reason(scheduler::DoneReason r) { return r == scheduler::DoneReason::kLength ? "length" : "stop"; }
 
 }  // namespace corral::server::openai

@@ -16,7 +16,8 @@ Result<std::string> prompt_text(const ordered_json& b) {
   if (it == b.end() || it->is_null()) return std::string();
   if (it->is_string()) return it->get<std::string>();
   if (it->is_array() && it->size() == 1 && (*it)[0].is_string()) return (*it)[0].get<std::string>();
-  if (it->is_array() && it->size() > 1 && (*it)[0].is_string()) return Status::error("multiple prompts in 'prompt' are not supported");
+  if (it->is_array() && it->size() > 1 && (*it)[0].is_string())
+    return Status::error("multiple prompts in 'prompt' are not supported");
   return Status::error("invalid type for 'prompt': expected a string");
 }
 

@@ -76,7 +76,9 @@ void handle_embeddings(ApiContext& ctx, http::Request&& req, Writer w) {
   if (!read_string(b, "encoding_format", &format))
     return respond_error(w, 400, "invalid type for 'encoding_format': expected a string");
   if (format != "float" && format != "base64")
-    return respond_error(w, 400, "Invalid value for 'encoding_format' = " + clip_for_error(format) + ". Supported values: ['float', 'base64'].");
+    return respond_error(
+        w, 400,
+        "Invalid value for 'encoding_format' = " + clip_for_error(format) + ". Supported values: ['float', 'base64'].");
   int64_t dims = 0;
   if (!read_int(b, "dimensions", &dims) || (find_field(b, "dimensions") && dims < 1))
     return respond_error(w, 400, "invalid value for 'dimensions': expected a positive integer");
@@ -90,7 +92,8 @@ void handle_embeddings(ApiContext& ctx, http::Request&& req, Writer w) {
     ordered_json data = ordered_json::array();
     for (size_t i = 0; i < g.vectors.size(); ++i) {
       truncate_and_normalize(g.vectors[i], static_cast<size_t>(dims));
-      data.push_back(ordered_json{{"object", "embedding"}, {"embedding", encode(g.vectors[i], as_base64)}, {"index", i}});
+      data.push_back(
+          ordered_json{{"object", "embedding"}, {"embedding", encode(g.vectors[i], as_base64)}, {"index", i}});
     }
     return ordered_json{{"object", "list"},
                         {"data", data},

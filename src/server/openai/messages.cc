@@ -39,7 +39,8 @@ Result<nlohmann::json> tool_calls(const ordered_json& calls) {
       args = nlohmann::json(*parsed);
     }
     std::string name;
-    if (Status s = read_string(f, "name", &name); !s) return Status::error("invalid type for 'function.name': expected a string");
+    if (Status s = read_string(f, "name", &name); !s)
+      return Status::error("invalid type for 'function.name': expected a string");
     nlohmann::json call{{"function", {{"index", index++}, {"name", name}, {"arguments", args}}}};
     if (c.contains("id") && c["id"].is_string()) call["id"] = c["id"];
     out.push_back(std::move(call));

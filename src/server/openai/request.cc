@@ -97,9 +97,7 @@ Result<CommonFields> parse_common_fields(const ordered_json& b) {
   CORRAL_RETURN_IF_ERROR(copy_number(b, "top_p", o, "top_p"));
   CORRAL_RETURN_IF_ERROR(copy_number(b, "frequency_penalty", o, "frequency_penalty"));
   CORRAL_RETURN_IF_ERROR(copy_number(b, "presence_penalty", o, "presence_penalty"));
-  if (present(b, "seed")) {
-    CORRAL_ASSIGN_OR_RETURN(o["seed"], integer(b, "seed"));
-  }
+  if (present(b, "seed")) { CORRAL_ASSIGN_OR_RETURN(o["seed"], integer(b, "seed")); }
   CORRAL_RETURN_IF_ERROR(read_stop(b, o));
   return f;
 }

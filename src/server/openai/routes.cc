@@ -1,5 +1,5 @@
-#include "server/openai/handlers.h"
 #include "server/routes.h"
+#include "server/openai/handlers.h"
 
 namespace corral::server {
 

@@ -58,8 +58,7 @@ class OpenAiProtocol final : public CompletionProtocol {
     ordered_json c{{"index", 0}};
     if (info_.kind == ResponseInfo::Kind::kChat)
       c[delta ? "delta" : "message"] = ordered_json{{"role", "assistant"}, {"content", text}};
-    else
-      c["text"] = text;
+    else c["text"] = text;
     c["logprobs"] = nullptr;
     c["finish_reason"] = finish ? ordered_json(finish) : ordered_json(nullptr);
     return c;
@@ -84,13 +83,12 @@ std::unique_ptr<CompletionProtocol> make_protocol(ResponseInfo info) {
 void submit_completion(ApiContext& ctx, const ServedModel& m, const std::shared_ptr<scheduler::Job>& job,
                        const CommonFields& fields, ResponseInfo::Kind kind, std::string_view id_prefix,
                        std::chrono::system_clock::time_point requested, const Writer& w) {
-  auto cs = std::make_shared<CompletionStream>(
-      w, fields.stream,
-      make_protocol(ResponseInfo{.kind = kind,
-                                 .id = next_id(id_prefix),
-                                 .created = unix_seconds(requested),
-                                 .model = fields.model,
-                                 .include_usage = fields.include_usage}));
+  auto cs = std::make_shared<CompletionStream>(w, fields.stream,
+                                               make_protocol(ResponseInfo{.kind = kind,
+                                                                          .id = next_id(id_prefix),
+                                                                          .created = unix_seconds(requested),
+                                                                          .model = fields.model,
+                                                                          .include_usage = fields.include_usage}));
   attach(job, w, cs);
   if (auto rej = ctx.scheduler.submit(m.spec, job, std::nullopt)) respond_rejection(w, *rej);
 }

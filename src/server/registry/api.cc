@@ -11,8 +11,8 @@
 #include "registry/pull.h"
 #include "registry/push.h"
 #include "server/api_common.h"
-#include "server/request_fields.h"
 #include "server/registry/service.h"
+#include "server/request_fields.h"
 
 namespace corral::server {
 
@@ -85,7 +85,8 @@ void run_transfer(const Service& svc, http::Request&& req, Writer w, const char*
   w->on_client_gone([cancel] { cancel->store(true); });
   const bool started = svc->spawn([svc, w, cancel, r = std::move(*parsed), what, transfer] {
     ProgressOut out(w, r.stream);
-    Status st = transfer(svc->store(), r, [&out](const registry::Progress& p) { out.report(p); }, *cancel);
+    Status st = transfer(
+        svc->store(), r, [&out](const registry::Progress& p) { out.report(p); }, *cancel);
     if (!st) spdlog::info("{} {}: {}", what, r.name, cancel->load() ? "cancelled (client gone)" : st.message());
     out.finish(st);
   });

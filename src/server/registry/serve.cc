@@ -58,7 +58,8 @@ int64_t stream_range(int fd, const registry::ByteRange& range, const Writer& w, 
   const auto t0 = Clock::now();
   int64_t sent = 0;
   while (sent < range.length() && !w->client_gone()) {
-    while (w->queued_bytes() > kMaxQueued && !w->client_gone()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    while (w->queued_bytes() > kMaxQueued && !w->client_gone())
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     if (bps > 0) {
       const auto due = t0 + std::chrono::microseconds(sent * 1'000'000 / bps);
       if (due > Clock::now()) std::this_thread::sleep_until(due);
@@ -90,9 +91,7 @@ void serve_blob(const Service& svc, const http::Request& req, const Writer& w, c
   int status = 200;
   if (auto h = req.headers.get("Range")) {
     switch (registry::parse_range_header(*h, size, &range)) {
-      case registry::RangeRequest::kWhole:
-        range = {0, size - 1};
-        break;
+      case registry::RangeRequest::kWhole: range = {0, size - 1}; break;
       case registry::RangeRequest::kRange:
         status = 206;
         headers.push_back({"Content-Range", registry::content_range(range, size)});
@@ -114,8 +113,7 @@ void serve_blob(const Service& svc, const http::Request& req, const Writer& w, c
 }  // namespace
 
 void handle_v2_root(const Service&, http::Request&&, Writer w) {
-  w->respond(200, "application/json; charset=utf-8", "{}",
-             {{"Docker-Distribution-API-Version", "registry/2.0"}});
+  w->respond(200, "application/json; charset=utf-8", "{}", {{"Docker-Distribution-API-Version", "registry/2.0"}});
 }
 
 void handle_get_manifest(const Service& svc, http::Request&& req, Writer w) {
@@ -134,7 +132,8 @@ void handle_get_manifest(const Service& svc, http::Request&& req, Writer w) {
 }
 
 void handle_get_blob(const Service& svc, http::Request&& req, Writer w) {
-  if (!name_of(req, store::kDefaultTag)) return respond_registry_error(w, 400, "NAME_INVALID", "invalid repository name");
+  if (!name_of(req, store::kDefaultTag))
+    return respond_registry_error(w, 400, "NAME_INVALID", "invalid repository name");
   auto digest = store::Digest::parse(req.param("digest"));
   if (!digest || req.param("digest").substr(0, 7) != "sha256:") {
     return respond_registry_error(w, 400, "DIGEST_INVALID", "invalid digest");

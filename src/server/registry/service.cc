@@ -1,5 +1,5 @@
-#include "base/quote.h"
 #include "server/registry/service.h"
+#include "base/quote.h"
 
 #include <charconv>
 #include <chrono>
@@ -79,7 +79,8 @@ RegistryService::RegistryService(store::Store store) : store_(store), uploads_(s
     std::string_view s(v);
     if (s == "any") push_policy_ = PushPolicy::kAny;
     else if (s == "none") push_policy_ = PushPolicy::kNone;
-    else if (s != "loopback") spdlog::warn("CORRAL_REGISTRY_PUSH={} is not loopback, any or none; using loopback", quote_text(s));
+    else if (s != "loopback")
+      spdlog::warn("CORRAL_REGISTRY_PUSH={} is not loopback, any or none; using loopback", quote_text(s));
   }
 }
 
@@ -88,9 +89,7 @@ bool RegistryService::spawn(std::function<void()> job) {
   std::thread([job = std::move(job)] {
     try {
       job();
-    } catch (const std::exception& e) {
-      spdlog::error("registry: worker failed: {}", e.what());
-    }
+    } catch (const std::exception& e) { spdlog::error("registry: worker failed: {}", e.what()); }
     workers().leave();
   }).detach();
   return true;
@@ -106,7 +105,9 @@ bool RegistryService::may_push(std::string_view remote_addr) const {
 }
 
 void respond_registry_error(const Writer& w, int status, std::string_view code, std::string_view message) {
-  respond_json(w, status, ordered_json{{"errors", ordered_json::array({ordered_json{{"code", std::string(code)}, {"message", std::string(message)}}})}});
+  respond_json(w, status,
+               ordered_json{{"errors", ordered_json::array({ordered_json{{"code", std::string(code)},
+                                                                         {"message", std::string(message)}}})}});
 }
 
 }  // namespace corral::server

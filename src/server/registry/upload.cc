@@ -35,7 +35,8 @@ std::optional<std::string> repository_of(const http::Request& req) {
 // Checks shared by every write: the client may push, and the repository name is valid.
 std::optional<std::string> admit(const Service& svc, const http::Request& req, const Writer& w) {
   if (!svc->may_push(req.remote_addr)) {
-    respond_registry_error(w, 403, "DENIED", "this server does not accept pushes from your address (CORRAL_REGISTRY_PUSH)");
+    respond_registry_error(w, 403, "DENIED",
+                           "this server does not accept pushes from your address (CORRAL_REGISTRY_PUSH)");
     return std::nullopt;
   }
   auto repo = repository_of(req);
@@ -43,7 +44,9 @@ std::optional<std::string> admit(const Service& svc, const http::Request& req, c
   return repo;
 }
 
-std::string upload_url(const std::string& repo, const std::string& id) { return "/v2/" + repo + "/blobs/uploads/" + id; }
+std::string upload_url(const std::string& repo, const std::string& id) {
+  return "/v2/" + repo + "/blobs/uploads/" + id;
+}
 
 void respond_upload_failure(const Writer& w, const UploadResult& r) {
   switch (r.error) {
@@ -211,9 +214,9 @@ void handle_put_manifest(const Service& svc, http::Request&& req, Writer w) {
         return int64_t{-1};
       }();
       if (declared != st.st_size) {
-        return respond_registry_error(w, 400, "SIZE_INVALID",
-                                      fmt::format("{} has {} bytes, the manifest says {}", d.str(),
-                                                  static_cast<int64_t>(st.st_size), declared));
+        return respond_registry_error(
+            w, 400, "SIZE_INVALID",
+            fmt::format("{} has {} bytes, the manifest says {}", d.str(), static_cast<int64_t>(st.st_size), declared));
       }
     }
     if (Status st = svc->store().write_manifest(name, m); !st) {

@@ -83,8 +83,7 @@ void swiglu(const float* gate, const float* up, float* out, int64_t n) {
   for (int64_t i = 0; i < n; i += 8) {
     const __m256i m = lanes_below(n - i);
     const __m256 g = load(gate + i, m);
-    const __m256 silu =
-        _mm256_div_ps(g, _mm256_add_ps(one, exp_ps(_mm256_sub_ps(_mm256_setzero_ps(), g))));
+    const __m256 silu = _mm256_div_ps(g, _mm256_add_ps(one, exp_ps(_mm256_sub_ps(_mm256_setzero_ps(), g))));
     store(out + i, m, _mm256_mul_ps(silu, load(up + i, m)));
   }
 }
@@ -94,8 +93,7 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; i += 8) {
     const __m256i m = lanes_below(n - i);
     // Lanes past the end keep -inf (blend), so they never win the maximum.
-    mx = _mm256_max_ps(
-        mx, _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), load(x + i, m), _mm256_castsi256_ps(m)));
+    mx = _mm256_max_ps(mx, _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), load(x + i, m), _mm256_castsi256_ps(m)));
   }
   __m128 h = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
   h = _mm_max_ps(h, _mm_movehl_ps(h, h));
@@ -103,8 +101,7 @@ void softmax(float* x, int64_t n) {
   __m256 sum = _mm256_setzero_ps();
   for (int64_t i = 0; i < n; i += 8) {
     const __m256i m = lanes_below(n - i);
-    const __m256 e =
-        _mm256_and_ps(exp_ps(_mm256_sub_ps(load(x + i, m), vmax)), _mm256_castsi256_ps(m));
+    const __m256 e = _mm256_and_ps(exp_ps(_mm256_sub_ps(load(x + i, m), vmax)), _mm256_castsi256_ps(m));
     store(x + i, m, e);
     sum = _mm256_add_ps(sum, e);
   }
@@ -117,8 +114,7 @@ void softmax(float* x, int64_t n) {
 
 float dot_f32(const float* a, const float* b, int64_t n) {
   // Four accumulators hide the FMA latency.
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(),
-         s3 = _mm256_setzero_ps();
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
     s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);

@@ -60,8 +60,7 @@ float reduce(__m256 v) {
 }
 
 template <typename W, int R, int C>
-void tile(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, size_t x_stride, float* y,
-          int64_t ldy) {
+void tile(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, size_t x_stride, float* y, int64_t ldy) {
   using Elem = typename W::Elem;
   const Elem* wr[R];
   const float* xr[C];
@@ -107,8 +106,8 @@ void tile(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, size_t
 }
 
 template <typename W, int R>
-void row_band(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, size_t x_stride,
-              int64_t n, float* y, int64_t ldy) {
+void row_band(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, size_t x_stride, int64_t n, float* y,
+              int64_t ldy) {
   int64_t j = 0;
   for (; j + kTileTokens <= n; j += kTileTokens) {
     tile<W, R, kTileTokens>(k, w, w_stride, x + j * x_stride, x_stride, y + j * ldy, ldy);
@@ -117,8 +116,8 @@ void row_band(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, si
 }
 
 template <typename W>
-void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride,
-          int64_t n, float* y, int64_t ldy) {
+void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n, float* y,
+          int64_t ldy) {
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* xb = static_cast<const uint8_t*>(x);
   int64_t i = 0;

@@ -93,16 +93,14 @@ void dot_rows(int64_t n_blocks, const typename T::Block* w, const uint8_t* x, si
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) {
       isum[c] = _mm256_madd_epi16(
-          _mm256_maddubs_epi16(wb.codes[0], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs[c]))),
-          wb.scales[0]);
+          _mm256_maddubs_epi16(wb.codes[0], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs[c]))), wb.scales[0]);
     }
 #pragma GCC unroll 7
     for (int v = 1; v < 8; ++v) {
 #pragma GCC unroll 4
       for (int c = 0; c < C; ++c) {
         const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs[c] + 32 * v));
-        isum[c] = _mm256_add_epi32(
-            isum[c], _mm256_madd_epi16(_mm256_maddubs_epi16(wb.codes[v], q), wb.scales[v]));
+        isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(_mm256_maddubs_epi16(wb.codes[v], q), wb.scales[v]));
       }
     }
 #pragma GCC unroll 4
@@ -118,8 +116,8 @@ void dot_rows(int64_t n_blocks, const typename T::Block* w, const uint8_t* x, si
 }
 
 template <class T>
-void dot_rows_any(int cols, int64_t n_blocks, const typename T::Block* w, const uint8_t* x,
-                  size_t x_stride, const ActivationSums* sums, __m256* acc) {
+void dot_rows_any(int cols, int64_t n_blocks, const typename T::Block* w, const uint8_t* x, size_t x_stride,
+                  const ActivationSums* sums, __m256* acc) {
   switch (cols) {
     case 1: return dot_rows<T, 1>(n_blocks, w, x, x_stride, sums, acc);
     case 2: return dot_rows<T, 2>(n_blocks, w, x, x_stride, sums, acc);
@@ -155,8 +153,8 @@ inline Scratch scratch(size_t sums_count) {
 // The GemmFn of weight type T (see kernels/api.h): groups of kCols activation rows; per group,
 // the sums prepared once, then every weight row, kRows at a time, k in chunks that stay in L1.
 template <class T>
-void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride,
-          int64_t n, float* y, int64_t ldy) {
+void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n, float* y,
+          int64_t ldy) {
   const int64_t n_blocks = k / kQK_K;
   const auto* w_bytes = static_cast<const uint8_t*>(w);
   const auto* x_bytes = static_cast<const uint8_t*>(x);
@@ -166,23 +164,19 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, s
     const Scratch s = scratch(static_cast<size_t>(n_blocks * cols));
     for (int c = 0; c < cols; ++c) {
       const auto* row = reinterpret_cast<const BlockQ8_K*>(x_rows + c * x_stride);
-      for (int64_t b = 0; b < n_blocks; ++b) {
-        prepare_sums<T::kPairedSums>(row[b], s.sums[b * cols + c]);
-      }
+      for (int64_t b = 0; b < n_blocks; ++b) { prepare_sums<T::kPairedSums>(row[b], s.sums[b * cols + c]); }
     }
     const size_t per_block = (sizeof(BlockQ8_K) + sizeof(ActivationSums)) * cols;
-    const int64_t chunk =
-        std::clamp<int64_t>(static_cast<int64_t>(kActivationBudget / per_block), 1, n_blocks);
+    const int64_t chunk = std::clamp<int64_t>(static_cast<int64_t>(kActivationBudget / per_block), 1, n_blocks);
     for (int64_t i0 = 0; i0 < m; i0 += kRows) {
       const int rows = static_cast<int>(std::min<int64_t>(kRows, m - i0));
       for (int e = 0; e < rows * cols; ++e) s.acc[e] = _mm256_setzero_ps();
       for (int64_t b0 = 0; b0 < n_blocks; b0 += chunk) {
         const int64_t blocks = std::min(chunk, n_blocks - b0);
         for (int r = 0; r < rows; ++r) {
-          const auto* w_row =
-              reinterpret_cast<const typename T::Block*>(w_bytes + (i0 + r) * w_stride) + b0;
-          dot_rows_any<T>(cols, blocks, w_row, x_rows + b0 * sizeof(BlockQ8_K), x_stride,
-                          s.sums + b0 * cols, s.acc + r * cols);
+          const auto* w_row = reinterpret_cast<const typename T::Block*>(w_bytes + (i0 + r) * w_stride) + b0;
+          dot_rows_any<T>(cols, blocks, w_row, x_rows + b0 * sizeof(BlockQ8_K), x_stride, s.sums + b0 * cols,
+                          s.acc + r * cols);
         }
       }
       for (int r = 0; r < rows; ++r) {
@@ -194,9 +188,7 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, s
 
 // ---- Unpacking helpers -------------------------------------------------------------------
 
-inline __m256i load_32_bytes(const uint8_t* p) {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-}
+inline __m256i load_32_bytes(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
 // Bit `from` of every byte of v at bit `to` of the same byte, other bits garbage (16-bit
 // shifts never move a bit by 8 or more, so bit `to` comes from the same byte).
@@ -219,12 +211,12 @@ inline void expand_scales_16(__m256i bytes16, __m256i* scales /*[8]*/) {
   for (int v = 0; v < 8; ++v) {
     const char low = static_cast<char>(2 * v), high = static_cast<char>(2 * v + 1), z = static_cast<char>(0x80);
     if constexpr (kSigned) {
-      const __m256i control = _mm256_setr_epi8(z, low, z, low, z, low, z, low, z, low, z, low, z, low, z, low,
-                                               z, high, z, high, z, high, z, high, z, high, z, high, z, high, z, high);
+      const __m256i control = _mm256_setr_epi8(z, low, z, low, z, low, z, low, z, low, z, low, z, low, z, low, z, high,
+                                               z, high, z, high, z, high, z, high, z, high, z, high, z, high);
       scales[v] = _mm256_srai_epi16(_mm256_shuffle_epi8(bytes16, control), 8);
     } else {
-      const __m256i control = _mm256_setr_epi8(low, z, low, z, low, z, low, z, low, z, low, z, low, z, low, z,
-                                               high, z, high, z, high, z, high, z, high, z, high, z, high, z, high, z);
+      const __m256i control = _mm256_setr_epi8(low, z, low, z, low, z, low, z, low, z, low, z, low, z, low, z, high, z,
+                                               high, z, high, z, high, z, high, z, high, z, high, z, high, z);
       scales[v] = _mm256_shuffle_epi8(bytes16, control);
     }
   }

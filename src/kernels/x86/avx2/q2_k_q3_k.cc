@@ -54,8 +54,7 @@ struct Q2K {
     const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
     const __m128i nibble = _mm_set1_epi8(0x0F);
     expand_scales_16<false>(broadcast_16_bytes(_mm_and_si128(packed, nibble)), wb.scales);
-    bias_from_bytes(_mm_and_si128(_mm_srli_epi16(packed, 4), nibble), 0, -_cvtsh_ss(b.dmin),
-                    wb.bias);
+    bias_from_bytes(_mm_and_si128(_mm_srli_epi16(packed, 4), nibble), 0, -_cvtsh_ss(b.dmin), wb.bias);
     wb.d = broadcast_f16(b.d);
   }
 

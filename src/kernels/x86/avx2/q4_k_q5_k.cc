@@ -76,9 +76,7 @@ struct Q5K {
     unpack_nibbles(b.qs, codes);
     const __m256i qh = load_32_bytes(b.qh), bit4 = _mm256_set1_epi8(0x10);
 #pragma GCC unroll 8
-    for (int v = 0; v < 8; ++v) {
-      codes[v] = _mm256_or_si256(codes[v], _mm256_and_si256(move_bits(qh, v, 4), bit4));
-    }
+    for (int v = 0; v < 8; ++v) { codes[v] = _mm256_or_si256(codes[v], _mm256_and_si256(move_bits(qh, v, 4), bit4)); }
   }
   static void unpack(const Block& b, WeightBlock& wb) {
     unpack_header(b, wb);

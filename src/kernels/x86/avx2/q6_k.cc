@@ -48,8 +48,7 @@ struct Q6K {
     const float d = _cvtsh_ss(b.d);
     const __m256 coefficient = _mm256_set1_ps(-static_cast<float>(kOffset) * d);
     wb.bias[0] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc)), coefficient);
-    wb.bias[1] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc, 8))),
-                               coefficient);
+    wb.bias[1] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc, 8))), coefficient);
     wb.d = _mm256_set1_ps(d);
   }
 

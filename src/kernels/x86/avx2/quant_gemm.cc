@@ -91,18 +91,14 @@ void prepare_activations(const uint8_t* x, size_t x_stride, int64_t n, int64_t n
         _mm256_store_si256(reinterpret_cast<__m256i*>(xb.qs[r]), q);
         xb.d[r] = _cvtsh_ss(src.d);
         if constexpr (std::is_same_v<Act, BlockQ8_1>) xb.s[r] = _cvtsh_ss(src.s);
-        if constexpr (kOffset != 0) {
-          partial[r] = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, q), ones16);
-        }
+        if constexpr (kOffset != 0) { partial[r] = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, q), ones16); }
       }
       if constexpr (kOffset != 0) {
         // hadd twice: [p0 p1 p2 p3] sums of each 128-bit half; then add the halves.
-        const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(partial[0], partial[1]),
-                                            _mm256_hadd_epi32(partial[2], partial[3]));
-        const __m128i sums =
-            _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-        _mm_store_si128(reinterpret_cast<__m128i*>(xb.corr),
-                        _mm_mullo_epi32(sums, _mm_set1_epi32(-kOffset)));
+        const __m256i h =
+            _mm256_hadd_epi32(_mm256_hadd_epi32(partial[0], partial[1]), _mm256_hadd_epi32(partial[2], partial[3]));
+        const __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+        _mm_store_si128(reinterpret_cast<__m128i*>(xb.corr), _mm_mullo_epi32(sums, _mm_set1_epi32(-kOffset)));
       }
     }
   }
@@ -116,8 +112,7 @@ struct Rows {
 };
 
 // In each 128-bit lane, a 4x4 transpose of dwords across a, b, c, d.
-[[gnu::always_inline]] inline void transpose_dwords_4x4(__m256i a, __m256i b, __m256i c, __m256i d,
-                                                        __m256i out[4]) {
+[[gnu::always_inline]] inline void transpose_dwords_4x4(__m256i a, __m256i b, __m256i c, __m256i d, __m256i out[4]) {
   const __m256i t0 = _mm256_unpacklo_epi32(a, b), t1 = _mm256_unpackhi_epi32(a, b);
   const __m256i t2 = _mm256_unpacklo_epi32(c, d), t3 = _mm256_unpackhi_epi32(c, d);
   out[0] = _mm256_unpacklo_epi64(t0, t2);
@@ -130,8 +125,7 @@ struct Rows {
 // runs, rather than vinserti128, which needs the shuffle port the transposes use.
 [[gnu::always_inline]] inline __m256i load_2x128(const uint8_t* p, size_t step) {
   const __m256i lo = _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  const __m256i hi =
-      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + step)));
+  const __m256i hi = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + step)));
   return _mm256_blend_epi32(lo, hi, 0xF0);
 }
 
@@ -141,13 +135,12 @@ template <typename Block, bool kHighBit>
 struct NibbleFormat {
   static constexpr bool kSigned = false;
 
-  [[gnu::always_inline]] static void pack(Rows rows, int64_t b, const uint32_t* qh,
-                                          PanelBlock& out) {
+  [[gnu::always_inline]] static void pack(Rows rows, int64_t b, const uint32_t* qh, PanelBlock& out) {
     const uint8_t* p = rows.base + b * sizeof(Block) + offsetof(Block, qs);
     const size_t s = rows.stride;
     __m256i q[4];
-    transpose_dwords_4x4(load_2x128(p, 4 * s), load_2x128(p + s, 4 * s),
-                         load_2x128(p + 2 * s, 4 * s), load_2x128(p + 3 * s, 4 * s), q);
+    transpose_dwords_4x4(load_2x128(p, 4 * s), load_2x128(p + s, 4 * s), load_2x128(p + 2 * s, 4 * s),
+                         load_2x128(p + 3 * s, 4 * s), q);
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     __m256i codes[8];
 #pragma GCC unroll 4
@@ -164,10 +157,9 @@ struct NibbleFormat {
         const char src = static_cast<char>(g / 2);
         const __m256i spread = _mm256_shuffle_epi8(
             bits,
-            _mm256_setr_epi8(src, src, src, src, src + 4, src + 4, src + 4, src + 4, src + 8,
-                             src + 8, src + 8, src + 8, src + 12, src + 12, src + 12, src + 12, src,
-                             src, src, src, src + 4, src + 4, src + 4, src + 4, src + 8, src + 8,
-                             src + 8, src + 8, src + 12, src + 12, src + 12, src + 12));
+            _mm256_setr_epi8(src, src, src, src, src + 4, src + 4, src + 4, src + 4, src + 8, src + 8, src + 8, src + 8,
+                             src + 12, src + 12, src + 12, src + 12, src, src, src, src, src + 4, src + 4, src + 4,
+                             src + 4, src + 8, src + 8, src + 8, src + 8, src + 12, src + 12, src + 12, src + 12));
         const int shift = 4 * (g % 2);
         const __m256i mask = _mm256_set1_epi32(static_cast<int>(0x08040201u << shift));
         const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, mask), mask);
@@ -206,8 +198,7 @@ struct Q8Format {
   }
 };
 
-template <typename BlockT, typename ActT, typename FormatT, int kOffsetV, bool kHasMinV,
-          bool kHasHighBitsV>
+template <typename BlockT, typename ActT, typename FormatT, int kOffsetV, bool kHasMinV, bool kHasHighBitsV>
 struct Weights {
   using Block = BlockT;
   using Act = ActT;
@@ -234,9 +225,8 @@ void pack_panel(Rows rows, int64_t nb, uint32_t* qh, PanelBlock* out) {
   using Block = typename W::Block;
   for (int64_t b = 0; b < nb; ++b) {
     const int64_t ahead = b + kPrefetchBlocks;
-    const uint8_t* next = ahead < nb
-                              ? rows.base + ahead * sizeof(Block)
-                              : rows.base + kLanes * rows.stride + (ahead - nb) * sizeof(Block);
+    const uint8_t* next = ahead < nb ? rows.base + ahead * sizeof(Block)
+                                     : rows.base + kLanes * rows.stride + (ahead - nb) * sizeof(Block);
 #pragma GCC unroll 8
     for (int r = 0; r < kLanes; ++r) {
       _mm_prefetch(reinterpret_cast<const char*>(next + r * rows.stride), _MM_HINT_T0);
@@ -257,8 +247,7 @@ void pack_panel(Rows rows, int64_t nb, uint32_t* qh, PanelBlock* out) {
 
 // Exact integer block sums of G activation rows against a block, one lane per weight row.
 template <typename W, int G>
-[[gnu::always_inline]] inline void block_sums(const PanelBlock& p, const XBlock& x,
-                                              __m256i isum[G]) {
+[[gnu::always_inline]] inline void block_sums(const PanelBlock& p, const XBlock& x, __m256i isum[G]) {
   const __m256i ones16 = _mm256_set1_epi16(1);
   if constexpr (W::Format::kSigned) {
 #pragma GCC unroll 4
@@ -269,8 +258,7 @@ template <typename W, int G>
       const __m256i sign = _mm256_load_si256(&p.signs[g]);
 #pragma GCC unroll 4
       for (int jj = 0; jj < G; ++jj) {
-        const __m256i pairs =
-            _mm256_maddubs_epi16(c, _mm256_sign_epi8(bcast32(x.qs[jj] + 4 * g), sign));
+        const __m256i pairs = _mm256_maddubs_epi16(c, _mm256_sign_epi8(bcast32(x.qs[jj] + 4 * g), sign));
         isum[jj] = _mm256_add_epi32(isum[jj], _mm256_madd_epi16(pairs, ones16));
       }
     }
@@ -293,20 +281,17 @@ template <typename W, int G>
         }
       }
 #pragma GCC unroll 4
-      for (int jj = 0; jj < G; ++jj)
-        isum[jj] = _mm256_add_epi32(isum[jj], _mm256_madd_epi16(s16[jj], ones16));
+      for (int jj = 0; jj < G; ++jj) isum[jj] = _mm256_add_epi32(isum[jj], _mm256_madd_epi16(s16[jj], ones16));
     }
   }
   if constexpr (W::kOffset != 0) {
 #pragma GCC unroll 4
-    for (int jj = 0; jj < G; ++jj)
-      isum[jj] = _mm256_add_epi32(isum[jj], _mm256_set1_epi32(x.corr[jj]));
+    for (int jj = 0; jj < G; ++jj) isum[jj] = _mm256_add_epi32(isum[jj], _mm256_set1_epi32(x.corr[jj]));
   }
 }
 
 template <typename W, int G>
-void dot_group(const PanelBlock* panel, const XBlock* xb, int64_t nb, float* y, int64_t ldy,
-               int valid) {
+void dot_group(const PanelBlock* panel, const XBlock* xb, int64_t nb, float* y, int64_t ldy, int valid) {
   __m256 acc[G];
 #pragma GCC unroll 4
   for (int jj = 0; jj < G; ++jj) acc[jj] = _mm256_setzero_ps();
@@ -318,14 +303,12 @@ void dot_group(const PanelBlock* panel, const XBlock* xb, int64_t nb, float* y, 
     const __m256 dw = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(p.d)));
 #pragma GCC unroll 4
     for (int jj = 0; jj < G; ++jj) {
-      acc[jj] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[jj]),
-                                _mm256_mul_ps(dw, _mm256_set1_ps(x.d[jj])), acc[jj]);
+      acc[jj] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[jj]), _mm256_mul_ps(dw, _mm256_set1_ps(x.d[jj])), acc[jj]);
     }
     if constexpr (W::kHasMin) {
       const __m256 mw = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(p.m)));
 #pragma GCC unroll 4
-      for (int jj = 0; jj < G; ++jj)
-        acc[jj] = _mm256_fmadd_ps(mw, _mm256_set1_ps(x.s[jj]), acc[jj]);
+      for (int jj = 0; jj < G; ++jj) acc[jj] = _mm256_fmadd_ps(mw, _mm256_set1_ps(x.s[jj]), acc[jj]);
     }
   }
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -335,8 +318,8 @@ void dot_group(const PanelBlock* panel, const XBlock* xb, int64_t nb, float* y, 
 }
 
 template <typename W>
-void dot_group_of(int rows_in_group, const PanelBlock* panel, const XBlock* xb, int64_t nb,
-                  float* y, int64_t ldy, int valid) {
+void dot_group_of(int rows_in_group, const PanelBlock* panel, const XBlock* xb, int64_t nb, float* y, int64_t ldy,
+                  int valid) {
   switch (rows_in_group) {
     case 1: return dot_group<W, 1>(panel, xb, nb, y, ldy, valid);
     case 2: return dot_group<W, 2>(panel, xb, nb, y, ldy, valid);
@@ -346,18 +329,16 @@ void dot_group_of(int rows_in_group, const PanelBlock* panel, const XBlock* xb, 
 }
 
 template <typename W>
-void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride,
-          int64_t n, float* y, int64_t ldy) {
+void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n, float* y,
+          int64_t ldy) {
   if (m <= 0 || n <= 0) return;
   const int64_t nb = k / 32;
   const int64_t groups = ceil_div(n, kGroup);
-  auto* xb =
-      static_cast<XBlock*>(ThreadScratch::get(Slot::kActivations, groups * nb * sizeof(XBlock)));
-  prepare_activations<typename W::Act, W::kOffset>(static_cast<const uint8_t*>(x), x_stride, n, nb,
-                                                   xb);
+  auto* xb = static_cast<XBlock*>(ThreadScratch::get(Slot::kActivations, groups * nb * sizeof(XBlock)));
+  prepare_activations<typename W::Act, W::kOffset>(static_cast<const uint8_t*>(x), x_stride, n, nb, xb);
   const size_t panel_bytes = nb * sizeof(PanelBlock);
-  auto* panel = static_cast<PanelBlock*>(
-      ThreadScratch::get(Slot::kWeights, panel_bytes + nb * kLanes * sizeof(uint32_t)));
+  auto* panel =
+      static_cast<PanelBlock*>(ThreadScratch::get(Slot::kWeights, panel_bytes + nb * kLanes * sizeof(uint32_t)));
   auto* qh = reinterpret_cast<uint32_t*>(reinterpret_cast<uint8_t*>(panel) + panel_bytes);
   const auto* w_bytes = static_cast<const uint8_t*>(w);
   for (int64_t i0 = 0; i0 < m; i0 += kLanes) {
@@ -369,8 +350,8 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, s
     }
     pack_panel<W>(rows, nb, qh, panel);
     for (int64_t g = 0; g < groups; ++g) {
-      dot_group_of<W>(static_cast<int>(std::min<int64_t>(kGroup, n - g * kGroup)), panel,
-                      xb + g * nb, nb, y + g * kGroup * ldy + i0, ldy, valid);
+      dot_group_of<W>(static_cast<int>(std::min<int64_t>(kGroup, n - g * kGroup)), panel, xb + g * nb, nb,
+                      y + g * kGroup * ldy + i0, ldy, valid);
     }
   }
 }

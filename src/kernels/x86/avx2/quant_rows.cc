@@ -63,9 +63,9 @@ float quantize_block_of_32(const float* x, int8_t* qs, int* sum) {
   const __m256i low8 = _mm256_set1_epi32(0xFF);
 #pragma GCC unroll 4
   for (int i = 0; i < 4; ++i) q[i] = _mm256_and_si256(q[i], low8);
-  const __m256i packed = _mm256_permutevar8x32_epi32(
-      _mm256_packus_epi16(_mm256_packus_epi32(q[0], q[1]), _mm256_packus_epi32(q[2], q[3])),
-      _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  const __m256i packed =
+      _mm256_permutevar8x32_epi32(_mm256_packus_epi16(_mm256_packus_epi32(q[0], q[1]), _mm256_packus_epi32(q[2], q[3])),
+                                  _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs), packed);
   const __m256i pairs = _mm256_maddubs_epi16(_mm256_set1_epi8(1), packed);
   const __m256i quads = _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
@@ -113,8 +113,7 @@ void add_high_bits(const uint8_t* qh, __m256i c[4]) {
   const __m256i lane_bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
 #pragma GCC unroll 4
   for (int i = 0; i < 4; ++i) {
-    const __m256i mine =
-        _mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits >> (8 * i))), lane_bit);
+    const __m256i mine = _mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits >> (8 * i))), lane_bit);
     const __m256i set = _mm256_cmpeq_epi32(mine, lane_bit);
     c[i] = _mm256_add_epi32(c[i], _mm256_and_si256(set, _mm256_set1_epi32(16)));
   }
@@ -179,22 +178,19 @@ void dequantize_q5_1(const void* src, float* dst, int64_t n) {
 void store_q8(const int8_t* qs, float d, float* dst) {
 #pragma GCC unroll 4
   for (int i = 0; i < 4; ++i) {
-    const __m256i c =
-        _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(qs + 8 * i)));
+    const __m256i c = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(qs + 8 * i)));
     _mm256_storeu_ps(dst + 8 * i, _mm256_mul_ps(_mm256_cvtepi32_ps(c), _mm256_set1_ps(d)));
   }
 }
 
 void dequantize_q8_0(const void* src, float* dst, int64_t n) {
   const auto* blocks = static_cast<const BlockQ8_0*>(src);
-  for (int64_t b = 0; b < n / kQK8_0; ++b)
-    store_q8(blocks[b].qs, _cvtsh_ss(blocks[b].d), dst + b * kQK8_0);
+  for (int64_t b = 0; b < n / kQK8_0; ++b) store_q8(blocks[b].qs, _cvtsh_ss(blocks[b].d), dst + b * kQK8_0);
 }
 
 void dequantize_q8_1(const void* src, float* dst, int64_t n) {
   const auto* blocks = static_cast<const BlockQ8_1*>(src);
-  for (int64_t b = 0; b < n / kQK8_1; ++b)
-    store_q8(blocks[b].qs, _cvtsh_ss(blocks[b].d), dst + b * kQK8_1);
+  for (int64_t b = 0; b < n / kQK8_1; ++b) store_q8(blocks[b].qs, _cvtsh_ss(blocks[b].d), dst + b * kQK8_1);
 }
 
 }  // namespace

@@ -16,17 +16,15 @@
 namespace corral::kernels {
 namespace {
 
-inline __m256 abs_ps(__m256 v) {
-  return _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF)));
-}
+inline __m256 abs_ps(__m256 v) { return _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF))); }
 
 // The reference's nearest_int on 8 lanes: adding 1.5 * 2^23 leaves a float whose last place is
 // 1, so the addition rounds to nearest even; the integer is read from the low mantissa bits.
 // min(127): the reference's guard against rounding just past the end.
 inline __m256i nearest_int_capped(__m256 v) {
   const __m256i bits = _mm256_castps_si256(_mm256_add_ps(v, _mm256_set1_ps(12582912.0f)));
-  const __m256i q = _mm256_sub_epi32(_mm256_and_si256(bits, _mm256_set1_epi32(0x007FFFFF)),
-                                     _mm256_set1_epi32(0x00400000));
+  const __m256i q =
+      _mm256_sub_epi32(_mm256_and_si256(bits, _mm256_set1_epi32(0x007FFFFF)), _mm256_set1_epi32(0x00400000));
   return _mm256_min_epi32(q, _mm256_set1_epi32(127));
 }
 
@@ -35,8 +33,8 @@ inline __m256i nearest_int_capped(__m256 v) {
 inline __m128i low_bytes(__m256i a, __m256i b) {
   const __m256i mask = _mm256_set1_epi32(0xFF);
   // packus works per 128-bit half: [a0-3 b0-3 | a4-7 b4-7]; the permute restores a then b.
-  const __m256i words = _mm256_permute4x64_epi64(
-      _mm256_packus_epi32(_mm256_and_si256(a, mask), _mm256_and_si256(b, mask)), 0xD8);
+  const __m256i words =
+      _mm256_permute4x64_epi64(_mm256_packus_epi32(_mm256_and_si256(a, mask), _mm256_and_si256(b, mask)), 0xD8);
   return _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
 }
 
@@ -67,8 +65,8 @@ void quantize_q8_k(const float* src, void* dst, int64_t n) {
     // The reference keeps the first value of that magnitude (a strict > while scanning).
     int first = 0;
     for (int v = 0; v < kQK_K / 8; ++v) {
-      const int hit = _mm256_movemask_ps(
-          _mm256_cmp_ps(abs_ps(_mm256_loadu_ps(x + 8 * v)), _mm256_set1_ps(amax), _CMP_EQ_OQ));
+      const int hit =
+          _mm256_movemask_ps(_mm256_cmp_ps(abs_ps(_mm256_loadu_ps(x + 8 * v)), _mm256_set1_ps(amax), _CMP_EQ_OQ));
       if (hit != 0) {
         first = 8 * v + __builtin_ctz(static_cast<unsigned>(hit));
         break;

@@ -48,21 +48,13 @@ struct F16 {
   static __m512 load(const uint16_t* p) {
     return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   }
-  static __m512 load(const uint16_t* p, __mmask16 mask) {
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, p));
-  }
+  static __m512 load(const uint16_t* p, __mmask16 mask) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, p)); }
 };
 struct BF16 {
   using Elem = uint16_t;
-  static __m512 widen(__m256i h) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-  }
-  static __m512 load(const uint16_t* p) {
-    return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-  }
-  static __m512 load(const uint16_t* p, __mmask16 mask) {
-    return widen(_mm256_maskz_loadu_epi16(mask, p));
-  }
+  static __m512 widen(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+  static __m512 load(const uint16_t* p) { return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+  static __m512 load(const uint16_t* p, __mmask16 mask) { return widen(_mm256_maskz_loadu_epi16(mask, p)); }
 };
 
 // The one reduction order every output uses: halves, then quarters, ..., then the last pair.
@@ -76,8 +68,7 @@ float reduce(__m512 v) {
 
 // y[j * ldy + i] for R weight rows (w_stride bytes apart) and C activation rows.
 template <typename W, int R, int C>
-void tile(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, size_t x_stride, float* y,
-          int64_t ldy) {
+void tile(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, size_t x_stride, float* y, int64_t ldy) {
   using Elem = typename W::Elem;
   const Elem* wr[R];
   const float* xr[C];
@@ -125,8 +116,8 @@ void tile(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, size_t
 
 // All tokens of a band of R weight rows: full tiles of kTileTokens, then the remainder.
 template <typename W, int R>
-void row_band(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, size_t x_stride,
-              int64_t n, float* y, int64_t ldy) {
+void row_band(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, size_t x_stride, int64_t n, float* y,
+              int64_t ldy) {
   int64_t j = 0;
   for (; j + kTileTokens <= n; j += kTileTokens) {
     tile<W, R, kTileTokens>(k, w, w_stride, x + j * x_stride, x_stride, y + j * ldy, ldy);
@@ -142,8 +133,8 @@ void row_band(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* x, si
 }
 
 template <typename W>
-void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride,
-          int64_t n, float* y, int64_t ldy) {
+void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n, float* y,
+          int64_t ldy) {
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* xb = static_cast<const uint8_t*>(x);
   int64_t i = 0;

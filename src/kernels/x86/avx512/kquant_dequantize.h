@@ -47,9 +47,7 @@ inline __m512i move_bits(__m512i v, int from_low, int from_high, int to) {
 }
 
 // (a & mask) | b in one instruction (vpternlog truth table 0xEA).
-inline __m512i and_or(__m512i a, __m512i mask, __m512i b) {
-  return _mm512_ternarylogic_epi32(a, mask, b, 0xEA);
-}
+inline __m512i and_or(__m512i a, __m512i mask, __m512i b) { return _mm512_ternarylogic_epi32(a, mask, b, 0xEA); }
 
 // ---- Dequantization ------------------------------------------------------------------------
 
@@ -85,12 +83,9 @@ void dequantize(const void* src, float* dst, int64_t n) {
     for (int v = 0; v < 4; ++v) {
       const int g = 4 * v;
       dequantize_16<T::kOffset>(_mm512_extracti32x4_epi32(codes[v], 0), dl[g], ml[g], y + 16 * g);
-      dequantize_16<T::kOffset>(_mm512_extracti32x4_epi32(codes[v], 1), dl[g + 1], ml[g + 1],
-                                y + 16 * (g + 1));
-      dequantize_16<T::kOffset>(_mm512_extracti32x4_epi32(codes[v], 2), dl[g + 2], ml[g + 2],
-                                y + 16 * (g + 2));
-      dequantize_16<T::kOffset>(_mm512_extracti32x4_epi32(codes[v], 3), dl[g + 3], ml[g + 3],
-                                y + 16 * (g + 3));
+      dequantize_16<T::kOffset>(_mm512_extracti32x4_epi32(codes[v], 1), dl[g + 1], ml[g + 1], y + 16 * (g + 1));
+      dequantize_16<T::kOffset>(_mm512_extracti32x4_epi32(codes[v], 2), dl[g + 2], ml[g + 2], y + 16 * (g + 2));
+      dequantize_16<T::kOffset>(_mm512_extracti32x4_epi32(codes[v], 3), dl[g + 3], ml[g + 3], y + 16 * (g + 3));
     }
   }
 }

@@ -23,8 +23,7 @@ namespace {
 // 4(v % 2) (first 32 elements) and 4(v % 2) + 2 (next 32).
 inline __m512i crumbs_in_order(const uint8_t* qs, int v) {
   const int shift = 4 * (v % 2);
-  const __m512i q = _mm512_srlv_epi64(broadcast_32_bytes(qs + 32 * (v / 2)),
-                                      per_half(shift, shift + 2));
+  const __m512i q = _mm512_srlv_epi64(broadcast_32_bytes(qs + 32 * (v / 2)), per_half(shift, shift + 2));
   return _mm512_and_si512(q, _mm512_set1_epi8(0x03));
 }
 
@@ -56,8 +55,7 @@ struct Q3K {
     const __m512i hmask = broadcast_32_bytes(b.hmask);
 #pragma GCC unroll 4
     for (int v = 0; v < 4; ++v) {
-      codes[v] = and_or(move_bits(hmask, 2 * v, 2 * v + 1, 2), _mm512_set1_epi8(0x04),
-                        crumbs_in_order(b.qs, v));
+      codes[v] = and_or(move_bits(hmask, 2 * v, 2 * v + 1, 2), _mm512_set1_epi8(0x04), crumbs_in_order(b.qs, v));
     }
   }
 

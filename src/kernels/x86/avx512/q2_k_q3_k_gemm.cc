@@ -44,8 +44,7 @@ inline void unpack_crumbs(const __m512i* qs /*[16]*/, __m512i* codes /*[64]*/) {
 
 // The integer sum of codes x activation codes, each sub-block's 16 products scaled once.
 template <int C, int A>
-inline void scaled_sums(const __m512i* codes, const __m512i* scales, const BlockQ8_K* const* x,
-                        __m512i (*isum)[A]) {
+inline void scaled_sums(const __m512i* codes, const __m512i* scales, const BlockQ8_K* const* x, __m512i (*isum)[A]) {
 #pragma GCC unroll 16
   for (int s = 0; s < 16; ++s) {
     __m512i part[C];
@@ -71,9 +70,7 @@ inline void scaled_sums(const __m512i* codes, const __m512i* scales, const Block
 template <int C>
 inline __m512i bsum_terms(const __m512i* pairs /*[8]*/, const BlockQ8_K& x, __m512i sum) {
 #pragma GCC unroll 8
-  for (int q = 0; q < 8; ++q) {
-    sum = _mm512_dpwssd_epi32(sum, pairs[q], rows16::broadcast_4_bytes(x.bsums + 2 * q));
-  }
+  for (int q = 0; q < 8; ++q) { sum = _mm512_dpwssd_epi32(sum, pairs[q], rows16::broadcast_4_bytes(x.bsums + 2 * q)); }
   return sum;
 }
 
@@ -115,8 +112,7 @@ struct Q2KRows {
   static void make_sums(const BlockQ8_K&, Sums&) {}
 
   template <int C>
-  static void accumulate(const Prepared& w, const BlockQ8_K* const* x, const Sums* const*,
-                         __m512* acc) {
+  static void accumulate(const Prepared& w, const BlockQ8_K* const* x, const Sums* const*, __m512* acc) {
     constexpr int A = rows16::accumulators(C);
     __m512i isum[C][A];
     scaled_sums<C, A>(w.codes, w.scales, x, isum);
@@ -126,10 +122,8 @@ struct Q2KRows {
 #pragma GCC unroll 3
       for (int a = 1; a < A; ++a) total = _mm512_add_epi32(total, isum[c][a]);
       const __m512i msum = bsum_terms<C>(w.mins, *x[c], _mm512_setzero_si512());
-      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total),
-                               _mm512_mul_ps(w.d, _mm512_set1_ps(x[c]->d)), acc[c]);
-      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(msum),
-                               _mm512_mul_ps(w.dmin, _mm512_set1_ps(-x[c]->d)), acc[c]);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(w.d, _mm512_set1_ps(x[c]->d)), acc[c]);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(msum), _mm512_mul_ps(w.dmin, _mm512_set1_ps(-x[c]->d)), acc[c]);
     }
   }
 };
@@ -137,9 +131,9 @@ struct Q2KRows {
 struct Q3KRows {
   using Block = BlockQ3_K;
   struct Prepared {
-    __m512i codes[64];    // [4 * sub-block + g]: unsigned codes (q + 4) of elements 4i .. 4i + 3
-    __m512i scales[16];   // [s]: signed scale in the low 16 bits, high 16 bits zero
-    __m512i offsets[8];   // [q]: (-4 * scale) of sub-blocks 2q, 2q + 1 as an int16 pair
+    __m512i codes[64];   // [4 * sub-block + g]: unsigned codes (q + 4) of elements 4i .. 4i + 3
+    __m512i scales[16];  // [s]: signed scale in the low 16 bits, high 16 bits zero
+    __m512i offsets[8];  // [q]: (-4 * scale) of sub-blocks 2q, 2q + 1 as an int16 pair
     __m512 d;
   };
   struct Sums {};  // bsums and d are read from the Q8_K blocks
@@ -155,8 +149,8 @@ struct Q3KRows {
 #pragma GCC unroll 64
     for (int i = 0; i < 64; ++i) {
       const int e = 4 * i;
-      out.codes[i] = _mm512_ternarylogic_epi32(move_bit(hmask[e % 32 / 4], e / 32, 2), bit2,
-                                               out.codes[i], 0xEA);  // (m & b) | c
+      out.codes[i] =
+          _mm512_ternarylogic_epi32(move_bit(hmask[e % 32 / 4], e / 32, 2), bit2, out.codes[i], 0xEA);  // (m & b) | c
     }
     // The 16 6-bit scale codes (scale + 32), as kquant::unpack_q3_k_scale_codes builds them for
     // one row, on 32-bit words: codes[4u .. 4u + 3] in bytes of word u.
@@ -168,23 +162,21 @@ struct Q3KRows {
     auto high_bits = [&](int shift) {
       return _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(high, shift), crumbs), 4);
     };
-    const __m512i words[4] = {
-        _mm512_or_si512(_mm512_and_si512(low0, nibbles), high_bits(0)),
-        _mm512_or_si512(_mm512_and_si512(low1, nibbles), high_bits(2)),
-        _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(low0, 4), nibbles), high_bits(4)),
-        _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(low1, 4), nibbles), high_bits(6))};
+    const __m512i words[4] = {_mm512_or_si512(_mm512_and_si512(low0, nibbles), high_bits(0)),
+                              _mm512_or_si512(_mm512_and_si512(low1, nibbles), high_bits(2)),
+                              _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(low0, 4), nibbles), high_bits(4)),
+                              _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(low1, 4), nibbles), high_bits(6))};
     // set1_epi32(32) subtracts 32 from each low int16 and 0 from each high one.
     const __m512i minus32 = _mm512_set1_epi32(32);
 #pragma GCC unroll 16
     for (int s = 0; s < 16; ++s) {
-      out.scales[s] =
-          _mm512_sub_epi16(_mm512_shuffle_epi8(words[s / 4], rows16::lane_bytes(s % 4, -1)), minus32);
+      out.scales[s] = _mm512_sub_epi16(_mm512_shuffle_epi8(words[s / 4], rows16::lane_bytes(s % 4, -1)), minus32);
     }
 #pragma GCC unroll 8
     for (int q = 0; q < 8; ++q) {
       const int first = 2 * (q % 2);
-      const __m512i pair = _mm512_sub_epi16(
-          _mm512_shuffle_epi8(words[q / 2], rows16::lane_bytes(first, first + 1)), _mm512_set1_epi16(32));
+      const __m512i pair = _mm512_sub_epi16(_mm512_shuffle_epi8(words[q / 2], rows16::lane_bytes(first, first + 1)),
+                                            _mm512_set1_epi16(32));
       out.offsets[q] = _mm512_mullo_epi16(pair, _mm512_set1_epi16(-4));
     }
     // d is the last 2 bytes of the block: gather the word ending there (the one after it may
@@ -196,8 +188,7 @@ struct Q3KRows {
   static void make_sums(const BlockQ8_K&, Sums&) {}
 
   template <int C>
-  static void accumulate(const Prepared& w, const BlockQ8_K* const* x, const Sums* const*,
-                         __m512* acc) {
+  static void accumulate(const Prepared& w, const BlockQ8_K* const* x, const Sums* const*, __m512* acc) {
     constexpr int A = rows16::accumulators(C);
     __m512i isum[C][A];
     scaled_sums<C, A>(w.codes, w.scales, x, isum);
@@ -206,8 +197,7 @@ struct Q3KRows {
       __m512i total = bsum_terms<C>(w.offsets, *x[c], isum[c][0]);
 #pragma GCC unroll 3
       for (int a = 1; a < A; ++a) total = _mm512_add_epi32(total, isum[c][a]);
-      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total),
-                               _mm512_mul_ps(w.d, _mm512_set1_ps(x[c]->d)), acc[c]);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(w.d, _mm512_set1_ps(x[c]->d)), acc[c]);
     }
   }
 };

@@ -53,8 +53,7 @@ struct Q5K {
     const __m512i qh = broadcast_32_bytes(b.qh);
 #pragma GCC unroll 4
     for (int v = 0; v < 4; ++v) {
-      codes[v] = and_or(move_bits(qh, 2 * v, 2 * v + 1, 4), _mm512_set1_epi8(0x10),
-                        nibbles_in_order(b.qs, v));
+      codes[v] = and_or(move_bits(qh, 2 * v, 2 * v + 1, 4), _mm512_set1_epi8(0x10), nibbles_in_order(b.qs, v));
     }
   }
   static void group_scales(const Block& b, float* dl, float* ml) { k4_group_scales(b, dl, ml); }

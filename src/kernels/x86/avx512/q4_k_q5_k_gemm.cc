@@ -72,7 +72,7 @@ struct K4Rows {
       for (int i = 0; i < 64; ++i) {
         const int sub = i / 8;
         const __m512i word = qh[i % 8];
-        const __m512i moved = sub < 4 ? _mm512_slli_epi16(word, 4 - sub)
+        const __m512i moved = sub < 4   ? _mm512_slli_epi16(word, 4 - sub)
                               : sub > 4 ? _mm512_srli_epi16(word, sub - 4)
                                         : word;
         out.codes[i] = _mm512_ternarylogic_epi32(moved, bit4, out.codes[i], 0xEA);  // (m & b) | c
@@ -90,10 +90,9 @@ struct K4Rows {
     const __m512i scale_words[2] = {
         _mm512_and_si512(a, six_bits),
         _mm512_or_si512(_mm512_and_si512(c, low4), _mm512_and_si512(_mm512_srli_epi32(a, 2), bits45))};
-    const __m512i min_words[2] = {
-        _mm512_and_si512(b, six_bits),
-        _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(c, 4), low4),
-                        _mm512_and_si512(_mm512_srli_epi32(b, 2), bits45))};
+    const __m512i min_words[2] = {_mm512_and_si512(b, six_bits),
+                                  _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(c, 4), low4),
+                                                  _mm512_and_si512(_mm512_srli_epi32(b, 2), bits45))};
 #pragma GCC unroll 8
     for (int s = 0; s < 8; ++s) {
       out.scales[s] = _mm512_shuffle_epi8(scale_words[s / 4], rows16::lane_bytes(s % 4, -1));
@@ -118,8 +117,7 @@ struct K4Rows {
   }
 
   template <int C>
-  static void accumulate(const Prepared& w, const BlockQ8_K* const* x, const Sums* const* sums,
-                         __m512* acc) {
+  static void accumulate(const Prepared& w, const BlockQ8_K* const* x, const Sums* const* sums, __m512* acc) {
     constexpr int A = rows16::accumulators(C);
     constexpr int kParts = 64 / kGroupsPerScale;  // scaled partial sums per super-block
     __m512i isum[C][A];
@@ -154,10 +152,8 @@ struct K4Rows {
       for (int q = 1; q < 4; ++q) {
         msum = _mm512_dpwssd_epi32(msum, w.mins[q], rows16::broadcast_4_bytes(sums[c]->pairs + 2 * q));
       }
-      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total),
-                               _mm512_mul_ps(w.d, _mm512_set1_ps(sums[c]->d)), acc[c]);
-      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(msum),
-                               _mm512_mul_ps(w.dmin, _mm512_set1_ps(sums[c]->neg_d)), acc[c]);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(w.d, _mm512_set1_ps(sums[c]->d)), acc[c]);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(msum), _mm512_mul_ps(w.dmin, _mm512_set1_ps(sums[c]->neg_d)), acc[c]);
     }
   }
 };

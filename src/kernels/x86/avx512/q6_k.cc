@@ -30,8 +30,7 @@ struct Q6K {
       const __m512i ql = _mm512_loadu_si512(b.ql + 64 * h);
       const __m512i qh = broadcast_32_bytes(b.qh + 32 * h);
       codes[2 * h] = and_or(move_bits(qh, 0, 2, 4), high_bits, _mm512_and_si512(ql, nibble));
-      codes[2 * h + 1] = and_or(move_bits(qh, 4, 6, 4), high_bits,
-                                _mm512_and_si512(_mm512_srli_epi16(ql, 4), nibble));
+      codes[2 * h + 1] = and_or(move_bits(qh, 4, 6, 4), high_bits, _mm512_and_si512(_mm512_srli_epi16(ql, 4), nibble));
     }
   }
 

@@ -37,9 +37,9 @@ struct Q6KRows {
 
   // One super-block of 16 rows, lane r = row r.
   struct Prepared {
-    __m512i codes[64];    // [sub-block s][g]: codes (+ 32) of elements 16s + 4g .. + 3
-    __m512i scales[16];   // [s]: signed scale in the low 16 bits, high 16 bits zero
-    __m512i offsets[8];   // [q]: (-32 * scale) of sub-blocks 2q and 2q + 1, an int16 pair
+    __m512i codes[64];   // [sub-block s][g]: codes (+ 32) of elements 16s + 4g .. + 3
+    __m512i scales[16];  // [s]: signed scale in the low 16 bits, high 16 bits zero
+    __m512i offsets[8];  // [q]: (-32 * scale) of sub-blocks 2q and 2q + 1, an int16 pair
     __m512 d;
   };
 
@@ -57,8 +57,7 @@ struct Q6KRows {
     for (int e = 0; e < 256; e += 4) {
       const int half = e / 128, within = e % 128;
       const __m512i low_word = ql[16 * half + within % 64 / 4];
-      const __m512i low = _mm512_and_si512(
-          within < 64 ? low_word : _mm512_srli_epi16(low_word, 4), nibble);
+      const __m512i low = _mm512_and_si512(within < 64 ? low_word : _mm512_srli_epi16(low_word, 4), nibble);
       const __m512i high = crumb_to_bits45(qh[8 * half + within % 32 / 4], 2 * (within / 32));
       out.codes[e / 4] = _mm512_ternarylogic_epi32(high, bits45, low, 0xEA);  // (h & m) | l
     }
@@ -70,14 +69,13 @@ struct Q6KRows {
     for (int u = 0; u < 4; ++u) words[u] = _mm512_i32gather_epi32(row_offsets, scales + 4 * u, 1);
 #pragma GCC unroll 16
     for (int s = 0; s < 16; ++s) {
-      out.scales[s] = _mm512_srai_epi16(
-          _mm512_shuffle_epi8(words[s / 4], rows16::lane_bytes(s % 4, -1, 1)), 8);
+      out.scales[s] = _mm512_srai_epi16(_mm512_shuffle_epi8(words[s / 4], rows16::lane_bytes(s % 4, -1, 1)), 8);
     }
 #pragma GCC unroll 8
     for (int q = 0; q < 8; ++q) {
       const int first = 2 * (q % 2);
-      const __m512i pair = _mm512_srai_epi16(
-          _mm512_shuffle_epi8(words[q / 2], rows16::lane_bytes(first, first + 1, 1)), 8);
+      const __m512i pair =
+          _mm512_srai_epi16(_mm512_shuffle_epi8(words[q / 2], rows16::lane_bytes(first, first + 1, 1)), 8);
       out.offsets[q] = _mm512_mullo_epi16(pair, _mm512_set1_epi16(-32));
     }
     // d is the last 2 bytes of the block: gather the word ending there (the one after it may
@@ -89,8 +87,7 @@ struct Q6KRows {
   static void make_sums(const BlockQ8_K&, Sums&) {}
 
   template <int C>
-  static void accumulate(const Prepared& w, const BlockQ8_K* const* x, const Sums* const*,
-                         __m512* acc) {
+  static void accumulate(const Prepared& w, const BlockQ8_K* const* x, const Sums* const*, __m512* acc) {
     constexpr int A = rows16::accumulators(C);
     __m512i isum[C][A];
 #pragma GCC unroll 64
@@ -99,8 +96,8 @@ struct Q6KRows {
       const __m512i scale = w.scales[i / 4];
 #pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
-        const __m512i part = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes,
-                                                 rows16::broadcast_4_bytes(x[c]->qs + 4 * i));
+        const __m512i part =
+            _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes, rows16::broadcast_4_bytes(x[c]->qs + 4 * i));
         __m512i& sum = isum[c][i % A];
         sum = i < A ? _mm512_madd_epi16(part, scale) : _mm512_dpwssd_epi32(sum, part, scale);
       }
@@ -115,17 +112,14 @@ struct Q6KRows {
       __m512i total = isum[c][0];
 #pragma GCC unroll 3
       for (int a = 1; a < A; ++a) total = _mm512_add_epi32(total, isum[c][a]);
-      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total),
-                               _mm512_mul_ps(w.d, _mm512_set1_ps(x[c]->d)), acc[c]);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(w.d, _mm512_set1_ps(x[c]->d)), acc[c]);
     }
   }
 };
 
 }  // namespace
 
-void register_avx512_q6_k_gemm(KernelTable& t) {
-  t.gemm[static_cast<uint32_t>(DType::kQ6_K)] = rows16::gemm<Q6KRows>;
-}
+void register_avx512_q6_k_gemm(KernelTable& t) { t.gemm[static_cast<uint32_t>(DType::kQ6_K)] = rows16::gemm<Q6KRows>; }
 
 }  // namespace corral::kernels
 

@@ -84,8 +84,7 @@ __m256i sum_lanes8(const __m256i p[8]) {
   const __m256i a45 = _mm256_hadd_epi32(p[4], p[5]), a67 = _mm256_hadd_epi32(p[6], p[7]);
   // b0 = [p0 p1 p2 p3 (low half sums) | p0 p1 p2 p3 (high half sums)], b1 likewise for p4..p7.
   const __m256i b0 = _mm256_hadd_epi32(a01, a23), b1 = _mm256_hadd_epi32(a45, a67);
-  return _mm256_add_epi32(_mm256_permute2x128_si256(b0, b1, 0x20),
-                          _mm256_permute2x128_si256(b0, b1, 0x31));
+  return _mm256_add_epi32(_mm256_permute2x128_si256(b0, b1, 0x20), _mm256_permute2x128_si256(b0, b1, 0x31));
 }
 
 // Copies n activation rows into XBlocks ([group][block]); for Q8_0 activations (Act =
@@ -131,8 +130,7 @@ struct Rows {
 
 // Inside each 128-bit lane, a 4x4 transpose of dwords across a, b, c, d: out[s] lane L holds
 // dword s of lane L of a, b, c, d in that order.
-[[gnu::always_inline]] inline void transpose_dwords_4x4(__m512i a, __m512i b, __m512i c, __m512i d,
-                                                        __m512i out[4]) {
+[[gnu::always_inline]] inline void transpose_dwords_4x4(__m512i a, __m512i b, __m512i c, __m512i d, __m512i out[4]) {
   const __m512i t0 = _mm512_unpacklo_epi32(a, b), t1 = _mm512_unpackhi_epi32(a, b);
   const __m512i t2 = _mm512_unpacklo_epi32(c, d), t3 = _mm512_unpackhi_epi32(c, d);
   out[0] = _mm512_unpacklo_epi64(t0, t2);
@@ -164,17 +162,15 @@ struct Rows {
 [[gnu::always_inline]] inline void transpose_16x16_bytes(Rows rows, size_t off, __m512i q[4]) {
   const uint8_t* p = rows.base + off;
   const size_t step = 4 * rows.stride;
-  transpose_dwords_4x4(load_4x128(p, step), load_4x128(p + rows.stride, step),
-                       load_4x128(p + 2 * rows.stride, step), load_4x128(p + 3 * rows.stride, step),
-                       q);
+  transpose_dwords_4x4(load_4x128(p, step), load_4x128(p + rows.stride, step), load_4x128(p + 2 * rows.stride, step),
+                       load_4x128(p + 3 * rows.stride, step), q);
 }
 
 // Q4_0, Q4_1, Q5_0, Q5_1: byte t of qs holds element t (low nibble) and t + 16 (high), so
 // dword g of qs gives elements 4g.. in its low nibbles and 16 + 4g.. in its high nibbles.
 template <typename Block, bool kHighBit>
 struct NibbleFormat {
-  [[gnu::always_inline]] static void pack(Rows rows, int64_t b, const uint32_t* qh,
-                                          __m512i codes[8]) {
+  [[gnu::always_inline]] static void pack(Rows rows, int64_t b, const uint32_t* qh, __m512i codes[8]) {
     __m512i q[4];
     transpose_16x16_bytes(rows, b * sizeof(Block) + offsetof(Block, qs), q);
     const __m512i low4 = _mm512_set1_epi8(0x0F);
@@ -189,10 +185,9 @@ struct NibbleFormat {
       // 4g..4g+3 of qh_r at bit 4 of bytes 0..3: vpermd looks the nibble (the index's low 4
       // bits) up in a 16-entry table of those byte patterns.
       const __m512i bits = _mm512_load_si512(qh);  // lane r: qh of row r
-      const __m512i table =
-          _mm512_setr_epi32(0x00000000, 0x00000010, 0x00001000, 0x00001010, 0x00100000, 0x00100010,
-                            0x00101000, 0x00101010, 0x10000000, 0x10000010, 0x10001000, 0x10001010,
-                            0x10100000, 0x10100010, 0x10101000, 0x10101010);
+      const __m512i table = _mm512_setr_epi32(0x00000000, 0x00000010, 0x00001000, 0x00001010, 0x00100000, 0x00100010,
+                                              0x00101000, 0x00101010, 0x10000000, 0x10000010, 0x10001000, 0x10001010,
+                                              0x10100000, 0x10100010, 0x10101000, 0x10101010);
 #pragma GCC unroll 4
       for (int g = 0; g < 4; ++g) {
         const __m512i hi_lo = _mm512_permutexvar_epi32(_mm512_srli_epi32(bits, 4 * g), table);
@@ -218,24 +213,22 @@ struct Q8Format {
     const uint8_t* p = rows.base + b * sizeof(BlockQ8_0) + offsetof(BlockQ8_0, qs);
     const size_t s = rows.stride;
     __m512i t[4], u[4];
-    transpose_dwords_4x4(load_2x256(p, 4 * s), load_2x256(p + s, 4 * s),
-                         load_2x256(p + 2 * s, 4 * s), load_2x256(p + 3 * s, 4 * s), t);
+    transpose_dwords_4x4(load_2x256(p, 4 * s), load_2x256(p + s, 4 * s), load_2x256(p + 2 * s, 4 * s),
+                         load_2x256(p + 3 * s, 4 * s), t);
     p += 8 * s;
-    transpose_dwords_4x4(load_2x256(p, 4 * s), load_2x256(p + s, 4 * s),
-                         load_2x256(p + 2 * s, 4 * s), load_2x256(p + 3 * s, 4 * s), u);
+    transpose_dwords_4x4(load_2x256(p, 4 * s), load_2x256(p + s, 4 * s), load_2x256(p + 2 * s, 4 * s),
+                         load_2x256(p + 3 * s, 4 * s), u);
     const __m512i sign = _mm512_set1_epi8(static_cast<char>(0x80));
 #pragma GCC unroll 4
     for (int k = 0; k < 4; ++k) {
       codes[k] = _mm512_xor_si512(_mm512_shuffle_i32x4(t[k], u[k], _MM_SHUFFLE(2, 0, 2, 0)), sign);
-      codes[k + 4] =
-          _mm512_xor_si512(_mm512_shuffle_i32x4(t[k], u[k], _MM_SHUFFLE(3, 1, 3, 1)), sign);
+      codes[k + 4] = _mm512_xor_si512(_mm512_shuffle_i32x4(t[k], u[k], _MM_SHUFFLE(3, 1, 3, 1)), sign);
     }
   }
 };
 
 // What the driver needs to know about a weight type.
-template <typename BlockT, typename ActT, typename FormatT, int kOffsetV, bool kHasMinV,
-          bool kHasHighBitsV>
+template <typename BlockT, typename ActT, typename FormatT, int kOffsetV, bool kHasMinV, bool kHasHighBitsV>
 struct Weights {
   using Block = BlockT;
   using Act = ActT;
@@ -289,52 +282,41 @@ template <typename W>
   constexpr int64_t kEvery = std::max<int64_t>(1, 64 / sizeof(typename W::Block));
   if (b % kEvery != 0) return;
   const int64_t ahead = b + kPrefetchBlocks;
-  const uint8_t* p =
-      ahead < nb ? rows.base + ahead * sizeof(typename W::Block)
-                 : rows.base + kLanes * rows.stride + (ahead - nb) * sizeof(typename W::Block);
+  const uint8_t* p = ahead < nb ? rows.base + ahead * sizeof(typename W::Block)
+                                : rows.base + kLanes * rows.stride + (ahead - nb) * sizeof(typename W::Block);
 #pragma GCC unroll 16
-  for (int r = 0; r < kLanes; ++r) {
-    _mm_prefetch(reinterpret_cast<const char*>(p + r * rows.stride), _MM_HINT_T0);
-  }
+  for (int r = 0; r < kLanes; ++r) { _mm_prefetch(reinterpret_cast<const char*>(p + r * rows.stride), _MM_HINT_T0); }
 }
 
 // ---- The dot products ----------------------------------------------------------------------
 
 // Block b of the panel (codes c, scales in p) against G activation rows.
 template <bool kHasMin, int G>
-[[gnu::always_inline]] inline void dot_block(const __m512i c[8], const PanelBlock& p,
-                                             const XBlock& x, __m512 acc[G]) {
+[[gnu::always_inline]] inline void dot_block(const __m512i c[8], const PanelBlock& p, const XBlock& x, __m512 acc[G]) {
   const __m512 dw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p.d)));
   __m512 mw = _mm512_setzero_ps();
-  if constexpr (kHasMin) {
-    mw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p.m)));
-  }
+  if constexpr (kHasMin) { mw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p.m))); }
   // Row-interleaved: the G integer sums advance together, so the out-of-order core always has
   // G independent vpdpbusd to issue instead of one 8-deep dependency chain at a time.
   __m512i isum[G];
 #pragma GCC unroll 8
-  for (int jj = 0; jj < G; ++jj) {
-    isum[jj] = kHasMin ? _mm512_setzero_si512() : _mm512_set1_epi32(x.corr[jj]);
-  }
+  for (int jj = 0; jj < G; ++jj) { isum[jj] = kHasMin ? _mm512_setzero_si512() : _mm512_set1_epi32(x.corr[jj]); }
 #pragma GCC unroll 8
   for (int g = 0; g < 8; ++g) {
 #pragma GCC unroll 8
     for (int jj = 0; jj < G; ++jj) {
-      isum[jj] = _mm512_dpbusd_epi32(isum[jj], c[g],
-                                     _mm512_set1_epi32(load_as<int32_t>(x.qs[jj] + 4 * g)));
+      isum[jj] = _mm512_dpbusd_epi32(isum[jj], c[g], _mm512_set1_epi32(load_as<int32_t>(x.qs[jj] + 4 * g)));
     }
   }
 #pragma GCC unroll 8
   for (int jj = 0; jj < G; ++jj) {
-    acc[jj] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[jj]),
-                              _mm512_mul_ps(dw, _mm512_set1_ps(x.d[jj])), acc[jj]);
+    acc[jj] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[jj]), _mm512_mul_ps(dw, _mm512_set1_ps(x.d[jj])), acc[jj]);
     if constexpr (kHasMin) acc[jj] = _mm512_fmadd_ps(mw, _mm512_set1_ps(x.s[jj]), acc[jj]);
   }
 }
 
 template <int G>
-[[gnu::always_inline]] inline void store_rows(const __m512 acc[G], float* y, int64_t ldy,
-                                              __mmask16 mask) {
+[[gnu::always_inline]] inline void store_rows(const __m512 acc[G], float* y, int64_t ldy, __mmask16 mask) {
 #pragma GCC unroll 8
   for (int jj = 0; jj < G; ++jj) _mm512_mask_storeu_ps(y + jj * ldy, mask, acc[jj]);
 }
@@ -343,8 +325,8 @@ template <int G>
 // transposed into registers and used at once. With kStore, the transposed blocks are also kept
 // in `panel` for the remaining activation rows.
 template <typename W, int G, bool kStore>
-void first_group(Rows rows, int64_t nb, const XBlock* xb, PanelBlock* panel, uint32_t* qh, float* y,
-                 int64_t ldy, __mmask16 mask) {
+void first_group(Rows rows, int64_t nb, const XBlock* xb, PanelBlock* panel, uint32_t* qh, float* y, int64_t ldy,
+                 __mmask16 mask) {
   __m512 acc[G];
 #pragma GCC unroll 8
   for (int jj = 0; jj < G; ++jj) acc[jj] = _mm512_setzero_ps();
@@ -367,8 +349,7 @@ void first_group(Rows rows, int64_t nb, const XBlock* xb, PanelBlock* panel, uin
 
 // Further activation rows against the panel kept by first_group<..., true>.
 template <bool kHasMin, int G>
-void stored_group(const PanelBlock* panel, const XBlock* xb, int64_t nb, float* y, int64_t ldy,
-                  __mmask16 mask) {
+void stored_group(const PanelBlock* panel, const XBlock* xb, int64_t nb, float* y, int64_t ldy, __mmask16 mask) {
   __m512 acc[G];
 #pragma GCC unroll 8
   for (int jj = 0; jj < G; ++jj) acc[jj] = _mm512_setzero_ps();
@@ -382,8 +363,8 @@ void stored_group(const PanelBlock* panel, const XBlock* xb, int64_t nb, float* 
 }
 
 template <typename W>
-void first_group_of(int rows_in_group, bool store, Rows rows, int64_t nb, const XBlock* xb,
-                    PanelBlock* panel, uint32_t* qh, float* y, int64_t ldy, __mmask16 mask) {
+void first_group_of(int rows_in_group, bool store, Rows rows, int64_t nb, const XBlock* xb, PanelBlock* panel,
+                    uint32_t* qh, float* y, int64_t ldy, __mmask16 mask) {
   switch (rows_in_group) {
     case 1: return first_group<W, 1, false>(rows, nb, xb, panel, qh, y, ldy, mask);
     case 2: return first_group<W, 2, false>(rows, nb, xb, panel, qh, y, ldy, mask);
@@ -399,8 +380,8 @@ void first_group_of(int rows_in_group, bool store, Rows rows, int64_t nb, const 
 }
 
 template <bool kHasMin>
-void stored_group_of(int rows_in_group, const PanelBlock* panel, const XBlock* xb, int64_t nb,
-                     float* y, int64_t ldy, __mmask16 mask) {
+void stored_group_of(int rows_in_group, const PanelBlock* panel, const XBlock* xb, int64_t nb, float* y, int64_t ldy,
+                     __mmask16 mask) {
   switch (rows_in_group) {
     case 1: return stored_group<kHasMin, 1>(panel, xb, nb, y, ldy, mask);
     case 2: return stored_group<kHasMin, 2>(panel, xb, nb, y, ldy, mask);
@@ -414,19 +395,17 @@ void stored_group_of(int rows_in_group, const PanelBlock* panel, const XBlock* x
 }
 
 template <typename W>
-void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride,
-          int64_t n, float* y, int64_t ldy) {
+void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n, float* y,
+          int64_t ldy) {
   if (m <= 0 || n <= 0) return;
   const int64_t nb = k / 32;
   const int64_t groups = ceil_div(n, kGroup);
   // The activations for the whole call, then one panel of weights at a time.
-  auto* xb =
-      static_cast<XBlock*>(ThreadScratch::get(Slot::kActivations, groups * nb * sizeof(XBlock)));
-  prepare_activations<typename W::Act, W::kOffset>(static_cast<const uint8_t*>(x), x_stride, n, nb,
-                                                   xb);
+  auto* xb = static_cast<XBlock*>(ThreadScratch::get(Slot::kActivations, groups * nb * sizeof(XBlock)));
+  prepare_activations<typename W::Act, W::kOffset>(static_cast<const uint8_t*>(x), x_stride, n, nb, xb);
   const size_t panel_bytes = nb * sizeof(PanelBlock);
-  auto* panel = static_cast<PanelBlock*>(
-      ThreadScratch::get(Slot::kWeights, panel_bytes + nb * kLanes * sizeof(uint32_t)));
+  auto* panel =
+      static_cast<PanelBlock*>(ThreadScratch::get(Slot::kWeights, panel_bytes + nb * kLanes * sizeof(uint32_t)));
   auto* qh = reinterpret_cast<uint32_t*>(reinterpret_cast<uint8_t*>(panel) + panel_bytes);
   const auto* w_bytes = static_cast<const uint8_t*>(w);
   for (int64_t i0 = 0; i0 < m; i0 += kLanes) {
@@ -437,11 +416,11 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, s
       rows = Rows{x86::padded_panel(rows.base, w_stride, valid, kLanes, row_bytes), row_bytes};
     }
     const auto mask = static_cast<__mmask16>((1u << valid) - 1);
-    first_group_of<W>(static_cast<int>(std::min<int64_t>(kGroup, n)), groups > 1, rows, nb, xb,
-                      panel, qh, y + i0, ldy, mask);
+    first_group_of<W>(static_cast<int>(std::min<int64_t>(kGroup, n)), groups > 1, rows, nb, xb, panel, qh, y + i0, ldy,
+                      mask);
     for (int64_t g = 1; g < groups; ++g) {
-      stored_group_of<W::kHasMin>(static_cast<int>(std::min<int64_t>(kGroup, n - g * kGroup)),
-                                  panel, xb + g * nb, nb, y + g * kGroup * ldy + i0, ldy, mask);
+      stored_group_of<W::kHasMin>(static_cast<int>(std::min<int64_t>(kGroup, n - g * kGroup)), panel, xb + g * nb, nb,
+                                  y + g * kGroup * ldy + i0, ldy, mask);
     }
   }
 }

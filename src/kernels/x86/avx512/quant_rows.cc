@@ -52,8 +52,7 @@ float quantize_block_of_32(const float* x, int8_t* qs, int* sum) {
   const __m128i qb = round_to_code(_mm512_mul_ps(b, vid));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(qs), qa);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + 16), qb);
-  *sum =
-      _mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_cvtepi8_epi32(qa), _mm512_cvtepi8_epi32(qb)));
+  *sum = _mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_cvtepi8_epi32(qa), _mm512_cvtepi8_epi32(qb)));
   return d;
 }
 
@@ -150,24 +149,19 @@ void dequantize_q5_1(const void* src, float* dst, int64_t n) {
 void store_q8(const int8_t* qs, float d, float* dst) {
   const __m512 vd = _mm512_set1_ps(d);
   const __m512i lo = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
-  const __m512i hi =
-      _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs + 16)));
+  const __m512i hi = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs + 16)));
   _mm512_storeu_ps(dst, _mm512_mul_ps(_mm512_cvtepi32_ps(lo), vd));
   _mm512_storeu_ps(dst + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(hi), vd));
 }
 
 void dequantize_q8_0(const void* src, float* dst, int64_t n) {
   const auto* blocks = static_cast<const BlockQ8_0*>(src);
-  for (int64_t b = 0; b < n / kQK8_0; ++b) {
-    store_q8(blocks[b].qs, _cvtsh_ss(blocks[b].d), dst + b * kQK8_0);
-  }
+  for (int64_t b = 0; b < n / kQK8_0; ++b) { store_q8(blocks[b].qs, _cvtsh_ss(blocks[b].d), dst + b * kQK8_0); }
 }
 
 void dequantize_q8_1(const void* src, float* dst, int64_t n) {
   const auto* blocks = static_cast<const BlockQ8_1*>(src);
-  for (int64_t b = 0; b < n / kQK8_1; ++b) {
-    store_q8(blocks[b].qs, _cvtsh_ss(blocks[b].d), dst + b * kQK8_1);
-  }
+  for (int64_t b = 0; b < n / kQK8_1; ++b) { store_q8(blocks[b].qs, _cvtsh_ss(blocks[b].d), dst + b * kQK8_1); }
 }
 
 }  // namespace

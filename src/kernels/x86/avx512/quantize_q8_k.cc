@@ -22,8 +22,8 @@ namespace {
 // min(127): the reference's guard against rounding just past the end.
 inline __m512i nearest_int_capped(__m512 v) {
   const __m512i bits = _mm512_castps_si512(_mm512_add_ps(v, _mm512_set1_ps(12582912.0f)));
-  const __m512i q = _mm512_sub_epi32(_mm512_and_si512(bits, _mm512_set1_epi32(0x007FFFFF)),
-                                     _mm512_set1_epi32(0x00400000));
+  const __m512i q =
+      _mm512_sub_epi32(_mm512_and_si512(bits, _mm512_set1_epi32(0x007FFFFF)), _mm512_set1_epi32(0x00400000));
   return _mm512_min_epi32(q, _mm512_set1_epi32(127));
 }
 
@@ -46,8 +46,8 @@ void quantize_q8_k(const float* src, void* dst, int64_t n) {
     // The reference keeps the first value of that magnitude (a strict > while scanning).
     int first = 0;
     for (int v = 0; v < kQK_K / 16; ++v) {
-      const __mmask16 hit = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(x + 16 * v)),
-                                               _mm512_set1_ps(amax), _CMP_EQ_OQ);
+      const __mmask16 hit =
+          _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(x + 16 * v)), _mm512_set1_ps(amax), _CMP_EQ_OQ);
       if (hit != 0) {
         first = 16 * v + __builtin_ctz(hit);
         break;

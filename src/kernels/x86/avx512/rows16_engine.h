@@ -127,9 +127,8 @@ inline __m512i broadcast_4_bytes(const void* p) {
 // acc[c] (lane r: row r of the group) += activation row c's products with `count` prepared
 // super-blocks; sums is [C][n_blocks], already offset to the first of them.
 template <class T, int C>
-void chunk_times_rows(int64_t count, const typename T::Prepared* blocks, const uint8_t* x,
-                      size_t x_stride, const typename T::Sums* sums, int64_t n_blocks,
-                      __m512* acc_io) {
+void chunk_times_rows(int64_t count, const typename T::Prepared* blocks, const uint8_t* x, size_t x_stride,
+                      const typename T::Sums* sums, int64_t n_blocks, __m512* acc_io) {
   __m512 acc[C];
 #pragma GCC unroll 8
   for (int c = 0; c < C; ++c) acc[c] = acc_io[c];
@@ -148,9 +147,8 @@ void chunk_times_rows(int64_t count, const typename T::Prepared* blocks, const u
 }
 
 template <class T>
-void chunk_times_rows_any(int cols, int64_t count, const typename T::Prepared* blocks,
-                          const uint8_t* x, size_t x_stride, const typename T::Sums* sums,
-                          int64_t n_blocks, __m512* acc) {
+void chunk_times_rows_any(int cols, int64_t count, const typename T::Prepared* blocks, const uint8_t* x,
+                          size_t x_stride, const typename T::Sums* sums, int64_t n_blocks, __m512* acc) {
   switch (cols) {
     case 1: return chunk_times_rows<T, 1>(count, blocks, x, x_stride, sums, n_blocks, acc);
     case 2: return chunk_times_rows<T, 2>(count, blocks, x, x_stride, sums, n_blocks, acc);
@@ -176,8 +174,8 @@ struct Scratch {
 template <class T>
 Scratch<T> scratch(int64_t n, int64_t n_blocks) {
   thread_local std::vector<uint8_t> storage;
-  const size_t bytes = sizeof(typename T::Prepared) * kChunkBlocks + sizeof(__m512) * n +
-                       sizeof(typename T::Sums) * n * n_blocks + 64;
+  const size_t bytes =
+      sizeof(typename T::Prepared) * kChunkBlocks + sizeof(__m512) * n + sizeof(typename T::Sums) * n * n_blocks + 64;
   if (storage.size() < bytes) storage.resize(bytes);
   const auto address = (reinterpret_cast<uintptr_t>(storage.data()) + 63) & ~uintptr_t{63};
   auto* blocks = reinterpret_cast<typename T::Prepared*>(address);
@@ -190,8 +188,8 @@ Scratch<T> scratch(int64_t n, int64_t n_blocks) {
 // gathers); Sums and make_sums(x block, out) per activation row and super-block; and
 // accumulate<C>(prepared, x blocks, sums, acc).
 template <class T>
-void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride,
-          int64_t n, float* y, int64_t ldy) {
+void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n, float* y,
+          int64_t ldy) {
   const int64_t n_blocks = k / kQK_K;
   const auto* w_bytes = static_cast<const uint8_t*>(w);
   const auto* x_bytes = static_cast<const uint8_t*>(x);
@@ -221,9 +219,9 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, s
         T::prepare(block_rows, row_offsets, s.blocks[b]);
       }
       for (int64_t j0 = 0; j0 < n; j0 += kCols) {
-        chunk_times_rows_any<T>(static_cast<int>(std::min<int64_t>(kCols, n - j0)), count,
-                                s.blocks, x_bytes + j0 * x_stride + b0 * sizeof(BlockQ8_K),
-                                x_stride, s.sums + j0 * n_blocks + b0, n_blocks, s.acc + j0);
+        chunk_times_rows_any<T>(static_cast<int>(std::min<int64_t>(kCols, n - j0)), count, s.blocks,
+                                x_bytes + j0 * x_stride + b0 * sizeof(BlockQ8_K), x_stride, s.sums + j0 * n_blocks + b0,
+                                n_blocks, s.acc + j0);
       }
     }
     const __mmask16 lanes = static_cast<__mmask16>((1u << rows) - 1);
