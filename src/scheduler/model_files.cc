@@ -1,5 +1,7 @@
 #include "scheduler/model_files.h"
 
+#include <filesystem>
+
 namespace corral::scheduler {
 
 Result<ModelFile> ModelFileCache::get(const std::string& path) {
@@ -22,6 +24,12 @@ Result<ModelFile> ModelFileCache::get(const std::string& path) {
   entries_.emplace_front(path, mf);
   if (entries_.size() > max_entries_) entries_.pop_back();
   return mf;
+}
+
+void ModelFileCache::drop_missing() {
+  std::lock_guard<std::mutex> lk(mu_);
+  std::error_code ec;
+  entries_.remove_if([&](const auto& e) { return !std::filesystem::exists(e.first, ec); });
 }
 
 }  // namespace corral::scheduler

@@ -29,6 +29,10 @@ class ModelFileCache {
   // Errors read "unable to load model: ..." (kInternal).
   Result<ModelFile> get(const std::string& path);
 
+  // Forgets every file that no longer exists on disk (a deleted blob): its mapping is what
+  // kept the disk space in use. A runner still serving it keeps its own reference until idle.
+  void drop_missing();
+
  private:
   std::mutex mu_;  // held while parsing: concurrent requests for one new model parse it once
   size_t max_entries_;

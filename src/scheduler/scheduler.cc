@@ -388,6 +388,7 @@ void Scheduler::unload(const std::string& key) {
 }
 
 void Scheduler::forget(const std::string& key) {
+  files_.drop_missing();  // the name's blob may be gone from the disk now
   std::unique_ptr<Runner> r;
   std::lock_guard<std::mutex> lk(mu_);
   auto e = live_locked(key);

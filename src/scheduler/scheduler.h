@@ -86,7 +86,8 @@ class Scheduler {
   void unload(const std::string& key);
 
   // The name no longer exists (deleted): its runner takes no new requests and unloads as soon
-  // as it is idle (now, if it is). A name that is created again gets a new runner.
+  // as it is idle (now, if it is). A name that is created again gets a new runner. Parsed
+  // files whose blob was deleted are released, so their disk space is freed.
   void forget(const std::string& key);
 
   // The tokenizer of the model file `spec` names, parsed once (and shared with the model's

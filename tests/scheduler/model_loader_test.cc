@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -40,6 +43,23 @@ TEST(ModelFileCache, KeepsOnlyTheMostRecentFiles) {
   auto again = files.get(p1);
   ASSERT_TRUE(again.is_ok());
   EXPECT_NE(first->tokenizer.get(), again->tokenizer.get()) << "p1 was dropped and parsed again";
+}
+
+// A deleted blob must not stay mapped (its disk space would stay in use): dropping files that are
+// gone leaves the others cached.
+TEST(ModelFileCache, DropsFilesDeletedFromTheDisk) {
+  ModelFileCache files(4);
+  const std::string kept = testing::test_data_path("models/stories260K.gguf");
+  const std::string copy =
+      std::filesystem::temp_directory_path() / ("corral-mfc-" + std::to_string(getpid()) + ".gguf");
+  std::filesystem::copy_file(kept, copy, std::filesystem::copy_options::overwrite_existing);
+  auto a = files.get(kept);
+  auto b = files.get(copy);
+  ASSERT_TRUE(a.is_ok() && b.is_ok());
+  std::filesystem::remove(copy);
+  files.drop_missing();
+  EXPECT_EQ(files.get(kept)->tokenizer.get(), a->tokenizer.get()) << "an existing file stays cached";
+  EXPECT_FALSE(files.get(copy).is_ok()) << "the deleted file was dropped, so it is read again and fails";
 }
 
 TEST(ModelFileCache, AFileThatCannotBeReadIsTheServersFailure) {
