@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL_FILE=$(realpath "${1:?usage: bench/hey_load_test.sh MODEL.gguf [PORT]}")
 PORT=${2:-11499}
-CORRAL=build/bin/corral
+CORRAL=${CORRAL:-build/bin/corral}  # another build to compare: CORRAL=/path/to/corral
 NUM_PREDICT=${NUM_PREDICT:-64}
 THREADS=${CORRAL_THREADS:-2}
 command -v hey >/dev/null || { echo "hey is not installed (scripts/setup installs it)" >&2; exit 1; }
