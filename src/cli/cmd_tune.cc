@@ -171,6 +171,63 @@ Result<ProfileSpec> profile_from(const TuneOptions& o) {
   return p;
 }
 
+// A server to measure one num_parallel on: the user's (a derived model with that
+// PARAMETER num_parallel) or a temporary one of our own.
+Result<std::unique_ptr<Session>> start_session(const std::optional<bench::Target>& target, const std::string& model,
+                                               int num_parallel) {
+  if (target) {
+    CORRAL_ASSIGN_OR_RETURN(auto s, DerivedSession::start(target->url, model, num_parallel));
+    return std::unique_ptr<Session>(std::move(s));
+  }
+  CORRAL_ASSIGN_OR_RETURN(auto s, TempSession::start(model, num_parallel));
+  return std::unique_ptr<Session>(std::move(s));
+}
+
+// The recommendation with its reasons and the snippets that apply it (written to
+// --write-dir too when given).
+Status print_recommendation(const TuneOptions& o, const ProfileSpec& profile, const Recommendation& r) {
+  fmt::print("recommended for {} ({} workload):\n  OLLAMA_NUM_PARALLEL={}  OLLAMA_MAX_QUEUE={}  num_ctx {}\n", o.model,
+             profile.name, r.num_parallel, r.max_queue, r.num_ctx ? std::to_string(*r.num_ctx) : "(does not fit)");
+  fmt::print("why:\n");
+  for (const std::string& w : r.why) fmt::print("  - {}\n", w);
+  fmt::print(
+      "\nsystemd drop-in (/etc/systemd/system/ollama.service.d/override.conf, then systemctl daemon-reload "
+      "&& systemctl restart ollama):\n{}\n",
+      systemd_dropin(r));
+  fmt::print("docker-compose:\n{}\n", compose_snippet(r));
+  fmt::print("per model instead (Modelfile for `corral create`):\n{}", modelfile_snippet(o.model, r));
+  if (!o.write_dir.empty()) {
+    CORRAL_RETURN_IF_ERROR(write_snippets(o.write_dir, o.model, r));
+    fmt::print("\nwrote override.conf, docker-compose.override.yml and Modelfile to {}\n", o.write_dir);
+  }
+  return Status::ok();
+}
+
+// One step of the sweep: the workload against `session` and its share of the time left.
+std::pair<bench::Workload, bench::SweepPlan> sweep_step(const Session& session, const ProfileSpec& profile,
+                                                        int num_parallel, double left, size_t steps_left) {
+  bench::Workload w;
+  w.request.base_url = session.url();
+  w.request.model = session.model();
+  w.request.num_predict = profile.num_predict;
+  w.request.timeout_s = std::max(30.0, left * 2);
+  w.prompt_tokens = profile.prompt_tokens;
+  bench::SweepPlan plan;
+  const int clients = num_parallel * profile.clients_per_slot;
+  plan.concurrency = {clients};
+  // At least two waves (the second starts while the first still decodes); a fast model gets
+  // more, for steadier percentiles, until the time share runs out.
+  plan.requests = 8 * clients;
+  // This step's share of what is left; new requests stop after 60% of it so that the ones
+  // in flight finish within the share.
+  plan.duration_s = 0.6 * left / static_cast<double>(steps_left);
+  plan.slo.e2e_s = profile.slo_e2e_s;
+  plan.slo.ttft_s = profile.slo_ttft_s;
+  fmt::print(stderr, "num_parallel {}: {} client{} for up to {} ...\n", num_parallel, clients, clients == 1 ? "" : "s",
+             bench::seconds_text(plan.duration_s));
+  return {w, plan};
+}
+
 int run_tune(const TuneOptions& o) {
   auto profile = profile_from(o);
   if (!profile) return bench::print_error(profile.status());
@@ -221,35 +278,10 @@ int run_tune(const TuneOptions& o) {
       cs.push_back(std::move(c));
       continue;
     }
-    std::unique_ptr<Session> session;
-    if (target) {
-      auto s = DerivedSession::start(target->url, o.model, c.num_parallel);
-      if (!s) return bench::print_error(s.status());
-      session = std::move(s).value();
-    } else {
-      auto s = TempSession::start(o.model, c.num_parallel);
-      if (!s) return bench::print_error(s.status());
-      session = std::move(s).value();
-    }
-    bench::Workload w;
-    w.request.base_url = session->url();
-    w.request.model = session->model();
-    w.request.num_predict = profile->num_predict;
-    w.request.timeout_s = std::max(30.0, left * 2);
-    w.prompt_tokens = profile->prompt_tokens;
-    bench::SweepPlan plan;
-    const int clients = c.num_parallel * profile->clients_per_slot;
-    plan.concurrency = {clients};
-    // At least two waves (the second starts while the first still decodes); a fast model gets
-    // more, for steadier percentiles, until the time share runs out.
-    plan.requests = 8 * clients;
-    // This step's share of what is left; new requests stop after 60% of it so that the ones
-    // in flight finish within the share.
-    plan.duration_s = 0.6 * left / static_cast<double>(parallel->size() - i);
-    plan.slo.e2e_s = profile->slo_e2e_s;
-    plan.slo.ttft_s = profile->slo_ttft_s;
-    fmt::print(stderr, "num_parallel {}: {} client{} for up to {} ...\n", c.num_parallel, clients,
-               clients == 1 ? "" : "s", bench::seconds_text(plan.duration_s));
+    auto started = start_session(target, o.model, c.num_parallel);
+    if (!started) return bench::print_error(started.status());
+    std::unique_ptr<Session> session = std::move(started).value();
+    const auto [w, plan] = sweep_step(*session, *profile, c.num_parallel, left, parallel->size() - i);
     auto stats = bench::run_sweep(w, plan, bench::stop_flag(), nullptr);
     if (!stats) {
       // Nothing measured yet: the model or the server is the problem, not the setting.
@@ -279,20 +311,7 @@ int run_tune(const TuneOptions& o) {
 
   fmt::print("{}\n", candidates_table(*profile, cs));
   const Recommendation r = recommend(*profile, cs, mem.value_or(MemoryModel{}), mem ? mem_budget : 0, ctx_ceiling);
-  fmt::print("recommended for {} ({} workload):\n  OLLAMA_NUM_PARALLEL={}  OLLAMA_MAX_QUEUE={}  num_ctx {}\n", o.model,
-             profile->name, r.num_parallel, r.max_queue, r.num_ctx ? std::to_string(*r.num_ctx) : "(does not fit)");
-  fmt::print("why:\n");
-  for (const std::string& w : r.why) fmt::print("  - {}\n", w);
-  fmt::print(
-      "\nsystemd drop-in (/etc/systemd/system/ollama.service.d/override.conf, then systemctl daemon-reload "
-      "&& systemctl restart ollama):\n{}\n",
-      systemd_dropin(r));
-  fmt::print("docker-compose:\n{}\n", compose_snippet(r));
-  fmt::print("per model instead (Modelfile for `corral create`):\n{}", modelfile_snippet(o.model, r));
-  if (!o.write_dir.empty()) {
-    if (Status s = write_snippets(o.write_dir, o.model, r); !s) return bench::print_error(s);
-    fmt::print("\nwrote override.conf, docker-compose.override.yml and Modelfile to {}\n", o.write_dir);
-  }
+  if (Status st = print_recommendation(o, *profile, r); !st) return bench::print_error(st);
   return bench::stop_flag().load() ? 130 : 0;
 }
 
