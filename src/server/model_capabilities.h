@@ -1,0 +1,30 @@
+// What a model can do, as Ollama's Model.Capabilities derives it from the template and the
+// model's config: tools (the template mentions .Tools, or a parser that calls tools), insert
+// (.Suffix: fill-in-the-middle), thinking (tags around {{ .Thinking }}, gpt-oss/harmony, or a
+// thinking parser). Completion / embedding / vision come from the GGUF (the caller's part).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "parsers/select.h"
+#include "server/model_resolver.h"
+
+namespace corral::server {
+
+struct TemplateCapabilities {
+  bool tools = false;
+  bool insert = false;
+  bool thinking = false;
+};
+
+TemplateCapabilities template_capabilities(const ServedModel& m);
+
+// The parser inputs that describe the model (template text, family, explicit parser name);
+// the caller fills in the request's part (tools, think, prompt).
+parsers::ParserInputs model_parser_inputs(const ServedModel& m);
+
+// Ollama's wording for a missing capability: "<full model name> does not support tools".
+std::string does_not_support(const ServedModel& m, const char* capability);
+
+}  // namespace corral::server
