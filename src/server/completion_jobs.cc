@@ -14,9 +14,9 @@ Result<RequestOptions> options_for(const ServedModel& m, const nlohmann::ordered
 }
 
 Status prepare_job(ApiContext& ctx, const ServedModel& m, scheduler::Job& job, const PrepareFn& prepare,
-                   const FilterFactory& filter) {
+                   const FilterFactory& filter, std::string* rendered_prompt) {
   CORRAL_ASSIGN_OR_RETURN(std::shared_ptr<const Tokenizer> tok, ctx.scheduler.tokenizer_for(m.spec));
-  auto prompt = prepare(*tok, ctx.scheduler.num_ctx_for(m.spec, job.options.num_ctx));
+  auto prompt = prepare(*tok, ctx.scheduler.num_ctx_for(m.spec, job.options.num_ctx), rendered_prompt);
   if (!prompt) return prompt.status().with_code(StatusCode::kInvalidArgument);
   job.prompt = std::move(prompt).value();
   if (filter) {
@@ -36,9 +36,10 @@ namespace {
 // Whatever exception slips through preparing a prompt (a bug, never an expected input) fails
 // this one request instead of the server.
 PrepareFn guarded(PrepareFn f) {
-  return [f = std::move(f)](const Tokenizer& tok, int64_t num_ctx) -> Result<scheduler::PreparedPrompt> {
+  return [f = std::move(f)](const Tokenizer& tok, int64_t num_ctx,
+                            std::string* rendered) -> Result<scheduler::PreparedPrompt> {
     try {
-      return f(tok, num_ctx);
+      return f(tok, num_ctx, rendered);
     } catch (const std::exception& e) { return Status::errorf("preparing the prompt failed: {}", e.what()); }
   };
 }
@@ -53,19 +54,19 @@ PrepareFn chat_prepare(const ServedModel& m, const std::vector<ChatMessage>& mes
   const bool has_system = std::any_of(all.begin(), all.end(), [](const ChatMessage& x) { return x.role == "system"; });
   if (!has_system && m.resolved.system && !m.resolved.system->empty())
     all.insert(all.begin(), ChatMessage{.role = "system", .content = *m.resolved.system});
-  return guarded(
-      [all = std::move(all), tools = std::move(tools), think = std::move(think), tmpl = m.tmpl,
-       stops = std::move(stops)](const Tokenizer& tok, int64_t num_ctx) -> Result<scheduler::PreparedPrompt> {
-        scheduler::PreparedPrompt p;
-        p.stop = stops;
-        CORRAL_ASSIGN_OR_RETURN(p.tokens, chat_prompt(tok, *tmpl, all, tools, think, num_ctx));
-        return p;
-      });
+  return guarded([all = std::move(all), tools = std::move(tools), think = std::move(think), tmpl = m.tmpl,
+                  stops = std::move(stops)](const Tokenizer& tok, int64_t num_ctx,
+                                            std::string* rendered) -> Result<scheduler::PreparedPrompt> {
+    scheduler::PreparedPrompt p;
+    p.stop = stops;
+    CORRAL_ASSIGN_OR_RETURN(p.tokens, chat_prompt(tok, *tmpl, all, tools, think, num_ctx, rendered));
+    return p;
+  });
 }
 
 PrepareFn generate_prepare(GeneratePrompt req, std::shared_ptr<const GoTemplate> tmpl, std::vector<std::string> stops) {
   return guarded([req = std::move(req), tmpl = std::move(tmpl), stops = std::move(stops)](
-                     const Tokenizer& tok, int64_t) -> Result<scheduler::PreparedPrompt> {
+                     const Tokenizer& tok, int64_t, std::string* rendered) -> Result<scheduler::PreparedPrompt> {
     scheduler::PreparedPrompt p;
     p.stop = stops;
     p.tokens = req.context;
@@ -86,7 +87,7 @@ PrepareFn generate_prepare(GeneratePrompt req, std::shared_ptr<const GoTemplate>
       in.messages.push_back({.role = "user", .content = req.prompt});
     }
     in.think = req.think;
-    CORRAL_ASSIGN_OR_RETURN(std::vector<int32_t> ids, render_and_tokenize(tok, *tmpl, in, first));
+    CORRAL_ASSIGN_OR_RETURN(std::vector<int32_t> ids, render_and_tokenize(tok, *tmpl, in, first, rendered));
     p.tokens.insert(p.tokens.end(), ids.begin(), ids.end());
     return p;
   });

@@ -27,14 +27,17 @@ namespace corral::server {
 // options (kInvalidArgument).
 Result<RequestOptions> options_for(const ServedModel& m, const nlohmann::ordered_json& request_options);
 
-// Renders and tokenizes a prompt for a context of num_ctx tokens.
-using PrepareFn = std::function<Result<scheduler::PreparedPrompt>(const Tokenizer& tok, int64_t num_ctx)>;
+// Renders and tokenizes a prompt for a context of num_ctx tokens; `rendered` (may be null)
+// receives the prompt text the tokens spell (empty in raw mode).
+using PrepareFn =
+    std::function<Result<scheduler::PreparedPrompt>(const Tokenizer& tok, int64_t num_ctx, std::string* rendered)>;
 
 // Prepares `job` here, on the request's thread: the model's tokenizer (a model file that cannot
 // be read keeps its code: kInternal, a 500), the prompt for the context the job will get and the
 // structured-output filter (either failing is kInvalidArgument: the request's 400).
+// `rendered_prompt`, when given, receives the prompt text (the output parser reads its end).
 Status prepare_job(ApiContext& ctx, const ServedModel& m, scheduler::Job& job, const PrepareFn& prepare,
-                   const FilterFactory& filter);
+                   const FilterFactory& filter, std::string* rendered_prompt = nullptr);
 
 // The request's stops when it set any (even an empty list), else the template family's.
 std::vector<std::string> stops_for(const RequestOptions& opts, const ServedModel& m);

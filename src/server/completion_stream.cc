@@ -16,10 +16,14 @@ class NdjsonProtocol final : public CompletionProtocol {
       : chunk_(std::move(chunk)), final_(std::move(final)) {}
   const ErrorStyle& errors() const override { return kOllamaErrors; }
   std::string stream_content_type() const override { return "application/x-ndjson"; }
-  std::string chunk(const std::string& text) override { return line(chunk_(text)); }
-  std::string stream_end(const scheduler::JobEvent& done) override { return line(final_(done, "")); }
+  std::string chunk(const CompletionOutput& piece) override { return line(chunk_(piece)); }
+  std::string stream_end(const scheduler::JobEvent& done, const CompletionOutput&) override {
+    return line(final_(done, CompletionOutput{}));
+  }
   std::string stream_error(const std::string& message) override { return line(ordered_json{{"error", message}}); }
-  ordered_json body(const scheduler::JobEvent& done, const std::string& full) override { return final_(done, full); }
+  ordered_json body(const scheduler::JobEvent& done, const CompletionOutput& full) override {
+    return final_(done, full);
+  }
 
  private:
   CompletionStream::ChunkRecord chunk_;
@@ -29,6 +33,12 @@ class NdjsonProtocol final : public CompletionProtocol {
 }  // namespace
 
 const ErrorStyle kOllamaErrors{ollama_error, respond_rejection};
+
+void CompletionOutput::append(const CompletionOutput& piece) {
+  content += piece.content;
+  thinking += piece.thinking;
+  tool_calls.insert(tool_calls.end(), piece.tool_calls.begin(), piece.tool_calls.end());
+}
 
 CompletionStream::CompletionStream(Writer w, bool stream, ChunkRecord chunk, FinalRecord final)
     : CompletionStream(std::move(w), stream, std::make_unique<NdjsonProtocol>(std::move(chunk), std::move(final))) {}
@@ -42,29 +52,74 @@ void CompletionStream::start_locked() {
   w_->start(200, protocol_->stream_content_type(), {}, /*chunked=*/true);
 }
 
+void CompletionStream::set_parser(std::unique_ptr<parsers::OutputParser> parser, uint64_t id_seed) {
+  std::lock_guard<std::mutex> lk(mu_);
+  parser_ = std::move(parser);
+  ids_.emplace(id_seed);
+}
+
+void CompletionStream::fail_locked(const Status& error) {
+  closed_ = true;
+  if (auto job = job_.lock()) job->cancel();
+  if (!started_) {
+    protocol_->errors().respond_error(w_, http_status_for(error.code()), error.message());
+    return;
+  }
+  w_->write(protocol_->stream_error(error.message()));
+  w_->finish();
+}
+
+bool CompletionStream::emit_locked(Result<parsers::ParseEvents> events) {
+  if (!events) {
+    // A malformed tool call: Ollama ends the response with the parser's error (a 500 when
+    // nothing was sent yet).
+    fail_locked(events.status().with_code(StatusCode::kInternal));
+    return false;
+  }
+  for (parsers::ParseEvent& e : *events) {
+    CompletionOutput piece;
+    switch (e.kind) {
+      case parsers::EventKind::kContent: piece.content = std::move(e.text); break;
+      case parsers::EventKind::kThinking: piece.thinking = std::move(e.text); break;
+      case parsers::EventKind::kToolCall:
+        piece.tool_calls.push_back(OutputToolCall{.id = ids_ ? ids_->next() : "", .call = std::move(e.call)});
+        break;
+    }
+    if (piece.empty()) continue;
+    sent_.append(piece);
+    if (!stream_) continue;
+    start_locked();
+    w_->write(protocol_->chunk(piece));
+  }
+  return true;
+}
+
 void CompletionStream::on_event(const scheduler::JobEvent& e) {
   using T = scheduler::JobEvent::Type;
   std::lock_guard<std::mutex> lk(mu_);
+  if (closed_) return;
   switch (e.type) {
     case T::kText:
-      if (!stream_) {
-        text_ += e.text;
-        return;
+      if (parser_) {
+        emit_locked(parser_->feed(e.text));
+      } else {
+        parsers::ParseEvents events;
+        parsers::append_text(events, parsers::EventKind::kContent, e.text);
+        emit_locked(std::move(events));
       }
-      start_locked();
-      w_->write(protocol_->chunk(e.text));
       return;
     case T::kDone:
       if (e.done_reason == scheduler::DoneReason::kCancelled) {
         w_->finish();  // the client is gone; nothing to say
         return;
       }
+      if (parser_ && !emit_locked(parser_->finish())) return;
       if (!stream_) {
-        respond_json(w_, 200, protocol_->body(e, text_));
+        respond_json(w_, 200, protocol_->body(e, sent_));
         return;
       }
       start_locked();
-      w_->write(protocol_->stream_end(e));
+      w_->write(protocol_->stream_end(e, sent_));
       w_->finish();
       return;
     case T::kError:
@@ -79,6 +134,10 @@ void CompletionStream::on_event(const scheduler::JobEvent& e) {
 }
 
 void attach(const std::shared_ptr<scheduler::Job>& job, const Writer& w, std::shared_ptr<CompletionStream> stream) {
+  {
+    std::lock_guard<std::mutex> lk(stream->mu_);
+    stream->job_ = job;
+  }
   job->on_event = [stream](const scheduler::JobEvent& e) { stream->on_event(e); };
   std::weak_ptr<scheduler::Job> weak = job;
   w->on_client_gone([weak] {
@@ -94,7 +153,8 @@ void respond_rejection(const Writer& w, const scheduler::Rejection& r) {
 
 void add_stats(ordered_json& j, const scheduler::JobStats& s) {
   j["total_duration"] = nanos(s.total_duration);
-  j["load_duration"] = nanos(s.load_duration);
+  // Ollama leaves load_duration out when no load happened (omitempty on a zero duration).
+  if (s.load_duration.count() > 0) j["load_duration"] = nanos(s.load_duration);
   j["prompt_eval_count"] = s.prompt_tokens;
   j["prompt_eval_duration"] = nanos(s.prompt_eval_duration);
   j["eval_count"] = s.eval_count;

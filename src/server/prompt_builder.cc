@@ -36,7 +36,8 @@ Marked mark(const ChatTemplateInput& in, const std::string& nonce) {
 }  // namespace
 
 Result<std::vector<int32_t>> render_and_tokenize(const Tokenizer& tok, const GoTemplate& t,
-                                                 const ChatTemplateInput& input, bool add_special) {
+                                                 const ChatTemplateInput& input, bool add_special,
+                                                 std::string* rendered_out) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   const std::string nonce = fmt::format("{:016x}", rng());
   const Marked m = mark(input, nonce);
@@ -77,14 +78,19 @@ Result<std::vector<int32_t>> render_and_tokenize(const Tokenizer& tok, const GoT
   if (broken) {
     spdlog::debug("template transforms message text; special tokens are parsed in the whole prompt");
     CORRAL_ASSIGN_OR_RETURN(std::string plain, render_template(t, input));
+    if (rendered_out) *rendered_out = plain;
     return tok.encode(plain, add_special, /*parse_special=*/true);
+  }
+  if (rendered_out) {
+    rendered_out->clear();
+    for (const auto& s : segs) rendered_out->append(s.text);
   }
   return tok.encode_segments(segs, add_special);
 }
 
 Result<std::vector<int32_t>> chat_prompt(const Tokenizer& tok, const GoTemplate& t,
                                          const std::vector<ChatMessage>& messages, const nlohmann::json& tools,
-                                         const ThinkOption& think, int64_t num_ctx) {
+                                         const ThinkOption& think, int64_t num_ctx, std::string* rendered) {
   // Candidate start points: every non-system message, oldest first; the last message is
   // always kept.
   std::vector<size_t> starts;
@@ -98,7 +104,7 @@ Result<std::vector<int32_t>> chat_prompt(const Tokenizer& tok, const GoTemplate&
     in.think = think;
     for (size_t i = 0; i < messages.size(); ++i)
       if (messages[i].role == "system" || i >= starts[k]) in.messages.push_back(messages[i]);
-    CORRAL_ASSIGN_OR_RETURN(std::vector<int32_t> ids, render_and_tokenize(tok, t, in, true));
+    CORRAL_ASSIGN_OR_RETURN(std::vector<int32_t> ids, render_and_tokenize(tok, t, in, true, rendered));
     last_len = ids.size();
     if (static_cast<int64_t>(ids.size()) < num_ctx) {
       if (k > 0) spdlog::info("chat truncated: dropped the {} oldest messages to fit num_ctx {}", k, num_ctx);

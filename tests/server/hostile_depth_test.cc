@@ -158,7 +158,7 @@ TEST_F(HostileDepth, NestingAtTheLimitInALegitimatePlaceWorks) {
   // tools -> [0] -> {function} -> {parameters} -> ...: the body's own object and these four
   // levels plus the nesting inside make the body's depth.
   const json tool = json{{"type", "function"}, {"function", {{"name", "f"}, {"parameters", kHole}}}};
-  const json body{{"model", "stories"},
+  const json body{{"model", "tiny-tools"},
                   {"stream", false},
                   {"options", {{"num_predict", 1}}},
                   {"messages", {{{"role", "user"}, {"content", "hi"}}}},

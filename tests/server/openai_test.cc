@@ -216,8 +216,8 @@ TEST_F(OpenAiApi, ResponseFormatJsonObjectAndToolsAccepted) {
                        {"function", {{"name", "get_weather"}, {"arguments", "{\"city\":\"Paris\"}"}}}}}}},
                    {{"role", "tool"}, {"tool_call_id", "call_1"}, {"content", "sunny"}},
                    {{"role", "user"}, {"content", json::array({{{"type", "text"}, {"text", "Thanks"}}})}}});
-  auto t =
-      post("/v1/chat/completions", {{"model", "tiny"}, {"messages", messages}, {"tools", tools}, {"max_tokens", 4}});
+  auto t = post("/v1/chat/completions",
+                {{"model", "tiny-tools"}, {"messages", messages}, {"tools", tools}, {"max_tokens", 4}});
   EXPECT_EQ(t.status, 200) << t.body;
 }
 

@@ -43,8 +43,24 @@ const std::string& shared_test_store() {
         {"syn-qwen2", "models/synthetic/syn-qwen2-q8_0.gguf"},
         {"syn-llama3", "models/synthetic/syn-llama3-q8_0.gguf"},
     };
-    for (const auto& [name, rel] : models) {
-      auto mf = store::parse_modelfile("FROM " + test_data_path(rel) + "\n");
+    // tiny-tools: TinyStories-656K under a Qwen 2.5 style template that renders tools and
+    // earlier calls, so tool requests (tool_choice forcing a call) have a model to run on.
+    const std::string tools_template = R"({{- if .Tools }}<|im_start|>system
+# Tools
+<tools>{{ range .Tools }}
+{{ json . }}{{ end }}
+</tools>
+Call a tool as <tool_call>{"name": <name>, "arguments": <object>}</tool_call><|im_end|>
+{{ end }}{{- range .Messages }}<|im_start|>{{ .Role }}
+{{ .Content }}{{ range .ToolCalls }}<tool_call>{"name": "{{ .Function.Name }}", "arguments": {{ json .Function.Arguments }}}</tool_call>{{ end }}<|im_end|>
+{{ end }}<|im_start|>assistant
+)";
+    std::vector<std::pair<std::string, std::string>> modelfiles;
+    for (const auto& [name, rel] : models) modelfiles.emplace_back(name, "FROM " + test_data_path(rel) + "\n");
+    modelfiles.emplace_back("tiny-tools", "FROM " + test_data_path("models/tinystories-656k-f32.gguf") +
+                                              "\nTEMPLATE \"\"\"" + tools_template + "\"\"\"\n");
+    for (const auto& [name, text] : modelfiles) {
+      auto mf = store::parse_modelfile(text);
       EXPECT_TRUE(mf.is_ok()) << mf.error();
       auto r = store::create_model(s, name, *mf, fixture_create_options());
       EXPECT_TRUE(r.is_ok()) << name << ": " << r.error();

@@ -17,7 +17,8 @@ namespace corral::testing {
 // A fresh temporary store holding the tiny test models under Ollama-style names:
 //   stories (stories260K), stories-ctx (stories260K-ctx512), tiny (tinystories-656k-f32),
 //   tiny-q8 (tinystories-656k-q8_0), random (llama-2-tiny-random), syn-qwen2 and syn-llama3
-//   (synthetic random-weight models with byte-level BPE vocabularies).
+//   (synthetic random-weight models with byte-level BPE vocabularies), tiny-tools (tiny under a
+//   template that renders tools: Qwen 2.5's <tool_call> format).
 // Built once per test binary and copied per call would be slow; callers share it read-only.
 const std::string& shared_test_store();
 

@@ -1,8 +1,10 @@
 // POST /api/chat
 #include "sampling/structured_output.h"
+#include "server/chat_output.h"
 #include "server/completion_jobs.h"
 #include "server/completion_stream.h"
 #include "server/ollama/handlers.h"
+#include "server/ollama/output.h"
 #include "server/ollama/request.h"
 #include "server/request_fields.h"
 #include "server/request_options.h"
@@ -30,6 +32,8 @@ Result<std::vector<ChatMessage>> parse_messages(const ordered_json& b) {
     if (calls) msg.tool_calls = nlohmann::json(*calls);
     if (Status s = read_string(m, "tool_name", &msg.tool_name); !s)
       return Status::error("message tool_name must be a string");
+    if (Status s = read_string(m, "tool_call_id", &msg.tool_call_id); !s)
+      return Status::error("message tool_call_id must be a string");
     out.push_back(std::move(msg));
   }
   return out;
@@ -63,37 +67,50 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
     });
   }
 
+  nlohmann::json tools;
+  if (*tools_field && !(*tools_field)->empty()) tools = nlohmann::json(**tools_field);
+  // corral's addition: OpenAI's tool_choice, here too ("required" or a function forces a call).
+  auto choice = parse_tool_choice(find_field(b, "tool_choice"), tools);
+  if (!choice) return respond_error(w, 400, choice.error());
+  ThinkOption think = c.think;
+  if (Status st = check_capabilities(m, name, !tools.is_null(), *choice, think); !st)
+    return respond_error(w, 400, st.message());
+  if (choice->mode == ToolChoice::Mode::kNone) tools = nullptr;
+
   auto opts_or = options_or_respond(m, c, w);
   if (!opts_or) return;
   const RequestOptions& opts = *opts_or;
-  auto program = sampling::program_for_format(c.format);
+  ordered_json format = c.format;
+  if (choice->forces_call()) {
+    if (!format.is_null() && format != "") return respond_error(w, 400, "tool_choice cannot be combined with format");
+    format = forced_call_schema(tools, *choice);
+  }
+  auto program = sampling::program_for_format(format);
   if (!program) return respond_error(w, 400, program.error());
-  nlohmann::json tools;
-  if (*tools_field) tools = nlohmann::json(**tools_field);
 
   auto job = std::make_shared<scheduler::Job>();
   job->options = opts.job;
-  if (Status st = prepare_job(ctx, m, *job, chat_prepare(m, *messages, std::move(tools), c.think, stops_for(opts, m)),
-                              ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program));
+  std::string rendered;
+  if (Status st = prepare_job(ctx, m, *job, chat_prepare(m, *messages, tools, think, stops_for(opts, m)),
+                              ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program), &rendered);
       !st)
     return respond_status(w, st);
   auto cs = std::make_shared<CompletionStream>(
       w, c.stream,
-      [name](const std::string& text) {
-        return ordered_json{{"model", name},
-                            {"created_at", now_rfc3339()},
-                            {"message", {{"role", "assistant"}, {"content", text}}},
-                            {"done", false}};
+      [name](const CompletionOutput& piece) {
+        return ordered_json{
+            {"model", name}, {"created_at", now_rfc3339()}, {"message", ollama_message(piece)}, {"done", false}};
       },
-      [name](const scheduler::JobEvent& e, const std::string& full) {
+      [name](const scheduler::JobEvent& e, const CompletionOutput& full) {
         ordered_json j{{"model", name},
                        {"created_at", now_rfc3339()},
-                       {"message", {{"role", "assistant"}, {"content", full}}},
+                       {"message", ollama_message(full)},
                        {"done_reason", scheduler::done_reason_name(e.done_reason)},
                        {"done", true}};
         add_stats(j, e.stats);
         return j;
       });
+  read_output_with(*cs, *job, output_reading(m, tools, think, *choice, rendered));
   attach(job, w, cs);
   if (auto rej = ctx.scheduler.submit(m.spec, job, c.keep_alive)) respond_rejection(w, *rej);
 }

@@ -1,7 +1,9 @@
 // POST /api/generate
 #include "sampling/structured_output.h"
+#include "server/chat_output.h"
 #include "server/completion_jobs.h"
 #include "server/completion_stream.h"
+#include "server/model_capabilities.h"
 #include "server/ollama/handlers.h"
 #include "server/ollama/request.h"
 #include "server/request_fields.h"
@@ -83,6 +85,12 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
     });
   }
 
+  if (!r->suffix.empty() && !template_capabilities(m).insert)
+    return respond_error(w, 400, does_not_support(m, "insert"));
+  ThinkOption think = c.think;
+  if (Status st = check_capabilities(m, name, /*wants_tools=*/false, ToolChoice{}, think); !st)
+    return respond_error(w, 400, st.message());
+
   auto opts_or = options_or_respond(m, c, w);
   if (!opts_or) return;
   const RequestOptions& opts = *opts_or;
@@ -108,27 +116,32 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
                                                             .system = system,
                                                             .context = std::move(r->context),
                                                             .raw = r->raw,
-                                                            .think = c.think},
+                                                            .think = think},
                                              tmpl, stops);
-  if (Status st = prepare_job(ctx, m, *job, prepare, ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program));
+  std::string rendered;
+  if (Status st =
+          prepare_job(ctx, m, *job, prepare, ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program), &rendered);
       !st)
     return respond_status(w, st);
 
   auto cs = std::make_shared<CompletionStream>(
       w, stream,
-      [name](const std::string& text) {
-        return ordered_json{{"model", name}, {"created_at", now_rfc3339()}, {"response", text}, {"done", false}};
+      [name](const CompletionOutput& piece) {
+        ordered_json j{{"model", name}, {"created_at", now_rfc3339()}, {"response", piece.content}};
+        if (!piece.thinking.empty()) j["thinking"] = piece.thinking;
+        j["done"] = false;
+        return j;
       },
-      [name](const scheduler::JobEvent& e, const std::string& full) {
-        ordered_json j{{"model", name},
-                       {"created_at", now_rfc3339()},
-                       {"response", full},
-                       {"done", true},
-                       {"done_reason", scheduler::done_reason_name(e.done_reason)},
-                       {"context", e.context}};
+      [name](const scheduler::JobEvent& e, const CompletionOutput& full) {
+        ordered_json j{{"model", name}, {"created_at", now_rfc3339()}, {"response", full.content}};
+        if (!full.thinking.empty()) j["thinking"] = full.thinking;
+        j.update(ordered_json{
+            {"done", true}, {"done_reason", scheduler::done_reason_name(e.done_reason)}, {"context", e.context}});
         add_stats(j, e.stats);
         return j;
       });
+  // Generate reads thinking only (no tools), in raw mode too, as Ollama's generate handler does.
+  read_output_with(*cs, *job, output_reading(m, nullptr, think, ToolChoice{}, rendered));
   attach(job, w, cs);
   if (auto rej = ctx.scheduler.submit(m.spec, job, keep_alive)) respond_rejection(w, *rej);
 }

@@ -1,7 +1,8 @@
 // POST /v1/chat/completions: an OpenAI chat request becomes the same job /api/chat runs.
-// Tools are rendered through the model's template (so the model sees them); tool calls in
-// the output are not parsed back into tool_calls yet, they arrive as message content.
+// Tools are rendered through the model's template; the output is read back into content,
+// reasoning and tool_calls (chat_output.h), tool_choice "required" / a function constrains it.
 #include "sampling/structured_output.h"
+#include "server/chat_output.h"
 #include "server/completion_jobs.h"
 #include "server/openai/common.h"
 #include "server/openai/handlers.h"
@@ -50,32 +51,47 @@ void handle_chat_completions(ApiContext& ctx, http::Request&& req, Writer w) {
   const ordered_json* message_list = find_field(b, "messages");
   auto messages = parse_messages(message_list ? *message_list : ordered_json::array());
   if (!messages) return respond_error(w, 400, messages.error());
-  const ordered_json* response_format = find_field(b, "response_format");
-  if (response_format && !response_format->is_object())
-    return respond_error(w, 400, "invalid type for 'response_format': expected an object");
-  auto program = sampling::program_for_response_format(response_format ? *response_format : ordered_json());
-  if (!program) return respond_error(w, 400, program.error());
   nlohmann::json tools;
   if (const ordered_json* t = find_field(b, "tools")) {
     if (!t->is_array()) return respond_error(w, 400, "invalid type for 'tools': expected an array");
     if (!t->empty()) tools = nlohmann::json(*t);
   }
+  auto choice = parse_tool_choice(find_field(b, "tool_choice"), tools);
+  if (!choice) return respond_error(w, 400, choice.error());
+  const ordered_json* response_format = find_field(b, "response_format");
+  if (response_format && !response_format->is_object())
+    return respond_error(w, 400, "invalid type for 'response_format': expected an object");
+  ordered_json format_request = response_format ? *response_format : ordered_json();
+  if (choice->forces_call()) {
+    if (!format_request.is_null() && format_request.value("type", "") != "text")
+      return respond_error(w, 400, "tool_choice cannot be combined with response_format");
+    format_request =
+        ordered_json{{"type", "json_schema"},
+                     {"json_schema", {{"name", "tool_call"}, {"schema", forced_call_schema(tools, *choice)}}}};
+  }
+  auto program = sampling::program_for_response_format(format_request);
+  if (!program) return respond_error(w, 400, program.error());
   auto think = think_option(b);
   if (!think) return respond_error(w, 400, think.error());
 
   auto m = resolve_or_respond(ctx, fields->model, w);
   if (!m) return;
+  if (Status st = check_capabilities(*m, fields->model, !tools.is_null(), *choice, *think); !st)
+    return respond_error(w, 400, st.message());
+  if (choice->mode == ToolChoice::Mode::kNone) tools = nullptr;
   auto opts = options_for(*m, fields->options);
   if (!opts) return respond_status(w, opts.status());
   const RequestOptions& o = *opts;
 
   auto job = std::make_shared<scheduler::Job>();
   job->options = o.job;
-  if (Status st = prepare_job(ctx, *m, *job, chat_prepare(*m, *messages, std::move(tools), *think, stops_for(o, *m)),
-                              ctx.filter_factory(m->spec.key + "@" + m->spec.digest, *program));
+  std::string rendered;
+  if (Status st = prepare_job(ctx, *m, *job, chat_prepare(*m, *messages, tools, *think, stops_for(o, *m)),
+                              ctx.filter_factory(m->spec.key + "@" + m->spec.digest, *program), &rendered);
       !st)
     return respond_status(w, st);
-  submit_completion(ctx, *m, job, *fields, ResponseInfo::Kind::kChat, "chatcmpl", now, w);
+  submit_completion(ctx, *m, job, *fields, ResponseInfo::Kind::kChat, "chatcmpl", now, w,
+                    output_reading(*m, tools, *think, *choice, rendered));
 }
 
 }  // namespace corral::server::openai

@@ -17,10 +17,10 @@ class OpenAiProtocol final : public CompletionProtocol {
   const ErrorStyle& errors() const override { return kErrors; }
   std::string stream_content_type() const override { return "text/event-stream"; }
 
-  std::string chunk(const std::string& text) override { return event(stream_chunk(text, nullptr)); }
+  std::string chunk(const CompletionOutput& piece) override { return event(stream_chunk(piece, nullptr)); }
 
-  std::string stream_end(const scheduler::JobEvent& done) override {
-    std::string out = event(stream_chunk("", finish_reason(done.done_reason)));
+  std::string stream_end(const scheduler::JobEvent& done, const CompletionOutput& streamed) override {
+    std::string out = event(stream_chunk(CompletionOutput{}, finish(done, streamed)));
     if (info_.include_usage) {
       ordered_json last = envelope(stream_object());
       last["choices"] = ordered_json::array();
@@ -32,9 +32,9 @@ class OpenAiProtocol final : public CompletionProtocol {
 
   std::string stream_error(const std::string& message) override { return event(error_body(500, message)); }
 
-  ordered_json body(const scheduler::JobEvent& done, const std::string& full) override {
+  ordered_json body(const scheduler::JobEvent& done, const CompletionOutput& full) override {
     ordered_json j = envelope(info_.kind == ResponseInfo::Kind::kChat ? "chat.completion" : "text_completion");
-    j["choices"] = ordered_json::array({choice(full, finish_reason(done.done_reason), /*delta=*/false)});
+    j["choices"] = ordered_json::array({choice(full, finish(done, full), /*delta=*/false)});
     j["usage"] = usage(done.stats);
     return j;
   }
@@ -52,21 +52,50 @@ class OpenAiProtocol final : public CompletionProtocol {
                         {"system_fingerprint", "fp_corral"}};
   }
 
+  // "tool_calls" when the model called tools (OpenAI), else why generation stopped.
+  static const char* finish(const scheduler::JobEvent& done, const CompletionOutput& out) {
+    return out.tool_calls.empty() ? finish_reason(done.done_reason) : "tool_calls";
+  }
+
+  // A chat message (or, streaming, its delta): content, the reasoning under both names clients
+  // read (Ollama's "reasoning"; "reasoning_content" as vLLM and DeepSeek send it), tool calls
+  // with their arguments as a JSON string.
+  static ordered_json message(const CompletionOutput& out, bool delta) {
+    ordered_json m{{"role", "assistant"}};
+    if (!delta || !out.content.empty() || (out.thinking.empty() && out.tool_calls.empty())) m["content"] = out.content;
+    if (!out.thinking.empty()) {
+      m["reasoning"] = out.thinking;
+      m["reasoning_content"] = out.thinking;
+    }
+    if (!out.tool_calls.empty()) {
+      ordered_json calls = ordered_json::array();
+      for (const OutputToolCall& c : out.tool_calls) {
+        ordered_json call;
+        if (delta) call["index"] = c.call.index;
+        call["id"] = c.id;
+        call["type"] = "function";
+        call["function"] = ordered_json{{"name", c.call.name}, {"arguments", c.call.arguments.dump()}};
+        calls.push_back(std::move(call));
+      }
+      m["tool_calls"] = std::move(calls);
+    }
+    return m;
+  }
+
   // One choice: a chat message (or, streaming, its delta) or a text completion's text.
   // finish: null while streaming pieces.
-  ordered_json choice(const std::string& text, const char* finish, bool delta) const {
+  ordered_json choice(const CompletionOutput& out, const char* finish, bool delta) const {
     ordered_json c{{"index", 0}};
-    if (info_.kind == ResponseInfo::Kind::kChat)
-      c[delta ? "delta" : "message"] = ordered_json{{"role", "assistant"}, {"content", text}};
-    else c["text"] = text;
+    if (info_.kind == ResponseInfo::Kind::kChat) c[delta ? "delta" : "message"] = message(out, delta);
+    else c["text"] = out.content;
     c["logprobs"] = nullptr;
     c["finish_reason"] = finish ? ordered_json(finish) : ordered_json(nullptr);
     return c;
   }
 
-  ordered_json stream_chunk(const std::string& text, const char* finish) const {
+  ordered_json stream_chunk(const CompletionOutput& piece, const char* finish) const {
     ordered_json j = envelope(stream_object());
-    j["choices"] = ordered_json::array({choice(text, finish, /*delta=*/true)});
+    j["choices"] = ordered_json::array({choice(piece, finish, /*delta=*/true)});
     if (info_.include_usage) j["usage"] = nullptr;
     return j;
   }
@@ -82,13 +111,14 @@ std::unique_ptr<CompletionProtocol> make_protocol(ResponseInfo info) {
 
 void submit_completion(ApiContext& ctx, const ServedModel& m, const std::shared_ptr<scheduler::Job>& job,
                        const CommonFields& fields, ResponseInfo::Kind kind, std::string_view id_prefix,
-                       std::chrono::system_clock::time_point requested, const Writer& w) {
+                       std::chrono::system_clock::time_point requested, const Writer& w, OutputReading reading) {
   auto cs = std::make_shared<CompletionStream>(w, fields.stream,
                                                make_protocol(ResponseInfo{.kind = kind,
                                                                           .id = next_id(id_prefix),
                                                                           .created = unix_seconds(requested),
                                                                           .model = fields.model,
                                                                           .include_usage = fields.include_usage}));
+  read_output_with(*cs, *job, std::move(reading));
   attach(job, w, cs);
   if (auto rej = ctx.scheduler.submit(m.spec, job, std::nullopt)) respond_rejection(w, *rej);
 }

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "server/api_context.h"
+#include "server/chat_output.h"
 #include "server/completion_stream.h"
 #include "server/model_resolver.h"
 #include "server/openai/request.h"
@@ -32,9 +33,10 @@ struct ResponseInfo {
 std::unique_ptr<CompletionProtocol> make_protocol(ResponseInfo info);
 
 // Answers `job` on `w` in OpenAI's shape (streamed or whole, as `fields` asks; the id is
-// "<id_prefix>-<n>") and queues it for model `m`, or answers the scheduler's rejection.
+// "<id_prefix>-<n>") and queues it for model `m`, or answers the scheduler's rejection. The
+// output is read through `reading` (chat: content, reasoning and tool calls).
 void submit_completion(ApiContext& ctx, const ServedModel& m, const std::shared_ptr<scheduler::Job>& job,
                        const CommonFields& fields, ResponseInfo::Kind kind, std::string_view id_prefix,
-                       std::chrono::system_clock::time_point requested, const Writer& w);
+                       std::chrono::system_clock::time_point requested, const Writer& w, OutputReading reading = {});
 
 }  // namespace corral::server::openai
