@@ -115,11 +115,10 @@ TEST_F(OllamaClientFixes, EmbedDimensionsTruncatesAndRenormalizes) {
   }
   // 0 and a size the vector already fits leave it whole, as in Ollama.
   for (const char* dims : {"0", "128", "4096"})
-    EXPECT_EQ(
-        post_json("/api/embed", std::string(R"({"model":"tiny","input":"hello","dimensions":)") + dims + "}")
-            ["embeddings"][0]
-                .size(),
-        128u)
+    EXPECT_EQ(post_json("/api/embed",
+                        std::string(R"({"model":"tiny","input":"hello","dimensions":)") + dims + "}")["embeddings"][0]
+                  .size(),
+              128u)
         << dims;
   // Wrong types and negative values are refused.
   for (const char* dims : {"-1", "\"16\"", "1.5"})
@@ -210,13 +209,13 @@ TEST_F(OllamaClientFixes, ModelNotFoundIsWordedAsCurrentOllama) {
 // max_output_tokens; Go's JSON decoding drops unknown fields, so Ollama ignores both and only
 // options.num_predict limits the output. corral does the same.
 TEST_F(OllamaClientFixes, TopLevelMaxTokensAreIgnoredAsOllamaDoes) {
-  const json g = post_json("/api/generate",
-                           R"({"model":"stories","prompt":"Once upon a time","stream":false,"max_tokens":1,)"
-                           R"("max_output_tokens":1,"options":{"num_predict":6,"temperature":0}})");
+  const json g =
+      post_json("/api/generate", R"({"model":"stories","prompt":"Once upon a time","stream":false,"max_tokens":1,)"
+                                 R"("max_output_tokens":1,"options":{"num_predict":6,"temperature":0}})");
   EXPECT_EQ(g["eval_count"], 6) << g.dump();
-  const json c = post_json("/api/chat",
-                           R"({"model":"stories","messages":[{"role":"user","content":"Once"}],"stream":false,)"
-                           R"("max_tokens":1,"max_output_tokens":1,"options":{"num_predict":6,"temperature":0}})");
+  const json c =
+      post_json("/api/chat", R"({"model":"stories","messages":[{"role":"user","content":"Once"}],"stream":false,)"
+                             R"("max_tokens":1,"max_output_tokens":1,"options":{"num_predict":6,"temperature":0}})");
   EXPECT_EQ(c["eval_count"], 6) << c.dump();
 }
 
