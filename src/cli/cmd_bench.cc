@@ -41,6 +41,10 @@ Status write_file(const std::string& path, const std::string& text) {
   return Status::ok();
 }
 
+// The legend and heading of the run being measured when it has no --label. Never saved: a
+// file compared later is named by its path instead.
+constexpr const char* kThisRun = "this run";
+
 Result<bench::Run> load_run(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Status::errorf("cannot read {}", path);
@@ -48,7 +52,9 @@ Result<bench::Run> load_run(const std::string& path) {
   if (j.is_discarded()) return Status::errorf("{} is not JSON", path);
   auto run = bench::run_from_json(j);
   if (!run) return Status::errorf("{}: {}", path, run.error());
-  if (run->label.empty()) run->label = path;
+  // Unlabelled: named by its file. "this run" is the measured run's display name, which builds
+  // before this one also wrote into files saved without --label.
+  if (run->label.empty() || run->label == kThisRun) run->label = path;
   return run;
 }
 
@@ -123,7 +129,7 @@ int run_bench(const BenchOptions& o) {
   if (!stats) return bench::print_error(stats.status());
 
   bench::Run run;
-  run.label = o.label.empty() ? "this run" : o.label;
+  run.label = o.label;  // empty without --label, so a saved file does not claim "this run"
   run.host = target->url;
   run.model = o.model;
   run.api = o.api;
@@ -143,6 +149,7 @@ int run_bench(const BenchOptions& o) {
     if (Status s = write_file(o.save, json_text); !s) return bench::print_error(s);
   if (!o.plot.empty()) {
     std::vector<bench::Run> runs{run};
+    if (runs[0].label.empty()) runs[0].label = kThisRun;
     runs.insert(runs.end(), compare.begin(), compare.end());
     if (Status s = write_file(o.plot, bench::render_svg(runs, "corral bench: " + o.model)); !s)
       return bench::print_error(s);

@@ -153,8 +153,13 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   tm.tm_min = min;
   tm.tm_sec = sec;
   const int64_t epoch = static_cast<int64_t>(timegm(&tm)) - offset_s;
-  return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
-      std::chrono::seconds(epoch) + std::chrono::nanoseconds(frac_ns)));
+  // A nanosecond clock ends in 2262; later times (Ollama's "forever" keep-alive is ~292 years
+  // ahead) are the clock's last instant, which human_time shows as "Forever".
+  using Clock = std::chrono::system_clock;
+  const auto clock_secs = std::chrono::duration_cast<std::chrono::seconds>(Clock::time_point::max().time_since_epoch());
+  if (epoch >= clock_secs.count()) return Clock::time_point::max();
+  return Clock::time_point(
+      std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(epoch) + std::chrono::nanoseconds(frac_ns)));
 }
 
 size_t display_width(std::string_view s) {

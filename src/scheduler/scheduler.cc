@@ -486,7 +486,9 @@ std::vector<ModelStatus> Scheduler::status() const {
     const auto remaining = s.retired ? Clock::duration::zero()
                            : idle    ? e->idle_since + e->keep_alive - now
                                      : Clock::duration(e->keep_alive);
-    s.expires_at = s.forever ? sys_now + std::chrono::hours(24 * 365 * 290)
+    // Forever is the latest time the clock holds (adding centuries to now would overflow its
+    // nanoseconds); the API prints Ollama's own far-future time for it (see `forever`).
+    s.expires_at = s.forever ? std::chrono::system_clock::time_point::max()
                              : sys_now + std::chrono::duration_cast<std::chrono::system_clock::duration>(remaining);
     out.push_back(std::move(s));
   }

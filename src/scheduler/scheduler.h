@@ -37,8 +37,8 @@ struct ModelStatus {
   bool loading = false;
   bool retired = false;    // its name was replaced or deleted: finishing its requests, then gone
   int64_t size_bytes = 0;  // estimated resident memory: weights + KV for its context
-  std::chrono::system_clock::time_point expires_at;
-  bool forever = false;  // keep_alive < 0
+  std::chrono::system_clock::time_point expires_at;  // time_point::max() when forever
+  bool forever = false;                              // keep_alive < 0
   int64_t num_ctx = 0;
   int num_parallel = 0;
   RunnerInfo info;

@@ -13,14 +13,17 @@ namespace corral::server {
 std::string rfc3339(std::chrono::system_clock::time_point t) {
   const auto since = t.time_since_epoch();
   const auto secs = std::chrono::duration_cast<std::chrono::seconds>(since);
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(since - secs).count();
-  const std::time_t tt = static_cast<std::time_t>(secs.count());
+  return rfc3339(secs.count(), std::chrono::duration_cast<std::chrono::nanoseconds>(since - secs).count());
+}
+
+std::string rfc3339(int64_t unix_seconds, int64_t nanos) {
+  const std::time_t tt = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[32];
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
   // Go trims trailing zeros of the fraction (RFC3339Nano).
-  std::string frac = fmt::format("{:09d}", ns);
+  std::string frac = fmt::format("{:09d}", nanos);
   while (!frac.empty() && frac.back() == '0') frac.pop_back();
   return std::string(buf) + (frac.empty() ? "" : "." + frac) + "Z";
 }
@@ -65,7 +68,9 @@ std::string clip_for_error(std::string_view value) {
 }
 
 std::string model_not_found(const std::string& name) {
-  return fmt::format("model \"{}\" not found, try pulling it first", name);
+  // Ollama's Generate/Chat/Embed/ShowHandler wording (its legacy /api/embeddings keeps the
+  // older "model %q not found, try pulling it first").
+  return fmt::format("model '{}' not found", clip_for_error(name));
 }
 
 Status reject_images(const ordered_json& obj) {

@@ -22,6 +22,9 @@ using Writer = std::shared_ptr<http::ResponseWriter>;
 
 // RFC 3339 with nanoseconds in UTC, as Go's encoding/json writes a time.Time.
 std::string rfc3339(std::chrono::system_clock::time_point t);
+// The same from seconds and nanoseconds since the epoch: reaches times a nanosecond
+// system_clock cannot hold (past 2262), such as Ollama's "forever" keep-alive expiry.
+std::string rfc3339(int64_t unix_seconds, int64_t nanos);
 inline std::string now_rfc3339() { return rfc3339(std::chrono::system_clock::now()); }
 
 // Nanoseconds, the unit of every Ollama duration field.

@@ -22,6 +22,17 @@ TemplateCapabilities template_capabilities(const ServedModel& m) {
   return caps;
 }
 
+std::vector<std::string> model_capabilities(const ServedModel& m) {
+  std::vector<std::string> out;
+  out.emplace_back(m.facts.pooling ? "embedding" : "completion");
+  if (m.facts.vision) out.emplace_back("vision");
+  const TemplateCapabilities t = template_capabilities(m);
+  if (t.tools) out.emplace_back("tools");
+  if (t.insert) out.emplace_back("insert");
+  if (t.thinking) out.emplace_back("thinking");
+  return out;
+}
+
 std::string does_not_support(const ServedModel& m, const char* capability) {
   return m.resolved.name.full() + " does not support " + capability;
 }

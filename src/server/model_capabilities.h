@@ -20,6 +20,11 @@ struct TemplateCapabilities {
 
 TemplateCapabilities template_capabilities(const ServedModel& m);
 
+// Everything a model can do, named and ordered as Ollama's Model.Capabilities lists them:
+// "embedding" (the GGUF has <arch>.pooling_type) or else "completion", "vision" (the GGUF has
+// <arch>.vision.block_count), then the template's "tools", "insert", "thinking".
+std::vector<std::string> model_capabilities(const ServedModel& m);
+
 // The parser inputs that describe the model (template text, family, explicit parser name);
 // the caller fills in the request's part (tools, think, prompt).
 parsers::ParserInputs model_parser_inputs(const ServedModel& m);

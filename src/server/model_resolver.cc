@@ -58,6 +58,35 @@ std::shared_ptr<const GoTemplate> ModelResolver::fallback_template(const std::st
   return fb.tmpl;
 }
 
+GgufFacts ModelResolver::facts_for(const std::string& model_path) const {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (auto it = facts_.find(model_path); it != facts_.end()) return it->second;
+  }
+  GgufFacts facts;
+  if (auto f = gguf::GgufFile::open(model_path)) {
+    // Ollama's gguf KeyValue prefixes every key outside general.* and tokenizer.* with the
+    // architecture: "pooling_type" is "<arch>.pooling_type".
+    const std::string arch = (*f)->string_or("general.architecture", "") + ".";
+    auto int_value = [&](const std::string& key) -> int64_t {
+      const gguf::Value* v = (*f)->find(arch + key);
+      if (!v) return 0;
+      if (auto u = v->as_uint()) return static_cast<int64_t>(std::min<uint64_t>(*u, INT64_MAX));
+      if (auto i = v->as_int()) return std::max<int64_t>(*i, 0);
+      return 0;
+    };
+    facts.pooling = (*f)->find(arch + "pooling_type") != nullptr;
+    facts.vision = (*f)->find(arch + "vision.block_count") != nullptr;
+    facts.context_length = int_value("context_length");
+    facts.embedding_length = int_value("embedding_length");
+  }
+  std::lock_guard<std::mutex> lk(mu_);
+  // Bounded like templates_: a server sees a handful of model blobs.
+  if (facts_.size() > 256) facts_.clear();
+  facts_[model_path] = facts;
+  return facts;
+}
+
 Result<ServedModel> ModelResolver::resolve(const std::string& name) const {
   if (name.empty()) return Status::error(StatusCode::kInvalidArgument, "model is required");
   auto parsed = store::ModelName::parse(name);
@@ -75,6 +104,7 @@ Result<ServedModel> ModelResolver::resolve(const std::string& name) const {
   m.spec.name = m.display_name;
   m.spec.model_path = m.resolved.model_path;
   m.spec.digest = m.resolved.manifest_digest;
+  m.facts = facts_for(m.spec.model_path);
   if (auto it = m.params.find("num_parallel"); it != m.params.end() && it->is_number_integer())
     m.spec.num_parallel = static_cast<int>(std::clamp<int64_t>(it->get<int64_t>(), 0, 256));
   if (auto it = m.params.find("num_ctx"); it != m.params.end() && it->is_number_integer())

@@ -14,6 +14,14 @@
 
 namespace corral::server {
 
+// What the API reports about a model from its GGUF metadata (read once per blob).
+struct GgufFacts {
+  bool pooling = false;          // <arch>.pooling_type is set: an embedding model (Ollama's rule)
+  bool vision = false;           // <arch>.vision.block_count is set
+  int64_t context_length = 0;    // <arch>.context_length (0: absent)
+  int64_t embedding_length = 0;  // <arch>.embedding_length (0: absent)
+};
+
 struct ServedModel {
   store::ResolvedModel resolved;
   scheduler::ModelSpec spec;
@@ -21,6 +29,7 @@ struct ServedModel {
   std::shared_ptr<const GoTemplate> tmpl;   // never null
   std::vector<std::string> template_stops;  // stops of a built-in template chosen for it
   nlohmann::json params;                    // the model's PARAMETERs (default options)
+  GgufFacts facts;                          // from the model's GGUF (zeros when it cannot be read)
 };
 
 class ModelResolver {
@@ -39,6 +48,9 @@ class ModelResolver {
   std::shared_ptr<const GoTemplate> fallback_template(const std::string& model_path,
                                                       std::vector<std::string>* stops) const;
 
+  // The GGUF facts of a model blob; blobs are content-addressed, so the path is the key.
+  GgufFacts facts_for(const std::string& model_path) const;
+
   const store::Store& store_;
   mutable std::mutex mu_;
   mutable std::map<std::string, std::shared_ptr<const GoTemplate>> templates_;
@@ -47,6 +59,7 @@ class ModelResolver {
     std::vector<std::string> stops;
   };
   mutable std::map<std::string, Fallback> fallbacks_;  // by model path
+  mutable std::map<std::string, GgufFacts> facts_;     // by model path
 };
 
 }  // namespace corral::server

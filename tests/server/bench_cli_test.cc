@@ -177,6 +177,41 @@ TEST(BenchCli, SweepOneAndTwoGivesSaneJsonTableAndSvg) {
   EXPECT_NE(svg2.find(">np2<"), std::string::npos) << "the compared run's legend";
 }
 
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// A run saved without --label is named by its file when compared, never "this run": that name
+// belongs to the run being measured (two "this run" legends used to appear).
+TEST(BenchCli, CompareNamesAnUnlabelledSavedRunByItsFile) {
+  auto s = ServerProcess::start(shared_test_store());
+  ASSERT_TRUE(s);
+  const std::string dir = ::testing::TempDir() + "/bench_cli_unlabelled";
+  std::filesystem::create_directories(dir);
+  const std::string host = "--host 127.0.0.1:" + std::to_string(s->port());
+  const std::string saved = dir + "/first.json";
+  Ran a = corral("", "bench " + host + " -m tiny -c 1 -n 1 --num-predict 2 --save " + saved);
+  ASSERT_EQ(a.status, 0) << a.out << a.err;
+  EXPECT_EQ(json::parse(slurp(saved)).value("label", "?"), "") << "no --label: nothing invented in the file";
+  // A file saved by an older build carries the display name "this run": read as unlabelled too.
+  json legacy = json::parse(slurp(saved));
+  legacy["label"] = "this run";
+  const std::string old_saved = dir + "/older.json";
+  std::ofstream(old_saved) << legacy.dump();
+
+  Ran b = corral("", "bench " + host + " -m tiny -c 1 -n 1 --num-predict 2 --compare " + saved + " --compare " +
+                         old_saved + " --plot " + dir + "/plot.svg");
+  ASSERT_EQ(b.status, 0) << b.out << b.err;
+  EXPECT_NE(b.out.find("compared with " + saved), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("compared with " + old_saved), std::string::npos) << b.out;
+  const std::string svg = slurp(dir + "/plot.svg");
+  EXPECT_EQ(count_of(svg, ">this run<"), 1u) << svg;
+  EXPECT_EQ(count_of(svg, ">" + saved + "<"), 1u) << svg;
+  EXPECT_EQ(count_of(svg, ">" + old_saved + "<"), 1u) << svg;
+}
+
 TEST(BenchCli, QueueFullRequestsAreCountedAsRejected) {
   auto s = ServerProcess::start(shared_test_store(), {{"OLLAMA_NUM_PARALLEL", "1"}, {"OLLAMA_MAX_QUEUE", "1"}});
   ASSERT_TRUE(s);

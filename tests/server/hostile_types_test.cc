@@ -104,6 +104,7 @@ std::vector<Endpoint> endpoints() {
         {"/input", kStrOrArr},
         {"/input/0", kStr, "input"},
         {"/truncate", kBoolean},
+        {"/dimensions", kInteger},
         {"/keep_alive", kNumOrStr},
         {"/options", kObj}}},
       {"POST",

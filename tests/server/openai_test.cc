@@ -361,7 +361,7 @@ TEST_F(OpenAiApi, ErrorsUseOpenAisShape) {
 
   auto unknown = post("/v1/chat/completions", {{"model", "nope"}, {"messages", kHello}});
   expect_openai_error(unknown, 404, "not_found_error");
-  EXPECT_EQ(json::parse(unknown.body)["error"]["message"], "model \"nope\" not found, try pulling it first");
+  EXPECT_EQ(json::parse(unknown.body)["error"]["message"], "model 'nope' not found");
 
   auto empty = post("/v1/chat/completions", {{"model", "tiny"}, {"messages", json::array()}});
   expect_openai_error(empty, 400, "invalid_request_error");
