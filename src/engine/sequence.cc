@@ -1,5 +1,7 @@
 #include "engine/sequence.h"
 
+#include <algorithm>
+
 namespace corral::engine {
 
 Status check_token_ids(const std::vector<int32_t>& tokens, int64_t n_vocab) {
@@ -14,6 +16,7 @@ Result<std::unique_ptr<Sequence>> make_sequence(SequenceRequest req, const Token
   seq->embed_normalize = req.embed_normalize;
   seq->num_ctx = req.num_ctx;
   seq->num_predict = req.num_predict;
+  seq->top_logprobs = std::min(req.top_logprobs, kMaxTopLogprobs);
   seq->created = req.created;
   seq->tokens = std::move(req.tokens);
   CORRAL_RETURN_IF_ERROR(check_token_ids(seq->tokens, n_vocab));

@@ -37,6 +37,19 @@ struct SequenceStats {
   Clock::duration time_to_first_token{};  // from `Sequence::created`
 };
 
+// One generated token's log-probability under the model: the log-softmax of the raw logits
+// (before temperature, penalties and filters, as OpenAI and Ollama report them), with the most
+// likely tokens of that position when asked.
+struct TokenLogprob {
+  int32_t token = 0;
+  std::string text;  // the token's piece, control tokens shown
+  float logprob = 0;
+  std::vector<TokenLogprob> top;  // most likely first
+};
+
+// Largest number of alternatives per token: OpenAI's and Ollama's top_logprobs bound.
+constexpr int kMaxTopLogprobs = 20;
+
 struct Sequence {
   enum class State { kWaiting, kPrefilling, kDecoding, kFinished };
   State state = State::kWaiting;
@@ -50,6 +63,7 @@ struct Sequence {
   int64_t num_ctx = 0;          // context this sequence may fill (prompt + output)
   int64_t num_predict = -1;     // -1: until a stop condition or the context is full
   int64_t n_generated = 0;
+  int top_logprobs = -1;                       // -1: no logprobs; else the chosen token's plus this many alternatives
   uint64_t order = 0;                          // admission order: round-robin prompt chunks
   std::unique_ptr<sampling::Sampler> sampler;  // completions only
   std::unique_ptr<StreamDecoder> decoder;      // completions only
@@ -73,6 +87,7 @@ struct SequenceRequest {
   sampling::SamplingParams sampling;
   int64_t num_ctx = 0;
   int64_t num_predict = -1;
+  int top_logprobs = -1;  // -1: none; 0..kMaxTopLogprobs alternatives per generated token
   bool embed_normalize = true;
   bool embed_truncate = true;  // cut an over-long embedding input to num_ctx instead of failing
   Clock::time_point created = Clock::now();

@@ -1,5 +1,6 @@
 #include "engine/step_apply.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace corral::engine {
@@ -17,8 +18,33 @@ bool apply_prefill(Sequence& s, const PlannedFeed& f, const StepOutputs& out) {
   return true;
 }
 
+// Token t's log-softmax over the row, and the `top` most likely tokens (by logit, ties by id).
+// Sums in double: a 150k-entry row in float loses the small terms.
+TokenLogprob logprob_of(const float* logits, int64_t n_vocab, int32_t t, int top, const Tokenizer& tok) {
+  const float max = *std::max_element(logits, logits + n_vocab);
+  double sum = 0;
+  for (int64_t i = 0; i < n_vocab; ++i) sum += std::exp(static_cast<double>(logits[i]) - max);
+  const double lse = max + std::log(sum);
+  auto entry = [&](int32_t id) {
+    return TokenLogprob{.token = id,
+                        .text = std::string(tok.piece(id, /*render_special=*/true)),
+                        .logprob = static_cast<float>(logits[id] - lse),
+                        .top = {}};
+  };
+  TokenLogprob out = entry(t);
+  if (top <= 0) return out;
+  std::vector<int32_t> ids(static_cast<size_t>(n_vocab));
+  for (int64_t i = 0; i < n_vocab; ++i) ids[static_cast<size_t>(i)] = static_cast<int32_t>(i);
+  const auto k = static_cast<ptrdiff_t>(std::min<int64_t>(top, n_vocab));
+  std::partial_sort(ids.begin(), ids.begin() + k, ids.end(),
+                    [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
+  for (ptrdiff_t i = 0; i < k; ++i) out.top.push_back(entry(ids[static_cast<size_t>(i)]));
+  return out;
+}
+
 // Samples and streams the next token of a completion from its logits row.
-void sample_next(Sequence& s, const float* logits, const Tokenizer& tok, SequenceOutput& o, int64_t* generated) {
+void sample_next(Sequence& s, const float* logits, int64_t n_vocab, const Tokenizer& tok, SequenceOutput& o,
+                 int64_t* generated) {
   const int32_t t = s.sampler->sample(logits);
   if (t == sampling::Sampler::kNoToken) {
     // Only structured output leaves no token allowed: the vocabulary cannot spell a byte the
@@ -36,6 +62,7 @@ void sample_next(Sequence& s, const float* logits, const Tokenizer& tok, Sequenc
   ++s.stats.eval_count;
   ++*generated;
   s.tokens.push_back(t);
+  if (s.top_logprobs >= 0) o.logprobs.push_back(logprob_of(logits, n_vocab, t, s.top_logprobs, tok));
   o.text = s.decoder->push(t);
   if (s.decoder->stopped()) return s.finish(FinishReason::kStop);
   const bool out_of_budget = s.num_predict >= 0 && s.n_generated >= s.num_predict;
@@ -74,7 +101,7 @@ StepResult apply_step(const StepPlan& plan, const StepOutputs& out, const Tokeni
       if (!apply_prefill(s, f, out)) {
         if (has_output && s.embedding) {
           const float* h = out.hidden + r_out * out.n_embd;
-          SequenceOutput o{&s, {}, std::vector<float>(h, h + out.n_embd)};
+          SequenceOutput o{&s, {}, std::vector<float>(h, h + out.n_embd), {}};
           if (s.embed_normalize) normalize(o.embedding);
           s.finish(FinishReason::kStop);
           r.outputs.push_back(std::move(o));
@@ -85,9 +112,9 @@ StepResult apply_step(const StepPlan& plan, const StepOutputs& out, const Tokeni
       s.n_fed += 1;
       s.stats.eval_duration += out.eval_time;
     }
-    SequenceOutput o{&s, {}, {}};
-    sample_next(s, out.logits + r_out * out.n_vocab, tok, o, &r.generated);
-    if (!o.text.empty() || o.finished()) r.outputs.push_back(std::move(o));
+    SequenceOutput o{&s, {}, {}, {}};
+    sample_next(s, out.logits + r_out * out.n_vocab, out.n_vocab, tok, o, &r.generated);
+    if (!o.text.empty() || !o.logprobs.empty() || o.finished()) r.outputs.push_back(std::move(o));
   }
   return r;
 }

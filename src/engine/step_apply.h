@@ -26,8 +26,9 @@ struct StepOutputs {
 // What a sequence has to report after the step.
 struct SequenceOutput {
   Sequence* seq = nullptr;
-  std::string text;              // the next chunk of output (may be empty)
-  std::vector<float> embedding;  // a finished embedding's vector
+  std::string text;                    // the next chunk of output (may be empty)
+  std::vector<float> embedding;        // a finished embedding's vector
+  std::vector<TokenLogprob> logprobs;  // the tokens generated in this step, when asked
   bool finished() const { return seq->state == Sequence::State::kFinished; }
 };
 

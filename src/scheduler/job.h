@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "engine/sequence.h"
 #include "sampling/sampling_params.h"
 #include "sampling/token_filter.h"
 
@@ -33,6 +34,7 @@ struct JobOptions {
   sampling::SamplingParams sampling;
   int64_t num_predict = -1;   // -1: until a stop condition or the context is full
   int64_t num_ctx = 0;        // 0: the model's default
+  int top_logprobs = -1;      // -1: no logprobs; else each token's plus this many alternatives
   bool want_context = false;  // report the final token sequence (generate's `context`)
   bool embed_normalize = true;
   bool embed_truncate = true;  // embeddings: cut an over-long input to num_ctx instead of failing
@@ -57,7 +59,8 @@ struct JobStats {
 struct JobEvent {
   enum class Type { kText, kDone, kError };
   Type type = Type::kText;
-  std::string text;  // kText: the next chunk of output
+  std::string text;                            // kText: the next chunk of output
+  std::vector<engine::TokenLogprob> logprobs;  // kText: the tokens behind it, when asked
   // kDone:
   DoneReason done_reason = DoneReason::kStop;
   JobStats stats;

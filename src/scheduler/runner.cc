@@ -8,10 +8,11 @@
 namespace corral::scheduler {
 namespace {
 
-JobEvent text_event(std::string text) {
+JobEvent text_event(std::string text, std::vector<engine::TokenLogprob> logprobs = {}) {
   JobEvent e;
   e.type = JobEvent::Type::kText;
   e.text = std::move(text);
+  e.logprobs = std::move(logprobs);
   return e;
 }
 
@@ -172,6 +173,7 @@ Result<std::unique_ptr<engine::Sequence>> Runner::make_sequence(Job& job) {
   req.render_special = job.prompt.render_special;
   req.sampling = o.sampling;
   req.num_predict = o.num_predict;
+  req.top_logprobs = o.top_logprobs;
   req.embed_normalize = o.embed_normalize;
   req.embed_truncate = o.embed_truncate;
   req.created = job.created;
@@ -293,7 +295,8 @@ engine::StepResult Runner::run(const engine::StepPlan& plan) {
 // Streams each sequence's text, then ends the finished ones.
 void Runner::deliver(engine::StepResult& result) {
   for (engine::SequenceOutput& o : result.outputs) {
-    if (!o.text.empty()) running_job(o.seq)->on_event(text_event(std::move(o.text)));
+    if (!o.text.empty() || !o.logprobs.empty())
+      running_job(o.seq)->on_event(text_event(std::move(o.text), std::move(o.logprobs)));
     if (o.finished()) finish(o.seq, std::move(o.embedding));
   }
 }

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <random>
 
-#include "server/model_capabilities.h"
 #include "server/api_common.h"
+#include "server/model_capabilities.h"
 #include "server/request_fields.h"
 
 namespace corral::server {
@@ -47,7 +47,8 @@ Result<ToolChoice> parse_tool_choice(const nlohmann::ordered_json* value, const 
   if (!choice.forces_call()) return choice;
   const std::vector<std::string> names = tool_names(tools);
   if (names.empty()) return Status::error("tool_choice requires a call but the request offers no tools");
-  if (choice.mode == ToolChoice::Mode::kFunction && std::find(names.begin(), names.end(), choice.function) == names.end())
+  if (choice.mode == ToolChoice::Mode::kFunction &&
+      std::find(names.begin(), names.end(), choice.function) == names.end())
     return Status::errorf("tool_choice names function '{}', which is not among the request's tools",
                           clip_for_error(choice.function));
   return choice;
@@ -95,10 +96,9 @@ nlohmann::ordered_json forced_call_schema(const nlohmann::json& tools, const Too
   };
   if (choice.mode == ToolChoice::Mode::kFunction) return call_schema(choice.function, parameters_of(choice.function));
   if (names.size() == 1) return call_schema(names[0], parameters_of(names[0]));
-  return nlohmann::ordered_json{
-      {"type", "object"},
-      {"properties", {{"name", {{"enum", names}}}, {"arguments", {{"type", "object"}}}}},
-      {"required", {"name", "arguments"}}};
+  return nlohmann::ordered_json{{"type", "object"},
+                                {"properties", {{"name", {{"enum", names}}}, {"arguments", {{"type", "object"}}}}},
+                                {"required", {"name", "arguments"}}};
 }
 
 OutputReading output_reading(const ServedModel& m, const nlohmann::json& tools, const ThinkOption& think,
@@ -129,8 +129,9 @@ void read_output_with(CompletionStream& stream, scheduler::Job& job, OutputReadi
   if (!reading.parser) return;
   job.prompt.render_special = job.prompt.render_special || reading.render_special;
   const int64_t seed = job.options.sampling.seed;
-  stream.set_parser(std::move(reading.parser),
-                    seed >= 0 ? static_cast<uint64_t>(seed) : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}());
+  stream.set_parser(std::move(reading.parser), seed >= 0
+                                                   ? static_cast<uint64_t>(seed)
+                                                   : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}());
 }
 
 }  // namespace corral::server

@@ -38,6 +38,7 @@ void CompletionOutput::append(const CompletionOutput& piece) {
   content += piece.content;
   thinking += piece.thinking;
   tool_calls.insert(tool_calls.end(), piece.tool_calls.begin(), piece.tool_calls.end());
+  logprobs.insert(logprobs.end(), piece.logprobs.begin(), piece.logprobs.end());
 }
 
 CompletionStream::CompletionStream(Writer w, bool stream, ChunkRecord chunk, FinalRecord final)
@@ -69,13 +70,14 @@ void CompletionStream::fail_locked(const Status& error) {
   w_->finish();
 }
 
-bool CompletionStream::emit_locked(Result<parsers::ParseEvents> events) {
+bool CompletionStream::emit_locked(Result<parsers::ParseEvents> events, std::vector<engine::TokenLogprob> logprobs) {
   if (!events) {
     // A malformed tool call: Ollama ends the response with the parser's error (a 500 when
     // nothing was sent yet).
     fail_locked(events.status().with_code(StatusCode::kInternal));
     return false;
   }
+  std::vector<CompletionOutput> pieces;
   for (parsers::ParseEvent& e : *events) {
     CompletionOutput piece;
     switch (e.kind) {
@@ -85,7 +87,15 @@ bool CompletionStream::emit_locked(Result<parsers::ParseEvents> events) {
         piece.tool_calls.push_back(OutputToolCall{.id = ids_ ? ids_->next() : "", .call = std::move(e.call)});
         break;
     }
-    if (piece.empty()) continue;
+    if (!piece.empty()) pieces.push_back(std::move(piece));
+  }
+  // The step's token logprobs ride with its last piece, or alone while the parser holds the
+  // text back (Ollama sends them so, too).
+  if (!logprobs.empty()) {
+    if (pieces.empty()) pieces.emplace_back();
+    pieces.back().logprobs = std::move(logprobs);
+  }
+  for (const CompletionOutput& piece : pieces) {
     sent_.append(piece);
     if (!stream_) continue;
     start_locked();
@@ -101,11 +111,11 @@ void CompletionStream::on_event(const scheduler::JobEvent& e) {
   switch (e.type) {
     case T::kText:
       if (parser_) {
-        emit_locked(parser_->feed(e.text));
+        emit_locked(parser_->feed(e.text), e.logprobs);
       } else {
         parsers::ParseEvents events;
         parsers::append_text(events, parsers::EventKind::kContent, e.text);
-        emit_locked(std::move(events));
+        emit_locked(std::move(events), e.logprobs);
       }
       return;
     case T::kDone:

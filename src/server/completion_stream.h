@@ -32,8 +32,9 @@ struct CompletionOutput {
   std::string content;
   std::string thinking;
   std::vector<OutputToolCall> tool_calls;
+  std::vector<engine::TokenLogprob> logprobs;  // the generated tokens behind it, when asked
 
-  bool empty() const { return content.empty() && thinking.empty() && tool_calls.empty(); }
+  bool empty() const { return content.empty() && thinking.empty() && tool_calls.empty() && logprobs.empty(); }
   void append(const CompletionOutput& piece);
 };
 
@@ -85,7 +86,7 @@ class CompletionStream : public std::enable_shared_from_this<CompletionStream> {
   void start_locked();
   // Sends (streaming) or keeps (not) the pieces the parser decided; false after a parse error,
   // which has then ended the response and cancelled the job.
-  bool emit_locked(Result<parsers::ParseEvents> events);
+  bool emit_locked(Result<parsers::ParseEvents> events, std::vector<engine::TokenLogprob> logprobs = {});
   void fail_locked(const Status& error);
 
   Writer w_;

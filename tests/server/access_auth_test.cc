@@ -82,6 +82,18 @@ TEST(AccessAuth, BearerToken) {
   EXPECT_EQ(bearer_token(empty), std::nullopt);
 }
 
+TEST(AccessAuth, AnthropicsXApiKeyIsAKeyToo) {
+  http::Headers h;
+  EXPECT_EQ(api_key_token(h), std::nullopt);
+  h.add("x-api-key", " sk-ant-1 ");
+  EXPECT_EQ(api_key_token(h), "sk-ant-1");
+  h.add("Authorization", "Bearer sk-2");  // the bearer token wins when both are sent
+  EXPECT_EQ(api_key_token(h), "sk-2");
+  http::Headers empty;
+  empty.add("X-Api-Key", "  ");
+  EXPECT_EQ(api_key_token(empty), std::nullopt);
+}
+
 TEST(AccessAuth, OnlyRootAndVersionAreExempt) {
   EXPECT_TRUE(exempt_from_api_key("GET", "/"));
   EXPECT_TRUE(exempt_from_api_key("HEAD", "/"));
@@ -104,6 +116,7 @@ TEST(AccessAuth, UnauthorizedBodyFollowsTheApiFamily) {
   json anthropic = json::parse(unauthorized_body("/v1/messages", "invalid API key"));
   EXPECT_EQ(anthropic["type"], "error");
   EXPECT_EQ(anthropic["error"]["type"], "authentication_error");
+  EXPECT_EQ(json::parse(unauthorized_body("/v1/messages/count_tokens", "x"))["type"], "error");
 }
 
 }  // namespace

@@ -238,11 +238,11 @@ TEST_F(AgentOutput, ToolResultsRenderBackThroughTheTemplate) {
   // call -> tool result -> answer, in both APIs' message shapes.
   json ollama = chat_request("syn-qwen3", false, 3);
   ollama["tools"] = json::array({kWeatherTool});
-  ollama["messages"].push_back({{"role", "assistant"},
-                                {"content", ""},
-                                {"tool_calls",
-                                 {{{"id", "call_abc12345"},
-                                   {"function", {{"name", "get_weather"}, {"arguments", {{"city", "Paris"}}}}}}}}});
+  ollama["messages"].push_back(
+      {{"role", "assistant"},
+       {"content", ""},
+       {"tool_calls",
+        {{{"id", "call_abc12345"}, {"function", {{"name", "get_weather"}, {"arguments", {{"city", "Paris"}}}}}}}}});
   ollama["messages"].push_back(
       {{"role", "tool"}, {"tool_name", "get_weather"}, {"tool_call_id", "call_abc12345"}, {"content", "18 C"}});
   ollama["options"]["num_predict"] = 4;
@@ -309,10 +309,10 @@ TEST_F(AgentOutput, ThinkingIsSplitOffWhenThePromptOpensIt) {
     EXPECT_FALSE(gthinking.empty()) << g.body;
     EXPECT_EQ(gresponse, "");
   }
-  auto o = post("/v1/chat/completions", json{{"model", "thinker"},
-                                             {"max_tokens", 8},
-                                             {"seed", 5},
-                                             {"messages", {{{"role", "user"}, {"content", "Hi"}}}}});
+  auto o = post(
+      "/v1/chat/completions",
+      json{
+          {"model", "thinker"}, {"max_tokens", 8}, {"seed", 5}, {"messages", {{{"role", "user"}, {"content", "Hi"}}}}});
   ASSERT_EQ(o.status, 200) << o.body;
   const json msg = json::parse(o.body)["choices"][0]["message"];
   EXPECT_FALSE(msg.value("reasoning", "").empty()) << o.body;

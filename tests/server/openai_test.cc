@@ -377,13 +377,14 @@ TEST_F(OpenAiApi, ErrorsUseOpenAisShape) {
   expect_openai_error(with("temperature", "hot"), 400, "invalid_request_error");
   expect_openai_error(with("max_tokens", "many"), 400, "invalid_request_error");
   expect_openai_error(with("stop", json::array({1, 2})), 400, "invalid_request_error");
-  expect_openai_error(with("logprobs", true), 400, "invalid_request_error");
+  expect_openai_error(with("logprobs", "yes"), 400, "invalid_request_error");
+  expect_openai_error(with("top_logprobs", 21), 400, "invalid_request_error");
   expect_openai_error(with("response_format", {{"type", "xml"}}), 400, "invalid_request_error");
   expect_openai_error(with("reasoning_effort", "extreme"), 400, "invalid_request_error");
   expect_openai_error(post("/v1/chat/completions", {{"messages", kHello}}), 400, "invalid_request_error");
   expect_openai_error(post("/v1/completions", {{"model", "tiny"}, {"prompt", "x"}, {"echo", true}}), 400,
                       "invalid_request_error");
-  expect_openai_error(post("/v1/completions", {{"model", "tiny"}, {"prompt", "x"}, {"logprobs", 2}}), 400,
+  expect_openai_error(post("/v1/completions", {{"model", "tiny"}, {"prompt", "x"}, {"logprobs", 9}}), 400,
                       "invalid_request_error");
   // A prompt that does not fit is found once the model is loaded: still OpenAI's shape.
   auto too_long =

@@ -140,9 +140,19 @@ std::optional<std::string_view> bearer_token(const http::Headers& headers) {
   return s;
 }
 
+std::optional<std::string_view> api_key_token(const http::Headers& headers) {
+  if (auto t = bearer_token(headers)) return t;
+  // Anthropic's SDKs send the key as "x-api-key: <key>".
+  auto v = headers.get("X-Api-Key");
+  if (!v) return std::nullopt;
+  std::string_view s = trim(*v);
+  if (s.empty()) return std::nullopt;
+  return s;
+}
+
 std::string unauthorized_body(std::string_view path, std::string_view message) {
   using nlohmann::ordered_json;
-  if (path == "/v1/messages") {
+  if (path == "/v1/messages" || path.starts_with("/v1/messages/")) {
     ordered_json j = {{"type", "error"},
                       {"error", {{"type", "authentication_error"}, {"message", std::string(message)}}}};
     return j.dump();

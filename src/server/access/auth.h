@@ -48,6 +48,8 @@ class ApiKeys {
 bool exempt_from_api_key(std::string_view method, std::string_view path);
 // The token of "Authorization: Bearer <token>" (scheme case-insensitive); nullopt otherwise.
 std::optional<std::string_view> bearer_token(const http::Headers& headers);
+// The request's API key: the bearer token, else Anthropic's "x-api-key" header.
+std::optional<std::string_view> api_key_token(const http::Headers& headers);
 
 // The 401 body in the shape the path's clients parse: OpenAI's {"error": {...}} under /v1/,
 // Anthropic's {"type": "error", ...} for /v1/messages, Ollama's {"error": "..."} elsewhere.

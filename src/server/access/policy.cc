@@ -69,7 +69,7 @@ bool check_host_header(const http::Request& req, const std::shared_ptr<http::Res
 
 bool check_api_key(http::Request& req, const std::shared_ptr<http::ResponseWriter>& w, const ApiKeys& keys) {
   if (!keys.enabled() || exempt_from_api_key(req.method, req.path)) return false;
-  auto token = bearer_token(req.headers);
+  auto token = api_key_token(req.headers);
   std::optional<std::string> tenant;
   if (token) tenant = keys.tenant_of(*token);
   if (tenant) {

@@ -90,6 +90,7 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
 
   auto job = std::make_shared<scheduler::Job>();
   job->options = opts.job;
+  job->options.top_logprobs = c.top_logprobs;
   std::string rendered;
   if (Status st = prepare_job(ctx, m, *job, chat_prepare(m, *messages, tools, think, stops_for(opts, m)),
                               ctx.filter_factory(m.spec.key + "@" + m.spec.digest, *program), &rendered);
@@ -98,8 +99,10 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
   auto cs = std::make_shared<CompletionStream>(
       w, c.stream,
       [name](const CompletionOutput& piece) {
-        return ordered_json{
-            {"model", name}, {"created_at", now_rfc3339()}, {"message", ollama_message(piece)}, {"done", false}};
+        ordered_json j{{"model", name}, {"created_at", now_rfc3339()}, {"message", ollama_message(piece)}};
+        if (!piece.logprobs.empty()) j["logprobs"] = ollama_logprobs(piece.logprobs);
+        j["done"] = false;
+        return j;
       },
       [name](const scheduler::JobEvent& e, const CompletionOutput& full) {
         ordered_json j{{"model", name},
@@ -107,6 +110,7 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
                        {"message", ollama_message(full)},
                        {"done_reason", scheduler::done_reason_name(e.done_reason)},
                        {"done", true}};
+        if (!full.logprobs.empty()) j["logprobs"] = ollama_logprobs(full.logprobs);
         add_stats(j, e.stats);
         return j;
       });

@@ -5,6 +5,7 @@
 #include "server/completion_stream.h"
 #include "server/model_capabilities.h"
 #include "server/ollama/handlers.h"
+#include "server/ollama/output.h"
 #include "server/ollama/request.h"
 #include "server/request_fields.h"
 #include "server/request_options.h"
@@ -110,6 +111,7 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
   const bool stream = c.stream;
   auto job = std::make_shared<scheduler::Job>();
   job->options = opts.job;
+  job->options.top_logprobs = c.top_logprobs;
   job->options.want_context = true;
   const PrepareFn prepare = generate_prepare(GeneratePrompt{.prompt = std::move(r->prompt),
                                                             .suffix = std::move(r->suffix),
@@ -129,6 +131,7 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
       [name](const CompletionOutput& piece) {
         ordered_json j{{"model", name}, {"created_at", now_rfc3339()}, {"response", piece.content}};
         if (!piece.thinking.empty()) j["thinking"] = piece.thinking;
+        if (!piece.logprobs.empty()) j["logprobs"] = ollama_logprobs(piece.logprobs);
         j["done"] = false;
         return j;
       },
@@ -137,6 +140,7 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
         if (!full.thinking.empty()) j["thinking"] = full.thinking;
         j.update(ordered_json{
             {"done", true}, {"done_reason", scheduler::done_reason_name(e.done_reason)}, {"context", e.context}});
+        if (!full.logprobs.empty()) j["logprobs"] = ollama_logprobs(full.logprobs);
         add_stats(j, e.stats);
         return j;
       });

@@ -10,6 +10,9 @@ namespace corral::server {
 // [{"id": "call_...", "function": {"index": 0, "name": ..., "arguments": {...}}}]
 ordered_json ollama_tool_calls(const std::vector<OutputToolCall>& calls);
 
+// Ollama's logprobs: [{"token", "logprob", "bytes", "top_logprobs": [{"token", "logprob", "bytes"}]}]
+ordered_json ollama_logprobs(const std::vector<engine::TokenLogprob>& logprobs);
+
 // {"role": "assistant", "content": ..., "thinking"?: ..., "tool_calls"?: [...]}
 ordered_json ollama_message(const CompletionOutput& out);
 

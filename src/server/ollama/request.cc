@@ -31,6 +31,13 @@ Result<OllamaRequest> parse_ollama_request(const ordered_json& b, OllamaEndpoint
       r.format = *f;
     }
     CORRAL_RETURN_IF_ERROR(read_think(b, &r.think));
+    bool logprobs = false;
+    int64_t top = 0;
+    CORRAL_RETURN_IF_ERROR(read_bool(b, "logprobs", &logprobs));
+    CORRAL_RETURN_IF_ERROR(read_int(b, "top_logprobs", &top));
+    if (top < 0 || top > engine::kMaxTopLogprobs) return Status::error("top_logprobs must be between 0 and 20");
+    // top_logprobs alone asks for them too (a client that sets it wants to see them).
+    if (logprobs || top > 0) r.top_logprobs = static_cast<int>(top);
   }
   return r;
 }

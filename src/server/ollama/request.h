@@ -25,6 +25,7 @@ struct OllamaRequest {
   ordered_json options;                            // null or an object ("options")
   ordered_json format;                             // generate, chat: null, "json" or a JSON schema
   ThinkOption think;                               // generate, chat: a boolean or a level
+  int top_logprobs = -1;                           // generate, chat: -1 without "logprobs"; else alternatives per token
 };
 
 // Type errors name the field ("think must be a boolean or a string"); nothing is resolved yet.

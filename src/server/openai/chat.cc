@@ -85,6 +85,7 @@ void handle_chat_completions(ApiContext& ctx, http::Request&& req, Writer w) {
 
   auto job = std::make_shared<scheduler::Job>();
   job->options = o.job;
+  job->options.top_logprobs = fields->top_logprobs;
   std::string rendered;
   if (Status st = prepare_job(ctx, *m, *job, chat_prepare(*m, *messages, tools, *think, stops_for(o, *m)),
                               ctx.filter_factory(m->spec.key + "@" + m->spec.digest, *program), &rendered);

@@ -46,6 +46,7 @@ void handle_completions(ApiContext& ctx, http::Request&& req, Writer w) {
 
   auto job = std::make_shared<scheduler::Job>();
   job->options = o.job;
+  job->options.top_logprobs = fields->top_logprobs;
   const PrepareFn prepare = generate_prepare(
       GeneratePrompt{.prompt = std::move(prompt).value(), .suffix = suffix, .system = m->resolved.system.value_or("")},
       m->tmpl, stops_for(o, *m));

@@ -73,15 +73,31 @@ Result<CommonFields> parse_common_fields(const ordered_json& b) {
     if (n < 1) return Status::errorf("'{}' must be at least 1", key);
     if (n > 1) return Status::errorf("'{}' greater than 1 is not supported", key);
   }
-  // Chat's logprobs is a boolean, the legacy completions' an integer: either asks for
-  // something corral does not compute.
-  for (const char* key : {"logprobs", "echo"}) {
-    if (!present(b, key)) continue;
-    const ordered_json& v = b.at(key);
-    if (!v.is_boolean() && !v.is_number()) return type_error(key, "a boolean or an integer");
-    if (v != false && v != 0) return Status::errorf("{} is not supported", key);
+  if (present(b, "echo")) {
+    const ordered_json& v = b.at("echo");
+    if (!v.is_boolean()) return type_error("echo", "a boolean");
+    if (v.get<bool>()) return Status::error("echo is not supported");
   }
-  if (present(b, "top_logprobs")) return Status::error("top_logprobs is not supported");
+  // Chat's logprobs is a boolean (alternatives in top_logprobs, 0..20), the legacy
+  // completions' an integer: the number of alternatives, 0..5.
+  if (present(b, "logprobs")) {
+    const ordered_json& v = b.at("logprobs");
+    if (v.is_boolean()) {
+      if (v.get<bool>()) f.top_logprobs = 0;
+    } else if (v.is_number_integer()) {
+      const int64_t n = v.get<int64_t>();
+      if (n < 0 || n > 5) return Status::error("'logprobs' must be between 0 and 5");
+      f.top_logprobs = static_cast<int>(n);
+    } else if (!v.is_null()) {
+      return type_error("logprobs", "a boolean or an integer");
+    }
+  }
+  if (present(b, "top_logprobs")) {
+    CORRAL_ASSIGN_OR_RETURN(int64_t n, integer(b, "top_logprobs"));
+    if (n < 0 || n > 20) return Status::error("'top_logprobs' must be between 0 and 20");
+    if (f.top_logprobs < 0 && n > 0) return Status::error("'top_logprobs' requires 'logprobs' to be true");
+    if (f.top_logprobs >= 0) f.top_logprobs = static_cast<int>(n);
+  }
 
   ordered_json& o = f.options;
   // max_completion_tokens replaced max_tokens in OpenAI's chat API; it wins when both are set.

@@ -17,10 +17,13 @@ struct CommonFields {
   ordered_json options = ordered_json::object();  // Ollama "options" for apply_options()
   bool stream = false;                            // OpenAI's default
   bool include_usage = false;                     // stream_options.include_usage
+  // -1: no logprobs. Chat: "logprobs": true with "top_logprobs" 0..20 alternatives; the legacy
+  // completions: "logprobs": 0..5 alternatives.
+  int top_logprobs = -1;
 };
 
 // Type errors name the field as OpenAI does ("invalid type for 'temperature': ...").
-// Unsupported values are errors too: n > 1, best_of > 1, logprobs, echo.
+// Unsupported values are errors too: n > 1, best_of > 1, echo.
 Result<CommonFields> parse_common_fields(const ordered_json& body);
 
 }  // namespace corral::server::openai

@@ -84,16 +84,53 @@ class OpenAiProtocol final : public CompletionProtocol {
 
   // One choice: a chat message (or, streaming, its delta) or a text completion's text.
   // finish: null while streaming pieces.
-  ordered_json choice(const CompletionOutput& out, const char* finish, bool delta) const {
+  static ordered_json token_bytes(const std::string& text) {
+    ordered_json bytes = ordered_json::array();
+    for (unsigned char c : text) bytes.push_back(static_cast<int>(c));
+    return bytes;
+  }
+
+  // Chat: {"content": [{token, logprob, bytes, top_logprobs: [...]}], "refusal": null}. The
+  // legacy completions: {tokens, token_logprobs, top_logprobs: [{token: logprob}], text_offset},
+  // offsets counted over the whole text (streamed chunks continue the count).
+  ordered_json logprobs(const std::vector<engine::TokenLogprob>& tokens) {
+    if (info_.kind == ResponseInfo::Kind::kChat) {
+      ordered_json content = ordered_json::array();
+      for (const engine::TokenLogprob& t : tokens) {
+        ordered_json top = ordered_json::array();
+        for (const engine::TokenLogprob& a : t.top)
+          top.push_back(ordered_json{{"token", a.text}, {"logprob", a.logprob}, {"bytes", token_bytes(a.text)}});
+        content.push_back(ordered_json{
+            {"token", t.text}, {"logprob", t.logprob}, {"bytes", token_bytes(t.text)}, {"top_logprobs", top}});
+      }
+      return ordered_json{{"content", content}, {"refusal", nullptr}};
+    }
+    ordered_json j{{"tokens", ordered_json::array()},
+                   {"token_logprobs", ordered_json::array()},
+                   {"top_logprobs", ordered_json::array()},
+                   {"text_offset", ordered_json::array()}};
+    for (const engine::TokenLogprob& t : tokens) {
+      j["tokens"].push_back(t.text);
+      j["token_logprobs"].push_back(t.logprob);
+      ordered_json top = ordered_json::object();
+      for (const engine::TokenLogprob& a : t.top) top[a.text] = a.logprob;
+      j["top_logprobs"].push_back(std::move(top));
+      j["text_offset"].push_back(text_offset_);
+      text_offset_ += static_cast<int64_t>(t.text.size());
+    }
+    return j;
+  }
+
+  ordered_json choice(const CompletionOutput& out, const char* finish, bool delta) {
     ordered_json c{{"index", 0}};
     if (info_.kind == ResponseInfo::Kind::kChat) c[delta ? "delta" : "message"] = message(out, delta);
     else c["text"] = out.content;
-    c["logprobs"] = nullptr;
+    c["logprobs"] = out.logprobs.empty() ? ordered_json(nullptr) : logprobs(out.logprobs);
     c["finish_reason"] = finish ? ordered_json(finish) : ordered_json(nullptr);
     return c;
   }
 
-  ordered_json stream_chunk(const CompletionOutput& piece, const char* finish) const {
+  ordered_json stream_chunk(const CompletionOutput& piece, const char* finish) {
     ordered_json j = envelope(stream_object());
     j["choices"] = ordered_json::array({choice(piece, finish, /*delta=*/true)});
     if (info_.include_usage) j["usage"] = nullptr;
@@ -101,6 +138,7 @@ class OpenAiProtocol final : public CompletionProtocol {
   }
 
   ResponseInfo info_;
+  int64_t text_offset_ = 0;  // the legacy completions' logprobs: bytes of text so far
 };
 
 }  // namespace
