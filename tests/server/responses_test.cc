@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -509,6 +510,87 @@ TEST_F(Responses, BadRequestsAre400sNamingTheProblem) {
   // Not JSON at all.
   auto n = http_post(server_->url("/v1/responses"), "{not json");
   EXPECT_EQ(n.status, 400) << n.body;
+}
+
+// Every field the handler reads, sent with each JSON type it does not accept: a 400 whose
+// message names the field, never a 500 (the hostile_types sweep, for this endpoint).
+TEST_F(Responses, EveryWronglyTypedFieldIsA400NamingIt) {
+  enum Type { kBool, kInt, kFloat, kString, kArray, kObject };
+  const json samples[] = {true, 7, 1.5, "wrong", json::array({1}), json{{"a", 1}}};
+  const json base = {
+      {"model", "tiny-tools"},
+      {"instructions", "Be brief."},
+      {"input",
+       json::array({{{"role", "user"}, {"content", "Weather?"}},
+                    {{"type", "function_call"}, {"call_id", "c1"}, {"name", "get_weather"}, {"arguments", "{}"}},
+                    {{"type", "function_call_output"}, {"call_id", "c1"}, {"output", "18 C"}}})},
+      {"tools", json::array({kWeatherTool})},
+      {"tool_choice", "auto"},
+      {"text", {{"format", {{"type", "text"}}}}},
+      {"reasoning", {{"summary", "auto"}}},
+      {"max_output_tokens", 1},
+      {"temperature", 0.5},
+      {"top_p", 0.9},
+      {"seed", 1},
+      {"stream", false},
+      {"store", false},
+      {"background", false},
+      {"parallel_tool_calls", true},
+      {"truncation", "disabled"},
+      {"metadata", json::object()},
+      {"include", json::array()},
+  };
+  ASSERT_EQ(post(base).status, 200);
+  struct Field {
+    std::string pointer;
+    std::set<Type> accepts;
+  };
+  const std::vector<Field> fields = {
+      {"/model", {kString}},
+      {"/instructions", {kString}},
+      {"/input", {kString, kArray}},
+      {"/input/0/role", {kString}},
+      {"/input/0/content", {kString, kArray}},
+      {"/input/1/call_id", {kString}},
+      {"/input/1/name", {kString}},
+      {"/input/1/arguments", {kString}},
+      {"/input/2/call_id", {kString}},
+      {"/input/2/output", {kString, kArray}},
+      {"/tools", {kArray}},
+      {"/tools/0/name", {kString}},
+      {"/tools/0/description", {kString}},
+      {"/tools/0/parameters", {kObject}},
+      {"/tools/0/strict", {kBool}},
+      {"/tool_choice", {kString, kObject}},
+      {"/text", {kObject}},
+      {"/text/format", {kObject}},
+      {"/reasoning", {kObject}},
+      {"/reasoning/effort", {kString}},
+      {"/reasoning/summary", {kString}},
+      {"/max_output_tokens", {kInt}},
+      {"/temperature", {kInt, kFloat}},
+      {"/top_p", {kInt, kFloat}},
+      {"/seed", {kInt}},
+      {"/stream", {kBool}},
+      {"/store", {kBool}},
+      {"/background", {kBool}},
+      {"/parallel_tool_calls", {kBool}},
+      {"/truncation", {kString}},
+      {"/metadata", {kObject}},
+      {"/include", {kArray}},
+  };
+  for (const Field& f : fields) {
+    const std::string name = f.pointer.substr(f.pointer.rfind('/') + 1);
+    for (int t = kBool; t <= kObject; ++t) {
+      if (f.accepts.count(static_cast<Type>(t))) continue;
+      json req = base;
+      req[json::json_pointer(f.pointer)] = samples[t];
+      auto r = post(req);
+      EXPECT_EQ(r.status, 400) << f.pointer << " = " << samples[t].dump() << " -> " << r.body;
+      EXPECT_NE(r.body.find(name), std::string::npos) << f.pointer << " = " << samples[t].dump() << " -> " << r.body;
+    }
+  }
+  EXPECT_EQ(post(base).status, 200) << "the server still answers";
 }
 
 }  // namespace
