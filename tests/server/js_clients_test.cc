@@ -44,5 +44,16 @@ TEST(JsClients, OfficialOpenAiClient) {
   EXPECT_NE(out.find("openai client: ok"), std::string::npos) << out;
 }
 
+// /v1/responses through the official openai client and the AI SDK's default OpenAI model.
+TEST(JsClients, ResponsesApiClients) {
+  ASSERT_TRUE(std::filesystem::exists(std::string(CORRAL_SOURCE_DIR) + "/tests/js/node_modules/@ai-sdk/openai"))
+      << "run scripts/setup to install the JS clients";
+  auto s = ServerProcess::start(shared_test_store());
+  ASSERT_TRUE(s);
+  auto [status, out] = run_node("responses_client.mjs", s->url(""));
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("responses clients: ok"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace corral::testing

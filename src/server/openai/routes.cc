@@ -1,5 +1,6 @@
 #include "server/routes.h"
 #include "server/openai/handlers.h"
+#include "server/openai/responses.h"
 
 namespace corral::server {
 
@@ -10,6 +11,7 @@ void register_openai_routes(http::Server& http, ApiContext& ctx) {
   };
   http.route("POST", "/v1/chat/completions", bind(openai::handle_chat_completions));
   http.route("POST", "/v1/completions", bind(openai::handle_completions));
+  http.route("POST", "/v1/responses", bind(openai::handle_responses));
   http.route("POST", "/v1/embeddings", bind(openai::handle_embeddings));
   // Registered before the catch-all, which also matches "/v1/models" with an empty name.
   http.route("GET", "/v1/models", bind(openai::handle_list_models));
