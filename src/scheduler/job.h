@@ -60,6 +60,7 @@ struct JobEvent {
   std::string text;  // kText: the next chunk of output
   // kDone:
   DoneReason done_reason = DoneReason::kStop;
+  std::string stop_sequence;  // the stop sequence that ended generation ("" if none)
   JobStats stats;
   std::vector<int32_t> context;  // when want_context: prompt + generated tokens
   std::vector<float> embedding;  // kEmbedding
