@@ -63,6 +63,7 @@ struct JobEvent {
   std::vector<engine::TokenLogprob> logprobs;  // kText: the tokens behind it, when asked
   // kDone:
   DoneReason done_reason = DoneReason::kStop;
+  std::string stop_sequence;  // the stop sequence that ended generation ("" if none)
   JobStats stats;
   std::vector<int32_t> context;  // when want_context: prompt + generated tokens
   std::vector<float> embedding;  // kEmbedding

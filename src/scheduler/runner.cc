@@ -241,6 +241,7 @@ void Runner::finish(engine::Sequence* seq, std::vector<float> embedding) {
   JobEvent done;
   done.type = JobEvent::Type::kDone;
   done.done_reason = done_reason(seq->finish_reason);
+  if (seq->decoder) done.stop_sequence = seq->decoder->matched_stop();
   done.embedding = std::move(embedding);
   const bool cancelled = seq->finish_reason == engine::FinishReason::kCancelled;
   std::shared_ptr<Job> job = running_job(seq);

@@ -36,6 +36,7 @@ void App::add_routes() {
   register_registry_routes(http_, ctx_);
   register_manage_routes(http_, ctx_);
   register_openai_routes(http_, ctx_);
+  register_anthropic_routes(http_, ctx_);
   register_metrics_routes(http_, ctx_);
 }
 

@@ -12,6 +12,8 @@ void register_ollama_routes(http::Server& http, ApiContext& ctx);
 void register_manage_routes(http::Server& http, ApiContext& ctx);
 // /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/models/{model}
 void register_openai_routes(http::Server& http, ApiContext& ctx);
+// /v1/messages, /v1/messages/count_tokens (anthropic/)
+void register_anthropic_routes(http::Server& http, ApiContext& ctx);
 // /api/pull, /api/push and the registry protocol (/v2/...) over the store (registry/)
 void register_registry_routes(http::Server& http, ApiContext& ctx);
 // GET /metrics (Prometheus text format; metrics_routes.cc)

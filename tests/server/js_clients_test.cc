@@ -55,5 +55,16 @@ TEST(JsClients, ResponsesApiClients) {
   EXPECT_NE(out.find("responses clients: ok"), std::string::npos) << out;
 }
 
+// /v1/messages through the official Anthropic SDK.
+TEST(JsClients, OfficialAnthropicClient) {
+  ASSERT_TRUE(std::filesystem::exists(std::string(CORRAL_SOURCE_DIR) + "/tests/js/node_modules/@anthropic-ai/sdk"))
+      << "run scripts/setup to install the JS clients";
+  auto s = ServerProcess::start(shared_test_store());
+  ASSERT_TRUE(s);
+  auto [status, out] = run_node("anthropic_client.mjs", s->url(""));
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("anthropic client: ok"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace corral::testing
