@@ -1,7 +1,7 @@
 // The official `ollama` npm client doing what an agent does against corral: chat with tools and
 // tool_choice (corral takes OpenAI's tool_choice on /api/chat; the client passes request fields
 // through), whole and streamed; the call goes back as a tool message and the model answers;
-// think on a model that cannot think is Ollama's 400.
+// think on a model that cannot think is Ollama's 400; on one that thinks, message.thinking.
 // Usage: node ollama_tools.mjs http://127.0.0.1:PORT
 import { Ollama } from 'ollama';
 import assert from 'node:assert/strict';
@@ -95,5 +95,29 @@ await assert.rejects(ollama.generate({ model: MODEL, prompt: 'Hi', think: true }
 // think: false is always allowed.
 const nothink = await ollama.chat({ model: MODEL, messages: question, think: false, options: { num_predict: 2 } });
 assert.equal(nothink.done, true);
+
+// A model that thinks (created here through the client: a template whose prompt opens a
+// thinking block, so the random output is all reasoning): message.thinking, whole and streamed.
+const thinkingTemplate = `{{- range .Messages }}<|im_start|>{{ .Role }}
+{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}<|im_end|>
+{{ end }}<|im_start|>assistant
+{{ if .Think }}<think>
+{{ end }}`;
+await ollama.create({ model: 'js-thinker', from: 'syn-qwen2', template: thinkingTemplate });
+const show = await ollama.show({ model: 'js-thinker' });
+assert.ok(show.capabilities.includes('thinking'), `capabilities ${show.capabilities}`);
+const thought = await ollama.chat({ model: 'js-thinker', messages: question, think: true, options: { num_predict: 8, seed: 1 } });
+assert.ok(thought.message.thinking?.length > 0, `thinking in ${JSON.stringify(thought.message)}`);
+assert.equal(thought.message.content, '');
+let streamedThinking = '';
+for await (const part of await ollama.chat({ model: 'js-thinker', messages: question, think: true, stream: true, options: { num_predict: 8, seed: 1 } }))
+  streamedThinking += part.message.thinking ?? '';
+assert.equal(streamedThinking, thought.message.thinking, 'streamed thinking equals the whole');
+const genThought = await ollama.generate({ model: 'js-thinker', prompt: 'Hi', think: true, options: { num_predict: 8 } });
+assert.ok(genThought.thinking?.length > 0, 'generate carries thinking');
+const noThought = await ollama.chat({ model: 'js-thinker', messages: question, think: false, options: { num_predict: 8 } });
+assert.equal(noThought.message.thinking, undefined);
+assert.ok(noThought.message.content.length > 0);
+await ollama.delete({ model: 'js-thinker' });
 
 console.log('ollama tools: ok');
