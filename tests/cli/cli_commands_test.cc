@@ -113,7 +113,7 @@ TEST_F(CliCommands, ListIsOllamasTable) {
   auto ls = corral({"ls", "TINY"});  // prefix, case-insensitive as Ollama's
   ASSERT_EQ(ls.exit_code, 0);
   auto rows = lines_of(ls.out);
-  ASSERT_EQ(rows.size(), 4u) << ls.out;  // tiny, tiny-q8 and this suite's tiny-short
+  ASSERT_EQ(rows.size(), 5u) << ls.out;  // tiny, tiny-q8, tiny-tools and this suite's tiny-short
   for (size_t i = 1; i < rows.size(); ++i) EXPECT_EQ(rows[i].rfind("tiny", 0), 0u) << rows[i];
 }
 
