@@ -1,7 +1,8 @@
 // LangChain's chat models against corral, the way agent code uses them: @langchain/openai's
 // ChatOpenAI (baseURL .../v1) and @langchain/ollama's ChatOllama - bindTools + invoke with a
 // forced call -> AIMessage.tool_calls that validate, withStructuredOutput(zod, {method:
-// "functionCalling"}) -> a valid object, plain invoke and stream.
+// "functionCalling"}, and the default JSON schema method) -> a valid object, plain invoke and
+// stream.
 //
 // Forcing: ChatOpenAI sends OpenAI's tool_choice (a call option). ChatOllama has no tool_choice
 // (Ollama's API has none) and passes only the fields it knows, so its client is given a fetch
@@ -64,6 +65,8 @@ async function exercise(label, llm, force, unforce) {
     .invoke('Weather in Oslo?');
   expectCall('get_weather', raw.parsed, `${label} withStructuredOutput includeRaw`);
   assert.equal(raw.raw.tool_calls?.[0]?.name, 'get_weather');
+  // The default method: a JSON schema response format (OpenAI) or format (Ollama).
+  expectCall('get_weather', await llm.withStructuredOutput(Forecast).invoke('Weather in Oslo?'), `${label} jsonSchema`);
 
   // Plain invoke and stream.
   const plain = await llm.invoke('Once upon a time');

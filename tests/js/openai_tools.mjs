@@ -1,11 +1,12 @@
 // The official `openai` npm client's tool calling against corral's /v1/chat/completions:
 // tool_choice "required" and a named function, whole and streamed (delta.tool_calls accumulated
-// by index, as agents do), finish_reason "tool_calls", ids, string arguments that validate, and
-// the tool message round trip.
+// by index, as agents do), finish_reason "tool_calls", ids, string arguments that validate, the
+// tool message round trip, and the SDK's zod helpers (parse() with zodFunction / zodResponseFormat).
 // Usage: node openai_tools.mjs http://127.0.0.1:PORT
 import OpenAI from 'openai';
+import { zodFunction, zodResponseFormat } from 'openai/helpers/zod';
 import assert from 'node:assert/strict';
-import { MODEL, toolDef, expectCall } from './agent_tools.mjs';
+import { MODEL, schemas, toolDef, expectCall } from './agent_tools.mjs';
 
 const client = new OpenAI({ baseURL: `${process.argv[2]}/v1`, apiKey: 'unused' });
 const messages = [{ role: 'user', content: 'Where is order 17?' }];
@@ -92,6 +93,27 @@ assert.equal(followUp.choices[0].message.role, 'assistant');
 assert.notEqual(followUp.choices[0].finish_reason, 'tool_calls', 'an answer, not another call');
 assert.equal(typeof followUp.choices[0].message.content, 'string');
 assert.ok(followUp.usage.prompt_tokens > first.usage.prompt_tokens, 'the call and its result are in the prompt');
+
+// The SDK's zod helpers: parse() checks and parses a forced call's arguments (strict tools) and
+// a json_schema response format.
+const parsedCall = await client.chat.completions.parse({
+  model: MODEL,
+  messages,
+  tools: [zodFunction({ name: 'lookup_order', parameters: schemas.lookup_order })],
+  tool_choice: 'required',
+  max_tokens: 48,
+  seed: 11,
+});
+const pc = parsedCall.choices[0].message.tool_calls[0];
+expectCall('lookup_order', pc.function.parsed_arguments, 'parse() zodFunction');
+const parsedFormat = await client.chat.completions.parse({
+  model: MODEL,
+  messages,
+  response_format: zodResponseFormat(schemas.get_weather, 'forecast'),
+  max_tokens: 64,
+  seed: 12,
+});
+expectCall('get_weather', parsedFormat.choices[0].message.parsed, 'parse() zodResponseFormat');
 
 // tool_choice naming a tool that is not offered: a 400 naming it.
 await assert.rejects(
