@@ -15,6 +15,7 @@ import { ChatOllama } from '@langchain/ollama';
 import { AIMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
 import assert from 'node:assert/strict';
+import { z } from 'zod';
 import { MODEL, schemas, descriptions, expectCall } from './agent_tools.mjs';
 
 const host = process.argv[2];
@@ -65,6 +66,14 @@ async function exercise(label, llm, force, unforce) {
     .invoke('Weather in Oslo?');
   expectCall('get_weather', raw.parsed, `${label} withStructuredOutput includeRaw`);
   assert.equal(raw.raw.tool_calls?.[0]?.name, 'get_weather');
+  // zod's z.int() carries +-(2^53 - 1) bounds into the schema; they bound nothing a model writes.
+  const counted = await llm
+    .withStructuredOutput(z.object({ count: z.int(), label: z.string().max(6) }), {
+      name: 'count_items',
+      method: 'functionCalling',
+    })
+    .invoke('How many?');
+  assert.ok(Number.isInteger(counted.count) && typeof counted.label === 'string', `${label} z.int(): ${JSON.stringify(counted)}`);
   // The default method: a JSON schema response format (OpenAI) or format (Ollama).
   expectCall('get_weather', await llm.withStructuredOutput(Forecast).invoke('Weather in Oslo?'), `${label} jsonSchema`);
 
