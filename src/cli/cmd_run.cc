@@ -21,7 +21,8 @@ struct Opts {
   std::string model;
   std::vector<std::string> prompt;
   std::string format, keepalive;
-  bool verbose = false, nowordwrap = false, insecure = false;
+  std::string think;  // --think[=VALUE]; "" when not given
+  bool verbose = false, nowordwrap = false, insecure = false, hidethinking = false;
 };
 
 // Prints the model's MESSAGE history the way the REPL would have shown it.
@@ -43,6 +44,16 @@ int run(const Opts& o) {
   s.model = o.model;
   s.verbose = o.verbose;
   s.word_wrap = !o.nowordwrap;
+  s.hide_thinking = o.hidethinking;
+  if (!o.think.empty()) {
+    // Ollama's values: a bare --think is true; levels are for models that take them (gpt-oss).
+    if (o.think == "true") s.think = true;
+    else if (o.think == "false") s.think = false;
+    else if (o.think == "high" || o.think == "medium" || o.think == "low") s.think = o.think;
+    else
+      return fail(fmt::format("invalid value for --think: {} (must be true, false, high, medium, or low)",
+                              json(o.think).dump()));
+  }
   if (!o.keepalive.empty()) {
     if (auto ka = scheduler::parse_keep_alive(o.keepalive); !ka) return fail(ka.status());
     s.keep_alive = o.keepalive;
@@ -105,6 +116,9 @@ void register_run(CLI::App& app, int& exit_code) {
   cmd->add_flag("--verbose", o->verbose, "Show timings for response");
   cmd->add_flag("--nowordwrap", o->nowordwrap, "Don't wrap words to the next line automatically");
   cmd->add_flag("--insecure", o->insecure, "Use an insecure registry");
+  // A flag whose value is optional, as Ollama's: --think, --think=false, --think=high.
+  cmd->add_flag("--think{true}", o->think, "Enable thinking mode: true/false or high/medium/low for supported models");
+  cmd->add_flag("--hidethinking", o->hidethinking, "Hide thinking output (if provided)");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }
 

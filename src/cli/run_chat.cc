@@ -2,6 +2,7 @@
 // multi-line message, and /commands change the session. Input is read from the terminal in
 // its normal line mode; Ctrl-C stops a reply (or, at the prompt, says how to leave), Ctrl-D or
 // /bye leaves.
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,7 +22,7 @@ namespace {
 
 enum class Read { kLine, kEof, kInterrupt };
 
-// Reads one line from stdin without stdio's buffering, so that a Ctrl-C (EINTR) is seen.
+// Reads one line from stdin without stdio's buffering, so that a Ctrl-C is seen while waiting.
 class LineReader {
  public:
   Read next(std::string* line) {
@@ -33,15 +34,19 @@ class LineReader {
         if (!line->empty() && line->back() == '\r') line->pop_back();
         return Read::kLine;
       }
+      // The signal may land on another thread of the process (libcurl's, the spinner's), and
+      // then this read() is not interrupted: wait in short polls that look at the flag too
+      // (100 ms: a Ctrl-C is answered at once to a person, at no cost while idle).
+      pollfd pfd{STDIN_FILENO, POLLIN, 0};
+      const int ready = ::poll(&pfd, 1, /*timeout ms=*/100);
+      if (interrupted()) {
+        buf_.clear();
+        return Read::kInterrupt;
+      }
+      if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
       char chunk[4096];
       const ssize_t n = ::read(STDIN_FILENO, chunk, sizeof(chunk));
-      if (n < 0 && errno == EINTR) {
-        if (interrupted()) {
-          buf_.clear();
-          return Read::kInterrupt;
-        }
-        continue;
-      }
+      if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         if (buf_.empty()) return Read::kEof;
         *line = std::move(buf_);  // a last line without its newline
@@ -106,7 +111,9 @@ void usage_set() {
              "  /set format json       Enable JSON mode\n"
              "  /set noformat          Disable formatting\n"
              "  /set verbose           Show LLM stats\n"
-             "  /set quiet             Disable LLM stats\n\n");
+             "  /set quiet             Disable LLM stats\n"
+             "  /set think             Enable thinking\n"
+             "  /set nothink           Disable thinking\n\n");
 }
 
 void usage_show() {
@@ -154,7 +161,17 @@ void set_system_message(RunSession& s, const std::string& text) {
   fmt::print("Set system message.\n");
 }
 
-void set_command(RunSession& s, const std::vector<std::string>& args, std::string* pending_system,
+// /set think and /set nothink warn, as Ollama does, when the model cannot think (the setting is
+// kept: the server answers a think request for such a model with its 400).
+void warn_unless_thinking(Client& c, const RunSession& s) {
+  auto r = c.call("POST", "/api/show", ordered_json{{"model", s.model}});
+  if (!r || !r->contains("capabilities") || !(*r)["capabilities"].is_array()) return;
+  for (const json& cap : (*r)["capabilities"])
+    if (cap == "thinking") return;
+  fmt::print(stderr, "warning: model {} does not support thinking output\n", json(s.model).dump());
+}
+
+void set_command(Client& c, RunSession& s, const std::vector<std::string>& args, std::string* pending_system,
                  bool* system_multiline) {
   if (args.size() < 2) return usage_set();
   const std::string& what = args[1];
@@ -162,7 +179,17 @@ void set_command(RunSession& s, const std::vector<std::string>& args, std::strin
   else if (what == "nowordwrap") s.word_wrap = false, fmt::print("Set 'nowordwrap' mode.\n");
   else if (what == "verbose") s.verbose = true, fmt::print("Set 'verbose' mode.\n");
   else if (what == "quiet") s.verbose = false, fmt::print("Set 'quiet' mode.\n");
-  else if (what == "history" || what == "nohistory") {
+  else if (what == "think") {
+    // An optional level (gpt-oss: low, medium, high), checked by the server on the next turn.
+    s.think = args.size() > 2 ? ordered_json(args[2]) : ordered_json(true);
+    warn_unless_thinking(c, s);
+    if (args.size() > 2) fmt::print("Set 'think' mode to '{}'.\n", args[2]);
+    else fmt::print("Set 'think' mode.\n");
+  } else if (what == "nothink") {
+    s.think = false;
+    warn_unless_thinking(c, s);
+    fmt::print("Set 'nothink' mode.\n");
+  } else if (what == "history" || what == "nohistory") {
     // Line editing (and so history) is the terminal's here; accepted for Ollama's muscle memory.
   } else if (what == "format") {
     if (args.size() < 3 || args[2] != "json") {
@@ -272,39 +299,51 @@ void load_command(Client& c, RunSession& s, const std::string& name) {
 
 }  // namespace
 
-Result<std::optional<std::string>> chat_turn(Client& c, RunSession& s) {
+Result<std::optional<ordered_json>> chat_turn(Client& c, RunSession& s) {
   ordered_json req{{"model", s.model}, {"messages", s.messages}};
   if (!s.format.is_null()) req["format"] = s.format;
   if (!s.options.empty()) req["options"] = s.options;
   if (s.keep_alive) req["keep_alive"] = keep_alive_value(*s.keep_alive);
+  if (!s.think.is_null()) req["think"] = s.think;
   Progress spinner;
   spinner.status("");
   bool first = true;
   json last;
-  std::string full;
-  ResponsePrinter out(s.word_wrap);
+  std::string content, thinking;
+  ReplyPrinter out(s.word_wrap, s.hide_thinking, /*plain=*/false);  // the REPL runs on a terminal
   Status st = c.stream("/api/chat", req, [&](const json& r) {
-    if (first) {
+    last = r;
+    if (!r.contains("message") || !r["message"].is_object()) return true;
+    const json& m = r["message"];
+    const std::string think_piece = string_field(m, "thinking"), piece = string_field(m, "content");
+    if (first && out.visible(think_piece, piece)) {
       spinner.stop_and_clear();
       first = false;
     }
-    last = r;
-    if (r.contains("message") && r["message"].is_object()) {
-      const std::string piece = r["message"].value("content", "");
-      full += piece;
-      out.print(piece);
-    }
+    thinking += think_piece;
+    content += piece;
+    out.print(think_piece, piece, m.contains("tool_calls"));
     return true;
   });
   spinner.stop_and_clear();
+  out.finish();
   if (!st) {
-    if (st.is(StatusCode::kCancelled)) return std::optional<std::string>();
+    if (st.is(StatusCode::kCancelled)) return std::optional<ordered_json>();
     return st;
   }
   fmt::print("\n\n");
   std::fflush(stdout);
   if (s.verbose && last.value("done", false)) print_summary(last);
-  return std::optional<std::string>(full);
+  // The reasoning stays in the history, as Ollama's CLI keeps it: a template that renders
+  // earlier thinking gets it back.
+  ordered_json msg{{"role", "assistant"}, {"content", content}};
+  if (!thinking.empty()) msg["thinking"] = thinking;
+  return std::optional<ordered_json>(std::move(msg));
+}
+
+bool is_think_error(const Status& st) {
+  return st.message().find("does not support thinking") != std::string::npos ||
+         st.message().find("invalid think value") != std::string::npos;
 }
 
 int chat_repl(Client& c, RunSession& s) {
@@ -364,7 +403,7 @@ int chat_repl(Client& c, RunSession& s) {
         fmt::print("Cleared session context\n");
       } else if (cmd == "/set") {
         std::string pending;
-        set_command(s, args, &pending, &system_multiline);
+        set_command(c, s, args, &pending, &system_multiline);
         if (system_multiline) sb = pending + "\n";
       } else if (cmd == "/show") {
         if (Status st = show_command(c, s, args); !st) return fail(st);
@@ -390,8 +429,14 @@ int chat_repl(Client& c, RunSession& s) {
     sb.clear();
     auto reply = chat_turn(c, s);
     reset_interrupt();
+    if (!reply && is_think_error(reply.status())) {
+      // Ollama's REPL reports these and goes on; the turn that failed leaves no message behind.
+      fmt::print("error: {}\n", reply.status().message());
+      s.messages.erase(s.messages.end() - 1);
+      continue;
+    }
     if (!reply) return fail(reply.status());
-    if (*reply) s.messages.push_back({{"role", "assistant"}, {"content", **reply}});
+    if (*reply) s.messages.push_back(std::move(**reply));
   }
 }
 

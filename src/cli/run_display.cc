@@ -1,5 +1,5 @@
-// Response output for `corral run`: streamed text with optional word wrap, the thinking
-// spinner, the --verbose timings, and the one-shot generate.
+// Response output for `corral run`: streamed text with optional word wrap, thinking shown dimmed
+// before the answer, the spinner, the --verbose timings, and the one-shot generate.
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -60,6 +60,57 @@ void ResponsePrinter::print(const std::string& text) {
   std::fflush(stdout);
 }
 
+namespace {
+
+// Ollama draws thinking in 256-colour grey; faint (SGR 2) dims it on every terminal, whatever
+// its palette. The header is bold within it, as Ollama's is.
+constexpr const char* kFaint = "\033[2m";
+constexpr const char* kBold = "\033[1m";
+constexpr const char* kReset = "\033[0m";
+
+}  // namespace
+
+std::string string_field(const json& record, const char* key) {
+  if (!record.is_object()) return "";
+  auto it = record.find(key);
+  return it != record.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+ReplyPrinter::ReplyPrinter(bool word_wrap, bool hide_thinking, bool plain)
+    : word_wrap_(word_wrap), hide_(hide_thinking), plain_(plain), out_(word_wrap) {}
+
+bool ReplyPrinter::visible(const std::string& thinking, const std::string& content) const {
+  return !content.empty() || (!hide_ && !thinking.empty());
+}
+
+void ReplyPrinter::print(const std::string& thinking, const std::string& content, bool calls) {
+  if (!thinking.empty() && !hide_) {
+    if (!open_) {
+      if (plain_) fmt::print("Thinking...\n");
+      else fmt::print("{}{}Thinking...\n{}{}", kFaint, kBold, kReset, kFaint);
+      open_ = true;
+      closed_ = false;
+    }
+    out_.print(thinking);
+    thinking_ends_line_ = thinking.back() == '\n';
+  }
+  if (open_ && !closed_ && (!content.empty() || calls)) {
+    if (!thinking_ends_line_) fmt::print("\n");
+    if (plain_) fmt::print("...done thinking.\n\n");
+    else fmt::print("{}{}...done thinking.\n\n{}", kFaint, kBold, kReset);
+    closed_ = true;
+    out_ = ResponsePrinter(word_wrap_);  // the answer starts its own lines
+  }
+  if (!content.empty()) out_.print(content);
+}
+
+void ReplyPrinter::finish() {
+  if (open_ && !closed_ && !plain_) {
+    fmt::print("{}", kReset);
+    std::fflush(stdout);
+  }
+}
+
 void print_summary(const json& d) {
   auto ns = [&](const char* k) -> int64_t {
     auto it = d.find(k);
@@ -91,22 +142,25 @@ int generate_once(Client& c, RunSession& s, const std::string& prompt) {
   if (!s.options.empty()) req["options"] = s.options;
   if (!s.system.empty()) req["system"] = s.system;
   if (s.keep_alive) req["keep_alive"] = keep_alive_value(*s.keep_alive);
+  if (!s.think.is_null()) req["think"] = s.think;
   InterruptScope scope;
   Progress spinner;  // until the first token: the model may be loading
   spinner.status("");
   bool first = true;
   json last;
-  ResponsePrinter out(s.word_wrap);
+  ReplyPrinter out(s.word_wrap, s.hide_thinking, !isatty(STDOUT_FILENO));
   Status st = c.stream("/api/generate", req, [&](const json& r) {
-    if (first) {
+    const std::string thinking = string_field(r, "thinking"), response = string_field(r, "response");
+    if (first && out.visible(thinking, response)) {
       spinner.stop_and_clear();
       first = false;
     }
     last = r;
-    if (r.contains("response") && r["response"].is_string()) out.print(r["response"].get<std::string>());
+    out.print(thinking, response, r.contains("tool_calls"));
     return true;
   });
   spinner.stop_and_clear();
+  out.finish();
   if (!st) {
     if (st.is(StatusCode::kCancelled)) return 0;  // Ctrl-C: stop quietly, as Ollama does
     return fail(st);

@@ -238,6 +238,29 @@ class SchemaCompiler {
     return static_cast<uint32_t>(p_->nodes.size() - 1);
   }
 
+  // Whether `key` is a minimum/maximum on an integer that no integer of at most
+  // limits.max_int_digits digits can cross, so it restricts nothing and compiles as an
+  // annotation. zod 4 writes every z.int() as {"type": "integer", "minimum": -(2^53 - 1),
+  // "maximum": 2^53 - 1}, which the agent libraries send as tool parameters. Integers only:
+  // numbers have exponents and reach past any digit count.
+  bool bound_within_limits(const ojson& s, const std::string& key, const ojson& value) const {
+    if ((key != "minimum" && key != "maximum") || !value.is_number() || p_->limits.max_int_digits <= 0) return false;
+    auto t = s.find("type");
+    if (t == s.end()) return false;
+    const auto integer_or_null = [](const ojson& name) { return name == "integer" || name == "null"; };
+    const bool integer = t->is_array() ? std::all_of(t->begin(), t->end(), integer_or_null) &&
+                                             std::find(t->begin(), t->end(), "integer") != t->end()
+                                       : *t == "integer";
+    if (!integer) return false;
+    // The largest magnitude an integer of max_int_digits digits has (as a double it may round
+    // up, which only makes the test stricter).
+    double largest = 1;
+    for (int i = 0; i < p_->limits.max_int_digits; ++i) largest *= 10;
+    largest -= 1;
+    const double bound = value.get<double>();
+    return key == "maximum" ? bound >= largest : bound <= -largest;
+  }
+
   Result<uint32_t> compile(const ojson& s, const std::string& path, int depth, int nesting) {
     if (nesting > kMaxSchemaNesting) {
       return Status::errorf("{}: the schema nests deeper than {} levels", path, kMaxSchemaNesting);
@@ -250,6 +273,7 @@ class SchemaCompiler {
     if (auto it = s.find("$ref"); it != s.end()) return compile_ref(*it, path, depth, nesting);
 
     for (const auto& [key, value] : s.items()) {
+      if (bound_within_limits(s, key, value)) continue;
       if (kUnsupported.count(key)) return Status::errorf("{}: \"{}\" is not supported yet", path, key);
       if (key == "uniqueItems" && value.is_boolean() && value.get<bool>()) {
         return Status::errorf("{}: \"uniqueItems\": true is not supported yet", path);
@@ -290,7 +314,8 @@ class SchemaCompiler {
     }
     if (auto it = s.find("nullable"); it != s.end() && it->is_boolean() && it->get<bool>()) { n.types |= kJsonNull; }
     if (s.contains("enum") || s.contains("const")) { return compile_enum(s, std::move(n), typed, path); }
-    if (s.contains("minimum")) n.nonnegative = true;  // only minimum 0 got this far
+    // Only minimum 0 and bounds the limits already keep got this far.
+    if (auto it = s.find("minimum"); it != s.end() && it->is_number() && it->get<double>() == 0.0) n.nonnegative = true;
 
     CORRAL_ASSIGN_OR_RETURN(n.min_length, count_keyword(s, "minLength", 0, path));
     CORRAL_ASSIGN_OR_RETURN(n.max_length, count_keyword(s, "maxLength", kUnbounded, path));

@@ -1,7 +1,8 @@
 // A JSON Schema subset compiled into a flat program that JsonConstraint (json_constraint.h)
 // runs byte by byte. Supported: type (and type arrays, nullable), properties + required,
 // additionalProperties, items, minItems/maxItems, minLength/maxLength, enum/const, anyOf/oneOf
-// whose branches start with different characters, local $ref ("#/..."), minimum: 0.
+// whose branches start with different characters, local $ref ("#/..."), minimum: 0, and integer
+// minimum/maximum bounds that JsonLimits::max_int_digits already keeps (zod's z.int()).
 // Anything else that constrains values is reported as an error naming the keyword;
 // annotations (title, description, format, ...) are ignored.
 //

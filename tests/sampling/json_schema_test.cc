@@ -57,6 +57,30 @@ TEST(JsonSchema, UnsupportedKeywordsAreNamedInTheError) {
   }
 }
 
+TEST(JsonSchema, IntegerBoundsTheDigitLimitKeepsAreAccepted) {
+  // zod 4's z.int(), as LangChain, the AI SDK and the openai helpers send it.
+  const char* zod_int = R"({"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991})";
+  auto p = compile_ok(zod_int);
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(accepts(*p, "42"));
+  EXPECT_TRUE(accepts(*p, "-7"));
+  EXPECT_FALSE(accepts(*p, "1.5"));
+  EXPECT_FALSE(accepts(*p, "1234567890123456"));  // 16 digits: past max_int_digits (15)
+  auto nullable = compile_ok(R"({"type":["integer","null"],"maximum":1e20})");
+  ASSERT_TRUE(nullable);
+  EXPECT_TRUE(accepts(*nullable, "null"));
+  EXPECT_TRUE(accepts(*nullable, "-3"));  // a vacuous maximum is no minimum 0
+  // Bounds that restrict, bounds on numbers (exponents reach past any digit count) and bounds
+  // with no digit limit to keep them stay errors.
+  EXPECT_NE(compile_error(R"({"type":"integer","maximum":999999999999998})").find("\"maximum\""), std::string::npos);
+  EXPECT_NE(compile_error(R"({"type":"integer","minimum":-5})").find("\"minimum\""), std::string::npos);
+  EXPECT_NE(compile_error(R"({"type":"number","maximum":9007199254740991})").find("\"maximum\""), std::string::npos);
+  EXPECT_NE(compile_error(R"({"maximum":9007199254740991})").find("\"maximum\""), std::string::npos);
+  JsonLimits unlimited;
+  unlimited.max_int_digits = 0;
+  EXPECT_FALSE(compile_json_schema(std::string_view(zod_int), unlimited).is_ok());
+}
+
 TEST(JsonSchema, HostileNestingIsAnErrorNotACrash) {
   std::string deep;
   for (int i = 0; i < 100000; ++i) deep += R"({"anyOf":[)";

@@ -66,5 +66,26 @@ TEST(JsClients, OfficialAnthropicClient) {
   EXPECT_NE(out.find("anthropic client: ok"), std::string::npos) << out;
 }
 
+// The agent clients (tests/js/agent_tools.mjs holds their tools and argument checks): tool
+// calls forced by tool_choice on the random-weight tiny-tools model, tool results going back,
+// structured output through function calling, thinking refused on a model that cannot think.
+void run_agent_script(const std::string& script, const std::string& ok_line) {
+  ASSERT_TRUE(std::filesystem::exists(std::string(CORRAL_SOURCE_DIR) + "/tests/js/node_modules/ai-sdk-ollama"))
+      << "run scripts/setup to install the JS clients";
+  auto s = ServerProcess::start(shared_test_store());
+  ASSERT_TRUE(s);
+  auto [status, out] = run_node(script, s->url(""));
+  EXPECT_EQ(status, 0) << out << "\nserver log:\n" << s->log();
+  EXPECT_NE(out.find(ok_line), std::string::npos) << out;
+}
+
+TEST(JsClients, OllamaClientToolCallsAndThink) { run_agent_script("ollama_tools.mjs", "ollama tools: ok"); }
+
+TEST(JsClients, OpenAiClientToolCalls) { run_agent_script("openai_tools.mjs", "openai tools: ok"); }
+
+TEST(JsClients, LangChainOllamaAndOpenAi) { run_agent_script("langchain.mjs", "langchain: ok"); }
+
+TEST(JsClients, VercelAiSdkWithOllamaProvider) { run_agent_script("ai_sdk.mjs", "ai sdk: ok"); }
+
 }  // namespace
 }  // namespace corral::testing
