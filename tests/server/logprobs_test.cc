@@ -95,8 +95,8 @@ TEST_F(Logprobs, OllamaGenerateAndChatReportEveryGeneratedToken) {
     }
   }
   // Without the field there are none.
-  auto r = post("/api/generate", json{{"model", "tiny"}, {"prompt", "Once"}, {"stream", false},
-                                      {"options", {{"num_predict", 3}}}});
+  auto r = post("/api/generate",
+                json{{"model", "tiny"}, {"prompt", "Once"}, {"stream", false}, {"options", {{"num_predict", 3}}}});
   ASSERT_EQ(r.status, 200);
   EXPECT_FALSE(json::parse(r.body).contains("logprobs"));
 }
@@ -105,9 +105,8 @@ TEST_F(Logprobs, OutOfRangeTopLogprobsIsA400) {
   auto r = post("/api/generate", json{{"model", "tiny"}, {"prompt", "Once"}, {"logprobs", true}, {"top_logprobs", 21}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(json::parse(r.body).value("error", ""), "top_logprobs must be between 0 and 20");
-  auto o = post("/v1/chat/completions", json{{"model", "tiny"},
-                                             {"messages", {{{"role", "user"}, {"content", "hi"}}}},
-                                             {"top_logprobs", 3}});
+  auto o = post("/v1/chat/completions",
+                json{{"model", "tiny"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"top_logprobs", 3}});
   EXPECT_EQ(o.status, 400) << o.body;
   auto c = post("/v1/completions", json{{"model", "tiny"}, {"prompt", "hi"}, {"logprobs", 6}});
   EXPECT_EQ(c.status, 400) << c.body;
@@ -116,14 +115,10 @@ TEST_F(Logprobs, OutOfRangeTopLogprobsIsA400) {
 TEST_F(Logprobs, OpenAiChatCarriesThemPerChoiceStreamedToo) {
   for (bool stream : {false, true}) {
     SCOPED_TRACE(stream ? "stream" : "whole");
-    json req = {{"model", "tiny"},
-                {"messages", {{{"role", "user"}, {"content", "Once upon"}}}},
-                {"max_tokens", 10},
-                {"temperature", 0},
-                {"logprobs", true},
-                {"top_logprobs", 2},
-                {"stream", stream},
-                {"stream_options", {{"include_usage", true}}}};
+    json req = {{"model", "tiny"},  {"messages", {{{"role", "user"}, {"content", "Once upon"}}}},
+                {"max_tokens", 10}, {"temperature", 0},
+                {"logprobs", true}, {"top_logprobs", 2},
+                {"stream", stream}, {"stream_options", {{"include_usage", true}}}};
     if (!stream) req.erase("stream_options");
     auto r = post("/v1/chat/completions", req);
     ASSERT_EQ(r.status, 200) << r.body;
@@ -144,8 +139,9 @@ TEST_F(Logprobs, OpenAiChatCarriesThemPerChoiceStreamedToo) {
 }
 
 TEST_F(Logprobs, OpenAiCompletionsUseTheLegacyShape) {
-  auto r = post("/v1/completions",
-                json{{"model", "tiny"}, {"prompt", "Once upon a time"}, {"max_tokens", 8}, {"temperature", 0}, {"logprobs", 2}});
+  auto r = post(
+      "/v1/completions",
+      json{{"model", "tiny"}, {"prompt", "Once upon a time"}, {"max_tokens", 8}, {"temperature", 0}, {"logprobs", 2}});
   ASSERT_EQ(r.status, 200) << r.body;
   const json j = json::parse(r.body);
   const json& lp = j["choices"][0]["logprobs"];
