@@ -211,6 +211,7 @@ TEST_F(AgentOutput, RequiredCallOnOpenAiChatHasIdsStringArgumentsAndFinishReason
       const json& choice = j["choices"][0];
       finish = choice.value("finish_reason", "");
       ASSERT_EQ(choice["message"]["tool_calls"].size(), 1u) << r.body;
+      EXPECT_TRUE(choice["message"]["content"].is_null()) << r.body;  // OpenAI's shape for a pure call
       call = choice["message"]["tool_calls"][0];
     } else {
       for (const json& rec : records(r.body)) {

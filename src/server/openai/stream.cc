@@ -62,7 +62,10 @@ class OpenAiProtocol final : public CompletionProtocol {
   // with their arguments as a JSON string.
   static ordered_json message(const CompletionOutput& out, bool delta) {
     ordered_json m{{"role", "assistant"}};
-    if (!delta || !out.content.empty() || (out.thinking.empty() && out.tool_calls.empty())) m["content"] = out.content;
+    // OpenAI: a reply that only calls tools has "content": null.
+    if (!delta && out.content.empty() && !out.tool_calls.empty()) m["content"] = nullptr;
+    else if (!delta || !out.content.empty() || (out.thinking.empty() && out.tool_calls.empty()))
+      m["content"] = out.content;
     if (!out.thinking.empty()) {
       m["reasoning"] = out.thinking;
       m["reasoning_content"] = out.thinking;
