@@ -151,6 +151,14 @@ TEST_F(AgentOutput, ThinkOnAModelThatCannotThinkIsOllamasError) {
   EXPECT_EQ(post("/api/chat", req).status, 200);
 }
 
+TEST_F(AgentOutput, SuffixOnATemplateWithoutSuffixIsOllamasInsertError) {
+  auto r = post("/api/generate",
+                json{{"model", "stories"}, {"prompt", "def f("}, {"suffix", "return x"}, {"stream", false}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(json::parse(r.body).value("error", ""),
+            "registry.ollama.ai/library/stories:latest does not support insert");
+}
+
 TEST_F(AgentOutput, BadToolChoiceIsA400NamingIt) {
   json req = chat_request("syn-qwen3", false, 1);
   req["tools"] = json::array({kWeatherTool});
