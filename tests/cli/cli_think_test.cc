@@ -15,14 +15,6 @@
 namespace corral::testing {
 namespace {
 
-// A ChatML template whose generation prompt opens a thinking block when thinking is on (what
-// makes it a thinking model for Ollama), as in tests/server/agent_output_test.cc.
-constexpr const char* kThinkingTemplate = R"({{- range .Messages }}<|im_start|>{{ .Role }}
-{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}<|im_end|>
-{{ end }}<|im_start|>assistant
-{{ if .Think }}<think>
-{{ end }})";
-
 constexpr const char* kFaint = "\033[2m";
 
 class CliThink : public ::testing::Test {

@@ -15,6 +15,7 @@
 #include "common/http_client.h"
 #include "common/prometheus_text.h"
 #include "server/server_process.h"
+#include "server/stream_records.h"
 
 namespace corral::testing {
 namespace {
@@ -94,22 +95,6 @@ std::string invalid(const json& v, const json& schema, const std::string& at = "
   return "";
 }
 
-// The records of an NDJSON stream, or the data objects of a server-sent-event stream.
-std::vector<json> records(const std::string& body) {
-  std::vector<json> out;
-  size_t pos = 0;
-  while (pos < body.size()) {
-    size_t end = body.find('\n', pos);
-    if (end == std::string::npos) end = body.size();
-    std::string line = body.substr(pos, end - pos);
-    pos = end + 1;
-    if (line.rfind("data: ", 0) == 0) line = line.substr(6);
-    if (line.empty() || line == "[DONE]") continue;
-    out.push_back(json::parse(line));
-  }
-  return out;
-}
-
 // One response, read the same way for both APIs.
 struct Reply {
   long status = 0;
@@ -122,7 +107,7 @@ Reply read_ollama(const HttpResponse& r) {
   Reply out;
   out.status = r.status;
   if (r.status != 200) return out;
-  for (const json& rec : records(r.body)) {
+  for (const json& rec : stream_records(r.body)) {
     if (rec.contains("error")) out.error = rec.dump();
     const json& m = rec.value("message", json::object());
     out.content += m.value("content", "");
@@ -147,7 +132,7 @@ Reply read_openai(const HttpResponse& r, bool stream) {
     if (choice["message"]["content"].is_string()) out.content = choice["message"]["content"];
     for (const json& c : choice["message"].value("tool_calls", json::array())) raw.push_back(c);
   } else {
-    for (const json& rec : records(r.body)) {
+    for (const json& rec : stream_records(r.body)) {
       if (rec.contains("error")) out.error = rec.dump();
       if (!rec.contains("choices") || rec["choices"].empty()) continue;  // the usage chunk
       const json& choice = rec["choices"][0];

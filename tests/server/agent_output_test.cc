@@ -14,24 +14,13 @@
 #include <vector>
 
 #include "common/http_client.h"
-#include "common/test_data.h"
 #include "server/server_process.h"
-#include "store/create.h"
-#include "store/modelfile.h"
-#include "store/store.h"
+#include "server/stream_records.h"
 
 namespace corral::testing {
 namespace {
 
 using json = nlohmann::json;
-
-// A ChatML template whose generation prompt opens a thinking block when thinking is on, and
-// renders earlier reasoning between the same tags (what makes it a thinking model for Ollama).
-constexpr const char* kThinkingTemplate = R"({{- range .Messages }}<|im_start|>{{ .Role }}
-{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}<|im_end|>
-{{ end }}<|im_start|>assistant
-{{ if .Think }}<think>
-{{ end }})";
 
 const json kWeatherTool = json::parse(R"({
   "type": "function",
@@ -61,20 +50,7 @@ class AgentOutput : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::string(std::filesystem::temp_directory_path() / ("corral-agent-" + std::to_string(getpid())));
-    std::filesystem::remove_all(*dir_);
-    std::filesystem::create_directories(*dir_);
-    store::Store s(*dir_);
-    auto add = [&](const std::string& name, const std::string& modelfile) {
-      auto mf = store::parse_modelfile(modelfile);
-      ASSERT_TRUE(mf.is_ok()) << mf.error();
-      auto r = store::create_model(s, name, *mf, fixture_create_options());
-      ASSERT_TRUE(r.is_ok()) << name << ": " << r.error();
-    };
-    // qwen3 architecture with its family's ChatML template (tools, <tool_call>) from the GGUF.
-    add("syn-qwen3", "FROM " + test_data_path("models/synthetic/syn-qwen3-q8_0.gguf") + "\n");
-    add("thinker", "FROM " + test_data_path("models/synthetic/syn-qwen2-q8_0.gguf") + "\nTEMPLATE \"\"\"" +
-                       kThinkingTemplate + "\"\"\"\n");
-    add("stories", "FROM " + test_data_path("models/stories260K.gguf") + "\n");
+    create_agent_test_store(*dir_);
     server_ = ServerProcess::start(*dir_).release();
   }
   static void TearDownTestSuite() {
@@ -85,21 +61,6 @@ class AgentOutput : public ::testing::Test {
   }
   static HttpResponse post(const std::string& path, const json& body) {
     return http_post(server_->url(path), body.dump());
-  }
-  // The records of an NDJSON stream, or the data objects of a server-sent-event stream.
-  static std::vector<json> records(const std::string& body) {
-    std::vector<json> out;
-    size_t pos = 0;
-    while (pos < body.size()) {
-      size_t end = body.find('\n', pos);
-      if (end == std::string::npos) end = body.size();
-      std::string line = body.substr(pos, end - pos);
-      pos = end + 1;
-      if (line.rfind("data: ", 0) == 0) line = line.substr(6);
-      if (line.empty() || line == "[DONE]") continue;
-      out.push_back(json::parse(line));
-    }
-    return out;
   }
 
   static std::string* dir_;
@@ -186,7 +147,7 @@ TEST_F(AgentOutput, ForcedCallOnOllamaChatIsAValidToolCallWithNoJsonInContent) {
       ASSERT_EQ(r.status, 200) << r.body;
       std::string content;
       json calls = json::array();
-      for (const json& rec : records(r.body)) {
+      for (const json& rec : stream_records(r.body)) {
         ASSERT_FALSE(rec.contains("error")) << rec.dump();
         content += rec["message"].value("content", "");
         if (rec["message"].contains("tool_calls"))
@@ -222,7 +183,7 @@ TEST_F(AgentOutput, RequiredCallOnOpenAiChatHasIdsStringArgumentsAndFinishReason
       EXPECT_TRUE(choice["message"]["content"].is_null()) << r.body;  // OpenAI's shape for a pure call
       call = choice["message"]["tool_calls"][0];
     } else {
-      for (const json& rec : records(r.body)) {
+      for (const json& rec : stream_records(r.body)) {
         const json& choice = rec["choices"][0];
         if (choice["finish_reason"].is_string()) finish = choice["finish_reason"];
         const json& delta = choice["delta"];
@@ -284,7 +245,7 @@ TEST_F(AgentOutput, ThinkingIsSplitOffWhenThePromptOpensIt) {
     auto r = post("/api/chat", req);
     ASSERT_EQ(r.status, 200) << r.body;
     std::string content, thinking;
-    for (const json& rec : records(r.body)) {
+    for (const json& rec : stream_records(r.body)) {
       content += rec["message"].value("content", "");
       thinking += rec["message"].value("thinking", "");
     }
@@ -297,7 +258,7 @@ TEST_F(AgentOutput, ThinkingIsSplitOffWhenThePromptOpensIt) {
     ASSERT_EQ(r.status, 200) << r.body;
     content.clear();
     thinking.clear();
-    for (const json& rec : records(r.body)) {
+    for (const json& rec : stream_records(r.body)) {
       content += rec["message"].value("content", "");
       thinking += rec["message"].value("thinking", "");
     }
@@ -311,7 +272,7 @@ TEST_F(AgentOutput, ThinkingIsSplitOffWhenThePromptOpensIt) {
                                         {"options", {{"num_predict", 8}, {"seed", 5}}}});
     ASSERT_EQ(g.status, 200) << g.body;
     std::string gthinking, gresponse;
-    for (const json& rec : records(g.body)) {
+    for (const json& rec : stream_records(g.body)) {
       gthinking += rec.value("thinking", "");
       gresponse += rec.value("response", "");
     }

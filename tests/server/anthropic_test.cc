@@ -15,24 +15,13 @@
 #include <vector>
 
 #include "common/http_client.h"
-#include "common/test_data.h"
 #include "server/server_process.h"
-#include "store/create.h"
-#include "store/modelfile.h"
-#include "store/store.h"
+#include "server/stream_records.h"
 
 namespace corral::testing {
 namespace {
 
 using json = nlohmann::json;
-
-// A ChatML template whose generation prompt opens a thinking block when thinking is on (what
-// makes it a thinking model for Ollama): all the random model's output is then thinking.
-constexpr const char* kThinkingTemplate = R"({{- range .Messages }}<|im_start|>{{ .Role }}
-{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}<|im_end|>
-{{ end }}<|im_start|>assistant
-{{ if .Think }}<think>
-{{ end }})";
 
 const json kWeatherTool = json::parse(R"({
   "name": "get_weather",
@@ -52,30 +41,13 @@ const json kTimeTool = json::parse(R"({
   "input_schema": {"type": "object", "properties": {"zone": {"type": "integer"}}, "required": ["zone"]}
 })");
 
-// One server-sent event: its "event:" name and its data.
-struct Event {
-  std::string name;
-  json data;
-};
+using Event = SseEvent;
 
 class Anthropic : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::string(std::filesystem::temp_directory_path() / ("corral-anthropic-" + std::to_string(getpid())));
-    std::filesystem::remove_all(*dir_);
-    std::filesystem::create_directories(*dir_);
-    store::Store s(*dir_);
-    auto add = [&](const std::string& name, const std::string& modelfile) {
-      auto mf = store::parse_modelfile(modelfile);
-      ASSERT_TRUE(mf.is_ok()) << mf.error();
-      auto r = store::create_model(s, name, *mf, fixture_create_options());
-      ASSERT_TRUE(r.is_ok()) << name << ": " << r.error();
-    };
-    // qwen3 architecture with its family's ChatML template (tools, <tool_call>) from the GGUF.
-    add("syn-qwen3", "FROM " + test_data_path("models/synthetic/syn-qwen3-q8_0.gguf") + "\n");
-    add("thinker", "FROM " + test_data_path("models/synthetic/syn-qwen2-q8_0.gguf") + "\nTEMPLATE \"\"\"" +
-                       kThinkingTemplate + "\"\"\"\n");
-    add("stories", "FROM " + test_data_path("models/stories260K.gguf") + "\n");
+    create_agent_test_store(*dir_);
     server_ = ServerProcess::start(*dir_).release();
   }
   static void TearDownTestSuite() {
@@ -86,24 +58,6 @@ class Anthropic : public ::testing::Test {
   }
   static HttpResponse post(const std::string& path, const json& body) {
     return http_post(server_->url(path), body.dump());
-  }
-  // The events of a text/event-stream body.
-  static std::vector<Event> events(const std::string& body) {
-    std::vector<Event> out;
-    std::string name;
-    size_t pos = 0;
-    while (pos < body.size()) {
-      size_t end = body.find('\n', pos);
-      if (end == std::string::npos) end = body.size();
-      const std::string line = body.substr(pos, end - pos);
-      pos = end + 1;
-      if (line.rfind("event: ", 0) == 0) name = line.substr(7);
-      if (line.rfind("data: ", 0) == 0) {
-        out.push_back({name, json::parse(line.substr(6))});
-        name.clear();
-      }
-    }
-    return out;
   }
   // The message a stream describes, put together as the SDK does: message_start's message,
   // blocks from content_block_start extended by their deltas, message_delta's stop fields and
@@ -156,7 +110,7 @@ class Anthropic : public ::testing::Test {
   static json message_of(const HttpResponse& r, bool stream) {
     if (!stream) return json::parse(r.body);
     EXPECT_EQ(r.headers.count("content-type") ? r.headers.at("content-type") : "", "text/event-stream");
-    return accumulate(events(r.body));
+    return accumulate(sse_events(r.body));
   }
 
   static std::string* dir_;
@@ -222,7 +176,7 @@ TEST_F(Anthropic, StreamedEventsComeInAnthropicsOrderAndAddUpToTheMessage) {
   const json whole = json::parse(post("/v1/messages", request("stories", 10)).body);
   auto r = post("/v1/messages", request("stories", 10, true));
   ASSERT_EQ(r.status, 200) << r.body;
-  const std::vector<Event> evs = events(r.body);
+  const std::vector<Event> evs = sse_events(r.body);
   ASSERT_GE(evs.size(), 7u) << r.body;
   // message_start, ping, content_block_start, deltas..., content_block_stop, message_delta,
   // message_stop.
@@ -283,7 +237,7 @@ TEST_F(Anthropic, ToolChoiceAnyAndToolForceAToolUseThatValidatesAgainstItsSchema
       EXPECT_EQ(m["stop_reason"], "tool_use");
       if (stream) {
         // The block starts with an empty input; the whole input comes as input_json_delta.
-        for (const Event& e : events(r.body)) {
+        for (const Event& e : sse_events(r.body)) {
           if (e.name == "content_block_start") { EXPECT_EQ(e.data["content_block"]["input"], json::object()); }
         }
       }

@@ -11,6 +11,7 @@
 
 #include "common/http_client.h"
 #include "server/server_process.h"
+#include "server/stream_records.h"
 
 namespace corral::testing {
 namespace {
@@ -26,20 +27,6 @@ class Logprobs : public ::testing::Test {
   }
   static HttpResponse post(const std::string& path, const json& body) {
     return http_post(server_->url(path), body.dump());
-  }
-  static std::vector<json> records(const std::string& body) {
-    std::vector<json> out;
-    size_t pos = 0;
-    while (pos < body.size()) {
-      size_t end = body.find('\n', pos);
-      if (end == std::string::npos) end = body.size();
-      std::string line = body.substr(pos, end - pos);
-      pos = end + 1;
-      if (line.rfind("data: ", 0) == 0) line = line.substr(6);
-      if (line.empty() || line == "[DONE]") continue;
-      out.push_back(json::parse(line));
-    }
-    return out;
   }
   static ServerProcess* server_;
 };
@@ -85,7 +72,7 @@ TEST_F(Logprobs, OllamaGenerateAndChatReportEveryGeneratedToken) {
       ASSERT_EQ(r.status, 200) << r.body;
       std::vector<json> entries;
       int64_t eval_count = -1;
-      for (const json& rec : records(r.body)) {
+      for (const json& rec : stream_records(r.body)) {
         if (rec.contains("logprobs"))
           for (const json& e : rec["logprobs"]) entries.push_back(e);
         if (rec.value("done", false)) eval_count = rec.value("eval_count", -1);
@@ -124,7 +111,7 @@ TEST_F(Logprobs, OpenAiChatCarriesThemPerChoiceStreamedToo) {
     ASSERT_EQ(r.status, 200) << r.body;
     std::vector<json> entries;
     int64_t completion_tokens = -1;
-    for (const json& rec : records(r.body)) {
+    for (const json& rec : stream_records(r.body)) {
       if (rec.contains("usage") && rec["usage"].is_object())
         completion_tokens = rec["usage"].value("completion_tokens", -1);
       if (rec["choices"].empty()) continue;

@@ -14,24 +14,13 @@
 #include <vector>
 
 #include "common/http_client.h"
-#include "common/test_data.h"
 #include "server/server_process.h"
-#include "store/create.h"
-#include "store/modelfile.h"
-#include "store/store.h"
+#include "server/stream_records.h"
 
 namespace corral::testing {
 namespace {
 
 using json = nlohmann::json;
-
-// A ChatML template whose generation prompt opens a thinking block when thinking is on (what
-// makes it a thinking model for Ollama): the random model's output is then all reasoning.
-constexpr const char* kThinkingTemplate = R"({{- range .Messages }}<|im_start|>{{ .Role }}
-{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}<|im_end|>
-{{ end }}<|im_start|>assistant
-{{ if .Think }}<think>
-{{ end }})";
 
 // A Responses API function tool (flat: no nested "function").
 const json kWeatherTool = json::parse(R"({
@@ -55,24 +44,14 @@ const json kTimeTool = json::parse(R"({
   "parameters": {"type": "object", "properties": {"zone": {"type": "integer"}}, "required": ["zone"]}
 })");
 
-struct Event {
-  std::string name;  // the `event:` line
-  json data;
-};
+using Event = SseEvent;
 
 class Responses : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     server_ = ServerProcess::start(shared_test_store()).release();
     dir_ = new std::string(std::filesystem::temp_directory_path() / ("corral-responses-" + std::to_string(getpid())));
-    std::filesystem::remove_all(*dir_);
-    std::filesystem::create_directories(*dir_);
-    store::Store s(*dir_);
-    auto mf = store::parse_modelfile("FROM " + test_data_path("models/synthetic/syn-qwen2-q8_0.gguf") +
-                                     "\nTEMPLATE \"\"\"" + kThinkingTemplate + "\"\"\"\n");
-    ASSERT_TRUE(mf.is_ok()) << mf.error();
-    auto r = store::create_model(s, "thinker", *mf, fixture_create_options());
-    ASSERT_TRUE(r.is_ok()) << r.error();
+    create_agent_test_store(*dir_);
     thinker_ = ServerProcess::start(*dir_).release();
   }
   static void TearDownTestSuite() {
@@ -84,22 +63,6 @@ class Responses : public ::testing::Test {
   }
   static HttpResponse post(const json& body, ServerProcess* s = nullptr) {
     return http_post((s ? s : server_)->url("/v1/responses"), body.dump());
-  }
-  // The events of a server-sent-event stream.
-  static std::vector<Event> events(const std::string& body) {
-    std::vector<Event> out;
-    Event cur;
-    size_t pos = 0;
-    while (pos < body.size()) {
-      size_t end = body.find('\n', pos);
-      if (end == std::string::npos) end = body.size();
-      const std::string line = body.substr(pos, end - pos);
-      pos = end + 1;
-      if (line.rfind("event: ", 0) == 0) cur.name = line.substr(7);
-      if (line.rfind("data: ", 0) == 0) cur.data = json::parse(line.substr(6));
-      if (line.empty() && !cur.data.is_null()) out.push_back(std::exchange(cur, Event{}));
-    }
-    return out;
   }
   // The events' names in order, with runs of one delta event kept as one name.
   static std::vector<std::string> shape(const std::vector<Event>& evs) {
@@ -216,7 +179,7 @@ TEST_F(Responses, StreamedEventsComeInOpenAisOrderAndAddUpToTheAnswer) {
   auto r = post(story_request(true));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.headers["content-type"].find("text/event-stream"), std::string::npos);
-  const std::vector<Event> evs = events(r.body);
+  const std::vector<Event> evs = sse_events(r.body);
   expect_well_formed(evs);
   EXPECT_EQ(shape(evs), (std::vector<std::string>{
                             "response.created", "response.in_progress", "response.output_item.added",
@@ -261,7 +224,7 @@ TEST_F(Responses, ForcedFunctionCallValidatesAgainstTheToolSchema) {
       if (!stream) {
         response = json::parse(r.body);
       } else {
-        const std::vector<Event> evs = events(r.body);
+        const std::vector<Event> evs = sse_events(r.body);
         expect_well_formed(evs);
         EXPECT_EQ(shape(evs), (std::vector<std::string>{
                                   "response.created", "response.in_progress", "response.output_item.added",
@@ -359,7 +322,7 @@ TEST_F(Responses, ReasoningItemOnAModelThatThinks) {
   streamed["stream"] = true;
   auto s = post(streamed, thinker_);
   ASSERT_EQ(s.status, 200) << s.body;
-  const std::vector<Event> evs = events(s.body);
+  const std::vector<Event> evs = sse_events(s.body);
   expect_well_formed(evs);
   EXPECT_EQ(shape(evs), (std::vector<std::string>{
                             "response.created", "response.in_progress", "response.output_item.added",

@@ -24,6 +24,30 @@ store::CreateOptions fixture_create_options() {
   return opts;
 }
 
+const char* const kThinkingTemplate = R"({{- range .Messages }}<|im_start|>{{ .Role }}
+{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}<|im_end|>
+{{ end }}<|im_start|>assistant
+{{ if .Think }}<think>
+{{ end }})";
+
+void create_agent_test_store(const std::string& dir) {
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  store::Store s(dir);
+  const std::pair<std::string, std::string> models[] = {
+      {"syn-qwen3", "FROM " + test_data_path("models/synthetic/syn-qwen3-q8_0.gguf") + "\n"},
+      {"thinker", "FROM " + test_data_path("models/synthetic/syn-qwen2-q8_0.gguf") + "\nTEMPLATE \"\"\"" +
+                      kThinkingTemplate + "\"\"\"\n"},
+      {"stories", "FROM " + test_data_path("models/stories260K.gguf") + "\n"},
+  };
+  for (const auto& [name, text] : models) {
+    auto mf = store::parse_modelfile(text);
+    ASSERT_TRUE(mf.is_ok()) << mf.error();
+    auto r = store::create_model(s, name, *mf, fixture_create_options());
+    ASSERT_TRUE(r.is_ok()) << name << ": " << r.error();
+  }
+}
+
 const std::string& shared_test_store() {
   // Never destroyed: the atexit cleanup below runs after static destructors registered later
   // (this string's would be), so it must not read a destroyed string (ASan caught that).

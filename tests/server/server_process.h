@@ -22,6 +22,16 @@ namespace corral::testing {
 // Built once per test binary and copied per call would be slow; callers share it read-only.
 const std::string& shared_test_store();
 
+// A ChatML template whose generation prompt opens a thinking block when thinking is on, and
+// renders earlier reasoning between the same tags (what makes it a thinking model for Ollama):
+// a random model's output under it is all thinking.
+extern const char* const kThinkingTemplate;
+
+// Creates in `dir` the store the agent tests share: syn-qwen3 (qwen3 with its family's ChatML
+// template: tools, <tool_call>, thinking), thinker (syn-qwen2 under kThinkingTemplate) and
+// stories (no chat template: neither tools nor thinking).
+void create_agent_test_store(const std::string& dir);
+
 // CreateOptions for a test that builds a fixture store in its own process from files in the
 // test data: FROM may name a file there (the server itself never allows that).
 store::CreateOptions fixture_create_options();
