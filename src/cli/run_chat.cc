@@ -341,10 +341,7 @@ Result<std::optional<ordered_json>> chat_turn(Client& c, RunSession& s) {
   return std::optional<ordered_json>(std::move(msg));
 }
 
-bool is_think_error(const Status& st) {
-  return st.message().find("does not support thinking") != std::string::npos ||
-         st.message().find("invalid think value") != std::string::npos;
-}
+bool is_request_error(const Status& st) { return st.is(StatusCode::kInvalidArgument); }
 
 int chat_repl(Client& c, RunSession& s) {
   InterruptScope scope;
@@ -429,8 +426,10 @@ int chat_repl(Client& c, RunSession& s) {
     sb.clear();
     auto reply = chat_turn(c, s);
     reset_interrupt();
-    if (!reply && is_think_error(reply.status())) {
-      // Ollama's REPL reports these and goes on; the turn that failed leaves no message behind.
+    if (!reply && is_request_error(reply.status())) {
+      // The server refused this turn (a 400: e.g. "does not support thinking" after /set think):
+      // report it and go on, as Ollama's REPL does for thinking; the failed turn leaves no
+      // message behind. The client maps statuses to codes, so no error text is matched.
       fmt::print("error: {}\n", reply.status().message());
       s.messages.erase(s.messages.end() - 1);
       continue;

@@ -70,8 +70,8 @@ int chat_repl(Client& c, RunSession& s);
 // (content, and thinking when there was some), or nullopt when cancelled.
 Result<std::optional<ordered_json>> chat_turn(Client& c, RunSession& s);
 
-// Whether a failed turn is the user's think setting (the model cannot think, a bad level): the
-// REPL reports it and goes on, as Ollama's does.
-bool is_think_error(const Status& st);
+// Whether a failed turn was refused as a bad request (the server's 400, e.g. thinking asked of a
+// model that cannot think): the REPL reports it and goes on, as Ollama's does for thinking.
+bool is_request_error(const Status& st);
 
 }  // namespace corral::cli
