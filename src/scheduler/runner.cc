@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/prefill_sharing.h"
 #include "engine/step_plan.h"
 #include "model/kv_storage.h"
 
@@ -269,10 +270,12 @@ void Runner::drop_cancelled() {
 engine::StepPlan Runner::plan() {
   std::vector<engine::Sequence*> seqs;
   for (const Running& r : running_) seqs.push_back(r.seq.get());
+  const engine::PrefillSharing sharing = engine::share_prefills(seqs, engine_.kv());
+  if (sharing.shared_tokens > 0) count_prefix_hit(static_cast<size_t>(sharing.shared_tokens));
   const engine::KvCache& kv = engine_.kv();
   const engine::KvRoom room{[&kv](const engine::Sequence& s, int64_t n) { return kv.blocks_needed(s.kv, n); },
                             [this](int64_t blocks) { return prefixes_.make_room(blocks); }};
-  return engine::plan_step(seqs, config_.step_token_budget, room);
+  return engine::plan_step(sharing.run, config_.step_token_budget, room);
 }
 
 engine::StepResult Runner::run(const engine::StepPlan& plan) {

@@ -58,10 +58,10 @@ struct OutputReading {
 OutputReading output_reading(const ServedModel& m, const nlohmann::json& tools, const ThinkOption& think,
                              const ToolChoice& choice, std::string_view rendered_prompt);
 
-// Wires `reading` in after prepare_job: the stream parses the output (tool-call ids drawn from the
-// request's seed when it has one, so seeded responses repeat), and the job streams control
-// tokens' text when the parser reads them.
-void read_output_with(CompletionStream& stream, scheduler::Job& job, OutputReading reading);
+// Wires `reading` in after prepare_job: the stream parses choice `choice`'s output (tool-call
+// ids drawn from the job's seed when it has one, so seeded responses repeat), and the job
+// streams control tokens' text when the parser reads them.
+void read_output_with(CompletionStream& stream, scheduler::Job& job, OutputReading reading, int choice = 0);
 
 // The tool names of an OpenAI/Ollama tools array ([{"type": "function", "function": {"name"}}]).
 std::vector<std::string> tool_names(const nlohmann::json& tools);

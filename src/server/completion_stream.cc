@@ -9,20 +9,21 @@ std::string line(const ordered_json& j) { return json_text(j) + "\n"; }
 
 void ollama_error(const Writer& w, int status, const std::string& message) { respond_error(w, status, message); }
 
-// Ollama's streaming format: one JSON record per line, the last one with done: true.
+// Ollama's streaming format: one JSON record per line, the last one with done: true. Ollama
+// has no n: a response has one choice.
 class NdjsonProtocol final : public CompletionProtocol {
  public:
   NdjsonProtocol(CompletionStream::ChunkRecord chunk, CompletionStream::FinalRecord final)
       : chunk_(std::move(chunk)), final_(std::move(final)) {}
   const ErrorStyle& errors() const override { return kOllamaErrors; }
   std::string stream_content_type() const override { return "application/x-ndjson"; }
-  std::string chunk(const CompletionOutput& piece) override { return line(chunk_(piece)); }
-  std::string stream_end(const scheduler::JobEvent& done, const CompletionOutput&) override {
-    return line(final_(done, CompletionOutput{}));
+  std::string chunk(const CompletionOutput& piece, int) override { return line(chunk_(piece)); }
+  std::string stream_end(const std::vector<FinishedChoice>& choices) override {
+    return line(final_(choices.front().done, CompletionOutput{}));
   }
   std::string stream_error(const std::string& message) override { return line(ordered_json{{"error", message}}); }
-  ordered_json body(const scheduler::JobEvent& done, const CompletionOutput& full) override {
-    return final_(done, full);
+  ordered_json body(const std::vector<FinishedChoice>& choices) override {
+    return final_(choices.front().done, choices.front().output);
   }
 
  private:
@@ -44,8 +45,8 @@ void CompletionOutput::append(const CompletionOutput& piece) {
 CompletionStream::CompletionStream(Writer w, bool stream, ChunkRecord chunk, FinalRecord final)
     : CompletionStream(std::move(w), stream, std::make_unique<NdjsonProtocol>(std::move(chunk), std::move(final))) {}
 
-CompletionStream::CompletionStream(Writer w, bool stream, std::unique_ptr<CompletionProtocol> protocol)
-    : w_(std::move(w)), stream_(stream), protocol_(std::move(protocol)) {}
+CompletionStream::CompletionStream(Writer w, bool stream, std::unique_ptr<CompletionProtocol> protocol, int n_choices)
+    : w_(std::move(w)), stream_(stream), protocol_(std::move(protocol)), choices_(static_cast<size_t>(n_choices)) {}
 
 void CompletionStream::start_locked() {
   if (started_) return;
@@ -53,15 +54,21 @@ void CompletionStream::start_locked() {
   w_->start(200, protocol_->stream_content_type(), {}, /*chunked=*/true);
 }
 
-void CompletionStream::set_parser(std::unique_ptr<parsers::OutputParser> parser, uint64_t id_seed) {
+void CompletionStream::set_parser(int choice, std::unique_ptr<parsers::OutputParser> parser, uint64_t id_seed) {
   std::lock_guard<std::mutex> lk(mu_);
-  parser_ = std::move(parser);
-  ids_.emplace(id_seed);
+  Choice& c = choices_.at(static_cast<size_t>(choice));
+  c.parser = std::move(parser);
+  c.ids.emplace(id_seed);
+}
+
+void CompletionStream::close_locked() {
+  closed_ = true;
+  for (Choice& c : choices_)
+    if (auto job = c.job.lock()) job->cancel();
 }
 
 void CompletionStream::fail_locked(const Status& error) {
-  closed_ = true;
-  if (auto job = job_.lock()) job->cancel();
+  close_locked();
   if (!started_) {
     protocol_->errors().respond_error(w_, http_status_for(error.code()), error.message());
     return;
@@ -70,13 +77,27 @@ void CompletionStream::fail_locked(const Status& error) {
   w_->finish();
 }
 
-bool CompletionStream::emit_locked(Result<parsers::ParseEvents> events, std::vector<engine::TokenLogprob> logprobs) {
+void CompletionStream::reject(const scheduler::Rejection& r) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (closed_) return;
+  close_locked();
+  if (!started_) {
+    protocol_->errors().respond_rejection(w_, r);
+    return;
+  }
+  w_->write(protocol_->stream_error(r.status.message()));
+  w_->finish();
+}
+
+bool CompletionStream::emit_locked(int choice, Result<parsers::ParseEvents> events,
+                                   std::vector<engine::TokenLogprob> logprobs) {
   if (!events) {
     // A malformed tool call: Ollama ends the response with the parser's error (a 500 when
     // nothing was sent yet).
     fail_locked(events.status().with_code(StatusCode::kInternal));
     return false;
   }
+  Choice& c = choices_[static_cast<size_t>(choice)];
   std::vector<CompletionOutput> pieces;
   for (parsers::ParseEvent& e : *events) {
     CompletionOutput piece;
@@ -84,7 +105,7 @@ bool CompletionStream::emit_locked(Result<parsers::ParseEvents> events, std::vec
       case parsers::EventKind::kContent: piece.content = std::move(e.text); break;
       case parsers::EventKind::kThinking: piece.thinking = std::move(e.text); break;
       case parsers::EventKind::kToolCall:
-        piece.tool_calls.push_back(OutputToolCall{.id = ids_ ? ids_->next() : "", .call = std::move(e.call)});
+        piece.tool_calls.push_back(OutputToolCall{.id = c.ids ? c.ids->next() : "", .call = std::move(e.call)});
         break;
     }
     if (!piece.empty()) pieces.push_back(std::move(piece));
@@ -96,59 +117,70 @@ bool CompletionStream::emit_locked(Result<parsers::ParseEvents> events, std::vec
     pieces.back().logprobs = std::move(logprobs);
   }
   for (const CompletionOutput& piece : pieces) {
-    sent_.append(piece);
+    c.result.output.append(piece);
     if (!stream_) continue;
     start_locked();
-    w_->write(protocol_->chunk(piece));
+    w_->write(protocol_->chunk(piece, choice));
   }
   return true;
 }
 
-void CompletionStream::on_event(const scheduler::JobEvent& e) {
+void CompletionStream::finish_choice_locked(int choice, const scheduler::JobEvent& done) {
+  Choice& c = choices_[static_cast<size_t>(choice)];
+  if (c.parser && !emit_locked(choice, c.parser->finish())) return;
+  c.result.done = done;
+  c.finished = true;
+  if (++n_finished_ < choices_.size()) return;
+  std::vector<FinishedChoice> results;
+  results.reserve(choices_.size());
+  for (Choice& f : choices_) results.push_back(std::move(f.result));
+  if (!stream_) {
+    respond_json(w_, 200, protocol_->body(results));
+    return;
+  }
+  start_locked();
+  w_->write(protocol_->stream_end(results));
+  w_->finish();
+}
+
+void CompletionStream::on_event(int choice, const scheduler::JobEvent& e) {
   using T = scheduler::JobEvent::Type;
   std::lock_guard<std::mutex> lk(mu_);
-  if (closed_) return;
+  if (closed_ || choices_[static_cast<size_t>(choice)].finished) return;
   switch (e.type) {
-    case T::kText:
-      if (parser_) {
-        emit_locked(parser_->feed(e.text), e.logprobs);
+    case T::kText: {
+      Choice& c = choices_[static_cast<size_t>(choice)];
+      if (c.parser) {
+        emit_locked(choice, c.parser->feed(e.text), e.logprobs);
       } else {
         parsers::ParseEvents events;
         parsers::append_text(events, parsers::EventKind::kContent, e.text);
-        emit_locked(std::move(events), e.logprobs);
+        emit_locked(choice, std::move(events), e.logprobs);
       }
       return;
+    }
     case T::kDone:
       if (e.done_reason == scheduler::DoneReason::kCancelled) {
+        close_locked();
         w_->finish();  // the client is gone; nothing to say
         return;
       }
-      if (parser_ && !emit_locked(parser_->finish())) return;
-      if (!stream_) {
-        respond_json(w_, 200, protocol_->body(e, sent_));
-        return;
-      }
-      start_locked();
-      w_->write(protocol_->stream_end(e, sent_));
-      w_->finish();
+      finish_choice_locked(choice, e);
       return;
     case T::kError:
-      if (!started_) {
-        protocol_->errors().respond_error(w_, http_status_for(e.error.code()), e.error.message());
-        return;
-      }
-      w_->write(protocol_->stream_error(e.error.message()));
-      w_->finish();
+      // One choice failing fails the response: the others are cancelled.
+      fail_locked(e.error);
       return;
   }
 }
 
-void attach(const std::shared_ptr<scheduler::Job>& job, const Writer& w, std::shared_ptr<CompletionStream> stream) {
+void attach(const std::shared_ptr<scheduler::Job>& job, const Writer& w, std::shared_ptr<CompletionStream> stream,
+            int choice) {
   {
     std::lock_guard<std::mutex> lk(stream->mu_);
-    stream->job_ = job;
+    stream->choices_.at(static_cast<size_t>(choice)).job = job;
   }
-  job->on_event = [stream](const scheduler::JobEvent& e) { stream->on_event(e); };
+  job->on_event = [stream, choice](const scheduler::JobEvent& e) { stream->on_event(choice, e); };
   std::weak_ptr<scheduler::Job> weak = job;
   w->on_client_gone([weak] {
     if (auto j = weak.lock()) j->cancel();

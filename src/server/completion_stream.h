@@ -46,21 +46,29 @@ struct ErrorStyle {
 };
 extern const ErrorStyle kOllamaErrors;
 
-// One API family's completion response format.
+// A choice that finished normally: its last event and its output (everything sent, when
+// streaming).
+struct FinishedChoice {
+  scheduler::JobEvent done;
+  CompletionOutput output;
+};
+
+// One API family's completion response format. A response has one choice, or several when the
+// request asked for them (OpenAI's n: one job each, answered together).
 class CompletionProtocol {
  public:
   virtual ~CompletionProtocol() = default;
   virtual const ErrorStyle& errors() const = 0;
   // Content-Type of a streamed response.
   virtual std::string stream_content_type() const = 0;
-  // Wire bytes of one streamed piece of output (never empty).
-  virtual std::string chunk(const CompletionOutput& piece) = 0;
-  // Wire bytes that end a stream that finished normally; `streamed` is everything sent.
-  virtual std::string stream_end(const scheduler::JobEvent& done, const CompletionOutput& streamed) = 0;
+  // Wire bytes of one streamed piece of output of choice `choice` (never empty).
+  virtual std::string chunk(const CompletionOutput& piece, int choice) = 0;
+  // Wire bytes that end a stream whose choices all finished normally (in choice order).
+  virtual std::string stream_end(const std::vector<FinishedChoice>& choices) = 0;
   // Wire bytes that end a stream after an error.
   virtual std::string stream_error(const std::string& message) = 0;
   // The whole response body when not streaming.
-  virtual ordered_json body(const scheduler::JobEvent& done, const CompletionOutput& full) = 0;
+  virtual ordered_json body(const std::vector<FinishedChoice>& choices) = 0;
 };
 
 class CompletionStream : public std::enable_shared_from_this<CompletionStream> {
@@ -71,38 +79,54 @@ class CompletionStream : public std::enable_shared_from_this<CompletionStream> {
   using FinalRecord = std::function<ordered_json(const scheduler::JobEvent& done, const CompletionOutput& full)>;
 
   CompletionStream(Writer w, bool stream, ChunkRecord chunk, FinalRecord final);
-  CompletionStream(Writer w, bool stream, std::unique_ptr<CompletionProtocol> protocol);
+  // n_choices: the jobs answered together in this response (attach() each with its index).
+  CompletionStream(Writer w, bool stream, std::unique_ptr<CompletionProtocol> protocol, int n_choices = 1);
 
-  // Reads the output through `parser` (set before the job is submitted): text becomes content,
-  // thinking and tool calls; calls get ids drawn from `id_seed`. Without one all text is content.
-  void set_parser(std::unique_ptr<parsers::OutputParser> parser, uint64_t id_seed);
+  // Reads choice `choice`'s output through `parser` (set before its job is submitted): text
+  // becomes content, thinking and tool calls; calls get ids drawn from `id_seed`. Without one
+  // all text is content.
+  void set_parser(int choice, std::unique_ptr<parsers::OutputParser> parser, uint64_t id_seed);
 
-  // The job's on_event.
-  void on_event(const scheduler::JobEvent& e);
+  // Choice `choice`'s job's on_event.
+  void on_event(int choice, const scheduler::JobEvent& e);
+
+  // The scheduler refused one of the jobs (queue full): the others are cancelled and the
+  // response is the rejection (or, if output already went out, ends with an error).
+  void reject(const scheduler::Rejection& r);
 
  private:
   friend void attach(const std::shared_ptr<scheduler::Job>& job, const Writer& w,
-                     std::shared_ptr<CompletionStream> stream);
+                     std::shared_ptr<CompletionStream> stream, int choice);
+  struct Choice {
+    std::unique_ptr<parsers::OutputParser> parser;
+    std::optional<parsers::ToolCallIds> ids;
+    FinishedChoice result;  // output: everything decided so far (sent, when streaming)
+    bool finished = false;
+    std::weak_ptr<scheduler::Job> job;
+  };
   void start_locked();
   // Sends (streaming) or keeps (not) the pieces the parser decided; false after a parse error,
-  // which has then ended the response and cancelled the job.
-  bool emit_locked(Result<parsers::ParseEvents> events, std::vector<engine::TokenLogprob> logprobs = {});
+  // which has then ended the response and cancelled the jobs.
+  bool emit_locked(int choice, Result<parsers::ParseEvents> events, std::vector<engine::TokenLogprob> logprobs = {});
   void fail_locked(const Status& error);
+  // Ends the response early: no more events are answered, every job is cancelled.
+  void close_locked();
+  void finish_choice_locked(int choice, const scheduler::JobEvent& done);
 
   Writer w_;
   bool stream_;
   std::unique_ptr<CompletionProtocol> protocol_;
   std::mutex mu_;
   bool started_ = false;
-  bool closed_ = false;  // the response ended early (a parse error): later events are dropped
-  std::unique_ptr<parsers::OutputParser> parser_;
-  std::optional<parsers::ToolCallIds> ids_;
-  CompletionOutput sent_;  // everything decided so far (sent, when streaming)
-  std::weak_ptr<scheduler::Job> job_;
+  bool closed_ = false;  // the response ended early (an error, a parse error, the client left)
+  std::vector<Choice> choices_;
+  size_t n_finished_ = 0;
 };
 
-// Wires a job to a writer: events go to the stream, a client that goes away cancels the job.
-void attach(const std::shared_ptr<scheduler::Job>& job, const Writer& w, std::shared_ptr<CompletionStream> stream);
+// Wires a job to a writer: its events go to the stream as choice `choice`, a client that goes
+// away cancels the job.
+void attach(const std::shared_ptr<scheduler::Job>& job, const Writer& w, std::shared_ptr<CompletionStream> stream,
+            int choice = 0);
 
 // Answers a scheduler rejection (queue full) with its status, Retry-After and Ollama's body.
 void respond_rejection(const Writer& w, const scheduler::Rejection& r);

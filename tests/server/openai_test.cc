@@ -373,7 +373,7 @@ TEST_F(OpenAiApi, ErrorsUseOpenAisShape) {
     r[key] = v;
     return post("/v1/chat/completions", r);
   };
-  expect_openai_error(with("n", 2), 400, "invalid_request_error");
+  expect_openai_error(with("n", 0), 400, "invalid_request_error");
   expect_openai_error(with("temperature", "hot"), 400, "invalid_request_error");
   expect_openai_error(with("max_tokens", "many"), 400, "invalid_request_error");
   expect_openai_error(with("stop", json::array({1, 2})), 400, "invalid_request_error");

@@ -22,7 +22,7 @@ class AnthropicProtocol final : public CompletionProtocol {
   const ErrorStyle& errors() const override { return kErrors; }
   std::string stream_content_type() const override { return "text/event-stream"; }
 
-  std::string chunk(const CompletionOutput& piece) override {
+  std::string chunk(const CompletionOutput& piece, int) override {
     std::string out = start_message();
     if (!piece.thinking.empty()) out += delta(Block::kThinking, piece.thinking);
     if (!piece.content.empty()) out += delta(Block::kText, piece.content);
@@ -43,7 +43,10 @@ class AnthropicProtocol final : public CompletionProtocol {
     return out;
   }
 
-  std::string stream_end(const scheduler::JobEvent& done, const CompletionOutput& streamed) override {
+  // Anthropic's Messages have one choice.
+  std::string stream_end(const std::vector<FinishedChoice>& choices) override {
+    const scheduler::JobEvent& done = choices.front().done;
+    const CompletionOutput& streamed = choices.front().output;
     std::string out = start_message() + close_block();
     ordered_json d = stop_fields(done, streamed);
     out +=
@@ -57,7 +60,9 @@ class AnthropicProtocol final : public CompletionProtocol {
 
   std::string stream_error(const std::string& message) override { return event("error", error_body(500, message)); }
 
-  ordered_json body(const scheduler::JobEvent& done, const CompletionOutput& full) override {
+  ordered_json body(const std::vector<FinishedChoice>& choices) override {
+    const scheduler::JobEvent& done = choices.front().done;
+    const CompletionOutput& full = choices.front().output;
     ordered_json content = ordered_json::array();
     if (!full.thinking.empty()) content.push_back(thinking_block(full.thinking));
     if (!full.content.empty()) content.push_back(ordered_json{{"type", "text"}, {"text", full.content}});

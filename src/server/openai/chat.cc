@@ -83,16 +83,19 @@ void handle_chat_completions(ApiContext& ctx, http::Request&& req, Writer w) {
   if (!opts) return respond_status(w, opts.status());
   const RequestOptions& o = *opts;
 
-  auto job = std::make_shared<scheduler::Job>();
-  job->options = o.job;
-  job->options.top_logprobs = fields->top_logprobs;
-  std::string rendered;
-  if (Status st = prepare_job(ctx, *m, *job, chat_prepare(*m, *messages, tools, *think, stops_for(o, *m)),
-                              ctx.filter_factory(m->spec.key + "@" + m->spec.digest, *program), &rendered);
-      !st)
-    return respond_status(w, st);
-  submit_completion(ctx, *m, job, *fields, ResponseInfo::Kind::kChat, "chatcmpl", now, w,
-                    output_reading(*m, tools, *think, *choice, rendered));
+  // n choices: one job each, prepared alike (the engine shares their prompt's prefill).
+  std::vector<ChoiceJob> choices;
+  for (int i = 0; i < fields->n; ++i) {
+    auto job = std::make_shared<scheduler::Job>();
+    job->options = choice_options(o.job, *fields, i);
+    std::string rendered;
+    if (Status st = prepare_job(ctx, *m, *job, chat_prepare(*m, *messages, tools, *think, stops_for(o, *m)),
+                                ctx.filter_factory(m->spec.key + "@" + m->spec.digest, *program), &rendered);
+        !st)
+      return respond_status(w, st);
+    choices.push_back(ChoiceJob{job, output_reading(*m, tools, *think, *choice, rendered)});
+  }
+  submit_completion(ctx, *m, std::move(choices), *fields, ResponseInfo::Kind::kChat, "chatcmpl", now, w);
 }
 
 }  // namespace corral::server::openai

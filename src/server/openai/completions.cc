@@ -44,14 +44,18 @@ void handle_completions(ApiContext& ctx, http::Request&& req, Writer w) {
   if (!opts) return respond_status(w, opts.status());
   const RequestOptions& o = *opts;
 
-  auto job = std::make_shared<scheduler::Job>();
-  job->options = o.job;
-  job->options.top_logprobs = fields->top_logprobs;
   const PrepareFn prepare = generate_prepare(
       GeneratePrompt{.prompt = std::move(prompt).value(), .suffix = suffix, .system = m->resolved.system.value_or("")},
       m->tmpl, stops_for(o, *m));
-  if (Status st = prepare_job(ctx, *m, *job, prepare, nullptr); !st) return respond_status(w, st);
-  submit_completion(ctx, *m, job, *fields, ResponseInfo::Kind::kText, "cmpl", now, w);
+  // n choices: one job each, prepared alike (the engine shares their prompt's prefill).
+  std::vector<ChoiceJob> choices;
+  for (int i = 0; i < fields->n; ++i) {
+    auto job = std::make_shared<scheduler::Job>();
+    job->options = choice_options(o.job, *fields, i);
+    if (Status st = prepare_job(ctx, *m, *job, prepare, nullptr); !st) return respond_status(w, st);
+    choices.push_back(ChoiceJob{job});
+  }
+  submit_completion(ctx, *m, std::move(choices), *fields, ResponseInfo::Kind::kText, "cmpl", now, w);
 }
 
 }  // namespace corral::server::openai

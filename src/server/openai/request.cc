@@ -1,5 +1,7 @@
 #include "server/openai/request.h"
 
+#include <cstdint>
+
 #include <cmath>
 
 namespace corral::server::openai {
@@ -67,11 +69,15 @@ Result<CommonFields> parse_common_fields(const ordered_json& b) {
       f.include_usage = so.at("include_usage").get<bool>();
     }
   }
-  for (const char* key : {"n", "best_of"}) {
-    if (!present(b, key)) continue;
-    CORRAL_ASSIGN_OR_RETURN(int64_t n, integer(b, key));
-    if (n < 1) return Status::errorf("'{}' must be at least 1", key);
-    if (n > 1) return Status::errorf("'{}' greater than 1 is not supported", key);
+  if (present(b, "n")) {
+    CORRAL_ASSIGN_OR_RETURN(int64_t n, integer(b, "n"));
+    if (n < 1 || n > kMaxChoices) return Status::errorf("'n' must be between 1 and {}", kMaxChoices);
+    f.n = static_cast<int>(n);
+  }
+  if (present(b, "best_of")) {
+    CORRAL_ASSIGN_OR_RETURN(int64_t n, integer(b, "best_of"));
+    if (n < 1) return Status::error("'best_of' must be at least 1");
+    if (n > 1) return Status::error("'best_of' greater than 1 is not supported");
   }
   if (present(b, "echo")) {
     const ordered_json& v = b.at("echo");
@@ -116,6 +122,21 @@ Result<CommonFields> parse_common_fields(const ordered_json& b) {
   if (present(b, "seed")) { CORRAL_ASSIGN_OR_RETURN(o["seed"], integer(b, "seed")); }
   CORRAL_RETURN_IF_ERROR(read_stop(b, o));
   return f;
+}
+
+}  // namespace corral::server::openai
+
+namespace corral::server::openai {
+
+scheduler::JobOptions choice_options(const scheduler::JobOptions& request, const CommonFields& fields, int choice) {
+  scheduler::JobOptions o = request;
+  o.top_logprobs = fields.top_logprobs;
+  // Unsigned, then kept non-negative: a seed near the top of the range wraps instead of
+  // overflowing (-1 means "no seed").
+  if (o.sampling.seed >= 0 && choice > 0)
+    o.sampling.seed = static_cast<int64_t>((static_cast<uint64_t>(o.sampling.seed) + static_cast<uint64_t>(choice)) &
+                                           static_cast<uint64_t>(INT64_MAX));
+  return o;
 }
 
 }  // namespace corral::server::openai

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "scheduler/job.h"
 #include "server/api_common.h"
 
 namespace corral::server::openai {
@@ -20,10 +21,20 @@ struct CommonFields {
   // -1: no logprobs. Chat: "logprobs": true with "top_logprobs" 0..20 alternatives; the legacy
   // completions: "logprobs": 0..5 alternatives.
   int top_logprobs = -1;
+  // Choices to generate for the one prompt (OpenAI's n): each its own job with its own seed,
+  // the prompt prefilled once and shared (engine/prefill_sharing.h).
+  int n = 1;
 };
 
+// OpenAI's bound on n.
+constexpr int kMaxChoices = 128;
+
+// Choice `choice`'s job options: the request's, with the logprobs it asked for and, when it set
+// a seed, seed + choice (each choice differs, a repeated request repeats them all).
+scheduler::JobOptions choice_options(const scheduler::JobOptions& request, const CommonFields& fields, int choice);
+
 // Type errors name the field as OpenAI does ("invalid type for 'temperature': ...").
-// Unsupported values are errors too: n > 1, best_of > 1, echo.
+// Unsupported values are errors too: best_of > 1, echo.
 Result<CommonFields> parse_common_fields(const ordered_json& body);
 
 }  // namespace corral::server::openai

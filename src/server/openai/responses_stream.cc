@@ -65,7 +65,7 @@ class ResponsesProtocol final : public CompletionProtocol {
   const ErrorStyle& errors() const override { return kErrors; }
   std::string stream_content_type() const override { return "text/event-stream"; }
 
-  std::string chunk(const CompletionOutput& piece) override {
+  std::string chunk(const CompletionOutput& piece, int) override {
     std::string out = start();
     if (!piece.thinking.empty()) {
       out += open(Item::kReasoning);
@@ -87,7 +87,10 @@ class ResponsesProtocol final : public CompletionProtocol {
     return out;
   }
 
-  std::string stream_end(const scheduler::JobEvent& done, const CompletionOutput& streamed) override {
+  // A response has one choice.
+  std::string stream_end(const std::vector<FinishedChoice>& choices) override {
+    const scheduler::JobEvent& done = choices.front().done;
+    const CompletionOutput& streamed = choices.front().output;
     std::string out = start();
     // Every answer has a message item unless the model only called tools (as the body does).
     if (!message_sent_ && streamed.tool_calls.empty()) out += open(Item::kMessage);
@@ -109,7 +112,9 @@ class ResponsesProtocol final : public CompletionProtocol {
                    {{"type", "server_error"}, {"code", "server_error"}, {"message", message}, {"param", nullptr}}}});
   }
 
-  ordered_json body(const scheduler::JobEvent& done, const CompletionOutput& full) override {
+  ordered_json body(const std::vector<FinishedChoice>& choices) override {
+    const scheduler::JobEvent& done = choices.front().done;
+    const CompletionOutput& full = choices.front().output;
     ordered_json output = ordered_json::array();
     if (!full.thinking.empty()) output.push_back(reasoning_item(random_id("rs"), full.thinking));
     if (!full.content.empty() || full.tool_calls.empty())

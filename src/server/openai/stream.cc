@@ -17,14 +17,19 @@ class OpenAiProtocol final : public CompletionProtocol {
   const ErrorStyle& errors() const override { return kErrors; }
   std::string stream_content_type() const override { return "text/event-stream"; }
 
-  std::string chunk(const CompletionOutput& piece) override { return event(stream_chunk(piece, nullptr)); }
+  std::string chunk(const CompletionOutput& piece, int choice) override {
+    return event(stream_chunk(piece, nullptr, choice));
+  }
 
-  std::string stream_end(const scheduler::JobEvent& done, const CompletionOutput& streamed) override {
-    std::string out = event(stream_chunk(CompletionOutput{}, finish(done, streamed)));
+  // Each choice's last chunk carries its finish_reason; then the usage (when asked) and [DONE].
+  std::string stream_end(const std::vector<FinishedChoice>& choices) override {
+    std::string out;
+    for (size_t i = 0; i < choices.size(); ++i)
+      out += event(stream_chunk(CompletionOutput{}, finish(choices[i]), static_cast<int>(i)));
     if (info_.include_usage) {
       ordered_json last = envelope(stream_object());
       last["choices"] = ordered_json::array();
-      last["usage"] = usage(done.stats);
+      last["usage"] = total_usage(choices);
       out += event(last);
     }
     return out + http::sse_event("[DONE]");
@@ -32,10 +37,12 @@ class OpenAiProtocol final : public CompletionProtocol {
 
   std::string stream_error(const std::string& message) override { return event(error_body(500, message)); }
 
-  ordered_json body(const scheduler::JobEvent& done, const CompletionOutput& full) override {
+  ordered_json body(const std::vector<FinishedChoice>& choices) override {
     ordered_json j = envelope(info_.kind == ResponseInfo::Kind::kChat ? "chat.completion" : "text_completion");
-    j["choices"] = ordered_json::array({choice(full, finish(done, full), /*delta=*/false)});
-    j["usage"] = usage(done.stats);
+    j["choices"] = ordered_json::array();
+    for (size_t i = 0; i < choices.size(); ++i)
+      j["choices"].push_back(choice(choices[i].output, finish(choices[i]), /*delta=*/false, static_cast<int>(i)));
+    j["usage"] = total_usage(choices);
     return j;
   }
 
@@ -53,8 +60,16 @@ class OpenAiProtocol final : public CompletionProtocol {
   }
 
   // "tool_calls" when the model called tools (OpenAI), else why generation stopped.
-  static const char* finish(const scheduler::JobEvent& done, const CompletionOutput& out) {
-    return out.tool_calls.empty() ? finish_reason(done.done_reason) : "tool_calls";
+  static const char* finish(const FinishedChoice& c) {
+    return c.output.tool_calls.empty() ? finish_reason(c.done.done_reason) : "tool_calls";
+  }
+
+  // OpenAI counts the prompt once however many choices share it, and every choice's tokens.
+  static ordered_json total_usage(const std::vector<FinishedChoice>& choices) {
+    scheduler::JobStats total = choices.front().done.stats;
+    total.eval_count = 0;
+    for (const FinishedChoice& c : choices) total.eval_count += c.done.stats.eval_count;
+    return usage(total);
   }
 
   // A chat message (or, streaming, its delta): content, the reasoning under both names clients
@@ -96,7 +111,7 @@ class OpenAiProtocol final : public CompletionProtocol {
   // Chat: {"content": [{token, logprob, bytes, top_logprobs: [...]}], "refusal": null}. The
   // legacy completions: {tokens, token_logprobs, top_logprobs: [{token: logprob}], text_offset},
   // offsets counted over the whole text (streamed chunks continue the count).
-  ordered_json logprobs(const std::vector<engine::TokenLogprob>& tokens) {
+  ordered_json logprobs(const std::vector<engine::TokenLogprob>& tokens, int index) {
     if (info_.kind == ResponseInfo::Kind::kChat) {
       ordered_json content = ordered_json::array();
       for (const engine::TokenLogprob& t : tokens) {
@@ -118,30 +133,32 @@ class OpenAiProtocol final : public CompletionProtocol {
       ordered_json top = ordered_json::object();
       for (const engine::TokenLogprob& a : t.top) top[a.text] = a.logprob;
       j["top_logprobs"].push_back(std::move(top));
-      j["text_offset"].push_back(text_offset_);
-      text_offset_ += static_cast<int64_t>(t.text.size());
+      if (text_offset_.size() <= static_cast<size_t>(index)) text_offset_.resize(static_cast<size_t>(index) + 1);
+      int64_t& offset = text_offset_[static_cast<size_t>(index)];
+      j["text_offset"].push_back(offset);
+      offset += static_cast<int64_t>(t.text.size());
     }
     return j;
   }
 
-  ordered_json choice(const CompletionOutput& out, const char* finish, bool delta) {
-    ordered_json c{{"index", 0}};
+  ordered_json choice(const CompletionOutput& out, const char* finish, bool delta, int index) {
+    ordered_json c{{"index", index}};
     if (info_.kind == ResponseInfo::Kind::kChat) c[delta ? "delta" : "message"] = message(out, delta);
     else c["text"] = out.content;
-    c["logprobs"] = out.logprobs.empty() ? ordered_json(nullptr) : logprobs(out.logprobs);
+    c["logprobs"] = out.logprobs.empty() ? ordered_json(nullptr) : logprobs(out.logprobs, index);
     c["finish_reason"] = finish ? ordered_json(finish) : ordered_json(nullptr);
     return c;
   }
 
-  ordered_json stream_chunk(const CompletionOutput& piece, const char* finish) {
+  ordered_json stream_chunk(const CompletionOutput& piece, const char* finish, int index) {
     ordered_json j = envelope(stream_object());
-    j["choices"] = ordered_json::array({choice(piece, finish, /*delta=*/true)});
+    j["choices"] = ordered_json::array({choice(piece, finish, /*delta=*/true, index)});
     if (info_.include_usage) j["usage"] = nullptr;
     return j;
   }
 
   ResponseInfo info_;
-  int64_t text_offset_ = 0;  // the legacy completions' logprobs: bytes of text so far
+  std::vector<int64_t> text_offset_;  // the legacy completions' logprobs: bytes of text so far, per choice
 };
 
 }  // namespace
@@ -150,18 +167,28 @@ std::unique_ptr<CompletionProtocol> make_protocol(ResponseInfo info) {
   return std::make_unique<OpenAiProtocol>(std::move(info));
 }
 
-void submit_completion(ApiContext& ctx, const ServedModel& m, const std::shared_ptr<scheduler::Job>& job,
+void submit_completion(ApiContext& ctx, const ServedModel& m, std::vector<ChoiceJob> choices,
                        const CommonFields& fields, ResponseInfo::Kind kind, std::string_view id_prefix,
-                       std::chrono::system_clock::time_point requested, const Writer& w, OutputReading reading) {
+                       std::chrono::system_clock::time_point requested, const Writer& w) {
+  const int n = static_cast<int>(choices.size());
   auto cs = std::make_shared<CompletionStream>(w, fields.stream,
                                                make_protocol(ResponseInfo{.kind = kind,
                                                                           .id = next_id(id_prefix),
                                                                           .created = unix_seconds(requested),
                                                                           .model = fields.model,
-                                                                          .include_usage = fields.include_usage}));
-  read_output_with(*cs, *job, std::move(reading));
-  attach(job, w, cs);
-  if (auto rej = ctx.scheduler.submit(m.spec, job, std::nullopt)) respond_rejection(w, *rej);
+                                                                          .include_usage = fields.include_usage}),
+                                               n);
+  for (int i = 0; i < n; ++i) {
+    read_output_with(*cs, *choices[i].job, std::move(choices[i].reading), i);
+    attach(choices[i].job, w, cs, i);
+  }
+  // Submitted together: the engine prefills their shared prompt once (prefill_sharing.h).
+  for (const ChoiceJob& c : choices) {
+    if (auto rej = ctx.scheduler.submit(m.spec, c.job, std::nullopt)) {
+      cs->reject(*rej);
+      return;
+    }
+  }
 }
 
 }  // namespace corral::server::openai
