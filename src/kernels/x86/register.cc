@@ -11,15 +11,20 @@ void register_avx512_legacy(KernelTable& t);
 // K-quants (Q2_K..Q6_K gemm; Q8_K activation quantizer).
 void register_avx2_kquants(KernelTable& t);
 void register_avx512_kquants(KernelTable& t);
+// The 4-bit lookup-table formats (IQ4_NL, MXFP4, IQ4_XS gemm), x86/<level>/lut4_gemm.cc.
+void register_avx2_lut4(KernelTable& t);
+void register_avx512_lut4(KernelTable& t);
 
 void register_avx2(KernelTable& t) {
   register_avx2_legacy(t);
   register_avx2_kquants(t);
+  register_avx2_lut4(t);
 }
 
 void register_avx512(KernelTable& t) {
   register_avx512_legacy(t);
   register_avx512_kquants(t);
+  register_avx512_lut4(t);
 }
 
 }  // namespace corral::kernels
