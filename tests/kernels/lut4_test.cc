@@ -182,6 +182,34 @@ TEST(Lut4Dot, HandBuiltBlocksAtEveryLevel) {
   }
 }
 
+// MXFP4's scale decoding inside gemm at the exponent extremes (subnormal 2^-128 and 2^-127,
+// then 2^-126 and 2^126), one single-block weight row each so every output is one exact block
+// product: against Q8_0 activations with d = 1 and codes (7j mod 23) + 1 (uneven, so no row's
+// sum cancels to 0).
+TEST(Lut4Dot, MXFP4ExponentExtremesAtEveryLevel) {
+  const uint8_t exponents[] = {0, 1, 2, 254};
+  constexpr int kRows = 4;
+  std::vector<BlockMXFP4> w(kRows);
+  for (int r = 0; r < kRows; ++r) {
+    w[r].e = exponents[r];
+    pack_codes(r, w[r].qs);
+  }
+  BlockQ8_0 x{};
+  x.d = 0x3C00;  // f16 1.0
+  for (int j = 0; j < 32; ++j) x.qs[j] = static_cast<int8_t>(7 * j % 23 + 1);
+  for (IsaLevel level : supported_levels()) {
+    SCOPED_TRACE(isa_name(level));
+    float y[kRows];
+    kernel_table(level).gemm[id(DType::kMXFP4)](32, w.data(), sizeof(BlockMXFP4), kRows, &x, sizeof x, 1, y, kRows);
+    for (int r = 0; r < kRows; ++r) {
+      double sum = 0;
+      for (int j = 0; j < 32; ++j) sum += kHalfE2M1[code_of(j, r)] * x.qs[j];
+      ASSERT_NE(sum, 0);
+      EXPECT_EQ(y[r], static_cast<float>(std::ldexp(sum, exponents[r] - 128))) << "e=" << int{exponents[r]};
+    }
+  }
+}
+
 TEST(Lut4Types, KnownComputableAndActivations) {
   for (DType t : {DType::kIQ4_NL, DType::kIQ4_XS, DType::kMXFP4}) EXPECT_TRUE(dtype_traits(t).supported) << dtype_name(t);
   EXPECT_EQ(activation_type(DType::kIQ4_NL), DType::kQ8_0);

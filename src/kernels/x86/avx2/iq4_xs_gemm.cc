@@ -1,25 +1,25 @@
-// AVX2 gemm for the 4-bit lookup-table formats: IQ4_NL and MXFP4 weights with Q8_0
-// activations, IQ4_XS weights with Q8_K activations.
+// AVX2 gemm for IQ4_XS weights (super-blocks of 256: 8 sub-blocks of 32 with 6-bit scales,
+// 4-bit codes into IQ4_NL's non-linear table) with Q8_K activations. (IQ4_NL and MXFP4, blocks
+// of 32 with one scale, go through the 32-element quants' kernel in quant_gemm.cc.)
 //
-// One weight row meets up to kGroup activation rows at a time, in element order. A block's
+// One weight row meets up to kGroup activation rows at a time, in element order. A sub-block's
 // codes become its signed 8-bit values with one vpshufb on the 16-entry table (both nibble
 // halves side by side, so the values line up with the activations' element order), once per
-// block and group. vpmaddubsw needs one unsigned operand, so the sign trick: |w| times x with
-// w's sign (vpsignb). That is exact unless x = -128, which neither activation quantizer emits
-// (both map a block's largest magnitude to +-127). Pair sums fit 16 bits (2 * 127 * 127 <
-// 2^15); vpmaddwd widens them to 8 dword lanes, for IQ4_XS multiplying by the sub-block scale
-// on the way (2 * 127 * 127 * 32 < 2^31; a super-block's 8 sub-blocks sum to < 2^27 per lane).
+// sub-block and group. vpmaddubsw needs one unsigned operand, so the sign trick: |w| times x
+// with w's sign (vpsignb). That is exact unless x = -128, which the Q8_K quantizer never emits
+// (it maps a super-block's largest magnitude to -127). Pair sums fit 16 bits (2 * 127 * 127 <
+// 2^15); vpmaddwd widens them to 8 dword lanes multiplying by the sub-block scale on the way
+// (2 * 127 * 127 * 32 < 2^31; a super-block's 8 sub-blocks sum to < 2^27 per lane).
 //
-// Each lane accumulates its share of the dot in f32, one fma per block (IQ4_NL, MXFP4: scale
-// d_w * d_x) or super-block (IQ4_XS), and the 8 lanes are added in a fixed order at the end:
-// the same operations for a pair of rows whatever else is in the call, so each output depends
-// only on its two rows (matmul.h), and differs from the scalar reference only by f32 rounding.
+// Each lane accumulates its share of the dot in f32, one fma per super-block (d_w * d_x), and
+// the 8 lanes are added in a fixed order at the end: the same operations for a pair of rows
+// whatever else is in the call, so each output depends only on its two rows (matmul.h), and
+// differs from the scalar reference only by f32 rounding.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <type_traits>
 
 #include "kernels/api.h"
 #include "kernels/generic/lut4_layout.h"
@@ -34,15 +34,15 @@ namespace {
 // Loops over register arrays carry `#pragma GCC unroll`: at -O2 GCC leaves short fixed-count
 // loops rolled, which keeps the arrays in memory instead of registers.
 
-constexpr int kGroup = 4;  // activation rows per pass: 4 accumulators (and 4 IQ4_XS integer
-                           // sums), the values, their magnitudes and temporaries fit 16 ymm
+constexpr int kGroup = 4;  // activation rows per pass: 4 accumulators and 4 integer sums, the
+                           // values, their magnitudes and temporaries fit 16 ymm
 
 // The table in both 128-bit lanes, as vpshufb indexes within a lane.
 __m256i table_of(const int8_t* values) {
   return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(values)));
 }
 
-// The 32 values of a block (16 bytes of codes): low nibbles (elements 0-15) in the low lane,
+// The 32 values of a sub-block (16 bytes of codes): low nibbles (elements 0-15) in the low lane,
 // high nibbles (16-31) in the high lane.
 [[gnu::always_inline]] inline __m256i decode(const uint8_t* qs, __m256i table) {
   const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
@@ -61,42 +61,6 @@ inline float sum_lanes(__m256 v) {
   const __m128 four = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   const __m128 two = _mm_add_ps(four, _mm_movehl_ps(four, four));
   return _mm_cvtss_f32(_mm_add_ss(two, _mm_movehdup_ps(two)));
-}
-
-// The 32-element formats: the block, its table and its scale as f32.
-struct IQ4NL {
-  using Block = BlockIQ4_NL;
-  static constexpr const int8_t* kValues = kIQ4NLValues;
-  static float scale(const Block& b) { return _cvtsh_ss(b.d); }
-};
-struct MXFP4 {
-  using Block = BlockMXFP4;
-  static constexpr const int8_t* kValues = kMXFP4Values;
-  static float scale(const Block& b) { return e8m0_to_f32_half(b.e); }
-};
-
-// y[c * ldy] = dot(weight row w, activation row c) for c < G; x: G rows of Q8_0, x_stride apart.
-template <class F, int G>
-void blocks_times_group(int64_t nb, const typename F::Block* w, const uint8_t* x, size_t x_stride, float* y,
-                        int64_t ldy) {
-  const __m256i table = table_of(F::kValues);
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256 acc[G];
-#pragma GCC unroll 4
-  for (int c = 0; c < G; ++c) acc[c] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const __m256i values = decode(w[b].qs, table);
-    const __m256i magnitude = _mm256_sign_epi8(values, values);
-    const float dw = F::scale(w[b]);
-#pragma GCC unroll 4
-    for (int c = 0; c < G; ++c) {
-      const BlockQ8_0& xb = reinterpret_cast<const BlockQ8_0*>(x + c * x_stride)[b];
-      const __m256i sums = _mm256_madd_epi16(pairs(magnitude, values, xb.qs), ones);
-      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(dw * _cvtsh_ss(xb.d)), acc[c]);
-    }
-  }
-#pragma GCC unroll 4
-  for (int c = 0; c < G; ++c) y[c * ldy] = sum_lanes(acc[c]);
 }
 
 template <int G>
@@ -133,18 +97,6 @@ void super_blocks_times_group(int64_t nb, const BlockIQ4_XS* w, const uint8_t* x
   for (int c = 0; c < G; ++c) y[c * ldy] = sum_lanes(acc[c]);
 }
 
-// Activation rows c < g (1..kGroup) against one weight row: the group size picks the instance.
-template <class F>
-void blocks_times_rows(int g, int64_t nb, const typename F::Block* w, const uint8_t* x, size_t x_stride, float* y,
-                       int64_t ldy) {
-  switch (g) {
-    case 1: return blocks_times_group<F, 1>(nb, w, x, x_stride, y, ldy);
-    case 2: return blocks_times_group<F, 2>(nb, w, x, x_stride, y, ldy);
-    case 3: return blocks_times_group<F, 3>(nb, w, x, x_stride, y, ldy);
-    default: return blocks_times_group<F, 4>(nb, w, x, x_stride, y, ldy);
-  }
-}
-
 void super_blocks_times_rows(int g, int64_t nb, const BlockIQ4_XS* w, const uint8_t* x, size_t x_stride, float* y,
                              int64_t ldy) {
   switch (g) {
@@ -156,8 +108,7 @@ void super_blocks_times_rows(int g, int64_t nb, const BlockIQ4_XS* w, const uint
 }
 
 // Weight rows outermost: a row is read from memory once and stays in L1 while every group of
-// activation rows passes it. F: IQ4NL, MXFP4, or void for IQ4_XS.
-template <class F>
+// activation rows passes it.
 void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n, float* y,
           int64_t ldy) {
   const auto* w_bytes = static_cast<const uint8_t*>(w);
@@ -165,24 +116,15 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, s
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j0 = 0; j0 < n; j0 += kGroup) {
       const int g = static_cast<int>(std::min<int64_t>(kGroup, n - j0));
-      if constexpr (std::is_void_v<F>) {
-        super_blocks_times_rows(g, k / kQK_K, reinterpret_cast<const BlockIQ4_XS*>(w_bytes + i * w_stride),
-                                x_bytes + j0 * x_stride, x_stride, y + j0 * ldy + i, ldy);
-      } else {
-        blocks_times_rows<F>(g, k / 32, reinterpret_cast<const typename F::Block*>(w_bytes + i * w_stride),
-                             x_bytes + j0 * x_stride, x_stride, y + j0 * ldy + i, ldy);
-      }
+      super_blocks_times_rows(g, k / kQK_K, reinterpret_cast<const BlockIQ4_XS*>(w_bytes + i * w_stride),
+                              x_bytes + j0 * x_stride, x_stride, y + j0 * ldy + i, ldy);
     }
   }
 }
 
 }  // namespace
 
-void register_avx2_lut4(KernelTable& t) {
-  t.gemm[static_cast<uint32_t>(DType::kIQ4_NL)] = gemm<IQ4NL>;
-  t.gemm[static_cast<uint32_t>(DType::kMXFP4)] = gemm<MXFP4>;
-  t.gemm[static_cast<uint32_t>(DType::kIQ4_XS)] = gemm<void>;
-}
+void register_avx2_iq4_xs(KernelTable& t) { t.gemm[static_cast<uint32_t>(DType::kIQ4_XS)] = gemm; }
 
 }  // namespace corral::kernels
 
