@@ -2,8 +2,10 @@
 // every ISA level this CPU runs, against the scalar reference: weight blocks of arbitrary bytes
 // (every code, every IQ4_XS sub-block scale, scales of both signs, MXFP4 exponents over a wide
 // range), activations over the whole code range, every remainder of the activation-row groups
-// (4 rows for avx2, 8 for avx512), odd block counts (avx512 works on pairs of blocks), long
-// rows, and bit-identical outputs however the rows are split between calls.
+// (4 rows for avx2, 8 for avx512) and of the weight-row panels (IQ4_NL and MXFP4 run in the
+// 32-element quants' 8- and 16-row panels), odd block counts (avx512's IQ4_XS works on pairs
+// of sub-blocks), rows longer than a scale-gathering chunk, and bit-identical outputs however
+// the rows are split between calls.
 //
 // Activation codes stay in [-127, 127]: the Q8_0 and Q8_K quantizers never emit -128 (they map
 // a block's largest magnitude to +-127), and the avx2 kernels rely on that (vpsignb cannot
