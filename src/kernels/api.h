@@ -17,8 +17,8 @@
 namespace corral::kernels {
 
 // The encoding a weight type's dot product takes its activations in (as llama.cpp does, so
-// results stay close to the reference): F32/F16/BF16 -> F32; Q4_0, Q5_0, Q8_0 -> Q8_0;
-// Q4_1, Q5_1 -> Q8_1; Q2_K..Q6_K -> Q8_K.
+// results stay close to the reference): F32/F16/BF16 -> F32; Q4_0, Q5_0, Q8_0, IQ4_NL,
+// MXFP4 -> Q8_0; Q4_1, Q5_1 -> Q8_1; Q2_K..Q6_K, IQ4_XS -> Q8_K.
 DType activation_type(DType weight);
 
 // y[i] = x[i] as float, for n elements (n a multiple of the type's block size).

@@ -66,6 +66,23 @@ struct BlockQ6_K {
   int8_t scales[16];  // 8-bit scales, one per 16 elements
   uint16_t d;         // super-block scale (f16)
 };
+// The 4-bit lookup-table formats: each code indexes a table of 16 signed 8-bit values (the
+// tables and the scale decoding are in kernels/generic/lut4_layout.h).
+struct BlockIQ4_NL {
+  uint16_t d;      // scale (f16): x = d * kIQ4NLValues[code]
+  uint8_t qs[16];  // 32 codes, Q4_0's nibble order (element j low nibble of qs[j], j+16 high)
+};
+struct BlockIQ4_XS {
+  uint16_t d;           // super-block scale (f16)
+  uint16_t scales_h;    // bits 4-5 of sub-block s's 6-bit scale at bits 2s, 2s+1
+  uint8_t scales_l[4];  // bits 0-3 of the scale of sub-block s in nibble s % 2 of byte s / 2
+  uint8_t qs[128];      // [sub-block][16]: its 32 codes in IQ4_NL's nibble order
+};
+struct BlockMXFP4 {
+  uint8_t e;       // E8M0 exponent: x = kMXFP4Values[code] * 2^(e - 128)
+  uint8_t qs[16];  // 32 E2M1 codes in Q4_0's nibble order
+};
+
 // Activation format for K-quant dot products (never stored in files).
 struct BlockQ8_K {
   float d;
@@ -85,5 +102,8 @@ static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292);
+static_assert(sizeof(BlockIQ4_NL) == 18);
+static_assert(sizeof(BlockIQ4_XS) == 136);
+static_assert(sizeof(BlockMXFP4) == 17);
 
 }  // namespace corral

@@ -30,16 +30,17 @@ std::array<DTypeTraits, kDTypeIdLimit> make_table() {
   set(DType::kQ5_K, "q5_K", kQKK, 2 + 2 + 12 + 32 + 128, true, true);
   set(DType::kQ6_K, "q6_K", kQKK, 128 + 64 + 16 + 2, true, true);
   set(DType::kQ8_K, "q8_K", kQKK, 4 + 256 + 2 * 16, true, true);
+  set(DType::kIQ4_NL, "iq4_nl", kQK, 2 + 16, true, true);
+  set(DType::kIQ4_XS, "iq4_xs", kQKK, 2 + 2 + 4 + 128, true, true);
+  set(DType::kMXFP4, "mxfp4", kQK, 1 + 16, true, true);  // one E8M0 exponent byte + 16 bytes of nibbles
   // Known to GGUF but not computable by corral yet: loading a model that uses them fails
   // with a clear "not supported yet" error naming the type.
   set(DType::kIQ2_XXS, "iq2_xxs", kQKK, 2 + 64, true, false);
   set(DType::kIQ2_XS, "iq2_xs", kQKK, 2 + 64 + 8, true, false);
   set(DType::kIQ3_XXS, "iq3_xxs", kQKK, 2 + 96, true, false);
   set(DType::kIQ1_S, "iq1_s", kQKK, 2 + 32 + 16, true, false);
-  set(DType::kIQ4_NL, "iq4_nl", kQK, 2 + 16, true, false);
   set(DType::kIQ3_S, "iq3_s", kQKK, 2 + 64 + 32 + 8 + 4, true, false);
   set(DType::kIQ2_S, "iq2_s", kQKK, 2 + 64 + 16, true, false);
-  set(DType::kIQ4_XS, "iq4_xs", kQKK, 2 + 2 + 4 + 128, true, false);
   set(DType::kI8, "i8", 1, 1, false, false);
   set(DType::kI16, "i16", 1, 2, false, false);
   set(DType::kI32, "i32", 1, 4, false, false);
@@ -48,7 +49,6 @@ std::array<DTypeTraits, kDTypeIdLimit> make_table() {
   set(DType::kIQ1_M, "iq1_m", kQKK, 32 + 16 + 8, true, false);
   set(DType::kTQ1_0, "tq1_0", kQKK, 2 + 4 * 13, true, false);
   set(DType::kTQ2_0, "tq2_0", kQKK, 2 + 64, true, false);
-  set(DType::kMXFP4, "mxfp4", kQK, 1 + 16, true, false);  // one E8M0 exponent byte + 16 bytes of nibbles
   return t;
 }
 

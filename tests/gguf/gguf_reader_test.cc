@@ -43,11 +43,10 @@ TEST(GgufReader, ReadsEverySharedModel) {
       auto r = GgufFile::open(e.path().string());
       EXPECT_TRUE(r.is_ok()) << e.path() << ": " << r.error();
       if (r) {
-        // Every type is known; every one is computable except MXFP4 (gpt-oss experts), whose
-        // kernels have not landed yet: loading such a model fails with "not supported yet".
+        // Every type is known and computable (MXFP4 included, for gpt-oss's experts).
         for (const TensorInfo& t : (*r)->tensors()) {
           EXPECT_NE(dtype_traits(t.type).name, nullptr) << t.name;
-          if (t.type != DType::kMXFP4) { EXPECT_TRUE(dtype_traits(t.type).supported) << t.name; }
+          EXPECT_TRUE(dtype_traits(t.type).supported) << t.name;
         }
       }
       ++n;

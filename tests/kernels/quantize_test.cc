@@ -50,9 +50,12 @@ TEST_P(QuantizeTest, AllZerosDecodeToZeros) {
 // One value far outside the rest (a common outlier pattern in real weights), of either sign.
 // It sets its block's scale and takes an end code, so only the rounding of that scale remains:
 // f16 2^-11, BF16 2^-9, and for K-quants the 6-bit sub-block scale (measured <= 1.3e-3).
-// Blocks that do not contain it keep their usual accuracy.
+// MXFP4 is the exception: its power-of-two scale puts the largest value in [8, 16) units where
+// the grid holds only 8 and 12, so up to a quarter of it is lost (ggml's reference quantizer
+// clips the same way). Blocks that do not contain it keep their usual accuracy.
 TEST_P(QuantizeTest, ExtremeValueOfEitherSignSurvives) {
   const DType t = GetParam();
+  const double tolerance = t == DType::kMXFP4 ? 0.25 : 2.5e-3;
   const int64_t k = 1024, at = 37;
   for (float extreme : {50.0f, -50.0f, 1e4f, -1e4f}) {
     SCOPED_TRACE(extreme);
@@ -63,7 +66,7 @@ TEST_P(QuantizeTest, ExtremeValueOfEitherSignSurvives) {
       const KernelTable& table = kernel_table(level);
       const std::vector<uint8_t> bytes = encode(table, t, x);
       const std::vector<float> y = decode(table, t, bytes.data(), k);
-      EXPECT_NEAR(y[at], extreme, 2.5e-3 * std::fabs(extreme));
+      EXPECT_NEAR(y[at], extreme, tolerance * std::fabs(extreme));
       std::vector<float> rest_x, rest_y;
       for (int64_t i = 0; i < k; ++i) {
         if (i / scale_unit(t) == at / scale_unit(t)) continue;

@@ -15,5 +15,7 @@ void register_generic_q2_k(KernelTable& t);       // q2_k.cc
 void register_generic_q3_k(KernelTable& t);       // q3_k.cc
 void register_generic_q4_k_q5_k(KernelTable& t);  // q4_k_q5_k.cc
 void register_generic_q6_k(KernelTable& t);       // q6_k.cc
+void register_generic_iq4(KernelTable& t);        // iq4.cc: IQ4_NL, IQ4_XS
+void register_generic_mxfp4(KernelTable& t);      // mxfp4.cc
 
 }  // namespace corral::kernels

@@ -13,6 +13,8 @@ void register_generic(KernelTable& t) {
   register_generic_q3_k(t);
   register_generic_q4_k_q5_k(t);
   register_generic_q6_k(t);
+  register_generic_iq4(t);
+  register_generic_mxfp4(t);
 }
 
 }  // namespace corral::kernels

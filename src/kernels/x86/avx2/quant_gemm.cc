@@ -1,5 +1,5 @@
-// AVX2 gemm for the 32-element quants: Q4_0, Q5_0, Q8_0 weights with Q8_0 activations and
-// Q4_1, Q5_1 weights with Q8_1 activations.
+// AVX2 gemm for the 32-element quants: Q4_0, Q5_0, Q8_0 and the lookup-table formats IQ4_NL
+// and MXFP4 with Q8_0 activations, Q4_1, Q5_1 with Q8_1 activations.
 //
 // The layout of the AVX-512 kernel (x86/avx512/quant_gemm.cc explains it) on 8 lanes: panels
 // of 8 weight rows are transposed so ymm lane r holds row r, and each activation's 4 bytes are
@@ -10,7 +10,9 @@
 // - Q5 codes (<= 31): 4 groups fit (<= 31744), so two widenings per block;
 // - Q8_0 weights are signed. Offsetting them by 128 would let pair sums reach 2 * 255 * 127 and
 //   saturate, so the sign trick instead: |w| times x with w's sign (vpsignb), exact, each
-//   group widened on its own.
+//   group widened on its own. IQ4_NL and MXFP4 codes become their signed table values (one
+//   vpshufb per code vector) and take the same path. The sign trick is exact for x != -128,
+//   which the Q8_0 quantizer never emits (a block's largest magnitude maps to +-127).
 // The _0 formats' offset correction and the f32 accumulation order are the AVX-512 kernel's,
 // so each output depends only on its two rows (matmul.h).
 #include <immintrin.h>
@@ -21,6 +23,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/generic/lut4_layout.h"
 #include "kernels/x86/avx2/legacy.h"
 #include "kernels/x86/x86_common.h"
 #include "tensor/blocks.h"
@@ -45,7 +48,7 @@ constexpr int kGroup = 4;  // activation rows per pass: their sums and accumulat
 struct alignas(32) PanelBlock {
   __m256i codes[8];    // codes[g] lane r: elements 4g..4g+3 of row r (Q8_0: |w|)
   __m256i signs[8];    // Q8_0 only: the signed weights, for vpsignb
-  uint16_t d[kLanes];  // [row] f16 scale
+  uint16_t d[kLanes];  // [row] f16 scale (MXFP4: its E8M0 exponent byte)
   uint16_t m[kLanes];  // [row] f16 min (Q4_1, Q5_1)
 };
 
@@ -129,11 +132,13 @@ struct Rows {
   return _mm256_blend_epi32(lo, hi, 0xF0);
 }
 
-// Q4_0, Q4_1, Q5_0, Q5_1 (qs: element t in the low nibble of byte t, t + 16 in the high one).
-// Vectors [row i | row i + 4] transpose to dword s of rows 0..7 in lane order.
-template <typename Block, bool kHighBit>
+// Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, MXFP4 (qs: element t in the low nibble of byte t, t + 16
+// in the high one). Vectors [row i | row i + 4] transpose to dword s of rows 0..7 in lane order.
+// With kTable (IQ4_NL, MXFP4) a code stands for the signed value kTable[code]: stored as
+// |value| in codes and the value in signs, as Q8_0's weights.
+template <typename Block, bool kHighBit, const int8_t* kTable = nullptr>
 struct NibbleFormat {
-  static constexpr bool kSigned = false;
+  static constexpr bool kSigned = kTable != nullptr;
 
   [[gnu::always_inline]] static void pack(Rows rows, int64_t b, const uint32_t* qh, PanelBlock& out) {
     const uint8_t* p = rows.base + b * sizeof(Block) + offsetof(Block, qs);
@@ -164,6 +169,15 @@ struct NibbleFormat {
         const __m256i mask = _mm256_set1_epi32(static_cast<int>(0x08040201u << shift));
         const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, mask), mask);
         codes[g] = _mm256_or_si256(codes[g], _mm256_and_si256(set, _mm256_set1_epi8(0x10)));
+      }
+    }
+    if constexpr (kTable != nullptr) {
+      const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kTable)));
+#pragma GCC unroll 8
+      for (int g = 0; g < 8; ++g) {
+        const __m256i values = _mm256_shuffle_epi8(table, codes[g]);
+        _mm256_store_si256(&out.signs[g], values);
+        codes[g] = _mm256_sign_epi8(values, values);
       }
     }
 #pragma GCC unroll 8
@@ -198,7 +212,8 @@ struct Q8Format {
   }
 };
 
-template <typename BlockT, typename ActT, typename FormatT, int kOffsetV, bool kHasMinV, bool kHasHighBitsV>
+template <typename BlockT, typename ActT, typename FormatT, int kOffsetV, bool kHasMinV, bool kHasHighBitsV,
+          bool kE8M0V = false>
 struct Weights {
   using Block = BlockT;
   using Act = ActT;
@@ -206,6 +221,7 @@ struct Weights {
   static constexpr int kOffset = kOffsetV;  // code - offset is the value (Q8_0: signed codes)
   static constexpr bool kHasMin = kHasMinV;
   static constexpr bool kHasHighBits = kHasHighBitsV;
+  static constexpr bool kE8M0 = kE8M0V;  // scale 2^(e - 128) from an exponent byte (MXFP4), not f16 d
 };
 
 using Q4_0 = Weights<BlockQ4_0, BlockQ8_0, NibbleFormat<BlockQ4_0, false>, 8, false, false>;
@@ -213,6 +229,8 @@ using Q4_1 = Weights<BlockQ4_1, BlockQ8_1, NibbleFormat<BlockQ4_1, false>, 0, tr
 using Q5_0 = Weights<BlockQ5_0, BlockQ8_0, NibbleFormat<BlockQ5_0, true>, 16, false, true>;
 using Q5_1 = Weights<BlockQ5_1, BlockQ8_1, NibbleFormat<BlockQ5_1, true>, 0, true, true>;
 using Q8_0 = Weights<BlockQ8_0, BlockQ8_0, Q8Format, 0, false, false>;
+using IQ4_NL = Weights<BlockIQ4_NL, BlockQ8_0, NibbleFormat<BlockIQ4_NL, false, kIQ4NLValues>, 0, false, false>;
+using MXFP4 = Weights<BlockMXFP4, BlockQ8_0, NibbleFormat<BlockMXFP4, false, kMXFP4Values>, 0, false, false, true>;
 
 // Blocks requested ahead of the scalar pass that first touches them, running on into the next
 // panel's rows (see the AVX-512 kernel's prefetch_ahead).
@@ -235,7 +253,11 @@ void pack_panel(Rows rows, int64_t nb, uint32_t* qh, PanelBlock* out) {
 #pragma GCC unroll 8
     for (int r = 0; r < kLanes; ++r) {
       const auto& blk = *reinterpret_cast<const Block*>(p + r * rows.stride);
-      out[b].d[r] = blk.d;
+      if constexpr (W::kE8M0) {
+        out[b].d[r] = blk.e;
+      } else {
+        out[b].d[r] = blk.d;
+      }
       if constexpr (W::kHasMin) out[b].m[r] = blk.m;
       if constexpr (W::kHasHighBits) qh[b * kLanes + r] = load_as<uint32_t>(blk.qh);
     }
@@ -290,6 +312,14 @@ template <typename W, int G>
   }
 }
 
+// 2^(e - 128) for E8M0 exponents e (0..255) in 32-bit lanes, exactly as e8m0_to_f32_half.
+[[gnu::always_inline]] inline __m256 e8m0_to_f32_half(__m256i e) {
+  const __m256i normal = _mm256_slli_epi32(_mm256_sub_epi32(e, _mm256_set1_epi32(1)), 23);
+  const __m256i subnormal = _mm256_sllv_epi32(_mm256_set1_epi32(0x00200000), e);  // used for e < 2
+  const __m256i small = _mm256_cmpgt_epi32(_mm256_set1_epi32(2), e);
+  return _mm256_castsi256_ps(_mm256_blendv_epi8(normal, subnormal, small));
+}
+
 template <typename W, int G>
 void dot_group(const PanelBlock* panel, const XBlock* xb, int64_t nb, float* y, int64_t ldy, int valid) {
   __m256 acc[G];
@@ -300,7 +330,13 @@ void dot_group(const PanelBlock* panel, const XBlock* xb, int64_t nb, float* y, 
     const XBlock& x = xb[b];
     __m256i isum[G];
     block_sums<W, G>(p, x, isum);
-    const __m256 dw = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(p.d)));
+    const __m128i d_bits = _mm_load_si128(reinterpret_cast<const __m128i*>(p.d));
+    __m256 dw;
+    if constexpr (W::kE8M0) {
+      dw = e8m0_to_f32_half(_mm256_cvtepu16_epi32(d_bits));
+    } else {
+      dw = _mm256_cvtph_ps(d_bits);
+    }
 #pragma GCC unroll 4
     for (int jj = 0; jj < G; ++jj) {
       acc[jj] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[jj]), _mm256_mul_ps(dw, _mm256_set1_ps(x.d[jj])), acc[jj]);
@@ -364,6 +400,8 @@ void register_quant_gemm(KernelTable& t) {
   t.gemm[static_cast<uint32_t>(DType::kQ5_0)] = gemm<Q5_0>;
   t.gemm[static_cast<uint32_t>(DType::kQ5_1)] = gemm<Q5_1>;
   t.gemm[static_cast<uint32_t>(DType::kQ8_0)] = gemm<Q8_0>;
+  t.gemm[static_cast<uint32_t>(DType::kIQ4_NL)] = gemm<IQ4_NL>;
+  t.gemm[static_cast<uint32_t>(DType::kMXFP4)] = gemm<MXFP4>;
 }
 
 }  // namespace corral::kernels::avx2

@@ -1,5 +1,5 @@
-// AVX-512 VNNI gemm for the 32-element quants: Q4_0, Q5_0, Q8_0 weights with Q8_0
-// activations and Q4_1, Q5_1 weights with Q8_1 activations.
+// AVX-512 VNNI gemm for the 32-element quants: Q4_0, Q5_0, Q8_0 and the lookup-table formats
+// IQ4_NL and MXFP4 with Q8_0 activations, Q4_1, Q5_1 with Q8_1 activations.
 //
 // The zmm lanes are weight rows, not elements. A "panel" of 16 weight rows is transposed block
 // by block so that code vector g holds, in lane r, the 4 bytes of elements 4g..4g+3 of row r.
@@ -15,7 +15,8 @@
 // the determinism matmul.h promises.
 //
 // vpdpbusd multiplies unsigned by signed bytes. Weight codes are unsigned (Q4/Q5 codes, Q8_0
-// weights + 128 by flipping the sign bit); the activations stay signed. The _0 formats store
+// weights + 128 by flipping the sign bit, IQ4_NL/MXFP4 table values + 128 straight from a
+// vpshufb on a table stored that way); the activations stay signed. The _0 formats store
 // q - offset, so isum = sum(code * x) - offset * sum(x), and offset * sum(x) per activation
 // block is computed once per call (`prepare_activations`) and seeds the integer accumulator.
 #include <immintrin.h>
@@ -26,6 +27,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/generic/lut4_layout.h"
 #include "kernels/x86/avx512/legacy.h"
 #include "kernels/x86/x86_common.h"
 #include "tensor/blocks.h"
@@ -54,7 +56,7 @@ constexpr int kGroup = 8;   // activation rows per pass over a panel: 8 f32 accu
 // One block of a panel after transposition.
 struct alignas(64) PanelBlock {
   __m512i codes[8];    // codes[g] lane r: elements 4g..4g+3 of row r as unsigned bytes
-  uint16_t d[kLanes];  // [row] f16 scale
+  uint16_t d[kLanes];  // [row] f16 scale (MXFP4: its E8M0 exponent byte)
   uint16_t m[kLanes];  // [row] f16 min (Q4_1, Q5_1)
 };
 
@@ -166,9 +168,11 @@ struct Rows {
                        load_4x128(p + 3 * rows.stride, step), q);
 }
 
-// Q4_0, Q4_1, Q5_0, Q5_1: byte t of qs holds element t (low nibble) and t + 16 (high), so
-// dword g of qs gives elements 4g.. in its low nibbles and 16 + 4g.. in its high nibbles.
-template <typename Block, bool kHighBit>
+// Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, MXFP4: byte t of qs holds element t (low nibble) and t + 16
+// (high), so dword g of qs gives elements 4g.. in its low nibbles and 16 + 4g.. in its high
+// nibbles. With kTable (IQ4_NL, MXFP4) a code stands for kTable[code]: one vpshufb per code
+// vector turns it into that value + 128, unsigned.
+template <typename Block, bool kHighBit, const int8_t* kTable = nullptr>
 struct NibbleFormat {
   [[gnu::always_inline]] static void pack(Rows rows, int64_t b, const uint32_t* qh, __m512i codes[8]) {
     __m512i q[4];
@@ -179,6 +183,13 @@ struct NibbleFormat {
       for (int g = 0; g < 4; ++g) {
         codes[g] = _mm512_and_si512(q[g], low4);
         codes[g + 4] = _mm512_and_si512(_mm512_srli_epi16(q[g], 4), low4);
+      }
+      if constexpr (kTable != nullptr) {
+        const __m512i table = _mm512_xor_si512(
+            _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kTable))),
+            _mm512_set1_epi8(static_cast<char>(0x80)));
+#pragma GCC unroll 8
+        for (int g = 0; g < 8; ++g) codes[g] = _mm512_shuffle_epi8(table, codes[g]);
       }
     } else {
       // Element e's 5th bit is bit e of the row's qh. For code vector g, lane r needs bits
@@ -228,7 +239,8 @@ struct Q8Format {
 };
 
 // What the driver needs to know about a weight type.
-template <typename BlockT, typename ActT, typename FormatT, int kOffsetV, bool kHasMinV, bool kHasHighBitsV>
+template <typename BlockT, typename ActT, typename FormatT, int kOffsetV, bool kHasMinV, bool kHasHighBitsV,
+          bool kE8M0V = false>
 struct Weights {
   using Block = BlockT;
   using Act = ActT;
@@ -236,6 +248,7 @@ struct Weights {
   static constexpr int kOffset = kOffsetV;   // code - offset is the value (0: with a min)
   static constexpr bool kHasMin = kHasMinV;  // x = d * q + m
   static constexpr bool kHasHighBits = kHasHighBitsV;
+  static constexpr bool kE8M0 = kE8M0V;  // scale 2^(e - 128) from an exponent byte (MXFP4), not f16 d
 };
 
 using Q4_0 = Weights<BlockQ4_0, BlockQ8_0, NibbleFormat<BlockQ4_0, false>, 8, false, false>;
@@ -243,6 +256,8 @@ using Q4_1 = Weights<BlockQ4_1, BlockQ8_1, NibbleFormat<BlockQ4_1, false>, 0, tr
 using Q5_0 = Weights<BlockQ5_0, BlockQ8_0, NibbleFormat<BlockQ5_0, true>, 16, false, true>;
 using Q5_1 = Weights<BlockQ5_1, BlockQ8_1, NibbleFormat<BlockQ5_1, true>, 0, true, true>;
 using Q8_0 = Weights<BlockQ8_0, BlockQ8_0, Q8Format, 128, false, false>;
+using IQ4_NL = Weights<BlockIQ4_NL, BlockQ8_0, NibbleFormat<BlockIQ4_NL, false, kIQ4NLValues>, 128, false, false>;
+using MXFP4 = Weights<BlockMXFP4, BlockQ8_0, NibbleFormat<BlockMXFP4, false, kMXFP4Values>, 128, false, false, true>;
 
 // Blocks whose scalar fields are gathered ahead of their vector work: far enough ahead that the
 // scalar stores have drained before vector loads read them (a load spanning several pending
@@ -260,7 +275,11 @@ void gather_scalars(Rows rows, int64_t b0, int64_t b1, PanelBlock* panel, uint32
 #pragma GCC unroll 16
     for (int r = 0; r < kLanes; ++r) {
       const auto& blk = *reinterpret_cast<const Block*>(p + r * rows.stride);
-      panel[b].d[r] = blk.d;
+      if constexpr (W::kE8M0) {
+        panel[b].d[r] = blk.e;
+      } else {
+        panel[b].d[r] = blk.d;
+      }
       if constexpr (W::kHasMin) panel[b].m[r] = blk.m;
       if constexpr (W::kHasHighBits) qh[b * kLanes + r] = load_as<uint32_t>(blk.qh);
     }
@@ -290,10 +309,25 @@ template <typename W>
 
 // ---- The dot products ----------------------------------------------------------------------
 
+// 2^(e - 128) for E8M0 exponents e (0..255) in 32-bit lanes, exactly as e8m0_to_f32_half.
+[[gnu::always_inline]] inline __m512 e8m0_to_f32_half(__m512i e) {
+  const __m512i normal = _mm512_slli_epi32(_mm512_sub_epi32(e, _mm512_set1_epi32(1)), 23);
+  const __m512i subnormal = _mm512_sllv_epi32(_mm512_set1_epi32(0x00200000), e);  // used for e < 2
+  const __mmask16 small = _mm512_cmplt_epi32_mask(e, _mm512_set1_epi32(2));
+  return _mm512_castsi512_ps(_mm512_mask_blend_epi32(small, normal, subnormal));
+}
+
 // Block b of the panel (codes c, scales in p) against G activation rows.
-template <bool kHasMin, int G>
+template <typename W, int G>
 [[gnu::always_inline]] inline void dot_block(const __m512i c[8], const PanelBlock& p, const XBlock& x, __m512 acc[G]) {
-  const __m512 dw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p.d)));
+  constexpr bool kHasMin = W::kHasMin;
+  const __m256i d_bits = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.d));
+  __m512 dw;
+  if constexpr (W::kE8M0) {
+    dw = e8m0_to_f32_half(_mm512_cvtepu16_epi32(d_bits));
+  } else {
+    dw = _mm512_cvtph_ps(d_bits);
+  }
   __m512 mw = _mm512_setzero_ps();
   if constexpr (kHasMin) { mw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p.m))); }
   // Row-interleaved: the G integer sums advance together, so the out-of-order core always has
@@ -341,14 +375,14 @@ void first_group(Rows rows, int64_t nb, const XBlock* xb, PanelBlock* panel, uin
 #pragma GCC unroll 8
         for (int g = 0; g < 8; ++g) _mm512_store_si512(&panel[b].codes[g], c[g]);
       }
-      dot_block<W::kHasMin, G>(c, panel[b], xb[b], acc);
+      dot_block<W, G>(c, panel[b], xb[b], acc);
     }
   }
   store_rows<G>(acc, y, ldy, mask);
 }
 
 // Further activation rows against the panel kept by first_group<..., true>.
-template <bool kHasMin, int G>
+template <typename W, int G>
 void stored_group(const PanelBlock* panel, const XBlock* xb, int64_t nb, float* y, int64_t ldy, __mmask16 mask) {
   __m512 acc[G];
 #pragma GCC unroll 8
@@ -357,7 +391,7 @@ void stored_group(const PanelBlock* panel, const XBlock* xb, int64_t nb, float* 
     __m512i c[8];
 #pragma GCC unroll 8
     for (int g = 0; g < 8; ++g) c[g] = _mm512_load_si512(&panel[b].codes[g]);
-    dot_block<kHasMin, G>(c, panel[b], xb[b], acc);
+    dot_block<W, G>(c, panel[b], xb[b], acc);
   }
   store_rows<G>(acc, y, ldy, mask);
 }
@@ -379,18 +413,18 @@ void first_group_of(int rows_in_group, bool store, Rows rows, int64_t nb, const 
   }
 }
 
-template <bool kHasMin>
+template <typename W>
 void stored_group_of(int rows_in_group, const PanelBlock* panel, const XBlock* xb, int64_t nb, float* y, int64_t ldy,
                      __mmask16 mask) {
   switch (rows_in_group) {
-    case 1: return stored_group<kHasMin, 1>(panel, xb, nb, y, ldy, mask);
-    case 2: return stored_group<kHasMin, 2>(panel, xb, nb, y, ldy, mask);
-    case 3: return stored_group<kHasMin, 3>(panel, xb, nb, y, ldy, mask);
-    case 4: return stored_group<kHasMin, 4>(panel, xb, nb, y, ldy, mask);
-    case 5: return stored_group<kHasMin, 5>(panel, xb, nb, y, ldy, mask);
-    case 6: return stored_group<kHasMin, 6>(panel, xb, nb, y, ldy, mask);
-    case 7: return stored_group<kHasMin, 7>(panel, xb, nb, y, ldy, mask);
-    default: return stored_group<kHasMin, 8>(panel, xb, nb, y, ldy, mask);
+    case 1: return stored_group<W, 1>(panel, xb, nb, y, ldy, mask);
+    case 2: return stored_group<W, 2>(panel, xb, nb, y, ldy, mask);
+    case 3: return stored_group<W, 3>(panel, xb, nb, y, ldy, mask);
+    case 4: return stored_group<W, 4>(panel, xb, nb, y, ldy, mask);
+    case 5: return stored_group<W, 5>(panel, xb, nb, y, ldy, mask);
+    case 6: return stored_group<W, 6>(panel, xb, nb, y, ldy, mask);
+    case 7: return stored_group<W, 7>(panel, xb, nb, y, ldy, mask);
+    default: return stored_group<W, 8>(panel, xb, nb, y, ldy, mask);
   }
 }
 
@@ -419,7 +453,7 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, s
     first_group_of<W>(static_cast<int>(std::min<int64_t>(kGroup, n)), groups > 1, rows, nb, xb, panel, qh, y + i0, ldy,
                       mask);
     for (int64_t g = 1; g < groups; ++g) {
-      stored_group_of<W::kHasMin>(static_cast<int>(std::min<int64_t>(kGroup, n - g * kGroup)), panel, xb + g * nb, nb,
+      stored_group_of<W>(static_cast<int>(std::min<int64_t>(kGroup, n - g * kGroup)), panel, xb + g * nb, nb,
                                   y + g * kGroup * ldy + i0, ldy, mask);
     }
   }
@@ -433,6 +467,8 @@ void register_quant_gemm(KernelTable& t) {
   t.gemm[static_cast<uint32_t>(DType::kQ5_0)] = gemm<Q5_0>;
   t.gemm[static_cast<uint32_t>(DType::kQ5_1)] = gemm<Q5_1>;
   t.gemm[static_cast<uint32_t>(DType::kQ8_0)] = gemm<Q8_0>;
+  t.gemm[static_cast<uint32_t>(DType::kIQ4_NL)] = gemm<IQ4_NL>;
+  t.gemm[static_cast<uint32_t>(DType::kMXFP4)] = gemm<MXFP4>;
 }
 
 }  // namespace corral::kernels::avx512
