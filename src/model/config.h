@@ -39,7 +39,7 @@ struct YarnParams {
 // A rotary embedding's parameters; one model may use several (gemma3: local and global layers).
 struct RopeParams {
   float base = 10000.0f;
-  float freq_scale = 1.0f;   // 1 / <arch>.rope.scaling.factor for linear scaling
+  float freq_scale = 1.0f;   // 1 / <arch>.rope.scaling.factor (linear and YaRN scaling)
   float attn_factor = 1.0f;  // cos and sin are multiplied by it (<arch>.rope.scaling.attn_factor: LongRoPE)
   YarnParams yarn;           // rope.scaling.type yarn only
 };
@@ -65,7 +65,7 @@ struct ModelConfig {
   RopeStyle rope_style = RopeStyle::kNormal;
   int64_t n_rot = 0;  // rotated dims per head (<= head_dim)
   float rope_base = 10000.0f;
-  float rope_freq_scale = 1.0f;    // 1 / <arch>.rope.scaling.factor for linear scaling
+  float rope_freq_scale = 1.0f;    // 1 / <arch>.rope.scaling.factor (linear and YaRN scaling)
   float rope_attn_factor = 1.0f;   // <arch>.rope.scaling.attn_factor
   YarnParams rope_yarn;            // <arch>.rope.scaling.type = yarn
   bool has_qkv_bias = false;       // attn_q/k/v.bias (qwen2, gpt-oss)
