@@ -41,8 +41,8 @@ Result<std::shared_ptr<Model>> load_gemma3(std::shared_ptr<const gguf::GgufFile>
   const double local_base = file->float_or("gemma3.rope.local.freq_base", 10000.0);
   if (!(local_base > 1)) return Status::errorf("gemma3.rope.local.freq_base {} is out of range", local_base);
   // Variant 0: local layers; variant 1: global layers.
-  c.ropes = {RopeParams{static_cast<float>(local_base), 1.0f, 1.0f},
-             RopeParams{c.rope_base, c.rope_freq_scale, c.rope_attn_factor}};
+  c.ropes = {RopeParams{static_cast<float>(local_base), 1.0f, 1.0f, YarnParams{}},
+             c.rope(0)};  // the file's rope and scaling (ropes is still empty here)
   // Which layers are local: sliding_window_pattern as a period (every pattern-th layer is
   // global) or, from Ollama's converter, one bool per layer (true = local); else every 6th.
   std::vector<bool> local(static_cast<size_t>(c.n_layer));

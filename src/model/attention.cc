@@ -45,8 +45,8 @@ void store_kv(const ModelConfig& c, int64_t il, const ForwardBatch& batch, const
 
 // The batch's K/V were written to the cache first, so tokens of one sequence in the same batch
 // see each other exactly as if they had been decoded one at a time.
-void attention(const ModelConfig& c, int64_t il, int64_t window, float scale, const ForwardBatch& batch,
-               const KvStorage& kv, ForwardScratch& s, ThreadPool& pool) {
+void attention(const ModelConfig& c, int64_t il, int64_t window, float scale, const float* sinks,
+               const ForwardBatch& batch, const KvStorage& kv, ForwardScratch& s, ThreadPool& pool) {
   const kernels::KernelTable& K = kernels::active();
   const int64_t n = static_cast<int64_t>(batch.tokens.size());
   const int64_t group = c.n_head / c.n_head_kv;
@@ -54,7 +54,7 @@ void attention(const ModelConfig& c, int64_t il, int64_t window, float scale, co
   const int64_t n_tasks = n * c.n_head_kv;
   std::atomic<int64_t> next{0};
   pool.run([&](int ith, int) {
-    float* scores = s.scores[ith].data();       // [group][span]: the group's heads
+    float* scores = s.scores[ith].data();       // [group][stride]: the group's heads
     float* block_f32 = s.kv_block[ith].data();  // an F16 cache's block, widened once for the group
     for (int64_t task; (task = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;) {
       const int64_t i = task / c.n_head_kv, g = task % c.n_head_kv;
@@ -64,6 +64,9 @@ void attention(const ModelConfig& c, int64_t il, int64_t window, float scale, co
       // Positions [first, n_ctx) are attended; score of position p sits at p - first.
       const int64_t first = window > 0 ? std::max<int64_t>(0, n_ctx - window) : 0;
       const int64_t span = n_ctx - first;
+      // A sink is one more softmax entry after the span's scores (only its share of the
+      // normalisation matters, so its weight is never used).
+      const int64_t stride = sinks ? span + 1 : span;
       const int64_t b0 = first / kKvBlockTokens;
       const int64_t n_blocks = (n_ctx + kKvBlockTokens - 1) / kKvBlockTokens;
       const float* q = s.q.data() + i * c.q_dim() + g * group * hd;  // [group][hd]
@@ -77,11 +80,14 @@ void attention(const ModelConfig& c, int64_t il, int64_t window, float scale, co
         const int64_t j0 = std::max<int64_t>(0, first - start);
         const float* kb = load_kv_block(kv, kv.k(seq.blocks[b], il, g), len * hd, block_f32);
         for (int64_t h = 0; h < group; ++h) {
-          float* sh = scores + h * span + (start - first);
+          float* sh = scores + h * stride + (start - first);
           for (int64_t j = j0; j < len; ++j) sh[j] = K.dot_f32(q + h * hd, kb + j * hd, hd) * scale;
         }
       }
-      for (int64_t h = 0; h < group; ++h) K.softmax(scores + h * span, span);
+      for (int64_t h = 0; h < group; ++h) {
+        if (sinks) scores[h * stride + span] = sinks[g * group + h];
+        K.softmax(scores + h * stride, stride);
+      }
       std::fill(out, out + group * hd, 0.0f);
       for (int64_t b = b0; b < n_blocks; ++b) {
         const int64_t start = b * kKvBlockTokens;
@@ -89,7 +95,7 @@ void attention(const ModelConfig& c, int64_t il, int64_t window, float scale, co
         const int64_t j0 = std::max<int64_t>(0, first - start);
         const float* vb = load_kv_block(kv, kv.v(seq.blocks[b], il, g), len * hd, block_f32);
         for (int64_t h = 0; h < group; ++h) {
-          const float* sh = scores + h * span + (start - first);
+          const float* sh = scores + h * stride + (start - first);
           for (int64_t j = j0; j < len; ++j) K.axpy_f32(sh[j], vb + j * hd, out + h * hd, hd);
         }
       }

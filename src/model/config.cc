@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "model/rope.h"
+
 namespace corral::model {
 namespace {
 
@@ -76,15 +78,23 @@ Result<ModelConfig> read_llama_family_config(const gguf::GgufFile& f, const std:
     return Status::errorf("rope.scaling.attn_factor {} is out of range", attn_factor);
   c.rope_attn_factor = static_cast<float>(attn_factor);
 
-  // Rope scaling: "none" or "linear" (freq_scale = 1/factor) are supported; "llama3" scaling
-  // arrives as the rope_freqs tensor, which needs no key. YaRN is not supported yet.
+  // Rope scaling: "none", "linear" (freq_scale = 1/factor) and "yarn" (the same freq_scale,
+  // blended with the unscaled angles by ggml's ramp); "llama3" scaling arrives as the
+  // rope_freqs tensor, which needs no key.
   const std::string scaling = f.string_or(p + "rope.scaling.type", "none");
   CORRAL_ASSIGN_OR_RETURN(double factor, optional_float(f, p + "rope.scaling.factor", 0.0));
-  if (scaling == "linear") {
+  if (scaling == "linear" || scaling == "yarn") {
     if (!(factor > 0)) return Status::errorf("rope.scaling.factor {} is out of range", factor);
     c.rope_freq_scale = static_cast<float>(1.0 / factor);
-  } else if (scaling == "yarn") {
-    return Status::error("rope scaling type 'yarn' is not supported yet");
+    if (scaling == "yarn") {
+      // The training context the ramp is computed for (llama.cpp's n_ctx_orig_yarn).
+      CORRAL_ASSIGN_OR_RETURN(int64_t n_ctx_orig,
+                              optional_int(f, p + "rope.scaling.original_context_length", c.n_ctx_train, 1, kMaxCtx));
+      // ext_factor 1, beta_fast 32 and beta_slow 1 are llama.cpp's defaults for YaRN (the
+      // GGUF carries none of them).
+      c.rope_yarn = yarn_params(c.n_rot, n_ctx_orig, c.rope_base, /*ext_factor=*/1.0f, /*beta_fast=*/32.0f,
+                                /*beta_slow=*/1.0f);
+    }
   } else if (scaling != "none" && scaling != "llama3") {
     return Status::errorf("unknown rope scaling type '{}'", scaling);
   } else if (auto fs = f.get_float(p + "rope.scale_linear"); fs && fs->has_value() && **fs > 0) {

@@ -30,7 +30,8 @@ void ForwardScratch::reserve(const ModelConfig& c, int64_t n, int64_t n_out, int
   }
   grow(out_x, n_out * c.n_embd);
   if (static_cast<int>(scores.size()) < n_threads) scores.resize(static_cast<size_t>(n_threads));
-  for (auto& s : scores) grow(s, max_ctx * (c.n_head / c.n_head_kv));
+  // One more entry per head for an attention sink.
+  for (auto& s : scores) grow(s, (max_ctx + 1) * (c.n_head / c.n_head_kv));
   if (static_cast<int>(kv_block.size()) < n_threads) kv_block.resize(static_cast<size_t>(n_threads));
   for (auto& b : kv_block) grow(b, kKvBlockTokens * c.head_dim);
 }

@@ -7,6 +7,7 @@
 #include "base/check.h"
 #include "kernels/api.h"
 #include "model/attention.h"
+#include "model/ffn_activation.h"
 #include "model/rope.h"
 #include "model/weight_binder.h"
 
@@ -48,11 +49,13 @@ Result<std::shared_ptr<Model>> LlamaLikeModel::create(std::shared_ptr<const gguf
       CORRAL_ASSIGN_OR_RETURN(L.k_norm, b.vector(p + "attn_k_norm.weight", c.head_dim));
     }
     CORRAL_ASSIGN_OR_RETURN(L.wo, b.matrix(p + "attn_output.weight", c.n_embd, c.q_dim()));
+    if (c.has_attn_out_bias) { CORRAL_ASSIGN_OR_RETURN(L.bo, b.vector(p + "attn_output.bias", c.n_embd)); }
+    if (c.attn_sinks) { CORRAL_ASSIGN_OR_RETURN(L.sinks, b.vector(p + "attn_sinks.weight", c.n_head)); }
     if (c.post_norms) {
       CORRAL_ASSIGN_OR_RETURN(L.post_attn_norm, b.vector(p + "post_attention_norm.weight", c.n_embd));
       CORRAL_ASSIGN_OR_RETURN(L.post_ffn_norm, b.vector(p + "post_ffw_norm.weight", c.n_embd));
     }
-    CORRAL_ASSIGN_OR_RETURN(L.ffn_norm, b.vector(p + "ffn_norm.weight", c.n_embd));
+    CORRAL_ASSIGN_OR_RETURN(L.ffn_norm, b.vector(p + c.ffn_norm_name + ".weight", c.n_embd));
     if (c.n_expert > 0) {
       CORRAL_ASSIGN_OR_RETURN(L.moe, bind_moe(b, p, c));
     } else if (c.fused_gate_up) {
@@ -153,8 +156,10 @@ void LlamaLikeModel::forward(const ForwardBatch& batch, const KvStorage& kv, con
       apply_rope(ki, c.n_head_kv, hd, c.n_rot, c.rope_style, cs);
     }
     store_kv(c, il, batch, kv, s);
-    attention(c, il, c.window_of_layer(il), attn_scale, batch, kv, s, pool);
+    attention(c, il, c.window_of_layer(il), attn_scale, L.sinks, batch, kv, s, pool);
     kernels::matmul(L.wo, s.attn.data(), n, s.xn.data(), E, pool, s.matmul);
+    if (L.bo)
+      for (int64_t i = 0; i < n; ++i) K.add_f32(s.xn.data() + i * E, L.bo, s.xn.data() + i * E, E);
     if (L.post_attn_norm)
       for (int64_t i = 0; i < n; ++i)
         K.rms_norm(s.xn.data() + i * E, L.post_attn_norm, s.xn.data() + i * E, E, c.rms_eps);
@@ -167,8 +172,7 @@ void LlamaLikeModel::forward(const ForwardBatch& batch, const KvStorage& kv, con
     } else {
       matmul_shared_input({{&L.w_gate, s.gate.data(), c.n_ff}, {&L.w_up, s.up.data(), c.n_ff}}, s.xn.data(), n, s,
                           pool);
-      if (c.ffn_act == FfnActivation::kGeluTanh) K.geglu_tanh(s.gate.data(), s.up.data(), s.gate.data(), n * c.n_ff);
-      else K.swiglu(s.gate.data(), s.up.data(), s.gate.data(), n * c.n_ff);
+      gated_activation(c.ffn_act, s.gate.data(), s.up.data(), s.gate.data(), n * c.n_ff);
       kernels::matmul(L.w_down, s.gate.data(), n, s.xn.data(), E, pool, s.matmul);
     }
     if (L.post_ffn_norm)

@@ -3,9 +3,10 @@
 // -> RMSNorm -> SwiGLU FFN -> residual; final RMSNorm and output projection (or tied
 // embeddings). Architectures configure it through ModelConfig (arch_<name>.cc): optional
 // building blocks are per-head QK-norm, fused QKV / gate-up tensors, partial and per-layer
-// rope, sliding-window layers, post-sub-layer norms, embedding scale, a GELU-tanh gated FFN
-// and a mixture-of-experts FFN (moe_ffn.h). One that needs a different block gets its own
-// model class.
+// rope (linear or YaRN scaling), sliding-window layers, attention sinks, q/k/v/o biases,
+// post-sub-layer norms, embedding scale, GELU-tanh and clamped-SwiGLU gated FFNs and a
+// mixture-of-experts FFN (moe_ffn.h). One that needs a different block gets its own model
+// class.
 #pragma once
 
 #include <initializer_list>
@@ -24,12 +25,14 @@ struct DecoderLayer {
   kernels::WeightMatrix wq;               // [q_dim][n_embd]
   kernels::WeightMatrix wk;               // [kv_dim][n_embd]
   kernels::WeightMatrix wv;               // [kv_dim][n_embd]
-  const float* bq = nullptr;              // [q_dim]  (qwen2 only)
-  const float* bk = nullptr;              // [kv_dim] (qwen2 only)
-  const float* bv = nullptr;              // [kv_dim] (qwen2 only)
+  const float* bq = nullptr;              // [q_dim]  (has_qkv_bias only)
+  const float* bk = nullptr;              // [kv_dim] (has_qkv_bias only)
+  const float* bv = nullptr;              // [kv_dim] (has_qkv_bias only)
   const float* q_norm = nullptr;          // [head_dim] (qk_norm only)
   const float* k_norm = nullptr;          // [head_dim] (qk_norm only)
   kernels::WeightMatrix wo;               // [n_embd][q_dim]
+  const float* bo = nullptr;              // [n_embd] (has_attn_out_bias only)
+  const float* sinks = nullptr;           // [n_head] (attn_sinks only)
   const float* post_attn_norm = nullptr;  // [n_embd] (post_norms only)
   const float* ffn_norm = nullptr;        // [n_embd]
   kernels::WeightMatrix w_gate;           // [n_ff][n_embd] (dense FFN)

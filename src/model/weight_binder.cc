@@ -51,12 +51,28 @@ Result<const float*> WeightBinder::optional_vector(const std::string& name, int6
   if (!t) return static_cast<const float*>(nullptr);
   if (t->n_elements() != n || t->ne[0] != n)
     return Status::errorf("tensor {} has shape {}, expected [{}]", name, t->shape_string(), n);
-  bound_bytes_ += t->nbytes;
-  if (t->type == DType::kF32) return reinterpret_cast<const float*>(t->data);
-  if (t->type != DType::kF16 && t->type != DType::kBF16)
-    return Status::errorf("tensor {} has type {}; 1-D tensors must be f32, f16 or bf16", name, dtype_name(t->type));
+  return floats(name, *t, n);
+}
+
+Result<const float*> WeightBinder::rows(const std::string& name, int64_t rows, int64_t cols) {
+  const gguf::TensorInfo* t = file_.find_tensor(name);
+  if (!t) return Status::errorf("missing tensor {}", name);
+  if (t->n_dims != 2 || t->ne[0] != cols || t->ne[1] != rows)
+    return Status::errorf("tensor {} has shape {}, expected [{}, {}]", name, t->shape_string(), cols, rows);
+  return floats(name, *t, rows * cols);
+}
+
+Result<const float*> WeightBinder::floats(const std::string& name, const gguf::TensorInfo& t, int64_t n) {
+  if (t.type == DType::kF32) {
+    bound_bytes_ += t.nbytes;
+    return reinterpret_cast<const float*>(t.data);
+  }
+  if (t.type != DType::kF16 && t.type != DType::kBF16)
+    return Status::errorf("tensor {} has type {}; norm, bias and sink tensors must be f32, f16 or bf16", name,
+                          dtype_name(t.type));
+  bound_bytes_ += t.nbytes;
   std::vector<float>& v = owned_.emplace_back(static_cast<size_t>(n));
-  kernels::dequantize_row(t->type, t->data, v.data(), n);
+  kernels::dequantize_row(t.type, t.data, v.data(), n);
   return static_cast<const float*>(v.data());
 }
 

@@ -26,6 +26,9 @@ class WeightBinder {
   // into storage the binder keeps (take it with release_owned()).
   Result<const float*> vector(const std::string& name, int64_t n);
   Result<const float*> optional_vector(const std::string& name, int64_t n);  // nullptr if absent
+  // A 2-D tensor of f32 values [rows][cols] (GGUF shape [cols, rows]; per-expert biases),
+  // converted like vector().
+  Result<const float*> rows(const std::string& name, int64_t rows, int64_t cols);
 
   // Converted 1-D tensors; the model must keep them alive.
   std::vector<std::vector<float>> release_owned() { return std::move(owned_); }
@@ -33,6 +36,9 @@ class WeightBinder {
   size_t bound_bytes() const { return bound_bytes_; }
 
  private:
+  // The values of a tensor t (of n elements) as f32: in place or converted into owned_.
+  Result<const float*> floats(const std::string& name, const gguf::TensorInfo& t, int64_t n);
+
   const gguf::GgufFile& file_;
   std::vector<std::vector<float>> owned_;
   size_t bound_bytes_ = 0;

@@ -257,8 +257,10 @@ void Vocab::apply_heuristics(const gguf::GgufFile& file) {
   add_eog(fim_rep_);
   add_eog(fim_sep_);
   for (int32_t id = 0; id < n; ++id) {
-    if (one_of(text_[id], {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-                           "<EOT>", "_<EOT>"})) {
+    // <|return|> and <|call|>: gpt-oss's harmony format (o200k_harmony) ends a reply or a tool
+    // call with them.
+    if (one_of(text_[id], {"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>",
+                           "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>"})) {
       eog_[id] = true;
       attrs_[id] |= token_attr::kControl;
     }
@@ -270,6 +272,24 @@ void Vocab::apply_heuristics(const gguf::GgufFile& file) {
   add_eog(eos_);
   add_eog(eot_);
   add_eog(eom_);
+
+  // Harmony's structural tokens are stored as control tokens but must show in the text (the
+  // reply's channels are parsed from it) and be matched in raw text, so llama.cpp re-types
+  // them user-defined. In harmony <|end|> only ends a message, not the generation (<|return|>
+  // and <|call|> do): when both of those exist it leaves the end-of-generation set and is
+  // re-typed the same way.
+  for (std::string_view t : {"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"}) {
+    if (const int32_t id = find(t); id != kNoToken) attrs_[id] = token_attr::kUserDefined;
+  }
+  const int32_t harmony_end = find("<|end|>");
+  auto eog_text = [&](std::string_view t) {
+    const int32_t id = find(t);
+    return id != kNoToken && eog_[id];
+  };
+  if (harmony_end != kNoToken && eog_[harmony_end] && eog_text("<|return|>") && eog_text("<|call|>")) {
+    eog_[harmony_end] = false;
+    attrs_[harmony_end] = token_attr::kUserDefined;
+  }
   for (int32_t id = 0; id < n; ++id) {
     if (eog_[id]) eog_list_.push_back(id);
   }

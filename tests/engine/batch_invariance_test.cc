@@ -124,7 +124,10 @@ INSTANTIATE_TEST_SUITE_P(Models, BatchInvariance,
                                            // Sliding-window layers (window 32 < the 37-token prompt).
                                            "models/synthetic/syn-gemma3-q8_0.gguf",
                                            // Experts run over the tokens of all sequences at once.
-                                           "models/synthetic/syn-qwen3moe-q4_k_m.gguf"),
+                                           "models/synthetic/syn-qwen3moe-q4_k_m.gguf",
+                                           // Attention sinks, even-layer windows, YaRN, biased
+                                           // experts with top-k-then-softmax gating (gpt-oss).
+                                           "models/synthetic/syn-gptoss-q8_0.gguf"),
                          [](const auto& info) {
                            std::string n = info.param;
                            n = n.substr(n.rfind('/') + 1);

@@ -86,6 +86,18 @@ TEST(PreTokenizer, Llama3Examples) {
   EXPECT_EQ(split(PreType::kLlama3, "a \u180e"), (std::vector<std::string>{"a", " \u180e"}));
 }
 
+// gpt-oss's o200k_harmony ("gpt-4o" in GGUF): llama.cpp's GPT4O pattern ends a word where a
+// lower-case run meets an upper-case letter (an upper-case run followed by lower case stays one
+// word), keeps a contraction as the word's suffix, groups up to 3 digits and lets a punctuation
+// run take the newlines and slashes after it.
+TEST(PreTokenizer, Gpt4oExamples) {
+  EXPECT_EQ(split(PreType::kGpt4o, "HelloWorld XMLHttp"), (std::vector<std::string>{"Hello", "World", " XMLHttp"}));
+  EXPECT_EQ(split(PreType::kGpt4o, "don't I'VE they'll"), (std::vector<std::string>{"don't", " I'VE", " they'll"}));
+  EXPECT_EQ(split(PreType::kGpt4o, "x=1234567"), (std::vector<std::string>{"x", "=", "123", "456", "7"}));
+  EXPECT_EQ(split(PreType::kGpt4o, "path:\n/usr  \n\n z"),
+            (std::vector<std::string>{"path", ":\n/", "usr", "  \n\n", " z"}));
+}
+
 TEST(PreTokenizer, DeepseekDollarMeansEndOfPiece) {
   // "\s+$" only takes whitespace at the very end of a piece, not before a newline.
   EXPECT_EQ(split(PreType::kDeepseekLlm, "ab  \ncd  "), (std::vector<std::string>{"ab", "  ", "\n", "cd", "  "}));

@@ -31,7 +31,7 @@ struct Case {
 // runs (the index's "models" names each file's architecture).
 std::vector<Case> load_cases(const std::string& dir = "reference") {
   const json index = json::parse(read_file(test_data_path(dir + "/index.json")));
-  static const std::vector<std::string> kFamilies = {"qwen3", "phi3", "gemma3", "qwen3moe"};
+  static const std::vector<std::string> kFamilies = {"qwen3", "phi3", "gemma3", "qwen3moe", "gpt-oss"};
   std::vector<Case> cases;
   for (const json& c : index.at("cases")) {
     const std::string model = c.at("model").get<std::string>();
@@ -82,7 +82,7 @@ TEST(TokenizerReference, PromptIdsMatchEveryCase) {
 
 TEST(TokenizerReference, FamiliesPromptIdsMatchEveryCase) {
   const std::vector<Case> cases = family_cases();
-  ASSERT_EQ(cases.size(), 60u);  // qwen3, phi3, gemma3, qwen3moe: 3 files x 5 prompts
+  ASSERT_EQ(cases.size(), 80u);  // qwen3, phi3, gemma3, qwen3moe: 3 files x 5 prompts; gpt-oss: 4 files
   check_prompt_ids(cases);
 }
 
@@ -147,7 +147,7 @@ TEST(TokenizerReference, FamiliesEndOfGenerationTokens) {
     EXPECT_EQ(tok->vocab().eos(), m.at("eos").get<int32_t>()) << c.name;
     ++checked;
   }
-  EXPECT_EQ(checked, 60);
+  EXPECT_EQ(checked, 80);
 }
 
 TEST(TokenizerReference, GreedyTextMatchesEveryCase) { check_greedy_text(load_cases()); }

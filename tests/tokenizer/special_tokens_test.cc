@@ -128,6 +128,43 @@ TEST(TokenizerSpecial, EndOfGenerationSets) {
   EXPECT_FALSE(spm->is_eog(1 << 30));
 }
 
+// gpt-oss's harmony tokens, as llama.cpp re-types them at load (the GGUF stores all of them as
+// control): generation ends at <|return|> and <|call|> (and <|endoftext|>) but not at <|end|>,
+// which only closes a message; <|start|>, <|channel|>, <|message|>, <|constrain|> and <|end|>
+// become user-defined, so they show in the text (the harmony parser reads the channels from it)
+// and are matched in raw text even without parse_special.
+TEST(TokenizerSpecial, HarmonyTokens) {
+  auto tok = load_tokenizer("vocab/ggml-vocab-syn-gptoss.gguf");
+  ASSERT_NE(tok, nullptr);
+  const Vocab& v = tok->vocab();
+  const int32_t endoftext = v.find("<|endoftext|>"), ret = v.find("<|return|>"), call = v.find("<|call|>");
+  const int32_t end = v.find("<|end|>"), start = v.find("<|start|>"), channel = v.find("<|channel|>");
+  const int32_t message = v.find("<|message|>"), constrain = v.find("<|constrain|>");
+  ASSERT_EQ(end, 1021);
+  EXPECT_EQ(v.eog_ids(), (std::vector<int32_t>{endoftext, ret, call}));
+  EXPECT_FALSE(tok->is_eog(end));
+  EXPECT_EQ(v.eos(), ret);
+  for (int32_t id : {end, start, channel, message, constrain}) {
+    EXPECT_TRUE(v.is_user_defined(id)) << v.text(id);
+    EXPECT_FALSE(v.is_control(id)) << v.text(id);
+  }
+  for (int32_t id : {endoftext, ret, call, v.find("<|startoftext|>")}) EXPECT_TRUE(v.is_control(id)) << v.text(id);
+
+  // A harmony reply in raw text: the structural tokens are found without parse_special, the
+  // control token <|return|> is not (it stays plain text).
+  const std::string reply = "<|channel|>final<|message|>Hi<|end|><|return|>";
+  const auto ids = tok->encode(reply, false, false);
+  EXPECT_EQ(ids.front(), channel);
+  EXPECT_TRUE(contains(ids, message));
+  EXPECT_TRUE(contains(ids, end));
+  EXPECT_FALSE(contains(ids, ret));
+  EXPECT_EQ(tok->encode(reply, false, true).back(), ret);
+  // Rendering: the structural tokens show, the end-of-generation ones do not.
+  EXPECT_EQ(tok->decode({start, channel, message, constrain, end}),
+            "<|start|><|channel|><|message|><|constrain|><|end|>");
+  EXPECT_EQ(tok->decode({ret, call, endoftext}), "");
+}
+
 TEST(TokenizerSpecial, TokenBytesForConstrainedDecoding) {
   auto spm = load_tokenizer("vocab/ggml-vocab-llama-spm.gguf");
   auto bpe = load_tokenizer("vocab/ggml-vocab-gpt-2.gguf");
