@@ -85,7 +85,8 @@ constexpr std::string_view kGemma3 = R"tmpl({{- range $i, $_ := .Messages }}
 {{- end }}
 )tmpl";
 
-constexpr std::string_view kPhi4Mini = R"tmpl({{- if or .System .Tools }}<|system|>{{ if .System }}{{ .System }}{{ end }}
+constexpr std::string_view kPhi4Mini =
+    R"tmpl({{- if or .System .Tools }}<|system|>{{ if .System }}{{ .System }}{{ end }}
 {{- if .Tools }}{{ if not .System }}You are a helpful assistant with some tools.{{ end }}<|tool|>{{ .Tools }}<|/tool|><|end|>
 {{- end }}
 {{- end }}
@@ -100,7 +101,8 @@ constexpr std::string_view kPhi4Mini = R"tmpl({{- if or .System .Tools }}<|syste
 {{- end }}
 {{- end }})tmpl";
 
-constexpr std::string_view kGptOss = R"tmpl(<|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.
+constexpr std::string_view kGptOss =
+    R"tmpl(<|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.
 Knowledge cutoff: 2024-06
 Current date: {{ currentDate }}
 {{- if and .IsThinkSet .Think (ne .ThinkLevel "") }}

@@ -145,8 +145,8 @@ json ask(const char* model) {
 
 // The prompt token count of `prompt` sent as is (raw): what the chat's rendered prompt must match.
 int64_t raw_prompt_tokens(ServerProcess& server, const std::string& model, const std::string& prompt) {
-  const json req = {{"model", model}, {"prompt", prompt},  {"raw", true},
-                    {"think", false}, {"stream", false}, {"options", {{"num_predict", 1}}}};
+  const json req = {{"model", model}, {"prompt", prompt}, {"raw", true},
+                    {"think", false}, {"stream", false},  {"options", {{"num_predict", 1}}}};
   auto r = http_post(server.url("/api/generate"), req.dump());
   EXPECT_EQ(r.status, 200) << r.body;
   return r.status == 200 ? json::parse(r.body).value("prompt_eval_count", int64_t{-1}) : -1;
@@ -170,11 +170,11 @@ TEST_F(FamiliesChat, Qwen3ForcedToolCallThroughItsBuiltinTemplate) {
   EXPECT_TRUE(fn["arguments"]["city"].is_string()) << r.body;
   // A forced call turns thinking off: Ollama's template then says /no_think and closes an empty
   // think block.
-  EXPECT_EQ(j.value("prompt_eval_count", int64_t{0}),
-            raw_prompt_tokens(*server_, "syn-qwen3",
-                              kQwen3ToolsSystem +
-                                  "<|im_start|>user\nWhat is the weather in Paris? /no_think<|im_end|>\n"
-                                  "<|im_start|>assistant\n<think>\n\n</think>\n\n"));
+  EXPECT_EQ(
+      j.value("prompt_eval_count", int64_t{0}),
+      raw_prompt_tokens(*server_, "syn-qwen3",
+                        kQwen3ToolsSystem + "<|im_start|>user\nWhat is the weather in Paris? /no_think<|im_end|>\n"
+                                            "<|im_start|>assistant\n<think>\n\n</think>\n\n"));
 }
 
 TEST_F(FamiliesChat, Qwen3ThinkOnAndOffAsOllama) {

@@ -202,9 +202,7 @@ TEST(BuiltinTemplates, EveryFamilyHasANameTemplateAndStops) {
     ASSERT_TRUE(t.is_ok()) << family_name(f) << ": " << t.error();
     EXPECT_TRUE(t->mentions("messages")) << family_name(f);
     // gpt-oss ends its replies with end-of-generation tokens (<|return|>, <|call|>), no stop strings.
-    if (f != TemplateFamily::kGptOss) {
-      EXPECT_FALSE(default_stops(f).empty()) << family_name(f);
-    }
+    if (f != TemplateFamily::kGptOss) { EXPECT_FALSE(default_stops(f).empty()) << family_name(f); }
   }
   EXPECT_EQ(default_stops(TemplateFamily::kLlama3),
             (std::vector<std::string>{"<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"}));

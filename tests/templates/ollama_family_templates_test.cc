@@ -94,8 +94,9 @@ TEST(OllamaFamilyTemplates, Qwen3ThinkOffAddsNoThinkAndAnEmptyThinkBlock) {
 }
 
 TEST(OllamaFamilyTemplates, Qwen3ThinkUnsetLeavesTheTurnsAlone) {
-  EXPECT_EQ(render(TemplateFamily::kQwen3, kConversation, kTools),
-            kQwen3System + kQwen3History + "<|im_start|>user\nThanks! And tomorrow?<|im_end|>\n<|im_start|>assistant\n");
+  EXPECT_EQ(
+      render(TemplateFamily::kQwen3, kConversation, kTools),
+      kQwen3System + kQwen3History + "<|im_start|>user\nThanks! And tomorrow?<|im_end|>\n<|im_start|>assistant\n");
 }
 
 TEST(OllamaFamilyTemplates, Qwen3ToolsWithoutASystemMessage) {
@@ -197,9 +198,10 @@ std::string render_dated(TemplateFamily family, const std::vector<ChatMessage>& 
 }
 
 std::string harmony_system(const std::string& date, const std::string& reasoning, bool functions) {
-  std::string s = "<|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.\n"
-                  "Knowledge cutoff: 2024-06\nCurrent date: " +
-                  date;
+  std::string s =
+      "<|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.\n"
+      "Knowledge cutoff: 2024-06\nCurrent date: " +
+      date;
   if (!reasoning.empty()) s += "\n\nReasoning: " + reasoning;
   s += "\n\n# Valid channels: analysis, commentary, final. Channel must be included for every message.";
   if (functions) s += "\nCalls to these tools must go to the commentary channel: 'functions'.";
@@ -269,11 +271,11 @@ std::string jinja_of(const std::string& model) {
 
 TEST(OllamaFamilyTemplates, DetectedFromTheSharedModelsJinja) {
   const std::pair<const char*, TemplateFamily> cases[] = {
-      {"syn-qwen3-q8_0.gguf", TemplateFamily::kQwen3},      // Qwen3-0.6B's template
-      {"syn-qwen3moe-q8_0.gguf", TemplateFamily::kQwen3},   // the same for Qwen3-30B-A3B
-      {"syn-gemma3-q8_0.gguf", TemplateFamily::kGemma3},    // Gemma 3's (Ollama's gemma3-instruct entry)
-      {"syn-phi3-q8_0.gguf", TemplateFamily::kPhi3},        // Phi-3.5-mini's: no tools
-      {"syn-gptoss-q8_0.gguf", TemplateFamily::kGptOss},    // gpt-oss-120b's harmony template
+      {"syn-qwen3-q8_0.gguf", TemplateFamily::kQwen3},     // Qwen3-0.6B's template
+      {"syn-qwen3moe-q8_0.gguf", TemplateFamily::kQwen3},  // the same for Qwen3-30B-A3B
+      {"syn-gemma3-q8_0.gguf", TemplateFamily::kGemma3},   // Gemma 3's (Ollama's gemma3-instruct entry)
+      {"syn-phi3-q8_0.gguf", TemplateFamily::kPhi3},       // Phi-3.5-mini's: no tools
+      {"syn-gptoss-q8_0.gguf", TemplateFamily::kGptOss},   // gpt-oss-120b's harmony template
   };
   for (const auto& [model, family] : cases) {
     const std::string jinja = jinja_of(model);
