@@ -13,14 +13,6 @@ namespace {
 
 const ThinkingTags kThinkTags{"<think>", "</think>"};
 
-bool uses_harmony(const ParserInputs& in) {
-  if (in.parser_name == "harmony") return true;
-  // Ollama's shouldUseHarmony: the gpt-oss family with a template that writes harmony tags.
-  return (in.architecture == "gptoss" || in.architecture == "gpt-oss") &&
-         in.template_text.find("<|start|>") != std::string_view::npos &&
-         in.template_text.find("<|end|>") != std::string_view::npos;
-}
-
 bool qwen_parser_name(std::string_view name) {
   return name == "qwen3" || name == "qwen3-thinking" || name == "qwen3.5";
 }
@@ -88,6 +80,14 @@ std::optional<ThinkingTags> model_thinking_tags(const ParserInputs& in) {
 }
 
 }  // namespace
+
+bool uses_harmony(const ParserInputs& in) {
+  if (in.parser_name == "harmony") return true;
+  // Ollama's shouldUseHarmony: the gpt-oss family with a template that writes harmony tags.
+  return (in.architecture == "gptoss" || in.architecture == "gpt-oss") &&
+         in.template_text.find("<|start|>") != std::string_view::npos &&
+         in.template_text.find("<|end|>") != std::string_view::npos;
+}
 
 bool supports_thinking(const ParserInputs& in) {
   return uses_harmony(in) || thinking_parser_name(in.parser_name) || model_thinking_tags(in).has_value();

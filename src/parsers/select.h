@@ -47,6 +47,11 @@ struct ParserSpec {
 ParserSpec select_parser(const ParserInputs& in);
 std::unique_ptr<OutputParser> make_parser(const ParserSpec& spec);
 
+// Whether the model speaks harmony (gpt-oss): Ollama's explicit "harmony" parser, or the gpt-oss
+// family with a template that writes harmony's <|start|> and <|end|> (Ollama's shouldUseHarmony).
+// Only these models take a thinking level ("low", "medium", "high").
+bool uses_harmony(const ParserInputs& in);
+
 // Whether the model can think as these inputs describe it (harmony, a thinking parser name, or
 // a template that writes {{ .Thinking }} between tags): the server's "does not support
 // thinking" check.

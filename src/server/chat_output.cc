@@ -63,6 +63,10 @@ Status check_capabilities(const ServedModel& m, std::string_view requested_name,
     if (think_on) return Status::errorf("\"{}\" does not support thinking", requested_name);
     return Status::ok();
   }
+  // Ollama: a level ("low", "medium", "high") only for harmony (gpt-oss) models; the others
+  // think or not (true / false).
+  if (!think.level.empty() && !parsers::uses_harmony(model_parser_inputs(m)))
+    return Status::errorf("think value \"{}\" is not supported for this model", clip_for_error(think.level));
   if (wants_tools && choice.forces_call()) {
     think = ThinkOption{.enabled = false};
   } else if (!think.enabled && think.level.empty()) {

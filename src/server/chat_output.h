@@ -36,7 +36,8 @@ Result<ToolChoice> parse_tool_choice(const nlohmann::ordered_json* value, const 
 
 // Ollama's checks, kInvalidArgument with Ollama's wording: tools for a model whose template
 // cannot render them ("<model> does not support tools"), think on for a model that cannot think
-// ("\"<name>\" does not support thinking", with the name the request used). Then think's
+// ("\"<name>\" does not support thinking", with the name the request used), a thinking level on a
+// model that is not harmony (gpt-oss) ("think value \"high\" is not supported for this model"). Then think's
 // default: on for a model that thinks (Ollama), and off when the call is forced (a constrained
 // call leaves no room for reasoning text).
 Status check_capabilities(const ServedModel& m, std::string_view requested_name, bool wants_tools,

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "templates/ollama_library_templates.h"
+
 namespace corral {
 namespace {
 
@@ -119,7 +121,7 @@ constexpr std::string_view kLlama2 = R"tmpl({{- $first := true }}
 {{- end }}
 {{- end }})tmpl";
 
-// Gemma has no system role: the system prompt opens the first user turn (Gemma 3's way).
+// Gemma 1 and 2 have no system role: the system prompt opens the first user turn.
 constexpr std::string_view kGemma = R"tmpl({{- $system := .System }}
 {{- range $i, $m := .Messages }}
 {{- $last := eq (len (slice $.Messages $i)) 1 }}
@@ -200,9 +202,13 @@ std::string_view family_name(TemplateFamily family) {
     case TemplateFamily::kLlama2: return "llama2";
     case TemplateFamily::kLlama3: return "llama3";
     case TemplateFamily::kChatML: return "chatml";
+    case TemplateFamily::kQwen3: return "qwen3";
     case TemplateFamily::kMistral: return "mistral";
     case TemplateFamily::kGemma: return "gemma";
+    case TemplateFamily::kGemma3: return "gemma3";
     case TemplateFamily::kPhi3: return "phi3";
+    case TemplateFamily::kPhi4Mini: return "phi4-mini";
+    case TemplateFamily::kGptOss: return "gpt-oss";
     case TemplateFamily::kZephyr: return "zephyr";
     case TemplateFamily::kDeepSeek: return "deepseek";
     case TemplateFamily::kDeepSeekCoder: return "deepseek-coder";
@@ -213,10 +219,19 @@ std::string_view family_name(TemplateFamily family) {
 
 TemplateFamily detect_family(std::string_view t) {
   // Most specific markers first: several families share [INST] or <|user|>.
+  // gpt-oss's harmony messages: <|start|>role<|channel|>name<|message|>.
+  if (has(t, "<|start|>") && has(t, "<|channel|>")) return TemplateFamily::kGptOss;
   if (has(t, "<|start_header_id|>")) return TemplateFamily::kLlama3;
   if (has(t, "<｜User｜>") || has(t, "<｜Assistant｜>")) return TemplateFamily::kDeepSeek;
-  if (has(t, "<|im_start|>")) return TemplateFamily::kChatML;
-  if (has(t, "<start_of_turn>")) return TemplateFamily::kGemma;
+  // Qwen3's template writes reasoning between <think> tags; Qwen 2.5's has none.
+  if (has(t, "<|im_start|>")) return has(t, "<think>") ? TemplateFamily::kQwen3 : TemplateFamily::kChatML;
+  // Gemma 3's template puts the system text in the first user turn (first_user_prefix) and
+  // knows images; Gemma 1/2's rejects a system role.
+  if (has(t, "<start_of_turn>")) {
+    return has(t, "first_user_prefix") || has(t, "<start_of_image>") ? TemplateFamily::kGemma3 : TemplateFamily::kGemma;
+  }
+  // Phi-4-mini builds the role markers ('<|' + role + '|>') and passes tools in <|tool|>.
+  if (has(t, "<|tool|>") && has(t, "<|end|>")) return TemplateFamily::kPhi4Mini;
   if (has(t, "<|user|>") && has(t, "<|end|>")) return TemplateFamily::kPhi3;
   if (has(t, "<|user|>") && has(t, "<|assistant|>")) return TemplateFamily::kZephyr;
   if (has(t, "### Instruction:") && has(t, "### Response:")) return TemplateFamily::kDeepSeekCoder;
@@ -230,9 +245,13 @@ std::string_view builtin_go_template(TemplateFamily family) {
     case TemplateFamily::kLlama2: return kLlama2;
     case TemplateFamily::kLlama3: return kLlama3;
     case TemplateFamily::kChatML: return kChatML;
+    case TemplateFamily::kQwen3: return ollama_templates::qwen3();
     case TemplateFamily::kMistral: return kMistral;
     case TemplateFamily::kGemma: return kGemma;
+    case TemplateFamily::kGemma3: return ollama_templates::gemma3();
     case TemplateFamily::kPhi3: return kPhi3;
+    case TemplateFamily::kPhi4Mini: return ollama_templates::phi4_mini();
+    case TemplateFamily::kGptOss: return ollama_templates::gpt_oss();
     case TemplateFamily::kZephyr: return kZephyr;
     case TemplateFamily::kDeepSeek: return kDeepSeek;
     case TemplateFamily::kDeepSeekCoder: return kDeepSeekCoder;
@@ -247,9 +266,13 @@ std::vector<std::string> default_stops(TemplateFamily family) {
     case TemplateFamily::kLlama2: return {"[INST]", "[/INST]", "<<SYS>>", "<</SYS>>"};
     case TemplateFamily::kLlama3: return {"<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"};
     case TemplateFamily::kChatML: return {"<|im_start|>", "<|im_end|>"};
+    case TemplateFamily::kQwen3: return {"<|im_start|>", "<|im_end|>"};
     case TemplateFamily::kMistral: return {"[INST]", "[/INST]"};
     case TemplateFamily::kGemma: return {"<start_of_turn>", "<end_of_turn>"};
-    case TemplateFamily::kPhi3: return {"<|end|>", "<|system|>", "<|user|>", "<|assistant|>"};
+    case TemplateFamily::kGemma3: return {"<end_of_turn>"};  // template/gemma3-instruct.json
+    case TemplateFamily::kPhi3:
+    case TemplateFamily::kPhi4Mini: return {"<|end|>", "<|system|>", "<|user|>", "<|assistant|>"};
+    case TemplateFamily::kGptOss: return {};  // <|return|> and <|call|> end generation as tokens
     case TemplateFamily::kZephyr: return {"<|system|>", "</s>", "<|user|>", "<|assistant|>"};
     case TemplateFamily::kDeepSeek:
       return {"<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>"};

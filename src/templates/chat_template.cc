@@ -37,7 +37,8 @@ Collated collate(const std::vector<ChatMessage>& messages) {
 
 void add_think(Json& data, const ThinkOption& think) {
   data["Think"] = think.enabled.value_or(false) || !think.level.empty();
-  data["ThinkLevel"] = think.level;
+  // Ollama passes ThinkValue.String(): the level, "medium" for a bare true, "" otherwise.
+  data["ThinkLevel"] = !think.level.empty() ? think.level : (think.enabled.value_or(false) ? "medium" : "");
   data["IsThinkSet"] = think.enabled.has_value() || !think.level.empty();
 }
 

@@ -154,7 +154,8 @@ TEST(ChatTemplate, ThinkValues) {
   const char* t = "{{ .Think }}/{{ .ThinkLevel }}/{{ .IsThinkSet }}{{ .Messages }}";
   EXPECT_EQ(chat(t, {}, nullptr, {}), "false//false[]");
   EXPECT_EQ(chat(t, {}, nullptr, {.enabled = false}), "false//true[]");
-  EXPECT_EQ(chat(t, {}, nullptr, {.enabled = true}), "true//true[]");
+  // Ollama's ThinkValue.String() of a bare true is "medium".
+  EXPECT_EQ(chat(t, {}, nullptr, {.enabled = true}), "true/medium/true[]");
   EXPECT_EQ(chat(t, {}, nullptr, {.level = "high"}), "true/high/true[]");
 }
 

@@ -1,5 +1,6 @@
 #include "server/ollama/request.h"
 
+#include "server/api_common.h"
 #include "server/completion_jobs.h"
 #include "server/request_fields.h"
 
@@ -13,6 +14,10 @@ Status read_think(const ordered_json& b, ThinkOption* out) {
   if (v->is_boolean()) out->enabled = v->get<bool>();
   else if (v->is_string()) out->level = v->get_ref<const std::string&>();
   else return field_type_error("think", "a boolean or a string");
+  // Ollama's ThinkValue accepts these three levels and nothing else.
+  if (v->is_string() && out->level != "high" && out->level != "medium" && out->level != "low")
+    return Status::errorf("invalid think value: \"{}\" (must be \"high\", \"medium\", \"low\", true, or false)",
+                          clip_for_error(out->level));
   return Status::ok();
 }
 
