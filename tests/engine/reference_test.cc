@@ -265,17 +265,7 @@ TEST_P(ReferenceTest, LogitsAndGreedyMatchLlamaCpp) { check_case(GetParam()); }
 // The families this engine runs from ../shared/reference-families.
 const std::vector<std::string> kFamilies = {"qwen3", "phi3", "gemma3", "qwen3moe", "gpt-oss"};
 
-// Until the MXFP4 weight type is computable (it is being added to src/kernels and src/tensor
-// separately), the syn-gptoss-mxfp4 cases cannot load: they are left out while it is not.
-// Remove this filter once MXFP4 lands.
-bool mxfp4_computable() { return dtype_traits(DType::kMXFP4).supported; }
-
-std::vector<ReferenceCase> family_cases() {
-  std::vector<ReferenceCase> cases = testing::load_family_reference_cases(kFamilies);
-  if (!mxfp4_computable())
-    std::erase_if(cases, [](const ReferenceCase& c) { return c.name.find("-mxfp4__") != std::string::npos; });
-  return cases;
-}
+std::vector<ReferenceCase> family_cases() { return testing::load_family_reference_cases(kFamilies); }
 
 class FamilyReferenceTest : public ::testing::TestWithParam<ReferenceCase> {};
 
@@ -284,7 +274,7 @@ TEST_P(FamilyReferenceTest, LogitsAndGreedyMatchIkLlamaCpp) { check_case(GetPara
 TEST(FamilyReferencePooled, QuantizedFilesAgreeOnMostPositions) {
   const std::vector<ReferenceCase> cases = family_cases();
   // 3 files x 5 prompts per family, and gpt-oss's MXFP4 file.
-  EXPECT_EQ(cases.size(), kFamilies.size() * 15 + (mxfp4_computable() ? 5 : 0));
+  EXPECT_EQ(cases.size(), kFamilies.size() * 15 + 5);
   check_pooled(cases, kFamilies.size() * 2);
 }
 

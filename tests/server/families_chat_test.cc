@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <future>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "common/http_client.h"
@@ -34,6 +36,7 @@ const Family kFamilies[] = {
     {"syn-phi3", "models/synthetic/syn-phi3-q8_0.gguf", "<|assistant|>"},
     {"syn-gemma3", "models/synthetic/syn-gemma3-q8_0.gguf", "<start_of_turn>"},
     {"syn-qwen3moe", "models/synthetic/syn-qwen3moe-q4_k_m.gguf", "<|im_start|>"},
+    {"syn-gptoss", "models/synthetic/syn-gptoss-mxfp4.gguf", "<|start|>"},
 };
 
 // Each model's built-in template and capabilities, as Ollama derives them from the template:
@@ -61,8 +64,6 @@ class FamiliesChat : public ::testing::Test {
     store::Store s(*dir_);
     std::vector<std::pair<std::string, std::string>> models;
     for (const Family& f : kFamilies) models.emplace_back(f.name, f.file);
-    // gpt-oss: its template and the checks before the model loads (the architecture lands apart).
-    models.emplace_back("syn-gptoss", "models/synthetic/syn-gptoss-q8_0.gguf");
     for (const auto& [name, file] : models) {
       auto mf = store::parse_modelfile("FROM " + test_data_path(file) + "\n");
       ASSERT_TRUE(mf.is_ok()) << mf.error();
@@ -105,6 +106,30 @@ TEST_F(FamiliesChat, EveryFamilyAnswersThroughItsTemplate) {
     // The template's role markers are part of the prompt: far more tokens than "Be brief." + "Hi".
     EXPECT_GE(j.value("prompt_eval_count", 0), 10);
     EXPECT_TRUE(j.contains("eval_count"));  // a random model may end its reply at once
+  }
+}
+
+// Issue #11's bar: every family serves 8 concurrent chats through the batched engine. The same
+// greedy request 8 times at once must give 8 identical answers (batching never changes results).
+TEST_F(FamiliesChat, EightConcurrentChatsPerFamilyAgree) {
+  ASSERT_NE(server_, nullptr);
+  for (const Family& f : kFamilies) {
+    SCOPED_TRACE(f.name);
+    const json req = {{"model", f.name},
+                      {"messages", {{{"role", "user"}, {"content", "Tell me a story about a fox"}}}},
+                      {"stream", false},
+                      {"think", false},
+                      {"options", {{"num_predict", 12}, {"temperature", 0}}}};
+    std::vector<std::future<HttpResponse>> calls;
+    for (int i = 0; i < 8; ++i)
+      calls.push_back(std::async(std::launch::async, [&] { return http_post(server_->url("/api/chat"), req.dump()); }));
+    std::vector<json> answers;
+    for (auto& c : calls) {
+      const HttpResponse r = c.get();
+      ASSERT_EQ(r.status, 200) << r.body << "\n" << server_->log();
+      answers.push_back(json::parse(r.body)["message"]);
+    }
+    for (const json& a : answers) EXPECT_EQ(a, answers.front());
   }
 }
 
