@@ -61,6 +61,7 @@ struct Sequence {
   // in chunks and never from a cached prefix, and every token's hidden state is pooled.
   bool encoder = false;
   model::Pooling pooling = model::Pooling::kLast;  // how an embedding is made of the hidden states
+
   SeqId kv = 0;                 // its KV cache sequence; 0 while waiting
   std::vector<int32_t> tokens;  // prompt + generated, in order
   size_t n_prompt = 0;          // prompt tokens

@@ -47,7 +47,7 @@ class NomicBertModel final : public Model {
   NomicBertModel() = default;
   void norm_rows(const NormWeights& n, float* x, int64_t rows) const;
 
-  kernels::WeightMatrix tok_embd_;  // [n_vocab][n_embd]
+  kernels::WeightMatrix tok_embd_;      // [n_vocab][n_embd]
   const float* token_type0_ = nullptr;  // [n_embd] row 0 of token_types: every token is type 0
   NormWeights embd_norm_;
   std::vector<EncoderLayer> layers_;  // [n_layer]
@@ -195,7 +195,8 @@ Result<std::shared_ptr<Model>> load_nomic_bert(std::shared_ptr<const gguf::GgufF
   // LayerNorm epsilon (BERT's 1e-12 when absent).
   CORRAL_ASSIGN_OR_RETURN(std::optional<double> eps, file->get_float(arch + ".attention.layer_norm_epsilon"));
   const double norm_eps = eps.value_or(1e-12);
-  if (!(norm_eps > 0 && norm_eps < 1)) return Status::errorf("nomic-bert: layer_norm_epsilon {} is out of range", norm_eps);
+  if (!(norm_eps > 0 && norm_eps < 1))
+    return Status::errorf("nomic-bert: layer_norm_epsilon {} is out of range", norm_eps);
   return NomicBertModel::create(std::move(file), std::move(c), static_cast<float>(norm_eps));
 }
 

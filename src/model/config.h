@@ -83,7 +83,7 @@ struct ModelConfig {
   // passes and has no logits, only hidden states, pooled into an embedding.
   bool causal = true;
   Pooling pooling = Pooling::kLast;
-  int64_t file_type = -1;             // general.file_type (ggml's llama_ftype), -1 if absent
+  int64_t file_type = -1;  // general.file_type (ggml's llama_ftype), -1 if absent
 
   int64_t q_dim() const { return n_head * head_dim; }
   int64_t n_rope_variants() const { return ropes.empty() ? 1 : static_cast<int64_t>(ropes.size()); }

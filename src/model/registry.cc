@@ -6,9 +6,8 @@ namespace corral::model {
 
 const std::vector<ArchEntry>& architectures() {
   static const std::vector<ArchEntry> kArchs = {
-      {"llama", load_llama}, {"qwen2", load_qwen2},   {"qwen3", load_qwen3},
-      {"phi3", load_phi3},   {"gemma3", load_gemma3}, {"qwen3moe", load_qwen3moe},
-      {"nomic-bert", load_nomic_bert},
+      {"llama", load_llama},   {"qwen2", load_qwen2},       {"qwen3", load_qwen3},           {"phi3", load_phi3},
+      {"gemma3", load_gemma3}, {"qwen3moe", load_qwen3moe}, {"nomic-bert", load_nomic_bert},
   };
   return kArchs;
 }

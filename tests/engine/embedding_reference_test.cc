@@ -102,7 +102,8 @@ std::vector<std::vector<float>> encode(const std::shared_ptr<model::Model>& m,
   std::vector<std::vector<float>> out;
   size_t row = 0;
   for (const auto& t : inputs) {
-    out.emplace_back(hidden.begin() + static_cast<long>(row * E), hidden.begin() + static_cast<long>((row + t.size()) * E));
+    out.emplace_back(hidden.begin() + static_cast<long>(row * E),
+                     hidden.begin() + static_cast<long>((row + t.size()) * E));
     row += t.size();
   }
   return out;
@@ -127,7 +128,8 @@ TEST_P(EmbeddingReference, HiddenStatesAndPooledVectorMatchIkLlamaCpp) {
   ASSERT_EQ(hidden.size(), c.per_token.size());
   double worst_token = 0;
   for (size_t i = 0; i < c.tokens.size(); ++i)
-    worst_token = std::max(worst_token, nmse(hidden.data() + i * E, c.per_token.data() + i * E, static_cast<size_t>(E)));
+    worst_token =
+        std::max(worst_token, nmse(hidden.data() + i * E, c.per_token.data() + i * E, static_cast<size_t>(E)));
   EXPECT_LE(nmse(hidden.data(), c.per_token.data(), hidden.size()), token_tol) << "per-token hidden states";
 
   std::vector<float> pooled =
