@@ -163,7 +163,8 @@ TEST(TokenizerReference, EmbeddingCasesPromptIdsAndText) {
     EXPECT_TRUE(tok->vocab().add_bos()) << name;
     const auto expected = c.at("tokens").get<std::vector<int32_t>>();
     const auto got = tok->encode(c.at("prompt").get<std::string>(), /*add_special=*/true, /*parse_special=*/false);
-    EXPECT_EQ(got, expected) << name << "\n  expected:" << ids_to_string(expected) << "\n  got:     " << ids_to_string(got);
+    EXPECT_EQ(got, expected) << name << "\n  expected:" << ids_to_string(expected)
+                             << "\n  got:     " << ids_to_string(got);
     const auto texts = c.at("token_texts").get<std::vector<std::string>>();
     for (size_t i = 0; i < expected.size() && i < texts.size(); ++i)
       EXPECT_EQ(tok->vocab().text(expected[i]), texts[i]) << name << " token " << i;
