@@ -102,6 +102,10 @@ int main(int argc, char** argv) {
   }
   auto model = m.value();
   const auto& cfg = model->config();
+  if (!cfg.causal) {
+    fmt::print(stderr, "Error: an encoder (embeddings only) has no decode to measure\n");
+    return 1;
+  }
   if (kv_type_name != "f32" && kv_type_name != "f16") {
     fmt::print(stderr, "Error: --kv-type must be f32 or f16\n");
     return 1;

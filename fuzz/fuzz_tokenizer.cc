@@ -1,5 +1,6 @@
 // Fuzz target: the tokenizers. Vocabularies are loaded once (SentencePiece: llama-spm, phi-3,
-// stories260K; byte-level BPE: gpt-2, llama-bpe (llama 3), qwen2, deepseek-llm, syn-gptoss).
+// stories260K; byte-level BPE: gpt-2, llama-bpe (llama 3), qwen2, deepseek-llm, syn-gptoss;
+// WordPiece: bert-bge).
 // The first input byte picks the vocabulary and the flags, the rest is the text: it is encoded
 // (with and without special-token parsing), decoded, and the ids are streamed through
 // StreamDecoder; then the text's bytes, read as token ids (in and out of range), are decoded and
@@ -69,7 +70,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   for (const char* rel :
        {"vocab/ggml-vocab-llama-spm.gguf", "vocab/ggml-vocab-phi-3.gguf", "models/stories260K.gguf",
         "vocab/ggml-vocab-gpt-2.gguf", "vocab/ggml-vocab-llama-bpe.gguf", "vocab/ggml-vocab-qwen2.gguf",
-        "vocab/ggml-vocab-deepseek-llm.gguf", "vocab/ggml-vocab-syn-gptoss.gguf"}) {
+        "vocab/ggml-vocab-deepseek-llm.gguf", "vocab/ggml-vocab-syn-gptoss.gguf", "vocab/ggml-vocab-bert-bge.gguf"}) {
     load(rel);
   }
   return 0;

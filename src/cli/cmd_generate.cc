@@ -46,6 +46,7 @@ void register_generate(CLI::App& app, int& exit_code) {
     std::shared_ptr<const gguf::GgufFile> gf = std::move(file).value();
     auto model = model::load_model(gf);
     if (!model) return fail(model.error());
+    if (!model.value()->config().causal) return fail("this model only makes embeddings; it cannot generate text");
     auto tok = Tokenizer::from_gguf(*gf);
     if (!tok) return fail(tok.error());
     std::vector<int32_t> ids;

@@ -39,6 +39,11 @@ void register_logits(CLI::App& app, int& exit_code) {
       exit_code = 1;
       return;
     }
+    if (!model.value()->config().causal) {
+      fmt::print(stderr, "Error: this model only makes embeddings; it has no logits\n");
+      exit_code = 1;
+      return;
+    }
     engine::Engine eng(model.value(), engine::EngineConfig{static_cast<int64_t>(tokens.size())}, ThreadPool::global());
     std::vector<float> logits;
     if (Status s = engine::check_token_ids(tokens, model.value()->config().n_vocab); !s) {

@@ -14,6 +14,9 @@ Result<std::unique_ptr<Sequence>> make_sequence(SequenceRequest req, const Token
   auto seq = std::make_unique<Sequence>();
   seq->embedding = req.embedding;
   seq->embed_normalize = req.embed_normalize;
+  seq->encoder = req.encoder;
+  seq->pooling = req.pooling;
+  if (req.encoder && !req.embedding) return Status::error("the model only makes embeddings; it cannot generate text");
   seq->num_ctx = req.num_ctx;
   seq->num_predict = req.num_predict;
   seq->top_logprobs = std::min(req.top_logprobs, kMaxTopLogprobs);
@@ -23,8 +26,13 @@ Result<std::unique_ptr<Sequence>> make_sequence(SequenceRequest req, const Token
   if (seq->tokens.empty()) return Status::error("the prompt is empty");
   const auto n = static_cast<int64_t>(seq->tokens.size());
   if (req.embedding && n > req.num_ctx) {
-    if (!req.embed_truncate) return Status::errorf("input length {} exceeds the context length {}", n, req.num_ctx);
+    // Ollama's runner's wording (its 400 for truncate: false).
+    if (!req.embed_truncate) return Status::error("the input length exceeds the context length");
+    // An encoder's input was tokenized with [CLS] ... [SEP]; Ollama cuts the text and adds
+    // them again, so the cut input still ends in [SEP].
+    const int32_t last = seq->tokens.back();
     seq->tokens.resize(static_cast<size_t>(req.num_ctx));
+    if (req.encoder && req.num_ctx >= 2) seq->tokens.back() = last;
   }
   if (!req.embedding && n >= req.num_ctx)
     return Status::errorf(

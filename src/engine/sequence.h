@@ -12,6 +12,7 @@
 
 #include "base/status.h"
 #include "engine/kv_cache.h"
+#include "model/config.h"
 #include "sampling/sampler.h"
 #include "sampling/sampling_params.h"
 #include "tokenizer/stream_decoder.h"
@@ -56,6 +57,11 @@ struct Sequence {
   FinishReason finish_reason = FinishReason::kStop;  // once kFinished
   bool embedding = false;                            // ends after its prompt with the last hidden state
   bool embed_normalize = true;
+  // An encoder's input (a non-causal model): its whole prompt goes through in one step, never
+  // in chunks and never from a cached prefix, and every token's hidden state is pooled.
+  bool encoder = false;
+  model::Pooling pooling = model::Pooling::kLast;  // how an embedding is made of the hidden states
+
   SeqId kv = 0;                 // its KV cache sequence; 0 while waiting
   std::vector<int32_t> tokens;  // prompt + generated, in order
   size_t n_prompt = 0;          // prompt tokens
@@ -90,6 +96,8 @@ struct SequenceRequest {
   int top_logprobs = -1;  // -1: none; 0..kMaxTopLogprobs alternatives per generated token
   bool embed_normalize = true;
   bool embed_truncate = true;  // cut an over-long embedding input to num_ctx instead of failing
+  bool encoder = false;        // the model is an encoder (model::ModelConfig::causal false)
+  model::Pooling pooling = model::Pooling::kLast;
   Clock::time_point created = Clock::now();
 };
 
@@ -98,8 +106,9 @@ struct SequenceRequest {
 Status check_token_ids(const std::vector<int32_t>& tokens, int64_t n_vocab);
 
 // Validates the prompt (token ids within the vocabulary, not empty, room left in num_ctx; an
-// embedding input may be cut to num_ctx) and builds a waiting sequence: sampler and
-// detokenizer for a completion. Errors are the caller's (kInvalidArgument).
+// embedding input may be cut to num_ctx, an encoder's keeping its closing [SEP]) and builds a
+// waiting sequence: sampler and detokenizer for a completion. An encoder only makes
+// embeddings. Errors are the caller's (kInvalidArgument).
 Result<std::unique_ptr<Sequence>> make_sequence(SequenceRequest req, const Tokenizer& tok, int64_t n_vocab);
 
 }  // namespace corral::engine

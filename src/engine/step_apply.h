@@ -1,7 +1,8 @@
 // Applies one engine step's outputs to the sequences it fed (like vLLM v1's
 // update_from_output()): counts the fed tokens, samples each completion's next token, streams
 // it through the detokenizer, checks end-of-generation, stop sequences, num_predict and the
-// context, and finishes embeddings with their (normalised) last hidden state.
+// context, and finishes embeddings with their (normalised) pooled hidden states: the last
+// token's for a decoder, every token's mean (or [CLS]'s) for an encoder.
 #pragma once
 
 #include <string>
@@ -39,6 +40,9 @@ struct StepResult {
 };
 
 StepResult apply_step(const StepPlan& plan, const StepOutputs& out, const Tokenizer& tok);
+
+// One embedding from a sequence's hidden-state rows ([n_rows][n_embd], in position order).
+std::vector<float> pool_hidden(const float* rows, int64_t n_rows, int64_t n_embd, model::Pooling pooling);
 
 // Scales v to unit length (a zero vector stays zero).
 void normalize(std::vector<float>& v);

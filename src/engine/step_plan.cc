@@ -18,8 +18,20 @@ std::vector<PlannedFeed> choose_feeds(const std::vector<Sequence*>& running, int
   *n_decode = feeds.size();
   std::stable_sort(prefill.begin(), prefill.end(), [](Sequence* a, Sequence* b) { return a->order < b->order; });
   budget = std::max<int64_t>(budget - static_cast<int64_t>(feeds.size()), kMinPromptChunk);
+  bool took_prompt = false;
   for (size_t i = 0; i < prefill.size() && budget > 0; ++i) {
     Sequence& s = *prefill[i];
+    if (s.encoder) {
+      // Whole or not at all: a non-causal model sees its sequence only in one pass. The oldest
+      // prompt of a step goes even over the budget (up to num_ctx), so none waits forever.
+      const auto n = static_cast<int64_t>(s.prompt_left());
+      if (n > budget && took_prompt) continue;
+      feeds.push_back({&s, n, Outputs::kAll});
+      budget -= n;
+      took_prompt = true;
+      continue;
+    }
+    took_prompt = true;
     const int64_t share = std::max<int64_t>(kMinPromptChunk, budget / static_cast<int64_t>(prefill.size() - i));
     const int64_t n = std::min<int64_t>(static_cast<int64_t>(s.prompt_left()), std::min(share, budget));
     const bool last = static_cast<size_t>(n) == s.prompt_left();

@@ -49,6 +49,13 @@ enum class RopeStyle {
   kNeox,    // rotate halves (x[i], x[i + n_rot/2]): qwen2, gpt-neox (ggml mode 2)
 };
 
+// How an embedding is made from a sequence's final hidden states.
+enum class Pooling {
+  kLast,  // the last token's (decoders, as corral embeds with them)
+  kMean,  // the mean over every token, [CLS] and [SEP] included (nomic-bert pooling_type 1)
+  kCls,   // the first token's, [CLS] (pooling_type 2)
+};
+
 struct ModelConfig {
   std::string arch;  // general.architecture
   std::string name;  // general.name (may be empty)
@@ -103,7 +110,12 @@ struct ModelConfig {
   std::vector<int32_t> layer_window;  // [n_layer] 0 = full causal attention, else keys
                                       // with pos_q - pos_k >= window are masked
   bool tied_embeddings = false;       // no output.weight: logits use token_embd
-  int64_t file_type = -1;             // general.file_type (ggml's llama_ftype), -1 if absent
+  // false for an encoder (nomic-bert): every token attends to every token of its sequence,
+  // so a sequence's whole input goes through in one forward pass; it keeps no K/V between
+  // passes and has no logits, only hidden states, pooled into an embedding.
+  bool causal = true;
+  Pooling pooling = Pooling::kLast;
+  int64_t file_type = -1;  // general.file_type (ggml's llama_ftype), -1 if absent
 
   int64_t q_dim() const { return n_head * head_dim; }
   int64_t n_rope_variants() const { return ropes.empty() ? 1 : static_cast<int64_t>(ropes.size()); }

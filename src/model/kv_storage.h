@@ -35,7 +35,8 @@ class KvStorage {
   int64_t capacity_blocks() const { return capacity_blocks_; }
   DType type() const { return type_; }
   size_t block_bytes() const { return block_elems_ * elem_bytes_; }
-  bool ok() const { return base_ != nullptr; }  // false if the reservation failed
+  // false if the reservation failed (a pool of zero-byte blocks, an encoder's, needs none)
+  bool ok() const { return base_ != nullptr || block_elems_ == 0; }
 
   // K of (block, layer, kv head): [kKvBlockTokens][head_dim] elements of type().
   void* k(int64_t block, int64_t layer, int64_t head) const {

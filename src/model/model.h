@@ -28,17 +28,20 @@ class Model {
   size_t weight_bytes() const { return weight_bytes_; }
   // KV bytes one cached position costs (all layers, K and V, elements of kv_type).
   size_t kv_bytes_per_token(DType kv_type = DType::kF32) const {
+    if (!config_.causal) return 0;  // an encoder attends within its one pass: nothing is cached
     return static_cast<size_t>(config_.n_layer * 2 * config_.kv_dim()) * (kv_type == DType::kF16 ? 2 : 4);
   }
 
-  // A KV pool for this model's shape; capacity in blocks of kKvBlockTokens positions.
+  // A KV pool for this model's shape; capacity in blocks of kKvBlockTokens positions. An
+  // encoder's blocks hold no bytes (positions are still counted).
   std::unique_ptr<KvStorage> make_kv_storage(int64_t capacity_blocks, DType kv_type = DType::kF32) const;
   // Reusable activation buffers for forward(); one per thread that calls forward().
   virtual std::unique_ptr<ForwardScratch> make_scratch() const = 0;
 
   // Runs every token of the batch through the network: writes each token's K/V into its
   // sequence's blocks, attends over positions [0, pos] of its own sequence, and fills `out`
-  // for tokens with logits=true. Thread-safe for distinct (kv, scratch) pairs; uses `pool`.
+  // for tokens with logits=true. An encoder (!config().causal) instead attends over all of
+  // its sequence's tokens, which must all be in this batch, and has only `out.hidden`. Thread-safe for distinct (kv, scratch) pairs; uses `pool`.
   virtual void forward(const ForwardBatch& batch, const KvStorage& kv, const ForwardOutput& out,
                        ForwardScratch& scratch, ThreadPool& pool) const = 0;
 

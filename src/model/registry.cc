@@ -7,7 +7,7 @@ namespace corral::model {
 const std::vector<ArchEntry>& architectures() {
   static const std::vector<ArchEntry> kArchs = {
       {"llama", load_llama},   {"qwen2", load_qwen2},       {"qwen3", load_qwen3},    {"phi3", load_phi3},
-      {"gemma3", load_gemma3}, {"qwen3moe", load_qwen3moe}, {"gpt-oss", load_gptoss},
+      {"gemma3", load_gemma3}, {"qwen3moe", load_qwen3moe}, {"gpt-oss", load_gptoss}, {"nomic-bert", load_nomic_bert},
   };
   return kArchs;
 }
@@ -32,7 +32,8 @@ Result<std::shared_ptr<Model>> load_model(const std::string& path) {
 }
 
 std::unique_ptr<KvStorage> Model::make_kv_storage(int64_t capacity_blocks, DType kv_type) const {
-  return std::make_unique<KvStorage>(config_.n_layer, config_.n_head_kv, config_.head_dim, capacity_blocks, kv_type);
+  const int64_t cached_layers = config_.causal ? config_.n_layer : 0;
+  return std::make_unique<KvStorage>(cached_layers, config_.n_head_kv, config_.head_dim, capacity_blocks, kv_type);
 }
 
 }  // namespace corral::model

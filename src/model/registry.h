@@ -26,5 +26,6 @@ Result<std::shared_ptr<Model>> load_phi3(std::shared_ptr<const gguf::GgufFile> f
 Result<std::shared_ptr<Model>> load_gemma3(std::shared_ptr<const gguf::GgufFile> file);
 Result<std::shared_ptr<Model>> load_qwen3moe(std::shared_ptr<const gguf::GgufFile> file);
 Result<std::shared_ptr<Model>> load_gptoss(std::shared_ptr<const gguf::GgufFile> file);
+Result<std::shared_ptr<Model>> load_nomic_bert(std::shared_ptr<const gguf::GgufFile> file);
 
 }  // namespace corral::model

@@ -178,6 +178,8 @@ Result<std::unique_ptr<engine::Sequence>> Runner::make_sequence(Job& job) {
   req.embed_normalize = o.embed_normalize;
   req.embed_truncate = o.embed_truncate;
   req.created = job.created;
+  req.encoder = !model_->config().causal;
+  req.pooling = model_->config().pooling;
   CORRAL_ASSIGN_OR_RETURN(auto seq, engine::make_sequence(std::move(req), *tokenizer_, model_->config().n_vocab));
   if (!seq->embedding && job.filter) seq->sampler->set_token_filter(std::move(job.filter));
   return seq;
@@ -193,13 +195,18 @@ void Runner::admit(std::shared_ptr<Job> job) {
     return;
   }
   engine::Sequence& s = **seq;
-  std::vector<engine::HeldPrefix> held;
-  for (const Running& r : running_) held.push_back({r.seq->kv, &r.seq->tokens, r.seq->n_fed});
-  const engine::PrefixCache::Start start = prefixes_.start(s.tokens, held);
-  s.kv = start.kv;
-  s.n_fed = start.reused;
-  s.stats.cached_tokens = static_cast<int64_t>(start.reused);
-  if (start.reused > 0) count_prefix_hit(start.reused);
+  if (s.encoder) {
+    // A non-causal model's tokens depend on the whole input: no prefix can be reused.
+    s.kv = engine_.kv().create();
+  } else {
+    std::vector<engine::HeldPrefix> held;
+    for (const Running& r : running_) held.push_back({r.seq->kv, &r.seq->tokens, r.seq->n_fed});
+    const engine::PrefixCache::Start start = prefixes_.start(s.tokens, held);
+    s.kv = start.kv;
+    s.n_fed = start.reused;
+    s.stats.cached_tokens = static_cast<int64_t>(start.reused);
+    if (start.reused > 0) count_prefix_hit(start.reused);
+  }
   s.order = admit_counter_++;
   s.state = engine::Sequence::State::kPrefilling;
   running_.push_back(Running{std::move(job), std::move(seq).value(), queued_for});
@@ -247,7 +254,7 @@ void Runner::finish(engine::Sequence* seq, std::vector<float> embedding) {
   const bool cancelled = seq->finish_reason == engine::FinishReason::kCancelled;
   std::shared_ptr<Job> job = running_job(seq);
   if (job->options.want_context) done.context = seq->tokens;
-  job = release(seq, /*keep_prefix=*/!cancelled, &done.stats);
+  job = release(seq, /*keep_prefix=*/!cancelled && !seq->encoder, &done.stats);
   done.stats.total_duration = Clock::now() - job->created;
   done.stats.load_duration = job->load_duration;
   job->finish(done);

@@ -1,5 +1,7 @@
 #include "server/model_capabilities.h"
 
+#include "server/api_common.h"
+
 namespace corral::server {
 
 parsers::ParserInputs model_parser_inputs(const ServedModel& m) {
@@ -31,6 +33,11 @@ std::vector<std::string> model_capabilities(const ServedModel& m) {
   if (t.insert) out.emplace_back("insert");
   if (t.thinking) out.emplace_back("thinking");
   return out;
+}
+
+Status check_completion(const ServedModel& m, std::string_view requested_name, const char* endpoint) {
+  if (!m.facts.pooling) return Status::ok();
+  return Status::errorf("\"{}\" does not support {}", clip_for_error(requested_name), endpoint);
 }
 
 std::string does_not_support(const ServedModel& m, const char* capability) {

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "parsers/select.h"
 #include "server/model_resolver.h"
 
@@ -31,5 +33,10 @@ parsers::ParserInputs model_parser_inputs(const ServedModel& m);
 
 // Ollama's wording for a missing capability: "<full model name> does not support tools".
 std::string does_not_support(const ServedModel& m, const char* capability);
+
+// Ollama's 400 for a text request to a model without "completion" (an embedding model):
+// "\"<name>\" does not support generate" (or chat: `endpoint`), with the name the request used.
+// Checked before anything else of the request, as Ollama's scheduleRunner does.
+Status check_completion(const ServedModel& m, std::string_view requested_name, const char* endpoint);
 
 }  // namespace corral::server

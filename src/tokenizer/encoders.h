@@ -1,4 +1,4 @@
-// The two merge algorithms, applied to one span of plain text (special tokens already split
+// The merge algorithms (and WordPiece's greedy match), applied to one span of plain text (special tokens already split
 // off by partition_special).
 #pragma once
 
@@ -19,5 +19,9 @@ void spm_encode(const Vocab& vocab, std::string_view text, std::vector<int32_t>&
 // Byte-level BPE: pre-tokenizes `text` into words, maps each word's bytes to GPT-2's printable
 // alphabet and merges by rank within the word.
 void bpe_encode(const Vocab& vocab, const PreTokenizer& pre, std::string_view text, std::vector<int32_t>& out);
+
+// WordPiece (BERT): normalizes and splits `text` into words (wpm_words.h) and covers each word
+// with the longest matching pieces, or the unknown token when it cannot be covered.
+void wpm_encode(const Vocab& vocab, std::string_view text, std::vector<int32_t>& out);
 
 }  // namespace corral::tokenizer_detail

@@ -113,7 +113,7 @@ std::string Tokenizer::render_token(int32_t id) const {
   const std::string& text = v.text(id);
   if (attr & (token_attr::kUnknown | token_attr::kControl | token_attr::kUserDefined)) return text;
   if (attr & token_attr::kNormal) {
-    if (v.type() == VocabType::kSpm) {
+    if (v.type() != VocabType::kBpe) {  // SPM's and WordPiece's U+2581 stands for a space
       std::string s = text;
       replace_all(s, kSpmSpace, " ");
       return s;
@@ -201,6 +201,8 @@ std::vector<int32_t> Tokenizer::encode_fragments(std::string_view text, const st
     for (const Fragment& f : fragments) {
       if (f.token != kNoToken) {
         out.push_back(f.token);
+      } else if (v.type() == VocabType::kWpm) {
+        tokenizer_detail::wpm_encode(v, text.substr(f.offset, f.length), out);
       } else {
         tokenizer_detail::bpe_encode(v, *pre_, text.substr(f.offset, f.length), out);
       }
@@ -208,6 +210,7 @@ std::vector<int32_t> Tokenizer::encode_fragments(std::string_view text, const st
   }
 
   if (add_special && v.add_eos()) out.push_back(v.eos());
+  if (add_special && v.type() == VocabType::kWpm) out.push_back(v.sep());  // BERT's closing [SEP]
   return out;
 }
 

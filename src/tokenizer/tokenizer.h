@@ -1,5 +1,5 @@
 // The public tokenizer: text -> token ids and back, exactly as llama.cpp b4748 does for
-// SentencePiece-style ("llama") and byte-level BPE ("gpt2") vocabularies. Everything is read
+// SentencePiece-style ("llama"), byte-level BPE ("gpt2") and WordPiece ("bert") vocabularies. Everything is read
 // from the GGUF's tokenizer.ggml.* metadata. A Tokenizer is immutable; encode() and decode()
 // are const and safe to call from many threads at once.
 #pragma once

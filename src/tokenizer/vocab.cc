@@ -74,8 +74,22 @@ Status Vocab::load(const gguf::GgufFile& file) {
     ignore_merges_ = info->ignore_merges;
     add_bos_ = info->add_bos;
     if (info->no_bos) bos_ = kNoToken;
+  } else if (*model == "bert") {
+    // llama.cpp b4748's WordPiece defaults: BERT's [CLS] 101 (taken as BOS, as ik_llama.cpp
+    // does), [UNK] 100, [SEP] 102, [PAD] 0, [MASK] 103; no EOS; [CLS] ... [SEP] added.
+    type_ = VocabType::kWpm;
+    bos_ = 101;
+    eos_ = kNoToken;
+    unk_ = 100;
+    sep_ = 102;
+    pad_ = 0;
+    mask_ = 103;
+    add_space_prefix_ = false;
+    clean_spaces_ = true;
+    add_bos_ = true;
+    add_eos_ = false;
   } else {
-    return Status::errorf("unsupported tokenizer model '{}' (supported: llama, gpt2)", *model);
+    return Status::errorf("unsupported tokenizer model '{}' (supported: llama, gpt2, bert)", *model);
   }
   CORRAL_ASSIGN_OR_RETURN(auto add_prefix, file.get_bool("tokenizer.ggml.add_space_prefix"));
   if (add_prefix) add_space_prefix_ = *add_prefix;
@@ -90,6 +104,8 @@ Status Vocab::load(const gguf::GgufFile& file) {
   if (add_eos) add_eos_ = *add_eos;
   if (add_bos_ && bos_ == kNoToken) return Status::error("add_bos_token is set but there is no BOS token");
   if (add_eos_ && eos_ == kNoToken) return Status::error("add_eos_token is set but there is no EOS token");
+  if (type_ == VocabType::kWpm && (unk_ == kNoToken || sep_ == kNoToken))
+    return Status::error("a WordPiece vocabulary needs an unknown and a separator token");
 
   apply_heuristics(file);
   return Status::ok();
@@ -142,6 +158,10 @@ Status Vocab::load_tokens(const gguf::GgufFile& file) {
     if (!inserted) { return Status::errorf("duplicate token '{}' with ids {} and {}", word, it->second, i); }
     text_[i] = std::move(word);
   }
+  std::vector<bool> has_length(kMaxTokenBytes + 1);
+  for (const std::string& t : text_) has_length[t.size()] = true;
+  for (size_t l = kMaxTokenBytes; l > 0; --l)
+    if (has_length[l]) piece_lengths_.push_back(l);
 
   for (int b = 0; b < 256; ++b) {
     static constexpr char kHex[] = "0123456789ABCDEF";

@@ -21,6 +21,8 @@ namespace corral {
 enum class VocabType {
   kSpm,  // tokenizer.ggml.model = "llama": SentencePiece-style, score-driven merges
   kBpe,  // tokenizer.ggml.model = "gpt2": byte-level BPE, rank-driven merges
+  kWpm,  // tokenizer.ggml.model = "bert": WordPiece, greedy longest match (llama.cpp's
+         // convention: word-initial pieces start with U+2581, continuations are unprefixed)
 };
 
 // Token type ids as stored in tokenizer.ggml.token_type.
@@ -85,6 +87,8 @@ class Vocab {
   // SPM byte fallback: the <0xXX> token for byte b (else a token whose text is that byte);
   // kNoToken if the vocabulary has neither.
   int32_t byte_token(uint8_t b) const { return byte_tokens_[b]; }
+  // The distinct byte lengths of the token texts, longest first (WordPiece's longest match).
+  const std::vector<size_t>& piece_lengths() const { return piece_lengths_; }
 
   // Special ids (kNoToken when absent).
   int32_t bos() const { return bos_; }
@@ -128,6 +132,7 @@ class Vocab {
   StringMap token_to_id_;
   StringMap merge_ranks_;  // key: "left right"
   int32_t byte_tokens_[256] = {};
+  std::vector<size_t> piece_lengths_;
   std::vector<bool> eog_;  // [n_tokens]
   std::vector<int32_t> eog_list_;
   std::vector<int32_t> special_tokens_;

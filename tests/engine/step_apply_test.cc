@@ -140,6 +140,54 @@ TEST(StepApply, AnEmbeddingFinishesWithItsNormalisedHiddenState) {
   EXPECT_EQ(r.outputs[1].embedding, (std::vector<float>{0.6f, 0.0f, 0.8f, 0.0f}));
 }
 
+// An encoder's feed has a row per token (Outputs::kAll), pooled as the model says; rows of the
+// feeds before it are skipped by their count.
+TEST(StepApply, AnEncoderInputIsPooledOverItsRows) {
+  const std::vector<float> hidden = {3, 4, 1, 0, 3, 4, 5, 12};  // [4][2]: another feed's row, then 3 rows
+  // Mean (3, 16/3), [CLS] (1, 0), last (5, 12); then L2-normalised.
+  const float r337 = std::sqrt(337.0f);
+  for (const auto& [pooling, want] : {std::pair{model::Pooling::kMean, std::vector<float>{9 / r337, 16 / r337}},
+                                      std::pair{model::Pooling::kCls, std::vector<float>{1, 0}},
+                                      std::pair{model::Pooling::kLast, std::vector<float>{5.0f / 13, 12.0f / 13}}}) {
+    SequenceRequest req;
+    req.embedding = true;
+    req.encoder = true;
+    req.pooling = pooling;
+    req.tokens = {1, 2, 3};
+    req.num_ctx = 64;
+    auto s = make_sequence(std::move(req), *tokenizer(), n_vocab()).value();
+    s->state = Sequence::State::kPrefilling;
+    SequenceRequest other_req;  // a decoder's embedding: its last row
+    other_req.embedding = true;
+    other_req.tokens = {1};
+    other_req.num_ctx = 64;
+    auto other = make_sequence(std::move(other_req), *tokenizer(), n_vocab()).value();
+    other->state = Sequence::State::kPrefilling;
+    const StepPlan plan{{{other.get(), 1, Outputs::kLast}, {s.get(), 3, Outputs::kAll}}, {}};
+    const StepResult r = apply_step(plan, StepOutputs{.hidden = hidden.data(), .n_embd = 2}, *tokenizer());
+    ASSERT_EQ(r.outputs.size(), 2u);
+    EXPECT_EQ(r.outputs[0].embedding, (std::vector<float>{0.6f, 0.8f}));
+    ASSERT_EQ(r.outputs[1].embedding.size(), 2u);
+    EXPECT_NEAR(r.outputs[1].embedding[0], want[0], 1e-6);
+    EXPECT_NEAR(r.outputs[1].embedding[1], want[1], 1e-6);
+    EXPECT_EQ(r.prompt_tokens, 4);
+  }
+}
+
+// An encoder only embeds, and an over-long input cut to the context keeps its last token
+// (the [SEP] that tokenization added).
+TEST(Sequence, AnEncoderInputIsCutKeepingItsSeparator) {
+  SequenceRequest req;
+  req.encoder = true;
+  req.tokens = {1, 5, 6, 7, 2};
+  req.num_ctx = 4;
+  EXPECT_EQ(make_sequence(req, *tokenizer(), n_vocab()).code(), StatusCode::kInvalidArgument);
+  req.embedding = true;
+  auto cut = make_sequence(req, *tokenizer(), n_vocab());
+  ASSERT_TRUE(cut.is_ok());
+  EXPECT_EQ((*cut)->tokens, (std::vector<int32_t>{1, 5, 6, 2}));
+}
+
 TEST(Sequence, BadPromptsAreTheCallersErrors) {
   SequenceRequest req;
   req.num_ctx = 8;
@@ -155,7 +203,7 @@ TEST(Sequence, BadPromptsAreTheCallersErrors) {
   ASSERT_TRUE(cut.is_ok());
   EXPECT_EQ((*cut)->n_prompt, 8u);
   req.embed_truncate = false;
-  EXPECT_EQ(make_sequence(req, *tokenizer(), n_vocab()).error(), "input length 12 exceeds the context length 8");
+  EXPECT_EQ(make_sequence(req, *tokenizer(), n_vocab()).error(), "the input length exceeds the context length");
 }
 
 }  // namespace

@@ -130,5 +130,30 @@ TEST(StepPlan, FeedsCarryEachSequencesNextTokens) {
   EXPECT_EQ(feeds[1].outputs, Outputs::kLast);
 }
 
+// An encoder's input goes whole, with every token's output: the oldest prompt even over the
+// budget; a later one that does not fit waits rather than being cut.
+TEST(StepPlan, EncoderInputsAreNeverChunked) {
+  Sequence big = prefilling(0, 1, 300), small = prefilling(1, 2, 20), other = prefilling(2, 3, 250);
+  for (Sequence* s : {&big, &small, &other}) s->encoder = true;
+  FakePool pool;
+  StepPlan plan = plan_step({&big, &small, &other}, 256, pool.room());
+  ASSERT_EQ(plan.feeds.size(), 1u);  // the oldest alone fills more than the budget
+  EXPECT_EQ(plan.feeds[0].seq, &big);
+  EXPECT_EQ(plan.feeds[0].n_tokens, 300);
+  EXPECT_EQ(plan.feeds[0].outputs, Outputs::kAll);
+
+  big.state = Sequence::State::kFinished;
+  plan = plan_step({&big, &small, &other}, 256, pool.room());
+  ASSERT_EQ(plan.feeds.size(), 1u);  // 20 + 250 > 256: the second waits whole
+  EXPECT_EQ(plan.feeds[0].seq, &small);
+  EXPECT_EQ(plan.feeds[0].n_tokens, 20);
+
+  plan = plan_step({&big, &small, &other}, 512, pool.room());
+  ASSERT_EQ(plan.feeds.size(), 2u);  // both fit: one step
+  EXPECT_EQ(plan.feeds[1].seq, &other);
+  EXPECT_EQ(plan.feeds[1].n_tokens, 250);
+  EXPECT_EQ(plan.feeds[1].outputs, Outputs::kAll);
+}
+
 }  // namespace
 }  // namespace corral::engine

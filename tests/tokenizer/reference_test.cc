@@ -150,6 +150,31 @@ TEST(TokenizerReference, FamiliesEndOfGenerationTokens) {
   EXPECT_EQ(checked, 80);
 }
 
+// nomic-bert's embedding cases (WordPiece): [CLS] ... [SEP] ids for each prompt, the pieces'
+// texts, and the detokenized prompt (llama.cpp's: BERT's spacing cleaned, [SEP] shown as nothing).
+TEST(TokenizerReference, EmbeddingCasesPromptIdsAndText) {
+  const json index = json::parse(read_file(test_data_path("reference-families/index.json")));
+  int checked = 0;
+  for (const json& e : index.at("embedding_cases")) {
+    const std::string name = e.at("case").get<std::string>();
+    const json c = json::parse(read_file(test_data_path("reference-families/" + e.at("json").get<std::string>())));
+    const Tokenizer* tok = tokenizer_for(e.at("model").get<std::string>());
+    ASSERT_NE(tok, nullptr) << name;
+    EXPECT_TRUE(tok->vocab().add_bos()) << name;
+    const auto expected = c.at("tokens").get<std::vector<int32_t>>();
+    const auto got = tok->encode(c.at("prompt").get<std::string>(), /*add_special=*/true, /*parse_special=*/false);
+    EXPECT_EQ(got, expected) << name << "\n  expected:" << ids_to_string(expected)
+                             << "\n  got:     " << ids_to_string(got);
+    const auto texts = c.at("token_texts").get<std::vector<std::string>>();
+    for (size_t i = 0; i < expected.size() && i < texts.size(); ++i)
+      EXPECT_EQ(tok->vocab().text(expected[i]), texts[i]) << name << " token " << i;
+    const std::vector<int32_t> without_cls(expected.begin() + 1, expected.end());
+    EXPECT_EQ(tok->decode(without_cls), c.at("detokenized_prompt").get<std::string>()) << name;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 10);
+}
+
 TEST(TokenizerReference, GreedyTextMatchesEveryCase) { check_greedy_text(load_cases()); }
 TEST(TokenizerReference, FamiliesGreedyTextMatchesEveryCase) { check_greedy_text(family_cases()); }
 

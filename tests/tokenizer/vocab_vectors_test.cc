@@ -53,7 +53,7 @@ TEST_P(VocabVectors, ExactIds) {
 INSTANTIATE_TEST_SUITE_P(Tokenizer, VocabVectors,
                          ::testing::Values("deepseek-coder", "deepseek-llm", "falcon", "gpt-2", "llama-bpe",
                                            "llama-spm", "mpt", "phi-3", "qwen2", "refact", "starcoder", "syn-qwen3",
-                                           "syn-gemma3", "syn-phi3", "syn-gptoss"),
+                                           "syn-gemma3", "syn-phi3", "syn-gptoss", "bert-bge", "syn-nomic-bert"),
                          [](const auto& info) {
                            std::string name = info.param;
                            for (char& c : name) {

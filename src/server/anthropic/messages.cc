@@ -9,6 +9,7 @@
 #include "server/anthropic/stream.h"
 #include "server/chat_output.h"
 #include "server/completion_jobs.h"
+#include "server/model_capabilities.h"
 
 namespace corral::server::anthropic {
 
@@ -26,6 +27,7 @@ void handle_messages(ApiContext& ctx, http::Request&& req, Writer w) {
 
   auto m = resolve_or_respond(ctx, r->model, w);
   if (!m) return;
+  if (Status st = check_completion(*m, r->model, "chat"); !st) return respond_error(w, 400, st.message());
   if (Status st = settle_for_model(*m, *r); !st) return respond_error(w, 400, st.message());
   auto opts = options_for(*m, r->options);
   if (!opts) return respond_status(w, opts.status());

@@ -3,6 +3,7 @@
 #include "server/chat_output.h"
 #include "server/completion_jobs.h"
 #include "server/completion_stream.h"
+#include "server/model_capabilities.h"
 #include "server/ollama/handlers.h"
 #include "server/ollama/output.h"
 #include "server/ollama/request.h"
@@ -56,6 +57,7 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
   auto resolved = resolve_or_respond(ctx, name, w);
   if (!resolved) return;
   const ServedModel& m = *resolved;
+  if (Status st = check_completion(m, name, "chat"); !st) return respond_error(w, 400, st.message());
 
   if (messages->empty()) {
     return load_or_unload(ctx, m, c.keep_alive, w, [name](const char* reason) {

@@ -78,6 +78,7 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
   if (!resolved) return;
   const ServedModel& m = *resolved;
   const std::string name = c.model;
+  if (Status st = check_completion(m, name, "generate"); !st) return respond_error(w, 400, st.message());
 
   if (r->prompt.empty() && r->context.empty()) {
     return load_or_unload(ctx, m, c.keep_alive, w, [name](const char* reason) {

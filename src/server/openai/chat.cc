@@ -4,6 +4,7 @@
 #include "sampling/structured_output.h"
 #include "server/chat_output.h"
 #include "server/completion_jobs.h"
+#include "server/model_capabilities.h"
 #include "server/openai/common.h"
 #include "server/openai/handlers.h"
 #include "server/openai/messages.h"
@@ -76,6 +77,7 @@ void handle_chat_completions(ApiContext& ctx, http::Request&& req, Writer w) {
 
   auto m = resolve_or_respond(ctx, fields->model, w);
   if (!m) return;
+  if (Status st = check_completion(*m, fields->model, "chat"); !st) return respond_error(w, 400, st.message());
   if (Status st = check_capabilities(*m, fields->model, !tools.is_null(), *choice, *think); !st)
     return respond_error(w, 400, st.message());
   if (choice->mode == ToolChoice::Mode::kNone) tools = nullptr;

@@ -2,6 +2,7 @@
 // template with its SYSTEM prompt, as Ollama's FromCompleteRequest turns it into a
 // /api/generate request; `suffix` asks for fill-in-the-middle.
 #include "server/completion_jobs.h"
+#include "server/model_capabilities.h"
 #include "server/openai/common.h"
 #include "server/openai/handlers.h"
 #include "server/openai/request.h"
@@ -40,6 +41,7 @@ void handle_completions(ApiContext& ctx, http::Request&& req, Writer w) {
 
   auto m = resolve_or_respond(ctx, fields->model, w);
   if (!m) return;
+  if (Status st = check_completion(*m, fields->model, "generate"); !st) return respond_error(w, 400, st.message());
   auto opts = options_for(*m, fields->options);
   if (!opts) return respond_status(w, opts.status());
   const RequestOptions& o = *opts;

@@ -5,6 +5,7 @@
 #include "sampling/structured_output.h"
 #include "server/chat_output.h"
 #include "server/completion_jobs.h"
+#include "server/model_capabilities.h"
 #include "server/openai/common.h"
 #include "server/openai/responses_request.h"
 #include "server/openai/responses_stream.h"
@@ -70,6 +71,7 @@ void handle_responses(ApiContext& ctx, http::Request&& req, Writer w) {
 
   auto m = resolve_or_respond(ctx, r.model, w);
   if (!m) return;
+  if (Status st = check_completion(*m, r.model, "chat"); !st) return respond_error(w, 400, st.message());
   if (Status st = check_capabilities(*m, r.model, !r.tools.is_null(), r.tool_choice, r.think); !st)
     return respond_error(w, 400, st.message());
   nlohmann::json tools = r.tool_choice.mode == ToolChoice::Mode::kNone ? nlohmann::json() : r.tools;
