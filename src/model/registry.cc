@@ -31,8 +31,8 @@ Result<std::shared_ptr<Model>> load_model(const std::string& path) {
   return m;
 }
 
-std::unique_ptr<KvStorage> Model::make_kv_storage(int64_t capacity_blocks, DType kv_type) const {
-  return std::make_unique<KvStorage>(config_.n_layer, config_.n_head_kv, config_.head_dim, capacity_blocks, kv_type);
+std::unique_ptr<KvStorage> Model::make_kv_storage(const std::vector<int64_t>& capacity_blocks, DType kv_type) const {
+  return std::make_unique<KvStorage>(kv_layout(), config_.n_head_kv, config_.head_dim, capacity_blocks, kv_type);
 }
 
 }  // namespace corral::model
