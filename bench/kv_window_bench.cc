@@ -176,14 +176,21 @@ int main(int argc, char** argv) {
                mib(r->capacity_bytes), r->seconds);
   fmt::print("saving: {:.2f}x less KV at the end\n",
              static_cast<double>(full.end_bytes) / static_cast<double>(std::max<size_t>(1, win.end_bytes)));
-  nlohmann::json j{{"model", model_path},       {"arch", m->config().arch},
-                   {"seqs", o.seqs},            {"tokens", o.tokens},
-                   {"gen", o.gen},              {"kv_type", kv_type_name},
+  nlohmann::json j{{"model", model_path},
+                   {"arch", m->config().arch},
+                   {"seqs", o.seqs},
+                   {"tokens", o.tokens},
+                   {"gen", o.gen},
+                   {"kv_type", kv_type_name},
                    {"allocator_only", o.allocator_only},
-                   {"window_end_bytes", win.end_bytes},   {"window_peak_bytes", win.peak_bytes},
-                   {"window_end_blocks", win.end_blocks}, {"full_end_bytes", full.end_bytes},
-                   {"full_peak_bytes", full.peak_bytes},  {"full_end_blocks", full.end_blocks},
-                   {"window_seconds", win.seconds},       {"full_seconds", full.seconds},
+                   {"window_end_bytes", win.end_bytes},
+                   {"window_peak_bytes", win.peak_bytes},
+                   {"window_end_blocks", win.end_blocks},
+                   {"full_end_bytes", full.end_bytes},
+                   {"full_peak_bytes", full.peak_bytes},
+                   {"full_end_blocks", full.end_blocks},
+                   {"window_seconds", win.seconds},
+                   {"full_seconds", full.seconds},
                    {"cpu", cpu_model()}};
   fmt::print("{}\n", j.dump());
   return 0;

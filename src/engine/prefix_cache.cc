@@ -20,9 +20,7 @@ PrefixCache::Start PrefixCache::start(const std::vector<int32_t>& prompt, const 
   SeqId best_kv = 0;
   auto best_entry = entries_.end();
   // The longest prefix of `held` that the new sequence can continue from.
-  auto reusable = [&](SeqId held, size_t c) {
-    return c > 0 && kv_.resumable(held, static_cast<int64_t>(c)) ? c : 0;
-  };
+  auto reusable = [&](SeqId held, size_t c) { return c > 0 && kv_.resumable(held, static_cast<int64_t>(c)) ? c : 0; };
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
     const size_t c = reusable(it->kv, std::min(common_prefix(it->tokens, it->tokens.size(), prompt), max_reuse));
     if (c > best) best = c, best_kv = it->kv, best_entry = it;

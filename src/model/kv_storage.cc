@@ -30,8 +30,8 @@ KvLayout kv_layout(const ModelConfig& c) {
   return l;
 }
 
-KvStorage::KvStorage(KvLayout layout, int64_t n_head_kv, int64_t head_dim,
-                     const std::vector<int64_t>& capacity_blocks, DType type)
+KvStorage::KvStorage(KvLayout layout, int64_t n_head_kv, int64_t head_dim, const std::vector<int64_t>& capacity_blocks,
+                     DType type)
     : layout_(std::move(layout)),
       n_head_kv_(static_cast<size_t>(n_head_kv)),
       type_(type),

@@ -94,8 +94,8 @@ class KvStorage {
   KvLayout layout_;
   size_t n_head_kv_;
   DType type_;
-  size_t elem_bytes_;  // 4 (F32) or 2 (F16)
-  size_t head_elems_;  // kKvBlockTokens * head_dim
+  size_t elem_bytes_;        // 4 (F32) or 2 (F16)
+  size_t head_elems_;        // kKvBlockTokens * head_dim
   std::vector<Pool> pools_;  // [n_groups]
 };
 

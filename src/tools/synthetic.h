@@ -19,7 +19,7 @@ struct SynthSpec {
   std::string arch = "llama";  // "llama", "qwen2" or "gemma3"
   std::string name = "corral-synthetic";
   int64_t n_embd = 2048, n_layer = 16, n_head = 32, n_head_kv = 8, n_ff = 8192;
-  int64_t head_dim = 0;         // 0: n_embd / n_head (written as attention.key_length otherwise)
+  int64_t head_dim = 0;          // 0: n_embd / n_head (written as attention.key_length otherwise)
   int64_t sliding_window = 512;  // gemma3: window of the local layers (5 of every 6)
   int64_t n_ctx = 131072;
   float rope_base = 500000.0f;
