@@ -12,17 +12,17 @@ namespace corral::cli {
 void register_synth(CLI::App& app, int& exit_code) {
   struct Opts {
     model::SynthSpec spec;
-    std::string preset = "llama3.2-1b", type = "q4_k_m", out;
+    std::string preset = "llama3.2-1b", type = "q4_k_m", out, arch;
     int64_t n_embd = 0, n_layer = 0, n_head = 0, n_head_kv = 0, n_ff = 0;
     bool untied = false, no_rope_scaling = false;
     int threads = 0;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* cmd = app.add_subcommand("synth", "Write a random-weight GGUF model of a given shape (for benchmarks)");
-  cmd->add_option("--preset", o->preset, "llama3.2-1b | llama3.2-3b | tiny")->capture_default_str();
+  cmd->add_option("--preset", o->preset, "llama3.2-1b | llama3.2-3b | gemma3-1b | tiny")->capture_default_str();
   cmd->add_option("--type", o->type, "q4_k_m | q5_k_m | q8_0 | q4_0 | f16 | ... (any supported type)")
       ->capture_default_str();
-  cmd->add_option("--arch", o->spec.arch, "llama | qwen2")->capture_default_str();
+  cmd->add_option("--arch", o->arch, "llama | qwen2 | gemma3 (default: the preset's)");
   cmd->add_option("--vocab", o->spec.vocab_path, "GGUF to copy the tokenizer from (default: a byte vocabulary)");
   cmd->add_option("--n-vocab", o->spec.n_vocab, "size of the byte vocabulary when no --vocab (default 512)");
   cmd->add_option("--n-embd", o->n_embd, "override the preset's embedding size");
@@ -48,6 +48,7 @@ void register_synth(CLI::App& app, int& exit_code) {
       exit_code = 1;
       return;
     }
+    if (!o->arch.empty()) s.arch = o->arch;
     if (o->n_embd) s.n_embd = o->n_embd;
     if (o->n_layer) s.n_layer = o->n_layer;
     if (o->n_head) s.n_head = o->n_head;

@@ -9,7 +9,7 @@ namespace corral::engine {
 Engine::Engine(std::shared_ptr<const model::Model> model, EngineConfig config, ThreadPool& pool)
     : model_(std::move(model)),
       pool_(pool),
-      kv_(*model_, config.kv_capacity_tokens, config.kv_type),
+      kv_(*model_, kv_sizing(config), config.kv_type),
       scratch_(model_->make_scratch()) {}
 
 void Engine::eval(const std::vector<SeqFeed>& feeds, std::vector<float>* logits, std::vector<float>* hidden) {
@@ -27,8 +27,10 @@ void Engine::eval(const std::vector<SeqFeed>& feeds, std::vector<float>* logits,
   batch_.seqs.clear();
   for (size_t si = 0; si < feeds.size(); ++si) {
     const SeqFeed& f = feeds[si];
-    const std::vector<int32_t>& bl = kv_.blocks(f.seq);
-    batch_.seqs.push_back(model::BatchSeq{bl.data(), static_cast<int32_t>(bl.size())});
+    model::BatchSeq bs;
+    for (int64_t g = 0; g < kv_.n_groups(); ++g) bs.blocks[static_cast<size_t>(g)] = kv_.blocks(f.seq, g).data();
+    bs.n_blocks = static_cast<int32_t>(kv_.blocks(f.seq).size());
+    batch_.seqs.push_back(bs);
     const int64_t start = kv_.length(f.seq);
     const size_t n = f.tokens.size();
     for (size_t j = 0; j < n; ++j) {

@@ -18,7 +18,17 @@ namespace corral::engine {
 struct EngineConfig {
   int64_t kv_capacity_tokens = 4096;  // upper bound of cached positions over all sequences
   DType kv_type = DType::kF32;        // F32 or F16 (model::kv_type_supported)
+  // Sliding-window layers' pools (KvSizing): sequences holding KV at once and the most tokens
+  // one step appends; 0 sizes them like the full-attention pool.
+  int64_t kv_sequences = 0;
+  int64_t kv_step_tokens = 0;
+  bool kv_swa_full = false;  // sliding-window layers keep every position (a full cache)
 };
+
+// The KV pools' sizes for `config`.
+inline KvSizing kv_sizing(const EngineConfig& c) {
+  return KvSizing{c.kv_capacity_tokens, c.kv_sequences, c.kv_step_tokens, c.kv_swa_full};
+}
 
 enum class Outputs { kNone, kLast, kAll };
 

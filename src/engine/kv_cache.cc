@@ -1,19 +1,83 @@
 #include "engine/kv_cache.h"
 
+#include <algorithm>
+
 #include "base/check.h"
 
 namespace corral::engine {
 
 using model::kKvBlockTokens;
 
-KvCache::KvCache(const model::Model& m, int64_t capacity_tokens, DType type) {
-  const int64_t blocks = (capacity_tokens + kKvBlockTokens - 1) / kKvBlockTokens;
-  storage_ = m.make_kv_storage(blocks, type);
-  CORRAL_CHECK(storage_->ok() || blocks == 0, "cannot reserve address space for {} KV blocks", blocks);
-  refcount_.assign(static_cast<size_t>(blocks), 0);
-  free_list_.reserve(static_cast<size_t>(blocks));
-  // Hand out low block numbers first so the touched address range stays compact.
-  for (int64_t b = blocks - 1; b >= 0; --b) free_list_.push_back(static_cast<int32_t>(b));
+namespace {
+
+int64_t blocks_for(int64_t tokens) { return (tokens + kKvBlockTokens - 1) / kKvBlockTokens; }
+
+}  // namespace
+
+std::vector<int64_t> kv_capacity_blocks(const model::KvLayout& layout, const KvSizing& sizing) {
+  const int64_t full = blocks_for(sizing.capacity_tokens);
+  std::vector<int64_t> out;
+  for (int64_t w : layout.windows) {
+    if (w == 0 || sizing.swa_full || sizing.sequences <= 0) {
+      out.push_back(full);
+      continue;
+    }
+    // A sequence holds the blocks touching its last window - 1 positions (at most
+    // blocks_for(w - 1) + 1); a step appends at most step_tokens positions over all sequences,
+    // each sequence's share starting in a partial block (+1 per sequence).
+    const int64_t per_seq = blocks_for(w - 1) + 2;
+    out.push_back(std::min(full, sizing.sequences * per_seq + blocks_for(sizing.step_tokens)));
+  }
+  return out;
+}
+
+size_t kv_capacity_bytes(const model::Model& m, const KvSizing& sizing, DType type) {
+  const model::KvLayout layout = m.kv_layout();
+  const std::vector<int64_t> blocks = kv_capacity_blocks(layout, sizing);
+  const auto& c = m.config();
+  const size_t elem = type == DType::kF16 ? 2 : 4;
+  size_t bytes = 0;
+  for (size_t g = 0; g < blocks.size(); ++g)
+    bytes += static_cast<size_t>(blocks[g]) * static_cast<size_t>(layout.group_size[g]) * 2 *
+             static_cast<size_t>(c.kv_dim() * kKvBlockTokens) * elem;
+  return bytes;
+}
+
+KvCache::KvCache(const model::Model& m, const KvSizing& sizing, DType type) {
+  const model::KvLayout layout = m.kv_layout();
+  const std::vector<int64_t> capacity = kv_capacity_blocks(layout, sizing);
+  storage_ = m.make_kv_storage(capacity, type);
+  CORRAL_CHECK(storage_->ok(), "cannot reserve address space for the KV cache");
+  for (size_t g = 0; g < capacity.size(); ++g) {
+    keep_window_[g] = sizing.swa_full ? 0 : layout.windows[g];
+    refs_[g].assign(static_cast<size_t>(capacity[g]), 0);
+    free_[g].reserve(static_cast<size_t>(capacity[g]));
+    // Hand out low block numbers first so the touched address range stays compact.
+    for (int64_t b = capacity[g] - 1; b >= 0; --b) free_[g].push_back(static_cast<int32_t>(b));
+  }
+}
+
+size_t KvCache::used_bytes() const {
+  size_t bytes = 0;
+  for (int64_t g = 0; g < n_groups(); ++g) bytes += static_cast<size_t>(used_blocks(g)) * block_bytes(g);
+  return bytes;
+}
+
+size_t KvCache::capacity_bytes() const {
+  size_t bytes = 0;
+  for (int64_t g = 0; g < n_groups(); ++g) bytes += static_cast<size_t>(capacity_blocks(g)) * block_bytes(g);
+  return bytes;
+}
+
+bool KvCache::fits(const KvBlocks& need) const {
+  for (int64_t g = 0; g < n_groups(); ++g)
+    if (need.group[static_cast<size_t>(g)] > free_blocks(g)) return false;
+  return true;
+}
+
+int64_t KvCache::first_needed_block(int64_t g, int64_t length) const {
+  const int64_t w = window(g);
+  return w > 0 ? std::max<int64_t>(0, length - w + 1) / kKvBlockTokens : 0;
 }
 
 SeqId KvCache::create() {
@@ -22,14 +86,33 @@ SeqId KvCache::create() {
   return id;
 }
 
+bool KvCache::resumable(SeqId seq, int64_t n_tokens) const {
+  const Seq& s = seqs_.at(seq);
+  if (n_tokens < 0 || n_tokens > s.length) return false;
+  // Dropped blocks are always a prefix of a table: the first needed one tells.
+  for (int64_t g = 0; g < n_groups(); ++g) {
+    const int64_t first = first_needed_block(g, n_tokens);
+    if (first < blocks_for(n_tokens) && s.blocks[static_cast<size_t>(g)][static_cast<size_t>(first)] < 0) return false;
+  }
+  return true;
+}
+
 SeqId KvCache::fork(SeqId src, int64_t n_tokens) {
+  CORRAL_CHECK(resumable(src, n_tokens), "fork at {} of a sequence that cannot resume there", n_tokens);
   const Seq& s = seqs_.at(src);
-  CORRAL_CHECK(n_tokens >= 0 && n_tokens <= s.length, "fork past the end");
   Seq copy;
   copy.length = n_tokens;
-  const int64_t n_blocks = (n_tokens + kKvBlockTokens - 1) / kKvBlockTokens;
-  copy.blocks.assign(s.blocks.begin(), s.blocks.begin() + n_blocks);
-  for (int32_t b : copy.blocks) ++refcount_[b];
+  const int64_t n_blocks = blocks_for(n_tokens);
+  for (int64_t g = 0; g < n_groups(); ++g) {
+    const std::vector<int32_t>& from = s.blocks[static_cast<size_t>(g)];
+    std::vector<int32_t>& to = copy.blocks[static_cast<size_t>(g)];
+    to.assign(from.begin(), from.begin() + n_blocks);
+    const int64_t first = first_needed_block(g, n_tokens);
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      if (b < first) to[static_cast<size_t>(b)] = -1;  // outside the fork's window: not shared
+      else ++refs_[static_cast<size_t>(g)][static_cast<size_t>(to[static_cast<size_t>(b)])];
+    }
+  }
   const SeqId id = next_id_++;
   seqs_.emplace(id, std::move(copy));
   return id;
@@ -38,76 +121,110 @@ SeqId KvCache::fork(SeqId src, int64_t n_tokens) {
 void KvCache::free(SeqId seq) {
   auto it = seqs_.find(seq);
   if (it == seqs_.end()) return;
-  for (int32_t b : it->second.blocks) unref_block(b);
+  for (int64_t g = 0; g < n_groups(); ++g)
+    for (int32_t b : it->second.blocks[static_cast<size_t>(g)])
+      if (b >= 0) unref_block(g, b);
   seqs_.erase(it);
 }
 
 int64_t KvCache::length(SeqId seq) const { return seqs_.at(seq).length; }
 
-const std::vector<int32_t>& KvCache::blocks(SeqId seq) const { return seqs_.at(seq).blocks; }
+const std::vector<int32_t>& KvCache::blocks(SeqId seq, int64_t g) const {
+  return seqs_.at(seq).blocks[static_cast<size_t>(g)];
+}
 
 void KvCache::truncate(SeqId seq, int64_t n_tokens) {
   Seq& s = seqs_.at(seq);
   if (n_tokens >= s.length) return;
-  CORRAL_CHECK(n_tokens >= 0, "negative truncate");
-  const size_t keep = static_cast<size_t>((n_tokens + kKvBlockTokens - 1) / kKvBlockTokens);
-  while (s.blocks.size() > keep) {
-    unref_block(s.blocks.back());
-    s.blocks.pop_back();
+  CORRAL_CHECK(resumable(seq, n_tokens), "truncate to {} below the kept window", n_tokens);
+  const size_t keep = static_cast<size_t>(blocks_for(n_tokens));
+  for (int64_t g = 0; g < n_groups(); ++g) {
+    std::vector<int32_t>& t = s.blocks[static_cast<size_t>(g)];
+    while (t.size() > keep) {
+      if (t.back() >= 0) unref_block(g, t.back());
+      t.pop_back();
+    }
   }
   s.length = n_tokens;
 }
 
-int64_t KvCache::blocks_needed(SeqId seq, int64_t n) const {
+KvBlocks KvCache::blocks_needed(SeqId seq, int64_t n) const {
   const Seq& s = seqs_.at(seq);
-  if (n <= 0) return 0;
-  const int64_t end = s.length + n;
-  const int64_t total = (end + kKvBlockTokens - 1) / kKvBlockTokens;
-  int64_t need = total - static_cast<int64_t>(s.blocks.size());
-  // The partially filled last block is written into: if shared, it must be copied first.
-  if (s.length % kKvBlockTokens != 0 && refcount_[s.blocks.back()] > 1) ++need;
+  KvBlocks need;
+  if (n <= 0) return need;
+  const int64_t total = blocks_for(s.length + n);
+  for (int64_t g = 0; g < n_groups(); ++g) {
+    const std::vector<int32_t>& t = s.blocks[static_cast<size_t>(g)];
+    int64_t& k = need.group[static_cast<size_t>(g)];
+    k = total - static_cast<int64_t>(t.size());
+    // The partially filled last block is written into: if shared (or returned), it must be
+    // copied (or taken) first.
+    if (s.length % kKvBlockTokens != 0 && (t.back() < 0 || refs_[static_cast<size_t>(g)][t.back()] > 1)) ++k;
+  }
   return need;
 }
 
 Status KvCache::prepare_append(SeqId seq, int64_t n) {
-  const int64_t need = blocks_needed(seq, n);
-  if (need > free_blocks())
-    return Status::errorf("KV cache full: need {} blocks, {} free of {}", need, free_blocks(), capacity_blocks());
+  const KvBlocks need = blocks_needed(seq, n);
+  if (!fits(need)) {
+    for (int64_t g = 0; g < n_groups(); ++g)
+      if (need.group[static_cast<size_t>(g)] > free_blocks(g))
+        return Status::errorf("KV cache full: need {} blocks, {} free of {}", need.group[static_cast<size_t>(g)],
+                              free_blocks(g), capacity_blocks(g));
+  }
   Seq& s = seqs_.at(seq);
   if (n <= 0) return Status::ok();
-  if (s.length % kKvBlockTokens != 0 && refcount_[s.blocks.back()] > 1) {
-    const int32_t fresh = alloc_block();
-    storage_->copy_block(s.blocks.back(), fresh);
-    unref_block(s.blocks.back());
-    s.blocks.back() = fresh;
+  const int64_t total = blocks_for(s.length + n);
+  for (int64_t g = 0; g < n_groups(); ++g) {
+    std::vector<int32_t>& t = s.blocks[static_cast<size_t>(g)];
+    if (s.length % kKvBlockTokens != 0) {
+      int32_t& last = t.back();
+      if (last < 0) {
+        last = alloc_block(g);
+      } else if (refs_[static_cast<size_t>(g)][last] > 1) {
+        const int32_t fresh = alloc_block(g);
+        storage_->copy_block(g, last, fresh);
+        unref_block(g, last);
+        last = fresh;
+      }
+    }
+    while (static_cast<int64_t>(t.size()) < total) t.push_back(alloc_block(g));
   }
-  const int64_t total = (s.length + n + kKvBlockTokens - 1) / kKvBlockTokens;
-  while (static_cast<int64_t>(s.blocks.size()) < total) s.blocks.push_back(alloc_block());
   return Status::ok();
 }
 
 void KvCache::commit_append(SeqId seq, int64_t n) {
   Seq& s = seqs_.at(seq);
-  CORRAL_CHECK((s.length + n + kKvBlockTokens - 1) / kKvBlockTokens <= static_cast<int64_t>(s.blocks.size()),
+  CORRAL_CHECK(blocks_for(s.length + n) <= static_cast<int64_t>(s.blocks[0].size()),
                "commit_append without prepare_append");
   s.length += n;
+  for (int64_t g = 0; g < n_groups(); ++g) {
+    std::vector<int32_t>& t = s.blocks[static_cast<size_t>(g)];
+    // Blocks below the window go back, newest first, down to the first already returned.
+    for (int64_t b = first_needed_block(g, s.length) - 1; b >= 0 && t[static_cast<size_t>(b)] >= 0; --b) {
+      unref_block(g, t[static_cast<size_t>(b)]);
+      t[static_cast<size_t>(b)] = -1;
+    }
+  }
 }
 
-int32_t KvCache::alloc_block() {
-  CORRAL_CHECK(!free_list_.empty(), "KV pool exhausted");
-  const int32_t b = free_list_.back();
-  free_list_.pop_back();
-  refcount_[b] = 1;
-  ++used_blocks_;
+int32_t KvCache::alloc_block(int64_t g) {
+  std::vector<int32_t>& fl = free_[static_cast<size_t>(g)];
+  CORRAL_CHECK(!fl.empty(), "KV pool exhausted");
+  const int32_t b = fl.back();
+  fl.pop_back();
+  refs_[static_cast<size_t>(g)][b] = 1;
+  ++used_[static_cast<size_t>(g)];
   return b;
 }
 
-void KvCache::unref_block(int32_t b) {
-  CORRAL_CHECK(refcount_[b] > 0, "double free of KV block {}", b);
-  if (--refcount_[b] == 0) {
-    storage_->release(b);
-    free_list_.push_back(b);
-    --used_blocks_;
+void KvCache::unref_block(int64_t g, int32_t b) {
+  int32_t& r = refs_[static_cast<size_t>(g)][b];
+  CORRAL_CHECK(r > 0, "double free of KV block {} of group {}", b, g);
+  if (--r == 0) {
+    storage_->release(g, b);
+    free_[static_cast<size_t>(g)].push_back(b);
+    --used_[static_cast<size_t>(g)];
   }
 }
 

@@ -36,7 +36,9 @@ PrefillSharing share_prefills(const std::vector<Sequence*>& running, KvCache& kv
       const Sequence& l = *running[j];
       if (j == i || !shares(l)) continue;
       const size_t held = std::min(common_prefix(l.tokens, l.n_fed, s.tokens, s.n_prompt), limit);
-      if (held > best_held) best_held = held, best_kv = l.kv;
+      // A model with sliding-window layers can only be forked where the window before that
+      // position is still held (kv_cache.h).
+      if (held > best_held && kv.resumable(l.kv, static_cast<int64_t>(held))) best_held = held, best_kv = l.kv;
     }
     if (best_held > s.n_fed) {
       // The fork shares the other sequence's blocks copy-on-write; s's own copy of the

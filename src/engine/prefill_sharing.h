@@ -26,7 +26,8 @@ struct PrefillSharing {
 };
 
 // `running`: the sequences in prefilling or decoding state, in admission order. Moves the
-// prefilling ones forward over positions an earlier one holds (each keeps at least its last
+// prefilling ones forward over positions another one holds (where it can be forked: a
+// sliding-window model's window must still be held) (each keeps at least its last
 // prompt position to evaluate, for its first logits) and holds back those whose next positions
 // an earlier prefilling sequence is about to compute. Embedding sequences are left alone.
 PrefillSharing share_prefills(const std::vector<Sequence*>& running, KvCache& kv);

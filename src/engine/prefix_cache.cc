@@ -19,13 +19,15 @@ PrefixCache::Start PrefixCache::start(const std::vector<int32_t>& prompt, const 
   size_t best = 0;
   SeqId best_kv = 0;
   auto best_entry = entries_.end();
+  // The longest prefix of `held` that the new sequence can continue from.
+  auto reusable = [&](SeqId held, size_t c) { return c > 0 && kv_.resumable(held, static_cast<int64_t>(c)) ? c : 0; };
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    const size_t c = std::min(common_prefix(it->tokens, it->tokens.size(), prompt), max_reuse);
+    const size_t c = reusable(it->kv, std::min(common_prefix(it->tokens, it->tokens.size(), prompt), max_reuse));
     if (c > best) best = c, best_kv = it->kv, best_entry = it;
   }
   for (const HeldPrefix& h : running) {
     if (h.n == 0) continue;
-    const size_t c = std::min(common_prefix(*h.tokens, h.n, prompt), max_reuse);
+    const size_t c = reusable(h.kv, std::min(common_prefix(*h.tokens, h.n, prompt), max_reuse));
     if (c > best) best = c, best_kv = h.kv, best_entry = entries_.end();
   }
   if (best == 0) return Start{kv_.create(), 0};
@@ -46,9 +48,9 @@ void PrefixCache::keep(SeqId kv, std::vector<int32_t> tokens) {
   while (static_cast<int>(entries_.size()) > max_entries_) drop_oldest();
 }
 
-bool PrefixCache::make_room(int64_t blocks) {
-  while (blocks > kv_.free_blocks() && !entries_.empty()) drop_oldest();
-  return blocks <= kv_.free_blocks();
+bool PrefixCache::make_room(const KvBlocks& blocks) {
+  while (!kv_.fits(blocks) && !entries_.empty()) drop_oldest();
+  return kv_.fits(blocks);
 }
 
 void PrefixCache::clear() {

@@ -35,15 +35,20 @@ class PrefixCache {
   // A KV sequence for `prompt`: a fork of the longest common prefix with a kept or running
   // sequence, capped at prompt.size() - 1 (one prompt token is always evaluated, to produce the
   // first logits); else a fresh one. A kept prefix wholly inside the prompt is dropped: the
-  // new sequence holds its blocks now.
+  // new sequence holds its blocks now. With sliding-window layers a prefix counts only when its
+  // window is still cached (KvCache::resumable): a conversation continued from where it
+  // stopped reuses everything; one that diverges further back than about a window from the
+  // end of the cached sequence (whose older sliding-window blocks are gone) starts afresh.
   Start start(const std::vector<int32_t>& prompt, const std::vector<HeldPrefix>& running);
 
   // Keeps a finished sequence (exactly its cached positions `tokens`) for reuse, or frees it
   // when nothing may be kept.
   void keep(SeqId kv, std::vector<int32_t> tokens);
 
-  // Drops kept prefixes, oldest first, until `blocks` are free; false if they still are not.
-  bool make_room(int64_t blocks);
+  // Drops kept prefixes, oldest first, until `blocks` are free in every pool; false if they
+  // still are not.
+  bool make_room(const KvBlocks& blocks);
+  bool make_room(int64_t blocks) { return make_room(KvBlocks{{blocks}}); }  // the first pool's
 
   size_t size() const { return entries_.size(); }
   void clear();

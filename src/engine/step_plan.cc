@@ -48,7 +48,7 @@ StepPlan plan_step(const std::vector<Sequence*>& running, int64_t token_budget, 
   size_t n_decode = 0;
   plan.feeds = choose_feeds(running, token_budget, &n_decode);
   auto blocks = [&] {
-    int64_t b = 0;
+    KvBlocks b;
     for (const PlannedFeed& f : plan.feeds) b += room.blocks_needed(*f.seq, f.n_tokens);
     return b;
   };

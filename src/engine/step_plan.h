@@ -31,10 +31,11 @@ struct StepPlan {
 
 // What the plan asks of the KV pool.
 struct KvRoom {
-  // Blocks that appending n tokens to the sequence takes (new blocks + copy-on-write copies).
-  std::function<int64_t(const Sequence& seq, int64_t n)> blocks_needed;
-  // Frees room (drops kept prefixes) until `blocks` are free; whether they are.
-  std::function<bool(int64_t blocks)> make_room;
+  // Blocks that appending n tokens to the sequence takes from each KV group's pool (new
+  // blocks + copy-on-write copies).
+  std::function<KvBlocks(const Sequence& seq, int64_t n)> blocks_needed;
+  // Frees room (drops kept prefixes) until `blocks` are free in every pool; whether they are.
+  std::function<bool(const KvBlocks& blocks)> make_room;
 };
 
 // Prompt chunks smaller than this make a step cost more in overhead than it gains in fairness.

@@ -32,7 +32,7 @@ void store_kv(const ModelConfig& c, int64_t il, const ForwardBatch& batch, const
   const int64_t hd = c.head_dim, KVD = c.kv_dim();
   for (size_t i = 0; i < batch.tokens.size(); ++i) {
     const BatchToken& t = batch.tokens[i];
-    const int32_t block = batch.seqs[t.seq].blocks[t.pos / kKvBlockTokens];
+    const int32_t block = batch.seqs[t.seq].blocks[kv.group_of(il)][t.pos / kKvBlockTokens];
     const int64_t slot = t.pos % kKvBlockTokens;
     const float* ki = s.k.data() + i * KVD;
     const float* vi = s.v.data() + i * KVD;
@@ -52,6 +52,7 @@ void attention(const ModelConfig& c, int64_t il, int64_t window, float scale, co
   const int64_t group = c.n_head / c.n_head_kv;
   const int64_t hd = c.head_dim;
   const int64_t n_tasks = n * c.n_head_kv;
+  const int64_t group_of_layer = kv.group_of(il);
   std::atomic<int64_t> next{0};
   pool.run([&](int ith, int) {
     float* scores = s.scores[ith].data();       // [group][stride]: the group's heads
@@ -59,7 +60,7 @@ void attention(const ModelConfig& c, int64_t il, int64_t window, float scale, co
     for (int64_t task; (task = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;) {
       const int64_t i = task / c.n_head_kv, g = task % c.n_head_kv;
       const BatchToken& t = batch.tokens[i];
-      const BatchSeq& seq = batch.seqs[t.seq];
+      const int32_t* blocks = batch.seqs[t.seq].blocks[group_of_layer];  // [n_blocks]
       const int64_t n_ctx = t.pos + 1;
       // Positions [first, n_ctx) are attended; score of position p sits at p - first.
       const int64_t first = window > 0 ? std::max<int64_t>(0, n_ctx - window) : 0;
@@ -78,7 +79,7 @@ void attention(const ModelConfig& c, int64_t il, int64_t window, float scale, co
         const int64_t start = b * kKvBlockTokens;
         const int64_t len = std::min<int64_t>(kKvBlockTokens, n_ctx - start);
         const int64_t j0 = std::max<int64_t>(0, first - start);
-        const float* kb = load_kv_block(kv, kv.k(seq.blocks[b], il, g), len * hd, block_f32);
+        const float* kb = load_kv_block(kv, kv.k(blocks[b], il, g), len * hd, block_f32);
         for (int64_t h = 0; h < group; ++h) {
           float* sh = scores + h * stride + (start - first);
           for (int64_t j = j0; j < len; ++j) sh[j] = K.dot_f32(q + h * hd, kb + j * hd, hd) * scale;
@@ -93,7 +94,7 @@ void attention(const ModelConfig& c, int64_t il, int64_t window, float scale, co
         const int64_t start = b * kKvBlockTokens;
         const int64_t len = std::min<int64_t>(kKvBlockTokens, n_ctx - start);
         const int64_t j0 = std::max<int64_t>(0, first - start);
-        const float* vb = load_kv_block(kv, kv.v(seq.blocks[b], il, g), len * hd, block_f32);
+        const float* vb = load_kv_block(kv, kv.v(blocks[b], il, g), len * hd, block_f32);
         for (int64_t h = 0; h < group; ++h) {
           const float* sh = scores + h * stride + (start - first);
           for (int64_t j = j0; j < len; ++j) K.axpy_f32(sh[j], vb + j * hd, out + h * hd, hd);

@@ -1,8 +1,11 @@
 // One forward pass's input: tokens of many sequences, each at its own position.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
+
+#include "model/kv_storage.h"
 
 namespace corral::model {
 
@@ -13,11 +16,13 @@ struct BatchToken {
   bool logits = false;  // produce this position's output row
 };
 
-// A sequence's KV block table: blocks[i] holds positions [i*kKvBlockTokens, (i+1)*kKvBlockTokens).
-// It must cover every position of this sequence that the batch writes; positions below a
-// token's own position must already be cached (or be written by this batch).
+// A sequence's KV block tables, one per KV group (KvStorage::group_of(layer)): blocks[g][i]
+// holds positions [i*kKvBlockTokens, (i+1)*kKvBlockTokens) of group g's layers. Each covers
+// every position of this sequence that the batch writes; the positions a token attends to (its
+// layer's window below its own position) must already be cached (or be written by this
+// batch). Blocks outside every window may be absent (-1).
 struct BatchSeq {
-  const int32_t* blocks = nullptr;
+  std::array<const int32_t*, kMaxKvGroups> blocks{};  // [n_groups][n_blocks]
   int32_t n_blocks = 0;
 };
 

@@ -1,7 +1,10 @@
-// Paged storage for the keys and values of every sequence of one model. Storage is a pool of
-// fixed-size blocks of kKvBlockTokens positions; a block holds K and V of every layer for those
-// positions. The engine decides which blocks a sequence owns (engine/kv_cache); the model only
-// reads and writes through block tables.
+// Paged storage for the keys and values of every sequence of one model. Layers that attend
+// over the same window form a KV group (KvLayout): full-attention layers one, sliding-window
+// layers another (gemma3, gpt-oss). Each group has its own pool of fixed-size blocks of
+// kKvBlockTokens positions, a block holding K and V of every layer of the group for those
+// positions, so a sequence can give back its sliding-window layers' old blocks while its
+// full-attention layers keep theirs. The engine decides which blocks a sequence owns
+// (engine/kv_cache); the model only reads and writes through block tables, one per group.
 //
 // Address space for the whole capacity is reserved up front, but pages become resident only
 // when first written, so memory grows with the tokens actually cached (Ollama reserves
@@ -10,59 +13,91 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "tensor/dtype.h"
 
 namespace corral::model {
+
+struct ModelConfig;
 
 // 16 positions per block: small enough that a sequence wastes < 16 positions of KV, large
 // enough that attention streams contiguous [16][head_dim] runs. Prefix sharing between
 // sequences works at this granularity.
 constexpr int kKvBlockTokens = 16;
 
+// Distinct attention windows a model may have; every architecture has at most two (full and
+// one sliding window), so 4 leaves room without making block tables dynamic.
+constexpr int kMaxKvGroups = 4;
+
 // Element types a KV pool can hold: F32 (exact: what the reference outputs were computed with)
 // or F16 (half the memory, Ollama's and llama.cpp's default; rounding K and V costs up to 7e-7
 // nMSE on F32 models and can flip near-tied greedy choices).
 bool kv_type_supported(DType t);
 
+// Which layers share a block table. Groups are ordered full attention first (when any layer
+// has it), then sliding windows from the smallest.
+struct KvLayout {
+  std::vector<int64_t> windows;      // [n_groups] 0 = full causal attention, else the window
+  std::vector<int32_t> group_size;   // [n_groups] layers in the group
+  std::vector<int32_t> layer_group;  // [n_layer] the layer's group
+  std::vector<int32_t> layer_slot;   // [n_layer] the layer's index within its group
+
+  int64_t n_groups() const { return static_cast<int64_t>(windows.size()); }
+};
+
+// The layout of a model's layers by ModelConfig::layer_window.
+KvLayout kv_layout(const ModelConfig& c);
+
 class KvStorage {
  public:
-  KvStorage(int64_t n_layer, int64_t n_head_kv, int64_t head_dim, int64_t capacity_blocks, DType type = DType::kF32);
+  // capacity_blocks: [n_groups] blocks of each group's pool.
+  KvStorage(KvLayout layout, int64_t n_head_kv, int64_t head_dim, const std::vector<int64_t>& capacity_blocks,
+            DType type = DType::kF32);
   ~KvStorage();
   KvStorage(const KvStorage&) = delete;
   KvStorage& operator=(const KvStorage&) = delete;
 
-  int64_t capacity_blocks() const { return capacity_blocks_; }
+  const KvLayout& layout() const { return layout_; }
+  int64_t n_groups() const { return layout_.n_groups(); }
+  int64_t group_of(int64_t layer) const { return layout_.layer_group[static_cast<size_t>(layer)]; }
+  int64_t capacity_blocks(int64_t group) const { return pools_[static_cast<size_t>(group)].capacity_blocks; }
   DType type() const { return type_; }
-  size_t block_bytes() const { return block_elems_ * elem_bytes_; }
-  // false if the reservation failed (a pool of zero-byte blocks, an encoder's, needs none)
-  bool ok() const { return base_ != nullptr || block_elems_ == 0; }
+  size_t block_bytes(int64_t group) const { return pools_[static_cast<size_t>(group)].block_elems * elem_bytes_; }
+  // false if a reservation failed (a pool of zero-byte blocks, an encoder's, needs none)
+  bool ok() const;
 
-  // K of (block, layer, kv head): [kKvBlockTokens][head_dim] elements of type().
-  void* k(int64_t block, int64_t layer, int64_t head) const {
-    return at(block * block_elems_ + (layer * 2 * n_head_kv_ + head) * head_elems_);
-  }
-  // V of (block, layer, kv head): [kKvBlockTokens][head_dim] elements of type().
-  void* v(int64_t block, int64_t layer, int64_t head) const {
-    return at(block * block_elems_ + ((layer * 2 + 1) * n_head_kv_ + head) * head_elems_);
-  }
-  // Copies every layer's K and V of block `src` to block `dst` (copy-on-write of a shared
-  // partial block).
-  void copy_block(int64_t src, int64_t dst) const;
+  // K of (block of the layer's group, layer, kv head): [kKvBlockTokens][head_dim] elements of type().
+  void* k(int64_t block, int64_t layer, int64_t head) const { return at(block, layer, head, 0); }
+  // V of (block of the layer's group, layer, kv head): [kKvBlockTokens][head_dim] elements of type().
+  void* v(int64_t block, int64_t layer, int64_t head) const { return at(block, layer, head, 1); }
+  // Copies every layer's K and V of block `src` of a group to block `dst` (copy-on-write of a
+  // shared partial block).
+  void copy_block(int64_t group, int64_t src, int64_t dst) const;
   // Returns the block's physical pages to the OS; its contents become zero.
-  void release(int64_t block) const;
+  void release(int64_t group, int64_t block) const;
 
  private:
-  void* at(size_t element) const { return base_ + element * elem_bytes_; }
+  struct Pool {
+    std::byte* base = nullptr;
+    size_t mapped_bytes = 0;
+    size_t block_elems = 0;  // group_size * 2 * n_head_kv * head_elems_
+    int64_t capacity_blocks = 0;
+  };
+  void* at(int64_t block, int64_t layer, int64_t head, int64_t kv) const {
+    const Pool& p = pools_[static_cast<size_t>(layout_.layer_group[static_cast<size_t>(layer)])];
+    const size_t slot = static_cast<size_t>(layout_.layer_slot[static_cast<size_t>(layer)]);
+    const size_t elem = static_cast<size_t>(block) * p.block_elems +
+                        ((slot * 2 + static_cast<size_t>(kv)) * n_head_kv_ + static_cast<size_t>(head)) * head_elems_;
+    return p.base + elem * elem_bytes_;
+  }
 
-  int64_t n_head_kv_;
-  int64_t capacity_blocks_;
+  KvLayout layout_;
+  size_t n_head_kv_;
   DType type_;
-  size_t elem_bytes_;   // 4 (F32) or 2 (F16)
-  size_t head_elems_;   // kKvBlockTokens * head_dim
-  size_t block_elems_;  // n_layer * 2 * n_head_kv * head_elems_
-  std::byte* base_ = nullptr;
-  size_t mapped_bytes_ = 0;
+  size_t elem_bytes_;        // 4 (F32) or 2 (F16)
+  size_t head_elems_;        // kKvBlockTokens * head_dim
+  std::vector<Pool> pools_;  // [n_groups]
 };
 
 }  // namespace corral::model

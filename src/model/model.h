@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "base/thread_pool.h"
@@ -32,9 +33,13 @@ class Model {
     return static_cast<size_t>(config_.n_layer * 2 * config_.kv_dim()) * (kv_type == DType::kF16 ? 2 : 4);
   }
 
-  // A KV pool for this model's shape; capacity in blocks of kKvBlockTokens positions. An
-  // encoder's blocks hold no bytes (positions are still counted).
-  std::unique_ptr<KvStorage> make_kv_storage(int64_t capacity_blocks, DType kv_type = DType::kF32) const;
+  // How the layers share KV block tables (by attention window).
+  KvLayout kv_layout() const { return model::kv_layout(config_); }
+  // KV pools for this model's shape; capacity_blocks: [kv_layout().n_groups()] blocks of
+  // kKvBlockTokens positions per group. An encoder's blocks hold no bytes (positions are still
+  // counted).
+  std::unique_ptr<KvStorage> make_kv_storage(const std::vector<int64_t>& capacity_blocks,
+                                             DType kv_type = DType::kF32) const;
   // Reusable activation buffers for forward(); one per thread that calls forward().
   virtual std::unique_ptr<ForwardScratch> make_scratch() const = 0;
 

@@ -31,9 +31,10 @@ Result<std::shared_ptr<Model>> load_model(const std::string& path) {
   return m;
 }
 
-std::unique_ptr<KvStorage> Model::make_kv_storage(int64_t capacity_blocks, DType kv_type) const {
-  const int64_t cached_layers = config_.causal ? config_.n_layer : 0;
-  return std::make_unique<KvStorage>(cached_layers, config_.n_head_kv, config_.head_dim, capacity_blocks, kv_type);
+std::unique_ptr<KvStorage> Model::make_kv_storage(const std::vector<int64_t>& capacity_blocks, DType kv_type) const {
+  // An encoder attends within its one pass and caches nothing: no KV heads, zero-byte blocks.
+  const int64_t cached_heads = config_.causal ? config_.n_head_kv : 0;
+  return std::make_unique<KvStorage>(kv_layout(), cached_heads, config_.head_dim, capacity_blocks, kv_type);
 }
 
 }  // namespace corral::model

@@ -167,6 +167,8 @@ int64_t runner_num_ctx(const SchedulerConfig& config, int64_t spec_num_ctx) {
   return spec_num_ctx > 0 ? spec_num_ctx : config.context_length;
 }
 
+int64_t cap_num_ctx(int64_t num_ctx, int64_t trained) { return trained > 0 ? std::min(num_ctx, trained) : num_ctx; }
+
 int64_t effective_num_ctx(int64_t runner_ctx, int64_t requested_num_ctx) {
   return requested_num_ctx > 0 ? std::min(requested_num_ctx, runner_ctx) : runner_ctx;
 }

@@ -37,6 +37,11 @@ int64_t runner_num_ctx(const SchedulerConfig& config, int64_t spec_num_ctx);
 // to this and the runner enforces it, so both agree.
 int64_t effective_num_ctx(int64_t runner_ctx, int64_t requested_num_ctx);
 
+// A context no larger than the model's trained length (`trained`, <arch>.context_length; 0:
+// unknown, no cap), as Ollama caps num_ctx at n_ctx_train: a longer context only gives
+// positions the model never saw (and memory for them).
+int64_t cap_num_ctx(int64_t num_ctx, int64_t trained);
+
 // "f32", "f16" (and Ollama's "q8_0", "q4_0", served as f16) -> the KV element type.
 Result<DType> parse_kv_cache_type(const std::string& s);
 

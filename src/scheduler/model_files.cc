@@ -1,8 +1,18 @@
 #include "scheduler/model_files.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 
 namespace corral::scheduler {
+
+int64_t trained_context_length(const gguf::GgufFile& f) {
+  const gguf::Value* v = f.find(f.string_or("general.architecture", "") + ".context_length");
+  if (!v) return 0;
+  if (auto u = v->as_uint()) return static_cast<int64_t>(std::min<uint64_t>(*u, INT64_MAX));
+  if (auto i = v->as_int()) return std::max<int64_t>(*i, 0);
+  return 0;
+}
 
 Result<ModelFile> ModelFileCache::get(const std::string& path) {
   std::lock_guard<std::mutex> lk(mu_);
@@ -18,6 +28,7 @@ Result<ModelFile> ModelFileCache::get(const std::string& path) {
   if (!file) return fail(file.status());
   ModelFile mf;
   mf.file = std::move(file).value();
+  mf.context_length = trained_context_length(*mf.file);
   auto tok = Tokenizer::from_gguf(*mf.file);
   if (!tok) return fail(tok.status());
   mf.tokenizer = std::move(tok).value();

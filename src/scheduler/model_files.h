@@ -18,7 +18,12 @@ namespace corral::scheduler {
 struct ModelFile {
   std::shared_ptr<const gguf::GgufFile> file;
   std::shared_ptr<const Tokenizer> tokenizer;
+  int64_t context_length = 0;  // trained_context_length(*file)
 };
+
+// The context the model was trained for: <arch>.context_length, 0 when absent or not a
+// positive integer (then nothing caps num_ctx, as in Ollama).
+int64_t trained_context_length(const gguf::GgufFile& f);
 
 class ModelFileCache {
  public:

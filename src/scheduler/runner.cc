@@ -52,12 +52,23 @@ void copy_stats(const engine::SequenceStats& s, JobStats* j) {
 
 }  // namespace
 
+engine::EngineConfig engine_config(const RunnerConfig& c) {
+  engine::EngineConfig e;
+  e.kv_capacity_tokens = c.num_parallel * c.num_ctx;
+  e.kv_type = c.kv_type;
+  // Sliding-window layers hold each slot's window plus one step's tokens (the plan never feeds
+  // more in a step; prompt chunks that do not fit wait a step).
+  e.kv_sequences = c.num_parallel;
+  e.kv_step_tokens = c.step_token_budget;
+  return e;
+}
+
 Runner::Runner(std::shared_ptr<const model::Model> model, std::shared_ptr<const Tokenizer> tokenizer,
                RunnerConfig config, ThreadPool& pool)
     : model_(std::move(model)),
       tokenizer_(std::move(tokenizer)),
       config_(config),
-      engine_(model_, engine::EngineConfig{config.num_parallel * config.num_ctx, config.kv_type}, pool),
+      engine_(model_, engine_config(config), pool),
       prefixes_(engine_.kv(), config.max_cached_prefixes) {
   running_.reserve(static_cast<size_t>(config_.num_parallel));
   info_.slots_total = config_.num_parallel;
@@ -281,7 +292,7 @@ engine::StepPlan Runner::plan() {
   if (sharing.shared_tokens > 0) count_prefix_hit(static_cast<size_t>(sharing.shared_tokens));
   const engine::KvCache& kv = engine_.kv();
   const engine::KvRoom room{[&kv](const engine::Sequence& s, int64_t n) { return kv.blocks_needed(s.kv, n); },
-                            [this](int64_t blocks) { return prefixes_.make_room(blocks); }};
+                            [this](const engine::KvBlocks& blocks) { return prefixes_.make_room(blocks); }};
   return engine::plan_step(sharing.run, config_.step_token_budget, room);
 }
 

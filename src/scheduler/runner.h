@@ -40,6 +40,10 @@ struct RunnerConfig {
   std::shared_ptr<ModelMetrics> metrics;  // token counters, prefix hits, step times; may be null
 };
 
+// The engine (KV pools) a runner of `config` runs: full-attention layers hold num_ctx for
+// every slot, sliding-window layers each slot's window plus one step.
+engine::EngineConfig engine_config(const RunnerConfig& config);
+
 struct RunnerInfo {
   int slots_busy = 0;
   int slots_total = 0;

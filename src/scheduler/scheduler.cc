@@ -15,11 +15,16 @@ constexpr const char* kQueueFull = "server busy, please try again.  maximum pend
 
 std::string gib(int64_t bytes) { return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1ll << 30)); }
 
-// Memory a model needs resident: its weights, KV for every slot's full context, and the
-// activation buffers of a 512-token step (x, normed x, q/k/v/attn, gate/up, logits rows).
+// Memory a model needs resident: its weights, the KV pools of its runner (every slot's full
+// context in full-attention layers, each slot's window plus a step in sliding-window ones), and
+// the activation buffers of a 512-token step (x, normed x, q/k/v/attn, gate/up, logits rows).
 int64_t estimate_bytes(const model::Model& m, int num_parallel, int64_t num_ctx, DType kv_type) {
   const auto& c = m.config();
-  const int64_t kv = static_cast<int64_t>(num_parallel) * num_ctx * static_cast<int64_t>(m.kv_bytes_per_token(kv_type));
+  RunnerConfig rc;
+  rc.num_parallel = num_parallel;
+  rc.num_ctx = num_ctx;
+  rc.kv_type = kv_type;
+  const int64_t kv = static_cast<int64_t>(engine::kv_capacity_bytes(m, engine::kv_sizing(engine_config(rc)), kv_type));
   const int64_t step = 512 * (4 * c.n_embd + 2 * c.n_ff + 2 * c.q_dim()) * 4 + num_parallel * c.n_vocab * 4;
   return static_cast<int64_t>(m.weight_bytes()) + kv + step;
 }
@@ -267,9 +272,15 @@ void Scheduler::fail_load(const std::shared_ptr<Entry>& e, const Status& error) 
 
 Result<Scheduler::LoadPlan> Scheduler::plan_load(const Entry& e, const model::Model& m) const {
   LoadPlan p;
-  p.num_ctx = runner_num_ctx(config_, e.spec.num_ctx);
-  // Like llama.cpp (and so Ollama), a context beyond the training length is allowed with a
-  // warning: quality may degrade past it, but it is the user's call.
+  const int64_t wanted = runner_num_ctx(config_, e.spec.num_ctx);
+  const int64_t trained = trained_context_length(m.file());
+  p.num_ctx = cap_num_ctx(wanted, trained);
+  // Ollama's own words (llm/server.go) for the same cap.
+  if (p.num_ctx < wanted)
+    spdlog::warn("{}: requested context size too large for model: num_ctx {} lowered to n_ctx_train {}", e.spec.name,
+                 wanted, trained);
+  // The engine's own limit can be lower (phi3 LongRoPE files without long factors): then the
+  // context is allowed with a warning, as llama.cpp does.
   if (p.num_ctx > m.config().n_ctx_train)
     spdlog::warn("{}: num_ctx {} is larger than the model's training context {}", e.spec.name, p.num_ctx,
                  m.config().n_ctx_train);
@@ -363,8 +374,14 @@ Result<std::shared_ptr<const Tokenizer>> Scheduler::tokenizer_for(const ModelSpe
   return mf.tokenizer;
 }
 
-int64_t Scheduler::num_ctx_for(const ModelSpec& spec, int64_t requested_num_ctx) const {
-  return effective_num_ctx(runner_num_ctx(config_, spec.num_ctx), requested_num_ctx);
+int64_t Scheduler::num_ctx_for(const ModelSpec& spec, int64_t requested_num_ctx) {
+  // The same trained length the runner's load plan caps at (the file is parsed once, shared).
+  auto mf = files_.get(spec.model_path);
+  const int64_t trained = mf ? mf->context_length : 0;
+  if (trained > 0 && requested_num_ctx > trained)
+    spdlog::warn("{}: requested context size too large for model: num_ctx {} lowered to n_ctx_train {}", spec.name,
+                 requested_num_ctx, trained);
+  return effective_num_ctx(cap_num_ctx(runner_num_ctx(config_, spec.num_ctx), trained), requested_num_ctx);
 }
 
 void Scheduler::on_runner_idle(const std::shared_ptr<Entry>& e) {

@@ -95,8 +95,10 @@ class Scheduler {
   // Errors read "unable to load model: ..." (kInternal).
   Result<std::shared_ptr<const Tokenizer>> tokenizer_for(const ModelSpec& spec);
   // The context a request asking for `requested_num_ctx` (0: the default) gets on spec's
-  // runner: what the API layer truncates chats to, and what the runner enforces.
-  int64_t num_ctx_for(const ModelSpec& spec, int64_t requested_num_ctx) const;
+  // runner: what the API layer truncates chats to, and what the runner enforces. Both the
+  // runner's context and the request's are capped at the model's trained length (logged when
+  // the request asked for more).
+  int64_t num_ctx_for(const ModelSpec& spec, int64_t requested_num_ctx);
 
   std::vector<ModelStatus> status() const;
   int pending() const { return pending_.load(); }

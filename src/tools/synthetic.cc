@@ -153,6 +153,13 @@ bool synth_preset(const std::string& name, SynthSpec* s) {
     s->n_embd = 2048, s->n_layer = 16, s->n_head = 32, s->n_head_kv = 8, s->n_ff = 8192;
   } else if (name == "llama3.2-3b") {
     s->n_embd = 3072, s->n_layer = 28, s->n_head = 24, s->n_head_kv = 8, s->n_ff = 8192;
+  } else if (name == "gemma3-1b") {
+    // google/gemma-3-1b-it's config: hidden 1152, 26 layers, 4 heads of 256, 1 KV head,
+    // intermediate 6912, sliding window 512 (every 6th layer global), 32K context.
+    s->arch = "gemma3";
+    s->n_embd = 1152, s->n_layer = 26, s->n_head = 4, s->n_head_kv = 1, s->n_ff = 6912, s->head_dim = 256;
+    s->n_ctx = 32768, s->rope_base = 1000000.0f, s->rms_eps = 1e-6f, s->sliding_window = 512;
+    s->llama3_rope_scaling = false;
   } else if (name == "tiny") {
     s->n_embd = 256, s->n_layer = 4, s->n_head = 8, s->n_head_kv = 2, s->n_ff = 768;
   } else {
@@ -178,10 +185,13 @@ bool parse_synth_type(const std::string& t, SynthSpec* s) {
 }
 
 Status write_synthetic_model(const SynthSpec& s, const std::string& path) {
-  if (s.arch != "llama" && s.arch != "qwen2") return Status::errorf("synthetic arch '{}' is not supported", s.arch);
-  if (s.n_head <= 0 || s.n_head_kv <= 0 || s.n_embd % s.n_head || s.n_head % s.n_head_kv)
-    return Status::error("n_embd must be a multiple of n_head, and n_head of n_head_kv");
-  const int64_t hd = s.n_embd / s.n_head, kv_dim = hd * s.n_head_kv;
+  if (s.arch != "llama" && s.arch != "qwen2" && s.arch != "gemma3")
+    return Status::errorf("synthetic arch '{}' is not supported", s.arch);
+  if (s.n_head <= 0 || s.n_head_kv <= 0 || (s.head_dim <= 0 && s.n_embd % s.n_head) || s.n_head % s.n_head_kv)
+    return Status::error("n_embd must be a multiple of n_head (or head_dim given), and n_head of n_head_kv");
+  const bool gemma = s.arch == "gemma3";
+  const int64_t hd = s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head, kv_dim = hd * s.n_head_kv;
+  const int64_t q_dim = hd * s.n_head;
   gguf::GgufWriter w;
   const std::string a = s.arch + ".";
   w.set_string("general.architecture", s.arch);
@@ -197,6 +207,11 @@ Status write_synthetic_model(const SynthSpec& s, const std::string& path) {
   w.set_f32(a + "rope.freq_base", s.rope_base);
   w.set_f32(a + "attention.layer_norm_rms_epsilon", s.rms_eps);
   w.set_u32(a + "rope.dimension_count", static_cast<uint32_t>(hd));
+  if (s.head_dim > 0) {
+    w.set_u32(a + "attention.key_length", static_cast<uint32_t>(hd));
+    w.set_u32(a + "attention.value_length", static_cast<uint32_t>(hd));
+  }
+  if (gemma) w.set_u32(a + "attention.sliding_window", static_cast<uint32_t>(s.sliding_window));
 
   int64_t n_vocab = s.n_vocab > 0 ? s.n_vocab : 512;
   if (!s.vocab_path.empty()) {
@@ -210,7 +225,10 @@ Status write_synthetic_model(const SynthSpec& s, const std::string& path) {
   uint64_t seed = s.seed;
   auto matrix = [&](const std::string& name, const std::string& role, int64_t il, int64_t rows, int64_t cols,
                     float sd) {
-    const DType t = matrix_type(s, role, il);
+    DType t = matrix_type(s, role, il);
+    // Rows that are not whole blocks of the type (Gemma-3-1B's 1152 columns in a K-quant) fall
+    // back to Q8_0, as llama-quantize falls back for such tensors.
+    if (cols % dtype_traits(t).block_size != 0) t = DType::kQ8_0;
     w.add_tensor(name, t, {cols, rows}, random_matrix(t, rows, cols, sd, ++seed));
   };
   matrix("token_embd.weight", "token_embd", 0, n_vocab, s.n_embd, s.tied_embeddings ? 0.25f : 1.0f);
@@ -219,7 +237,7 @@ Status write_synthetic_model(const SynthSpec& s, const std::string& path) {
   for (int64_t il = 0; il < s.n_layer; ++il) {
     const std::string p = "blk." + std::to_string(il) + ".";
     w.add_tensor(p + "attn_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
-    matrix(p + "attn_q.weight", "attn_q", il, s.n_embd, s.n_embd, 0.08f);
+    matrix(p + "attn_q.weight", "attn_q", il, q_dim, s.n_embd, 0.08f);
     matrix(p + "attn_k.weight", "attn_k", il, kv_dim, s.n_embd, 0.08f);
     matrix(p + "attn_v.weight", "attn_v", il, kv_dim, s.n_embd, 0.05f);
     if (s.arch == "qwen2") {
@@ -234,7 +252,13 @@ Status write_synthetic_model(const SynthSpec& s, const std::string& path) {
         w.add_tensor(p + n, DType::kF32, {len}, b);
       }
     }
-    matrix(p + "attn_output.weight", "attn_output", il, s.n_embd, s.n_embd, 0.05f);
+    if (gemma) {  // QK-norm and the post-attention / post-FFN norms
+      w.add_tensor(p + "attn_q_norm.weight", DType::kF32, {hd}, norm_vector(hd, ++seed));
+      w.add_tensor(p + "attn_k_norm.weight", DType::kF32, {hd}, norm_vector(hd, ++seed));
+      w.add_tensor(p + "post_attention_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
+      w.add_tensor(p + "post_ffw_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
+    }
+    matrix(p + "attn_output.weight", "attn_output", il, s.n_embd, q_dim, 0.05f);
     w.add_tensor(p + "ffn_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
     matrix(p + "ffn_gate.weight", "ffn_gate", il, s.n_ff, s.n_embd, 0.05f);
     matrix(p + "ffn_up.weight", "ffn_up", il, s.n_ff, s.n_embd, 0.05f);

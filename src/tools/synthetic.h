@@ -16,9 +16,11 @@ namespace corral::model {
 enum class SynthMix { kUniform, kQ4_K_M, kQ5_K_M };
 
 struct SynthSpec {
-  std::string arch = "llama";  // "llama" or "qwen2"
+  std::string arch = "llama";  // "llama", "qwen2" or "gemma3"
   std::string name = "corral-synthetic";
   int64_t n_embd = 2048, n_layer = 16, n_head = 32, n_head_kv = 8, n_ff = 8192;
+  int64_t head_dim = 0;          // 0: n_embd / n_head (written as attention.key_length otherwise)
+  int64_t sliding_window = 512;  // gemma3: window of the local layers (5 of every 6)
   int64_t n_ctx = 131072;
   float rope_base = 500000.0f;
   bool llama3_rope_scaling = true;  // write rope_freqs (factor 8, original context 8192)
@@ -31,7 +33,8 @@ struct SynthSpec {
   uint64_t seed = 1;
 };
 
-// Presets: "llama3.2-1b", "llama3.2-3b", "tiny" (n_embd 256, 4 layers). False if unknown.
+// Presets: "llama3.2-1b", "llama3.2-3b", "gemma3-1b" (Gemma-3-1B's shape: arch gemma3, 26
+// layers, 4 heads x 256, 1 KV head, window 512), "tiny" (n_embd 256, 4 layers). False if unknown.
 bool synth_preset(const std::string& name, SynthSpec* spec);
 // Parses "q4_k_m", "q5_k_m" or any single type name ("q8_0", "f16", ...).
 bool parse_synth_type(const std::string& s, SynthSpec* spec);

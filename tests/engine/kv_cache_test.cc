@@ -20,14 +20,14 @@ TEST(KvCache, AllocatesBlocksAsSequencesGrow) {
   KvCache kv(*tiny(), 10 * kKvBlockTokens);
   EXPECT_EQ(kv.capacity_blocks(), 10);
   SeqId a = kv.create();
-  EXPECT_EQ(kv.blocks_needed(a, 1), 1);
+  EXPECT_EQ(kv.blocks_needed(a, 1).group[0], 1);
   ASSERT_TRUE(kv.prepare_append(a, 20).is_ok());
   kv.commit_append(a, 20);
   EXPECT_EQ(kv.length(a), 20);
   EXPECT_EQ(kv.blocks(a).size(), 2u);
   EXPECT_EQ(kv.used_blocks(), 2);
-  EXPECT_EQ(kv.blocks_needed(a, 12), 0);  // fits in the partial block
-  EXPECT_EQ(kv.blocks_needed(a, 13), 1);
+  EXPECT_EQ(kv.blocks_needed(a, 12).group[0], 0);  // fits in the partial block
+  EXPECT_EQ(kv.blocks_needed(a, 13).group[0], 1);
   kv.free(a);
   EXPECT_EQ(kv.used_blocks(), 0);
 }
@@ -57,7 +57,7 @@ TEST(KvCache, ForkSharesBlocksAndCopiesOnWrite) {
   EXPECT_EQ(kv.used_blocks(), 2);  // shared
   EXPECT_EQ(kv.blocks(b), kv.blocks(a));
   // b appends into the shared partial block: it gets a private copy holding the same data.
-  EXPECT_EQ(kv.blocks_needed(b, 1), 1);
+  EXPECT_EQ(kv.blocks_needed(b, 1).group[0], 1);
   ASSERT_TRUE(kv.prepare_append(b, 1).is_ok());
   kv.commit_append(b, 1);
   EXPECT_EQ(kv.blocks(b)[0], kv.blocks(a)[0]);

@@ -111,6 +111,27 @@ TEST(PrefillSharing, TakesFromALaterSequenceTooThenOnlyTheEarlierComputes) {
   EXPECT_EQ(b->n_fed, 16u);
 }
 
+// gemma3's sliding-window layers (window 32 in the synthetic file) free blocks a sequence can
+// no longer see: a fork is only taken where the window before it is still held.
+TEST(PrefillSharing, SlidingWindowModelsForkOnlyWhereTheWindowIsHeld) {
+  auto m = model::load_model(testing::test_data_path("models/synthetic/syn-gemma3-q8_0.gguf"));
+  ASSERT_TRUE(m.is_ok()) << m.error();
+  KvCache kv(*m.value(), 64 * model::kKvBlockTokens);
+  auto a = prefilling(kv, iota(100));
+  for (int i = 0; i < 10; ++i) feed(kv, *a, 10);  // step by step, as the engine appends
+  // Same prompt: the fork at 99 needs positions >= 68, which a (at 100) still holds.
+  auto b = prefilling(kv, iota(100));
+  // Shares only the first 40 positions, whose window a gave back long ago.
+  std::vector<int32_t> mixed = iota(40);
+  for (int32_t t : iota(60, 700)) mixed.push_back(t);
+  auto c = prefilling(kv, mixed);
+  std::vector<Sequence*> all{a.get(), b.get(), c.get()};
+  const PrefillSharing p = share_prefills(all, kv);
+  EXPECT_EQ(p.run, all);
+  EXPECT_EQ(b->n_fed, 99u);
+  EXPECT_EQ(c->n_fed, 0u);
+}
+
 TEST(PrefillSharing, EmbeddingsAreLeftAlone) {
   KvCache kv(*tiny(), 64 * model::kKvBlockTokens);
   auto a = prefilling(kv, iota(40), 40);

@@ -34,10 +34,10 @@ struct FakePool {
   int64_t free = 1 << 20;
   int make_room_calls = 0;
   KvRoom room() {
-    return KvRoom{[](const Sequence&, int64_t n) { return n; },
-                  [this](int64_t blocks) {
+    return KvRoom{[](const Sequence&, int64_t n) { return KvBlocks{{n}}; },
+                  [this](const KvBlocks& blocks) {
                     ++make_room_calls;
-                    return blocks <= free;
+                    return blocks.group[0] <= free;
                   }};
   }
 };

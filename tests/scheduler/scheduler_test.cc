@@ -12,6 +12,7 @@
 
 #include "common/reference.h"
 #include "common/test_data.h"
+#include "model/model.h"
 
 namespace corral::scheduler {
 namespace {
@@ -82,13 +83,37 @@ SchedulerConfig small_config() {
   return c;
 }
 
+// A model with sliding-window layers reserves KV for each slot's window (plus a step) in those
+// layers, not num_ctx: syn-gemma3 has 5 layers with window 32 and 1 global layer.
+TEST(Scheduler, SlidingWindowLayersReserveOnlyTheirWindow) {
+  SchedulerConfig c = small_config();  // 4 slots
+  c.context_length = 4096;
+  Scheduler s(c);
+  const ModelSpec m = spec("models/synthetic/syn-gemma3-f32.gguf");
+  std::promise<Status> loaded;
+  ASSERT_FALSE(s.load(m, std::nullopt, [&](Status st, Duration) { loaded.set_value(st); }));
+  auto f = loaded.get_future();
+  ASSERT_EQ(f.wait_for(60s), std::future_status::ready);
+  ASSERT_TRUE(f.get().is_ok());
+  const auto ps = s.status();
+  ASSERT_EQ(ps.size(), 1u);
+  auto model = model::load_model(m.model_path);
+  ASSERT_TRUE(model.is_ok());
+  const auto weights = static_cast<int64_t>(model.value()->weight_bytes());
+  const auto full_kv = 4 * 4096 * static_cast<int64_t>(model.value()->kv_bytes_per_token());
+  EXPECT_GT(ps[0].size_bytes, weights + full_kv / 6) << "the global layer's whole context counts";
+  EXPECT_LT(ps[0].size_bytes, weights + full_kv / 2) << "a full cache's KV was reserved";
+}
+
 TEST(Scheduler, GreedyStoryMatchesLlamaCpp) {
   const auto cases = testing::load_reference_cases();
   const auto it = std::find_if(cases.begin(), cases.end(), [](const auto& c) { return c.name == "stories260K__once"; });
   ASSERT_NE(it, cases.end());
   Scheduler s(small_config());
   Collector c;
-  const ModelSpec m = spec("models/stories260K.gguf");
+  // The reference ran stories260K with n_ctx 512, past its llama.context_length of 128 (where
+  // corral, like Ollama, caps the context); the ctx512 copy differs only in that key.
+  const ModelSpec m = spec("models/stories260K-ctx512.gguf");
   ASSERT_FALSE(s.submit(m, completion(m, it->prompt, c, 200), std::nullopt));
   JobEvent end = c.wait();
   ASSERT_EQ(end.type, JobEvent::Type::kDone) << end.error.message();
