@@ -7,6 +7,7 @@
 
 #include "base/thread_pool.h"
 #include "model/attention.h"
+#include "model/kv_storage.h"
 
 namespace corral::model {
 namespace {
@@ -22,10 +23,13 @@ std::vector<float> run(const std::vector<float>& q, const std::vector<float>& k,
   c.head_dim = 2;
   c.n_embd = 4;
   const int64_t n = static_cast<int64_t>(k.size()) / 2;
-  KvStorage kv(1, 1, 2, 1);
+  KvStorage kv(kv_layout(c), 1, 2, {1});
   const int32_t block = 0;
   ForwardBatch batch;
-  batch.seqs.push_back({&block, 1});
+  BatchSeq seq;
+  seq.blocks[0] = &block;  // one KV group (every layer attends in full), one block
+  seq.n_blocks = 1;
+  batch.seqs.push_back(seq);
   for (int64_t i = 0; i < n; ++i) batch.tokens.push_back({0, static_cast<int32_t>(i), 0, true});
   ForwardScratch s;
   ThreadPool pool(2);

@@ -37,7 +37,9 @@ TEST(NomicBert, LoadsAsAnEncoderThatCachesNothing) {
   EXPECT_EQ(c.n_embd, 128);
   EXPECT_EQ(c.n_ctx_train, 2048);
   EXPECT_EQ((*m)->kv_bytes_per_token(), 0u);
-  EXPECT_TRUE((*m)->make_kv_storage(64)->ok());
+  auto kv = (*m)->make_kv_storage(std::vector<int64_t>(static_cast<size_t>((*m)->kv_layout().n_groups()), 64));
+  EXPECT_TRUE(kv->ok());
+  EXPECT_EQ(kv->block_bytes(0), 0u);
 }
 
 TEST(NomicBert, PoolingComesFromTheFile) {

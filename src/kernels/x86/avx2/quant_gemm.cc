@@ -136,9 +136,11 @@ struct Rows {
 // in the high one). Vectors [row i | row i + 4] transpose to dword s of rows 0..7 in lane order.
 // With kTable (IQ4_NL, MXFP4) a code stands for the signed value kTable[code]: stored as
 // |value| in codes and the value in signs, as Q8_0's weights.
-template <typename Block, bool kHighBit, const int8_t* kTable = nullptr>
+// kLut says whether kTable is set: comparing the table's address with nullptr is not a
+// constant expression under GCC's -fsanitize=address/undefined (the sanitized build).
+template <typename Block, bool kHighBit, const int8_t* kTable = nullptr, bool kLut = false>
 struct NibbleFormat {
-  static constexpr bool kSigned = kTable != nullptr;
+  static constexpr bool kSigned = kLut;
 
   [[gnu::always_inline]] static void pack(Rows rows, int64_t b, const uint32_t* qh, PanelBlock& out) {
     const uint8_t* p = rows.base + b * sizeof(Block) + offsetof(Block, qs);
@@ -171,7 +173,7 @@ struct NibbleFormat {
         codes[g] = _mm256_or_si256(codes[g], _mm256_and_si256(set, _mm256_set1_epi8(0x10)));
       }
     }
-    if constexpr (kTable != nullptr) {
+    if constexpr (kLut) {
       const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kTable)));
 #pragma GCC unroll 8
       for (int g = 0; g < 8; ++g) {
@@ -229,8 +231,8 @@ using Q4_1 = Weights<BlockQ4_1, BlockQ8_1, NibbleFormat<BlockQ4_1, false>, 0, tr
 using Q5_0 = Weights<BlockQ5_0, BlockQ8_0, NibbleFormat<BlockQ5_0, true>, 16, false, true>;
 using Q5_1 = Weights<BlockQ5_1, BlockQ8_1, NibbleFormat<BlockQ5_1, true>, 0, true, true>;
 using Q8_0 = Weights<BlockQ8_0, BlockQ8_0, Q8Format, 0, false, false>;
-using IQ4_NL = Weights<BlockIQ4_NL, BlockQ8_0, NibbleFormat<BlockIQ4_NL, false, kIQ4NLValues>, 0, false, false>;
-using MXFP4 = Weights<BlockMXFP4, BlockQ8_0, NibbleFormat<BlockMXFP4, false, kMXFP4Values>, 0, false, false, true>;
+using IQ4_NL = Weights<BlockIQ4_NL, BlockQ8_0, NibbleFormat<BlockIQ4_NL, false, kIQ4NLValues, true>, 0, false, false>;
+using MXFP4 = Weights<BlockMXFP4, BlockQ8_0, NibbleFormat<BlockMXFP4, false, kMXFP4Values, true>, 0, false, false, true>;
 
 // Blocks requested ahead of the scalar pass that first touches them, running on into the next
 // panel's rows (see the AVX-512 kernel's prefetch_ahead).

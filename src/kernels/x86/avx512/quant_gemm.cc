@@ -172,7 +172,9 @@ struct Rows {
 // (high), so dword g of qs gives elements 4g.. in its low nibbles and 16 + 4g.. in its high
 // nibbles. With kTable (IQ4_NL, MXFP4) a code stands for kTable[code]: one vpshufb per code
 // vector turns it into that value + 128, unsigned.
-template <typename Block, bool kHighBit, const int8_t* kTable = nullptr>
+// kLut says whether kTable is set: comparing the table's address with nullptr is not a
+// constant expression under GCC's -fsanitize=address/undefined (the sanitized build).
+template <typename Block, bool kHighBit, const int8_t* kTable = nullptr, bool kLut = false>
 struct NibbleFormat {
   [[gnu::always_inline]] static void pack(Rows rows, int64_t b, const uint32_t* qh, __m512i codes[8]) {
     __m512i q[4];
@@ -184,7 +186,7 @@ struct NibbleFormat {
         codes[g] = _mm512_and_si512(q[g], low4);
         codes[g + 4] = _mm512_and_si512(_mm512_srli_epi16(q[g], 4), low4);
       }
-      if constexpr (kTable != nullptr) {
+      if constexpr (kLut) {
         const __m512i table = _mm512_xor_si512(
             _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kTable))),
             _mm512_set1_epi8(static_cast<char>(0x80)));
@@ -256,8 +258,8 @@ using Q4_1 = Weights<BlockQ4_1, BlockQ8_1, NibbleFormat<BlockQ4_1, false>, 0, tr
 using Q5_0 = Weights<BlockQ5_0, BlockQ8_0, NibbleFormat<BlockQ5_0, true>, 16, false, true>;
 using Q5_1 = Weights<BlockQ5_1, BlockQ8_1, NibbleFormat<BlockQ5_1, true>, 0, true, true>;
 using Q8_0 = Weights<BlockQ8_0, BlockQ8_0, Q8Format, 128, false, false>;
-using IQ4_NL = Weights<BlockIQ4_NL, BlockQ8_0, NibbleFormat<BlockIQ4_NL, false, kIQ4NLValues>, 128, false, false>;
-using MXFP4 = Weights<BlockMXFP4, BlockQ8_0, NibbleFormat<BlockMXFP4, false, kMXFP4Values>, 128, false, false, true>;
+using IQ4_NL = Weights<BlockIQ4_NL, BlockQ8_0, NibbleFormat<BlockIQ4_NL, false, kIQ4NLValues, true>, 128, false, false>;
+using MXFP4 = Weights<BlockMXFP4, BlockQ8_0, NibbleFormat<BlockMXFP4, false, kMXFP4Values, true>, 128, false, false, true>;
 
 // Blocks whose scalar fields are gathered ahead of their vector work: far enough ahead that the
 // scalar stores have drained before vector loads read them (a load spanning several pending
