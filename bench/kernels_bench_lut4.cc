@@ -35,7 +35,7 @@ void dequantize_case(benchmark::State& state, DType t) {
 
 [[maybe_unused]] const bool registered = [] {
   for (DType t : kLut4) {
-    register_matmul_benchmarks(t);  // 2048x2048 and 8192x2048, n = 1 .. 512
+    register_matmul_benchmarks(t);                                 // 2048x2048 and 8192x2048, n = 1 .. 512
     if (t == DType::kMXFP4) register_matmul_shape(t, 2880, 2880);  // a gpt-oss expert matrix
     register_gemm_hot(t, 256, {1, 8, 64});
     benchmark::RegisterBenchmark((std::string("dequantize_row/") + dtype_name(t)).c_str(), dequantize_case, t);

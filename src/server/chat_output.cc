@@ -133,9 +133,9 @@ void read_output_with(CompletionStream& stream, scheduler::Job& job, OutputReadi
   if (!reading.parser) return;
   job.prompt.render_special = job.prompt.render_special || reading.render_special;
   const int64_t seed = job.options.sampling.seed;
-  stream.set_parser(choice, std::move(reading.parser), seed >= 0
-                                                   ? static_cast<uint64_t>(seed)
-                                                   : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}());
+  stream.set_parser(
+      choice, std::move(reading.parser),
+      seed >= 0 ? static_cast<uint64_t>(seed) : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}());
 }
 
 }  // namespace corral::server

@@ -121,8 +121,8 @@ TEST_P(Lut4SimdTest, EveryRowCountAndRemainder) {
       const std::vector<uint8_t> w = raw_weights(t, m, k, static_cast<uint32_t>(k + m), any_byte);
       for (int64_t n = 1; n <= 17; ++n) {
         SCOPED_TRACE(::testing::Message() << "k=" << k << " m=" << m << " n=" << n);
-        expect_matches_reference(t, w, raw_activations(activation_type(t), n, k, static_cast<uint32_t>(n), any_code),
-                                 m, n, k);
+        expect_matches_reference(t, w, raw_activations(activation_type(t), n, k, static_cast<uint32_t>(n), any_code), m,
+                                 n, k);
       }
     }
   }
@@ -145,7 +145,8 @@ TEST_P(Lut4SimdTest, ExtremeCodesAndScales) {
   const DType t = GetParam();
   const int64_t k = t == DType::kIQ4_XS ? 512 : 96, m = 3, n = 3;
   for (int pattern : {0x00, 0xFF, 0x77, 0x88, 0x55, 0xAA}) {
-    const std::vector<uint8_t> w = raw_weights(t, m, k, 3, [&](std::mt19937&) { return static_cast<uint8_t>(pattern); });
+    const std::vector<uint8_t> w =
+        raw_weights(t, m, k, 3, [&](std::mt19937&) { return static_cast<uint8_t>(pattern); });
     for (int code : {127, -127, 0}) {
       SCOPED_TRACE(::testing::Message() << "pattern=" << pattern << " code=" << code);
       expect_matches_reference(t, w, raw_activations(activation_type(t), n, k, 4, [&](std::mt19937&) { return code; }),

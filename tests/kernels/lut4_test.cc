@@ -53,9 +53,9 @@ TEST(Lut4Dequantize, MXFP4EveryCodeAndExponentExtremes) {
     }
     // Spot values written out: code 7 (E2M1 6.0) at e = 130 is 6 * 2^3 = 48; code 1 at e = 0 is
     // 2^-128 (a subnormal float); code 2 at e = 255 is 2^128, past the float range.
-    EXPECT_EQ(y[0 * 32 + 7], 12.0f);                 // e = 128: 6.0 * 2
-    EXPECT_EQ(y[1 * 32 + 6], 48.0f);                 // e = 130, code (6 + 1) % 16 = 7
-    EXPECT_EQ(y[3 * 32 + 14], std::ldexp(1.0f, -128));  // e = 0, code (14 + 3) % 16 = 1
+    EXPECT_EQ(y[0 * 32 + 7], 12.0f);                                    // e = 128: 6.0 * 2
+    EXPECT_EQ(y[1 * 32 + 6], 48.0f);                                    // e = 130, code (6 + 1) % 16 = 7
+    EXPECT_EQ(y[3 * 32 + 14], std::ldexp(1.0f, -128));                  // e = 0, code (14 + 3) % 16 = 1
     EXPECT_EQ(y[7 * 32 + 11], std::numeric_limits<float>::infinity());  // e = 255, code 2
     EXPECT_EQ(y[7 * 32 + 10], std::ldexp(1.0f, 127));                   // e = 255, code 1
     EXPECT_EQ(y[6 * 32 + 16], -12.0f * std::ldexp(1.0f, 126));          // e = 254, code 15
@@ -81,7 +81,7 @@ TEST(Lut4Dequantize, IQ4_NLEveryCodeWithPositiveAndNegativeScales) {
             << "b=" << b << " j=" << j;
       }
     }
-    EXPECT_EQ(y[0], -63.5f);       // d 0.5, code 0: -127 / 2
+    EXPECT_EQ(y[0], -63.5f);         // d 0.5, code 0: -127 / 2
     EXPECT_EQ(y[32 + 16], -28.25f);  // d -0.25, element 16: code 15 = 113
   }
 }
@@ -116,9 +116,9 @@ TEST(Lut4Dequantize, IQ4_XSSubBlockScalesAndCodes) {
         }
       }
     }
-    EXPECT_EQ(y[0], 508.0f);         // 0.125 * -32 * -127
+    EXPECT_EQ(y[0], 508.0f);          // 0.125 * -32 * -127
     EXPECT_EQ(y[32 + 16], 437.875f);  // 0.125 * 31 * 113 (element 16: code 15)
-    EXPECT_EQ(y[64 + 5], 0.0f);      // ls = 32: a zero multiplier
+    EXPECT_EQ(y[64 + 5], 0.0f);       // ls = 32: a zero multiplier
   }
 }
 
@@ -211,7 +211,8 @@ TEST(Lut4Dot, MXFP4ExponentExtremesAtEveryLevel) {
 }
 
 TEST(Lut4Types, KnownComputableAndActivations) {
-  for (DType t : {DType::kIQ4_NL, DType::kIQ4_XS, DType::kMXFP4}) EXPECT_TRUE(dtype_traits(t).supported) << dtype_name(t);
+  for (DType t : {DType::kIQ4_NL, DType::kIQ4_XS, DType::kMXFP4})
+    EXPECT_TRUE(dtype_traits(t).supported) << dtype_name(t);
   EXPECT_EQ(activation_type(DType::kIQ4_NL), DType::kQ8_0);
   EXPECT_EQ(activation_type(DType::kMXFP4), DType::kQ8_0);
   EXPECT_EQ(activation_type(DType::kIQ4_XS), DType::kQ8_K);

@@ -9,8 +9,8 @@
 
 #include <filesystem>
 #include <future>
-#include <vector>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "common/http_client.h"
 #include "common/test_data.h"

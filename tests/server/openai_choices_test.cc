@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "common/http_client.h"
@@ -40,12 +40,9 @@ class OpenAiChoices : public ::testing::Test {
 ServerProcess* OpenAiChoices::server_ = nullptr;
 
 json chat(const std::string& text, int n, int seed) {
-  return {{"model", "tiny"},
-          {"messages", json::array({{{"role", "user"}, {"content", text}}})},
-          {"max_tokens", 8},
-          {"temperature", 1.5},
-          {"seed", seed},
-          {"n", n}};
+  return {{"model", "tiny"}, {"messages", json::array({{{"role", "user"}, {"content", text}}})},
+          {"max_tokens", 8}, {"temperature", 1.5},
+          {"seed", seed},    {"n", n}};
 }
 
 TEST_F(OpenAiChoices, EachChoiceIsTheSingleRequestWithSeedPlusItsIndex) {

@@ -12,8 +12,7 @@ namespace corral::kernels {
 
 // IQ4_NL and IQ4_XS: ggml's kvalues_iq4nl, a non-linear grid denser near zero (where most
 // weights are) than Q4_0's evenly spaced one.
-inline constexpr int8_t kIQ4NLValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
-                                            1,    13,   25,  38,  53,  69,  89,  113};
+inline constexpr int8_t kIQ4NLValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
 // MXFP4: the 16 E2M1 values (sign, 2 exponent bits, 1 mantissa bit: 0, 0.5, 1, 1.5, 2, 3, 4, 6)
 // times 2, so they are integers; the block scale is halved to match (e8m0_to_f32_half).

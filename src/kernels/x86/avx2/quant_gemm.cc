@@ -232,7 +232,8 @@ using Q5_0 = Weights<BlockQ5_0, BlockQ8_0, NibbleFormat<BlockQ5_0, true>, 16, fa
 using Q5_1 = Weights<BlockQ5_1, BlockQ8_1, NibbleFormat<BlockQ5_1, true>, 0, true, true>;
 using Q8_0 = Weights<BlockQ8_0, BlockQ8_0, Q8Format, 0, false, false>;
 using IQ4_NL = Weights<BlockIQ4_NL, BlockQ8_0, NibbleFormat<BlockIQ4_NL, false, kIQ4NLValues, true>, 0, false, false>;
-using MXFP4 = Weights<BlockMXFP4, BlockQ8_0, NibbleFormat<BlockMXFP4, false, kMXFP4Values, true>, 0, false, false, true>;
+using MXFP4 =
+    Weights<BlockMXFP4, BlockQ8_0, NibbleFormat<BlockMXFP4, false, kMXFP4Values, true>, 0, false, false, true>;
 
 // Blocks requested ahead of the scalar pass that first touches them, running on into the next
 // panel's rows (see the AVX-512 kernel's prefetch_ahead).

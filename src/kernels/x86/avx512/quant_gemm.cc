@@ -187,9 +187,9 @@ struct NibbleFormat {
         codes[g + 4] = _mm512_and_si512(_mm512_srli_epi16(q[g], 4), low4);
       }
       if constexpr (kLut) {
-        const __m512i table = _mm512_xor_si512(
-            _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kTable))),
-            _mm512_set1_epi8(static_cast<char>(0x80)));
+        const __m512i table =
+            _mm512_xor_si512(_mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kTable))),
+                             _mm512_set1_epi8(static_cast<char>(0x80)));
 #pragma GCC unroll 8
         for (int g = 0; g < 8; ++g) codes[g] = _mm512_shuffle_epi8(table, codes[g]);
       }
@@ -259,7 +259,8 @@ using Q5_0 = Weights<BlockQ5_0, BlockQ8_0, NibbleFormat<BlockQ5_0, true>, 16, fa
 using Q5_1 = Weights<BlockQ5_1, BlockQ8_1, NibbleFormat<BlockQ5_1, true>, 0, true, true>;
 using Q8_0 = Weights<BlockQ8_0, BlockQ8_0, Q8Format, 128, false, false>;
 using IQ4_NL = Weights<BlockIQ4_NL, BlockQ8_0, NibbleFormat<BlockIQ4_NL, false, kIQ4NLValues, true>, 128, false, false>;
-using MXFP4 = Weights<BlockMXFP4, BlockQ8_0, NibbleFormat<BlockMXFP4, false, kMXFP4Values, true>, 128, false, false, true>;
+using MXFP4 =
+    Weights<BlockMXFP4, BlockQ8_0, NibbleFormat<BlockMXFP4, false, kMXFP4Values, true>, 128, false, false, true>;
 
 // Blocks whose scalar fields are gathered ahead of their vector work: far enough ahead that the
 // scalar stores have drained before vector loads read them (a load spanning several pending
@@ -456,7 +457,7 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, s
                       mask);
     for (int64_t g = 1; g < groups; ++g) {
       stored_group_of<W>(static_cast<int>(std::min<int64_t>(kGroup, n - g * kGroup)), panel, xb + g * nb, nb,
-                                  y + g * kGroup * ldy + i0, ldy, mask);
+                         y + g * kGroup * ldy + i0, ldy, mask);
     }
   }
 }
