@@ -47,6 +47,7 @@ PrefillSharing share_prefills(const std::vector<Sequence*>& running, KvCache& kv
       kv.free(s.kv);
       s.kv = forked;
       const auto taken = static_cast<int64_t>(best_held - s.n_fed);
+      if (s.stats.cached_tokens == 0) ++out.first_hits;
       s.stats.cached_tokens += taken;
       out.shared_tokens += taken;
       s.n_fed = best_held;

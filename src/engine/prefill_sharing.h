@@ -23,6 +23,9 @@ struct PrefillSharing {
   // Prompt positions taken from other sequences in this call (already counted in each
   // sequence's stats.cached_tokens).
   int64_t shared_tokens = 0;
+  // Sequences that reused a prefix for the first time in this call (none from the prefix
+  // cache at admission, none taken in an earlier step): each request counts as one hit.
+  int64_t first_hits = 0;
 };
 
 // `running`: the sequences in prefilling or decoding state, in admission order. Moves the

@@ -216,20 +216,20 @@ void Runner::admit(std::shared_ptr<Job> job) {
     s.kv = start.kv;
     s.n_fed = start.reused;
     s.stats.cached_tokens = static_cast<int64_t>(start.reused);
-    if (start.reused > 0) count_prefix_hit(start.reused);
+    if (start.reused > 0) count_prefix_hit(1, start.reused);
   }
   s.order = admit_counter_++;
   s.state = engine::Sequence::State::kPrefilling;
   running_.push_back(Running{std::move(job), std::move(seq).value(), queued_for});
 }
 
-void Runner::count_prefix_hit(size_t reused) {
+void Runner::count_prefix_hit(int64_t requests, size_t reused) {
   if (config_.metrics) {
-    config_.metrics->prefix_cache_hits.inc();
+    config_.metrics->prefix_cache_hits.inc(static_cast<double>(requests));
     config_.metrics->prefix_cache_hit_tokens.inc(static_cast<double>(reused));
   }
   std::lock_guard<std::mutex> lk(info_mu_);
-  ++info_.prefix_hits;
+  info_.prefix_hits += requests;
   info_.prefix_tokens_reused += static_cast<int64_t>(reused);
 }
 
@@ -289,7 +289,7 @@ engine::StepPlan Runner::plan() {
   std::vector<engine::Sequence*> seqs;
   for (const Running& r : running_) seqs.push_back(r.seq.get());
   const engine::PrefillSharing sharing = engine::share_prefills(seqs, engine_.kv());
-  if (sharing.shared_tokens > 0) count_prefix_hit(static_cast<size_t>(sharing.shared_tokens));
+  if (sharing.shared_tokens > 0) count_prefix_hit(sharing.first_hits, static_cast<size_t>(sharing.shared_tokens));
   const engine::KvCache& kv = engine_.kv();
   const engine::KvRoom room{[&kv](const engine::Sequence& s, int64_t n) { return kv.blocks_needed(s.kv, n); },
                             [this](const engine::KvBlocks& blocks) { return prefixes_.make_room(blocks); }};

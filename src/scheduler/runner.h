@@ -95,7 +95,8 @@ class Runner {
   void admit(std::shared_ptr<Job> job);
   // The job's sequence (its prompt and filter move into it), checked.
   Result<std::unique_ptr<engine::Sequence>> make_sequence(Job& job);
-  void count_prefix_hit(size_t reused);
+  // `requests` reused a prefix for the first time, `reused` positions in all.
+  void count_prefix_hit(int64_t requests, size_t reused);
   // One engine step: drop cancelled jobs, plan, run the forward pass, apply, deliver.
   void step();
   void drop_cancelled();

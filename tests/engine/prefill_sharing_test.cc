@@ -61,6 +61,7 @@ TEST(PrefillSharing, SamePromptTogetherIsPrefilledOnceThenForked) {
   EXPECT_EQ(c->n_fed, 25u);
   EXPECT_EQ(kv.length(b->kv), 25);
   EXPECT_EQ(p.shared_tokens, 50);
+  EXPECT_EQ(p.first_hits, 2);
 
   feed(kv, *a, 15);  // a is done with its prompt and decodes
   const int64_t used_before = kv.used_blocks();
@@ -71,6 +72,7 @@ TEST(PrefillSharing, SamePromptTogetherIsPrefilledOnceThenForked) {
   EXPECT_EQ(c->n_fed, 39u);
   EXPECT_EQ(b->stats.cached_tokens, 39);
   EXPECT_EQ(p.shared_tokens, 28);
+  EXPECT_EQ(p.first_hits, 0);  // b and c were counted when they first took a's positions
   // Shared copy-on-write: forking took no new blocks.
   EXPECT_LE(kv.used_blocks(), used_before);
 }

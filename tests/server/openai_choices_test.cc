@@ -108,12 +108,18 @@ TEST_F(OpenAiChoices, ThePromptIsPrefilledOnceAndForked) {
       "Write a long list of the rivers of a country that does not exist, with the towns on their banks, "
       "their sources and their mouths, and say which of them can be crossed on foot in the dry season";
   const double before = metric("corral:prefix_cache_hit_tokens_total");
+  const double hits_before = metric("corral:prefix_cache_hits_total");
   auto r = post("/v1/chat/completions", chat(text, 4, 3));
   ASSERT_EQ(r.status, 200) << r.body;
   const int64_t prompt = json::parse(r.body)["usage"]["prompt_tokens"].get<int64_t>();
   ASSERT_GT(prompt, 40);
   // Choices 1..3 take every prompt position but the last from choice 0.
   EXPECT_GE(metric("corral:prefix_cache_hit_tokens_total") - before, 3.0 * static_cast<double>(prompt - 1));
+  // One hit per request: the three forks, and choice 0 too when the kept prefix of an earlier
+  // request (the template's opening tokens) gave it a start.
+  const double hits = metric("corral:prefix_cache_hits_total") - hits_before;
+  EXPECT_GE(hits, 3.0);
+  EXPECT_LE(hits, 4.0);
 }
 
 TEST_F(OpenAiChoices, LegacyCompletionsToo) {
