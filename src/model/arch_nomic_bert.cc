@@ -66,12 +66,7 @@ Result<std::shared_ptr<Model>> NomicBertModel::create(std::shared_ptr<const gguf
                                                       float norm_eps) {
   std::shared_ptr<NomicBertModel> m(new NomicBertModel());
   WeightBinder b(*file);
-  const gguf::TensorInfo* emb = file->find_tensor("token_embd.weight");
-  if (!emb) return Status::error("missing tensor token_embd.weight");
-  c.n_vocab = emb->ne[1];
-  if (const gguf::Value* tokens = file->find("tokenizer.ggml.tokens");
-      tokens && tokens->size() > 0 && static_cast<int64_t>(tokens->size()) != c.n_vocab)
-    return Status::errorf("vocabulary has {} tokens but token_embd.weight has {} rows", tokens->size(), c.n_vocab);
+  CORRAL_ASSIGN_OR_RETURN(c.n_vocab, read_vocab_size(*file));
   CORRAL_ASSIGN_OR_RETURN(m->tok_embd_, b.matrix("token_embd.weight", c.n_vocab, c.n_embd));
   // token_types is [n_types][n_embd]; only type 0 is ever used, so row 0 is bound alone.
   const gguf::TensorInfo* types = file->find_tensor("token_types.weight");

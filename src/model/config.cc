@@ -118,4 +118,14 @@ Result<int64_t> read_sliding_window(const gguf::GgufFile& f, const std::string& 
   return optional_int(f, key, 0, 0, kMaxCtx);
 }
 
+Result<int64_t> read_vocab_size(const gguf::GgufFile& f) {
+  const gguf::TensorInfo* emb = f.find_tensor("token_embd.weight");
+  if (!emb) return Status::error("missing tensor token_embd.weight");
+  const int64_t n_vocab = emb->ne[1];
+  if (const gguf::Value* tokens = f.find("tokenizer.ggml.tokens");
+      tokens && tokens->size() > 0 && static_cast<int64_t>(tokens->size()) != n_vocab)
+    return Status::errorf("vocabulary has {} tokens but token_embd.weight has {} rows", tokens->size(), n_vocab);
+  return n_vocab;
+}
+
 }  // namespace corral::model

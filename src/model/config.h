@@ -139,6 +139,10 @@ Result<ModelConfig> read_llama_family_config(const gguf::GgufFile& f, const std:
 // architectures); all three are required.
 Status read_moe_config(const gguf::GgufFile& f, ModelConfig& c);
 
+// Rows of token_embd.weight (the vocabulary the model was trained with), checked against the
+// tokenizer's token list when the file has one.
+Result<int64_t> read_vocab_size(const gguf::GgufFile& f);
+
 // Reads <arch>.attention.sliding_window (required when `required`, else 0 if absent).
 Result<int64_t> read_sliding_window(const gguf::GgufFile& f, const std::string& arch, bool required);
 

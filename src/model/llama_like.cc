@@ -16,12 +16,7 @@ namespace corral::model {
 Result<std::shared_ptr<Model>> LlamaLikeModel::create(std::shared_ptr<const gguf::GgufFile> file, ModelConfig c) {
   std::shared_ptr<LlamaLikeModel> m(new LlamaLikeModel());
   WeightBinder b(*file);
-  const gguf::TensorInfo* emb = file->find_tensor("token_embd.weight");
-  if (!emb) return Status::error("missing tensor token_embd.weight");
-  c.n_vocab = emb->ne[1];
-  if (const gguf::Value* tokens = file->find("tokenizer.ggml.tokens");
-      tokens && tokens->size() > 0 && static_cast<int64_t>(tokens->size()) != c.n_vocab)
-    return Status::errorf("vocabulary has {} tokens but token_embd.weight has {} rows", tokens->size(), c.n_vocab);
+  CORRAL_ASSIGN_OR_RETURN(c.n_vocab, read_vocab_size(*file));
   CORRAL_ASSIGN_OR_RETURN(m->tok_embd_, b.matrix("token_embd.weight", c.n_vocab, c.n_embd));
   m->layers_.resize(static_cast<size_t>(c.n_layer));
   for (int64_t il = 0; il < c.n_layer; ++il) {
