@@ -438,6 +438,7 @@ uint32_t JsonConstraint::exact_literal() const {
 void JsonConstraint::end_literal(uint32_t literal) {
   if (!h_.key) {
     finish_value();
+    if (h_.depth > 0) resolve_tag(literal);
     return;
   }
   Frame& f = top();
@@ -447,6 +448,17 @@ void JsonConstraint::end_literal(uint32_t literal) {
   h_.node = h_.program->properties[n.prop_begin + index].node;
   h_.mode = kColon;
   h_.key = false;
+}
+
+void JsonConstraint::resolve_tag(uint32_t literal) {
+  Frame& f = top();
+  const SchemaNode& tagged = node(f.node);
+  if (tagged.tag_begin == kNoNode) return;
+  // The tagged object's only property is the discriminator, so this literal is its value: the
+  // object goes on as the branch it names, past that branch's first property (count stays 1).
+  const JsonProgram& p = *h_.program;
+  const SchemaNode& discriminator = node(p.properties[tagged.prop_begin].node);
+  f.node = p.tag_targets[tagged.tag_begin + (literal - discriminator.lit_begin)];
 }
 
 bool JsonConstraint::complete() const {

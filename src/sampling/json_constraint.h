@@ -84,6 +84,8 @@ class JsonConstraint {
   // Index of a literal in [lit_cur, lit_hi) equal to the matched prefix, or kNoNode.
   uint32_t exact_literal() const;
   void end_literal(uint32_t literal);
+  // A value literal ended: if it was a tagged union's discriminator, switch to its branch.
+  void resolve_tag(uint32_t literal);
   void begin_literal(uint32_t lo, uint32_t hi, bool key);
   void begin_string(bool key);
   void finish_value();

@@ -119,6 +119,8 @@ class Finalizer {
     const SchemaNode& n0 = p_.nodes[id];
     std::vector<uint32_t> children;
     for (uint32_t b = n0.branch_begin; b < n0.branch_end; ++b) children.push_back(p_.branches[b]);
+    const std::vector<uint32_t> targets = tag_targets(n0);
+    children.insert(children.end(), targets.begin(), targets.end());
     if (n0.items != kNoNode) children.push_back(n0.items);
     if (n0.additional != kNoNode) children.push_back(n0.additional);
     for (uint32_t i = n0.prop_begin; i < n0.prop_end; ++i) children.push_back(p_.properties[i].node);
@@ -126,7 +128,11 @@ class Finalizer {
 
     SchemaNode& n = p_.nodes[id];
     std::vector<std::string> options;
-    if (n.is_union()) {
+    if (!targets.empty()) {
+      // A tagged union: an object, as short as its shortest branch.
+      set_byte(n.first_bytes, '{');
+      for (uint32_t t : targets) options.push_back(p_.nodes[t].shortest);
+    } else if (n.is_union()) {
       for (uint32_t b = n.branch_begin; b < n.branch_end; ++b) {
         const SchemaNode& br = p_.nodes[p_.branches[b]];
         for (int w = 0; w < 4; ++w) {
@@ -135,7 +141,8 @@ class Finalizer {
             const char c = static_cast<char>(w * 64 + __builtin_ctzll(overlap));
             return Status::errorf(
                 "{}: anyOf/oneOf branches that can start with the same character ('{}') are not "
-                "supported yet (branches must have different JSON types)",
+                "supported yet (branches must have different JSON types, or be objects whose first "
+                "required property holds different constants)",
                 path(id), c);
           }
           n.first_bytes[w] |= br.first_bytes[w];
@@ -200,6 +207,17 @@ class Finalizer {
     }
     done_[id] = true;
     return Status::ok();
+  }
+
+  // The branches a tagged union can continue as (none for other nodes).
+  std::vector<uint32_t> tag_targets(const SchemaNode& n) const {
+    if (n.tag_begin == kNoNode) return {};
+    const SchemaNode& discriminator = p_.nodes[p_.properties[n.prop_begin].node];
+    std::vector<uint32_t> out(p_.tag_targets.begin() + n.tag_begin,
+                              p_.tag_targets.begin() + n.tag_begin + (discriminator.lit_end - discriminator.lit_begin));
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
   }
 
   JsonProgram& p_;
@@ -452,12 +470,73 @@ class SchemaCompiler {
                               compile(list[i], fmt::format("{}/{}/{}", path, keyword, i), depth, nesting + 1));
       ids.push_back(id);
     }
+    CORRAL_ASSIGN_OR_RETURN(ids, merge_tagged_objects(std::move(ids), path));
     if (ids.size() == 1) return ids[0];
     SchemaNode n;
     n.branch_begin = static_cast<uint32_t>(p_->branches.size());
     p_->branches.insert(p_->branches.end(), ids.begin(), ids.end());
     n.branch_end = static_cast<uint32_t>(p_->branches.size());
     return add_node(std::move(n), path);
+  }
+
+  // Object branches all start with '{', so the recogniser cannot pick one at the first byte. When
+  // each of them lists the same required property first (objects emit required properties
+  // first, in schema order) with constants no other branch uses, they become one tagged object
+  // whose only property is that discriminator: once its value is read, the object continues as
+  // the branch that value names (JsonConstraint::resolve_tag). Anything else is left for the
+  // Finalizer to report.
+  Result<std::vector<uint32_t>> merge_tagged_objects(std::vector<uint32_t> ids, const std::string& path) {
+    std::vector<uint32_t> objects;
+    for (uint32_t id : ids) {
+      if (p_->nodes[id].types & kJsonObject) objects.push_back(id);
+    }
+    if (objects.size() < 2) return ids;
+    uint32_t key_literal = kNoNode;
+    for (uint32_t id : objects) {
+      const SchemaNode& n = p_->nodes[id];
+      if (n.is_union() || n.is_enum || n.types != kJsonObject || !n.has_properties) return ids;
+      const PropertySpec& first = p_->properties[n.prop_begin];
+      if (first.next_required != 0 || !p_->nodes[first.node].is_enum) return ids;
+      if (key_literal == kNoNode) key_literal = first.key_literal;
+      if (p_->literals[first.key_literal] != p_->literals[key_literal]) return ids;
+    }
+    SchemaNode discriminator;
+    discriminator.is_enum = true;
+    discriminator.lit_begin = static_cast<uint32_t>(p_->literals.size());
+    const uint32_t tag_begin = static_cast<uint32_t>(p_->tag_targets.size());
+    std::set<std::string> seen;
+    for (uint32_t id : objects) {
+      const SchemaNode& branch = p_->nodes[id];
+      const SchemaNode& value = p_->nodes[p_->properties[branch.prop_begin].node];
+      for (uint32_t l = value.lit_begin; l < value.lit_end; ++l) {
+        std::string text = p_->literals[l];
+        if (!seen.insert(text).second) return ids;  // two branches share a constant: ambiguous
+        p_->literals.push_back(std::move(text));
+        // A nested tagged union hands over its own branches, so one switch always suffices.
+        const uint32_t target =
+            branch.tag_begin == kNoNode ? id : p_->tag_targets[branch.tag_begin + (l - value.lit_begin)];
+        p_->tag_targets.push_back(target);
+      }
+    }
+    discriminator.lit_end = static_cast<uint32_t>(p_->literals.size());
+    CORRAL_ASSIGN_OR_RETURN(uint32_t value_id, add_node(std::move(discriminator), path + "/(discriminator)"));
+    SchemaNode tagged;
+    tagged.types = kJsonObject;
+    tagged.has_properties = true;
+    tagged.tag_begin = tag_begin;
+    tagged.prop_begin = static_cast<uint32_t>(p_->properties.size());
+    p_->properties.push_back({key_literal, value_id, /*next_required=*/0});
+    tagged.prop_end = tagged.prop_begin + 1;
+    CORRAL_ASSIGN_OR_RETURN(uint32_t tagged_id, add_node(std::move(tagged), path));
+    std::vector<uint32_t> merged;
+    for (uint32_t id : ids) {
+      if (!(p_->nodes[id].types & kJsonObject)) {
+        merged.push_back(id);
+      } else if (id == objects.front()) {
+        merged.push_back(tagged_id);
+      }
+    }
+    return merged;
   }
 
   Result<uint32_t> compile_ref(const ojson& ref, const std::string& path, int depth, int nesting) {

@@ -1,7 +1,9 @@
 // A JSON Schema subset compiled into a flat program that JsonConstraint (json_constraint.h)
 // runs byte by byte. Supported: type (and type arrays, nullable), properties + required,
 // additionalProperties, items, minItems/maxItems, minLength/maxLength, enum/const, anyOf/oneOf
-// whose branches start with different characters, local $ref ("#/..."), minimum: 0, and integer
+// whose branches start with different characters or are objects told apart by a discriminator
+// (their first required property holds different constants: a tool call's "name", a
+// {"type": "circle", ...} | {"type": "square", ...} union), local $ref ("#/..."), minimum: 0, and integer
 // minimum/maximum bounds that JsonLimits::max_int_digits already keeps (zod's z.int()).
 // Anything else that constrains values is reported as an error naming the keyword;
 // annotations (title, description, format, ...) are ignored.
@@ -72,6 +74,9 @@ struct SchemaNode {
   uint32_t min_items = 0, max_items = kUnbounded;
   uint32_t prop_begin = 0, prop_end = 0;  // properties[begin, end) when has_properties
   uint32_t additional = kNoNode;          // map value node; kNoNode: only {}
+  // Tagged object union: one property (the discriminator, an enum); once its value, literal L,
+  // is read the object continues as node tag_targets[tag_begin + L - enum.lit_begin].
+  uint32_t tag_begin = kNoNode;
   std::array<uint64_t, 4> first_bytes{};  // bytes that can start a value of this node
   std::string shortest;                   // a shortest complete value
 
@@ -95,6 +100,7 @@ struct JsonProgram {
   std::vector<std::string> literals;  // canonical JSON texts (enum values, property names)
   std::vector<PropertySpec> properties;
   std::vector<uint32_t> branches;
+  std::vector<uint32_t> tag_targets;  // per discriminator literal of a tagged union: its branch
   JsonLimits limits;
 
   const SchemaNode& node(uint32_t id) const { return nodes[id]; }

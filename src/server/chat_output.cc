@@ -100,9 +100,17 @@ nlohmann::ordered_json forced_call_schema(const nlohmann::json& tools, const Too
   };
   if (choice.mode == ToolChoice::Mode::kFunction) return call_schema(choice.function, parameters_of(choice.function));
   if (names.size() == 1) return call_schema(names[0], parameters_of(names[0]));
-  return nlohmann::ordered_json{{"type", "object"},
-                                {"properties", {{"name", {{"enum", names}}}, {"arguments", {{"type", "object"}}}}},
-                                {"required", {"name", "arguments"}}};
+  // One branch per tool, told apart by the "name" constant each starts with, so the arguments
+  // follow the schema of the tool the model names (json_schema.h: tagged object unions). A
+  // name listed twice keeps its first definition, as the call parser reads it.
+  nlohmann::ordered_json branches = nlohmann::ordered_json::array();
+  std::vector<std::string> seen;
+  for (const std::string& name : names) {
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+    seen.push_back(name);
+    branches.push_back(call_schema(name, parameters_of(name)));
+  }
+  return nlohmann::ordered_json{{"anyOf", std::move(branches)}};
 }
 
 OutputReading output_reading(const ServedModel& m, const nlohmann::json& tools, const ThinkOption& think,

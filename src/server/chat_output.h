@@ -44,9 +44,8 @@ Status check_capabilities(const ServedModel& m, std::string_view requested_name,
                           const ToolChoice& choice, ThinkOption& think);
 
 // The JSON schema a forced call is decoded under: {"name": <the tool>, "arguments": <its
-// parameters>}. With tool_choice "required" and several tools the name is one of them and the
-// arguments an object (the schema compiler dispatches unions on their first byte only, and
-// every branch here starts with '{': per-tool arguments need the named function or one tool).
+// parameters>}. With tool_choice "required" and several tools, one such branch per tool in an
+// anyOf: the arguments always validate against the schema of the tool the call names.
 nlohmann::ordered_json forced_call_schema(const nlohmann::json& tools, const ToolChoice& choice);
 
 struct OutputReading {

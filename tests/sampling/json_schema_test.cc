@@ -38,6 +38,14 @@ TEST(JsonSchema, UnsupportedKeywordsAreNamedInTheError) {
       {R"({"$defs":{"n":{"type":"object","properties":{"next":{"$ref":"#/$defs/n"}}}},"$ref":"#/$defs/n"})",
        "recursive \"$ref\""},
       {R"({"anyOf":[{"type":"object"},{"type":"object","properties":{"a":{}}}]})", "same character ('{')"},
+      // Objects without a discriminator: optional first property, a shared constant, different keys.
+      {R"({"anyOf":[{"properties":{"k":{"const":1}}},{"properties":{"k":{"const":2}}}]})", "same character ('{')"},
+      {R"({"anyOf":[{"properties":{"k":{"const":1}},"required":["k"]},
+                    {"properties":{"k":{"enum":[2,1]}},"required":["k"]}]})",
+       "same character ('{')"},
+      {R"({"anyOf":[{"properties":{"k":{"const":1}},"required":["k"]},
+                    {"properties":{"j":{"const":2}},"required":["j"]}]})",
+       "same character ('{')"},
       {R"({"anyOf":[{"type":"integer"},{"type":"number"}]})", "same character"},
       {R"({"anyOf":[{"type":"string"}],"type":"string"})", "combined with"},
       {R"({"enum":[]})", "non-empty array"},
@@ -205,6 +213,71 @@ TEST(JsonSchema, EnumsConstsAndUnions) {
   ASSERT_TRUE(refs);
   EXPECT_TRUE(accepts(*refs, "[1,2]"));
   EXPECT_FALSE(accepts(*refs, "[1.5]"));
+}
+
+// The shape of a forced tool call among several tools: the name picks the arguments' schema.
+const char* kTwoTools = R"({"anyOf":[
+  {"type":"object","properties":{"name":{"const":"add"},
+   "arguments":{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"integer"}},"required":["a","b"]}},
+   "required":["name","arguments"]},
+  {"type":"object","properties":{"name":{"const":"add_note"},
+   "arguments":{"type":"object","properties":{"text":{"type":"string"}},"required":["text"]}},
+   "required":["name","arguments"]}]})";
+
+TEST(JsonSchema, ObjectsToldApartByTheirFirstRequiredConstant) {
+  auto p = compile_ok(kTwoTools);
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(accepts(*p, R"({"name":"add","arguments":{"a":1,"b":2}})"));
+  EXPECT_TRUE(accepts(*p, R"({ "name" : "add_note" , "arguments" : { "text" : "hi" } })"));
+  EXPECT_FALSE(accepts(*p, R"({"name":"add","arguments":{"text":"hi"}})"));  // the other tool's arguments
+  EXPECT_FALSE(accepts(*p, R"({"name":"add_note","arguments":{"a":1,"b":2}})"));
+  EXPECT_FALSE(accepts(*p, R"({"name":"add","arguments":{"a":1}})"));  // b is required
+  EXPECT_FALSE(accepts(*p, R"({"name":"sub","arguments":{"a":1,"b":2}})"));
+  EXPECT_FALSE(accepts(*p, R"({"arguments":{"a":1,"b":2},"name":"add"})"));  // the name comes first
+  EXPECT_FALSE(accepts(*p, R"({"name":"add"})"));
+  EXPECT_FALSE(accepts(*p, R"({})"));
+  // Completion follows the branch named so far, whichever state it starts from.
+  EXPECT_EQ(shortest(*p), R"({"name":"add","arguments":{"a":0,"b":0}})");
+  const std::pair<const char*, const char*> partial[] = {
+      {R"({"name":"add_n)", R"(ote","arguments":{"text":""}})"}, {R"({"name":"add)", R"(","arguments":{"a":0,"b":0}})"},
+      {R"({"name":"add_note")", R"(,"arguments":{"text":""}})"}, {R"({"name":"add","arguments":{"a":5)", R"(,"b":0}})"},
+      {R"({)", R"("name":"add","arguments":{"a":0,"b":0}})"},
+  };
+  for (const auto& [prefix, rest] : partial) {
+    JsonConstraint c(p.get());
+    ASSERT_TRUE(c.feed(prefix)) << prefix;
+    EXPECT_EQ(c.bytes_to_complete(), rest) << prefix;
+    EXPECT_TRUE(accepts(*p, std::string(prefix) + rest)) << prefix;
+  }
+}
+
+TEST(JsonSchema, TaggedUnionsMixWithOtherTypesNestAndTakeEnums) {
+  // Several constants per branch, a non-object branch beside them, and a nested union whose
+  // branches join the outer ones.
+  auto p = compile_ok(R"({"anyOf":[
+    {"type":"object","properties":{"shape":{"enum":["circle","disc"]},"r":{"type":"number"}},"required":["shape","r"]},
+    {"anyOf":[
+      {"type":"object","properties":{"shape":{"const":"square"},"side":{"type":"integer"}},"required":["shape","side"]},
+      {"type":"object","properties":{"shape":{"const":"dot"}},"required":["shape"]}]},
+    {"type":"null"}]})");
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(accepts(*p, R"({"shape":"circle","r":1.5})"));
+  EXPECT_TRUE(accepts(*p, R"({"shape":"disc","r":2})"));
+  EXPECT_TRUE(accepts(*p, R"({"shape":"square","side":3})"));
+  EXPECT_TRUE(accepts(*p, R"({"shape":"dot"})"));
+  EXPECT_TRUE(accepts(*p, "null"));
+  EXPECT_FALSE(accepts(*p, R"({"shape":"square","side":1.5})"));
+  EXPECT_FALSE(accepts(*p, R"({"shape":"square","r":1})"));
+  EXPECT_FALSE(accepts(*p, R"({"shape":"dot","r":1})"));
+  EXPECT_FALSE(accepts(*p, R"({"shape":"circle"})"));
+  EXPECT_EQ(shortest(*p), "null");
+  // The same union inside an array, several times.
+  auto list = compile_ok(std::string(R"({"type":"array","items":)") + kTwoTools + "}");
+  ASSERT_TRUE(list);
+  EXPECT_TRUE(
+      accepts(*list, R"([{"name":"add_note","arguments":{"text":"x"}},{"name":"add","arguments":{"a":1,"b":2}}])"));
+  EXPECT_FALSE(
+      accepts(*list, R"([{"name":"add_note","arguments":{"text":"x"}},{"name":"add","arguments":{"text":"x"}}])"));
 }
 
 }  // namespace

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -202,6 +204,36 @@ TEST_F(AgentOutput, RequiredCallOnOpenAiChatHasIdsStringArgumentsAndFinishReason
     ASSERT_TRUE(call["function"]["arguments"].is_string()) << call.dump();
     expect_weather_call(call["function"], json::parse(call["function"]["arguments"].get<std::string>()));
   }
+}
+
+TEST_F(AgentOutput, RequiredCallAmongSeveralToolsFollowsTheSchemaOfTheToolItNames) {
+  // "required" with two tools: the model picks the name, and the arguments must validate
+  // against that tool's parameters (a generic object would let {"zone": "x"} or {} through).
+  std::set<std::string> names;
+  for (int seed = 1; seed <= 8; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    json req = chat_request("syn-qwen3", false, seed);
+    req["options"]["num_predict"] = 80;
+    req["tools"] = json::array({kTimeTool, kWeatherTool});
+    req["tool_choice"] = "required";
+    auto r = post("/api/chat", req);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json message = json::parse(r.body)["message"];
+    ASSERT_EQ(message["tool_calls"].size(), 1u) << r.body;
+    const json& fn = message["tool_calls"][0]["function"];
+    const std::string name = fn.value("name", "");
+    names.insert(name);
+    if (name == "get_weather") {
+      expect_weather_call(fn, fn["arguments"]);
+      continue;
+    }
+    EXPECT_EQ(name, "get_time") << r.body;
+    const json& args = fn["arguments"];
+    ASSERT_TRUE(args.is_object()) << r.body;
+    EXPECT_EQ(args.size(), 1u) << r.body;
+    EXPECT_TRUE(args.contains("zone") && args["zone"].is_number_integer()) << r.body;
+  }
+  std::cout << "tools named over 8 seeds: " << names.size() << "\n";
 }
 
 TEST_F(AgentOutput, ToolResultsRenderBackThroughTheTemplate) {
