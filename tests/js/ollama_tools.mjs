@@ -28,6 +28,20 @@ for (const seed of [1, 2, 3]) {
   assert.equal(r.message.content, '', 'no call JSON in content');
 }
 
+// "required" with two tools: the model names one, and its arguments follow that tool's schema.
+for (const seed of [1, 2, 3, 4]) {
+  const r = await ollama.chat({
+    model: MODEL,
+    messages: question,
+    tools,
+    tool_choice: 'required',
+    options: { num_predict: 64, seed, temperature: 1 },
+  });
+  const calls = r.message.tool_calls ?? [];
+  assert.equal(calls.length, 1, `required among two, seed ${seed}: ${JSON.stringify(r.message)}`);
+  expectCall(calls[0].function.name, calls[0].function.arguments, `required among two, seed ${seed}`);
+}
+
 // "required" with one tool, streamed: the call arrives in one of the records, content stays empty.
 let streamedCalls = [];
 let streamedContent = '';
