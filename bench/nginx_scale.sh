@@ -6,10 +6,10 @@
 # Not a test: it takes minutes. Instances share the machine's cores (CORRAL_THREADS each), so on a
 # small machine more instances split the same CPU: read the figures with the load average printed.
 #
-# usage: bench/nginx_scale.sh [MODEL.gguf]   (default ../shared/models/stories260K.gguf)
+# usage: bench/nginx_scale.sh [MODEL.gguf]   (default ../shared/models/stories260K-ctx512.gguf)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MODEL_FILE=$(realpath "${1:-../shared/models/stories260K.gguf}")
+MODEL_FILE=$(realpath "${1:-../shared/models/stories260K-ctx512.gguf}")
 CORRAL=${CORRAL:-build/bin/corral}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 CONCURRENCY=${CONCURRENCY:-24}
@@ -49,7 +49,7 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load ave
 echo
 echo "| instances | requests per instance | failures (503 / errors) | TTFT p95 | E2E p95 | output tok/s |"
 echo "|---|---|---|---|---|---|"
-for n in 1 2 3; do
+for n in ${INSTANCES:-1 2 3}; do
   ports=()
   for i in $(seq "$n"); do
     port=$(free_port)
@@ -78,6 +78,8 @@ for n in 1 2 3; do
 import json, sys
 run = json.load(open(sys.argv[1]))
 l = run["levels"][0]
+if l["error_samples"]:
+    print("errors, e.g.: %s" % l["error_samples"][:2], file=sys.stderr)
 print("| %s | %s | %d / %d | %.2f s | %.2f s | %.1f |" % (sys.argv[2], sys.argv[3].strip().replace(" ", ", "),
       l["rejected_503"], l["errors"], l["ttft_s"]["p95"], l["e2e_s"]["p95"], l["output_tokens_per_s"]))
 PY
