@@ -39,6 +39,16 @@ std::string label_block(const std::string& inner, const std::string& extra) {
   return "{" + inner + "," + extra + "}";
 }
 
+void render_histogram(std::string& out, const std::string& name, const std::string& labels,
+                      const Histogram::Snapshot& s) {
+  for (size_t i = 0; i <= s.bounds.size(); ++i) {
+    const std::string le = i < s.bounds.size() ? format_value(s.bounds[i]) : "+Inf";
+    out += fmt::format("{}_bucket{} {}\n", name, label_block(labels, "le=\"" + le + "\""), s.cumulative[i]);
+  }
+  out += fmt::format("{}_sum{} {}\n", name, label_block(labels, ""), format_value(s.sum));
+  out += fmt::format("{}_count{} {}\n", name, label_block(labels, ""), s.count);
+}
+
 }  // namespace
 
 Histogram::Histogram(const std::vector<double>& bounds)
@@ -145,13 +155,18 @@ void Family<Gauge>::render_child(std::string& out, const std::string& labels, co
 
 template <>
 void Family<Histogram>::render_child(std::string& out, const std::string& labels, const void* child) const {
-  const Histogram::Snapshot s = static_cast<const Histogram*>(child)->snapshot();
-  for (size_t i = 0; i <= s.bounds.size(); ++i) {
-    const std::string le = i < s.bounds.size() ? format_value(s.bounds[i]) : "+Inf";
-    out += fmt::format("{}_bucket{} {}\n", name_, label_block(labels, "le=\"" + le + "\""), s.cumulative[i]);
-  }
-  out += fmt::format("{}_sum{} {}\n", name_, label_block(labels, ""), format_value(s.sum));
-  out += fmt::format("{}_count{} {}\n", name_, label_block(labels, ""), s.count);
+  render_histogram(out, name_, labels, static_cast<const Histogram*>(child)->snapshot());
+}
+
+template <>
+void Collected<double>::render_child(std::string& out, const std::string& labels, const void* child) const {
+  out += fmt::format("{}{} {}\n", name_, label_block(labels, ""), format_value(*static_cast<const double*>(child)));
+}
+
+template <>
+void Collected<Histogram::Snapshot>::render_child(std::string& out, const std::string& labels,
+                                                  const void* child) const {
+  render_histogram(out, name_, labels, *static_cast<const Histogram::Snapshot*>(child));
 }
 
 template <typename F>
@@ -175,6 +190,20 @@ Family<Histogram>& Registry::histogram(std::string name, std::string help, std::
                                        std::vector<double> buckets) {
   return add(std::make_unique<Family<Histogram>>(std::move(name), std::move(help), Type::kHistogram, std::move(labels),
                                                  std::move(buckets)));
+}
+
+Collected<double>& Registry::collected(std::string name, std::string help, Type type, std::vector<std::string> labels,
+                                       std::function<Collected<double>::Samples()> collect) {
+  CORRAL_CHECK(type != Type::kHistogram);
+  return add(std::make_unique<Collected<double>>(std::move(name), std::move(help), type, std::move(labels),
+                                                 std::move(collect)));
+}
+
+Collected<Histogram::Snapshot>& Registry::collected_histogram(
+    std::string name, std::string help, std::vector<std::string> labels,
+    std::function<Collected<Histogram::Snapshot>::Samples()> collect) {
+  return add(std::make_unique<Collected<Histogram::Snapshot>>(std::move(name), std::move(help), Type::kHistogram,
+                                                              std::move(labels), std::move(collect)));
 }
 
 std::string Registry::render() const {

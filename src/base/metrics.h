@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -135,6 +136,39 @@ void Family<Gauge>::render_child(std::string& out, const std::string& labels, co
 template <>
 void Family<Histogram>::render_child(std::string& out, const std::string& labels, const void* child) const;
 
+// A family whose samples are computed when it is rendered (a Prometheus "collector"): for series
+// that are another view of numbers kept elsewhere, e.g. the same counters under a second name.
+// V is double (counter, gauge) or Histogram::Snapshot (histogram). The callback runs on the
+// scraping thread with the family's mutex held; it must not touch this registry.
+template <typename V>
+class Collected final : public FamilyBase {
+ public:
+  using Samples = std::vector<std::pair<std::vector<std::string>, V>>;  // label values -> value
+  Collected(std::string name, std::string help, Type type, std::vector<std::string> label_names,
+            std::function<Samples()> collect)
+      : FamilyBase(std::move(name), std::move(help), type, std::move(label_names)), collect_(std::move(collect)) {}
+
+ private:
+  void render_child(std::string& out, const std::string& labels, const void* child) const override;
+  std::vector<std::pair<const std::vector<std::string>*, const void*>> children_locked() const override {
+    cache_ = collect_();
+    std::vector<std::pair<const std::vector<std::string>*, const void*>> v;
+    for (const auto& [k, value] : cache_) {
+      check_arity(k);
+      v.emplace_back(&k, &value);
+    }
+    return v;
+  }
+
+  std::function<Samples()> collect_;
+  mutable Samples cache_;  // guarded by mu_: the last collection, alive while it renders
+};
+
+template <>
+void Collected<double>::render_child(std::string& out, const std::string& labels, const void* child) const;
+template <>
+void Collected<Histogram::Snapshot>::render_child(std::string& out, const std::string& labels, const void* child) const;
+
 class Registry {
  public:
   // Registering the same name twice is a programming error.
@@ -142,6 +176,12 @@ class Registry {
   Family<Gauge>& gauge(std::string name, std::string help, std::vector<std::string> labels = {});
   Family<Histogram>& histogram(std::string name, std::string help, std::vector<std::string> labels,
                                std::vector<double> buckets);
+  // Collected families (see Collected): type kCounter or kGauge for double samples.
+  Collected<double>& collected(std::string name, std::string help, Type type, std::vector<std::string> labels,
+                               std::function<Collected<double>::Samples()> collect);
+  Collected<Histogram::Snapshot>& collected_histogram(std::string name, std::string help,
+                                                      std::vector<std::string> labels,
+                                                      std::function<Collected<Histogram::Snapshot>::Samples()> collect);
 
   // Every family, in registration order, in the Prometheus text format 0.0.4.
   std::string render() const;

@@ -44,6 +44,13 @@ void register_serve(CLI::App& app, int& exit_code) {
       exit_code = 1;
       return;
     }
+    auto preload = server::preload_from_env();
+    if (!preload) {
+      fmt::print(stderr, "Error: {}\n", preload.error());
+      exit_code = 1;
+      return;
+    }
+    opts.preload = *preload;
     opts.listen = *host;
     opts.models_dir = store::Store::default_root();
     opts.scheduler = *sched;

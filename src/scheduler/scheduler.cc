@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "model/kv_storage.h"
 #include "model/model.h"
 
 namespace corral::scheduler {
@@ -112,11 +113,14 @@ void Scheduler::record_finished(ModelMetrics& m, const std::string& model, JobKi
   if (e.type == JobEvent::Type::kError) {
     r.code = e.error.code();
     r.error = e.error.message();
+    m.finished_error.inc();
   } else if (e.done_reason == DoneReason::kCancelled) {
     r.code = StatusCode::kCancelled;
     m.cancellations.inc();
+    m.finished_cancelled.inc();
   } else {
     r.done_reason = e.done_reason;
+    (e.done_reason == DoneReason::kLength ? m.finished_length : m.finished_stop).inc();
     metrics_.observe_completed(m, e.stats, kind == JobKind::kCompletion);
   }
   if (observer_) observer_(r);
@@ -479,6 +483,7 @@ std::string Scheduler::render_metrics() {
     m.waiting.set(r.waiting);
     m.slots.set(r.slots);
     m.kv_usage.set(r.kv_capacity > 0 ? static_cast<double>(r.kv_used) / static_cast<double>(r.kv_capacity) : 0);
+    m.kv_blocks.set(static_cast<double>(r.kv_capacity / model::kKvBlockTokens));
   }
   return metrics_.registry().render();
 }

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "scheduler/job.h"
+#include "scheduler/vllm_metrics.h"
 
 namespace corral::scheduler {
 namespace {
@@ -28,6 +29,17 @@ ServingMetrics::ServingMetrics()
       kv_usage_(registry_.gauge("corral:kv_cache_usage_perc",
                                 "Fraction of the model's KV cache in use (0-1), cached prefixes included.", {"model"})),
       slots_(registry_.gauge("corral:num_slots", "Parallel slots of the loaded model (its num_parallel).", {"model"})),
+      kv_blocks_(registry_.gauge("corral:num_kv_blocks",
+                                 "KV cache blocks of the loaded model (each holds a fixed number of positions, "
+                                 "the block_size of vllm:cache_config_info).",
+                                 {"model"})),
+      preemptions_(registry_.counter("corral:num_preemptions_total",
+                                     "Running requests whose KV cache was taken back to be recomputed later.",
+                                     {"model"})),
+      finished_(registry_.counter("corral:requests_finished_total",
+                                  "Requests that ended, by why: stop (end of generation or a stop sequence), length "
+                                  "(num_predict or the context), cancelled (the client went away) or error.",
+                                  {"model", "reason"})),
       prompt_tokens_(registry_.counter("corral:prompt_tokens_total",
                                        "Prompt tokens computed; tokens reused from the prefix cache are counted in "
                                        "corral:prefix_cache_hit_tokens_total instead.",
@@ -63,19 +75,43 @@ ServingMetrics::ServingMetrics()
                                {"model"}, kE2eBuckets)),
       step_(registry_.histogram("corral:engine_step_duration_seconds",
                                 "One batched forward pass over every running sequence.", {"model"},
-                                metrics::exponential_buckets(0.001, 2, 16))) {}
+                                metrics::exponential_buckets(0.001, 2, 16))) {
+  register_vllm_metrics(registry_, *this);
+}
 
 std::shared_ptr<ModelMetrics> ServingMetrics::for_model(const std::string& model) {
   std::lock_guard<std::mutex> lk(mu_);
   auto& m = models_[model];
   if (!m) {
     const std::vector<std::string> l{model};
-    m = std::make_shared<ModelMetrics>(ModelMetrics{
-        prompt_tokens_.with(l), generation_tokens_.with(l), prefix_hits_.with(l), prefix_hit_tokens_.with(l),
-        rejections_.with(l), cancellations_.with(l), ttft_.with(l), tpot_.with(l), queue_time_.with(l), e2e_.with(l),
-        step_.with(l), running_.with(l), waiting_.with(l), kv_usage_.with(l), slots_.with(l)});
+    m = std::make_shared<ModelMetrics>(ModelMetrics{prompt_tokens_.with(l),
+                                                    generation_tokens_.with(l),
+                                                    prefix_hits_.with(l),
+                                                    prefix_hit_tokens_.with(l),
+                                                    rejections_.with(l),
+                                                    cancellations_.with(l),
+                                                    ttft_.with(l),
+                                                    tpot_.with(l),
+                                                    queue_time_.with(l),
+                                                    e2e_.with(l),
+                                                    step_.with(l),
+                                                    running_.with(l),
+                                                    waiting_.with(l),
+                                                    kv_usage_.with(l),
+                                                    slots_.with(l),
+                                                    kv_blocks_.with(l),
+                                                    preemptions_.with(l),
+                                                    finished_.with({model, "stop"}),
+                                                    finished_.with({model, "length"}),
+                                                    finished_.with({model, "cancelled"}),
+                                                    finished_.with({model, "error"})});
   }
   return m;
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<ModelMetrics>>> ServingMetrics::models() {
+  std::lock_guard<std::mutex> lk(mu_);
+  return {models_.begin(), models_.end()};
 }
 
 void ServingMetrics::request_finished(const std::string& model, const std::string& status) {
@@ -100,6 +136,7 @@ void ServingMetrics::reset_gauges() {
     m->waiting.set(0);
     m->kv_usage.set(0);
     m->slots.set(0);
+    m->kv_blocks.set(0);
   }
 }
 

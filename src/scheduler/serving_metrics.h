@@ -1,12 +1,15 @@
 // What the scheduler and its runners report at GET /metrics: the metric names (vLLM's where
 // vLLM has one, with our "corral:" prefix), their help text and buckets, and a per-model
-// bundle of children that a runner updates without locks.
+// bundle of children that a runner updates without locks. The same numbers under vLLM's own
+// names (the model server protocol a gateway's endpoint picker reads) are vllm_metrics.h's.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/metrics.h"
 
@@ -32,6 +35,12 @@ struct ModelMetrics {
   metrics::Gauge& waiting;
   metrics::Gauge& kv_usage;
   metrics::Gauge& slots;
+  metrics::Gauge& kv_blocks;          // KV cache blocks (model::kKvBlockTokens positions each)
+  metrics::Counter& preemptions;      // running requests whose KV was taken back (0: corral never preempts yet)
+  metrics::Counter& finished_stop;    // requests that ended by end-of-generation or a stop sequence
+  metrics::Counter& finished_length;  // ... by num_predict or the context limit
+  metrics::Counter& finished_cancelled;
+  metrics::Counter& finished_error;
 };
 
 class ServingMetrics {
@@ -47,6 +56,8 @@ class ServingMetrics {
   void request_finished(const std::string& model, const std::string& status);
   // Latency histograms of a request that completed (not cancelled, not failed).
   void observe_completed(ModelMetrics& m, const JobStats& stats, bool completion);
+  // Every model's children seen so far (a copy, for rendering their other views).
+  std::vector<std::pair<std::string, std::shared_ptr<ModelMetrics>>> models();
   void model_loaded(const std::string& model);
   void model_load_failed(const std::string& model);
   // reason: "evicted" (memory / OLLAMA_MAX_LOADED_MODELS), "expired" (keep-alive), "requested".
@@ -60,6 +71,9 @@ class ServingMetrics {
   metrics::Family<metrics::Gauge>& waiting_;
   metrics::Family<metrics::Gauge>& kv_usage_;
   metrics::Family<metrics::Gauge>& slots_;
+  metrics::Family<metrics::Gauge>& kv_blocks_;
+  metrics::Family<metrics::Counter>& preemptions_;
+  metrics::Family<metrics::Counter>& finished_;
   metrics::Family<metrics::Counter>& prompt_tokens_;
   metrics::Family<metrics::Counter>& generation_tokens_;
   metrics::Family<metrics::Counter>& prefix_hits_;

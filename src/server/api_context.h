@@ -13,6 +13,7 @@
 #include "sampling/token_trie.h"
 #include "scheduler/scheduler.h"
 #include "server/background_jobs.h"
+#include "server/health.h"
 #include "server/model_resolver.h"
 #include "store/store.h"
 
@@ -30,6 +31,7 @@ class ApiContext {
   scheduler::Scheduler& scheduler;
   ModelResolver resolver;
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+  Health health;  // what GET /health answers: preloads, draining
 
   // A job filter factory for `program` (nullptr program: none). The vocabulary trie is built
   // once per model file and shared by every request.

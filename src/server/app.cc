@@ -38,6 +38,26 @@ void App::add_routes() {
   register_openai_routes(http_, ctx_);
   register_anthropic_routes(http_, ctx_);
   register_metrics_routes(http_, ctx_);
+  register_health_routes(http_, ctx_);
+}
+
+void App::start_preloads() {
+  for (const std::string& name : options_.preload) {
+    ctx_.health.preload_started(name);
+    auto m = ctx_.resolver.resolve(name);
+    if (!m) {
+      spdlog::error("CORRAL_PRELOAD: {}: {}", quote_text(name), m.status().message());
+      ctx_.health.preload_finished(name, m.status());
+      continue;
+    }
+    spdlog::info("preloading {}", m->display_name);
+    // Kept loaded for good (negative keep-alive): a preloaded model is the one this server is for.
+    auto rej = scheduler_.load(m->spec, scheduler::KeepAlive(-1), [this, name](Status st, scheduler::Duration) {
+      if (!st) spdlog::error("CORRAL_PRELOAD: {}: {}", quote_text(name), st.message());
+      ctx_.health.preload_finished(name, st);
+    });
+    if (rej) ctx_.health.preload_finished(name, rej->status);
+  }
 }
 
 namespace {
@@ -114,6 +134,7 @@ Status App::listen() {
       access->hosts.any_host ? "off (bound to a non-loopback address)" : "on (loopback)",
       options_.api_keys.enabled() ? fmt::format("required ({} key(s))", options_.api_keys.size()) : std::string("off"),
       options_.header_timeout_s, options_.max_connections_per_ip);
+  start_preloads();
   return s;
 }
 
@@ -122,6 +143,7 @@ void App::run() { http_.run(); }
 void App::stop(std::chrono::milliseconds grace) {
   // Requests in flight get the grace period to finish; then the scheduler cancels the rest
   // (their streams end with an error line) and the HTTP server closes what is left.
+  ctx_.health.set_draining();
   scheduler_.shutdown(grace);
   http_.stop(std::chrono::milliseconds(500));
 }

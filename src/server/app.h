@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "scheduler/scheduler.h"
 #include "server/access/policy.h"
@@ -22,6 +24,7 @@ struct AppOptions {
   ApiKeys api_keys;                                         // CORRAL_API_KEYS; none: no key needed
   int header_timeout_s = 10;         // CORRAL_HEADER_TIMEOUT: seconds for a request line + headers
   int max_connections_per_ip = 256;  // CORRAL_MAX_CONNECTIONS_PER_IP: past it, 503 and close
+  std::vector<std::string> preload;  // CORRAL_PRELOAD: loaded once listening, kept loaded
 };
 
 // Reads OLLAMA_ORIGINS, CORRAL_API_KEYS, CORRAL_HEADER_TIMEOUT and CORRAL_MAX_CONNECTIONS_PER_IP
@@ -42,6 +45,8 @@ class App {
 
  private:
   void add_routes();
+  // Starts loading options_.preload; GET /health answers 503 until every one is loaded.
+  void start_preloads();
 
   AppOptions options_;
   store::Store store_;

@@ -18,5 +18,7 @@ void register_anthropic_routes(http::Server& http, ApiContext& ctx);
 void register_registry_routes(http::Server& http, ApiContext& ctx);
 // GET /metrics (Prometheus text format; metrics_routes.cc)
 void register_metrics_routes(http::Server& http, ApiContext& ctx);
+// GET /health: 200 when ready, 503 while preloading or draining (health.cc)
+void register_health_routes(http::Server& http, ApiContext& ctx);
 
 }  // namespace corral::server

@@ -73,6 +73,36 @@ TEST(Metrics, ValuesAndBucketsFormat) {
   EXPECT_FALSE(valid_metric_name("with-dash"));
 }
 
+TEST(Metrics, CollectedFamiliesRenderWhatTheirCallbackReturnsAtEachScrape) {
+  Registry r;
+  Family<Counter>& source = r.counter("src_total", "Source.", {"model"});
+  source.with({"a"}).inc(3);
+  Histogram h({1, 2});
+  h.observe(1.5);
+  int scrapes = 0;
+  r.collected("view_total", "The source under another name and label.", Type::kCounter, {"model_name"}, [&] {
+    ++scrapes;
+    return Collected<double>::Samples{{{"a"}, source.with({"a"}).value()}};
+  });
+  r.collected_histogram("view_seconds", "A histogram view.", {"model_name"}, [&] {
+    return Collected<Histogram::Snapshot>::Samples{{{"a"}, h.snapshot()}};
+  });
+  r.collected("empty", "No samples yet.", Type::kGauge, {"x"}, [] { return Collected<double>::Samples{}; });
+  auto e = parse_prometheus_text(r.render());
+  EXPECT_TRUE(e.errors.empty()) << joined(e.errors);
+  EXPECT_EQ(e.families["view_total"].type, "counter");
+  EXPECT_EQ(e.value("view_total", {{"model_name", "a"}}), 3);
+  EXPECT_EQ(e.families["view_seconds"].type, "histogram");
+  EXPECT_EQ(e.value("view_seconds_bucket", {{"model_name", "a"}, {"le", "1"}}), 0);
+  EXPECT_EQ(e.value("view_seconds_bucket", {{"model_name", "a"}, {"le", "2"}}), 1);
+  EXPECT_EQ(e.value("view_seconds_count", {{"model_name", "a"}}), 1);
+  // Computed again at the next scrape: it follows the source.
+  source.with({"a"}).inc(2);
+  auto later = parse_prometheus_text(r.render());
+  EXPECT_EQ(later.value("view_total", {{"model_name", "a"}}), 5);
+  EXPECT_EQ(scrapes, 2);
+}
+
 TEST(Metrics, ConcurrentUpdatesAreNotLost) {
   Registry r;
   auto& c = r.counter("hits_total", "Hits.", {"model"});

@@ -127,7 +127,7 @@ std::optional<std::string> ApiKeys::tenant_of(std::string_view presented) const 
 }
 
 bool exempt_from_api_key(std::string_view method, std::string_view path) {
-  return (method == "GET" || method == "HEAD") && (path == "/" || path == "/api/version");
+  return (method == "GET" || method == "HEAD") && (path == "/" || path == "/api/version" || path == "/health");
 }
 
 std::optional<std::string_view> bearer_token(const http::Headers& headers) {

@@ -44,7 +44,8 @@ class ApiKeys {
   std::vector<Key> keys_;
 };
 
-// Requests that need no key: GET or HEAD of / and /api/version (health checks, version probes).
+// Requests that need no key: GET or HEAD of /, /api/version and /health (health checks, version
+// probes, readiness).
 bool exempt_from_api_key(std::string_view method, std::string_view path);
 // The token of "Authorization: Bearer <token>" (scheme case-insensitive); nullopt otherwise.
 std::optional<std::string_view> bearer_token(const http::Headers& headers);
