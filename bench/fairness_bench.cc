@@ -62,8 +62,8 @@ struct Samples {
   nlohmann::ordered_json json(const std::string& phase) {
     std::lock_guard<std::mutex> lk(mu);
     const bench::Summary s = bench::summarize(ttft);
-    return {{"phase", phase}, {"ok", ok}, {"failed", failed}, {"ttft_p50_s", s.p50}, {"ttft_p95_s", s.p95},
-            {"ttft_max_s", s.max}};
+    return {{"phase", phase},      {"ok", ok},           {"failed", failed}, {"ttft_p50_s", s.p50},
+            {"ttft_p95_s", s.p95}, {"ttft_max_s", s.max}};
   }
 };
 
@@ -74,8 +74,8 @@ std::vector<std::thread> clients(const Options& o, int n, const std::string& hea
   for (int i = 0; i < n; ++i)
     ts.emplace_back([&o, &stop, header, out, i] {
       for (uint64_t k = 0; !stop.load(); ++k) {
-        auto r = bench::send_request(spec(o, header, "Once upon a time " + std::to_string(i * 100000 + k)),
-                                     nullptr, &stop);
+        auto r =
+            bench::send_request(spec(o, header, "Once upon a time " + std::to_string(i * 100000 + k)), nullptr, &stop);
         if (!stop.load()) out->add(r);
       }
     });

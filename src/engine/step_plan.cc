@@ -72,7 +72,8 @@ std::vector<PlannedFeed> choose_feeds(const std::vector<Sequence*>& running, int
   });
   std::vector<std::vector<Sequence*>> tenants;  // in the order of each tenant's first prompt
   for (Sequence* s : prefill) {
-    auto it = std::find_if(tenants.begin(), tenants.end(), [&](const auto& t) { return t.front()->tenant == s->tenant; });
+    auto it =
+        std::find_if(tenants.begin(), tenants.end(), [&](const auto& t) { return t.front()->tenant == s->tenant; });
     if (it == tenants.end()) tenants.push_back({s});
     else it->push_back(s);
   }

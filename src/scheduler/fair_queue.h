@@ -46,7 +46,7 @@ class FairQueue {
   const std::string& tenant_key(const JobQos& qos) const;
 
   bool by_tenant_;
-  std::map<int, Tenants> classes_;         // priority -> tenant -> jobs in arrival order
+  std::map<int, Tenants> classes_;          // priority -> tenant -> jobs in arrival order
   std::map<int, std::string> last_served_;  // priority -> tenant served last (the round's cursor)
   size_t size_ = 0;
 };

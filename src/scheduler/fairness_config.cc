@@ -33,7 +33,8 @@ bool name_char(char c, bool allow_at) {
 
 // 64 characters: longer than any sensible name, short enough for a label value.
 bool valid_name(const std::string& s, bool allow_at) {
-  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [&](char c) { return name_char(c, allow_at); });
+  return !s.empty() && s.size() <= 64 &&
+         std::all_of(s.begin(), s.end(), [&](char c) { return name_char(c, allow_at); });
 }
 
 std::string env_value(const char* name) {

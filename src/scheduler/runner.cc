@@ -113,8 +113,7 @@ std::optional<Rejection> Runner::submit(std::shared_ptr<Job> job) {
           std::lock_guard<std::mutex> ilk(info_mu_);
           prefill_tps = info_.prefill_tokens_per_second;
         }
-        const double prefill =
-            prefill_tps > 0 ? static_cast<double>(job->prompt.tokens.size()) / prefill_tps : 0.0;
+        const double prefill = prefill_tps > 0 ? static_cast<double>(job->prompt.tokens.size()) / prefill_tps : 0.0;
         const double allowed = seconds(*job->qos.ttft_deadline - Clock::now());
         if (wait + prefill > allowed) {
           return Rejection{

@@ -10,20 +10,20 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <optional>
-#include <string>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "base/metrics.h"
 #include "base/thread_pool.h"
 #include "engine/engine.h"
 #include "engine/prefix_cache.h"
 #include "engine/sequence.h"
 #include "engine/step_apply.h"
 #include "model/model.h"
-#include "base/metrics.h"
 #include "scheduler/config.h"
 #include "scheduler/fair_queue.h"
 #include "scheduler/job.h"
@@ -39,11 +39,11 @@ struct RunnerConfig {
   // prefill throughput flattens on CPU while keeping a step short enough (~1-2 s for a 1B
   // model on 2 cores) that decoding sequences are not stalled long by a new prompt.
   int64_t step_token_budget = 512;
-  int max_cached_prefixes = 8;            // finished sequences kept for prompt-prefix reuse
-  DType kv_type = DType::kF32;            // KV cache elements: F32 or F16
-  std::shared_ptr<ModelMetrics> metrics;  // token counters, prefix hits, step times; may be null
-  bool fair_by_tenant = true;             // CORRAL_FAIRNESS: round robin over tenants (else FCFS)
-  bool preempt = false;                   // CORRAL_PREEMPT: better classes take worse ones' slots
+  int max_cached_prefixes = 8;              // finished sequences kept for prompt-prefix reuse
+  DType kv_type = DType::kF32;              // KV cache elements: F32 or F16
+  std::shared_ptr<ModelMetrics> metrics;    // token counters, prefix hits, step times; may be null
+  bool fair_by_tenant = true;               // CORRAL_FAIRNESS: round robin over tenants (else FCFS)
+  bool preempt = false;                     // CORRAL_PREEMPT: better classes take worse ones' slots
   metrics::Counter* preemptions = nullptr;  // counts them; may be null
 };
 
@@ -158,7 +158,7 @@ class Runner {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   FairQueue waiting_;  // guarded by mu_
-  bool stop_ = false;                         // guarded by mu_
+  bool stop_ = false;  // guarded by mu_
   std::atomic<int> busy_{0};
   std::atomic<int> queued_{0};
   mutable std::mutex info_mu_;

@@ -98,9 +98,8 @@ void Scheduler::observe_job(const std::shared_ptr<Job>& job, const std::string& 
   const JobKind kind = job->kind;
   std::shared_ptr<ModelMetrics> mm = metrics_.for_model(model);
   const std::string tenant = tenant_label(config_.fairness, job->qos.tenant);
-  const std::string priority_class = job->qos.priority_class.empty()
-                                         ? priority_label(config_.fairness, job->qos.priority)
-                                         : job->qos.priority_class;
+  const std::string priority_class =
+      job->qos.priority_class.empty() ? priority_label(config_.fairness, job->qos.priority) : job->qos.priority_class;
   job->on_event = [this, inner = std::move(inner), created, kind, model, mm, tenant,
                    priority_class](const JobEvent& e) {
     if (e.type != JobEvent::Type::kText) {

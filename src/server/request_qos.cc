@@ -69,9 +69,7 @@ Result<RequestQos> read_request_qos(const http::Request& req, const nlohmann::or
     r.qos.priority = static_cast<int>(priority);
   }
 
-  if (auto slo = req.headers.get(kSloTtftHeader)) {
-    CORRAL_ASSIGN_OR_RETURN(r.ttft_ms, parse_ttft_ms(*slo));
-  }
+  if (auto slo = req.headers.get(kSloTtftHeader)) { CORRAL_ASSIGN_OR_RETURN(r.ttft_ms, parse_ttft_ms(*slo)); }
   if (find_field(body, "slo_ttft_ms")) {
     int64_t ms = 0;
     CORRAL_RETURN_IF_ERROR(read_int(body, "slo_ttft_ms", &ms));

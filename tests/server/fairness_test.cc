@@ -8,8 +8,8 @@
 #include <atomic>
 #include <chrono>
 #include <future>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "common/http_client.h"
@@ -79,8 +79,8 @@ int a_requests_after_b(const std::string& fairness) {
   EXPECT_EQ(post(s->port(), "/api/generate", generate("Hi", 2)).status, 200);  // loads the model
   std::vector<std::future<Finished>> a;
   for (int i = 0; i < 21; ++i)
-    a.push_back(post_async(*s, generate("Once upon a time " + std::to_string(i), 60),
-                           "x-llm-d-inference-fairness-id: a\r\n"));
+    a.push_back(
+        post_async(*s, generate("Once upon a time " + std::to_string(i), 60), "x-llm-d-inference-fairness-id: a\r\n"));
   EXPECT_TRUE(wait_for_ps(*s, [](const json& m) { return m["queued"].get<int>() >= 15; }));
   Finished b = post_async(*s, generate("The dog", 20), "x-llm-d-inference-fairness-id: b\r\n").get();
   EXPECT_EQ(b.r.status, 200) << b.r.body;
@@ -109,8 +109,7 @@ TEST(Fairness, BetterObjectiveIsAdmittedFirstAndPlacementHeadersSayWhere) {
     low.push_back(post_async(*s, generate("Once upon a time " + std::to_string(i), 60),
                              "x-llm-d-inference-objective: sheddable\r\n"));
   ASSERT_TRUE(wait_for_ps(*s, [](const json& m) { return m["queued"].get<int>() >= 8; }));
-  Finished high =
-      post_async(*s, generate("The dog", 20), "x-llm-d-inference-objective: critical\r\n").get();
+  Finished high = post_async(*s, generate("The dog", 20), "x-llm-d-inference-objective: critical\r\n").get();
   ASSERT_EQ(high.r.status, 200) << high.r.body;
   // Nothing queued went before it: it waited only for the running request's slot.
   EXPECT_EQ(high.r.header("x-corral-queue-position"), "0");
@@ -156,8 +155,9 @@ TEST(Fairness, DeadlineThatCannotBeMetIsRefusedAtOnceWithRetryAfter) {
   for (auto& f : busy) EXPECT_EQ(f.get().r.status, 200);
   // Nothing leaked: every slot is free again.
   EXPECT_TRUE(wait_for_ps(*s, [](const json& m) { return m["slots_in_use"] == 0 && m["queued"] == 0; }));
-  EXPECT_NE(http_get(s->url("/metrics")).body.find("corral:deadline_refusals_total{model=\"stories-ctx:latest\","
-                                                     "when=\"predicted\"} 2"),
+  EXPECT_NE(http_get(s->url("/metrics"))
+                .body.find("corral:deadline_refusals_total{model=\"stories-ctx:latest\","
+                           "when=\"predicted\"} 2"),
             std::string::npos);
 }
 
