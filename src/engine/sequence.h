@@ -69,8 +69,12 @@ struct Sequence {
   int64_t num_ctx = 0;          // context this sequence may fill (prompt + output)
   int64_t num_predict = -1;     // -1: until a stop condition or the context is full
   int64_t n_generated = 0;
-  int top_logprobs = -1;                       // -1: no logprobs; else the chosen token's plus this many alternatives
-  uint64_t order = 0;                          // admission order: round-robin prompt chunks
+  int top_logprobs = -1;  // -1: no logprobs; else the chosen token's plus this many alternatives
+  uint64_t order = 0;     // admission order: round-robin prompt chunks
+  // Set by the scheduler: prompt chunks of a better (lower) priority go first, and each tenant's
+  // prompts share an equal part of a step's prompt budget (step_plan.h).
+  int priority = 0;
+  uint32_t tenant = 0;
   std::unique_ptr<sampling::Sampler> sampler;  // completions only
   std::unique_ptr<StreamDecoder> decoder;      // completions only
   SequenceStats stats;

@@ -5,9 +5,60 @@
 namespace corral::engine {
 namespace {
 
+// One tenant's prompt chunks within `budget`: round robin from its oldest prompt, each taking
+// an equal share of what is left (at least one minimum chunk).
+int64_t choose_prompt_chunks(const std::vector<Sequence*>& prefill, int64_t budget, bool* took_prompt,
+                             std::vector<PlannedFeed>* feeds) {
+  int64_t used = 0;
+  for (size_t i = 0; i < prefill.size() && budget - used > 0; ++i) {
+    Sequence& s = *prefill[i];
+    const int64_t left = budget - used;
+    if (s.encoder) {
+      // Whole or not at all: a non-causal model sees its sequence only in one pass. The oldest
+      // prompt of a step goes even over the budget (up to num_ctx), so none waits forever.
+      const auto n = static_cast<int64_t>(s.prompt_left());
+      if (n > left && *took_prompt) continue;
+      feeds->push_back({&s, n, Outputs::kAll});
+      used += n;
+      *took_prompt = true;
+      continue;
+    }
+    *took_prompt = true;
+    const int64_t share = std::max<int64_t>(kMinPromptChunk, left / static_cast<int64_t>(prefill.size() - i));
+    const int64_t n = std::min<int64_t>(static_cast<int64_t>(s.prompt_left()), std::min(share, left));
+    const bool last = static_cast<size_t>(n) == s.prompt_left();
+    feeds->push_back({&s, n, last ? Outputs::kLast : Outputs::kNone});
+    used += n;
+  }
+  return used;
+}
+
+// Each tenant's part of the prompt budget: equal shares, where a tenant whose prompts need less
+// than its share leaves the rest to the others (max-min fair), at least one minimum chunk each.
+// One tenant gets the whole budget (the plain round robin).
+std::vector<int64_t> tenant_quotas(const std::vector<std::vector<Sequence*>>& tenants, int64_t budget) {
+  if (tenants.size() == 1) return {budget};
+  std::vector<int64_t> demand(tenants.size());
+  for (size_t t = 0; t < tenants.size(); ++t)
+    for (const Sequence* s : tenants[t]) demand[t] += static_cast<int64_t>(s->prompt_left());
+  std::vector<size_t> by_demand(tenants.size());
+  for (size_t t = 0; t < by_demand.size(); ++t) by_demand[t] = t;
+  std::stable_sort(by_demand.begin(), by_demand.end(), [&](size_t a, size_t b) { return demand[a] < demand[b]; });
+  std::vector<int64_t> quotas(tenants.size());
+  int64_t left = budget;
+  for (size_t i = 0; i < by_demand.size(); ++i) {
+    const int64_t fair = std::max<int64_t>(kMinPromptChunk, left / static_cast<int64_t>(by_demand.size() - i));
+    const size_t t = by_demand[i];
+    quotas[t] = std::min(demand[t], fair);
+    left = std::max<int64_t>(0, left - quotas[t]);
+  }
+  return quotas;
+}
+
 // Decode tokens first; prompt chunks share what they leave of the budget (at least one
-// minimum chunk), in round-robin order from the oldest prompt, so one long prompt cannot
-// starve the others.
+// minimum chunk): the tenants with prompts equally (in the order of their best prompt), and
+// within a tenant round robin from its oldest prompt, so neither one long prompt nor one
+// tenant's many prompts starve the others. With one tenant this is plain round robin.
 std::vector<PlannedFeed> choose_feeds(const std::vector<Sequence*>& running, int64_t budget, size_t* n_decode) {
   std::vector<PlannedFeed> feeds;
   std::vector<Sequence*> prefill;
@@ -16,27 +67,25 @@ std::vector<PlannedFeed> choose_feeds(const std::vector<Sequence*>& running, int
     else if (s->state == Sequence::State::kPrefilling) prefill.push_back(s);
   }
   *n_decode = feeds.size();
-  std::stable_sort(prefill.begin(), prefill.end(), [](Sequence* a, Sequence* b) { return a->order < b->order; });
+  std::stable_sort(prefill.begin(), prefill.end(), [](Sequence* a, Sequence* b) {
+    return a->priority != b->priority ? a->priority < b->priority : a->order < b->order;
+  });
+  std::vector<std::vector<Sequence*>> tenants;  // in the order of each tenant's first prompt
+  for (Sequence* s : prefill) {
+    auto it =
+        std::find_if(tenants.begin(), tenants.end(), [&](const auto& t) { return t.front()->tenant == s->tenant; });
+    if (it == tenants.end()) tenants.push_back({s});
+    else it->push_back(s);
+  }
   budget = std::max<int64_t>(budget - static_cast<int64_t>(feeds.size()), kMinPromptChunk);
+  const std::vector<int64_t> quotas = tenant_quotas(tenants, budget);
   bool took_prompt = false;
-  for (size_t i = 0; i < prefill.size() && budget > 0; ++i) {
-    Sequence& s = *prefill[i];
-    if (s.encoder) {
-      // Whole or not at all: a non-causal model sees its sequence only in one pass. The oldest
-      // prompt of a step goes even over the budget (up to num_ctx), so none waits forever.
-      const auto n = static_cast<int64_t>(s.prompt_left());
-      if (n > budget && took_prompt) continue;
-      feeds.push_back({&s, n, Outputs::kAll});
-      budget -= n;
-      took_prompt = true;
-      continue;
-    }
-    took_prompt = true;
-    const int64_t share = std::max<int64_t>(kMinPromptChunk, budget / static_cast<int64_t>(prefill.size() - i));
-    const int64_t n = std::min<int64_t>(static_cast<int64_t>(s.prompt_left()), std::min(share, budget));
-    const bool last = static_cast<size_t>(n) == s.prompt_left();
-    feeds.push_back({&s, n, last ? Outputs::kLast : Outputs::kNone});
-    budget -= n;
+  int64_t carry = 0;  // what a tenant left of its quota goes to the next
+  for (size_t t = 0; t < tenants.size() && budget > 0; ++t) {
+    const int64_t quota = std::min(quotas[t] + carry, budget);
+    const int64_t used = choose_prompt_chunks(tenants[t], quota, &took_prompt, &feeds);
+    carry = std::max<int64_t>(0, quota - used);
+    budget -= used;
   }
   return feeds;
 }

@@ -1,6 +1,7 @@
 // Which sequences run in the next engine step and how many tokens each: one token for every
-// decoding sequence first, then prompt chunks of prefilling ones in round-robin order (oldest
-// admission first) within the step's token budget (an encoder's prompt only whole, with every
+// decoding sequence first, then prompt chunks of prefilling ones in round-robin order (best
+// priority, then oldest admission first) within the step's token budget, split equally between
+// the tenants that have prompts to prefill (an encoder's prompt only whole, with every
 // token's output; the oldest prompt goes even over the budget); then fitted into the KV pool, where kept
 // prefixes give way first, then prompt chunks wait a step, and only then a decoding sequence
 // (the newest) is evicted. A pure function of the sequences and the pool's answers, so it is

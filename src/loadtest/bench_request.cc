@@ -224,6 +224,7 @@ RequestResult send_request(const RequestSpec& spec, std::atomic<int64_t>* live_t
   const std::string body = request_body(spec);
   CURL* c = curl_easy_init();
   curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  for (const std::string& h : spec.headers) headers = curl_slist_append(headers, h.c_str());
   char errbuf[CURL_ERROR_SIZE] = {0};
   const auto t0 = Clock::now();
   ResponseReader reader(spec, r, t0, live_tokens);

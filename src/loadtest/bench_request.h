@@ -25,6 +25,8 @@ struct RequestSpec {
   int64_t num_predict = 64;
   bool stream = true;
   double timeout_s = 600;
+  // Extra request headers ("x-llm-d-inference-fairness-id: a"): tenants and objectives.
+  std::vector<std::string> headers = {};
 };
 
 struct RequestResult {

@@ -160,6 +160,7 @@ Result<SchedulerConfig> config_from_env() {
     CORRAL_ASSIGN_OR_RETURN(int64_t n, parse_int("CORRAL_THREADS", *v));
     c.threads = static_cast<int>(std::clamp<int64_t>(n, 0, 1024));
   }
+  CORRAL_ASSIGN_OR_RETURN(c.fairness, fairness_config_from_env());
   return c;
 }
 

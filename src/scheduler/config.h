@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "scheduler/fairness_config.h"
 #include "tensor/dtype.h"
 
 namespace corral::scheduler {
@@ -27,6 +28,7 @@ struct SchedulerConfig {
   // OLLAMA_KV_CACHE_TYPE: f32 (our default: exact, as the reference outputs were computed) or
   // f16 (Ollama's default: half the KV memory). Ollama's q8_0 and q4_0 fall back to f16.
   DType kv_cache_type = DType::kF32;
+  FairnessConfig fairness;  // CORRAL_FAIRNESS, CORRAL_OBJECTIVES, CORRAL_PREEMPT, CORRAL_TENANTS
 };
 
 // The context of each slot of a model's runner: the model's PARAMETER num_ctx, else the

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,33 @@ struct JobOptions {
   bool embed_truncate = true;  // embeddings: cut an over-long input to num_ctx instead of failing
 };
 
+// Who a job runs for and how urgent it is (server/request_qos.h reads it from the request:
+// the API key's tenant or x-llm-d-inference-fairness-id, x-llm-d-inference-objective or the
+// body's `priority`, x-llm-d-slo-ttft-ms).
+struct JobQos {
+  std::string tenant;  // "": the default tenant every request without one shares
+  // Lower runs first (vLLM's convention); 0 is vLLM's default and CORRAL_OBJECTIVES' "standard".
+  int priority = 0;
+  std::string priority_class;  // the metrics label: the objective's name, "default" or "other"
+  // The first token must come by then: refused at once when predicted later, dropped when the
+  // time passes while queued (both a 503 with Retry-After).
+  std::optional<Clock::time_point> ttft_deadline;
+};
+
+// Where a job stood when it was queued: x-corral-queue-position / x-corral-queue-eta-ms.
+struct QueuePlacement {
+  bool known = false;  // set by the scheduler before the job can run
+  int position = 0;    // jobs that go before it (0: a slot was free)
+  int64_t eta_ms = 0;  // predicted wait for a slot, from measured rates (0 before any were measured)
+};
+
+// A request the scheduler would not take: the queue is full (kResourceExhausted), its deadline
+// cannot be met or the server is shutting down (kUnavailable).
+struct Rejection {
+  Status status;
+  int retry_after_seconds = 1;
+};
+
 enum class DoneReason { kStop, kLength, kCancelled };
 const char* done_reason_name(DoneReason r);
 
@@ -69,6 +97,9 @@ struct JobEvent {
   std::vector<float> embedding;  // kEmbedding
   // kError: what went wrong; its code is the kind of failure (server/ maps it to a response).
   Status error;
+  // kError: > 0 when the client should retry after this many seconds (a deadline that passed
+  // in the queue): answered like a Rejection, with Retry-After.
+  int retry_after_seconds = 0;
 };
 
 class Job {
@@ -80,6 +111,8 @@ class Job {
   // Called on the runner's thread (or the scheduler's, for errors before admission). After a
   // kDone or kError event no other event follows.
   std::function<void(const JobEvent&)> on_event;
+  JobQos qos;
+  QueuePlacement placement;  // written before the job is queued, read once it has events
 
   // The client went away: the runner drops the job within one engine step.
   void cancel() { cancelled_.store(true); }

@@ -1,6 +1,9 @@
 #include "scheduler/runner.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include <spdlog/spdlog.h>
 
 #include "engine/prefill_sharing.h"
 #include "engine/step_plan.h"
@@ -23,6 +26,14 @@ JobEvent error_event(Status error) {
   e.error = std::move(error);
   return e;
 }
+
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+int64_t millis(double seconds) { return static_cast<int64_t>(std::llround(seconds * 1000)); }
+
+// Smoothed over the last few samples: recent enough to follow a change of load, steady enough
+// that one odd request does not swing the prediction.
+double smooth(double ema, double sample) { return ema == 0 ? sample : 0.8 * ema + 0.2 * sample; }
 
 JobEvent cancelled_event() {
   JobEvent e;
@@ -69,7 +80,8 @@ Runner::Runner(std::shared_ptr<const model::Model> model, std::shared_ptr<const 
       tokenizer_(std::move(tokenizer)),
       config_(config),
       engine_(model_, engine_config(config), pool),
-      prefixes_(engine_.kv(), config.max_cached_prefixes) {
+      prefixes_(engine_.kv(), config.max_cached_prefixes),
+      waiting_(config.fair_by_tenant) {
   running_.reserve(static_cast<size_t>(config_.num_parallel));
   info_.slots_total = config_.num_parallel;
   info_.kv_capacity_tokens = engine_.kv().capacity_blocks() * model::kKvBlockTokens;
@@ -88,20 +100,53 @@ void Runner::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Runner::submit(std::shared_ptr<Job> job) {
+std::optional<Rejection> Runner::submit(std::shared_ptr<Job> job) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     if (!stop_) {
-      waiting_.push_back(std::move(job));
+      const int ahead = waiting_.position_for(job->qos);
+      const int free_slots = std::max(0, config_.num_parallel - busy_.load());
+      const double wait = ahead < free_slots ? 0.0 : predicted_wait_seconds(ahead - free_slots + 1);
+      if (job->qos.ttft_deadline) {
+        double prefill_tps = 0;
+        {
+          std::lock_guard<std::mutex> ilk(info_mu_);
+          prefill_tps = info_.prefill_tokens_per_second;
+        }
+        const double prefill = prefill_tps > 0 ? static_cast<double>(job->prompt.tokens.size()) / prefill_tps : 0.0;
+        const double allowed = seconds(*job->qos.ttft_deadline - Clock::now());
+        if (wait + prefill > allowed) {
+          return Rejection{
+              Status::unavailable(fmt::format(
+                  "predicted time to first token {} ms ({} requests ahead) exceeds the request's deadline of {} ms "
+                  "(x-llm-d-slo-ttft-ms)",
+                  millis(wait + prefill), ahead, millis(seconds(*job->qos.ttft_deadline - job->created)))),
+              retry_after_seconds(wait)};
+        }
+      }
+      job->placement = QueuePlacement{.known = true, .position = ahead, .eta_ms = millis(wait)};
+      waiting_.push(std::move(job));
       queued_.fetch_add(1);
       job = nullptr;
     }
   }
   if (job) {
     job->finish(error_event(Status::internal("model is being unloaded")));
-    return;
+    return std::nullopt;
   }
   cv_.notify_one();
+  return std::nullopt;
+}
+
+double Runner::predicted_wait_seconds(int slots_to_free) const {
+  std::lock_guard<std::mutex> lk(info_mu_);
+  if (info_.drain_per_second <= 0 || slots_to_free <= 0) return 0;
+  return static_cast<double>(slots_to_free) / info_.drain_per_second;
+}
+
+int Runner::retry_after_seconds(double wait_seconds) const {
+  // At least a second (Retry-After's unit), at most an hour: past that the estimate means little.
+  return static_cast<int>(std::clamp(std::ceil(wait_seconds), 1.0, 3600.0));
 }
 
 RunnerInfo Runner::info() const {
@@ -109,6 +154,9 @@ RunnerInfo Runner::info() const {
   RunnerInfo i = info_;
   i.slots_busy = busy_.load();
   i.queued = queued_.load();
+  const int free_slots = std::max(0, i.slots_total - i.slots_busy);
+  if (i.queued >= free_slots && i.drain_per_second > 0)
+    i.queue_eta_ms = millis(static_cast<double>(i.queued - free_slots + 1) / i.drain_per_second);
   return i;
 }
 
@@ -117,36 +165,74 @@ void Runner::publish_info() {
   info_.slots_busy = busy_.load();
   info_.tokens_per_second = tps_ema_;
   info_.kv_used_tokens = engine_.kv().used_blocks() * model::kKvBlockTokens;
+  info_.drain_per_second = service_seconds_ema_ > 0 ? config_.num_parallel / service_seconds_ema_ : 0;
 }
 
-void Runner::take_waiting(std::vector<std::shared_ptr<Job>>* admit_now, std::vector<std::shared_ptr<Job>>* dropped) {
-  int free_slots = config_.num_parallel - static_cast<int>(running_.size());
-  for (auto it = waiting_.begin(); it != waiting_.end();) {
-    if ((*it)->cancelled()) {
-      dropped->push_back(std::move(*it));
-      it = waiting_.erase(it);
-    } else if (free_slots > 0) {
-      admit_now->push_back(std::move(*it));
-      it = waiting_.erase(it);
-      --free_slots;
+void Runner::take_waiting(std::vector<std::shared_ptr<Job>>* admit_now, std::vector<std::shared_ptr<Job>>* dropped,
+                          std::vector<std::shared_ptr<Job>>* expired, size_t* resume) {
+  const auto now = Clock::now();
+  waiting_.remove_if([](const Job& j) { return j.cancelled(); }, dropped);
+  waiting_.remove_if([&](const Job& j) { return j.qos.ttft_deadline && *j.qos.ttft_deadline <= now; }, expired);
+  for (auto it = preempted_.begin(); it != preempted_.end();) {
+    if (it->job->cancelled()) {
+      dropped->push_back(std::move(it->job));
+      it = preempted_.erase(it);
     } else {
       ++it;
     }
   }
-  queued_.fetch_sub(static_cast<int>(admit_now->size() + dropped->size()));
+  // Preempted jobs first within their class: they arrived before anything queued there now.
+  int free_slots = config_.num_parallel - static_cast<int>(running_.size());
+  *resume = 0;
+  while (free_slots > 0) {
+    const std::optional<int> best = waiting_.best_priority();
+    if (*resume < preempted_.size() && (!best || preempted_[*resume].job->qos.priority <= *best)) {
+      ++*resume;
+    } else if (best) {
+      admit_now->push_back(waiting_.pop());
+    } else {
+      break;
+    }
+    --free_slots;
+  }
+  queued_.fetch_sub(static_cast<int>(admit_now->size() + dropped->size() + expired->size() + *resume));
 }
 
 void Runner::loop() {
   bool was_busy = false;
   for (;;) {
-    std::vector<std::shared_ptr<Job>> admit_now, dropped;
+    std::vector<std::shared_ptr<Job>> admit_now, dropped, expired;
+    size_t n_resume = 0;
+    std::optional<int> best_waiting;
     {
       std::unique_lock<std::mutex> lk(mu_);
-      cv_.wait(lk, [&] { return stop_ || !waiting_.empty() || busy_.load() > 0; });
+      cv_.wait(lk, [&] { return stop_ || !waiting_.empty() || busy_.load() > 0 || !preempted_.empty(); });
       if (stop_) break;
-      take_waiting(&admit_now, &dropped);
+      if (config_.preempt && static_cast<int>(running_.size()) >= config_.num_parallel)
+        best_waiting = waiting_.best_priority();
+    }
+    if (best_waiting) preempt_for(*best_waiting);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      take_waiting(&admit_now, &dropped, &expired, &n_resume);
     }
     for (auto& job : dropped) job->finish(cancelled_event());
+    if (!expired.empty()) {
+      const int retry = retry_after_seconds(predicted_wait_seconds(queued_.load() + 1));
+      for (auto& job : expired) {
+        JobEvent e = error_event(Status::unavailable(
+            fmt::format("the request's deadline for its first token ({} ms, x-llm-d-slo-ttft-ms) passed while it "
+                        "was queued",
+                        millis(seconds(*job->qos.ttft_deadline - job->created)))));
+        e.retry_after_seconds = retry;
+        job->finish(e);
+      }
+    }
+    for (size_t i = 0; i < n_resume; ++i) {
+      Running r = std::move(preempted_.front());
+      preempted_.erase(preempted_.begin());
+      resume(std::move(r));
+    }
     for (auto& job : admit_now) admit(std::move(job));
     if (busy_.load() > 0) {
       was_busy = true;
@@ -161,12 +247,62 @@ void Runner::loop() {
   stop_all();
 }
 
+void Runner::preempt_for(int best_waiting) {
+  Running* victim = nullptr;
+  for (Running& r : running_) {
+    // Embeddings are one short pass: never worth recomputing.
+    if (r.seq->embedding || r.seq->encoder || r.job->qos.priority <= best_waiting) continue;
+    if (!victim || r.job->qos.priority > victim->job->qos.priority ||
+        (r.job->qos.priority == victim->job->qos.priority && r.seq->order > victim->seq->order))
+      victim = &r;
+  }
+  if (!victim) return;
+  Running r = std::move(*victim);
+  running_.erase(running_.begin() + (victim - running_.data()));
+  engine_.kv().free(r.seq->kv);
+  r.seq->kv = 0;
+  r.seq->n_fed = 0;
+  r.seq->state = engine::Sequence::State::kWaiting;
+  busy_.fetch_sub(1);
+  queued_.fetch_add(1);
+  if (config_.preemptions) config_.preemptions->inc();
+  {
+    std::lock_guard<std::mutex> lk(info_mu_);
+    ++info_.preemptions;
+  }
+  spdlog::debug("preempted a priority {} request ({} tokens) for a waiting priority {} one", r.job->qos.priority,
+                r.seq->tokens.size(), best_waiting);
+  const auto pos = std::find_if(preempted_.begin(), preempted_.end(), [&](const Running& p) {
+    return p.job->qos.priority > r.job->qos.priority ||
+           (p.job->qos.priority == r.job->qos.priority && p.seq->order > r.seq->order);
+  });
+  preempted_.insert(pos, std::move(r));
+}
+
+void Runner::resume(Running r) {
+  busy_.fetch_add(1);
+  engine::Sequence& s = *r.seq;
+  // Every token so far is recomputed as if it were prompt: the last one's logits then sample
+  // the next token exactly as the decode step it missed would have.
+  s.n_prompt = s.tokens.size();
+  std::vector<engine::HeldPrefix> held;
+  for (const Running& other : running_) held.push_back({other.seq->kv, &other.seq->tokens, other.seq->n_fed});
+  const engine::PrefixCache::Start start = prefixes_.start(s.tokens, held);
+  s.kv = start.kv;
+  s.n_fed = start.reused;
+  s.state = engine::Sequence::State::kPrefilling;
+  r.admitted = Clock::now();
+  running_.push_back(std::move(r));
+}
+
 // Stopping: everything still queued or running is failed.
 void Runner::stop_all() {
-  std::deque<std::shared_ptr<Job>> left;
+  std::vector<std::shared_ptr<Job>> left;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    left.swap(waiting_);
+    left = waiting_.take_all();
+    for (Running& r : preempted_) left.push_back(std::move(r.job));
+    preempted_.clear();
     queued_.store(0);
   }
   for (auto& job : left) job->finish(error_event(Status::internal("model was unloaded before the request could run")));
@@ -219,8 +355,12 @@ void Runner::admit(std::shared_ptr<Job> job) {
     if (start.reused > 0) count_prefix_hit(1, start.reused);
   }
   s.order = admit_counter_++;
+  s.priority = job->qos.priority;
+  // A hash, not a table: tenants come and go without bound; two that collide merely share a
+  // prompt budget.
+  s.tenant = static_cast<uint32_t>(std::hash<std::string>{}(job->qos.tenant));
   s.state = engine::Sequence::State::kPrefilling;
-  running_.push_back(Running{std::move(job), std::move(seq).value(), queued_for});
+  running_.push_back(Running{std::move(job), std::move(seq).value(), queued_for, Clock::now()});
 }
 
 void Runner::count_prefix_hit(int64_t requests, size_t reused) {
@@ -238,6 +378,7 @@ std::shared_ptr<Job> Runner::release(engine::Sequence* seq, bool keep_prefix, Jo
   auto it = std::find_if(running_.begin(), running_.end(), [&](const Running& r) { return r.seq.get() == seq; });
   Running r = std::move(*it);
   running_.erase(it);
+  service_seconds_ema_ = smooth(service_seconds_ema_, seconds(Clock::now() - r.admitted));
   if (stats) {
     copy_stats(seq->stats, stats);
     stats->queue_duration = r.queue_duration;
@@ -339,6 +480,13 @@ void Runner::record_step(const engine::StepResult& r, Clock::duration eval_time)
     config_.metrics->prompt_tokens.inc(static_cast<double>(r.prompt_tokens));
     config_.metrics->generation_tokens.inc(static_cast<double>(r.generated));
     config_.metrics->step_duration.observe(secs);
+  }
+  if (secs > 0 && r.prompt_tokens > 0) {
+    const double tps = static_cast<double>(r.prompt_tokens) / secs;
+    const double ema = smooth(prefill_tps_ema_, tps);
+    prefill_tps_ema_ = ema;
+    std::lock_guard<std::mutex> lk(info_mu_);
+    info_.prefill_tokens_per_second = ema;
   }
   if (secs > 0 && r.generated > 0) {
     const double tps = static_cast<double>(r.generated) / secs;

@@ -12,9 +12,12 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "base/metrics.h"
 #include "base/thread_pool.h"
 #include "engine/engine.h"
 #include "engine/prefix_cache.h"
@@ -22,6 +25,7 @@
 #include "engine/step_apply.h"
 #include "model/model.h"
 #include "scheduler/config.h"
+#include "scheduler/fair_queue.h"
 #include "scheduler/job.h"
 #include "scheduler/serving_metrics.h"
 #include "tokenizer/tokenizer.h"
@@ -35,9 +39,12 @@ struct RunnerConfig {
   // prefill throughput flattens on CPU while keeping a step short enough (~1-2 s for a 1B
   // model on 2 cores) that decoding sequences are not stalled long by a new prompt.
   int64_t step_token_budget = 512;
-  int max_cached_prefixes = 8;            // finished sequences kept for prompt-prefix reuse
-  DType kv_type = DType::kF32;            // KV cache elements: F32 or F16
-  std::shared_ptr<ModelMetrics> metrics;  // token counters, prefix hits, step times; may be null
+  int max_cached_prefixes = 8;              // finished sequences kept for prompt-prefix reuse
+  DType kv_type = DType::kF32;              // KV cache elements: F32 or F16
+  std::shared_ptr<ModelMetrics> metrics;    // token counters, prefix hits, step times; may be null
+  bool fair_by_tenant = true;               // CORRAL_FAIRNESS: round robin over tenants (else FCFS)
+  bool preempt = false;                     // CORRAL_PREEMPT: better classes take worse ones' slots
+  metrics::Counter* preemptions = nullptr;  // counts them; may be null
 };
 
 // The engine (KV pools) a runner of `config` runs: full-attention layers hold num_ctx for
@@ -53,6 +60,12 @@ struct RunnerInfo {
   int64_t kv_capacity_tokens = 0;
   int64_t prefix_hits = 0;  // jobs that reused a cached prefix
   int64_t prefix_tokens_reused = 0;
+  // Measured (0 until a job has finished): jobs finishing per second with every slot busy, and
+  // prompt tokens evaluated per second. They predict waits (ETA, deadlines, Retry-After).
+  double drain_per_second = 0;
+  double prefill_tokens_per_second = 0;
+  int64_t queue_eta_ms = 0;  // predicted wait for a slot of a request arriving now
+  int64_t preemptions = 0;
 };
 
 class Runner {
@@ -64,8 +77,10 @@ class Runner {
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
 
-  // Queues a job; it is admitted into a free slot at the start of a step.
-  void submit(std::shared_ptr<Job> job);
+  // Queues a job (its placement set); it is admitted into a free slot at the start of a step,
+  // in FairQueue's order. Refuses it (kUnavailable, with the predicted wait as Retry-After)
+  // when its TTFT deadline cannot be met by the measured rates.
+  std::optional<Rejection> submit(std::shared_ptr<Job> job);
 
   // Called (on the engine thread) when the runner has no queued and no running jobs left.
   void set_on_idle(std::function<void()> f) { on_idle_ = std::move(f); }
@@ -84,12 +99,25 @@ class Runner {
   struct Running {
     std::shared_ptr<Job> job;
     std::unique_ptr<engine::Sequence> seq;
-    Clock::duration queue_duration{};  // from arrival to admission
+    Clock::duration queue_duration{};  // from arrival to (first) admission
+    Clock::time_point admitted{};      // when it got its slot (last)
   };
 
   void loop();
   // Takes the queued jobs that fit into free slots (and drops cancelled ones); mu_ held.
-  void take_waiting(std::vector<std::shared_ptr<Job>>* admit, std::vector<std::shared_ptr<Job>>* dropped);
+  // Deadline-expired ones go to `expired`; `resume` is how many preempted jobs get slots first.
+  void take_waiting(std::vector<std::shared_ptr<Job>>* admit, std::vector<std::shared_ptr<Job>>* dropped,
+                    std::vector<std::shared_ptr<Job>>* expired, size_t* resume);
+  // CORRAL_PREEMPT: with every slot taken, the running completion of the worst priority (worse
+  // than `best_waiting`; the newest of those) leaves its slot, its KV freed.
+  void preempt_for(int best_waiting);
+  // A preempted job gets a slot back: its sequence (tokens so far, sampler, detokenizer kept)
+  // recomputes every position from the longest cached prefix, then samples on as before.
+  void resume(Running r);
+  // Predicted wait for a slot of a job `ahead` places back, from the measured drain rate;
+  // info_mu_ not held.
+  double predicted_wait_seconds(int ahead) const;
+  int retry_after_seconds(double wait_seconds) const;
   // A slot for the job: its prompt checked, its KV sequence started from the longest cached
   // prefix.
   void admit(std::shared_ptr<Job> job);
@@ -122,16 +150,21 @@ class Runner {
   engine::PrefixCache prefixes_;  // engine thread only
   std::vector<Running> running_;  // at most num_parallel, in admission order; engine thread only
   uint64_t admit_counter_ = 0;    // round-robin order of prefill chunks
+  // Jobs that lost their slot to a better class (CORRAL_PREEMPT), best priority then oldest
+  // first; their sequences hold no KV. Engine thread only.
+  std::vector<Running> preempted_;
+  double service_seconds_ema_ = 0;  // a job's time in its slot, smoothed; engine thread only
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::shared_ptr<Job>> waiting_;  // guarded by mu_
-  bool stop_ = false;                         // guarded by mu_
+  FairQueue waiting_;  // guarded by mu_
+  bool stop_ = false;  // guarded by mu_
   std::atomic<int> busy_{0};
   std::atomic<int> queued_{0};
   mutable std::mutex info_mu_;
   RunnerInfo info_;  // guarded by info_mu_
   double tps_ema_ = 0;
+  double prefill_tps_ema_ = 0;  // engine thread; published in info_
 
   std::function<void()> on_idle_;
   std::thread thread_;

@@ -70,17 +70,26 @@ Scheduler::Scheduler(SchedulerConfig config)
 
 Scheduler::~Scheduler() { shutdown(std::chrono::milliseconds(0)); }
 
+// The time the queue ahead takes to drain: from each runner's measured drain rate (jobs
+// finishing per second), else from the running average job time.
 int Scheduler::retry_after_locked() const {
   int waiting = 0, slots = 0;
+  double drain = 0;
+  bool measured = true;
   for (const auto& e : entries_) {
     slots += std::max(1, e->num_parallel);
-    if (e->state == Entry::State::kLoading) waiting += static_cast<int>(e->waiting.size());
-    else {
+    if (e->state == Entry::State::kLoading) {
+      waiting += static_cast<int>(e->waiting.size());
+      measured = false;
+    } else {
       const RunnerInfo i = e->runner->info();
       waiting += std::max(0, i.slots_busy + i.queued - i.slots_total);
+      drain += i.drain_per_second;
+      measured = measured && i.drain_per_second > 0;
     }
   }
-  const double secs = static_cast<double>(waiting) * avg_job_seconds_ / std::max(1, slots);
+  const double secs = measured && drain > 0 ? static_cast<double>(waiting + 1) / drain
+                                            : static_cast<double>(waiting) * avg_job_seconds_ / std::max(1, slots);
   return static_cast<int>(std::clamp(std::ceil(secs), 1.0, 3600.0));
 }
 
@@ -89,7 +98,11 @@ void Scheduler::observe_job(const std::shared_ptr<Job>& job, const std::string& 
   const auto created = job->created;
   const JobKind kind = job->kind;
   std::shared_ptr<ModelMetrics> mm = metrics_.for_model(model);
-  job->on_event = [this, inner = std::move(inner), created, kind, model, mm](const JobEvent& e) {
+  const std::string tenant = tenant_label(config_.fairness, job->qos.tenant);
+  const std::string priority_class =
+      job->qos.priority_class.empty() ? priority_label(config_.fairness, job->qos.priority) : job->qos.priority_class;
+  job->on_event = [this, inner = std::move(inner), created, kind, model, mm, tenant,
+                   priority_class](const JobEvent& e) {
     if (e.type != JobEvent::Type::kText) {
       const double s = std::chrono::duration<double>(Clock::now() - created).count();
       {
@@ -97,6 +110,9 @@ void Scheduler::observe_job(const std::shared_ptr<Job>& job, const std::string& 
         avg_job_seconds_ = 0.9 * avg_job_seconds_ + 0.1 * s;
       }
       record_finished(*mm, model, kind, created, e);
+      fairness_metrics_.observe_finished(tenant, priority_class, e);
+      if (e.type == JobEvent::Type::kError && e.retry_after_seconds > 0)
+        fairness_metrics_.deadline_missed(model, "expired");
     }
     if (inner) inner(e);
   };
@@ -126,8 +142,9 @@ void Scheduler::record_finished(ModelMetrics& m, const std::string& model, JobKi
   if (observer_) observer_(r);
 }
 
-void Scheduler::record_rejection(const std::string& model, const Job& job, const Rejection& rej) {
-  metrics_.for_model(model)->rejections.inc();
+void Scheduler::record_rejection(const std::string& model, const Job& job, const Rejection& rej, bool queue_full) {
+  if (queue_full) metrics_.for_model(model)->rejections.inc();
+  else fairness_metrics_.deadline_missed(model, "predicted");
   if (!observer_) return;
   RequestRecord r;
   r.model = model;
@@ -205,8 +222,17 @@ std::optional<Rejection> Scheduler::submit(const ModelSpec& spec, std::shared_pt
   observe_job(job, spec.name);
   bool start = false;
   auto e = entry_for(spec, keep_alive, &start);
-  if (e->state == Entry::State::kReady) e->runner->submit(std::move(job));
-  else e->waiting.push_back(std::move(job));
+  if (e->state == Entry::State::kReady) {
+    if (auto rej = e->runner->submit(job)) {
+      lk.unlock();
+      record_rejection(spec.name, *job, *rej, /*queue_full=*/false);
+      return rej;
+    }
+  } else {
+    // Waiting for the load: no rate of this model is measured yet, so no wait is predicted.
+    job->placement = QueuePlacement{.known = true, .position = static_cast<int>(e->waiting.size()), .eta_ms = 0};
+    e->waiting.push_back(std::move(job));
+  }
   if (start) loaders_.start([this, e] { load_entry(e); });
   return std::nullopt;
 }
@@ -342,6 +368,9 @@ void Scheduler::start_runner(const std::shared_ptr<Entry>& e, LoadedModel loaded
   rc.num_ctx = plan.num_ctx;
   rc.kv_type = config_.kv_cache_type;
   rc.metrics = metrics_.for_model(e->spec.name);
+  rc.fair_by_tenant = config_.fairness.by_tenant;
+  rc.preempt = config_.fairness.preempt;
+  rc.preemptions = &fairness_metrics_.preemptions(e->spec.name);
   const auto& mc = loaded.model->config();
   auto runner = std::make_unique<Runner>(std::move(loaded.model), std::move(loaded.tokenizer), rc, pool_);
   std::weak_ptr<Entry> weak = e;
@@ -354,6 +383,7 @@ void Scheduler::start_runner(const std::shared_ptr<Entry>& e, LoadedModel loaded
                mc.arch, mc.n_layer, plan.num_parallel, plan.num_ctx, gib(plan.need_bytes),
                std::chrono::duration<double>(load_duration).count());
   std::vector<std::function<void(Status, Duration)>> waiters;
+  std::vector<std::pair<std::shared_ptr<Job>, Rejection>> late;
   {
     std::lock_guard<std::mutex> lk(mu_);
     e->runner = std::move(runner);
@@ -364,13 +394,22 @@ void Scheduler::start_runner(const std::shared_ptr<Entry>& e, LoadedModel loaded
     e->idle_since = Clock::now();
     for (auto& j : e->waiting) {
       j->load_duration = load_duration;
-      e->runner->submit(std::move(j));
+      if (auto rej = e->runner->submit(j)) late.emplace_back(j, *rej);
     }
     e->waiting.clear();
     waiters.swap(e->load_waiters);
     reaper_cv_.notify_all();
   }
   for (auto& w : waiters) w(Status::ok(), load_duration);
+  // Jobs whose model loaded too late for their deadline: the same answer as a refusal (a 503
+  // with Retry-After), as their terminal event (outside mu_: their observer takes it).
+  for (auto& [job, rej] : late) {
+    JobEvent ev;
+    ev.type = JobEvent::Type::kError;
+    ev.error = rej.status;
+    ev.retry_after_seconds = rej.retry_after_seconds;
+    job->finish(ev);
+  }
 }
 
 Result<std::shared_ptr<const Tokenizer>> Scheduler::tokenizer_for(const ModelSpec& spec) {
@@ -503,6 +542,7 @@ std::vector<ModelStatus> Scheduler::status() const {
     s.retired = e->retired != nullptr;
     s.forever = !s.retired && e->keep_alive < KeepAlive(0);
     if (!s.loading) s.info = e->runner->info();
+    else s.info.queued = static_cast<int>(e->waiting.size());
     const bool idle = !s.loading && e->runner->idle();
     // A retired runner goes the moment its last request ends.
     const auto remaining = s.retired ? Clock::duration::zero()

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "scheduler/config.h"
+#include "scheduler/fairness_metrics.h"
 #include "scheduler/job.h"
 #include "scheduler/model_loader.h"
 #include "scheduler/runner.h"
@@ -44,13 +45,6 @@ struct ModelStatus {
   RunnerInfo info;
 };
 
-// A request the scheduler would not take: the queue is full (kResourceExhausted) or the server
-// is shutting down (kUnavailable).
-struct Rejection {
-  Status status;
-  int retry_after_seconds = 1;
-};
-
 // One finished request as the scheduler saw it, for the request log (server/request_log.h).
 struct RequestRecord {
   std::string model;  // display name
@@ -71,8 +65,9 @@ class Scheduler {
 
   const SchedulerConfig& config() const { return config_; }
 
-  // Queues a job on the model, loading it first if needed. Returns a rejection when the queue
-  // bound (OLLAMA_MAX_QUEUE) is reached; otherwise the job's events report the outcome.
+  // Queues a job on the model, loading it first if needed, and sets its placement. Returns a
+  // rejection when the queue bound (OLLAMA_MAX_QUEUE) is reached or its TTFT deadline cannot
+  // be met; otherwise the job's events report the outcome.
   // keep_alive: the request's; nullopt means the server default.
   std::optional<Rejection> submit(const ModelSpec& spec, std::shared_ptr<Job> job, std::optional<KeepAlive> keep_alive);
 
@@ -142,11 +137,13 @@ class Scheduler {
   // Metrics and the request observer for a job's terminal event.
   void record_finished(ModelMetrics& m, const std::string& model, JobKind kind, Clock::time_point created,
                        const JobEvent& e);
-  void record_rejection(const std::string& model, const Job& job, const Rejection& rej);
+  // queue_full: OLLAMA_MAX_QUEUE (corral:request_rejections_total), else a deadline refusal.
+  void record_rejection(const std::string& model, const Job& job, const Rejection& rej, bool queue_full = true);
 
   SchedulerConfig config_;
   // Before the entries: runners hold references into it until they are destroyed.
   ServingMetrics metrics_;
+  FairnessMetrics fairness_metrics_{metrics_.registry()};
   std::mutex render_mu_;  // one scrape at a time sets the gauges
   RequestObserver observer_;
   ThreadPool& pool_;

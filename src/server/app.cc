@@ -12,10 +12,20 @@
 
 namespace corral::server {
 
+namespace {
+
+// The API keys' tenants get their own label in the fairness metrics, besides CORRAL_TENANTS.
+scheduler::SchedulerConfig with_key_tenants(scheduler::SchedulerConfig c, const ApiKeys& keys) {
+  for (std::string& t : keys.tenants()) c.fairness.metric_tenants.push_back(std::move(t));
+  return c;
+}
+
+}  // namespace
+
 App::App(AppOptions options)
     : options_(std::move(options)),
       store_(options_.models_dir),
-      scheduler_(options_.scheduler),
+      scheduler_(with_key_tenants(options_.scheduler, options_.api_keys)),
       ctx_(store_, scheduler_),
       http_(http::ServerOptions{.host = options_.listen.host,
                                 .port = options_.listen.port,

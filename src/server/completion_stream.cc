@@ -51,7 +51,13 @@ CompletionStream::CompletionStream(Writer w, bool stream, std::unique_ptr<Comple
 void CompletionStream::start_locked() {
   if (started_) return;
   started_ = true;
-  w_->start(200, protocol_->stream_content_type(), {}, /*chunked=*/true);
+  w_->start(200, protocol_->stream_content_type(), placement_headers_locked(), /*chunked=*/true);
+}
+
+http::HeaderList CompletionStream::placement_headers_locked() const {
+  if (!placement_ || !placement_->known) return {};
+  return {{"x-corral-queue-position", std::to_string(placement_->position)},
+          {"x-corral-queue-eta-ms", std::to_string(placement_->eta_ms)}};
 }
 
 void CompletionStream::set_parser(int choice, std::unique_ptr<parsers::OutputParser> parser, uint64_t id_seed) {
@@ -135,7 +141,8 @@ void CompletionStream::finish_choice_locked(int choice, const scheduler::JobEven
   results.reserve(choices_.size());
   for (Choice& f : choices_) results.push_back(std::move(f.result));
   if (!stream_) {
-    respond_json(w_, 200, protocol_->body(results));
+    w_->respond(200, "application/json; charset=utf-8", json_text(protocol_->body(results)),
+                placement_headers_locked());
     return;
   }
   start_locked();
@@ -147,6 +154,9 @@ void CompletionStream::on_event(int choice, const scheduler::JobEvent& e) {
   using T = scheduler::JobEvent::Type;
   std::lock_guard<std::mutex> lk(mu_);
   if (closed_ || choices_[static_cast<size_t>(choice)].finished) return;
+  if (!placement_) {
+    if (auto job = choices_[static_cast<size_t>(choice)].job.lock()) placement_ = job->placement;
+  }
   switch (e.type) {
     case T::kText: {
       Choice& c = choices_[static_cast<size_t>(choice)];
@@ -168,6 +178,12 @@ void CompletionStream::on_event(int choice, const scheduler::JobEvent& e) {
       finish_choice_locked(choice, e);
       return;
     case T::kError:
+      if (e.retry_after_seconds > 0 && !started_) {
+        // Its deadline passed in the queue: answered as the scheduler's refusal would be.
+        close_locked();
+        protocol_->errors().respond_rejection(w_, scheduler::Rejection{e.error, e.retry_after_seconds});
+        return;
+      }
       // One choice failing fails the response: the others are cancelled.
       fail_locked(e.error);
       return;

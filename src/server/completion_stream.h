@@ -105,6 +105,7 @@ class CompletionStream : public std::enable_shared_from_this<CompletionStream> {
     std::weak_ptr<scheduler::Job> job;
   };
   void start_locked();
+  http::HeaderList placement_headers_locked() const;
   // Sends (streaming) or keeps (not) the pieces the parser decided; false after a parse error,
   // which has then ended the response and cancelled the jobs.
   bool emit_locked(int choice, Result<parsers::ParseEvents> events, std::vector<engine::TokenLogprob> logprobs = {});
@@ -119,6 +120,9 @@ class CompletionStream : public std::enable_shared_from_this<CompletionStream> {
   std::mutex mu_;
   bool started_ = false;
   bool closed_ = false;  // the response ended early (an error, a parse error, the client left)
+  // Where the first job to report stood in its queue (read at its first event, while it lives):
+  // the x-corral-queue-position and x-corral-queue-eta-ms headers of a 200.
+  std::optional<scheduler::QueuePlacement> placement_;
   std::vector<Choice> choices_;
   size_t n_finished_ = 0;
 };

@@ -155,5 +155,35 @@ TEST(StepPlan, EncoderInputsAreNeverChunked) {
   EXPECT_EQ(plan.feeds[1].outputs, Outputs::kAll);
 }
 
+// Tenants share the prompt budget equally, however many prompts each has; better priorities
+// go first. With one tenant the plan is the plain round robin above.
+TEST(StepPlan, TenantsShareThePromptBudgetEquallyBetterPrioritiesFirst) {
+  Sequence a1 = prefilling(0, 1, 1000), a2 = prefilling(1, 2, 1000), a3 = prefilling(2, 3, 1000);
+  Sequence b1 = prefilling(3, 4, 1000);
+  a1.tenant = a2.tenant = a3.tenant = 1;
+  b1.tenant = 2;
+  FakePool pool;
+  StepPlan plan = plan_step({&a1, &a2, &a3, &b1}, 300, pool.room());
+  ASSERT_EQ(plan.feeds.size(), 4u);
+  int64_t a_tokens = 0, b_tokens = 0;
+  for (const PlannedFeed& f : plan.feeds) (f.seq == &b1 ? b_tokens : a_tokens) += f.n_tokens;
+  EXPECT_EQ(a_tokens, 150);
+  EXPECT_EQ(b_tokens, 150);
+
+  // b's prompt has the better priority: it is planned first and takes its tenant's half.
+  b1.priority = -1;
+  plan = plan_step({&a1, &a2, &a3, &b1}, 300, pool.room());
+  ASSERT_FALSE(plan.feeds.empty());
+  EXPECT_EQ(plan.feeds[0].seq, &b1);
+  EXPECT_EQ(plan.feeds[0].n_tokens, 150);
+
+  // A tenant that needs less than its share leaves the rest to the others.
+  Sequence c1 = prefilling(4, 5, 40);
+  c1.tenant = 3;
+  plan = plan_step({&c1, &a1}, 300, pool.room());
+  ASSERT_EQ(plan.feeds.size(), 2u);
+  EXPECT_EQ(plan.feeds[0].n_tokens + plan.feeds[1].n_tokens, 300);
+}
+
 }  // namespace
 }  // namespace corral::engine

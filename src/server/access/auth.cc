@@ -1,6 +1,7 @@
 #include "server/access/auth.h"
 #include "base/quote.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -124,6 +125,13 @@ std::optional<std::string> ApiKeys::tenant_of(std::string_view presented) const 
   }
   if (!found) return std::nullopt;
   return found->tenant;
+}
+
+std::vector<std::string> ApiKeys::tenants() const {
+  std::vector<std::string> names;
+  for (const auto& k : keys_)
+    if (std::find(names.begin(), names.end(), k.tenant) == names.end()) names.push_back(k.tenant);
+  return names;
 }
 
 bool exempt_from_api_key(std::string_view method, std::string_view path) {

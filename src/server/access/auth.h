@@ -34,6 +34,8 @@ class ApiKeys {
   size_t size() const { return keys_.size(); }
   // The tenant of the key `presented`, or nullopt when it is no configured key.
   std::optional<std::string> tenant_of(std::string_view presented) const;
+  // Every key's tenant name, each once (the fairness metrics label them).
+  std::vector<std::string> tenants() const;
 
  private:
   struct Key {

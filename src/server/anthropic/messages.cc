@@ -10,12 +10,15 @@
 #include "server/chat_output.h"
 #include "server/completion_jobs.h"
 #include "server/model_capabilities.h"
+#include "server/request_qos.h"
 
 namespace corral::server::anthropic {
 
 void handle_messages(ApiContext& ctx, http::Request&& req, Writer w) {
   auto body = parse_body(req.body);
   if (!body) return respond_error(w, 400, body.error());
+  auto qos = read_request_qos(req, *body, ctx.scheduler.config().fairness);
+  if (!qos) return respond_error(w, 400, qos.error());
   auto r = parse_request(*body, RequestKind::kCreate);
   if (!r) return respond_error(w, 400, r.error());
   std::shared_ptr<const sampling::JsonProgram> program;
@@ -33,6 +36,7 @@ void handle_messages(ApiContext& ctx, http::Request&& req, Writer w) {
   if (!opts) return respond_status(w, opts.status());
 
   auto job = std::make_shared<scheduler::Job>();
+  qos->apply(*job);
   job->options = opts->job;
   std::string rendered;
   if (Status st = prepare_job(ctx, *m, *job, chat_prepare(*m, r->messages, r->tools, r->think, stops_for(*opts, *m)),

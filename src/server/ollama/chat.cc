@@ -9,6 +9,7 @@
 #include "server/ollama/request.h"
 #include "server/request_fields.h"
 #include "server/request_options.h"
+#include "server/request_qos.h"
 
 namespace corral::server {
 namespace {
@@ -45,6 +46,8 @@ Result<std::vector<ChatMessage>> parse_messages(const ordered_json& b) {
 void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
   auto body = parse_body(req.body);
   if (!body) return respond_error(w, 400, body.error());
+  auto qos = read_request_qos(req, *body, ctx.scheduler.config().fairness);
+  if (!qos) return respond_error(w, 400, qos.error());
   const ordered_json& b = *body;
   auto common = parse_ollama_request(b, OllamaEndpoint::kChat);
   if (!common) return respond_error(w, 400, common.error());
@@ -91,6 +94,7 @@ void handle_chat(ApiContext& ctx, http::Request&& req, Writer w) {
   if (!program) return respond_error(w, 400, program.error());
 
   auto job = std::make_shared<scheduler::Job>();
+  qos->apply(*job);
   job->options = opts.job;
   job->options.top_logprobs = c.top_logprobs;
   std::string rendered;

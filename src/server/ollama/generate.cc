@@ -9,6 +9,7 @@
 #include "server/ollama/request.h"
 #include "server/request_fields.h"
 #include "server/request_options.h"
+#include "server/request_qos.h"
 
 namespace corral::server {
 
@@ -71,6 +72,8 @@ void load_or_unload(ApiContext& ctx, const ServedModel& m, std::optional<schedul
 void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
   auto body = parse_body(req.body);
   if (!body) return respond_error(w, 400, body.error());
+  auto qos = read_request_qos(req, *body, ctx.scheduler.config().fairness);
+  if (!qos) return respond_error(w, 400, qos.error());
   auto r = parse(*body);
   if (!r) return respond_error(w, 400, r.error());
   const OllamaRequest& c = r->common;
@@ -111,6 +114,7 @@ void handle_generate(ApiContext& ctx, http::Request&& req, Writer w) {
   const auto keep_alive = c.keep_alive;
   const bool stream = c.stream;
   auto job = std::make_shared<scheduler::Job>();
+  qos->apply(*job);
   job->options = opts.job;
   job->options.top_logprobs = c.top_logprobs;
   job->options.want_context = true;

@@ -196,6 +196,11 @@ void handle_ps(ApiContext& ctx, http::Request&&, Writer w) {
         {"slots_in_use", s.info.slots_busy},
         {"slots_total", s.loading ? s.num_parallel : s.info.slots_total},
         {"queued", s.info.queued},
+        // Predicted wait for a slot of a request arriving now, and how fast slots free up, from
+        // measured rates (0 until a request has finished; docs/fairness.md).
+        {"queue_eta_ms", s.info.queue_eta_ms},
+        {"drain_per_second", s.info.drain_per_second},
+        {"preemptions", s.info.preemptions},
         {"tokens_per_second", s.info.tokens_per_second},
         {"kv_cache_tokens", s.info.kv_used_tokens},
         {"kv_cache_capacity_tokens", s.info.kv_capacity_tokens}});

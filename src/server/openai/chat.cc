@@ -11,6 +11,7 @@
 #include "server/openai/request.h"
 #include "server/openai/stream.h"
 #include "server/request_fields.h"
+#include "server/request_qos.h"
 
 namespace corral::server::openai {
 namespace {
@@ -46,6 +47,8 @@ void handle_chat_completions(ApiContext& ctx, http::Request&& req, Writer w) {
   const auto now = std::chrono::system_clock::now();
   auto body = parse_body(req.body);
   if (!body) return respond_error(w, 400, body.error());
+  auto qos = read_request_qos(req, *body, ctx.scheduler.config().fairness);
+  if (!qos) return respond_error(w, 400, qos.error());
   const ordered_json& b = *body;
   auto fields = parse_common_fields(b);
   if (!fields) return respond_error(w, 400, fields.error());
@@ -89,6 +92,7 @@ void handle_chat_completions(ApiContext& ctx, http::Request&& req, Writer w) {
   std::vector<ChoiceJob> choices;
   for (int i = 0; i < fields->n; ++i) {
     auto job = std::make_shared<scheduler::Job>();
+    qos->apply(*job);
     job->options = choice_options(o.job, *fields, i);
     std::string rendered;
     if (Status st = prepare_job(ctx, *m, *job, chat_prepare(*m, *messages, tools, *think, stops_for(o, *m)),

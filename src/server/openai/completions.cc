@@ -7,6 +7,7 @@
 #include "server/openai/handlers.h"
 #include "server/openai/request.h"
 #include "server/openai/stream.h"
+#include "server/request_qos.h"
 
 namespace corral::server::openai {
 namespace {
@@ -28,6 +29,8 @@ void handle_completions(ApiContext& ctx, http::Request&& req, Writer w) {
   const auto now = std::chrono::system_clock::now();
   auto body = parse_body(req.body);
   if (!body) return respond_error(w, 400, body.error());
+  auto qos = read_request_qos(req, *body, ctx.scheduler.config().fairness);
+  if (!qos) return respond_error(w, 400, qos.error());
   const ordered_json& b = *body;
   auto fields = parse_common_fields(b);
   if (!fields) return respond_error(w, 400, fields.error());
@@ -53,6 +56,7 @@ void handle_completions(ApiContext& ctx, http::Request&& req, Writer w) {
   std::vector<ChoiceJob> choices;
   for (int i = 0; i < fields->n; ++i) {
     auto job = std::make_shared<scheduler::Job>();
+    qos->apply(*job);
     job->options = choice_options(o.job, *fields, i);
     if (Status st = prepare_job(ctx, *m, *job, prepare, nullptr); !st) return respond_status(w, st);
     choices.push_back(ChoiceJob{job});

@@ -9,6 +9,7 @@
 #include "server/openai/common.h"
 #include "server/openai/responses_request.h"
 #include "server/openai/responses_stream.h"
+#include "server/request_qos.h"
 
 namespace corral::server::openai {
 namespace {
@@ -56,6 +57,8 @@ void handle_responses(ApiContext& ctx, http::Request&& req, Writer w) {
   const auto now = std::chrono::system_clock::now();
   auto body = parse_body(req.body);
   if (!body) return respond_error(w, 400, body.error());
+  auto qos = read_request_qos(req, *body, ctx.scheduler.config().fairness);
+  if (!qos) return respond_error(w, 400, qos.error());
   auto parsed = parse_responses_request(*body);
   if (!parsed) return respond_error(w, 400, parsed.error());
   ResponsesRequest& r = *parsed;
@@ -80,6 +83,7 @@ void handle_responses(ApiContext& ctx, http::Request&& req, Writer w) {
   const RequestOptions& o = *opts;
 
   auto job = std::make_shared<scheduler::Job>();
+  qos->apply(*job);
   job->options = o.job;
   std::string rendered;
   if (Status st = prepare_job(ctx, *m, *job, chat_prepare(*m, r.messages, tools, r.think, stops_for(o, *m)),

@@ -1,0 +1,279 @@
+// Fairness, priority and deadlines against the real server (docs/fairness.md): a tenant's
+// request is not stuck behind another tenant's queue, a better objective goes first, a deadline
+// that cannot be met is a 503 with Retry-After (at once, or when it passes in the queue),
+// preemption keeps the preempted request's output exact, bad header values are a 400, and the
+// queue placement headers and /api/ps fields are there.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "common/http_client.h"
+#include "server/raw_http.h"
+#include "server/server_process.h"
+
+namespace corral::testing {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// A non-streamed POST with extra header lines ("name: value\r\n...").
+RawHttpResponse post(int port, const std::string& path, const json& body, const std::string& headers = "") {
+  const std::string b = body.dump();
+  const std::string req = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                          "\r\nConnection: close\r\nContent-Type: application/json\r\n" + headers +
+                          "Content-Length: " + std::to_string(b.size()) + "\r\n\r\n" + b;
+  return raw_exchange(port, req, std::chrono::seconds(300));
+}
+
+json generate(const std::string& prompt, int num_predict) {
+  return json{{"model", "stories-ctx"},
+              {"prompt", prompt},
+              {"stream", false},
+              {"options", {{"num_predict", num_predict}, {"temperature", 0}}}};
+}
+
+json ps_model(ServerProcess& s, const std::string& name) {
+  auto ps = json::parse(http_get(s.url("/api/ps")).body);
+  for (const auto& m : ps["models"])
+    if (m["name"] == name) return m;
+  return nullptr;
+}
+
+// Polls /api/ps until `pred` holds for the model (up to 60 s); whether it did.
+template <typename Pred>
+bool wait_for_ps(ServerProcess& s, Pred pred) {
+  for (int i = 0; i < 6000; ++i) {
+    json m = ps_model(s, "stories-ctx:latest");
+    if (!m.is_null() && pred(m)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+struct Finished {
+  RawHttpResponse r;
+  Clock::time_point end;
+};
+
+std::future<Finished> post_async(ServerProcess& s, json body, std::string headers) {
+  return std::async(std::launch::async, [&s, body = std::move(body), headers = std::move(headers)] {
+    Finished f{post(s.port(), "/api/generate", body, headers), {}};
+    f.end = Clock::now();
+    return f;
+  });
+}
+
+// With one slot, tenant a queues twenty requests; tenant b's one request then arrives (after
+// every one of a's is running, queued or done). Fair: b is served next, before a's queued ones.
+// First come first served (CORRAL_FAIRNESS=fcfs): b is last. Returns how many of a's requests
+// finished after b, and sets `queued` to how many of a's were queued when b was sent.
+int a_requests_after_b(const std::string& fairness, int* queued) {
+  auto s = ServerProcess::start(shared_test_store(), {{"OLLAMA_NUM_PARALLEL", "1"}, {"CORRAL_FAIRNESS", fairness}});
+  EXPECT_TRUE(s);
+  if (!s) return -1;
+  EXPECT_EQ(post(s->port(), "/api/generate", generate("Hi", 2)).status, 200);  // loads the model
+  constexpr int kA = 21;
+  std::atomic<int> a_done{0};
+  std::vector<std::future<Finished>> a;
+  for (int i = 0; i < kA; ++i)
+    a.push_back(std::async(std::launch::async, [&, i] {
+      Finished f{post(s->port(), "/api/generate", generate("Once upon a time " + std::to_string(i), 120),
+                      "x-llm-d-inference-fairness-id: a\r\n"),
+                 {}};
+      f.end = Clock::now();
+      ++a_done;
+      return f;
+    }));
+  // Done is read before /api/ps: a request finishing in between is then counted once at most.
+  bool all_in = false;
+  for (int i = 0; i < 6000 && !all_in; ++i) {
+    const int done = a_done.load();
+    const json m = ps_model(*s, "stories-ctx:latest");
+    *queued = m["queued"].get<int>();
+    all_in = m["slots_in_use"].get<int>() + *queued + done >= kA;
+    if (!all_in) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(all_in);
+  Finished b = post_async(*s, generate("The dog", 20), "x-llm-d-inference-fairness-id: b\r\n").get();
+  EXPECT_EQ(b.r.status, 200) << b.r.body;
+  int after = 0;
+  for (auto& f : a) {
+    Finished r = f.get();
+    EXPECT_EQ(r.r.status, 200) << r.r.body;
+    after += r.end > b.end;
+  }
+  return after;
+}
+
+TEST(Fairness, OtherTenantIsServedBeforeTwentyQueuedRequestsOfOne) {
+  int queued = 0;
+  const int after = a_requests_after_b("tenant", &queued);
+  ASSERT_GE(queued, 10) << "the queue drained before b was sent: the machine outran the test";
+  // b goes next: all but the one or two admitted while it was being sent finish after it.
+  EXPECT_GE(after, queued - 2);
+  // The same with first come first served: b waits for every one of them.
+  EXPECT_EQ(a_requests_after_b("fcfs", &queued), 0);
+}
+
+TEST(Fairness, BetterObjectiveIsAdmittedFirstAndPlacementHeadersSayWhere) {
+  auto s = ServerProcess::start(shared_test_store(), {{"OLLAMA_NUM_PARALLEL", "1"}});
+  ASSERT_TRUE(s);
+  ASSERT_EQ(post(s->port(), "/api/generate", generate("Hi", 2)).status, 200);
+  std::vector<std::future<Finished>> low;
+  for (int i = 0; i < 12; ++i)
+    low.push_back(post_async(*s, generate("Once upon a time " + std::to_string(i), 60),
+                             "x-llm-d-inference-objective: sheddable\r\n"));
+  ASSERT_TRUE(wait_for_ps(*s, [](const json& m) { return m["queued"].get<int>() >= 8; }));
+  Finished high = post_async(*s, generate("The dog", 20), "x-llm-d-inference-objective: critical\r\n").get();
+  ASSERT_EQ(high.r.status, 200) << high.r.body;
+  // Nothing queued went before it: it waited only for the running request's slot.
+  EXPECT_EQ(high.r.header("x-corral-queue-position"), "0");
+  EXPECT_FALSE(high.r.header("x-corral-queue-eta-ms").empty());
+  int after = 0, max_position = 0;
+  for (auto& f : low) {
+    Finished r = f.get();
+    ASSERT_EQ(r.r.status, 200) << r.r.body;
+    after += r.end > high.end;
+    max_position = std::max(max_position, std::stoi(r.r.header("x-corral-queue-position")));
+  }
+  EXPECT_GE(after, 7);
+  EXPECT_GE(max_position, 7);  // the sheddable ones queued behind each other
+  const std::string metrics = http_get(s->url("/metrics")).body;
+  EXPECT_NE(metrics.find("corral:priority_requests_total{priority_class=\"critical\",outcome=\"ok\"} 1"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("corral:tenant_requests_total{tenant=\"default\",outcome=\"ok\"}"), std::string::npos);
+}
+
+TEST(Fairness, DeadlineThatCannotBeMetIsRefusedAtOnceWithRetryAfter) {
+  auto s = ServerProcess::start(shared_test_store(), {{"OLLAMA_NUM_PARALLEL", "1"}});
+  ASSERT_TRUE(s);
+  // Two finished requests give the runner its measured rates.
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(post(s->port(), "/api/generate", generate("Hi", 40)).status, 200);
+  EXPECT_GT(ps_model(*s, "stories-ctx:latest")["drain_per_second"].get<double>(), 0);
+  std::vector<std::future<Finished>> busy;
+  for (int i = 0; i < 4; ++i) busy.push_back(post_async(*s, generate("Once upon a time", 300), ""));
+  ASSERT_TRUE(wait_for_ps(*s, [](const json& m) { return m["queued"].get<int>() >= 2; }));
+  EXPECT_GT(ps_model(*s, "stories-ctx:latest")["queue_eta_ms"].get<int64_t>(), 0);
+  const auto t0 = Clock::now();
+  RawHttpResponse r = post(s->port(), "/api/generate", generate("The dog", 5), "x-llm-d-slo-ttft-ms: 1\r\n");
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_NE(r.body.find("exceeds the request's deadline of 1 ms"), std::string::npos) << r.body;
+  ASSERT_FALSE(r.header("retry-after").empty());
+  EXPECT_GE(std::stoi(r.header("retry-after")), 1);
+  // Refused at once, not after waiting its turn.
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(2));
+  // The request option does the same (OpenAI's API here: its error shape).
+  json chat{{"model", "stories-ctx"}, {"messages", {{{"role", "user"}, {"content", "Hi"}}}}, {"slo_ttft_ms", 1}};
+  RawHttpResponse o = post(s->port(), "/v1/chat/completions", chat);
+  EXPECT_EQ(o.status, 503) << o.body;
+  EXPECT_FALSE(o.header("retry-after").empty());
+  for (auto& f : busy) EXPECT_EQ(f.get().r.status, 200);
+  // Nothing leaked: every slot is free again.
+  EXPECT_TRUE(wait_for_ps(*s, [](const json& m) { return m["slots_in_use"] == 0 && m["queued"] == 0; }));
+  EXPECT_NE(http_get(s->url("/metrics"))
+                .body.find("corral:deadline_refusals_total{model=\"stories-ctx:latest\","
+                           "when=\"predicted\"} 2"),
+            std::string::npos);
+}
+
+TEST(Fairness, DeadlineThatPassesInTheQueueIsA503WithRetryAfter) {
+  // A fresh server has measured nothing, so nothing is refused on arrival: the queued request
+  // is dropped when its deadline passes.
+  auto s = ServerProcess::start(shared_test_store(), {{"OLLAMA_NUM_PARALLEL", "1"}});
+  ASSERT_TRUE(s);
+  std::vector<std::future<Finished>> busy;
+  for (int i = 0; i < 3; ++i) busy.push_back(post_async(*s, generate("Once upon a time", 400), ""));
+  ASSERT_TRUE(wait_for_ps(*s, [](const json& m) { return m["slots_in_use"] == 1 && m["queued"] == 2; }));
+  RawHttpResponse r = post(s->port(), "/api/generate", generate("The dog", 5), "x-llm-d-slo-ttft-ms: 50\r\n");
+  const auto answered = Clock::now();
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_NE(r.body.find("passed while it was queued"), std::string::npos) << r.body;
+  EXPECT_FALSE(r.header("retry-after").empty());
+  int still_running = 0;
+  for (auto& f : busy) {
+    Finished b = f.get();
+    EXPECT_EQ(b.r.status, 200);
+    still_running += b.end > answered;
+  }
+  // It was dropped while the queue ahead of it still ran, not answered when its turn came.
+  EXPECT_GE(still_running, 2);
+  EXPECT_TRUE(wait_for_ps(*s, [](const json& m) { return m["slots_in_use"] == 0 && m["queued"] == 0; }));
+  EXPECT_NE(http_get(s->url("/metrics")).body.find("when=\"expired\"} 1"), std::string::npos);
+}
+
+TEST(Fairness, PreemptedRequestStillAnswersExactlyItsUninterruptedGreedyOutput) {
+  auto s = ServerProcess::start(shared_test_store(), {{"OLLAMA_NUM_PARALLEL", "1"}, {"CORRAL_PREEMPT", "1"}});
+  ASSERT_TRUE(s);
+  json low = generate("Once upon a time there was", 400);
+  low["priority"] = 1;
+  RawHttpResponse alone = post(s->port(), "/api/generate", low);
+  ASSERT_EQ(alone.status, 200) << alone.body;
+  const std::string expected = json::parse(alone.body)["response"];
+
+  low["stream"] = true;
+  std::atomic<int> chunks{0};
+  auto streamed = std::async(std::launch::async, [&] {
+    return http_request("POST", s->url("/api/generate"), low.dump(), [&](const std::string&) {
+      ++chunks;
+      return true;
+    });
+  });
+  for (int i = 0; i < 2000 && chunks < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_GE(chunks.load(), 3);
+  json high = generate("The dog", 10);
+  high["priority"] = -1;
+  RawHttpResponse h = post(s->port(), "/api/generate", high);
+  EXPECT_EQ(h.status, 200) << h.body;
+  HttpResponse r = streamed.get();
+  ASSERT_EQ(r.status, 200);
+  std::string text;
+  std::istringstream lines(r.body);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) text += json::parse(line).value("response", "");
+  EXPECT_EQ(text, expected);
+  EXPECT_GE(ps_model(*s, "stories-ctx:latest")["preemptions"].get<int>(), 1);
+}
+
+TEST(Fairness, BadSchedulingHeadersAndFieldsAreA400NamingThem) {
+  auto s = ServerProcess::start(shared_test_store());
+  ASSERT_TRUE(s);
+  struct Case {
+    std::string headers;
+    json extra;
+    std::string names;
+  };
+  const std::vector<Case> cases = {
+      {"x-llm-d-inference-fairness-id: two words\r\n", json::object(), "x-llm-d-inference-fairness-id"},
+      {"x-llm-d-inference-fairness-id: " + std::string(200, 'a') + "\r\n", json::object(),
+       "x-llm-d-inference-fairness-id"},
+      {"x-llm-d-inference-objective: urgent\r\n", json::object(), "not a configured objective"},
+      {"x-llm-d-slo-ttft-ms: soon\r\n", json::object(), "x-llm-d-slo-ttft-ms"},
+      {"x-llm-d-slo-ttft-ms: 0\r\n", json::object(), "x-llm-d-slo-ttft-ms"},
+      {"x-llm-d-slo-ttft-ms: 99999999999999999999\r\n", json::object(), "x-llm-d-slo-ttft-ms"},
+      {"", json{{"priority", "high"}}, "priority"},
+      {"", json{{"priority", 1e12}}, "priority"},
+      {"", json{{"slo_ttft_ms", -5}}, "slo_ttft_ms"},
+  };
+  for (const Case& c : cases) {
+    json body = generate("Hi", 2);
+    body.update(c.extra);
+    RawHttpResponse r = post(s->port(), "/api/generate", body, c.headers);
+    EXPECT_EQ(r.status, 400) << c.headers << body.dump();
+    EXPECT_NE(r.body.find(c.names), std::string::npos) << r.body;
+    json openai{{"model", "stories-ctx"}, {"prompt", "Hi"}, {"max_tokens", 2}};
+    openai.update(c.extra);
+    RawHttpResponse o = post(s->port(), "/v1/completions", openai, c.headers);
+    EXPECT_EQ(o.status, 400) << o.body;
+  }
+  // Nothing was loaded or queued by any of them.
+  EXPECT_TRUE(json::parse(http_get(s->url("/api/ps")).body)["models"].empty());
+}
+
+}  // namespace
+}  // namespace corral::testing
