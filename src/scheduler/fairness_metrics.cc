@@ -41,11 +41,7 @@ FairnessMetrics::FairnessMetrics(metrics::Registry& r)
       deadline_(r.counter("corral:deadline_refusals_total",
                           "Requests answered 503 because their x-llm-d-slo-ttft-ms deadline could not be met: "
                           "predicted (refused on arrival) or expired (dropped from the queue).",
-                          {"model", "when"})),
-      preemptions_(r.counter("corral:preemptions_total",
-                             "Running requests that gave their slot to a better priority class (CORRAL_PREEMPT); "
-                             "their KV is recomputed when they resume.",
-                             {"model"})) {}
+                          {"model", "when"})) {}
 
 void FairnessMetrics::observe_finished(const std::string& tenant, const std::string& priority_class,
                                        const JobEvent& e) {
@@ -65,6 +61,5 @@ void FairnessMetrics::deadline_missed(const std::string& model, const char* when
   deadline_.with({model, when}).inc();
 }
 
-metrics::Counter& FairnessMetrics::preemptions(const std::string& model) { return preemptions_.with({model}); }
 
 }  // namespace corral::scheduler

@@ -1,7 +1,7 @@
 // Metrics per tenant and per priority class (docs/fairness.md): requests, queue time and time to
 // first token by tenant (the configured ones, "default" and "other": bounded cardinality) and
-// by priority class (CORRAL_OBJECTIVES' names and "other"), deadline refusals and preemptions
-// per model. Registered in the scheduler's registry next to ServingMetrics' series.
+// by priority class (CORRAL_OBJECTIVES' names and "other"), and deadline refusals per model
+// (preemptions are ServingMetrics' corral:num_preemptions_total). Registered in the scheduler's registry next to ServingMetrics' series.
 #pragma once
 
 #include <string>
@@ -20,7 +20,6 @@ class FairnessMetrics {
   // A request refused because its TTFT deadline could not be met: "predicted" at arrival,
   // "expired" while queued.
   void deadline_missed(const std::string& model, const char* when);
-  metrics::Counter& preemptions(const std::string& model);
 
  private:
   metrics::Family<metrics::Counter>& tenant_requests_;
@@ -30,7 +29,6 @@ class FairnessMetrics {
   metrics::Family<metrics::Histogram>& class_queue_time_;
   metrics::Family<metrics::Histogram>& class_ttft_;
   metrics::Family<metrics::Counter>& deadline_;
-  metrics::Family<metrics::Counter>& preemptions_;
 };
 
 }  // namespace corral::scheduler

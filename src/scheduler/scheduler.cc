@@ -370,7 +370,7 @@ void Scheduler::start_runner(const std::shared_ptr<Entry>& e, LoadedModel loaded
   rc.metrics = metrics_.for_model(e->spec.name);
   rc.fair_by_tenant = config_.fairness.by_tenant;
   rc.preempt = config_.fairness.preempt;
-  rc.preemptions = &fairness_metrics_.preemptions(e->spec.name);
+  rc.preemptions = &rc.metrics->preemptions;
   const auto& mc = loaded.model->config();
   auto runner = std::make_unique<Runner>(std::move(loaded.model), std::move(loaded.tokenizer), rc, pool_);
   std::weak_ptr<Entry> weak = e;

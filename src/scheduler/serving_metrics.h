@@ -36,7 +36,7 @@ struct ModelMetrics {
   metrics::Gauge& kv_usage;
   metrics::Gauge& slots;
   metrics::Gauge& kv_blocks;          // KV cache blocks (model::kKvBlockTokens positions each)
-  metrics::Counter& preemptions;      // running requests whose KV was taken back (0: corral never preempts yet)
+  metrics::Counter& preemptions;      // running requests whose KV was taken back (CORRAL_PREEMPT)
   metrics::Counter& finished_stop;    // requests that ended by end-of-generation or a stop sequence
   metrics::Counter& finished_length;  // ... by num_predict or the context limit
   metrics::Counter& finished_cancelled;

@@ -238,6 +238,14 @@ TEST(Fairness, PreemptedRequestStillAnswersExactlyItsUninterruptedGreedyOutput) 
     if (!line.empty()) text += json::parse(line).value("response", "");
   EXPECT_EQ(text, expected);
   EXPECT_GE(ps_model(*s, "stories-ctx:latest")["preemptions"].get<int>(), 1);
+  // The same count under corral's name and the model server protocol's.
+  const std::string metrics = http_get(s->url("/metrics")).body;
+  for (const char* name : {"corral:num_preemptions_total{", "vllm:num_preemptions_total{"}) {
+    const size_t at = metrics.find(name);
+    ASSERT_NE(at, std::string::npos) << name;
+    const std::string line = metrics.substr(at, metrics.find('\n', at) - at);
+    EXPECT_NE(line.substr(line.rfind(' ') + 1), "0") << line;
+  }
 }
 
 TEST(Fairness, BadSchedulingHeadersAndFieldsAreA400NamingThem) {
