@@ -71,7 +71,7 @@ void register_synth(CLI::App& app, int& exit_code) {
     if (o->n_ff_exp) s.n_ff_exp = o->n_ff_exp;
     if (o->untied) s.tied_embeddings = false;
     s.llama3_rope_scaling = !o->no_rope_scaling && s.arch == "llama";
-    if (s.arch == "qwen2") s.rope_base = 1000000.0f;
+    if (s.arch.rfind("qwen", 0) == 0) s.rope_base = 1000000.0f;  // Qwen2 and Qwen3 train with theta 1e6
     s.name = fmt::format("synthetic-{}-{}", o->preset, o->type);
     Status st = model::write_synthetic_model(s, o->out);
     if (!st) {

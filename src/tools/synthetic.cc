@@ -253,6 +253,9 @@ Status write_synthetic_model(const SynthSpec& s, const std::string& path) {
   w.set_string("general.name", s.name);
   w.set_string("general.description", "random-weight synthetic model written by corral synth (not trained)");
   w.set_u32("general.file_type", static_cast<uint32_t>(ftype_of(s)));
+  // llama.cpp writes the quantization format version (2 since its 2023 Q4/Q5/Q8 change) into
+  // every file with quantized tensors.
+  if (s.mix != SynthMix::kUniform || dtype_traits(s.type).quantized) w.set_u32("general.quantization_version", 2);
   w.set_u32(a + "context_length", static_cast<uint32_t>(s.n_ctx));
   w.set_u32(a + "embedding_length", static_cast<uint32_t>(s.n_embd));
   w.set_u32(a + "block_count", static_cast<uint32_t>(s.n_layer));
