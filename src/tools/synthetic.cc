@@ -46,8 +46,27 @@ DType matrix_type(const SynthSpec& s, const std::string& role, int64_t il) {
   if (s.mix == SynthMix::kUniform) return s.type;
   const DType base = s.mix == SynthMix::kQ4_K_M ? DType::kQ4_K : DType::kQ5_K;
   if (role == "output" || (role == "token_embd" && s.tied_embeddings)) return DType::kQ6_K;
-  if ((role == "attn_v" || role == "ffn_down") && more_bits(il, s.n_layer)) return DType::kQ6_K;
+  // llama-quantize spends more bits on the attention of 8-expert models (Mixtral's shape): it
+  // is a small share of their weights. 128-expert models (Qwen3-30B-A3B) keep the plain mix.
+  if (s.n_expert == 8) {
+    if (role == "attn_k" || role == "attn_v") return DType::kQ8_0;
+    if (role == "attn_output") return DType::kQ5_K;
+  }
+  if ((role == "attn_v" || role == "ffn_down" || role == "ffn_down_exps") && more_bits(il, s.n_layer))
+    return DType::kQ6_K;
   return base;
+}
+
+// llama-quantize's replacement when a row is not whole 256-value K-quant blocks (Gemma-3-1B's
+// 1152 columns): a 32-value block type of about the same size.
+DType k_quant_fallback(DType t) {
+  switch (t) {
+    case DType::kQ2_K:
+    case DType::kQ3_K: return DType::kIQ4_NL;
+    case DType::kQ4_K: return DType::kQ5_0;
+    case DType::kQ5_K: return DType::kQ5_1;
+    default: return DType::kQ8_0;  // Q6_K and anything else
+  }
 }
 
 // Random normal rows quantized to `type`, rows spread over the pool. Each row gets its own
@@ -160,8 +179,41 @@ bool synth_preset(const std::string& name, SynthSpec* s) {
     s->n_embd = 1152, s->n_layer = 26, s->n_head = 4, s->n_head_kv = 1, s->n_ff = 6912, s->head_dim = 256;
     s->n_ctx = 32768, s->rope_base = 1000000.0f, s->rms_eps = 1e-6f, s->sliding_window = 512;
     s->llama3_rope_scaling = false;
+    s->n_vocab = 262144;  // Gemma 3's tokenizer (the byte vocabulary is padded to it)
+  } else if (name == "qwen3-1.7b") {
+    // Qwen/Qwen3-1.7B's config: hidden 2048, 28 layers, 16 heads of 128 (q dim 2048), 8 KV
+    // heads, intermediate 6144, rope theta 1e6, rms eps 1e-6, 40960 positions, tied embeddings,
+    // vocab 151936 (ggml-vocab-qwen2.gguf has exactly that many tokens).
+    s->arch = "qwen3";
+    s->n_embd = 2048, s->n_layer = 28, s->n_head = 16, s->n_head_kv = 8, s->n_ff = 6144, s->head_dim = 128;
+    s->n_ctx = 40960, s->rope_base = 1000000.0f, s->rms_eps = 1e-6f, s->llama3_rope_scaling = false;
+    s->tied_embeddings = true, s->n_vocab = 151936;
+  } else if (name == "qwen3moe-30b-a3b-slim") {
+    // Qwen/Qwen3-30B-A3B's layer shape: hidden 2048, 32 heads of 128 (q dim 4096), 4 KV heads,
+    // 128 experts of intermediate 768, top 8, no shared expert, untied output, vocab 151936.
+    // 4 of its 48 layers: the Q4_K_M file is ~1.9 GB instead of ~18.6 GB, small enough for a
+    // test box, while each decode step still reads real-sized expert slices.
+    s->arch = "qwen3moe";
+    s->n_embd = 2048, s->n_layer = 4, s->n_head = 32, s->n_head_kv = 4, s->n_ff = 6144, s->head_dim = 128;
+    s->n_expert = 128, s->n_expert_used = 8, s->n_ff_exp = 768;
+    s->n_ctx = 40960, s->rope_base = 1000000.0f, s->rms_eps = 1e-6f, s->llama3_rope_scaling = false;
+    s->tied_embeddings = false, s->n_vocab = 151936;
   } else if (name == "tiny") {
     s->n_embd = 256, s->n_layer = 4, s->n_head = 8, s->n_head_kv = 2, s->n_ff = 768;
+  } else if (name == "qwen3-tiny") {  // the shape of ../shared's syn-qwen3 (q dim 512 != n_embd)
+    s->arch = "qwen3";
+    s->n_embd = 256, s->n_layer = 2, s->n_head = 8, s->n_head_kv = 2, s->n_ff = 512, s->head_dim = 64;
+    s->n_ctx = 40960, s->rope_base = 1000000.0f, s->rms_eps = 1e-6f, s->llama3_rope_scaling = false;
+  } else if (name == "qwen3moe-tiny") {  // the shape of ../shared's syn-qwen3moe (8 experts, top 2)
+    s->arch = "qwen3moe";
+    s->n_embd = 256, s->n_layer = 2, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 768, s->head_dim = 64;
+    s->n_expert = 8, s->n_expert_used = 2, s->n_ff_exp = 256;
+    s->n_ctx = 40960, s->rope_base = 1000000.0f, s->rms_eps = 1e-6f, s->llama3_rope_scaling = false;
+  } else if (name == "gemma3-tiny") {  // one local/global cycle: 5 sliding-window layers + 1 global
+    s->arch = "gemma3";
+    s->n_embd = 256, s->n_layer = 6, s->n_head = 4, s->n_head_kv = 1, s->n_ff = 256, s->head_dim = 64;
+    s->n_ctx = 32768, s->rope_base = 1000000.0f, s->rms_eps = 1e-6f, s->sliding_window = 32;
+    s->llama3_rope_scaling = false;
   } else {
     return false;
   }
@@ -185,11 +237,14 @@ bool parse_synth_type(const std::string& t, SynthSpec* s) {
 }
 
 Status write_synthetic_model(const SynthSpec& s, const std::string& path) {
-  if (s.arch != "llama" && s.arch != "qwen2" && s.arch != "gemma3")
+  if (s.arch != "llama" && s.arch != "qwen2" && s.arch != "qwen3" && s.arch != "qwen3moe" && s.arch != "gemma3")
     return Status::errorf("synthetic arch '{}' is not supported", s.arch);
   if (s.n_head <= 0 || s.n_head_kv <= 0 || (s.head_dim <= 0 && s.n_embd % s.n_head) || s.n_head % s.n_head_kv)
     return Status::error("n_embd must be a multiple of n_head (or head_dim given), and n_head of n_head_kv");
-  const bool gemma = s.arch == "gemma3";
+  const bool gemma = s.arch == "gemma3", qwen3 = s.arch == "qwen3" || s.arch == "qwen3moe";
+  const bool moe = s.arch == "qwen3moe";
+  if (moe && (s.n_expert <= 0 || s.n_expert_used <= 0 || s.n_expert_used > s.n_expert || s.n_ff_exp <= 0))
+    return Status::error("qwen3moe needs n_expert > 0, 0 < n_expert_used <= n_expert and n_ff_exp > 0");
   const int64_t hd = s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head, kv_dim = hd * s.n_head_kv;
   const int64_t q_dim = hd * s.n_head;
   gguf::GgufWriter w;
@@ -198,6 +253,9 @@ Status write_synthetic_model(const SynthSpec& s, const std::string& path) {
   w.set_string("general.name", s.name);
   w.set_string("general.description", "random-weight synthetic model written by corral synth (not trained)");
   w.set_u32("general.file_type", static_cast<uint32_t>(ftype_of(s)));
+  // llama.cpp writes the quantization format version (2 since its 2023 Q4/Q5/Q8 change) into
+  // every file with quantized tensors.
+  if (s.mix != SynthMix::kUniform || dtype_traits(s.type).quantized) w.set_u32("general.quantization_version", 2);
   w.set_u32(a + "context_length", static_cast<uint32_t>(s.n_ctx));
   w.set_u32(a + "embedding_length", static_cast<uint32_t>(s.n_embd));
   w.set_u32(a + "block_count", static_cast<uint32_t>(s.n_layer));
@@ -207,11 +265,16 @@ Status write_synthetic_model(const SynthSpec& s, const std::string& path) {
   w.set_f32(a + "rope.freq_base", s.rope_base);
   w.set_f32(a + "attention.layer_norm_rms_epsilon", s.rms_eps);
   w.set_u32(a + "rope.dimension_count", static_cast<uint32_t>(hd));
-  if (s.head_dim > 0) {
+  if (s.head_dim > 0 || qwen3) {  // llama.cpp's Qwen3 converter always writes the head size
     w.set_u32(a + "attention.key_length", static_cast<uint32_t>(hd));
     w.set_u32(a + "attention.value_length", static_cast<uint32_t>(hd));
   }
   if (gemma) w.set_u32(a + "attention.sliding_window", static_cast<uint32_t>(s.sliding_window));
+  if (moe) {
+    w.set_u32(a + "expert_count", static_cast<uint32_t>(s.n_expert));
+    w.set_u32(a + "expert_used_count", static_cast<uint32_t>(s.n_expert_used));
+    w.set_u32(a + "expert_feed_forward_length", static_cast<uint32_t>(s.n_ff_exp));
+  }
 
   int64_t n_vocab = s.n_vocab > 0 ? s.n_vocab : 512;
   if (!s.vocab_path.empty()) {
@@ -223,25 +286,30 @@ Status write_synthetic_model(const SynthSpec& s, const std::string& path) {
   w.set_u32(a + "vocab_size", static_cast<uint32_t>(n_vocab));
 
   uint64_t seed = s.seed;
-  auto matrix = [&](const std::string& name, const std::string& role, int64_t il, int64_t rows, int64_t cols,
-                    float sd) {
+  // n_mat > 1: n_mat matrices of [rows][cols] stacked in one 3-D tensor (the experts).
+  auto matrix = [&](const std::string& name, const std::string& role, int64_t il, int64_t rows, int64_t cols, float sd,
+                    int64_t n_mat = 1) {
     DType t = matrix_type(s, role, il);
-    // Rows that are not whole blocks of the type (Gemma-3-1B's 1152 columns in a K-quant) fall
-    // back to Q8_0, as llama-quantize falls back for such tensors.
-    if (cols % dtype_traits(t).block_size != 0) t = DType::kQ8_0;
-    w.add_tensor(name, t, {cols, rows}, random_matrix(t, rows, cols, sd, ++seed));
+    if (cols % dtype_traits(t).block_size != 0) t = k_quant_fallback(t);
+    if (cols % dtype_traits(t).block_size != 0)
+      return Status::errorf("{}: {} columns are not whole {} blocks", name, cols, dtype_traits(t).name);
+    std::vector<int64_t> ne = {cols, rows};
+    if (n_mat > 1) ne.push_back(n_mat);
+    w.add_tensor(name, t, std::move(ne), random_matrix(t, rows * n_mat, cols, sd, ++seed));
+    return Status::ok();
   };
-  matrix("token_embd.weight", "token_embd", 0, n_vocab, s.n_embd, s.tied_embeddings ? 0.25f : 1.0f);
+  CORRAL_RETURN_IF_ERROR(
+      matrix("token_embd.weight", "token_embd", 0, n_vocab, s.n_embd, s.tied_embeddings ? 0.25f : 1.0f));
   if (s.llama3_rope_scaling)
     w.add_tensor("rope_freqs.weight", DType::kF32, {hd / 2}, llama3_rope_freqs(hd, s.rope_base));
   for (int64_t il = 0; il < s.n_layer; ++il) {
     const std::string p = "blk." + std::to_string(il) + ".";
     w.add_tensor(p + "attn_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
-    matrix(p + "attn_q.weight", "attn_q", il, q_dim, s.n_embd, 0.08f);
-    matrix(p + "attn_k.weight", "attn_k", il, kv_dim, s.n_embd, 0.08f);
-    matrix(p + "attn_v.weight", "attn_v", il, kv_dim, s.n_embd, 0.05f);
+    CORRAL_RETURN_IF_ERROR(matrix(p + "attn_q.weight", "attn_q", il, q_dim, s.n_embd, 0.08f));
+    CORRAL_RETURN_IF_ERROR(matrix(p + "attn_k.weight", "attn_k", il, kv_dim, s.n_embd, 0.08f));
+    CORRAL_RETURN_IF_ERROR(matrix(p + "attn_v.weight", "attn_v", il, kv_dim, s.n_embd, 0.05f));
     if (s.arch == "qwen2") {
-      for (auto [n, len] : {std::pair{"attn_q.bias", s.n_embd}, {"attn_k.bias", kv_dim}, {"attn_v.bias", kv_dim}}) {
+      for (auto [n, len] : {std::pair{"attn_q.bias", q_dim}, {"attn_k.bias", kv_dim}, {"attn_v.bias", kv_dim}}) {
         std::string b = norm_vector(len, ++seed);
         for (size_t i = 0; i < b.size(); i += 4) {
           float v;
@@ -252,20 +320,35 @@ Status write_synthetic_model(const SynthSpec& s, const std::string& path) {
         w.add_tensor(p + n, DType::kF32, {len}, b);
       }
     }
-    if (gemma) {  // QK-norm and the post-attention / post-FFN norms
+    if (gemma || qwen3) {  // QK-norm: one weight per head dimension, shared by the heads
       w.add_tensor(p + "attn_q_norm.weight", DType::kF32, {hd}, norm_vector(hd, ++seed));
       w.add_tensor(p + "attn_k_norm.weight", DType::kF32, {hd}, norm_vector(hd, ++seed));
+    }
+    if (gemma) {  // the post-attention / post-FFN norms
       w.add_tensor(p + "post_attention_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
       w.add_tensor(p + "post_ffw_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
     }
-    matrix(p + "attn_output.weight", "attn_output", il, s.n_embd, q_dim, 0.05f);
+    CORRAL_RETURN_IF_ERROR(matrix(p + "attn_output.weight", "attn_output", il, s.n_embd, q_dim, 0.05f));
     w.add_tensor(p + "ffn_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
-    matrix(p + "ffn_gate.weight", "ffn_gate", il, s.n_ff, s.n_embd, 0.05f);
-    matrix(p + "ffn_up.weight", "ffn_up", il, s.n_ff, s.n_embd, 0.05f);
-    matrix(p + "ffn_down.weight", "ffn_down", il, s.n_embd, s.n_ff, 0.05f);
+    if (moe) {
+      // The router stays F32 in every llama-quantize mix (it never quantizes ffn_gate_inp);
+      // std 0.25 spreads the softmax so different tokens pick different experts.
+      w.add_tensor(p + "ffn_gate_inp.weight", DType::kF32, {s.n_embd, s.n_expert},
+                   random_matrix(DType::kF32, s.n_expert, s.n_embd, 0.25f, ++seed));
+      CORRAL_RETURN_IF_ERROR(
+          matrix(p + "ffn_gate_exps.weight", "ffn_gate_exps", il, s.n_ff_exp, s.n_embd, 0.05f, s.n_expert));
+      CORRAL_RETURN_IF_ERROR(
+          matrix(p + "ffn_up_exps.weight", "ffn_up_exps", il, s.n_ff_exp, s.n_embd, 0.05f, s.n_expert));
+      CORRAL_RETURN_IF_ERROR(
+          matrix(p + "ffn_down_exps.weight", "ffn_down_exps", il, s.n_embd, s.n_ff_exp, 0.05f, s.n_expert));
+    } else {
+      CORRAL_RETURN_IF_ERROR(matrix(p + "ffn_gate.weight", "ffn_gate", il, s.n_ff, s.n_embd, 0.05f));
+      CORRAL_RETURN_IF_ERROR(matrix(p + "ffn_up.weight", "ffn_up", il, s.n_ff, s.n_embd, 0.05f));
+      CORRAL_RETURN_IF_ERROR(matrix(p + "ffn_down.weight", "ffn_down", il, s.n_embd, s.n_ff, 0.05f));
+    }
   }
   w.add_tensor("output_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
-  if (!s.tied_embeddings) matrix("output.weight", "output", 0, n_vocab, s.n_embd, 0.25f);
+  if (!s.tied_embeddings) CORRAL_RETURN_IF_ERROR(matrix("output.weight", "output", 0, n_vocab, s.n_embd, 0.25f));
   return w.write_file(path);
 }
 
