@@ -16,6 +16,7 @@
 // Included after rows16_engine.h, which includes <immintrin.h> with GCC 12's warnings silenced.
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstdint>
 
 #pragma GCC push_options
@@ -59,6 +60,64 @@ inline __m512i sum_lanes16(const __m512i* v /*[16]*/) {
   const __m512 a = _mm512_castsi512_ps(g[0]), b = _mm512_castsi512_ps(g[1]);
   return _mm512_add_epi32(_mm512_castps_si512(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))),
                           _mm512_castps_si512(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))));
+}
+
+// out[u] = [in[0] block u, in[1] block u, in[2] block u, in[3] block u], blocks of 128 bits.
+inline void transpose_blocks(const __m512i* in /*[4]*/, __m512i* out /*[4]*/) {
+  const __m512i t0 = _mm512_shuffle_i64x2(in[0], in[1], _MM_SHUFFLE(1, 0, 1, 0));
+  const __m512i t1 = _mm512_shuffle_i64x2(in[0], in[1], _MM_SHUFFLE(3, 2, 3, 2));
+  const __m512i t2 = _mm512_shuffle_i64x2(in[2], in[3], _MM_SHUFFLE(1, 0, 1, 0));
+  const __m512i t3 = _mm512_shuffle_i64x2(in[2], in[3], _MM_SHUFFLE(3, 2, 3, 2));
+  out[0] = _mm512_shuffle_i64x2(t0, t2, _MM_SHUFFLE(2, 0, 2, 0));
+  out[1] = _mm512_shuffle_i64x2(t0, t2, _MM_SHUFFLE(3, 1, 3, 1));
+  out[2] = _mm512_shuffle_i64x2(t1, t3, _MM_SHUFFLE(2, 0, 2, 0));
+  out[3] = _mm512_shuffle_i64x2(t1, t3, _MM_SHUFFLE(3, 1, 3, 1));
+}
+
+// For the 32-element formats: 128-bit block u of v[r] holds 4 partial sums of row r's weight
+// block u; out[u] lane r = the sum of them, for 16 rows and 4 blocks in 44 shuffles and adds.
+inline void sum_blocks16(const __m512i* v /*[16]*/, __m512i* out /*[4]*/) {
+  __m512i c[8], e[4];
+  // c[i], each block: [a0 + a2, b0 + b2, a1 + a3, b1 + b3] of a = v[2i], b = v[2i + 1].
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    c[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
+  }
+  // e[k], each block: the sums of rows 4k .. 4k + 3.
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    e[k] = _mm512_add_epi32(_mm512_unpacklo_epi64(c[2 * k], c[2 * k + 1]),
+                            _mm512_unpackhi_epi64(c[2 * k], c[2 * k + 1]));
+  }
+  transpose_blocks(e, out);
+}
+
+// Super-blocks of the 16 rows requested ahead of use. Decode reads every weight byte from DRAM
+// once, and each super-block step touches 16 rows at once: without requests ahead the first
+// loads of a step (the scale gathers) wait for 16 misses with little else to do. A step takes
+// a few hundred cycles, so 6 steps ahead covers DRAM latency while staying within L1 (6 * 16
+// * 210 bytes = 20 KiB for Q6_K).
+constexpr int64_t kAheadBlocks = 6;
+
+// Requests the super-block kAheadBlocks steps after b in the gemv's order (the 16 rows at b +
+// kAheadBlocks, or at the start of the next group's rows, which follow at 16 * w_stride). A
+// prefetch never faults, so addresses past the matrix are harmless.
+template <size_t kBlockBytes, int64_t kAhead = kAheadBlocks>
+inline void prefetch_ahead(const uint8_t* const* row_ptrs, size_t w_stride, int64_t n_blocks, int64_t b) {
+  int64_t ahead = b + kAhead;
+  size_t skip = 0;
+  while (ahead >= n_blocks) {
+    ahead -= n_blocks;
+    skip += kLanes * w_stride;
+  }
+  const size_t at = skip + static_cast<size_t>(ahead) * kBlockBytes;
+#pragma GCC unroll 16
+  for (int r = 0; r < kLanes; ++r) {
+    const char* p = reinterpret_cast<const char*>(row_ptrs[r] + at);
+#pragma GCC unroll 4
+    for (size_t off = 0; off < kBlockBytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
+    _mm_prefetch(p + kBlockBytes - 1, _MM_HINT_T0);
+  }
 }
 
 }  // namespace gemv16

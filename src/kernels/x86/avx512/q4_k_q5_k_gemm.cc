@@ -214,6 +214,7 @@ struct Q4KGemv {
       __m512 acc = _mm512_setzero_ps();
       for (int64_t b = 0; b < n_blocks; ++b) {
         const size_t at = static_cast<size_t>(b) * sizeof(BlockQ4_K);
+        gemv16::prefetch_ahead<sizeof(BlockQ4_K)>(row_ptrs, w_stride, n_blocks, b);
         // Scales and mins of the 16 rows in the lanes, exactly as Rows::prepare computes them.
         const uint8_t* packed = row_ptrs[0] + at + offsetof(BlockQ4_K, scales);
         const __m512i a = _mm512_i32gather_epi32(row_offsets, packed, 1);

@@ -155,6 +155,7 @@ struct Q6KGemv {
       __m512 acc = _mm512_setzero_ps();
       for (int64_t b = 0; b < n_blocks; ++b) {
         const size_t at = static_cast<size_t>(b) * sizeof(BlockQ6_K);
+        gemv16::prefetch_ahead<sizeof(BlockQ6_K)>(row_ptrs, w_stride, n_blocks, b);
         const BlockQ8_K& xb = x[b];
         __m512i xq[4];
 #pragma GCC unroll 4
