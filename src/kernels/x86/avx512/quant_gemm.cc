@@ -506,20 +506,25 @@ template <typename W>
   }
 }
 
-// 16 rows (row_ptrs, gather offsets relative to row_ptrs[0]) against step s of the activations.
+// 16 rows against step s of the activations (blocks: how many of its 4 blocks exist).
 template <typename W>
-[[gnu::always_inline]] inline void gemv_step(const uint8_t* const* rows, const __m512i& offsets, const GemvX& x,
-                                             int blocks, __m512& acc) {
+[[gnu::always_inline]] inline void gemv_step(const uint8_t* const* rows, const GemvX& x, int blocks, __m512& acc) {
   using Block = typename W::Block;
   __m512i part[kLanes];
 #pragma GCC unroll 16
   for (int r = 0; r < kLanes; ++r) part[r] = gemv_row_step<W>(rows[r], x);
+  // The f16 scales with scalar loads and stores, as gather_scalars (a vector gather of 16-bit
+  // fields costs more than the dot products of a step).
+  alignas(32) uint16_t d[kStepBlocks][kLanes];
+#pragma GCC unroll 16
+  for (int r = 0; r < kLanes; ++r) {
+#pragma GCC unroll 4
+    for (int u = 0; u < kStepBlocks; ++u) d[u][r] = reinterpret_cast<const Block*>(rows[r])[u].d;
+  }
   __m512i sums[kStepBlocks];
   gemv16::sum_blocks16(part, sums);
   for (int u = 0; u < blocks; ++u) {
-    // The f16 d leads the block: the low half of a gathered dword.
-    const __m512i d_word = _mm512_i32gather_epi32(offsets, rows[0] + u * sizeof(Block), 1);
-    const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d_word));
+    const __m512 dw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d[u])));
     const __m512i isum = _mm512_add_epi32(sums[u], _mm512_set1_epi32(x.corr[u]));
     acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, _mm512_set1_ps(x.d[u])), acc);
   }
@@ -552,13 +557,10 @@ void gemv(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const BlockQ8
   for (int64_t i0 = 0; i0 < m; i0 += kLanes) {
     const int valid = static_cast<int>(std::min<int64_t>(kLanes, m - i0));
     const uint8_t* row_ptrs[kLanes];
-    alignas(64) int32_t offsets[kLanes];
     for (int r = 0; r < kLanes; ++r) {
       const int row = r < valid ? r : 0;  // rows past the matrix repeat row 0; not stored
       row_ptrs[r] = w + (i0 + row) * w_stride;
-      offsets[r] = static_cast<int32_t>(row * w_stride);
     }
-    const __m512i row_offsets = _mm512_load_si512(offsets);
     __m512 acc = _mm512_setzero_ps();
     for (int64_t s = 0; s < full_steps; ++s) {
       // 16 steps ahead: 18 (Q4_0) or 34 (Q8_0) KiB, within L2 and mostly L1.
@@ -566,7 +568,7 @@ void gemv(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const BlockQ8
       const uint8_t* rows[kLanes];
 #pragma GCC unroll 16
       for (int r = 0; r < kLanes; ++r) rows[r] = row_ptrs[r] + s * kStepBytes;
-      gemv_step<W>(rows, row_offsets, xs[s], kStepBlocks, acc);
+      gemv_step<W>(rows, xs[s], kStepBlocks, acc);
     }
     if (steps > full_steps) {
       // The last blocks of a row (fewer than a step), copied to a zeroed step so that no load
@@ -578,10 +580,7 @@ void gemv(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const BlockQ8
         std::memcpy(tail[r], row_ptrs[r] + full_steps * kStepBytes, blocks * sizeof(Block));
         rows[r] = tail[r];
       }
-      const __m512i tail_offsets =
-          _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                             _mm512_set1_epi32(static_cast<int32_t>(kStepBytes)));
-      gemv_step<W>(rows, tail_offsets, xs[full_steps], blocks, acc);
+      gemv_step<W>(rows, xs[full_steps], blocks, acc);
     }
     _mm512_mask_storeu_ps(y + i0, static_cast<__mmask16>((1u << valid) - 1), acc);
   }
