@@ -81,13 +81,14 @@ inline void sum_blocks16(const __m512i* v /*[16]*/, __m512i* out /*[4]*/) {
   // c[i], each block: [a0 + a2, b0 + b2, a1 + a3, b1 + b3] of a = v[2i], b = v[2i + 1].
 #pragma GCC unroll 8
   for (int i = 0; i < 8; ++i) {
-    c[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
+    c[i] =
+        _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
   }
   // e[k], each block: the sums of rows 4k .. 4k + 3.
 #pragma GCC unroll 4
   for (int k = 0; k < 4; ++k) {
-    e[k] = _mm512_add_epi32(_mm512_unpacklo_epi64(c[2 * k], c[2 * k + 1]),
-                            _mm512_unpackhi_epi64(c[2 * k], c[2 * k + 1]));
+    e[k] =
+        _mm512_add_epi32(_mm512_unpacklo_epi64(c[2 * k], c[2 * k + 1]), _mm512_unpackhi_epi64(c[2 * k], c[2 * k + 1]));
   }
   transpose_blocks(e, out);
 }

@@ -161,7 +161,6 @@ struct K4Rows {
   }
 };
 
-
 // One activation row against Q4_K weights in their stored order (gemv16.h). A super-block's
 // 128 code bytes are two 64-byte vectors; the low nibbles of the first hold sub-blocks 0 and 2
 // (bytes 0-31, 32-63), its high nibbles 1 and 3, the second vector 4-7 likewise, so the
@@ -195,11 +194,10 @@ struct Q4KGemv {
       Rows::make_sums(x[b], xb[b].sums);
     }
     // Lane l of code vector v belongs to sub-block scale_of[v][l / 8].
-    const __m512i spread[4] = {
-        _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0),
-        _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
-        _mm512_set_epi32(6, 6, 6, 6, 6, 6, 6, 6, 4, 4, 4, 4, 4, 4, 4, 4),
-        _mm512_set_epi32(7, 7, 7, 7, 7, 7, 7, 7, 5, 5, 5, 5, 5, 5, 5, 5)};
+    const __m512i spread[4] = {_mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0),
+                               _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
+                               _mm512_set_epi32(6, 6, 6, 6, 6, 6, 6, 6, 4, 4, 4, 4, 4, 4, 4, 4),
+                               _mm512_set_epi32(7, 7, 7, 7, 7, 7, 7, 7, 5, 5, 5, 5, 5, 5, 5, 5)};
     const __m512i nibble = _mm512_set1_epi8(0x0F);
     for (int64_t i0 = 0; i0 < m; i0 += gemv16::kLanes) {
       const int rows = static_cast<int>(std::min<int64_t>(gemv16::kLanes, m - i0));
@@ -269,10 +267,10 @@ struct Q4KGemv {
     }
   }
 
-  // The GemmFn: one activation row takes the gemv, more the rows16 engine.
+  // The GemmFn: one activation row takes the gemv, any other count the rows16 engine.
   static void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
                    float* y, int64_t ldy) {
-    if (n > 1) return rows16::gemm<Rows>(k, w, w_stride, m, x, x_stride, n, y, ldy);
+    if (n != 1) return rows16::gemm<Rows>(k, w, w_stride, m, x, x_stride, n, y, ldy);
     gemv(k, static_cast<const uint8_t*>(w), w_stride, m, static_cast<const BlockQ8_K*>(x), y);
   }
 };

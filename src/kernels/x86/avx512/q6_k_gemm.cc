@@ -119,7 +119,6 @@ struct Q6KRows {
   }
 };
 
-
 // One activation row against Q6_K weights in their stored order (gemv16.h). Half h of a
 // super-block is one 64-byte vector of ql, whose low nibbles are elements 128h + 0..63 and
 // high nibbles 128h + 64..127 in element order, and 32 bytes of qh, whose crumbs 0-3 are the
@@ -134,8 +133,8 @@ struct Q6KGemv {
     __m512i spread[4];
 #pragma GCC unroll 4
     for (int v = 0; v < 4; ++v) {
-      spread[v] = _mm512_add_epi32(_mm512_set1_epi32(4 * v),
-                                   _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0));
+      spread[v] =
+          _mm512_add_epi32(_mm512_set1_epi32(4 * v), _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0));
     }
     const __m512i nibble = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
     // qh crumb 0 (elements 0-31) and 1 (32-63) to bits 4-5: 16-bit shifts left by 4 and by 2;
@@ -179,8 +178,8 @@ struct Q6KGemv {
                                                          _mm512_and_si512(_mm512_srli_epi16(ql, 4), nibble), 0xEA);
           }
           // Scales as int16 (16 of them), and in the low half of 32-bit lanes with 0 above.
-          const __m256i scales16 =
-              _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + offsetof(BlockQ6_K, scales))));
+          const __m256i scales16 = _mm256_cvtepi8_epi16(
+              _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + offsetof(BlockQ6_K, scales))));
           const __m512i scales = _mm512_cvtepu16_epi32(scales16);
           // The + 32 of every code: 32 * scale (|.| <= 4096) against -bsums, in 8 lanes.
           __m512i sum = _mm512_zextsi256_si512(_mm256_madd_epi16(_mm256_slli_epi16(scales16, 5), neg_bsums));
@@ -201,10 +200,10 @@ struct Q6KGemv {
     }
   }
 
-  // The GemmFn: one activation row takes the gemv, more the rows16 engine.
+  // The GemmFn: one activation row takes the gemv, any other count the rows16 engine.
   static void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
                    float* y, int64_t ldy) {
-    if (n > 1) return rows16::gemm<Q6KRows>(k, w, w_stride, m, x, x_stride, n, y, ldy);
+    if (n != 1) return rows16::gemm<Q6KRows>(k, w, w_stride, m, x, x_stride, n, y, ldy);
     gemv(k, static_cast<const uint8_t*>(w), w_stride, m, static_cast<const BlockQ8_K*>(x), y);
   }
 };

@@ -463,7 +463,6 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, s
   }
 }
 
-
 // ---- One activation row (gemv): Q4_0 and Q8_0 -----------------------------------------------
 
 // At n = 1 the panel transposition above is paid for every block and used once. The gemv reads
@@ -478,8 +477,8 @@ constexpr int kStepBlocks = 4;
 
 // Step s of the activation row, in the weights' order.
 struct alignas(64) GemvX {
-  __m512i codes[2];          // Q4_0: [h] elements 16h .. 16h + 15 of the 4 blocks; Q8_0: [h] blocks 2h, 2h + 1
-  float d[kStepBlocks];      // [block] scale
+  __m512i codes[2];           // Q4_0: [h] elements 16h .. 16h + 15 of the 4 blocks; Q8_0: [h] blocks 2h, 2h + 1
+  float d[kStepBlocks];       // [block] scale
   int32_t corr[kStepBlocks];  // [block] -offset * sum(codes), as prepare_activations
 };
 
