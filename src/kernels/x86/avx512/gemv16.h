@@ -1,5 +1,6 @@
 // Internal: helpers of the AVX-512 one-activation-row (gemv) paths of the K-quant kernels
-// (q4_k_q5_k_gemm.cc, q6_k_gemm.cc), which sit beside the rows16 engine (rows16_engine.h).
+// (q4_k_q5_k_gemm.cc, q6_k_gemm.cc, beside the rows16 engine of rows16_engine.h) and of Q4_0
+// and Q8_0 (quant_gemm.cc, beside its panels).
 //
 // At n = 1 the rows16 engine spends most of its time transposing weights that are used once.
 // The gemv paths read each weight row in its stored order instead: its codes meet the
