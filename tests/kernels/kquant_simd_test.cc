@@ -175,6 +175,27 @@ TEST_P(KQuantSimdTest, GroupingDoesNotChangeBits) {
   }
 }
 
+// No activation rows or no weight rows: nothing is written (n = 1 takes the one-row path, so
+// n = 0 must not fall into it).
+TEST_P(KQuantSimdTest, NoRowsWriteNothing) {
+  const DType t = GetParam();
+  const int64_t m = 17, n = 2, k = 512;
+  const size_t w_stride = dtype_row_bytes(t, k), x_stride = dtype_row_bytes(DType::kQ8_K, k);
+  auto any_byte = [](std::mt19937& rng) { return static_cast<uint8_t>(rng()); };
+  const std::vector<uint8_t> w = raw_weights(t, m, k, 8, any_byte);
+  const std::vector<uint8_t> x =
+      raw_activations(n, k, 9, [](std::mt19937& rng) { return static_cast<int>(rng() % 255) - 127; });
+  for (IsaLevel level : supported_levels()) {
+    SCOPED_TRACE(isa_name(level));
+    const GemmFn gemm = kernel_table(level).gemm[id(t)];
+    std::vector<float> y(m * n, -1.0f);
+    gemm(k, w.data(), w_stride, m, x.data(), x_stride, 0, y.data(), m);
+    gemm(k, w.data(), w_stride, 0, x.data(), x_stride, 1, y.data(), m);
+    gemm(k, w.data(), w_stride, 0, x.data(), x_stride, n, y.data(), m);
+    ASSERT_EQ(y, std::vector<float>(m * n, -1.0f));
+  }
+}
+
 // dequantize_row is what get_row (embedding lookups) calls: bit-identical at every level.
 TEST_P(KQuantSimdTest, DequantizeIsBitIdentical) {
   const DType t = GetParam();

@@ -13,9 +13,12 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
+#include "kernels/x86/avx512/gemv16.h"
 #include "kernels/x86/kquant_common.h"
 #include "tensor/blocks.h"
 
@@ -158,10 +161,124 @@ struct K4Rows {
   }
 };
 
+// One activation row against Q4_K weights in their stored order (gemv16.h). A super-block's
+// 128 code bytes are two 64-byte vectors; the low nibbles of the first hold sub-blocks 0 and 2
+// (bytes 0-31, 32-63), its high nibbles 1 and 3, the second vector 4-7 likewise, so the
+// activation is rearranged once per call to match: xq[b][v] is the 64 activation codes of
+// code vector v of super-block b. A row then takes 4 vpdpbusd (sums of 4 products, |.| <= 4 *
+// 15 * 128 < 2^15) and 4 vpdpwssd by its sub-block scales spread over the lanes, and its mins
+// and the f32 steps are shared with the rows16 engine (K4Rows, 16 rows in the lanes).
+struct Q4KGemv {
+  using Rows = K4Rows<BlockQ4_K, 4>;
+
+  // Per super-block of the activation row: its codes in the weights' order and its sums.
+  struct alignas(64) XBlock {
+    __m512i codes[4];  // [v]: sub-blocks (0, 2), (1, 3), (4, 6), (5, 7), 32 codes each
+    Rows::Sums sums;
+  };
+
+  static void gemv(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const BlockQ8_K* x, float* y) {
+    const int64_t n_blocks = k / kQK_K;
+    thread_local std::vector<XBlock> storage;  // [n_blocks]; XBlock's alignment is honoured
+    if (static_cast<int64_t>(storage.size()) < n_blocks) storage.resize(n_blocks);
+    XBlock* xb = storage.data();
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const int8_t* qs = x[b].qs;
+#pragma GCC unroll 4
+      for (int v = 0; v < 4; ++v) {
+        const int first = 128 * (v / 2) + 32 * (v % 2);  // sub-blocks first / 32 and that + 2
+        const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + first));
+        const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + first + 64));
+        xb[b].codes[v] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+      }
+      Rows::make_sums(x[b], xb[b].sums);
+    }
+    // Lane l of code vector v belongs to sub-block scale_of[v][l / 8].
+    const __m512i spread[4] = {_mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0),
+                               _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
+                               _mm512_set_epi32(6, 6, 6, 6, 6, 6, 6, 6, 4, 4, 4, 4, 4, 4, 4, 4),
+                               _mm512_set_epi32(7, 7, 7, 7, 7, 7, 7, 7, 5, 5, 5, 5, 5, 5, 5, 5)};
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    for (int64_t i0 = 0; i0 < m; i0 += gemv16::kLanes) {
+      const int rows = static_cast<int>(std::min<int64_t>(gemv16::kLanes, m - i0));
+      const uint8_t* row_ptrs[gemv16::kLanes];
+      alignas(64) int32_t offsets[gemv16::kLanes];
+      for (int r = 0; r < gemv16::kLanes; ++r) {
+        const int row = r < rows ? r : 0;  // rows past the matrix repeat row 0; not stored
+        row_ptrs[r] = w + (i0 + row) * w_stride;
+        offsets[r] = static_cast<int32_t>(row * w_stride);
+      }
+      const __m512i row_offsets = _mm512_load_si512(offsets);
+      __m512 acc = _mm512_setzero_ps();
+      for (int64_t b = 0; b < n_blocks; ++b) {
+        const size_t at = static_cast<size_t>(b) * sizeof(BlockQ4_K);
+        gemv16::prefetch_ahead<sizeof(BlockQ4_K)>(row_ptrs, w_stride, n_blocks, b);
+        // Scales and mins of the 16 rows in the lanes, exactly as Rows::prepare computes them.
+        const uint8_t* packed = row_ptrs[0] + at + offsetof(BlockQ4_K, scales);
+        const __m512i a = _mm512_i32gather_epi32(row_offsets, packed, 1);
+        const __m512i bw = _mm512_i32gather_epi32(row_offsets, packed + 4, 1);
+        const __m512i c = _mm512_i32gather_epi32(row_offsets, packed + 8, 1);
+        const __m512i six_bits = _mm512_set1_epi32(0x3F3F3F3F), low4 = _mm512_set1_epi32(0x0F0F0F0F),
+                      bits45 = _mm512_set1_epi32(0x30303030);
+        const __m512i scale_lo = _mm512_and_si512(a, six_bits);  // lane r: scales 0-3 of row r
+        const __m512i scale_hi =
+            _mm512_or_si512(_mm512_and_si512(c, low4), _mm512_and_si512(_mm512_srli_epi32(a, 2), bits45));
+        const __m512i min_words[2] = {_mm512_and_si512(bw, six_bits),
+                                      _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(c, 4), low4),
+                                                      _mm512_and_si512(_mm512_srli_epi32(bw, 2), bits45))};
+        // Each row's 8 scale bytes side by side: row 4j + t at byte 16j + 8(t % 2) of half t / 2.
+        alignas(64) uint8_t row_scales[2][64];
+        _mm512_store_si512(row_scales[0], _mm512_unpacklo_epi32(scale_lo, scale_hi));
+        _mm512_store_si512(row_scales[1], _mm512_unpackhi_epi32(scale_lo, scale_hi));
+        const XBlock& xq = xb[b];
+        __m512i part[gemv16::kLanes];
+#pragma GCC unroll 16
+        for (int q = 0; q < gemv16::kLanes; ++q) {
+          const int r = gemv16::row_of_input(q);
+          const uint8_t* qs = row_ptrs[r] + at + offsetof(BlockQ4_K, qs);
+          const __m512i q0 = _mm512_loadu_si512(qs), q1 = _mm512_loadu_si512(qs + 64);
+          const __m512i codes[4] = {_mm512_and_si512(q0, nibble), _mm512_and_si512(_mm512_srli_epi16(q0, 4), nibble),
+                                    _mm512_and_si512(q1, nibble), _mm512_and_si512(_mm512_srli_epi16(q1, 4), nibble)};
+          const __m512i scales = _mm512_cvtepu8_epi32(
+              _mm_loadl_epi64(reinterpret_cast<const __m128i*>(&row_scales[(r % 4) / 2][16 * (r / 4) + 8 * (r % 2)])));
+          __m512i sum = _mm512_setzero_si512();
+#pragma GCC unroll 4
+          for (int v = 0; v < 4; ++v) {
+            const __m512i dots = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[v], xq.codes[v]);
+            sum = _mm512_dpwssd_epi32(sum, dots, _mm512_permutexvar_epi32(spread[v], scales));
+          }
+          part[q] = sum;
+        }
+        const __m512i total = gemv16::sum_lanes16(part);
+        __m512i msum = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int q4 = 0; q4 < 4; ++q4) {
+          const int first = 2 * (q4 % 2);
+          const __m512i mins = _mm512_shuffle_epi8(min_words[q4 / 2], rows16::lane_bytes(first, first + 1));
+          msum = _mm512_dpwssd_epi32(msum, mins, rows16::broadcast_4_bytes(xq.sums.pairs + 2 * q4));
+        }
+        const __m512i d_dmin = _mm512_i32gather_epi32(row_offsets, row_ptrs[0] + at, 1);  // two f16
+        const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d_dmin));
+        const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(d_dmin, 16)));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(d, _mm512_set1_ps(xq.sums.d)), acc);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(msum), _mm512_mul_ps(dmin, _mm512_set1_ps(xq.sums.neg_d)), acc);
+      }
+      _mm512_mask_storeu_ps(y + i0, static_cast<__mmask16>((1u << rows) - 1), acc);
+    }
+  }
+
+  // The GemmFn: one activation row takes the gemv, any other count the rows16 engine.
+  static void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
+                   float* y, int64_t ldy) {
+    if (n != 1) return rows16::gemm<Rows>(k, w, w_stride, m, x, x_stride, n, y, ldy);
+    gemv(k, static_cast<const uint8_t*>(w), w_stride, m, static_cast<const BlockQ8_K*>(x), y);
+  }
+};
+
 }  // namespace
 
 void register_avx512_q4_k_q5_k_gemm(KernelTable& t) {
-  t.gemm[static_cast<uint32_t>(DType::kQ4_K)] = rows16::gemm<K4Rows<BlockQ4_K, 4>>;
+  t.gemm[static_cast<uint32_t>(DType::kQ4_K)] = Q4KGemv::gemm;
   t.gemm[static_cast<uint32_t>(DType::kQ5_K)] = rows16::gemm<K4Rows<BlockQ5_K, 5>>;
 }
 

@@ -28,6 +28,7 @@
 #include <type_traits>
 
 #include "kernels/generic/lut4_layout.h"
+#include "kernels/x86/avx512/gemv16.h"
 #include "kernels/x86/avx512/legacy.h"
 #include "kernels/x86/x86_common.h"
 #include "tensor/blocks.h"
@@ -462,14 +463,144 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, s
   }
 }
 
+// ---- One activation row (gemv): Q4_0 and Q8_0 -----------------------------------------------
+
+// At n = 1 the panel transposition above is paid for every block and used once. The gemv reads
+// each weight row in its stored order instead, 4 blocks (a "step") per row at a time: Q4_0's
+// 4 x 16 code bytes fill one vector (low nibbles elements 0-15 of each block, high nibbles
+// 16-31), Q8_0's 4 x 32 two. vpdpbusd against the activation codes arranged the same way
+// leaves 4 partial sums of block u in 128-bit block u of a row's vector, and 16 rows' vectors
+// are summed into lanes (gemv16::sum_blocks16): lane r of out[u] is row r's integer sum of
+// block u, exactly what a panel lane holds in dot_block. The offset correction and the f32
+// step are then dot_block's, lane for lane and block by block, so the bits are the same.
+constexpr int kStepBlocks = 4;
+
+// Step s of the activation row, in the weights' order.
+struct alignas(64) GemvX {
+  __m512i codes[2];           // Q4_0: [h] elements 16h .. 16h + 15 of the 4 blocks; Q8_0: [h] blocks 2h, 2h + 1
+  float d[kStepBlocks];       // [block] scale
+  int32_t corr[kStepBlocks];  // [block] -offset * sum(codes), as prepare_activations
+};
+
+template <typename W>
+[[gnu::always_inline]] inline __m512i gemv_row_step(const uint8_t* p, const GemvX& x) {
+  using Block = typename W::Block;
+  if constexpr (std::is_same_v<W, Q8_0>) {
+    const __m512i sign = _mm512_set1_epi8(static_cast<char>(0x80));
+    __m512i dots[2];
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* q = p + 2 * h * sizeof(Block) + offsetof(Block, qs);
+      const __m512i codes = _mm512_inserti64x4(_mm512_castsi256_si512(load256(q)), load256(q + sizeof(Block)), 1);
+      dots[h] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(codes, sign), x.codes[h]);
+    }
+    // Block u's 8 partial sums folded to 4 in 128-bit block u.
+    return _mm512_add_epi32(_mm512_shuffle_i64x2(dots[0], dots[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                            _mm512_shuffle_i64x2(dots[0], dots[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  } else {
+    const __m512i q = load_4x128(p + offsetof(Block, qs), sizeof(Block));
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    const __m512i dots = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(q, low4), x.codes[0]);
+    return _mm512_dpbusd_epi32(dots, _mm512_and_si512(_mm512_srli_epi16(q, 4), low4), x.codes[1]);
+  }
+}
+
+// 16 rows against step s of the activations (blocks: how many of its 4 blocks exist).
+template <typename W>
+[[gnu::always_inline]] inline void gemv_step(const uint8_t* const* rows, const GemvX& x, int blocks, __m512& acc) {
+  using Block = typename W::Block;
+  __m512i part[kLanes];
+#pragma GCC unroll 16
+  for (int r = 0; r < kLanes; ++r) part[r] = gemv_row_step<W>(rows[r], x);
+  // The f16 scales with scalar loads and stores, as gather_scalars (a vector gather of 16-bit
+  // fields costs more than the dot products of a step).
+  alignas(32) uint16_t d[kStepBlocks][kLanes];
+#pragma GCC unroll 16
+  for (int r = 0; r < kLanes; ++r) {
+#pragma GCC unroll 4
+    for (int u = 0; u < kStepBlocks; ++u) d[u][r] = reinterpret_cast<const Block*>(rows[r])[u].d;
+  }
+  __m512i sums[kStepBlocks];
+  gemv16::sum_blocks16(part, sums);
+  for (int u = 0; u < blocks; ++u) {
+    const __m512 dw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d[u])));
+    const __m512i isum = _mm512_add_epi32(sums[u], _mm512_set1_epi32(x.corr[u]));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, _mm512_set1_ps(x.d[u])), acc);
+  }
+}
+
+template <typename W>
+void gemv(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const BlockQ8_0* x, float* y) {
+  using Block = typename W::Block;
+  constexpr size_t kStepBytes = kStepBlocks * sizeof(Block);
+  const int64_t nb = k / 32, full_steps = nb / kStepBlocks, steps = ceil_div(nb, kStepBlocks);
+  auto* xs = static_cast<GemvX*>(ThreadScratch::get(Slot::kActivations, steps * sizeof(GemvX)));
+  for (int64_t s = 0; s < steps; ++s) {
+    GemvX& xq = xs[s];
+    auto* codes = reinterpret_cast<int8_t*>(xq.codes);
+    std::memset(&xq, 0, sizeof xq);
+    for (int u = 0; u < kStepBlocks && s * kStepBlocks + u < nb; ++u) {
+      const BlockQ8_0& src = x[s * kStepBlocks + u];
+      if constexpr (std::is_same_v<W, Q8_0>) {
+        std::memcpy(codes + 32 * u, src.qs, 32);
+      } else {
+        std::memcpy(codes + 16 * u, src.qs, 16);
+        std::memcpy(codes + 64 + 16 * u, src.qs + 16, 16);
+      }
+      int32_t sum = 0;
+      for (int8_t q : src.qs) sum += q;
+      xq.d[u] = _cvtsh_ss(src.d);
+      xq.corr[u] = -W::kOffset * sum;
+    }
+  }
+  for (int64_t i0 = 0; i0 < m; i0 += kLanes) {
+    const int valid = static_cast<int>(std::min<int64_t>(kLanes, m - i0));
+    const uint8_t* row_ptrs[kLanes];
+    for (int r = 0; r < kLanes; ++r) {
+      const int row = r < valid ? r : 0;  // rows past the matrix repeat row 0; not stored
+      row_ptrs[r] = w + (i0 + row) * w_stride;
+    }
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t s = 0; s < full_steps; ++s) {
+      // 16 steps ahead: 18 (Q4_0) or 34 (Q8_0) KiB, within L2 and mostly L1.
+      gemv16::prefetch_ahead<kStepBytes, 16>(row_ptrs, w_stride, full_steps, s);
+      const uint8_t* rows[kLanes];
+#pragma GCC unroll 16
+      for (int r = 0; r < kLanes; ++r) rows[r] = row_ptrs[r] + s * kStepBytes;
+      gemv_step<W>(rows, xs[s], kStepBlocks, acc);
+    }
+    if (steps > full_steps) {
+      // The last blocks of a row (fewer than a step), copied to a zeroed step so that no load
+      // runs past the matrix.
+      alignas(64) uint8_t tail[kLanes][kStepBytes] = {};
+      const int blocks = static_cast<int>(nb - full_steps * kStepBlocks);
+      const uint8_t* rows[kLanes];
+      for (int r = 0; r < kLanes; ++r) {
+        std::memcpy(tail[r], row_ptrs[r] + full_steps * kStepBytes, blocks * sizeof(Block));
+        rows[r] = tail[r];
+      }
+      gemv_step<W>(rows, xs[full_steps], blocks, acc);
+    }
+    _mm512_mask_storeu_ps(y + i0, static_cast<__mmask16>((1u << valid) - 1), acc);
+  }
+}
+
+// The GemmFn of Q4_0 and Q8_0: one activation row takes the gemv, more the panels.
+template <typename W>
+void gemm_or_gemv(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
+                  float* y, int64_t ldy) {
+  if (n != 1 || m <= 0) return gemm<W>(k, w, w_stride, m, x, x_stride, n, y, ldy);
+  gemv<W>(k, static_cast<const uint8_t*>(w), w_stride, m, static_cast<const BlockQ8_0*>(x), y);
+}
+
 }  // namespace
 
 void register_quant_gemm(KernelTable& t) {
-  t.gemm[static_cast<uint32_t>(DType::kQ4_0)] = gemm<Q4_0>;
+  t.gemm[static_cast<uint32_t>(DType::kQ4_0)] = gemm_or_gemv<Q4_0>;
   t.gemm[static_cast<uint32_t>(DType::kQ4_1)] = gemm<Q4_1>;
   t.gemm[static_cast<uint32_t>(DType::kQ5_0)] = gemm<Q5_0>;
   t.gemm[static_cast<uint32_t>(DType::kQ5_1)] = gemm<Q5_1>;
-  t.gemm[static_cast<uint32_t>(DType::kQ8_0)] = gemm<Q8_0>;
+  t.gemm[static_cast<uint32_t>(DType::kQ8_0)] = gemm_or_gemv<Q8_0>;
   t.gemm[static_cast<uint32_t>(DType::kIQ4_NL)] = gemm<IQ4_NL>;
   t.gemm[static_cast<uint32_t>(DType::kMXFP4)] = gemm<MXFP4>;
 }

@@ -1,0 +1,129 @@
+// Internal: helpers of the AVX-512 one-activation-row (gemv) paths of the K-quant kernels
+// (q4_k_q5_k_gemm.cc, q6_k_gemm.cc, beside the rows16 engine of rows16_engine.h) and of Q4_0
+// and Q8_0 (quant_gemm.cc, beside its panels).
+//
+// At n = 1 the rows16 engine spends most of its time transposing weights that are used once.
+// The gemv paths read each weight row in its stored order instead: its codes meet the
+// activation in whole vectors (64 codes per vpdpbusd), each row's scaled integer products land
+// in one vector of 16 partial sums, and 16 rows' vectors are then summed across lanes into one
+// vector whose lane r is row r's exact integer sum for the super-block (sum_lanes16). From
+// there the f32 operations are the rows16 engine's, lane for lane, in the same order, so a
+// row's output has the same bits whether its token decodes alone or in a batch (integer sums
+// are exact in any order).
+//
+// Everything here has internal linkage and is compiled for AVX-512 by its own target pragma.
+#pragma once
+
+// Included after rows16_engine.h, which includes <immintrin.h> with GCC 12's warnings silenced.
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c,bmi2")
+
+namespace corral::kernels {
+namespace {
+namespace gemv16 {
+
+constexpr int kLanes = 16;  // weight rows per group: one output per lane
+
+// The weight row whose partial sums go in v[q] of sum_lanes16 so that lane r of its result is
+// row r: the reduction leaves input 4t + i in lane 4i + t, so input q takes row 4(q % 4) + q / 4.
+constexpr int row_of_input(int q) { return 4 * (q % 4) + q / 4; }
+
+// Lane q of the result = the sum of the 16 lanes of v[row_of_input^-1(q)] (see row_of_input):
+// 45 shuffles and adds for 16 rows, against 4 levels of extract-and-add per row.
+inline __m512i sum_lanes16(const __m512i* v /*[16]*/) {
+  __m512i c[8], e[4], g[2];
+  // c[j]: low 256 bits = v[2j] folded to 8 lanes, high 256 bits = v[2j + 1] folded.
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; ++j) {
+    const __m512i a = v[2 * j], b = v[2 * j + 1];
+    c[j] = _mm512_add_epi32(_mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                            _mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  // e[k], 128-bit block u: input 4k + u folded to 4 lanes.
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    const __m512i a = c[2 * k], b = c[2 * k + 1];
+    e[k] = _mm512_add_epi32(_mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                            _mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+  // g[m], block u: lanes 0-1 = input 8m + u, lanes 2-3 = input 8m + 4 + u, 2 lanes each.
+#pragma GCC unroll 2
+  for (int m = 0; m < 2; ++m) {
+    const __m512i a = e[2 * m], b = e[2 * m + 1];
+    g[m] = _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+  }
+  // Block u: [input u, input 4 + u, input 8 + u, input 12 + u], i.e. lane 4u + t = input 4t + u.
+  const __m512 a = _mm512_castsi512_ps(g[0]), b = _mm512_castsi512_ps(g[1]);
+  return _mm512_add_epi32(_mm512_castps_si512(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))),
+                          _mm512_castps_si512(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))));
+}
+
+// out[u] = [in[0] block u, in[1] block u, in[2] block u, in[3] block u], blocks of 128 bits.
+inline void transpose_blocks(const __m512i* in /*[4]*/, __m512i* out /*[4]*/) {
+  const __m512i t0 = _mm512_shuffle_i64x2(in[0], in[1], _MM_SHUFFLE(1, 0, 1, 0));
+  const __m512i t1 = _mm512_shuffle_i64x2(in[0], in[1], _MM_SHUFFLE(3, 2, 3, 2));
+  const __m512i t2 = _mm512_shuffle_i64x2(in[2], in[3], _MM_SHUFFLE(1, 0, 1, 0));
+  const __m512i t3 = _mm512_shuffle_i64x2(in[2], in[3], _MM_SHUFFLE(3, 2, 3, 2));
+  out[0] = _mm512_shuffle_i64x2(t0, t2, _MM_SHUFFLE(2, 0, 2, 0));
+  out[1] = _mm512_shuffle_i64x2(t0, t2, _MM_SHUFFLE(3, 1, 3, 1));
+  out[2] = _mm512_shuffle_i64x2(t1, t3, _MM_SHUFFLE(2, 0, 2, 0));
+  out[3] = _mm512_shuffle_i64x2(t1, t3, _MM_SHUFFLE(3, 1, 3, 1));
+}
+
+// For the 32-element formats: 128-bit block u of v[r] holds 4 partial sums of row r's weight
+// block u; out[u] lane r = the sum of them, for 16 rows and 4 blocks in 44 shuffles and adds.
+inline void sum_blocks16(const __m512i* v /*[16]*/, __m512i* out /*[4]*/) {
+  __m512i c[8], e[4];
+  // c[i], each block: [a0 + a2, b0 + b2, a1 + a3, b1 + b3] of a = v[2i], b = v[2i + 1].
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    c[i] =
+        _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
+  }
+  // e[k], each block: the sums of rows 4k .. 4k + 3.
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    e[k] =
+        _mm512_add_epi32(_mm512_unpacklo_epi64(c[2 * k], c[2 * k + 1]), _mm512_unpackhi_epi64(c[2 * k], c[2 * k + 1]));
+  }
+  transpose_blocks(e, out);
+}
+
+// Super-blocks of the 16 rows requested ahead of use. Decode reads every weight byte from DRAM
+// once, and each super-block step touches 16 rows at once: without requests ahead the first
+// loads of a step (the scale gathers) wait for 16 misses with little else to do. A step takes
+// a few hundred cycles, so 6 steps ahead covers DRAM latency while staying within L1 (6 * 16
+// * 210 bytes = 20 KiB for Q6_K).
+constexpr int64_t kAheadBlocks = 6;
+
+// Requests the super-block kAheadBlocks steps after b in the gemv's order (the 16 rows at b +
+// kAheadBlocks, or at the start of the next group's rows, which follow at 16 * w_stride). A
+// prefetch never faults, so addresses past the matrix are harmless.
+template <size_t kBlockBytes, int64_t kAhead = kAheadBlocks>
+inline void prefetch_ahead(const uint8_t* const* row_ptrs, size_t w_stride, int64_t n_blocks, int64_t b) {
+  int64_t ahead = b + kAhead;
+  size_t skip = 0;
+  while (ahead >= n_blocks) {
+    ahead -= n_blocks;
+    skip += kLanes * w_stride;
+  }
+  const size_t at = skip + static_cast<size_t>(ahead) * kBlockBytes;
+#pragma GCC unroll 16
+  for (int r = 0; r < kLanes; ++r) {
+    const char* p = reinterpret_cast<const char*>(row_ptrs[r] + at);
+#pragma GCC unroll 4
+    for (size_t off = 0; off < kBlockBytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
+    _mm_prefetch(p + kBlockBytes - 1, _MM_HINT_T0);
+  }
+}
+
+}  // namespace gemv16
+}  // namespace
+}  // namespace corral::kernels
+
+#pragma GCC pop_options
