@@ -61,5 +61,4 @@ void FairnessMetrics::deadline_missed(const std::string& model, const char* when
   deadline_.with({model, when}).inc();
 }
 
-
 }  // namespace corral::scheduler

@@ -95,9 +95,7 @@ void expect_same_tensors(const gguf::GgufFile& got, const gguf::GgufFile& want,
     EXPECT_EQ(g.name, w.name);
     EXPECT_EQ(g.n_dims, w.n_dims) << w.name;
     EXPECT_EQ(g.shape_string(), w.shape_string()) << w.name;
-    if (!type_skip.contains(w.name)) {
-      EXPECT_EQ(dtype_name(g.type), std::string(dtype_name(w.type))) << w.name;
-    }
+    if (!type_skip.contains(w.name)) { EXPECT_EQ(dtype_name(g.type), std::string(dtype_name(w.type))) << w.name; }
   }
 }
 
