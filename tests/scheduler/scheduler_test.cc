@@ -198,9 +198,12 @@ TEST(Scheduler, QueueBoundRejectsWithOllamasMessage) {
       ++accepted;
     }
   }
-  // While loading, everything waits: exactly max_queue are accepted.
-  EXPECT_EQ(accepted, 2);
-  EXPECT_EQ(rejected, 8);
+  // max_queue bounds the jobs waiting, not those running. While the model loads everything
+  // waits, so exactly max_queue are accepted; a machine slow enough to finish the (tiny) load
+  // during the loop lets the first job take the slot, and one more then fits in the queue.
+  EXPECT_GE(accepted, cfg.max_queue);
+  EXPECT_LE(accepted, cfg.max_queue + cfg.num_parallel);
+  EXPECT_EQ(rejected, 10 - accepted);
   for (auto& c : cs) EXPECT_EQ(c->wait().type, JobEvent::Type::kDone);
 }
 
