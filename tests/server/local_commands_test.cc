@@ -8,20 +8,10 @@
 
 #include "common/reference.h"
 #include "common/test_data.h"
+#include "server/server_process.h"
 
 namespace corral::testing {
 namespace {
-
-std::pair<int, std::string> run(const std::string& args) {
-  std::string out;
-  FILE* p = popen((std::string(CORRAL_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  if (!p) return {-1, ""};
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
 
 std::string q(const std::string& s) { return "'" + s + "'"; }
 
@@ -29,7 +19,7 @@ TEST(LocalCommands, GenerateGreedyMatchesTheReferenceStory) {
   const auto cases = load_reference_cases();
   auto it = std::find_if(cases.begin(), cases.end(), [](const auto& c) { return c.name == "stories260K__once"; });
   ASSERT_NE(it, cases.end());
-  auto [st, out] = run("generate -m " + q(it->model_path) + " -p " + q(it->prompt) + " -n 200 -t 1");
+  auto [st, out] = run_corral("generate -m " + q(it->model_path) + " -p " + q(it->prompt) + " -n 200 -t 1");
   ASSERT_EQ(st, 0) << out;
   EXPECT_EQ(out, it->greedy_text + "\n");
 }
@@ -41,7 +31,7 @@ TEST(LocalCommands, LogitsWritesTheReferenceLayout) {
   std::string ids;
   for (int32_t t : it->tokens) ids += (ids.empty() ? "" : ",") + std::to_string(t);
   const std::string out_path = ::testing::TempDir() + "/logits.f32";
-  auto [st, out] = run("logits -m " + q(it->model_path) + " --tokens " + ids + " -o " + q(out_path));
+  auto [st, out] = run_corral("logits -m " + q(it->model_path) + " --tokens " + ids + " -o " + q(out_path));
   ASSERT_EQ(st, 0) << out;
   EXPECT_EQ(nlohmann::json::parse(out).get<std::vector<int32_t>>(), it->tokens);
   const auto ref = load_reference_logits(*it);
@@ -59,26 +49,26 @@ TEST(LocalCommands, LogitsWritesTheReferenceLayout) {
 
 TEST(LocalCommands, TokenizeAndDetokenize) {
   const std::string vocab = test_data_path("vocab/ggml-vocab-llama-bpe.gguf");
-  auto [st, out] = run("tokenize -m " + q(vocab) + " -p 'Hello world<|eot_id|>'");
+  auto [st, out] = run_corral("tokenize -m " + q(vocab) + " -p 'Hello world<|eot_id|>'");
   ASSERT_EQ(st, 0) << out;
   EXPECT_EQ(nlohmann::json::parse(out), nlohmann::json::parse("[128000,9906,1917,128009]"));
-  auto [st2, out2] = run("tokenize -m " + q(vocab) + " -p 'Hello world<|eot_id|>' --no-bos --no-special");
+  auto [st2, out2] = run_corral("tokenize -m " + q(vocab) + " -p 'Hello world<|eot_id|>' --no-bos --no-special");
   ASSERT_EQ(st2, 0);
   EXPECT_GT(nlohmann::json::parse(out2).size(), 3u);
   EXPECT_EQ(nlohmann::json::parse(out2)[0], 9906);
-  auto [st3, out3] = run("detokenize -m " + q(vocab) + " --ids 9906,1917");
+  auto [st3, out3] = run_corral("detokenize -m " + q(vocab) + " --ids 9906,1917");
   ASSERT_EQ(st3, 0);
   EXPECT_EQ(out3, "Hello world\n");
-  auto [st4, out4] = run("tokenize -m /nonexistent.gguf -p x");
+  auto [st4, out4] = run_corral("tokenize -m /nonexistent.gguf -p x");
   EXPECT_NE(st4, 0);
   EXPECT_NE(out4.find("Error:"), std::string::npos);
 }
 
 TEST(LocalCommands, SynthWritesALoadableModel) {
   const std::string path = ::testing::TempDir() + "/synth.gguf";
-  auto [st, out] = run("synth --preset tiny --type q4_k_m --n-layer 2 -o " + q(path));
+  auto [st, out] = run_corral("synth --preset tiny --type q4_k_m --n-layer 2 -o " + q(path));
   ASSERT_EQ(st, 0) << out;
-  auto [st2, out2] = run("generate -m " + q(path) + " -p hello -n 4");
+  auto [st2, out2] = run_corral("generate -m " + q(path) + " -p hello -n 4");
   EXPECT_EQ(st2, 0) << out2;
   std::filesystem::remove(path);
 }

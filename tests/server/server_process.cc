@@ -48,6 +48,17 @@ void create_agent_test_store(const std::string& dir) {
   }
 }
 
+std::pair<int, std::string> run_corral(const std::string& args) {
+  std::string out;
+  FILE* p = popen((std::string(CORRAL_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  if (!p) return {-1, ""};
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
 const std::string& shared_test_store() {
   // Never destroyed: the atexit cleanup below runs after static destructors registered later
   // (this string's would be), so it must not read a destroyed string (ASan caught that).

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "store/create.h"
 
@@ -35,6 +36,10 @@ void create_agent_test_store(const std::string& dir);
 // CreateOptions for a test that builds a fixture store in its own process from files in the
 // test data: FROM may name a file there (the server itself never allows that).
 store::CreateOptions fixture_create_options();
+
+// Runs the `corral` binary with `args` (a shell word list) to completion, stderr merged into
+// stdout: {exit status (-1 if it did not exit normally), output}.
+std::pair<int, std::string> run_corral(const std::string& args);
 
 class ServerProcess {
  public:

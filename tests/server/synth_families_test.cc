@@ -12,28 +12,18 @@
 
 #include "common/test_data.h"
 #include "gguf/gguf_file.h"
+#include "server/server_process.h"
 
 namespace corral::testing {
 namespace {
-
-std::pair<int, std::string> run(const std::string& args) {
-  std::string out;
-  FILE* p = popen((std::string(CORRAL_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  if (!p) return {-1, ""};
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
 
 std::string q(const std::string& s) { return "'" + s + "'"; }
 
 // Writes `preset` as Q4_K_M with the given vocabulary into the test's temp dir.
 std::string synth(const std::string& preset, const std::string& vocab, const std::string& extra = "") {
   const std::string path = ::testing::TempDir() + "/synth-" + preset + ".gguf";
-  auto [st, out] = run("synth --preset " + preset + " --type q4_k_m --vocab " + q(test_data_path(vocab)) + " " + extra +
-                       " -o " + q(path));
+  auto [st, out] = run_corral("synth --preset " + preset + " --type q4_k_m --vocab " + q(test_data_path(vocab)) + " " +
+                              extra + " -o " + q(path));
   EXPECT_EQ(st, 0) << out;
   return path;
 }
@@ -42,7 +32,7 @@ std::string synth(const std::string& preset, const std::string& vocab, const std
 // the arch's loader requires) and a forward pass; the logits must be finite and not constant.
 void expect_forward_pass(const std::string& path, int64_t n_vocab) {
   const std::string out_path = path + ".logits";
-  auto [st, out] = run("logits -m " + q(path) + " --tokens 1,5,9,200,7 -o " + q(out_path) + " -t 1");
+  auto [st, out] = run_corral("logits -m " + q(path) + " --tokens 1,5,9,200,7 -o " + q(out_path) + " -t 1");
   ASSERT_EQ(st, 0) << out;
   std::ifstream f(out_path, std::ios::binary);
   std::vector<float> logits(static_cast<size_t>(5 * n_vocab));
@@ -126,7 +116,7 @@ TEST(SynthFamilies, Qwen3MoeTinyMatchesLlamaCppsLayoutAndRuns) {
 
 TEST(SynthFamilies, Qwen3MoeWithoutExpertsIsRefused) {
   const std::string path = ::testing::TempDir() + "/synth-bad-moe.gguf";
-  auto [st, out] = run("synth --preset tiny --arch qwen3moe --type q8_0 -o " + q(path));
+  auto [st, out] = run_corral("synth --preset tiny --arch qwen3moe --type q8_0 -o " + q(path));
   EXPECT_NE(st, 0);
   EXPECT_NE(out.find("n_expert"), std::string::npos) << out;
   EXPECT_FALSE(std::filesystem::exists(path));
