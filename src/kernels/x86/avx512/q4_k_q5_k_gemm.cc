@@ -200,15 +200,9 @@ struct Q4KGemv {
                                _mm512_set_epi32(7, 7, 7, 7, 7, 7, 7, 7, 5, 5, 5, 5, 5, 5, 5, 5)};
     const __m512i nibble = _mm512_set1_epi8(0x0F);
     for (int64_t i0 = 0; i0 < m; i0 += gemv16::kLanes) {
-      const int rows = static_cast<int>(std::min<int64_t>(gemv16::kLanes, m - i0));
       const uint8_t* row_ptrs[gemv16::kLanes];
-      alignas(64) int32_t offsets[gemv16::kLanes];
-      for (int r = 0; r < gemv16::kLanes; ++r) {
-        const int row = r < rows ? r : 0;  // rows past the matrix repeat row 0; not stored
-        row_ptrs[r] = w + (i0 + row) * w_stride;
-        offsets[r] = static_cast<int32_t>(row * w_stride);
-      }
-      const __m512i row_offsets = _mm512_load_si512(offsets);
+      __m512i row_offsets;
+      const int rows = gemv16::group_rows(w, w_stride, i0, m, row_ptrs, row_offsets);
       __m512 acc = _mm512_setzero_ps();
       for (int64_t b = 0; b < n_blocks; ++b) {
         const size_t at = static_cast<size_t>(b) * sizeof(BlockQ4_K);
