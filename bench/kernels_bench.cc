@@ -182,7 +182,7 @@ void f32_ops_case(benchmark::State& state, int op) {
   for (DType t :
        {DType::kF32, DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0}) {
     register_matmul_benchmarks(t);
-    register_gemm_hot(t, 256, {1, 8, 64});
+    register_gemm_hot(t, 256, {1, 2, 3, 4, 6, 8, 64});
   }
   benchmark::RegisterBenchmark("memory/read_bandwidth_2_threads", memory_read_bandwidth)
       ->UseRealTime()

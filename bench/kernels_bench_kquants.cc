@@ -57,7 +57,7 @@ void dequantize_case(benchmark::State& state, DType t) {
     register_matmul_benchmarks(t);         // 2048x2048 and 8192x2048, n = 1 .. 512
     register_matmul_shape(t, 2048, 8192);  // ffn_down
     if (t == DType::kQ6_K || t == DType::kQ4_K) register_matmul_shape(t, 128256, 2048);  // tied output
-    register_gemm_hot(t, 128, {1, 8, 16, 64});
+    register_gemm_hot(t, 128, {1, 2, 3, 4, 6, 8, 16, 64});
     benchmark::RegisterBenchmark(("dequantize_row/" + type).c_str(), dequantize_case, t);
   }
   benchmark::RegisterBenchmark("quantize_row/q8_K", quantize_q8_k_case)->ArgName("k")->Arg(2048)->Arg(8192);

@@ -161,8 +161,9 @@ TEST_P(KQuantSimdTest, GroupingDoesNotChangeBits) {
     const GemmFn gemm = kernel_table(level).gemm[id(t)];
     std::vector<float> whole(m * n);
     gemm(k, w.data(), w_stride, m, x.data(), x_stride, n, whole.data(), m);
-    // Activation rows in groups of 1, 5 and 7 starting anywhere, weight rows likewise.
-    for (int64_t group : {1, 5, 7}) {
+    // Activation rows in groups of 1 to 8 (each count the few-row paths take) and 11 starting
+    // anywhere, weight rows likewise.
+    for (int64_t group : {1, 2, 3, 4, 5, 6, 7, 8, 11}) {
       std::vector<float> split(m * n);
       for (int64_t j0 = 0; j0 < n; j0 += group) {
         for (int64_t i0 = 0; i0 < m; i0 += group) {
