@@ -19,7 +19,8 @@ void FairQueue::push(std::shared_ptr<Job> job) {
 
 void FairQueue::requeue(std::shared_ptr<Job> job) {
   auto& q = classes_[job->qos.priority][tenant_key(job->qos)];
-  const auto at = std::find_if(q.begin(), q.end(), [&](const std::shared_ptr<Job>& j) { return j->created > job->created; });
+  const auto at =
+      std::find_if(q.begin(), q.end(), [&](const std::shared_ptr<Job>& j) { return j->created > job->created; });
   q.insert(at, std::move(job));
   ++size_;
 }

@@ -5,9 +5,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/quote.h"
 #include "engine/prefill_sharing.h"
 #include "engine/step_plan.h"
-#include "base/quote.h"
 #include "model/kv_storage.h"
 #include "scheduler/preemption.h"
 
@@ -185,8 +185,7 @@ void Runner::take_waiting(std::vector<std::shared_ptr<Job>>* admit_now, std::vec
     if (Running* p = find_preempted((*dropped)[i].get())) take_preempted(p);
   // A preempted job has had its slot: its deadline (for the first token) is behind it.
   waiting_.remove_if(
-      [&](const Job& j) { return j.qos.ttft_deadline && *j.qos.ttft_deadline <= now && !find_preempted(&j); },
-      expired);
+      [&](const Job& j) { return j.qos.ttft_deadline && *j.qos.ttft_deadline <= now && !find_preempted(&j); }, expired);
   // Slots per tenant: running, plus those taken in this round.
   std::map<std::string, int> held;
   for (const Running& r : running_) ++held[waiting_.tenant_of(r.job->qos)];
@@ -233,7 +232,8 @@ Runner::Running Runner::take_preempted(Running* p) {
 }
 
 Runner::Running* Runner::victim_for(const Job& next, const std::map<std::string, int>& held) {
-  const PreemptionPolicy policy{.by_class = config_.preempt, .by_share = config_.tenant_preempt && waiting_.by_tenant()};
+  const PreemptionPolicy policy{.by_class = config_.preempt,
+                                .by_share = config_.tenant_preempt && waiting_.by_tenant()};
   if (!policy.by_class && !policy.by_share) return nullptr;
   std::vector<SlotHolder> holders;
   holders.reserve(running_.size());

@@ -40,11 +40,11 @@ struct RunnerConfig {
   // prefill throughput flattens on CPU while keeping a step short enough (~1-2 s for a 1B
   // model on 2 cores) that decoding sequences are not stalled long by a new prompt.
   int64_t step_token_budget = 512;
-  int max_cached_prefixes = 8;              // finished sequences kept for prompt-prefix reuse
-  DType kv_type = DType::kF32;              // KV cache elements: F32 or F16
-  std::shared_ptr<ModelMetrics> metrics;    // token counters, prefix hits, step times; may be null
-  bool fair_by_tenant = true;               // CORRAL_FAIRNESS: round robin over tenants (else FCFS)
-  bool preempt = false;                     // CORRAL_PREEMPT: better classes take worse ones' slots
+  int max_cached_prefixes = 8;            // finished sequences kept for prompt-prefix reuse
+  DType kv_type = DType::kF32;            // KV cache elements: F32 or F16
+  std::shared_ptr<ModelMetrics> metrics;  // token counters, prefix hits, step times; may be null
+  bool fair_by_tenant = true;             // CORRAL_FAIRNESS: round robin over tenants (else FCFS)
+  bool preempt = false;                   // CORRAL_PREEMPT: better classes take worse ones' slots
   // CORRAL_TENANT_PREEMPT (with fair_by_tenant): a tenant two or more slots behind another
   // takes one of that tenant's slots (same or worse class).
   bool tenant_preempt = true;

@@ -508,8 +508,7 @@ void Scheduler::reaper_loop() {
   }
 }
 
-std::vector<std::shared_ptr<Job>> Scheduler::take_late_loading_locked(Clock::time_point now,
-                                                                       Clock::time_point* next) {
+std::vector<std::shared_ptr<Job>> Scheduler::take_late_loading_locked(Clock::time_point now, Clock::time_point* next) {
   std::vector<std::shared_ptr<Job>> late;
   for (const auto& e : entries_) {
     if (e->state != Entry::State::kLoading) continue;

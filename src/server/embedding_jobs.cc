@@ -27,7 +27,8 @@ void run_embeddings(ApiContext& ctx, const ServedModel& m, EmbedRequest req, Wri
       if (e.type == scheduler::JobEvent::Type::kError) {
         g->failed = true;
         // A deadline that passed, a full KV cache: a 503 with Retry-After, as a refusal.
-        if (e.retry_after_seconds > 0) errors.respond_rejection(w, scheduler::Rejection{e.error, e.retry_after_seconds});
+        if (e.retry_after_seconds > 0)
+          errors.respond_rejection(w, scheduler::Rejection{e.error, e.retry_after_seconds});
         else errors.respond_error(w, http_status_for(e.error.code()), e.error.message());
         return;
       }

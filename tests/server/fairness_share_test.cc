@@ -60,12 +60,12 @@ struct Finished {
 };
 
 std::future<Finished> post_async(ServerProcess& s, std::string path, json body, std::string headers) {
-  return std::async(std::launch::async, [&s, path = std::move(path), body = std::move(body),
-                                         headers = std::move(headers)] {
-    Finished f{post(s.port(), path, body, headers), {}};
-    f.end = Clock::now();
-    return f;
-  });
+  return std::async(std::launch::async,
+                    [&s, path = std::move(path), body = std::move(body), headers = std::move(headers)] {
+                      Finished f{post(s.port(), path, body, headers), {}};
+                      f.end = Clock::now();
+                      return f;
+                    });
 }
 
 const char* kModel = "stories-ctx";
@@ -97,9 +97,7 @@ int a_requests_before_b(const std::string& tenant_preempt, int* preemptions) {
   for (size_t i = 0; i < a.size(); ++i) {
     Finished r = a[i].get();
     EXPECT_EQ(r.r.status, 200) << r.r.body;
-    if (r.r.status == 200) {
-      EXPECT_EQ(json::parse(r.r.body)["response"], expected[i]) << "prompt " << i;
-    }
+    if (r.r.status == 200) { EXPECT_EQ(json::parse(r.r.body)["response"], expected[i]) << "prompt " << i; }
     before += r.end < b.end;
   }
   *preemptions = ps_model(*s, kPs)["preemptions"].get<int>();
@@ -167,8 +165,8 @@ TEST(FairShare, EmbeddingsReadTenantPriorityAndDeadline) {
   }
   EXPECT_TRUE(json::parse(http_get(s->url("/api/ps")).body)["models"].empty());
   for (const auto& [path, body] : endpoints) {
-    RawHttpResponse ok = post(s->port(), path, body,
-                              "x-llm-d-inference-fairness-id: emb\r\nx-llm-d-inference-objective: critical\r\n");
+    RawHttpResponse ok =
+        post(s->port(), path, body, "x-llm-d-inference-fairness-id: emb\r\nx-llm-d-inference-objective: critical\r\n");
     EXPECT_EQ(ok.status, 200) << path << ": " << ok.body;
   }
   const std::string metrics = http_get(s->url("/metrics")).body;
@@ -202,7 +200,8 @@ TEST(FairShare, DeadlineThatPassesWhileTheModelWaitsToLoadIsAnsweredWhenItPasses
     busy.push_back(post_async(*s, "/api/generate", generate(kModel, "Once upon a time", 400), ""));
   ASSERT_TRUE(wait_for_ps(*s, kPs, [](const json& m) { return m["slots_in_use"] == 1 && m["queued"] == 2; }));
   const auto t0 = Clock::now();
-  RawHttpResponse r = post(s->port(), "/api/generate", generate("stories", "The dog", 5), "x-llm-d-slo-ttft-ms: 100\r\n");
+  RawHttpResponse r =
+      post(s->port(), "/api/generate", generate("stories", "The dog", 5), "x-llm-d-slo-ttft-ms: 100\r\n");
   const auto answered = Clock::now();
   EXPECT_EQ(r.status, 503) << r.body;
   EXPECT_NE(r.body.find("passed while the model was loading"), std::string::npos) << r.body;
