@@ -84,6 +84,13 @@ std::optional<int> FairQueue::best_priority() const {
   return classes_.begin()->first;
 }
 
+int FairQueue::queued_of(const std::string& tenant) const {
+  size_t n = 0;
+  for (const auto& [priority, tenants] : classes_)
+    if (const auto it = tenants.find(tenant); it != tenants.end()) n += it->second.size();
+  return static_cast<int>(n);
+}
+
 int FairQueue::position_for(const JobQos& qos) const {
   size_t ahead = 0;
   for (const auto& [priority, tenants] : classes_) {

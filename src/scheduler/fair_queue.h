@@ -46,6 +46,8 @@ class FairQueue {
   // better class, in its own class its tenant's queued jobs and, of each other tenant, as many
   // as round robin serves before it (one more than its tenant has queued, at most).
   int position_for(const JobQos& qos) const;
+  // Jobs of `tenant` (a tenant_of key) queued in any class.
+  int queued_of(const std::string& tenant) const;
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 

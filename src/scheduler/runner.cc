@@ -114,7 +114,9 @@ std::optional<Rejection> Runner::submit(std::shared_ptr<Job> job) {
     if (!stop_) {
       const int ahead = waiting_.position_for(job->qos);
       const int free_slots = std::max(0, config_.num_parallel - busy_.load());
-      const double wait = ahead < free_slots ? 0.0 : predicted_wait_seconds(ahead - free_slots + 1);
+      const double wait = ahead < free_slots || share_preemption_admits(job->qos)
+                              ? 0.0
+                              : predicted_wait_seconds(ahead - free_slots + 1);
       if (job->qos.ttft_deadline) {
         double prefill_tps = 0;
         {
@@ -144,6 +146,15 @@ std::optional<Rejection> Runner::submit(std::shared_ptr<Job> job) {
   }
   cv_.notify_one();
   return std::nullopt;
+}
+
+bool Runner::share_preemption_admits(const JobQos& qos) const {
+  if (!config_.tenant_preempt || !waiting_.by_tenant()) return false;
+  const std::string& tenant = waiting_.tenant_of(qos);
+  const auto own_it = held_.find(tenant);
+  const int own = (own_it == held_.end() ? 0 : own_it->second) + waiting_.queued_of(tenant);
+  return std::any_of(held_.begin(), held_.end(),
+                     [&](const auto& h) { return h.first != tenant && h.second >= own + 2; });
 }
 
 double Runner::predicted_wait_seconds(int slots_to_free) const {
@@ -216,6 +227,7 @@ void Runner::take_waiting(std::vector<std::shared_ptr<Job>>* admit_now, std::vec
     }
   }
   queued_.fetch_sub(static_cast<int>(taken + (dropped->size() - n_dropped) + expired->size()));
+  held_ = std::move(held);
 }
 
 Runner::Running* Runner::find_preempted(const Job* job) {

@@ -128,6 +128,9 @@ class Runner {
   // A preempted job gets a slot back: its sequence (tokens so far, sampler, detokenizer kept)
   // recomputes every position from the longest cached prefix, then samples on as before.
   void resume(Running r);
+  // Whether share preemption would give a job of `qos` a slot at the next step: its tenant
+  // (counting its queued jobs) holds at least two slots fewer than another. mu_ held.
+  bool share_preemption_admits(const JobQos& qos) const;
   // Predicted wait for a slot of a job `ahead` places back, from the measured drain rate;
   // info_mu_ not held.
   double predicted_wait_seconds(int ahead) const;
@@ -173,6 +176,9 @@ class Runner {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   FairQueue waiting_;  // guarded by mu_
+  // Slots per tenant key after the last admission round (take_waiting): whether a job arriving
+  // now would take a slot by share preemption. Guarded by mu_.
+  std::map<std::string, int> held_;
   bool stop_ = false;  // guarded by mu_
   std::atomic<int> busy_{0};
   std::atomic<int> queued_{0};
