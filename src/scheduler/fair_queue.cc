@@ -17,15 +17,34 @@ void FairQueue::push(std::shared_ptr<Job> job) {
   ++size_;
 }
 
+void FairQueue::requeue(std::shared_ptr<Job> job) {
+  auto& q = classes_[job->qos.priority][tenant_key(job->qos)];
+  const auto at =
+      std::find_if(q.begin(), q.end(), [&](const std::shared_ptr<Job>& j) { return j->created > job->created; });
+  q.insert(at, std::move(job));
+  ++size_;
+}
+
+// The tenant after the one served last in this class (wrapping round), so each tenant with
+// jobs queued gets one slot per round.
+FairQueue::Tenants::const_iterator FairQueue::next_tenant() const {
+  const auto cls = classes_.begin();
+  const Tenants& tenants = cls->second;
+  auto cursor = last_served_.find(cls->first);
+  auto it = cursor == last_served_.end() ? tenants.begin() : tenants.upper_bound(cursor->second);
+  return it == tenants.end() ? tenants.begin() : it;
+}
+
+const Job* FairQueue::peek() const {
+  if (classes_.empty()) return nullptr;
+  return next_tenant()->second.front().get();
+}
+
 std::shared_ptr<Job> FairQueue::pop() {
   if (classes_.empty()) return nullptr;
   auto cls = classes_.begin();
   Tenants& tenants = cls->second;
-  // The tenant after the one served last in this class (wrapping round), so each tenant with
-  // jobs queued gets one slot per round.
-  auto cursor = last_served_.find(cls->first);
-  auto it = cursor == last_served_.end() ? tenants.begin() : tenants.upper_bound(cursor->second);
-  if (it == tenants.end()) it = tenants.begin();
+  auto it = tenants.find(next_tenant()->first);
   std::shared_ptr<Job> job = std::move(it->second.front());
   it->second.pop_front();
   last_served_[cls->first] = it->first;
@@ -63,6 +82,13 @@ std::vector<std::shared_ptr<Job>> FairQueue::take_all() {
 std::optional<int> FairQueue::best_priority() const {
   if (classes_.empty()) return std::nullopt;
   return classes_.begin()->first;
+}
+
+int FairQueue::queued_of(const std::string& tenant) const {
+  size_t n = 0;
+  for (const auto& [priority, tenants] : classes_)
+    if (const auto it = tenants.find(tenant); it != tenants.end()) n += it->second.size();
+  return static_cast<int>(n);
 }
 
 int FairQueue::position_for(const JobQos& qos) const {

@@ -101,6 +101,10 @@ Result<FairnessConfig> fairness_config_from_env() {
   if (preempt == "1" || preempt == "true") c.preempt = true;
   else if (!preempt.empty() && preempt != "0" && preempt != "false")
     return Status::errorf("CORRAL_PREEMPT={}: want 1 or 0", preempt);
+  const std::string tenant_preempt = env_value("CORRAL_TENANT_PREEMPT");
+  if (tenant_preempt == "0" || tenant_preempt == "false") c.tenant_preempt = false;
+  else if (!tenant_preempt.empty() && tenant_preempt != "1" && tenant_preempt != "true")
+    return Status::errorf("CORRAL_TENANT_PREEMPT={}: want 1 or 0", tenant_preempt);
   if (const std::string o = env_value("CORRAL_OBJECTIVES"); !o.empty()) {
     CORRAL_ASSIGN_OR_RETURN(c.objectives, parse_objectives(o));
   }

@@ -6,6 +6,11 @@
 //                     default "critical=-1,standard=0,sheddable=1" (0: a request without one).
 //   CORRAL_PREEMPT    "1": a queued request of a better class takes the slot of a running one
 //                     of a worse class, whose KV is freed and recomputed when it resumes.
+//   CORRAL_TENANT_PREEMPT "1" (default, with CORRAL_FAIRNESS=tenant): a queued request of a
+//                     tenant holding at least two slots fewer than another tenant takes a slot of
+//                     that tenant's (same or worse class), so a tenant gets a slot within a step
+//                     instead of waiting for another tenant's request to end; "0": round robin
+//                     over the queue only.
 //   CORRAL_TENANTS    tenant names (comma-separated) that get their own metrics label, besides
 //                     the CORRAL_API_KEYS tenants; every other tenant is counted as "other".
 #pragma once
@@ -26,6 +31,7 @@ struct Objective {
 struct FairnessConfig {
   bool by_tenant = true;
   bool preempt = false;
+  bool tenant_preempt = true;  // only acts with by_tenant and at least two tenants contending
   std::vector<Objective> objectives = {{"critical", -1}, {"standard", 0}, {"sheddable", 1}};
   std::vector<std::string> metric_tenants;  // tenants with their own label (the rest: "other")
 };
@@ -46,7 +52,7 @@ std::string tenant_label(const FairnessConfig& c, const std::string& tenant);
 // "other".
 std::string priority_label(const FairnessConfig& c, int priority);
 
-// Reads CORRAL_FAIRNESS, CORRAL_OBJECTIVES, CORRAL_PREEMPT and CORRAL_TENANTS; an unparsable
+// Reads CORRAL_FAIRNESS, CORRAL_OBJECTIVES, CORRAL_PREEMPT, CORRAL_TENANT_PREEMPT and CORRAL_TENANTS; an unparsable
 // value is an error naming the variable.
 Result<FairnessConfig> fairness_config_from_env();
 

@@ -13,7 +13,7 @@ const std::vector<double> kLatencyBuckets = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 const char* outcome(const JobEvent& e) {
-  if (e.type == JobEvent::Type::kError) return e.retry_after_seconds > 0 ? "deadline" : "error";
+  if (e.type == JobEvent::Type::kError) return e.deadline_missed() ? "deadline" : "error";
   return e.done_reason == DoneReason::kCancelled ? "cancelled" : "ok";
 }
 

@@ -98,8 +98,14 @@ struct JobEvent {
   // kError: what went wrong; its code is the kind of failure (server/ maps it to a response).
   Status error;
   // kError: > 0 when the client should retry after this many seconds (a deadline that passed
-  // in the queue): answered like a Rejection, with Retry-After.
+  // in the queue or while the model loaded, kUnavailable; the KV cache full,
+  // kResourceExhausted): answered like a Rejection, with Retry-After.
   int retry_after_seconds = 0;
+
+  // The job's TTFT deadline passed before its first token (a 503 with Retry-After).
+  bool deadline_missed() const {
+    return type == Type::kError && retry_after_seconds > 0 && error.code() == StatusCode::kUnavailable;
+  }
 };
 
 class Job {

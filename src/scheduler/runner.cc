@@ -5,9 +5,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/quote.h"
 #include "engine/prefill_sharing.h"
 #include "engine/step_plan.h"
 #include "model/kv_storage.h"
+#include "scheduler/preemption.h"
 
 namespace corral::scheduler {
 namespace {
@@ -26,6 +28,12 @@ JobEvent error_event(Status error) {
   e.error = std::move(error);
   return e;
 }
+
+// Tenant-share preemption spares a resumed sequence until it has generated this many more
+// tokens: it recomputed its whole context to get here, and losing the slot again at once would
+// throw that away (and, with a tenant sending one request after another, could starve it).
+// 16 tokens is a few steps: short next to a typical answer, long next to a step.
+constexpr int64_t kShareGuardTokens = 16;
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -106,7 +114,9 @@ std::optional<Rejection> Runner::submit(std::shared_ptr<Job> job) {
     if (!stop_) {
       const int ahead = waiting_.position_for(job->qos);
       const int free_slots = std::max(0, config_.num_parallel - busy_.load());
-      const double wait = ahead < free_slots ? 0.0 : predicted_wait_seconds(ahead - free_slots + 1);
+      const double wait = ahead < free_slots || share_preemption_admits(job->qos)
+                              ? 0.0
+                              : predicted_wait_seconds(ahead - free_slots + 1);
       if (job->qos.ttft_deadline) {
         double prefill_tps = 0;
         {
@@ -136,6 +146,15 @@ std::optional<Rejection> Runner::submit(std::shared_ptr<Job> job) {
   }
   cv_.notify_one();
   return std::nullopt;
+}
+
+bool Runner::share_preemption_admits(const JobQos& qos) const {
+  if (!config_.tenant_preempt || !waiting_.by_tenant()) return false;
+  const std::string& tenant = waiting_.tenant_of(qos);
+  const auto own_it = held_.find(tenant);
+  const int own = (own_it == held_.end() ? 0 : own_it->second) + waiting_.queued_of(tenant);
+  return std::any_of(held_.begin(), held_.end(),
+                     [&](const auto& h) { return h.first != tenant && h.second >= own + 2; });
 }
 
 double Runner::predicted_wait_seconds(int slots_to_free) const {
@@ -168,95 +187,80 @@ void Runner::publish_info() {
   info_.drain_per_second = service_seconds_ema_ > 0 ? config_.num_parallel / service_seconds_ema_ : 0;
 }
 
-void Runner::take_waiting(std::vector<std::shared_ptr<Job>>* admit_now, std::vector<std::shared_ptr<Job>>* dropped,
-                          std::vector<std::shared_ptr<Job>>* expired, size_t* resume) {
+void Runner::take_waiting(std::vector<std::shared_ptr<Job>>* admit_now, std::vector<Running>* resume_now,
+                          std::vector<std::shared_ptr<Job>>* dropped, std::vector<std::shared_ptr<Job>>* expired) {
   const auto now = Clock::now();
+  const size_t n_dropped = dropped->size();
   waiting_.remove_if([](const Job& j) { return j.cancelled(); }, dropped);
-  waiting_.remove_if([&](const Job& j) { return j.qos.ttft_deadline && *j.qos.ttft_deadline <= now; }, expired);
-  for (auto it = preempted_.begin(); it != preempted_.end();) {
-    if (it->job->cancelled()) {
-      dropped->push_back(std::move(it->job));
-      it = preempted_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  // Preempted jobs first within their class: they arrived before anything queued there now.
+  for (size_t i = n_dropped; i < dropped->size(); ++i)
+    if (Running* p = find_preempted((*dropped)[i].get())) take_preempted(p);
+  // A preempted job has had its slot: its deadline (for the first token) is behind it.
+  waiting_.remove_if(
+      [&](const Job& j) { return j.qos.ttft_deadline && *j.qos.ttft_deadline <= now && !find_preempted(&j); }, expired);
+  // Slots per tenant: running, plus those taken in this round.
+  std::map<std::string, int> held;
+  for (const Running& r : running_) ++held[waiting_.tenant_of(r.job->qos)];
   int free_slots = config_.num_parallel - static_cast<int>(running_.size());
-  *resume = 0;
-  while (free_slots > 0) {
-    const std::optional<int> best = waiting_.best_priority();
-    if (*resume < preempted_.size() && (!best || preempted_[*resume].job->qos.priority <= *best)) {
-      ++*resume;
-    } else if (best) {
-      admit_now->push_back(waiting_.pop());
+  int taken = 0;
+  while (!waiting_.empty()) {
+    std::shared_ptr<Job> job;
+    if (free_slots > 0) {
+      job = waiting_.pop();
     } else {
-      break;
+      // Victims come from running_ only (this round's jobs join it after): at most one
+      // preemption per slot and step.
+      Running* victim = victim_for(*waiting_.peek(), held);
+      if (!victim) break;
+      // Popped before the victim is queued again, which could otherwise come first.
+      job = waiting_.pop();
+      --held[waiting_.tenant_of(victim->job->qos)];
+      preempt(victim, *job);
+      ++free_slots;
     }
+    ++held[waiting_.tenant_of(job->qos)];
     --free_slots;
+    ++taken;
+    if (Running* p = find_preempted(job.get())) {
+      resume_now->push_back(take_preempted(p));
+    } else {
+      admit_now->push_back(std::move(job));
+    }
   }
-  queued_.fetch_sub(static_cast<int>(admit_now->size() + dropped->size() + expired->size() + *resume));
+  queued_.fetch_sub(static_cast<int>(taken + (dropped->size() - n_dropped) + expired->size()));
+  held_ = std::move(held);
 }
 
-void Runner::loop() {
-  bool was_busy = false;
-  for (;;) {
-    std::vector<std::shared_ptr<Job>> admit_now, dropped, expired;
-    size_t n_resume = 0;
-    std::optional<int> best_waiting;
-    {
-      std::unique_lock<std::mutex> lk(mu_);
-      cv_.wait(lk, [&] { return stop_ || !waiting_.empty() || busy_.load() > 0 || !preempted_.empty(); });
-      if (stop_) break;
-      if (config_.preempt && static_cast<int>(running_.size()) >= config_.num_parallel)
-        best_waiting = waiting_.best_priority();
-    }
-    if (best_waiting) preempt_for(*best_waiting);
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      take_waiting(&admit_now, &dropped, &expired, &n_resume);
-    }
-    for (auto& job : dropped) job->finish(cancelled_event());
-    if (!expired.empty()) {
-      const int retry = retry_after_seconds(predicted_wait_seconds(queued_.load() + 1));
-      for (auto& job : expired) {
-        JobEvent e = error_event(Status::unavailable(
-            fmt::format("the request's deadline for its first token ({} ms, x-llm-d-slo-ttft-ms) passed while it "
-                        "was queued",
-                        millis(seconds(*job->qos.ttft_deadline - job->created)))));
-        e.retry_after_seconds = retry;
-        job->finish(e);
-      }
-    }
-    for (size_t i = 0; i < n_resume; ++i) {
-      Running r = std::move(preempted_.front());
-      preempted_.erase(preempted_.begin());
-      resume(std::move(r));
-    }
-    for (auto& job : admit_now) admit(std::move(job));
-    if (busy_.load() > 0) {
-      was_busy = true;
-      step();
-    }
-    publish_info();
-    if (was_busy && busy_.load() == 0 && queued_.load() == 0) {
-      was_busy = false;
-      if (on_idle_) on_idle_();
-    }
-  }
-  stop_all();
+Runner::Running* Runner::find_preempted(const Job* job) {
+  for (Running& p : preempted_)
+    if (p.job.get() == job) return &p;
+  return nullptr;
 }
 
-void Runner::preempt_for(int best_waiting) {
-  Running* victim = nullptr;
-  for (Running& r : running_) {
-    // Embeddings are one short pass: never worth recomputing.
-    if (r.seq->embedding || r.seq->encoder || r.job->qos.priority <= best_waiting) continue;
-    if (!victim || r.job->qos.priority > victim->job->qos.priority ||
-        (r.job->qos.priority == victim->job->qos.priority && r.seq->order > victim->seq->order))
-      victim = &r;
-  }
-  if (!victim) return;
+Runner::Running Runner::take_preempted(Running* p) {
+  Running r = std::move(*p);
+  if (p != &preempted_.back()) *p = std::move(preempted_.back());
+  preempted_.pop_back();
+  return r;
+}
+
+Runner::Running* Runner::victim_for(const Job& next, const std::map<std::string, int>& held) {
+  const PreemptionPolicy policy{.by_class = config_.preempt,
+                                .by_share = config_.tenant_preempt && waiting_.by_tenant()};
+  if (!policy.by_class && !policy.by_share) return nullptr;
+  std::vector<SlotHolder> holders;
+  holders.reserve(running_.size());
+  for (const Running& r : running_)
+    holders.push_back(SlotHolder{.priority = r.job->qos.priority,
+                                 .tenant = &waiting_.tenant_of(r.job->qos),
+                                 .order = r.seq->order,
+                                 .preemptable = !r.seq->embedding && !r.seq->encoder,
+                                 .generated = r.seq->n_generated,
+                                 .guard_until = r.share_guard_until});
+  const int v = choose_victim(holders, SlotSeeker{next.qos.priority, &waiting_.tenant_of(next.qos)}, held, policy);
+  return v < 0 ? nullptr : &running_[static_cast<size_t>(v)];
+}
+
+void Runner::preempt(Running* victim, const Job& for_job) {
   Running r = std::move(*victim);
   running_.erase(running_.begin() + (victim - running_.data()));
   engine_.kv().free(r.seq->kv);
@@ -270,13 +274,49 @@ void Runner::preempt_for(int best_waiting) {
     std::lock_guard<std::mutex> lk(info_mu_);
     ++info_.preemptions;
   }
-  spdlog::debug("preempted a priority {} request ({} tokens) for a waiting priority {} one", r.job->qos.priority,
-                r.seq->tokens.size(), best_waiting);
-  const auto pos = std::find_if(preempted_.begin(), preempted_.end(), [&](const Running& p) {
-    return p.job->qos.priority > r.job->qos.priority ||
-           (p.job->qos.priority == r.job->qos.priority && p.seq->order > r.seq->order);
-  });
-  preempted_.insert(pos, std::move(r));
+  spdlog::debug("preempted a request (tenant {}, priority {}, {} tokens) for one of tenant {}, priority {}",
+                quote_text(r.job->qos.tenant), r.job->qos.priority, r.seq->tokens.size(),
+                quote_text(for_job.qos.tenant), for_job.qos.priority);
+  waiting_.requeue(r.job);
+  preempted_.push_back(std::move(r));
+}
+
+void Runner::loop() {
+  bool was_busy = false;
+  for (;;) {
+    std::vector<std::shared_ptr<Job>> admit_now, dropped, expired;
+    std::vector<Running> resume_now;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait(lk, [&] { return stop_ || !waiting_.empty() || busy_.load() > 0; });
+      if (stop_) break;
+      take_waiting(&admit_now, &resume_now, &dropped, &expired);
+    }
+    for (auto& job : dropped) job->finish(cancelled_event());
+    if (!expired.empty()) {
+      const int retry = retry_after_seconds(predicted_wait_seconds(queued_.load() + 1));
+      for (auto& job : expired) {
+        JobEvent e = error_event(Status::unavailable(
+            fmt::format("the request's deadline for its first token ({} ms, x-llm-d-slo-ttft-ms) passed while it "
+                        "was queued",
+                        millis(seconds(*job->qos.ttft_deadline - job->created)))));
+        e.retry_after_seconds = retry;
+        job->finish(e);
+      }
+    }
+    for (Running& r : resume_now) resume(std::move(r));
+    for (auto& job : admit_now) admit(std::move(job));
+    if (busy_.load() > 0) {
+      was_busy = true;
+      step();
+    }
+    publish_info();
+    if (was_busy && busy_.load() == 0 && queued_.load() == 0) {
+      was_busy = false;
+      if (on_idle_) on_idle_();
+    }
+  }
+  stop_all();
 }
 
 void Runner::resume(Running r) {
@@ -292,6 +332,7 @@ void Runner::resume(Running r) {
   s.n_fed = start.reused;
   s.state = engine::Sequence::State::kPrefilling;
   r.admitted = Clock::now();
+  r.share_guard_until = s.n_generated + kShareGuardTokens;
   running_.push_back(std::move(r));
 }
 
@@ -300,8 +341,7 @@ void Runner::stop_all() {
   std::vector<std::shared_ptr<Job>> left;
   {
     std::lock_guard<std::mutex> lk(mu_);
-    left = waiting_.take_all();
-    for (Running& r : preempted_) left.push_back(std::move(r.job));
+    left = waiting_.take_all();  // preempted jobs included
     preempted_.clear();
     queued_.store(0);
   }
@@ -393,8 +433,10 @@ std::shared_ptr<Job> Runner::release(engine::Sequence* seq, bool keep_prefix, Jo
   return std::move(r.job);
 }
 
-void Runner::fail(engine::Sequence* seq, const Status& error) {
-  release(seq, /*keep_prefix=*/false, nullptr)->finish(error_event(error));
+void Runner::fail(engine::Sequence* seq, const Status& error, int retry_after_seconds) {
+  JobEvent e = error_event(error);
+  e.retry_after_seconds = retry_after_seconds;
+  release(seq, /*keep_prefix=*/false, nullptr)->finish(e);
 }
 
 void Runner::finish(engine::Sequence* seq, std::vector<float> embedding) {
@@ -467,7 +509,12 @@ void Runner::deliver(engine::StepResult& result) {
 void Runner::step() {
   drop_cancelled();  // their KV blocks return to the pool at once
   const engine::StepPlan p = plan();
-  for (engine::Sequence* s : p.evicted) fail(s, Status::exhausted("KV cache is full; retry the request"));
+  if (!p.evicted.empty()) {
+    // Like a full queue: retry once the work ahead has drained (every queued job plus this one
+    // needs a slot's worth of the measured drain).
+    const int retry = retry_after_seconds(predicted_wait_seconds(queued_.load() + 1));
+    for (engine::Sequence* s : p.evicted) fail(s, Status::exhausted("KV cache is full; retry the request"), retry);
+  }
   if (p.feeds.empty()) return;
   engine::StepResult result = run(p);
   deliver(result);

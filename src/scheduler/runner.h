@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,11 +40,14 @@ struct RunnerConfig {
   // prefill throughput flattens on CPU while keeping a step short enough (~1-2 s for a 1B
   // model on 2 cores) that decoding sequences are not stalled long by a new prompt.
   int64_t step_token_budget = 512;
-  int max_cached_prefixes = 8;              // finished sequences kept for prompt-prefix reuse
-  DType kv_type = DType::kF32;              // KV cache elements: F32 or F16
-  std::shared_ptr<ModelMetrics> metrics;    // token counters, prefix hits, step times; may be null
-  bool fair_by_tenant = true;               // CORRAL_FAIRNESS: round robin over tenants (else FCFS)
-  bool preempt = false;                     // CORRAL_PREEMPT: better classes take worse ones' slots
+  int max_cached_prefixes = 8;            // finished sequences kept for prompt-prefix reuse
+  DType kv_type = DType::kF32;            // KV cache elements: F32 or F16
+  std::shared_ptr<ModelMetrics> metrics;  // token counters, prefix hits, step times; may be null
+  bool fair_by_tenant = true;             // CORRAL_FAIRNESS: round robin over tenants (else FCFS)
+  bool preempt = false;                   // CORRAL_PREEMPT: better classes take worse ones' slots
+  // CORRAL_TENANT_PREEMPT (with fair_by_tenant): a tenant two or more slots behind another
+  // takes one of that tenant's slots (same or worse class).
+  bool tenant_preempt = true;
   metrics::Counter* preemptions = nullptr;  // counts them; may be null
 };
 
@@ -101,19 +105,32 @@ class Runner {
     std::unique_ptr<engine::Sequence> seq;
     Clock::duration queue_duration{};  // from arrival to (first) admission
     Clock::time_point admitted{};      // when it got its slot (last)
+    // Tenant-share preemption leaves it alone until it has generated this many tokens in all
+    // (set on resume): a resumed sequence makes progress before it can lose its slot again.
+    int64_t share_guard_until = 0;
   };
 
   void loop();
-  // Takes the queued jobs that fit into free slots (and drops cancelled ones); mu_ held.
-  // Deadline-expired ones go to `expired`; `resume` is how many preempted jobs get slots first.
-  void take_waiting(std::vector<std::shared_ptr<Job>>* admit, std::vector<std::shared_ptr<Job>>* dropped,
-                    std::vector<std::shared_ptr<Job>>* expired, size_t* resume);
-  // CORRAL_PREEMPT: with every slot taken, the running completion of the worst priority (worse
-  // than `best_waiting`; the newest of those) leaves its slot, its KV freed.
-  void preempt_for(int best_waiting);
+  // Takes the queued jobs that get a slot this step, in FairQueue's order (drops cancelled
+  // ones; deadline-expired ones go to `expired`): new jobs into `admit`, preempted ones into
+  // `resume`. With every slot taken, the next job may take a running one's slot (victim_for),
+  // at most one per slot and step. mu_ held.
+  void take_waiting(std::vector<std::shared_ptr<Job>>* admit, std::vector<Running>* resume,
+                    std::vector<std::shared_ptr<Job>>* dropped, std::vector<std::shared_ptr<Job>>* expired);
+  // The running sequence whose slot `next` may take, or null (scheduler/preemption.h decides;
+  // `held`: slots per tenant).
+  Running* victim_for(const Job& next, const std::map<std::string, int>& held);
+  // The victim leaves its slot, its KV freed; its job goes back into the queue. mu_ held.
+  void preempt(Running* victim, const Job& for_job);
+  Running* find_preempted(const Job* job);
+  // Takes *p out of preempted_ (p points into it).
+  Running take_preempted(Running* p);
   // A preempted job gets a slot back: its sequence (tokens so far, sampler, detokenizer kept)
   // recomputes every position from the longest cached prefix, then samples on as before.
   void resume(Running r);
+  // Whether share preemption would give a job of `qos` a slot at the next step: its tenant
+  // (counting its queued jobs) holds at least two slots fewer than another. mu_ held.
+  bool share_preemption_admits(const JobQos& qos) const;
   // Predicted wait for a slot of a job `ahead` places back, from the measured drain rate;
   // info_mu_ not held.
   double predicted_wait_seconds(int ahead) const;
@@ -135,7 +152,8 @@ class Runner {
   // finish and fail release the slot before delivering the final event, so whoever reacts to
   // it (a test, the next request) sees the slot free.
   void finish(engine::Sequence* seq, std::vector<float> embedding);
-  void fail(engine::Sequence* seq, const Status& error);
+  // retry_after_seconds > 0: the client may retry then (answered as a 503 with Retry-After).
+  void fail(engine::Sequence* seq, const Status& error, int retry_after_seconds = 0);
   // Takes the sequence out of its slot (its KV kept as a prefix or freed); fills `stats`.
   std::shared_ptr<Job> release(engine::Sequence* seq, bool keep_prefix, JobStats* stats);
   const std::shared_ptr<Job>& running_job(const engine::Sequence* seq) const;
@@ -150,14 +168,17 @@ class Runner {
   engine::PrefixCache prefixes_;  // engine thread only
   std::vector<Running> running_;  // at most num_parallel, in admission order; engine thread only
   uint64_t admit_counter_ = 0;    // round-robin order of prefill chunks
-  // Jobs that lost their slot to a better class (CORRAL_PREEMPT), best priority then oldest
-  // first; their sequences hold no KV. Engine thread only.
+  // Jobs that lost their slot (preemption): their sequences, holding no KV, while the jobs
+  // wait in waiting_ again. Engine thread only.
   std::vector<Running> preempted_;
   double service_seconds_ema_ = 0;  // a job's time in its slot, smoothed; engine thread only
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   FairQueue waiting_;  // guarded by mu_
+  // Slots per tenant key after the last admission round (take_waiting): whether a job arriving
+  // now would take a slot by share preemption. Guarded by mu_.
+  std::map<std::string, int> held_;
   bool stop_ = false;  // guarded by mu_
   std::atomic<int> busy_{0};
   std::atomic<int> queued_{0};

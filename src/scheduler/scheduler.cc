@@ -111,8 +111,7 @@ void Scheduler::observe_job(const std::shared_ptr<Job>& job, const std::string& 
       }
       record_finished(*mm, model, kind, created, e);
       fairness_metrics_.observe_finished(tenant, priority_class, e);
-      if (e.type == JobEvent::Type::kError && e.retry_after_seconds > 0)
-        fairness_metrics_.deadline_missed(model, "expired");
+      if (e.deadline_missed()) fairness_metrics_.deadline_missed(model, "expired");
     }
     if (inner) inner(e);
   };
@@ -231,6 +230,8 @@ std::optional<Rejection> Scheduler::submit(const ModelSpec& spec, std::shared_pt
   } else {
     // Waiting for the load: no rate of this model is measured yet, so no wait is predicted.
     job->placement = QueuePlacement{.known = true, .position = static_cast<int>(e->waiting.size()), .eta_ms = 0};
+    // The reaper answers its deadline if it passes before the load ends.
+    if (job->qos.ttft_deadline) reaper_cv_.notify_all();
     e->waiting.push_back(std::move(job));
   }
   if (start) loaders_.start([this, e] { load_entry(e); });
@@ -370,6 +371,7 @@ void Scheduler::start_runner(const std::shared_ptr<Entry>& e, LoadedModel loaded
   rc.metrics = metrics_.for_model(e->spec.name);
   rc.fair_by_tenant = config_.fairness.by_tenant;
   rc.preempt = config_.fairness.preempt;
+  rc.tenant_preempt = config_.fairness.tenant_preempt;
   rc.preemptions = &rc.metrics->preemptions;
   const auto& mc = loaded.model->config();
   auto runner = std::make_unique<Runner>(std::move(loaded.model), std::move(loaded.tokenizer), rc, pool_);
@@ -464,6 +466,22 @@ void Scheduler::reaper_loop() {
   while (!shutting_down_) {
     const auto now = Clock::now();
     auto next = now + std::chrono::seconds(1);
+    if (std::vector<std::shared_ptr<Job>> late = take_late_loading_locked(now, &next); !late.empty()) {
+      const int retry = retry_after_locked();
+      lk.unlock();  // their observers take mu_
+      for (auto& job : late) {
+        JobEvent ev;
+        ev.type = JobEvent::Type::kError;
+        ev.error = Status::unavailable(fmt::format(
+            "the request's deadline for its first token ({} ms, x-llm-d-slo-ttft-ms) passed while the model was "
+            "loading",
+            std::chrono::duration_cast<std::chrono::milliseconds>(*job->qos.ttft_deadline - job->created).count()));
+        ev.retry_after_seconds = retry;
+        job->finish(ev);
+      }
+      lk.lock();
+      continue;
+    }
     std::vector<std::shared_ptr<Entry>> expired;
     for (const auto& e : entries_) {
       if (e->state != Entry::State::kReady || !e->runner->idle()) continue;
@@ -488,6 +506,23 @@ void Scheduler::reaper_loop() {
     loaders_.reap();  // finished loads' threads (their work holds no lock any more)
     reaper_cv_.wait_until(lk, next);
   }
+}
+
+std::vector<std::shared_ptr<Job>> Scheduler::take_late_loading_locked(Clock::time_point now, Clock::time_point* next) {
+  std::vector<std::shared_ptr<Job>> late;
+  for (const auto& e : entries_) {
+    if (e->state != Entry::State::kLoading) continue;
+    std::erase_if(e->waiting, [&](const std::shared_ptr<Job>& j) {
+      if (!j->qos.ttft_deadline) return false;
+      if (*j->qos.ttft_deadline > now) {
+        *next = std::min(*next, *j->qos.ttft_deadline);
+        return false;
+      }
+      late.push_back(j);
+      return true;
+    });
+  }
+  return late;
 }
 
 std::string Scheduler::render_metrics() {

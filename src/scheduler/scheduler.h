@@ -129,7 +129,12 @@ class Scheduler {
   void start_runner(const std::shared_ptr<Entry>& e, LoadedModel loaded, const LoadPlan& plan, Clock::time_point t0);
   void fail_load(const std::shared_ptr<Entry>& e, const Status& error);
   void on_runner_idle(const std::shared_ptr<Entry>& e);
+  // Keep-alive expiry, and the TTFT deadlines of jobs waiting for a load, which are answered
+  // when they pass rather than when the load ends.
   void reaper_loop();
+  // Takes the jobs waiting for a load whose deadline has passed; lowers *next to the earliest
+  // deadline still ahead.
+  std::vector<std::shared_ptr<Job>> take_late_loading_locked(Clock::time_point now, Clock::time_point* next);
   // Removes an entry from the map; the caller destroys the returned runner outside the lock.
   std::unique_ptr<Runner> detach_locked(const std::shared_ptr<Entry>& e, const char* reason);
   int retry_after_locked() const;

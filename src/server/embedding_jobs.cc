@@ -19,13 +19,17 @@ void run_embeddings(ApiContext& ctx, const ServedModel& m, EmbedRequest req, Wri
     job->options.embed_normalize = req.normalize;
     job->options.embed_truncate = req.truncate;
     job->prompt.tokens = (*tok)->encode(req.inputs[i], /*add_special=*/true, /*parse_special=*/false);
+    req.qos.apply(*job);
     job->on_event = [g, i, w, answer, errors](const scheduler::JobEvent& e) {
       if (e.type == scheduler::JobEvent::Type::kText) return;
       std::lock_guard<std::mutex> lk(g->mu);
       if (g->failed) return;
       if (e.type == scheduler::JobEvent::Type::kError) {
         g->failed = true;
-        errors.respond_error(w, http_status_for(e.error.code()), e.error.message());
+        // A deadline that passed, a full KV cache: a 503 with Retry-After, as a refusal.
+        if (e.retry_after_seconds > 0)
+          errors.respond_rejection(w, scheduler::Rejection{e.error, e.retry_after_seconds});
+        else errors.respond_error(w, http_status_for(e.error.code()), e.error.message());
         return;
       }
       if (e.done_reason == scheduler::DoneReason::kCancelled) {

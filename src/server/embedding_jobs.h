@@ -12,6 +12,7 @@
 #include "server/api_context.h"
 #include "server/completion_stream.h"
 #include "server/request_options.h"
+#include "server/request_qos.h"
 
 namespace corral::server {
 
@@ -32,6 +33,7 @@ struct EmbedRequest {
   bool truncate = true;   // cut an over-long input to num_ctx instead of failing
   bool normalize = true;  // L2-normalise each vector
   std::optional<scheduler::KeepAlive> keep_alive = {};
+  RequestQos qos = {};  // tenant, priority and TTFT deadline (read_request_qos), as completions
 };
 
 // Submits one job per input; `answer` builds the 200 body once every vector is in. Errors

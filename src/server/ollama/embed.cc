@@ -9,6 +9,7 @@
 #include "server/ollama/request.h"
 #include "server/request_fields.h"
 #include "server/request_options.h"
+#include "server/request_qos.h"
 
 namespace corral::server {
 namespace {
@@ -58,6 +59,8 @@ void handle_embed(ApiContext& ctx, http::Request&& req, Writer w) {
   if (Status s = read_int(*body, "dimensions", &dimensions); !s) return respond_error(w, 400, s.message());
   // Ollama ignores a negative value; a request asking for one is wrong, so corral says so.
   if (dimensions < 0) return respond_error(w, 400, "dimensions must be a positive integer");
+  auto qos = read_request_qos(req, *body, ctx.scheduler.config().fairness);
+  if (!qos) return respond_error(w, 400, qos.error());
   auto resolved = resolve_or_respond(ctx, name, w);
   if (!resolved) return;
   const ServedModel& m = *resolved;
@@ -68,7 +71,8 @@ void handle_embed(ApiContext& ctx, http::Request&& req, Writer w) {
   }
   auto opts = options_or_respond(m, c, w);
   if (!opts) return;
-  EmbedRequest er{.inputs = std::move(inputs), .options = *opts, .truncate = truncate, .keep_alive = c.keep_alive};
+  EmbedRequest er{
+      .inputs = std::move(inputs), .options = *opts, .truncate = truncate, .keep_alive = c.keep_alive, .qos = *qos};
   run_embeddings(ctx, m, std::move(er), w, kOllamaErrors, [name, dimensions](EmbedGather& g) {
     for (auto& v : g.vectors) truncate_to_dimensions(&v, dimensions);
     return ordered_json{{"model", name},
@@ -87,6 +91,8 @@ void handle_embeddings(ApiContext& ctx, http::Request&& req, Writer w) {
   const OllamaRequest& c = *common;
   std::string prompt;
   if (Status s = read_string(*body, "prompt", &prompt); !s) return respond_error(w, 400, s.message());
+  auto qos = read_request_qos(req, *body, ctx.scheduler.config().fairness);
+  if (!qos) return respond_error(w, 400, qos.error());
   auto resolved = ctx.resolver.resolve(c.model);
   if (!resolved && resolved.code() == StatusCode::kNotFound)
     return respond_error(w, 404, legacy_model_not_found(c.model));
@@ -95,7 +101,7 @@ void handle_embeddings(ApiContext& ctx, http::Request&& req, Writer w) {
   if (prompt.empty()) return respond_json(w, 200, ordered_json{{"embedding", ordered_json::array()}});
   auto opts = options_or_respond(m, c, w);
   if (!opts) return;
-  EmbedRequest er{.inputs = {prompt}, .options = *opts, .normalize = false, .keep_alive = c.keep_alive};
+  EmbedRequest er{.inputs = {prompt}, .options = *opts, .normalize = false, .keep_alive = c.keep_alive, .qos = *qos};
   run_embeddings(ctx, m, std::move(er), w, kOllamaErrors, [](EmbedGather& g) {
     return ordered_json{{"embedding", g.vectors[0]}};
   });

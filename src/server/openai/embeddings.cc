@@ -9,6 +9,7 @@
 #include "server/openai/common.h"
 #include "server/openai/handlers.h"
 #include "server/request_fields.h"
+#include "server/request_qos.h"
 
 namespace corral::server::openai {
 namespace {
@@ -83,11 +84,13 @@ void handle_embeddings(ApiContext& ctx, http::Request&& req, Writer w) {
   if (!read_int(b, "dimensions", &dims) || (find_field(b, "dimensions") && dims < 1))
     return respond_error(w, 400, "invalid value for 'dimensions': expected a positive integer");
 
+  auto qos = read_request_qos(req, b, ctx.scheduler.config().fairness);
+  if (!qos) return respond_error(w, 400, qos.error());
   auto m = resolve_or_respond(ctx, name, w);
   if (!m) return;
   RequestOptions opts;
   if (Status s = apply_options(m->params, &opts); !s) return respond_error(w, 500, "model parameters: " + s.message());
-  EmbedRequest er{.inputs = std::move(in).value(), .options = opts};
+  EmbedRequest er{.inputs = std::move(in).value(), .options = opts, .qos = *qos};
   run_embeddings(ctx, *m, std::move(er), w, kErrors, [name, dims, as_base64 = format == "base64"](EmbedGather& g) {
     ordered_json data = ordered_json::array();
     for (size_t i = 0; i < g.vectors.size(); ++i) {

@@ -1,0 +1,222 @@
+// Tenant-share preemption, embeddings under the same admission rules, and deadlines answered
+// while a model loads (docs/fairness.md), against the real server: a tenant with no slot gets
+// one from a tenant holding them all within a step (and every preempted output stays exactly
+// its uninterrupted greedy output); several better-class requests take several slots at once;
+// embeddings read the tenant, priority and deadline and refuse bad ones; a deadline that passes
+// while the model waits to load is a 503 with Retry-After when it passes.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/http_client.h"
+#include "server/raw_http.h"
+#include "server/server_process.h"
+
+namespace corral::testing {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+RawHttpResponse post(int port, const std::string& path, const json& body, const std::string& headers = "") {
+  const std::string b = body.dump();
+  const std::string req = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                          "\r\nConnection: close\r\nContent-Type: application/json\r\n" + headers +
+                          "Content-Length: " + std::to_string(b.size()) + "\r\n\r\n" + b;
+  return raw_exchange(port, req, std::chrono::seconds(300));
+}
+
+json generate(const std::string& model, const std::string& prompt, int num_predict) {
+  return json{{"model", model},
+              {"prompt", prompt},
+              {"stream", false},
+              {"options", {{"num_predict", num_predict}, {"temperature", 0}}}};
+}
+
+json ps_model(ServerProcess& s, const std::string& name) {
+  auto ps = json::parse(http_get(s.url("/api/ps")).body);
+  for (const auto& m : ps["models"])
+    if (m["name"] == name) return m;
+  return nullptr;
+}
+
+// Polls /api/ps until `pred` holds for the model (up to 60 s); whether it did.
+template <typename Pred>
+bool wait_for_ps(ServerProcess& s, const std::string& name, Pred pred) {
+  for (int i = 0; i < 6000; ++i) {
+    json m = ps_model(s, name);
+    if (!m.is_null() && pred(m)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+struct Finished {
+  RawHttpResponse r;
+  Clock::time_point end;
+};
+
+std::future<Finished> post_async(ServerProcess& s, std::string path, json body, std::string headers) {
+  return std::async(std::launch::async,
+                    [&s, path = std::move(path), body = std::move(body), headers = std::move(headers)] {
+                      Finished f{post(s.port(), path, body, headers), {}};
+                      f.end = Clock::now();
+                      return f;
+                    });
+}
+
+const char* kModel = "stories-ctx";
+const char* kPs = "stories-ctx:latest";
+
+// Two slots, both running long requests of tenant a; tenant b sends a short one. Returns how
+// many of a's requests ended before b's; checks every answer is 200 and a's outputs are their
+// uninterrupted greedy outputs. Sets *preemptions from /api/ps.
+int a_requests_before_b(const std::string& tenant_preempt, int* preemptions) {
+  auto s = ServerProcess::start(shared_test_store(),
+                                {{"OLLAMA_NUM_PARALLEL", "2"}, {"CORRAL_TENANT_PREEMPT", tenant_preempt}});
+  EXPECT_TRUE(s);
+  if (!s) return -1;
+  const std::vector<std::string> prompts = {"Once upon a time there was", "One day a little girl"};
+  std::vector<std::string> expected;
+  for (const auto& p : prompts) {
+    RawHttpResponse alone = post(s->port(), "/api/generate", generate(kModel, p, 400));
+    EXPECT_EQ(alone.status, 200) << alone.body;
+    expected.push_back(json::parse(alone.body)["response"]);
+  }
+  std::vector<std::future<Finished>> a;
+  for (const auto& p : prompts)
+    a.push_back(post_async(*s, "/api/generate", generate(kModel, p, 400), "x-llm-d-inference-fairness-id: a\r\n"));
+  EXPECT_TRUE(wait_for_ps(*s, kPs, [](const json& m) { return m["slots_in_use"] == 2; }));
+  Finished b =
+      post_async(*s, "/api/generate", generate(kModel, "The dog", 5), "x-llm-d-inference-fairness-id: b\r\n").get();
+  EXPECT_EQ(b.r.status, 200) << b.r.body;
+  int before = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    Finished r = a[i].get();
+    EXPECT_EQ(r.r.status, 200) << r.r.body;
+    if (r.r.status == 200) { EXPECT_EQ(json::parse(r.r.body)["response"], expected[i]) << "prompt " << i; }
+    before += r.end < b.end;
+  }
+  *preemptions = ps_model(*s, kPs)["preemptions"].get<int>();
+  EXPECT_TRUE(wait_for_ps(*s, kPs, [](const json& m) { return m["slots_in_use"] == 0 && m["queued"] == 0; }));
+  return before;
+}
+
+TEST(FairShare, TenantWithNoSlotTakesOneFromATenantHoldingThemAllAndOutputsStayExact) {
+  int preemptions = 0;
+  // b gets a's newest slot at once: both of a's requests are still running when b is done.
+  EXPECT_EQ(a_requests_before_b("1", &preemptions), 0);
+  EXPECT_EQ(preemptions, 1);
+  // Without it (round robin over the queue only) b waits for one of a's to end.
+  EXPECT_GE(a_requests_before_b("0", &preemptions), 1);
+  EXPECT_EQ(preemptions, 0);
+}
+
+TEST(FairShare, SeveralBetterClassRequestsTakeSeveralSlots) {
+  auto s = ServerProcess::start(shared_test_store(), {{"OLLAMA_NUM_PARALLEL", "3"}, {"CORRAL_PREEMPT", "1"}});
+  ASSERT_TRUE(s);
+  ASSERT_EQ(post(s->port(), "/api/generate", generate(kModel, "Hi", 2)).status, 200);
+  std::vector<std::future<Finished>> low;
+  for (int i = 0; i < 3; ++i)
+    low.push_back(post_async(*s, "/api/generate", generate(kModel, "Once upon a time " + std::to_string(i), 400),
+                             "x-llm-d-inference-objective: sheddable\r\n"));
+  ASSERT_TRUE(wait_for_ps(*s, kPs, [](const json& m) { return m["slots_in_use"] == 3; }));
+  std::vector<std::future<Finished>> high;
+  for (int i = 0; i < 3; ++i)
+    high.push_back(post_async(*s, "/api/generate", generate(kModel, "The dog " + std::to_string(i), 5),
+                              "x-llm-d-inference-objective: critical\r\n"));
+  Clock::time_point last_high{};
+  for (auto& f : high) {
+    Finished r = f.get();
+    EXPECT_EQ(r.r.status, 200) << r.r.body;
+    last_high = std::max(last_high, r.end);
+  }
+  int after = 0;
+  for (auto& f : low) {
+    Finished r = f.get();
+    EXPECT_EQ(r.r.status, 200) << r.r.body;
+    after += r.end > last_high;
+  }
+  // Every critical request had a slot without waiting for a sheddable one to end.
+  EXPECT_EQ(after, 3);
+  EXPECT_EQ(ps_model(*s, kPs)["preemptions"].get<int>(), 3);
+}
+
+TEST(FairShare, EmbeddingsReadTenantPriorityAndDeadline) {
+  auto s = ServerProcess::start(shared_test_store(), {{"OLLAMA_NUM_PARALLEL", "1"}, {"CORRAL_TENANTS", "emb"}});
+  ASSERT_TRUE(s);
+  const json embed{{"model", kModel}, {"input", {"Hi", "there"}}};
+  const json legacy{{"model", kModel}, {"prompt", "Hi"}};
+  const json openai{{"model", kModel}, {"input", "Hi"}};
+  const std::vector<std::pair<std::string, json>> endpoints = {
+      {"/api/embed", embed}, {"/api/embeddings", legacy}, {"/v1/embeddings", openai}};
+  for (const auto& [path, body] : endpoints) {
+    RawHttpResponse bad = post(s->port(), path, body, "x-llm-d-inference-objective: urgent\r\n");
+    EXPECT_EQ(bad.status, 400) << path;
+    EXPECT_NE(bad.body.find("not a configured objective"), std::string::npos) << bad.body;
+    json bad_priority = body;
+    bad_priority["priority"] = "high";
+    bad = post(s->port(), path, bad_priority);
+    EXPECT_EQ(bad.status, 400) << path;
+    EXPECT_NE(bad.body.find("priority"), std::string::npos) << bad.body;
+  }
+  EXPECT_TRUE(json::parse(http_get(s->url("/api/ps")).body)["models"].empty());
+  for (const auto& [path, body] : endpoints) {
+    RawHttpResponse ok =
+        post(s->port(), path, body, "x-llm-d-inference-fairness-id: emb\r\nx-llm-d-inference-objective: critical\r\n");
+    EXPECT_EQ(ok.status, 200) << path << ": " << ok.body;
+  }
+  const std::string metrics = http_get(s->url("/metrics")).body;
+  // Four jobs: /api/embed's two inputs are two.
+  EXPECT_NE(metrics.find("corral:tenant_requests_total{tenant=\"emb\",outcome=\"ok\"} 4"), std::string::npos);
+  EXPECT_NE(metrics.find("corral:priority_requests_total{priority_class=\"critical\",outcome=\"ok\"} 4"),
+            std::string::npos);
+
+  // A deadline that passes while the embedding waits behind a long generation: a 503 with
+  // Retry-After, in each API's shape.
+  std::vector<std::future<Finished>> busy;
+  for (int i = 0; i < 2; ++i)
+    busy.push_back(post_async(*s, "/api/generate", generate(kModel, "Once upon a time", 400), ""));
+  ASSERT_TRUE(wait_for_ps(*s, kPs, [](const json& m) { return m["slots_in_use"] == 1 && m["queued"] == 1; }));
+  for (const auto& [path, body] : endpoints) {
+    RawHttpResponse late = post(s->port(), path, body, "x-llm-d-slo-ttft-ms: 30\r\n");
+    EXPECT_EQ(late.status, 503) << path << ": " << late.body;
+    EXPECT_NE(late.body.find("passed while it was queued"), std::string::npos) << late.body;
+    EXPECT_FALSE(late.header("retry-after").empty()) << path;
+  }
+  for (auto& f : busy) EXPECT_EQ(f.get().r.status, 200);
+  EXPECT_TRUE(wait_for_ps(*s, kPs, [](const json& m) { return m["slots_in_use"] == 0 && m["queued"] == 0; }));
+}
+
+TEST(FairShare, DeadlineThatPassesWhileTheModelWaitsToLoadIsAnsweredWhenItPasses) {
+  // One model at a time: "stories" cannot load while stories-ctx is busy.
+  auto s = ServerProcess::start(shared_test_store(), {{"OLLAMA_NUM_PARALLEL", "1"}, {"OLLAMA_MAX_LOADED_MODELS", "1"}});
+  ASSERT_TRUE(s);
+  std::vector<std::future<Finished>> busy;
+  for (int i = 0; i < 3; ++i)
+    busy.push_back(post_async(*s, "/api/generate", generate(kModel, "Once upon a time", 400), ""));
+  ASSERT_TRUE(wait_for_ps(*s, kPs, [](const json& m) { return m["slots_in_use"] == 1 && m["queued"] == 2; }));
+  const auto t0 = Clock::now();
+  RawHttpResponse r =
+      post(s->port(), "/api/generate", generate("stories", "The dog", 5), "x-llm-d-slo-ttft-ms: 100\r\n");
+  const auto answered = Clock::now();
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_NE(r.body.find("passed while the model was loading"), std::string::npos) << r.body;
+  EXPECT_FALSE(r.header("retry-after").empty());
+  EXPECT_GE(answered - t0, std::chrono::milliseconds(100));
+  int still_running = 0;
+  for (auto& f : busy) {
+    Finished b = f.get();
+    EXPECT_EQ(b.r.status, 200);
+    still_running += b.end > answered;
+  }
+  // Answered while stories-ctx's queue still ran, not when "stories" could load.
+  EXPECT_GE(still_running, 2);
+  EXPECT_NE(http_get(s->url("/metrics")).body.find("when=\"expired\"} 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace corral::testing
