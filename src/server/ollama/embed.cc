@@ -58,7 +58,7 @@ void handle_embed(ApiContext& ctx, http::Request&& req, Writer w) {
   if (Status s = read_int(*body, "dimensions", &dimensions); !s) return respond_error(w, 400, s.message());
   // Ollama ignores a negative value; a request asking for one is wrong, so corral says so.
   if (dimensions < 0) return respond_error(w, 400, "dimensions must be a positive integer");
-  auto resolved = resolve_or_respond(ctx, name, w);
+  auto resolved = resolve_or_respond(ctx, kOllamaErrors, name, w);
   if (!resolved) return;
   const ServedModel& m = *resolved;
   if (inputs.empty()) {
