@@ -37,11 +37,11 @@ struct OutputFormat {
 // name only the fields it sets.
 struct GenerateInput {
   std::string prompt = {};
-  std::string suffix = {};                             // non-empty: fill-in-the-middle (needs insert)
-  std::optional<std::string> system = {};              // absent: the model's SYSTEM
+  std::string suffix = {};                            // non-empty: fill-in-the-middle (needs insert)
+  std::optional<std::string> system = {};             // absent: the model's SYSTEM
   std::optional<std::string> template_override = {};  // the request's own template text
-  std::vector<int32_t> context = {};                   // tokens of an earlier exchange (Ollama's `context`)
-  bool raw = false;                                    // the prompt is the whole model input
+  std::vector<int32_t> context = {};                  // tokens of an earlier exchange (Ollama's `context`)
+  bool raw = false;                                   // the prompt is the whole model input
 };
 
 struct ChatRequest {

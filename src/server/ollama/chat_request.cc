@@ -21,7 +21,8 @@ Result<ChatMessage> parse_message(const ordered_json& m) {
     return Status::error("message content must be a string");
   CORRAL_RETURN_IF_ERROR(read_string(m, "content", &msg.content));
   CORRAL_RETURN_IF_ERROR(reject_images(m));
-  if (Status s = read_string(m, "thinking", &msg.thinking); !s) return Status::error("message thinking must be a string");
+  if (Status s = read_string(m, "thinking", &msg.thinking); !s)
+    return Status::error("message thinking must be a string");
   CORRAL_ASSIGN_OR_RETURN(const ordered_json* calls, read_array(m, "tool_calls"));
   if (calls) msg.tool_calls = nlohmann::json(*calls);
   if (Status s = read_string(m, "tool_name", &msg.tool_name); !s)
