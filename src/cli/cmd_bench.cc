@@ -58,61 +58,62 @@ Result<bench::Run> load_run(const std::string& path) {
   return run;
 }
 
-int run_bench(const BenchOptions& o) {
-  if (o.model.empty()) return bench::print_error("--model is required");
-  auto target = bench::resolve_target(o.host);
-  if (!target) return bench::print_error(target.status());
-  auto levels = bench::parse_int_list(o.concurrency, 1, kMaxConcurrency, "--concurrency");
-  if (!levels) return bench::print_error(levels.status());
-  if (o.requests < 0 || o.requests > kMaxRequests)
-    return bench::print_error(fmt::format("--requests must be 0 to {}", kMaxRequests));
-  if (o.num_predict < 1) return bench::print_error("--num-predict must be at least 1");
-  if (o.api != "ollama" && o.api != "openai") return bench::print_error("--api must be ollama or openai");
+// The numeric and choice flags in range.
+Status check_limits(const BenchOptions& o) {
+  if (o.requests < 0 || o.requests > kMaxRequests) return Status::errorf("--requests must be 0 to {}", kMaxRequests);
+  if (o.num_predict < 1) return Status::error("--num-predict must be at least 1");
+  if (o.api != "ollama" && o.api != "openai") return Status::error("--api must be ollama or openai");
+  return Status::ok();
+}
 
+// What each request sends: the API, model, prompts (--prompt, --prompt-file or generated) and
+// the per-request timeout.
+Result<bench::Workload> workload_from(const BenchOptions& o, const std::string& url) {
   bench::Workload w;
-  w.request.base_url = target->url;
+  w.request.base_url = url;
   w.request.api = o.api == "openai" ? bench::Api::kOpenAI : bench::Api::kOllama;
   w.request.model = o.model;
   w.request.num_predict = o.num_predict;
   w.request.stream = o.stream;
   w.prompt_tokens = o.prompt_tokens;
   if (!o.prompt.empty()) w.prompts = {o.prompt};
-  if (!o.prompt_file.empty()) {
-    auto p = bench::read_prompt_file(o.prompt_file);
-    if (!p) return bench::print_error(p.status());
-    w.prompts = std::move(p).value();
-  }
-  auto timeout = bench::parse_seconds(o.timeout, "--timeout");
-  if (!timeout) return bench::print_error(timeout.status());
-  w.request.timeout_s = *timeout;
+  if (!o.prompt_file.empty()) { CORRAL_ASSIGN_OR_RETURN(w.prompts, bench::read_prompt_file(o.prompt_file)); }
+  CORRAL_ASSIGN_OR_RETURN(w.request.timeout_s, bench::parse_seconds(o.timeout, "--timeout"));
+  return w;
+}
 
+// The sweep: concurrency levels, how long or how many requests each runs, and the SLOs.
+Result<bench::SweepPlan> plan_from(const BenchOptions& o, std::vector<int> levels) {
   bench::SweepPlan plan;
-  plan.concurrency = *levels;
+  plan.concurrency = std::move(levels);
   plan.requests = o.requests;
   plan.warmup = o.warmup;
   if (!o.duration.empty()) {
-    auto d = bench::parse_seconds(o.duration, "--duration");
-    if (!d) return bench::print_error(d.status());
-    plan.duration_s = *d;
+    CORRAL_ASSIGN_OR_RETURN(plan.duration_s, bench::parse_seconds(o.duration, "--duration"));
     // --duration alone: the time decides, the request cap only guards against a runaway.
     if (o.requests == 0) plan.requests = kMaxRequests;
   }
   for (auto [flag, text, slot] : {std::tuple{"--slo-ttft", &o.slo_ttft, &plan.slo.ttft_s},
                                   std::tuple{"--slo-e2e", &o.slo_e2e, &plan.slo.e2e_s}}) {
     if (text->empty()) continue;
-    auto s = bench::parse_seconds(*text, flag);
-    if (!s) return bench::print_error(s.status());
-    *slot = *s;
+    CORRAL_ASSIGN_OR_RETURN(*slot, bench::parse_seconds(*text, flag));
   }
+  return plan;
+}
+
+Result<std::vector<bench::Run>> load_compared_runs(const BenchOptions& o) {
   std::vector<bench::Run> compare;
   for (const std::string& path : o.compare) {
-    auto c = load_run(path);
-    if (!c) return bench::print_error(c.status());
-    compare.push_back(std::move(c).value());
+    CORRAL_ASSIGN_OR_RETURN(bench::Run c, load_run(path));
+    compare.push_back(std::move(c));
   }
+  return compare;
+}
 
+// Runs the sweep with a live progress line (on a terminal) and a line per finished level.
+Result<std::vector<bench::LevelStats>> sweep(const BenchOptions& o, const std::string& url, const bench::Workload& w,
+                                             const bench::SweepPlan& plan) {
   const bool tty = isatty(STDERR_FILENO);
-  bench::StopOnInterrupt interrupts;  // Ctrl-C ends the sweep early; what was measured is still shown
   auto progress = [tty](const bench::Live& l) {
     if (tty) fmt::print(stderr, "\r\033[K{}", bench::progress_line(l));
   };
@@ -124,20 +125,12 @@ int run_bench(const BenchOptions& o) {
   };
   if (!o.json)
     fmt::print(stderr, "corral bench: {} at {}, {} API, {} predicted tokens per request, concurrency {}\n", o.model,
-               target->url, o.api, o.num_predict, o.concurrency);
-  auto stats = bench::run_sweep(w, plan, bench::stop_flag(), progress, level_done);
-  if (!stats) return bench::print_error(stats.status());
+               url, o.api, o.num_predict, o.concurrency);
+  return bench::run_sweep(w, plan, bench::stop_flag(), progress, level_done);
+}
 
-  bench::Run run;
-  run.label = o.label;  // empty without --label, so a saved file does not claim "this run"
-  run.host = target->url;
-  run.model = o.model;
-  run.api = o.api;
-  run.stream = o.stream;
-  run.num_predict = o.num_predict;
-  run.slo = plan.slo;
-  run.levels = std::move(stats).value();
-
+// The results: the table (or --json) on stdout, then --save and --plot.
+Status report(const BenchOptions& o, const bench::Run& run, const std::vector<bench::Run>& compare) {
   const std::string json_text = bench::to_json(run).dump(2) + "\n";
   if (o.json) {
     fmt::print("{}", json_text);
@@ -145,15 +138,43 @@ int run_bench(const BenchOptions& o) {
     fmt::print("\n{}\n{}", bench::results_table(run), bench::results_notes(run));
     for (const bench::Run& c : compare) fmt::print("\ncompared with {}:\n{}", c.label, bench::results_table(c));
   }
-  if (!o.save.empty())
-    if (Status s = write_file(o.save, json_text); !s) return bench::print_error(s);
+  if (!o.save.empty()) CORRAL_RETURN_IF_ERROR(write_file(o.save, json_text));
   if (!o.plot.empty()) {
     std::vector<bench::Run> runs{run};
     if (runs[0].label.empty()) runs[0].label = kThisRun;
     runs.insert(runs.end(), compare.begin(), compare.end());
-    if (Status s = write_file(o.plot, bench::render_svg(runs, "corral bench: " + o.model)); !s)
-      return bench::print_error(s);
+    CORRAL_RETURN_IF_ERROR(write_file(o.plot, bench::render_svg(runs, "corral bench: " + o.model)));
   }
+  return Status::ok();
+}
+
+int run_bench(const BenchOptions& o) {
+  if (o.model.empty()) return bench::print_error("--model is required");
+  auto target = bench::resolve_target(o.host);
+  if (!target) return bench::print_error(target.status());
+  auto levels = bench::parse_int_list(o.concurrency, 1, kMaxConcurrency, "--concurrency");
+  if (!levels) return bench::print_error(levels.status());
+  if (Status s = check_limits(o); !s) return bench::print_error(s);
+  auto w = workload_from(o, target->url);
+  if (!w) return bench::print_error(w.status());
+  auto plan = plan_from(o, std::move(levels).value());
+  if (!plan) return bench::print_error(plan.status());
+  auto compare = load_compared_runs(o);
+  if (!compare) return bench::print_error(compare.status());
+
+  bench::StopOnInterrupt interrupts;  // Ctrl-C ends the sweep early; what was measured is still shown
+  auto stats = sweep(o, target->url, *w, *plan);
+  if (!stats) return bench::print_error(stats.status());
+  bench::Run run;
+  run.label = o.label;  // empty without --label, so a saved file does not claim "this run"
+  run.host = target->url;
+  run.model = o.model;
+  run.api = o.api;
+  run.stream = o.stream;
+  run.num_predict = o.num_predict;
+  run.slo = plan->slo;
+  run.levels = std::move(stats).value();
+  if (Status s = report(o, run, *compare); !s) return bench::print_error(s);
   if (bench::stop_flag().load()) return 130;  // as a shell reports a Ctrl-C
   int ok = 0;
   for (const auto& l : run.levels) ok += l.ok;

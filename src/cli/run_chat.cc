@@ -343,6 +343,59 @@ Result<std::optional<ordered_json>> chat_turn(Client& c, RunSession& s) {
 
 bool is_request_error(const Status& st) { return st.is(StatusCode::kInvalidArgument); }
 
+// A /command line: nullopt to go on, or the exit code that ends the session (/bye, or a
+// /show the server failed). /set system """ opens a block: *sb gets its first line and
+// *system_multiline is set.
+std::optional<int> slash_command(Client& c, RunSession& s, const std::string& line, std::string* sb,
+                                 bool* system_multiline) {
+  const auto args = fields(line);
+  const std::string cmd = args.empty() ? "/" : args[0];
+  if (cmd == "/bye" || cmd == "/exit") return 0;
+  if (cmd == "/clear") {
+    s.messages = ordered_json::array();
+    if (!s.system.empty()) s.messages.push_back({{"role", "system"}, {"content", s.system}});
+    fmt::print("Cleared session context\n");
+  } else if (cmd == "/set") {
+    std::string pending;
+    set_command(c, s, args, &pending, system_multiline);
+    if (*system_multiline) *sb = pending + "\n";
+  } else if (cmd == "/show") {
+    if (Status st = show_command(c, s, args); !st) return fail(st);
+  } else if (cmd == "/save") {
+    if (args.size() != 2) fmt::print("Usage:\n  /save <modelname>\n");
+    else save_command(c, s, args[1]);
+  } else if (cmd == "/load") {
+    if (args.size() != 2) fmt::print("Usage:\n  /load <modelname>\n");
+    else load_command(c, s, args[1]);
+  } else if (cmd == "/?" || cmd == "/help") {
+    if (args.size() > 1 && (args[1] == "set" || args[1] == "/set")) usage_set();
+    else if (args.size() > 1 && (args[1] == "show" || args[1] == "/show")) usage_show();
+    else usage();
+  } else {
+    fmt::print("Unknown command '{}'. Type /? for help\n", cmd);
+  }
+  return std::nullopt;
+}
+
+// Sends `message` as the user's turn and keeps the reply: nullopt to go on, or the exit code
+// that ends the session.
+std::optional<int> send_turn(Client& c, RunSession& s, std::string message) {
+  s.messages.push_back({{"role", "user"}, {"content", std::move(message)}});
+  auto reply = chat_turn(c, s);
+  reset_interrupt();
+  if (!reply && is_request_error(reply.status())) {
+    // The server refused this turn (a 400: e.g. "does not support thinking" after /set think):
+    // report it and go on, as Ollama's REPL does for thinking; the failed turn leaves no
+    // message behind. The client maps statuses to codes, so no error text is matched.
+    fmt::print("error: {}\n", reply.status().message());
+    s.messages.erase(s.messages.end() - 1);
+    return std::nullopt;
+  }
+  if (!reply) return fail(reply.status());
+  if (*reply) s.messages.push_back(std::move(**reply));
+  return std::nullopt;
+}
+
 int chat_repl(Client& c, RunSession& s) {
   InterruptScope scope;
   LineReader in;
@@ -391,51 +444,14 @@ int chat_repl(Client& c, RunSession& s) {
         continue;
       }
     } else if (line.rfind("/", 0) == 0) {
-      const auto args = fields(line);
-      const std::string cmd = args.empty() ? "/" : args[0];
-      if (cmd == "/bye" || cmd == "/exit") return 0;
-      if (cmd == "/clear") {
-        s.messages = ordered_json::array();
-        if (!s.system.empty()) s.messages.push_back({{"role", "system"}, {"content", s.system}});
-        fmt::print("Cleared session context\n");
-      } else if (cmd == "/set") {
-        std::string pending;
-        set_command(c, s, args, &pending, &system_multiline);
-        if (system_multiline) sb = pending + "\n";
-      } else if (cmd == "/show") {
-        if (Status st = show_command(c, s, args); !st) return fail(st);
-      } else if (cmd == "/save") {
-        if (args.size() != 2) fmt::print("Usage:\n  /save <modelname>\n");
-        else save_command(c, s, args[1]);
-      } else if (cmd == "/load") {
-        if (args.size() != 2) fmt::print("Usage:\n  /load <modelname>\n");
-        else load_command(c, s, args[1]);
-      } else if (cmd == "/?" || cmd == "/help") {
-        if (args.size() > 1 && (args[1] == "set" || args[1] == "/set")) usage_set();
-        else if (args.size() > 1 && (args[1] == "show" || args[1] == "/show")) usage_show();
-        else usage();
-      } else {
-        fmt::print("Unknown command '{}'. Type /? for help\n", cmd);
-      }
+      if (auto code = slash_command(c, s, line, &sb, &system_multiline)) return *code;
       continue;
     } else {
       sb += line;
     }
     if (sb.empty()) continue;
-    s.messages.push_back({{"role", "user"}, {"content", sb}});
+    if (auto code = send_turn(c, s, std::move(sb))) return *code;
     sb.clear();
-    auto reply = chat_turn(c, s);
-    reset_interrupt();
-    if (!reply && is_request_error(reply.status())) {
-      // The server refused this turn (a 400: e.g. "does not support thinking" after /set think):
-      // report it and go on, as Ollama's REPL does for thinking; the failed turn leaves no
-      // message behind. The client maps statuses to codes, so no error text is matched.
-      fmt::print("error: {}\n", reply.status().message());
-      s.messages.erase(s.messages.end() - 1);
-      continue;
-    }
-    if (!reply) return fail(reply.status());
-    if (*reply) s.messages.push_back(std::move(**reply));
   }
 }
 

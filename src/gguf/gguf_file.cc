@@ -187,6 +187,120 @@ Status read_value(Cursor& c, ValueType t, int depth, Value* out) {
 
 bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_mul_overflow(a, b, out); }
 
+// The fixed header: magic, version (2 or 3), tensor and metadata counts, the counts bounded by
+// what the rest of the file can hold.
+Status read_header(Cursor& c, size_t file_size, uint32_t* version, uint64_t* n_tensors, uint64_t* n_kv) {
+  uint32_t magic;
+  CORRAL_RETURN_IF_ERROR(c.read(&magic, "magic"));
+  if (magic != kMagic) {
+    if (__builtin_bswap32(magic) == kMagic) return Status::error("not a GGUF file (byte-swapped magic)");
+    return Status::errorf("not a GGUF file (magic 0x{:08x}, expected \"GGUF\")", magic);
+  }
+  CORRAL_RETURN_IF_ERROR(c.read(version, "version"));
+  if (*version == 1) return Status::error("GGUF version 1 is not supported (re-convert the model)");
+  if (*version != 2 && *version != 3) {
+    if (__builtin_bswap32(*version) == 2 || __builtin_bswap32(*version) == 3)
+      return Status::error("big-endian GGUF files are not supported");
+    return Status::errorf("unsupported GGUF version {}", *version);
+  }
+  CORRAL_RETURN_IF_ERROR(c.read(n_tensors, "tensor count"));
+  CORRAL_RETURN_IF_ERROR(c.read(n_kv, "metadata count"));
+  // A key-value pair takes at least 8 (key length) + 4 (type) + 1 bytes, a tensor entry at
+  // least 8 + 4 + 8 + 4 + 8: counts that cannot fit in the file are rejected before any
+  // allocation sized by them.
+  if (*n_kv > c.remaining() / 13)
+    return Status::errorf("metadata count {} cannot fit in a {}-byte file", *n_kv, file_size);
+  if (*n_tensors > c.remaining() / 32)
+    return Status::errorf("tensor count {} cannot fit in a {}-byte file", *n_tensors, file_size);
+  return Status::ok();
+}
+
+// n_kv key-value pairs; keys are unique.
+Status read_metadata(Cursor& c, uint64_t n_kv, std::vector<std::pair<std::string, Value>>* kv,
+                     std::unordered_map<std::string, size_t>* index) {
+  kv->reserve(n_kv);
+  for (uint64_t i = 0; i < n_kv; ++i) {
+    std::string key;
+    CORRAL_RETURN_IF_ERROR(c.read_string(&key, kMaxKeyLength, "metadata key"));
+    uint32_t t_raw;
+    CORRAL_RETURN_IF_ERROR(c.read(&t_raw, "metadata value type"));
+    if (t_raw >= kValueTypeCount) return Status::errorf("metadata key '{}' has unknown value type {}", key, t_raw);
+    Value v;
+    if (Status s = read_value(c, static_cast<ValueType>(t_raw), 0, &v); !s)
+      return s.with_context(fmt::format("metadata key '{}'", key));
+    if (index->count(key)) return Status::errorf("duplicate metadata key '{}'", key);
+    index->emplace(key, kv->size());
+    kv->emplace_back(std::move(key), std::move(v));
+  }
+  return Status::ok();
+}
+
+// general.alignment when the file sets it (a power-of-two u32), else `fallback`.
+Result<size_t> alignment_of(const Value* a, size_t fallback) {
+  if (!a) return fallback;
+  auto av = a->as_uint();
+  if (a->type() != ValueType::kUint32 || !av || *av == 0 || (*av & (*av - 1)) != 0)
+    return Status::errorf("general.alignment must be a power-of-two u32, got {}", a->to_string());
+  return static_cast<size_t>(*av);
+}
+
+// One tensor entry: name, dimensions, type and offset; its byte size computed without overflow.
+Status read_tensor_info(Cursor& c, TensorInfo& t) {
+  CORRAL_RETURN_IF_ERROR(c.read_string(&t.name, kMaxKeyLength, "tensor name"));
+  uint32_t n_dims;
+  CORRAL_RETURN_IF_ERROR(c.read(&n_dims, "tensor dimension count"));
+  if (n_dims == 0 || n_dims > kMaxDims)
+    return Status::errorf("tensor '{}' has {} dimensions (1..{} allowed)", t.name, n_dims, kMaxDims);
+  t.n_dims = static_cast<int>(n_dims);
+  for (uint32_t d = 0; d < n_dims; ++d) {
+    int64_t ne;
+    CORRAL_RETURN_IF_ERROR(c.read(&ne, "tensor dimension"));
+    if (ne <= 0) return Status::errorf("tensor '{}' has dimension {} = {}", t.name, d, ne);
+    t.ne[d] = ne;
+  }
+  uint32_t type_raw;
+  CORRAL_RETURN_IF_ERROR(c.read(&type_raw, "tensor type"));
+  const DTypeTraits& tr = dtype_traits(type_raw);
+  if (!tr.name) return Status::errorf("tensor '{}' has unknown type id {}", t.name, type_raw);
+  t.type = static_cast<DType>(type_raw);
+  CORRAL_RETURN_IF_ERROR(c.read(&t.offset, "tensor offset"));
+  if (t.ne[0] % tr.block_size != 0)
+    return Status::errorf("tensor '{}' row length {} is not a multiple of the {} block size {}", t.name, t.ne[0],
+                          tr.name, tr.block_size);
+  uint64_t n = 1;
+  for (int d = 0; d < kMaxDims; ++d)
+    if (mul_overflows(n, static_cast<uint64_t>(t.ne[d]), &n))
+      return Status::errorf("tensor '{}' element count overflows", t.name);
+  uint64_t bytes;
+  if (mul_overflows(n / tr.block_size, tr.type_size, &bytes))
+    return Status::errorf("tensor '{}' byte size overflows", t.name);
+  t.nbytes = bytes;
+  return Status::ok();
+}
+
+// Points each tensor at its bytes in the data section [data, data + data_size): each aligned,
+// inside the section, and no two overlapping.
+Status place_tensors(std::vector<TensorInfo>& tensors, const uint8_t* data, size_t data_size, size_t align) {
+  std::vector<size_t> order(tensors.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (TensorInfo& t : tensors) {
+    if (t.offset % align)
+      return Status::errorf("tensor '{}' offset {} is not a multiple of the alignment {}", t.name, t.offset, align);
+    if (t.offset > data_size || t.nbytes > data_size - t.offset)
+      return Status::errorf("tensor '{}' ({} bytes at data offset {}) runs past the end of the file", t.name, t.nbytes,
+                            t.offset);
+    t.data = data + t.offset;
+  }
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return tensors[a].offset < tensors[b].offset; });
+  for (size_t i = 1; i < order.size(); ++i) {
+    const TensorInfo& prev = tensors[order[i - 1]];
+    const TensorInfo& cur = tensors[order[i]];
+    if (prev.offset + prev.nbytes > cur.offset)
+      return Status::errorf("tensors '{}' and '{}' overlap", prev.name, cur.name);
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 std::string TensorInfo::shape_string() const {
@@ -219,84 +333,15 @@ Result<std::shared_ptr<GgufFile>> GgufFile::from_bytes(std::string bytes) {
 
 Result<std::shared_ptr<GgufFile>> GgufFile::parse(std::shared_ptr<GgufFile> f) {
   Cursor c(f->base_, f->size_);
-  uint32_t magic;
-  CORRAL_RETURN_IF_ERROR(c.read(&magic, "magic"));
-  if (magic != kMagic) {
-    if (__builtin_bswap32(magic) == kMagic) return Status::error("not a GGUF file (byte-swapped magic)");
-    return Status::errorf("not a GGUF file (magic 0x{:08x}, expected \"GGUF\")", magic);
-  }
-  CORRAL_RETURN_IF_ERROR(c.read(&f->version_, "version"));
-  if (f->version_ == 1) return Status::error("GGUF version 1 is not supported (re-convert the model)");
-  if (f->version_ != 2 && f->version_ != 3) {
-    if (__builtin_bswap32(f->version_) == 2 || __builtin_bswap32(f->version_) == 3)
-      return Status::error("big-endian GGUF files are not supported");
-    return Status::errorf("unsupported GGUF version {}", f->version_);
-  }
-  uint64_t n_tensors, n_kv;
-  CORRAL_RETURN_IF_ERROR(c.read(&n_tensors, "tensor count"));
-  CORRAL_RETURN_IF_ERROR(c.read(&n_kv, "metadata count"));
-  // A key-value pair takes at least 8 (key length) + 4 (type) + 1 bytes, a tensor entry at
-  // least 8 + 4 + 8 + 4 + 8: counts that cannot fit in the file are rejected before any
-  // allocation sized by them.
-  if (n_kv > c.remaining() / 13)
-    return Status::errorf("metadata count {} cannot fit in a {}-byte file", n_kv, f->size_);
-  if (n_tensors > c.remaining() / 32)
-    return Status::errorf("tensor count {} cannot fit in a {}-byte file", n_tensors, f->size_);
-
-  f->kv_.reserve(n_kv);
-  for (uint64_t i = 0; i < n_kv; ++i) {
-    std::string key;
-    CORRAL_RETURN_IF_ERROR(c.read_string(&key, kMaxKeyLength, "metadata key"));
-    uint32_t t_raw;
-    CORRAL_RETURN_IF_ERROR(c.read(&t_raw, "metadata value type"));
-    if (t_raw >= kValueTypeCount) return Status::errorf("metadata key '{}' has unknown value type {}", key, t_raw);
-    Value v;
-    if (Status s = read_value(c, static_cast<ValueType>(t_raw), 0, &v); !s)
-      return s.with_context(fmt::format("metadata key '{}'", key));
-    if (f->kv_index_.count(key)) return Status::errorf("duplicate metadata key '{}'", key);
-    f->kv_index_.emplace(key, f->kv_.size());
-    f->kv_.emplace_back(std::move(key), std::move(v));
-  }
-
-  if (const Value* a = f->find("general.alignment")) {
-    auto av = a->as_uint();
-    if (a->type() != ValueType::kUint32 || !av || *av == 0 || (*av & (*av - 1)) != 0)
-      return Status::errorf("general.alignment must be a power-of-two u32, got {}", a->to_string());
-    f->alignment_ = static_cast<size_t>(*av);
-  }
+  uint64_t n_tensors = 0, n_kv = 0;
+  CORRAL_RETURN_IF_ERROR(read_header(c, f->size_, &f->version_, &n_tensors, &n_kv));
+  CORRAL_RETURN_IF_ERROR(read_metadata(c, n_kv, &f->kv_, &f->kv_index_));
+  CORRAL_ASSIGN_OR_RETURN(f->alignment_, alignment_of(f->find("general.alignment"), f->alignment_));
 
   f->tensors_.resize(n_tensors);
   for (uint64_t i = 0; i < n_tensors; ++i) {
     TensorInfo& t = f->tensors_[i];
-    CORRAL_RETURN_IF_ERROR(c.read_string(&t.name, kMaxKeyLength, "tensor name"));
-    uint32_t n_dims;
-    CORRAL_RETURN_IF_ERROR(c.read(&n_dims, "tensor dimension count"));
-    if (n_dims == 0 || n_dims > kMaxDims)
-      return Status::errorf("tensor '{}' has {} dimensions (1..{} allowed)", t.name, n_dims, kMaxDims);
-    t.n_dims = static_cast<int>(n_dims);
-    for (uint32_t d = 0; d < n_dims; ++d) {
-      int64_t ne;
-      CORRAL_RETURN_IF_ERROR(c.read(&ne, "tensor dimension"));
-      if (ne <= 0) return Status::errorf("tensor '{}' has dimension {} = {}", t.name, d, ne);
-      t.ne[d] = ne;
-    }
-    uint32_t type_raw;
-    CORRAL_RETURN_IF_ERROR(c.read(&type_raw, "tensor type"));
-    const DTypeTraits& tr = dtype_traits(type_raw);
-    if (!tr.name) return Status::errorf("tensor '{}' has unknown type id {}", t.name, type_raw);
-    t.type = static_cast<DType>(type_raw);
-    CORRAL_RETURN_IF_ERROR(c.read(&t.offset, "tensor offset"));
-    if (t.ne[0] % tr.block_size != 0)
-      return Status::errorf("tensor '{}' row length {} is not a multiple of the {} block size {}", t.name, t.ne[0],
-                            tr.name, tr.block_size);
-    uint64_t n = 1;
-    for (int d = 0; d < kMaxDims; ++d)
-      if (mul_overflows(n, static_cast<uint64_t>(t.ne[d]), &n))
-        return Status::errorf("tensor '{}' element count overflows", t.name);
-    uint64_t bytes;
-    if (mul_overflows(n / tr.block_size, tr.type_size, &bytes))
-      return Status::errorf("tensor '{}' byte size overflows", t.name);
-    t.nbytes = bytes;
+    CORRAL_RETURN_IF_ERROR(read_tensor_info(c, t));
     if (f->tensor_index_.count(t.name)) return Status::errorf("duplicate tensor name '{}'", t.name);
     f->tensor_index_.emplace(t.name, i);
   }
@@ -309,25 +354,7 @@ Result<std::shared_ptr<GgufFile>> GgufFile::parse(std::shared_ptr<GgufFile> f) {
     return Status::errorf("data section offset {} is past the end of the {}-byte file", data_off, f->size_);
   f->data_offset_ = data_off;
   const size_t data_size = f->size_ >= data_off ? f->size_ - data_off : 0;
-
-  std::vector<size_t> order(n_tensors);
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  for (TensorInfo& t : f->tensors_) {
-    if (t.offset % align)
-      return Status::errorf("tensor '{}' offset {} is not a multiple of the alignment {}", t.name, t.offset, align);
-    if (t.offset > data_size || t.nbytes > data_size - t.offset)
-      return Status::errorf("tensor '{}' ({} bytes at data offset {}) runs past the end of the file", t.name, t.nbytes,
-                            t.offset);
-    t.data = f->base_ + data_off + t.offset;
-  }
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return f->tensors_[a].offset < f->tensors_[b].offset; });
-  for (size_t i = 1; i < order.size(); ++i) {
-    const TensorInfo& prev = f->tensors_[order[i - 1]];
-    const TensorInfo& cur = f->tensors_[order[i]];
-    if (prev.offset + prev.nbytes > cur.offset)
-      return Status::errorf("tensors '{}' and '{}' overlap", prev.name, cur.name);
-  }
+  CORRAL_RETURN_IF_ERROR(place_tensors(f->tensors_, f->base_ + data_off, data_size, align));
   return f;
 }
 

@@ -250,73 +250,86 @@ bool JsonConstraint::start_value(uint8_t b) {
 JsonConstraint::Outcome JsonConstraint::string_byte(uint8_t b) {
   if (h_.utf8.need) return h_.utf8.step(b) ? kTaken : kRejected;
   switch (h_.sub) {
-    case kPlain: {
-      // Keys have no length limits; h_.node is only meaningful for values.
-      const uint32_t min_len = h_.key ? 0 : node(h_.node).min_length;
-      const uint32_t max_len = h_.key ? kUnbounded : node(h_.node).max_length;
-      if (b == '"') {
-        if (h_.key) {
-          // A map key: its value follows the map's additionalProperties schema.
-          h_.node = node(top().node).additional;
-          h_.mode = kColon;
-          h_.key = false;
-        } else {
-          if (h_.str_len < min_len) return kRejected;
-          finish_value();
-        }
-        return kTaken;
-      }
-      if (h_.str_len >= max_len) return kRejected;  // only the closing quote may follow
-      if (b == '\\') {
-        h_.sub = kEscape;
-        return kTaken;
-      }
-      if (b < 0x20) return kRejected;                       // control characters must be escaped
-      if (b >= 0x80 && !h_.utf8.step(b)) return kRejected;  // a lead byte starts a character
-      ++h_.str_len;
-      return kTaken;
-    }
-    case kEscape:
-      switch (b) {
-        case '"':
-        case '\\':
-        case '/':
-        case 'b':
-        case 'f':
-        case 'n':
-        case 'r':
-        case 't':
-          h_.sub = kPlain;
-          ++h_.str_len;
-          return kTaken;
-        case 'u':
-          h_.sub = kHex1;
-          h_.hex = 0;
-          return kTaken;
-        default: return kRejected;
-      }
+    case kPlain: return string_plain_byte(b);
+    case kEscape: return string_escape_byte(b);
     case kHex1:
     case kHex2:
     case kHex3:
-    case kHex4: {
-      const int v = hex_value(b);
-      if (v < 0) return kRejected;
-      // \uDC00..\uDFFF may only follow a high surrogate: reject at the second digit so the
-      // state never reaches a dead end.
-      if (h_.sub == kHex2 && h_.hex == 0xD && v >= 0xC) return kRejected;
-      h_.hex = static_cast<uint16_t>(h_.hex * 16 + v);
-      if (h_.sub != kHex4) {
-        ++h_.sub;
-        return kTaken;
-      }
-      if (h_.hex >= 0xD800 && h_.hex <= 0xDBFF) {
-        h_.sub = kLowSlash;
-      } else {
-        h_.sub = kPlain;
-        ++h_.str_len;
-      }
-      return kTaken;
+    case kHex4: return string_hex_byte(b);
+    default: return string_low_surrogate_byte(b);  // kLowSlash .. kLow4
+  }
+}
+
+JsonConstraint::Outcome JsonConstraint::string_plain_byte(uint8_t b) {
+  // Keys have no length limits; h_.node is only meaningful for values.
+  const uint32_t min_len = h_.key ? 0 : node(h_.node).min_length;
+  const uint32_t max_len = h_.key ? kUnbounded : node(h_.node).max_length;
+  if (b == '"') {
+    if (h_.key) {
+      // A map key: its value follows the map's additionalProperties schema.
+      h_.node = node(top().node).additional;
+      h_.mode = kColon;
+      h_.key = false;
+    } else {
+      if (h_.str_len < min_len) return kRejected;
+      finish_value();
     }
+    return kTaken;
+  }
+  if (h_.str_len >= max_len) return kRejected;  // only the closing quote may follow
+  if (b == '\\') {
+    h_.sub = kEscape;
+    return kTaken;
+  }
+  if (b < 0x20) return kRejected;                       // control characters must be escaped
+  if (b >= 0x80 && !h_.utf8.step(b)) return kRejected;  // a lead byte starts a character
+  ++h_.str_len;
+  return kTaken;
+}
+
+JsonConstraint::Outcome JsonConstraint::string_escape_byte(uint8_t b) {
+  switch (b) {
+    case '"':
+    case '\\':
+    case '/':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
+      h_.sub = kPlain;
+      ++h_.str_len;
+      return kTaken;
+    case 'u':
+      h_.sub = kHex1;
+      h_.hex = 0;
+      return kTaken;
+    default: return kRejected;
+  }
+}
+
+JsonConstraint::Outcome JsonConstraint::string_hex_byte(uint8_t b) {
+  const int v = hex_value(b);
+  if (v < 0) return kRejected;
+  // \uDC00..\uDFFF may only follow a high surrogate: reject at the second digit so the
+  // state never reaches a dead end.
+  if (h_.sub == kHex2 && h_.hex == 0xD && v >= 0xC) return kRejected;
+  h_.hex = static_cast<uint16_t>(h_.hex * 16 + v);
+  if (h_.sub != kHex4) {
+    ++h_.sub;
+    return kTaken;
+  }
+  if (h_.hex >= 0xD800 && h_.hex <= 0xDBFF) {
+    h_.sub = kLowSlash;
+  } else {
+    h_.sub = kPlain;
+    ++h_.str_len;
+  }
+  return kTaken;
+}
+
+JsonConstraint::Outcome JsonConstraint::string_low_surrogate_byte(uint8_t b) {
+  switch (h_.sub) {
     case kLowSlash:
       if (b != '\\') return kRejected;
       h_.sub = kLowU;

@@ -79,6 +79,11 @@ class JsonConstraint {
   bool structural(uint8_t b);
   bool start_value(uint8_t b);
   Outcome string_byte(uint8_t b);
+  // string_byte's states: plain text, after a backslash, \uXXXX digits, a low surrogate's \uDCxx.
+  Outcome string_plain_byte(uint8_t b);
+  Outcome string_escape_byte(uint8_t b);
+  Outcome string_hex_byte(uint8_t b);
+  Outcome string_low_surrogate_byte(uint8_t b);
   Outcome number_byte(uint8_t b);
   Outcome literal_byte(uint8_t b);
   // Index of a literal in [lit_cur, lit_hi) equal to the matched prefix, or kNoNode.

@@ -79,8 +79,26 @@ Status reject_images(const ordered_json& obj) {
   return Status::error("images are not supported yet: corral runs text-only models");
 }
 
-void respond_status(const std::shared_ptr<http::ResponseWriter>& w, const Status& status) {
-  respond_error(w, http_status_for(status.code()), status.message());
+namespace {
+
+ordered_json ollama_error_body(int, std::string_view message, const char*) { return ordered_json{{"error", message}}; }
+
+}  // namespace
+
+const ErrorShape kOllamaErrors{ollama_error_body};
+
+void respond_error(const Writer& w, const ErrorShape& shape, int status, const std::string& message, const char* code) {
+  respond_json(w, status, shape.body(status, message, code));
+}
+
+void respond_status(const Writer& w, const ErrorShape& shape, const Status& status) {
+  respond_error(w, shape, http_status_for(status.code()), status.message());
+}
+
+void respond_rejection(const Writer& w, const ErrorShape& shape, const scheduler::Rejection& r) {
+  const int status = http_status_for(r.status.code());
+  w->respond(status, "application/json; charset=utf-8", json_text(shape.body(status, r.status.message(), nullptr)),
+             {{"Retry-After", std::to_string(r.retry_after_seconds)}});
 }
 
 }  // namespace corral::server

@@ -1,5 +1,5 @@
 // Shared bits of the HTTP API handlers: JSON bodies, timestamps and durations as Ollama
-// writes them, and the error mapping.
+// writes them, and error bodies in each API family's shape.
 #pragma once
 
 #include <chrono>
@@ -12,6 +12,7 @@
 
 #include "base/status.h"
 #include "scheduler/config.h"
+#include "scheduler/job.h"
 #include "server/http/response_writer.h"
 
 namespace corral::server {
@@ -58,19 +59,41 @@ std::string json_text(const json& j);
 // keep_alive from a request: absent/null -> nullopt; a number of seconds or a duration string.
 Result<std::optional<scheduler::KeepAlive>> parse_keep_alive_field(const ordered_json& body);
 
-// Writes {"error": message} with the status.
+// Writes a JSON body with the status.
 inline void respond_json(const std::shared_ptr<http::ResponseWriter>& w, int status, const ordered_json& body) {
   w->respond(status, "application/json; charset=utf-8", json_text(body));
 }
 
-// Writes {"error": message} with the status; the message may hold any bytes (see json_text).
-inline void respond_error(const std::shared_ptr<http::ResponseWriter>& w, int status, const std::string& message) {
-  respond_json(w, status, ordered_json{{"error", message}});
-}
+// How an API family shapes an error body: Ollama's {"error": "..."}, OpenAI's {"error":
+// {"message", "type", ...}}, Anthropic's {"type": "error", "error": {...}}. The body is the only
+// part that differs: the HTTP status comes from the Status code (server/status_http.h) and a
+// rejection's Retry-After is the same for every family, so one implementation of each helper
+// below serves them all.
+struct ErrorShape {
+  // The body for an error answered with HTTP status `status`; `code` is a machine-readable code
+  // (OpenAI's "model_not_found") or null. The message may hold any bytes (see json_text).
+  ordered_json (*body)(int status, std::string_view message, const char* code);
+  // The code a model missing from the store is answered with (OpenAI: "model_not_found"), or null.
+  const char* model_not_found_code = nullptr;
+};
+// Ollama's {"error": message}: the native API's, and every route outside /v1.
+extern const ErrorShape kOllamaErrors;
 
-// Writes an error Status as {"error": message} with the HTTP status its code maps to
-// (server/status_http.h).
-void respond_status(const std::shared_ptr<http::ResponseWriter>& w, const Status& status);
+// Writes an error with the status in `shape`.
+void respond_error(const Writer& w, const ErrorShape& shape, int status, const std::string& message,
+                   const char* code = nullptr);
+// Writes an error Status with the HTTP status its code maps to (server/status_http.h).
+void respond_status(const Writer& w, const ErrorShape& shape, const Status& status);
+// The scheduler refused a job (queue full, deadline, shutdown): the status its code maps to
+// (503: OpenAI and Anthropic answer an overloaded engine so and their SDKs retry it), with
+// Retry-After.
+void respond_rejection(const Writer& w, const ErrorShape& shape, const scheduler::Rejection& r);
+
+// Ollama's shape, which most routes answer in.
+inline void respond_error(const Writer& w, int status, const std::string& message) {
+  respond_error(w, kOllamaErrors, status, message);
+}
+inline void respond_status(const Writer& w, const Status& status) { respond_status(w, kOllamaErrors, status); }
 
 // At most the first 100 bytes of a request value, for quoting it in an error: enough to
 // recognise it, never megabytes of hostile input echoed back.

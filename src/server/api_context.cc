@@ -1,6 +1,7 @@
 #include "server/api_context.h"
 
 #include "sampling/json_token_filter.h"
+#include "server/status_http.h"
 
 namespace corral::server {
 
@@ -25,6 +26,17 @@ FilterFactory ApiContext::filter_factory(const std::string& model_key,
         std::make_unique<sampling::JsonTokenFilter>(trie_for(model_key, tok), program, tok.vocab().eog_ids());
     return f;
   };
+}
+
+std::optional<ServedModel> resolve_or_respond(ApiContext& ctx, const ErrorShape& shape, const std::string& name,
+                                              const Writer& w) {
+  auto resolved = ctx.resolver.resolve(name);
+  if (!resolved) {
+    const char* code = resolved.code() == StatusCode::kNotFound ? shape.model_not_found_code : nullptr;
+    respond_error(w, shape, http_status_for(resolved.code()), resolved.error(), code);
+    return std::nullopt;
+  }
+  return std::move(resolved).value();
 }
 
 }  // namespace corral::server

@@ -6,12 +6,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "sampling/json_schema.h"
 #include "sampling/token_filter.h"
 #include "sampling/token_trie.h"
 #include "scheduler/scheduler.h"
+#include "server/api_common.h"
 #include "server/background_jobs.h"
 #include "server/health.h"
 #include "server/model_resolver.h"
@@ -47,5 +49,11 @@ class ApiContext {
   // destroyed - its running jobs joined - first, while everything they use is still alive.
   BackgroundJobs jobs;
 };
+
+// Resolves a request's model name; on failure answers the error in `shape` (400 an invalid name,
+// 404 a model not in the store with the shape's model_not_found_code, 500 store trouble) and
+// returns nullopt.
+std::optional<ServedModel> resolve_or_respond(ApiContext& ctx, const ErrorShape& shape, const std::string& name,
+                                              const Writer& w);
 
 }  // namespace corral::server

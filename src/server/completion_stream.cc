@@ -7,15 +7,13 @@ namespace {
 
 std::string line(const ordered_json& j) { return json_text(j) + "\n"; }
 
-void ollama_error(const Writer& w, int status, const std::string& message) { respond_error(w, status, message); }
-
 // Ollama's streaming format: one JSON record per line, the last one with done: true. Ollama
 // has no n: a response has one choice.
 class NdjsonProtocol final : public CompletionProtocol {
  public:
   NdjsonProtocol(CompletionStream::ChunkRecord chunk, CompletionStream::FinalRecord final)
       : chunk_(std::move(chunk)), final_(std::move(final)) {}
-  const ErrorStyle& errors() const override { return kOllamaErrors; }
+  const ErrorShape& errors() const override { return kOllamaErrors; }
   std::string stream_content_type() const override { return "application/x-ndjson"; }
   std::string chunk(const CompletionOutput& piece, int) override { return line(chunk_(piece)); }
   std::string stream_end(const std::vector<FinishedChoice>& choices) override {
@@ -32,8 +30,6 @@ class NdjsonProtocol final : public CompletionProtocol {
 };
 
 }  // namespace
-
-const ErrorStyle kOllamaErrors{ollama_error, respond_rejection};
 
 void CompletionOutput::append(const CompletionOutput& piece) {
   content += piece.content;
@@ -76,7 +72,7 @@ void CompletionStream::close_locked() {
 void CompletionStream::fail_locked(const Status& error) {
   close_locked();
   if (!started_) {
-    protocol_->errors().respond_error(w_, http_status_for(error.code()), error.message());
+    respond_status(w_, protocol_->errors(), error);
     return;
   }
   w_->write(protocol_->stream_error(error.message()));
@@ -88,7 +84,7 @@ void CompletionStream::reject(const scheduler::Rejection& r) {
   if (closed_) return;
   close_locked();
   if (!started_) {
-    protocol_->errors().respond_rejection(w_, r);
+    respond_rejection(w_, protocol_->errors(), r);
     return;
   }
   w_->write(protocol_->stream_error(r.status.message()));
@@ -181,7 +177,7 @@ void CompletionStream::on_event(int choice, const scheduler::JobEvent& e) {
       if (e.retry_after_seconds > 0 && !started_) {
         // Its deadline passed in the queue: answered as the scheduler's refusal would be.
         close_locked();
-        protocol_->errors().respond_rejection(w_, scheduler::Rejection{e.error, e.retry_after_seconds});
+        respond_rejection(w_, protocol_->errors(), scheduler::Rejection{e.error, e.retry_after_seconds});
         return;
       }
       // One choice failing fails the response: the others are cancelled.
@@ -201,12 +197,6 @@ void attach(const std::shared_ptr<scheduler::Job>& job, const Writer& w, std::sh
   w->on_client_gone([weak] {
     if (auto j = weak.lock()) j->cancel();
   });
-}
-
-void respond_rejection(const Writer& w, const scheduler::Rejection& r) {
-  w->respond(http_status_for(r.status.code()), "application/json; charset=utf-8",
-             json_text(ordered_json{{"error", r.status.message()}}),
-             {{"Retry-After", std::to_string(r.retry_after_seconds)}});
 }
 
 void add_stats(ordered_json& j, const scheduler::JobStats& s) {

@@ -38,14 +38,6 @@ struct CompletionOutput {
   void append(const CompletionOutput& piece);
 };
 
-// How an API family answers errors: Ollama's {"error": "..."} or OpenAI's {"error": {...}}.
-struct ErrorStyle {
-  void (*respond_error)(const Writer& w, int status, const std::string& message);
-  // The scheduler refused the job (queue full): its status, Retry-After and the family's body.
-  void (*respond_rejection)(const Writer& w, const scheduler::Rejection& r);
-};
-extern const ErrorStyle kOllamaErrors;
-
 // A choice that finished normally: its last event and its output (everything sent, when
 // streaming).
 struct FinishedChoice {
@@ -58,7 +50,8 @@ struct FinishedChoice {
 class CompletionProtocol {
  public:
   virtual ~CompletionProtocol() = default;
-  virtual const ErrorStyle& errors() const = 0;
+  // The family's error body (api_common.h), for an error answered before output started.
+  virtual const ErrorShape& errors() const = 0;
   // Content-Type of a streamed response.
   virtual std::string stream_content_type() const = 0;
   // Wire bytes of one streamed piece of output of choice `choice` (never empty).
@@ -131,9 +124,6 @@ class CompletionStream : public std::enable_shared_from_this<CompletionStream> {
 // away cancels the job.
 void attach(const std::shared_ptr<scheduler::Job>& job, const Writer& w, std::shared_ptr<CompletionStream> stream,
             int choice = 0);
-
-// Answers a scheduler rejection (queue full) with its status, Retry-After and Ollama's body.
-void respond_rejection(const Writer& w, const scheduler::Rejection& r);
 
 // The statistics fields every final record carries.
 void add_stats(ordered_json& j, const scheduler::JobStats& s);

@@ -1,13 +1,11 @@
 #include "server/embedding_jobs.h"
 
-#include "server/status_http.h"
-
 namespace corral::server {
 
-void run_embeddings(ApiContext& ctx, const ServedModel& m, EmbedRequest req, Writer w, const ErrorStyle& errors,
+void run_embeddings(ApiContext& ctx, const ServedModel& m, EmbedRequest req, Writer w, const ErrorShape& errors,
                     std::function<ordered_json(EmbedGather&)> answer) {
   auto tok = ctx.scheduler.tokenizer_for(m.spec);
-  if (!tok) return errors.respond_error(w, http_status_for(tok.code()), tok.error());
+  if (!tok) return respond_status(w, errors, tok.status());
   auto g = std::make_shared<EmbedGather>();
   g->vectors.resize(req.inputs.size());
   g->remaining = static_cast<int>(req.inputs.size());
@@ -27,9 +25,8 @@ void run_embeddings(ApiContext& ctx, const ServedModel& m, EmbedRequest req, Wri
       if (e.type == scheduler::JobEvent::Type::kError) {
         g->failed = true;
         // A deadline that passed, a full KV cache: a 503 with Retry-After, as a refusal.
-        if (e.retry_after_seconds > 0)
-          errors.respond_rejection(w, scheduler::Rejection{e.error, e.retry_after_seconds});
-        else errors.respond_error(w, http_status_for(e.error.code()), e.error.message());
+        if (e.retry_after_seconds > 0) respond_rejection(w, errors, scheduler::Rejection{e.error, e.retry_after_seconds});
+        else respond_status(w, errors, e.error);
         return;
       }
       if (e.done_reason == scheduler::DoneReason::kCancelled) {
@@ -56,7 +53,7 @@ void run_embeddings(ApiContext& ctx, const ServedModel& m, EmbedRequest req, Wri
       std::lock_guard<std::mutex> lk(g->mu);
       if (!g->failed) {
         g->failed = true;
-        errors.respond_rejection(w, *rej);
+        respond_rejection(w, errors, *rej);
       }
       for (auto& j : jobs) j->cancel();
       return;

@@ -38,7 +38,7 @@ struct EmbedRequest {
 
 // Submits one job per input; `answer` builds the 200 body once every vector is in. Errors
 // (the first one wins, the other jobs are cancelled) are answered in `errors`' style.
-void run_embeddings(ApiContext& ctx, const ServedModel& m, EmbedRequest req, Writer w, const ErrorStyle& errors,
+void run_embeddings(ApiContext& ctx, const ServedModel& m, EmbedRequest req, Writer w, const ErrorShape& errors,
                     std::function<ordered_json(EmbedGather&)> answer);
 
 }  // namespace corral::server

@@ -238,6 +238,18 @@ Status Vocab::load_special_ids(const gguf::GgufFile& file) {
 }
 
 void Vocab::apply_heuristics(const gguf::GgufFile& file) {
+  detect_roles();
+  mark_unused();
+  build_eog_set();
+  retype_harmony();
+  for (int32_t id = 0; id < n_tokens(); ++id) {  // the final set, as a list
+    if (eog_[id]) eog_list_.push_back(id);
+  }
+  collect_special_tokens();
+  apply_name_rules(file);
+}
+
+void Vocab::detect_roles() {
   const int32_t n = n_tokens();
   // Converters do not record every role, so llama.cpp recognises well-known token texts. A
   // recognised token is forced to be a control token (it must never be printed as text).
@@ -260,14 +272,20 @@ void Vocab::apply_heuristics(const gguf::GgufFile& file) {
   detect(fim_pad_, {"<|fim_pad|>", "<fim-pad>", "<PAD>"});
   detect(fim_rep_, {"<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>"});
   detect(fim_sep_, {"<|file_sep|>"});
+}
 
+void Vocab::mark_unused() {
+  const int32_t n = n_tokens();
   // Control tokens named "unused..." are placeholders.
   for (int32_t id = 0; id < n; ++id) {
     if ((attrs_[id] & token_attr::kControl) && text_[id].find("unused") != std::string::npos) {
       attrs_[id] |= token_attr::kUnused;
     }
   }
+}
 
+void Vocab::build_eog_set() {
+  const int32_t n = n_tokens();
   // End-of-generation set.
   eog_.assign(n, false);
   auto add_eog = [&](int32_t id) {
@@ -292,7 +310,9 @@ void Vocab::apply_heuristics(const gguf::GgufFile& file) {
   add_eog(eos_);
   add_eog(eot_);
   add_eog(eom_);
+}
 
+void Vocab::retype_harmony() {
   // Harmony's structural tokens are stored as control tokens but must show in the text (the
   // reply's channels are parsed from it) and be matched in raw text, so llama.cpp re-types
   // them user-defined. In harmony <|end|> only ends a message, not the generation (<|return|>
@@ -310,10 +330,10 @@ void Vocab::apply_heuristics(const gguf::GgufFile& file) {
     eog_[harmony_end] = false;
     attrs_[harmony_end] = token_attr::kUserDefined;
   }
-  for (int32_t id = 0; id < n; ++id) {
-    if (eog_[id]) eog_list_.push_back(id);
-  }
+}
 
+void Vocab::collect_special_tokens() {
+  const int32_t n = n_tokens();
   // Tokens recognised inside text, longest first so that e.g. "<|im_start|>" wins over "<|".
   for (int32_t id = 0; id < n; ++id) {
     if (attrs_[id] & (token_attr::kControl | token_attr::kUserDefined | token_attr::kUnknown)) {
@@ -322,7 +342,9 @@ void Vocab::apply_heuristics(const gguf::GgufFile& file) {
   }
   std::stable_sort(special_tokens_.begin(), special_tokens_.end(),
                    [&](int32_t a, int32_t b) { return text_[a].size() > text_[b].size(); });
+}
 
+void Vocab::apply_name_rules(const gguf::GgufFile& file) {
   // Per-model strip rules that the GGUF does not carry (llama.cpp keys them on the name).
   std::string name = file.string_or("general.name", "");
   std::transform(name.begin(), name.end(), name.begin(),

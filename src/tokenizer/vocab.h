@@ -115,7 +115,14 @@ class Vocab {
   Status load_tokens(const gguf::GgufFile& file);
   Status load_merges(const gguf::GgufFile& file);
   Status load_special_ids(const gguf::GgufFile& file);
+  // What the GGUF does not record, recognised as llama.cpp does, in these steps:
   void apply_heuristics(const gguf::GgufFile& file);
+  void detect_roles();                                // EOT, EOM and FIM ids from well-known texts
+  void mark_unused();                                 // "unused..." control tokens
+  void build_eog_set();                               // eog_ (harmony's <|end|> handled after)
+  void retype_harmony();                              // harmony's structural tokens show as text
+  void collect_special_tokens();                      // special_tokens_, longest first
+  void apply_name_rules(const gguf::GgufFile& file);  // per-model strip rules keyed on the name
 
   struct StringHash {
     using is_transparent = void;

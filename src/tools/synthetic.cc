@@ -165,6 +165,155 @@ void byte_vocab(gguf::GgufWriter& w, int64_t n_vocab) {
   w.set_bool("tokenizer.ggml.add_bos_token", true);
 }
 
+// The head size and the attention projections' widths: q [n_head * hd], k and v [n_head_kv * hd].
+struct AttnDims {
+  int64_t hd, q_dim, kv_dim;
+};
+
+Status check_spec(const SynthSpec& s) {
+  if (s.arch != "llama" && s.arch != "qwen2" && s.arch != "qwen3" && s.arch != "qwen3moe" && s.arch != "gemma3")
+    return Status::errorf("synthetic arch '{}' is not supported", s.arch);
+  if (s.n_head <= 0 || s.n_head_kv <= 0 || (s.head_dim <= 0 && s.n_embd % s.n_head) || s.n_head % s.n_head_kv)
+    return Status::error("n_embd must be a multiple of n_head (or head_dim given), and n_head of n_head_kv");
+  if (s.arch == "qwen3moe" &&
+      (s.n_expert <= 0 || s.n_expert_used <= 0 || s.n_expert_used > s.n_expert || s.n_ff_exp <= 0))
+    return Status::error("qwen3moe needs n_expert > 0, 0 < n_expert_used <= n_expert and n_ff_exp > 0");
+  return Status::ok();
+}
+
+// The general.* and <arch>.* hyperparameter keys.
+void write_hparams(gguf::GgufWriter& w, const SynthSpec& s, int64_t hd) {
+  const std::string a = s.arch + ".";
+  w.set_string("general.architecture", s.arch);
+  w.set_string("general.name", s.name);
+  w.set_string("general.description", "random-weight synthetic model written by corral synth (not trained)");
+  w.set_u32("general.file_type", static_cast<uint32_t>(ftype_of(s)));
+  // llama.cpp writes the quantization format version (2 since its 2023 Q4/Q5/Q8 change) into
+  // every file with quantized tensors.
+  if (s.mix != SynthMix::kUniform || dtype_traits(s.type).quantized) w.set_u32("general.quantization_version", 2);
+  w.set_u32(a + "context_length", static_cast<uint32_t>(s.n_ctx));
+  w.set_u32(a + "embedding_length", static_cast<uint32_t>(s.n_embd));
+  w.set_u32(a + "block_count", static_cast<uint32_t>(s.n_layer));
+  w.set_u32(a + "feed_forward_length", static_cast<uint32_t>(s.n_ff));
+  w.set_u32(a + "attention.head_count", static_cast<uint32_t>(s.n_head));
+  w.set_u32(a + "attention.head_count_kv", static_cast<uint32_t>(s.n_head_kv));
+  w.set_f32(a + "rope.freq_base", s.rope_base);
+  w.set_f32(a + "attention.layer_norm_rms_epsilon", s.rms_eps);
+  w.set_u32(a + "rope.dimension_count", static_cast<uint32_t>(hd));
+  const bool qwen3 = s.arch == "qwen3" || s.arch == "qwen3moe";
+  if (s.head_dim > 0 || qwen3) {  // llama.cpp's Qwen3 converter always writes the head size
+    w.set_u32(a + "attention.key_length", static_cast<uint32_t>(hd));
+    w.set_u32(a + "attention.value_length", static_cast<uint32_t>(hd));
+  }
+  if (s.arch == "gemma3") w.set_u32(a + "attention.sliding_window", static_cast<uint32_t>(s.sliding_window));
+  if (s.arch == "qwen3moe") {
+    w.set_u32(a + "expert_count", static_cast<uint32_t>(s.n_expert));
+    w.set_u32(a + "expert_used_count", static_cast<uint32_t>(s.n_expert_used));
+    w.set_u32(a + "expert_feed_forward_length", static_cast<uint32_t>(s.n_ff_exp));
+  }
+}
+
+// The tokenizer keys (copied from a model file, or a byte vocabulary); returns n_vocab.
+Result<int64_t> write_vocab(gguf::GgufWriter& w, const SynthSpec& s) {
+  int64_t n_vocab = s.n_vocab > 0 ? s.n_vocab : 512;
+  if (!s.vocab_path.empty()) {
+    CORRAL_RETURN_IF_ERROR(copy_vocab(s.vocab_path, w, &n_vocab));
+  } else {
+    if (n_vocab < 258) return Status::error("a synthetic byte vocabulary needs at least 258 tokens");
+    byte_vocab(w, n_vocab);
+  }
+  w.set_u32(s.arch + ".vocab_size", static_cast<uint32_t>(n_vocab));
+  return n_vocab;
+}
+
+// Adds random tensors, each drawn from the next seed: the order of the calls fixes every
+// weight, so one spec always writes the same file.
+class RandomTensors {
+ public:
+  RandomTensors(gguf::GgufWriter& w, const SynthSpec& s) : w_(w), s_(s), seed_(s.seed) {}
+
+  // n_mat > 1: n_mat matrices of [rows][cols] stacked in one 3-D tensor (the experts).
+  Status matrix(const std::string& name, const std::string& role, int64_t il, int64_t rows, int64_t cols, float sd,
+                int64_t n_mat = 1) {
+    DType t = matrix_type(s_, role, il);
+    if (cols % dtype_traits(t).block_size != 0) t = k_quant_fallback(t);
+    if (cols % dtype_traits(t).block_size != 0)
+      return Status::errorf("{}: {} columns are not whole {} blocks", name, cols, dtype_traits(t).name);
+    std::vector<int64_t> ne = {cols, rows};
+    if (n_mat > 1) ne.push_back(n_mat);
+    w_.add_tensor(name, t, std::move(ne), random_matrix(t, rows * n_mat, cols, sd, ++seed_));
+    return Status::ok();
+  }
+  // An F32 norm weight [len], ~ N(1, 0.1).
+  void norm(const std::string& name, int64_t len) {
+    w_.add_tensor(name, DType::kF32, {len}, norm_vector(len, ++seed_));
+  }
+  // An F32 bias [len], ~ N(0, 0.1).
+  void bias(const std::string& name, int64_t len) {
+    std::string b = norm_vector(len, ++seed_);
+    for (size_t i = 0; i < b.size(); i += 4) {
+      float v;
+      std::memcpy(&v, b.data() + i, 4);
+      v -= 1.0f;
+      std::memcpy(b.data() + i, &v, 4);
+    }
+    w_.add_tensor(name, DType::kF32, {len}, b);
+  }
+  // An F32 matrix [rows][cols] that no quantization mix touches.
+  void f32_matrix(const std::string& name, int64_t rows, int64_t cols, float sd) {
+    w_.add_tensor(name, DType::kF32, {cols, rows}, random_matrix(DType::kF32, rows, cols, sd, ++seed_));
+  }
+
+ private:
+  gguf::GgufWriter& w_;
+  const SynthSpec& s_;
+  uint64_t seed_;
+};
+
+// A layer's feed-forward block: dense, or (qwen3moe) the router and the stacked experts.
+Status write_ffn(RandomTensors& t, const SynthSpec& s, const std::string& p, int64_t il) {
+  if (s.arch != "qwen3moe") {
+    CORRAL_RETURN_IF_ERROR(t.matrix(p + "ffn_gate.weight", "ffn_gate", il, s.n_ff, s.n_embd, 0.05f));
+    CORRAL_RETURN_IF_ERROR(t.matrix(p + "ffn_up.weight", "ffn_up", il, s.n_ff, s.n_embd, 0.05f));
+    return t.matrix(p + "ffn_down.weight", "ffn_down", il, s.n_embd, s.n_ff, 0.05f);
+  }
+  // The router stays F32 in every llama-quantize mix (it never quantizes ffn_gate_inp);
+  // std 0.25 spreads the softmax so different tokens pick different experts.
+  t.f32_matrix(p + "ffn_gate_inp.weight", s.n_expert, s.n_embd, 0.25f);
+  CORRAL_RETURN_IF_ERROR(
+      t.matrix(p + "ffn_gate_exps.weight", "ffn_gate_exps", il, s.n_ff_exp, s.n_embd, 0.05f, s.n_expert));
+  CORRAL_RETURN_IF_ERROR(
+      t.matrix(p + "ffn_up_exps.weight", "ffn_up_exps", il, s.n_ff_exp, s.n_embd, 0.05f, s.n_expert));
+  return t.matrix(p + "ffn_down_exps.weight", "ffn_down_exps", il, s.n_embd, s.n_ff_exp, 0.05f, s.n_expert);
+}
+
+// Layer il's tensors in llama.cpp's order: attention (with qwen2's biases, the QK-norms of
+// gemma3 and qwen3, gemma3's post-norms), then the feed-forward block.
+Status write_layer(RandomTensors& t, const SynthSpec& s, const AttnDims& d, int64_t il) {
+  const bool gemma = s.arch == "gemma3", qwen3 = s.arch == "qwen3" || s.arch == "qwen3moe";
+  const std::string p = "blk." + std::to_string(il) + ".";
+  t.norm(p + "attn_norm.weight", s.n_embd);
+  CORRAL_RETURN_IF_ERROR(t.matrix(p + "attn_q.weight", "attn_q", il, d.q_dim, s.n_embd, 0.08f));
+  CORRAL_RETURN_IF_ERROR(t.matrix(p + "attn_k.weight", "attn_k", il, d.kv_dim, s.n_embd, 0.08f));
+  CORRAL_RETURN_IF_ERROR(t.matrix(p + "attn_v.weight", "attn_v", il, d.kv_dim, s.n_embd, 0.05f));
+  if (s.arch == "qwen2") {
+    t.bias(p + "attn_q.bias", d.q_dim);
+    t.bias(p + "attn_k.bias", d.kv_dim);
+    t.bias(p + "attn_v.bias", d.kv_dim);
+  }
+  if (gemma || qwen3) {  // QK-norm: one weight per head dimension, shared by the heads
+    t.norm(p + "attn_q_norm.weight", d.hd);
+    t.norm(p + "attn_k_norm.weight", d.hd);
+  }
+  if (gemma) {  // the post-attention / post-FFN norms
+    t.norm(p + "post_attention_norm.weight", s.n_embd);
+    t.norm(p + "post_ffw_norm.weight", s.n_embd);
+  }
+  CORRAL_RETURN_IF_ERROR(t.matrix(p + "attn_output.weight", "attn_output", il, s.n_embd, d.q_dim, 0.05f));
+  t.norm(p + "ffn_norm.weight", s.n_embd);
+  return write_ffn(t, s, p, il);
+}
+
 }  // namespace
 
 bool synth_preset(const std::string& name, SynthSpec* s) {
@@ -237,118 +386,23 @@ bool parse_synth_type(const std::string& t, SynthSpec* s) {
 }
 
 Status write_synthetic_model(const SynthSpec& s, const std::string& path) {
-  if (s.arch != "llama" && s.arch != "qwen2" && s.arch != "qwen3" && s.arch != "qwen3moe" && s.arch != "gemma3")
-    return Status::errorf("synthetic arch '{}' is not supported", s.arch);
-  if (s.n_head <= 0 || s.n_head_kv <= 0 || (s.head_dim <= 0 && s.n_embd % s.n_head) || s.n_head % s.n_head_kv)
-    return Status::error("n_embd must be a multiple of n_head (or head_dim given), and n_head of n_head_kv");
-  const bool gemma = s.arch == "gemma3", qwen3 = s.arch == "qwen3" || s.arch == "qwen3moe";
-  const bool moe = s.arch == "qwen3moe";
-  if (moe && (s.n_expert <= 0 || s.n_expert_used <= 0 || s.n_expert_used > s.n_expert || s.n_ff_exp <= 0))
-    return Status::error("qwen3moe needs n_expert > 0, 0 < n_expert_used <= n_expert and n_ff_exp > 0");
-  const int64_t hd = s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head, kv_dim = hd * s.n_head_kv;
-  const int64_t q_dim = hd * s.n_head;
+  CORRAL_RETURN_IF_ERROR(check_spec(s));
+  AttnDims d;
+  d.hd = s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head;
+  d.q_dim = d.hd * s.n_head;
+  d.kv_dim = d.hd * s.n_head_kv;
   gguf::GgufWriter w;
-  const std::string a = s.arch + ".";
-  w.set_string("general.architecture", s.arch);
-  w.set_string("general.name", s.name);
-  w.set_string("general.description", "random-weight synthetic model written by corral synth (not trained)");
-  w.set_u32("general.file_type", static_cast<uint32_t>(ftype_of(s)));
-  // llama.cpp writes the quantization format version (2 since its 2023 Q4/Q5/Q8 change) into
-  // every file with quantized tensors.
-  if (s.mix != SynthMix::kUniform || dtype_traits(s.type).quantized) w.set_u32("general.quantization_version", 2);
-  w.set_u32(a + "context_length", static_cast<uint32_t>(s.n_ctx));
-  w.set_u32(a + "embedding_length", static_cast<uint32_t>(s.n_embd));
-  w.set_u32(a + "block_count", static_cast<uint32_t>(s.n_layer));
-  w.set_u32(a + "feed_forward_length", static_cast<uint32_t>(s.n_ff));
-  w.set_u32(a + "attention.head_count", static_cast<uint32_t>(s.n_head));
-  w.set_u32(a + "attention.head_count_kv", static_cast<uint32_t>(s.n_head_kv));
-  w.set_f32(a + "rope.freq_base", s.rope_base);
-  w.set_f32(a + "attention.layer_norm_rms_epsilon", s.rms_eps);
-  w.set_u32(a + "rope.dimension_count", static_cast<uint32_t>(hd));
-  if (s.head_dim > 0 || qwen3) {  // llama.cpp's Qwen3 converter always writes the head size
-    w.set_u32(a + "attention.key_length", static_cast<uint32_t>(hd));
-    w.set_u32(a + "attention.value_length", static_cast<uint32_t>(hd));
-  }
-  if (gemma) w.set_u32(a + "attention.sliding_window", static_cast<uint32_t>(s.sliding_window));
-  if (moe) {
-    w.set_u32(a + "expert_count", static_cast<uint32_t>(s.n_expert));
-    w.set_u32(a + "expert_used_count", static_cast<uint32_t>(s.n_expert_used));
-    w.set_u32(a + "expert_feed_forward_length", static_cast<uint32_t>(s.n_ff_exp));
-  }
+  write_hparams(w, s, d.hd);
+  CORRAL_ASSIGN_OR_RETURN(const int64_t n_vocab, write_vocab(w, s));
 
-  int64_t n_vocab = s.n_vocab > 0 ? s.n_vocab : 512;
-  if (!s.vocab_path.empty()) {
-    CORRAL_RETURN_IF_ERROR(copy_vocab(s.vocab_path, w, &n_vocab));
-  } else {
-    if (n_vocab < 258) return Status::error("a synthetic byte vocabulary needs at least 258 tokens");
-    byte_vocab(w, n_vocab);
-  }
-  w.set_u32(a + "vocab_size", static_cast<uint32_t>(n_vocab));
-
-  uint64_t seed = s.seed;
-  // n_mat > 1: n_mat matrices of [rows][cols] stacked in one 3-D tensor (the experts).
-  auto matrix = [&](const std::string& name, const std::string& role, int64_t il, int64_t rows, int64_t cols, float sd,
-                    int64_t n_mat = 1) {
-    DType t = matrix_type(s, role, il);
-    if (cols % dtype_traits(t).block_size != 0) t = k_quant_fallback(t);
-    if (cols % dtype_traits(t).block_size != 0)
-      return Status::errorf("{}: {} columns are not whole {} blocks", name, cols, dtype_traits(t).name);
-    std::vector<int64_t> ne = {cols, rows};
-    if (n_mat > 1) ne.push_back(n_mat);
-    w.add_tensor(name, t, std::move(ne), random_matrix(t, rows * n_mat, cols, sd, ++seed));
-    return Status::ok();
-  };
+  RandomTensors t(w, s);
   CORRAL_RETURN_IF_ERROR(
-      matrix("token_embd.weight", "token_embd", 0, n_vocab, s.n_embd, s.tied_embeddings ? 0.25f : 1.0f));
+      t.matrix("token_embd.weight", "token_embd", 0, n_vocab, s.n_embd, s.tied_embeddings ? 0.25f : 1.0f));
   if (s.llama3_rope_scaling)
-    w.add_tensor("rope_freqs.weight", DType::kF32, {hd / 2}, llama3_rope_freqs(hd, s.rope_base));
-  for (int64_t il = 0; il < s.n_layer; ++il) {
-    const std::string p = "blk." + std::to_string(il) + ".";
-    w.add_tensor(p + "attn_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
-    CORRAL_RETURN_IF_ERROR(matrix(p + "attn_q.weight", "attn_q", il, q_dim, s.n_embd, 0.08f));
-    CORRAL_RETURN_IF_ERROR(matrix(p + "attn_k.weight", "attn_k", il, kv_dim, s.n_embd, 0.08f));
-    CORRAL_RETURN_IF_ERROR(matrix(p + "attn_v.weight", "attn_v", il, kv_dim, s.n_embd, 0.05f));
-    if (s.arch == "qwen2") {
-      for (auto [n, len] : {std::pair{"attn_q.bias", q_dim}, {"attn_k.bias", kv_dim}, {"attn_v.bias", kv_dim}}) {
-        std::string b = norm_vector(len, ++seed);
-        for (size_t i = 0; i < b.size(); i += 4) {
-          float v;
-          std::memcpy(&v, b.data() + i, 4);
-          v -= 1.0f;  // biases ~ N(0, 0.1)
-          std::memcpy(b.data() + i, &v, 4);
-        }
-        w.add_tensor(p + n, DType::kF32, {len}, b);
-      }
-    }
-    if (gemma || qwen3) {  // QK-norm: one weight per head dimension, shared by the heads
-      w.add_tensor(p + "attn_q_norm.weight", DType::kF32, {hd}, norm_vector(hd, ++seed));
-      w.add_tensor(p + "attn_k_norm.weight", DType::kF32, {hd}, norm_vector(hd, ++seed));
-    }
-    if (gemma) {  // the post-attention / post-FFN norms
-      w.add_tensor(p + "post_attention_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
-      w.add_tensor(p + "post_ffw_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
-    }
-    CORRAL_RETURN_IF_ERROR(matrix(p + "attn_output.weight", "attn_output", il, s.n_embd, q_dim, 0.05f));
-    w.add_tensor(p + "ffn_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
-    if (moe) {
-      // The router stays F32 in every llama-quantize mix (it never quantizes ffn_gate_inp);
-      // std 0.25 spreads the softmax so different tokens pick different experts.
-      w.add_tensor(p + "ffn_gate_inp.weight", DType::kF32, {s.n_embd, s.n_expert},
-                   random_matrix(DType::kF32, s.n_expert, s.n_embd, 0.25f, ++seed));
-      CORRAL_RETURN_IF_ERROR(
-          matrix(p + "ffn_gate_exps.weight", "ffn_gate_exps", il, s.n_ff_exp, s.n_embd, 0.05f, s.n_expert));
-      CORRAL_RETURN_IF_ERROR(
-          matrix(p + "ffn_up_exps.weight", "ffn_up_exps", il, s.n_ff_exp, s.n_embd, 0.05f, s.n_expert));
-      CORRAL_RETURN_IF_ERROR(
-          matrix(p + "ffn_down_exps.weight", "ffn_down_exps", il, s.n_embd, s.n_ff_exp, 0.05f, s.n_expert));
-    } else {
-      CORRAL_RETURN_IF_ERROR(matrix(p + "ffn_gate.weight", "ffn_gate", il, s.n_ff, s.n_embd, 0.05f));
-      CORRAL_RETURN_IF_ERROR(matrix(p + "ffn_up.weight", "ffn_up", il, s.n_ff, s.n_embd, 0.05f));
-      CORRAL_RETURN_IF_ERROR(matrix(p + "ffn_down.weight", "ffn_down", il, s.n_embd, s.n_ff, 0.05f));
-    }
-  }
-  w.add_tensor("output_norm.weight", DType::kF32, {s.n_embd}, norm_vector(s.n_embd, ++seed));
-  if (!s.tied_embeddings) CORRAL_RETURN_IF_ERROR(matrix("output.weight", "output", 0, n_vocab, s.n_embd, 0.25f));
+    w.add_tensor("rope_freqs.weight", DType::kF32, {d.hd / 2}, llama3_rope_freqs(d.hd, s.rope_base));
+  for (int64_t il = 0; il < s.n_layer; ++il) CORRAL_RETURN_IF_ERROR(write_layer(t, s, d, il));
+  t.norm("output_norm.weight", s.n_embd);
+  if (!s.tied_embeddings) CORRAL_RETURN_IF_ERROR(t.matrix("output.weight", "output", 0, n_vocab, s.n_embd, 0.25f));
   return w.write_file(path);
 }
 

@@ -2,8 +2,6 @@
 
 #include <random>
 
-#include "server/status_http.h"
-
 namespace corral::server::anthropic {
 
 const char* error_type(int status) {
@@ -20,34 +18,11 @@ const char* error_type(int status) {
   }
 }
 
-ordered_json error_body(int status, std::string_view message) {
+ordered_json error_body(int status, std::string_view message, const char*) {
   return ordered_json{{"type", "error"}, {"error", {{"type", error_type(status)}, {"message", message}}}};
 }
 
-void respond_error(const Writer& w, int status, const std::string& message) {
-  respond_json(w, status, error_body(status, message));
-}
-
-void respond_status(const Writer& w, const Status& status) {
-  respond_error(w, http_status_for(status.code()), status.message());
-}
-
-void respond_rejection(const Writer& w, const scheduler::Rejection& r) {
-  const int status = http_status_for(r.status.code());
-  w->respond(status, "application/json; charset=utf-8", json_text(error_body(status, r.status.message())),
-             {{"Retry-After", std::to_string(r.retry_after_seconds)}});
-}
-
-const ErrorStyle kErrors{respond_error, respond_rejection};
-
-std::optional<ServedModel> resolve_or_respond(ApiContext& ctx, const std::string& name, const Writer& w) {
-  auto resolved = ctx.resolver.resolve(name);
-  if (!resolved) {
-    respond_status(w, resolved.status());
-    return std::nullopt;
-  }
-  return std::move(resolved).value();
-}
+const ErrorShape kErrors{error_body};
 
 std::string next_message_id() {
   thread_local std::mt19937_64 rng{(uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()};

@@ -19,19 +19,9 @@ namespace corral::server::anthropic {
 // invalid_request_error, 401 authentication_error, 403 permission_error, 404 not_found_error,
 // 429 rate_limit_error, 503 (and Anthropic's own 529) overloaded_error, else api_error.
 const char* error_type(int status);
-// {"type": "error", "error": {"type", "message"}}
-ordered_json error_body(int status, std::string_view message);
-void respond_error(const Writer& w, int status, const std::string& message);
-// An error Status in Anthropic's shape, with the HTTP status its code maps to.
-void respond_status(const Writer& w, const Status& status);
-// Queue full: the scheduler's 503 (as Ollama passes it through; the SDK retries 503 as it does
-// Anthropic's 529) with an overloaded_error body and Retry-After.
-void respond_rejection(const Writer& w, const scheduler::Rejection& r);
-extern const ErrorStyle kErrors;
-
-// Resolves a request's model; on failure answers the error (404 not_found_error) and returns
-// nullopt.
-std::optional<ServedModel> resolve_or_respond(ApiContext& ctx, const std::string& name, const Writer& w);
+// {"type": "error", "error": {"type", "message"}}; Anthropic's errors carry no code.
+ordered_json error_body(int status, std::string_view message, const char* code = nullptr);
+extern const ErrorShape kErrors;
 
 // "msg_" and 24 random hex digits, as Anthropic's and Ollama's message ids look.
 std::string next_message_id();

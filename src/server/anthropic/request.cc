@@ -108,29 +108,33 @@ Status copy_number(const ordered_json& b, const char* key, ordered_json& options
 
 Result<MessagesRequest> parse_request(const ordered_json& b, RequestKind kind) {
   MessagesRequest r;
-  CORRAL_RETURN_IF_ERROR(read_string(b, "model", &r.model));
-  if (r.model.empty()) return Status::error("model is required");
+  r.chat.drop_unsupported_thinking = true;  // Ollama's relax_thinking for Anthropic clients
+  CORRAL_RETURN_IF_ERROR(read_string(b, "model", &r.chat.model));
+  if (r.chat.model.empty()) return Status::error("model is required");
   CORRAL_ASSIGN_OR_RETURN(std::string system, system_text(find_field(b, "system")));
   CORRAL_ASSIGN_OR_RETURN(std::vector<ChatMessage> messages, convert_messages(find_field(b, "messages")));
-  if (!system.empty()) r.messages.push_back(ChatMessage{.role = "system", .content = std::move(system)});
-  for (ChatMessage& m : messages) r.messages.push_back(std::move(m));
-  CORRAL_ASSIGN_OR_RETURN(r.tools, convert_tools(find_field(b, "tools")));
-  CORRAL_ASSIGN_OR_RETURN(r.choice, convert_tool_choice(find_field(b, "tool_choice"), r.tools));
-  CORRAL_ASSIGN_OR_RETURN(r.think, convert_thinking(find_field(b, "thinking")));
+  if (!system.empty()) r.chat.messages.push_back(ChatMessage{.role = "system", .content = std::move(system)});
+  for (ChatMessage& m : messages) r.chat.messages.push_back(std::move(m));
+  CORRAL_ASSIGN_OR_RETURN(r.chat.tools, convert_tools(find_field(b, "tools")));
+  CORRAL_ASSIGN_OR_RETURN(r.chat.tool_choice, convert_tool_choice(find_field(b, "tool_choice"), r.chat.tools));
+  CORRAL_ASSIGN_OR_RETURN(r.chat.think, convert_thinking(find_field(b, "thinking")));
+  // "any" / "tool": decoding is constrained to one call whose input validates against the tool's
+  // input_schema.
+  if (r.chat.tool_choice.forces_call()) r.chat.format.value = forced_call_schema(r.chat.tools, r.chat.tool_choice);
   if (kind == RequestKind::kCountTokens) return r;
 
   int64_t max_tokens = 0;
   CORRAL_RETURN_IF_ERROR(read_int(b, "max_tokens", &max_tokens));
   if (max_tokens <= 0) return Status::error("max_tokens is required and must be positive");  // Ollama's words
-  r.options["num_predict"] = max_tokens;
-  CORRAL_RETURN_IF_ERROR(read_bool(b, "stream", &r.stream));
-  CORRAL_RETURN_IF_ERROR(copy_number(b, "temperature", r.options));
-  CORRAL_RETURN_IF_ERROR(copy_number(b, "top_p", r.options));
+  r.chat.options["num_predict"] = max_tokens;
+  CORRAL_RETURN_IF_ERROR(read_bool(b, "stream", &r.chat.stream));
+  CORRAL_RETURN_IF_ERROR(copy_number(b, "temperature", r.chat.options));
+  CORRAL_RETURN_IF_ERROR(copy_number(b, "top_p", r.chat.options));
   if (const ordered_json* k = find_field(b, "top_k")) {
     int64_t top_k = 0;
     CORRAL_RETURN_IF_ERROR(read_int(b, "top_k", &top_k));
     if (top_k < 0) return Status::error("top_k must not be negative");
-    r.options["top_k"] = *k;
+    r.chat.options["top_k"] = *k;
   }
   if (const ordered_json* stops = find_field(b, "stop_sequences")) {
     if (!stops->is_array()) return field_type_error("stop_sequences", "an array of strings");
@@ -139,18 +143,11 @@ Result<MessagesRequest> parse_request(const ordered_json& b, RequestKind kind) {
       if (!s.get_ref<const std::string&>().empty()) r.stop_sequences.push_back(s.get<std::string>());
     }
     // An empty list adds no stops: the template's own stay (an Ollama "stop" replaces them).
-    if (!r.stop_sequences.empty()) r.options["stop"] = r.stop_sequences;
+    if (!r.stop_sequences.empty()) r.chat.options["stop"] = r.stop_sequences;
   }
   if (const ordered_json* metadata = find_field(b, "metadata"); metadata && !metadata->is_object())
     return field_type_error("metadata", "an object");
   return r;
-}
-
-Status settle_for_model(const ServedModel& m, MessagesRequest& r) {
-  if (!template_capabilities(m).thinking) r.think = ThinkOption{};
-  CORRAL_RETURN_IF_ERROR(check_capabilities(m, r.model, !r.tools.is_null(), r.choice, r.think));
-  if (r.choice.mode == ToolChoice::Mode::kNone) r.tools = nullptr;
-  return Status::ok();
 }
 
 }  // namespace corral::server::anthropic

@@ -3,7 +3,8 @@
 // temperature / top_p / top_k / stop_sequences pass through as options (unset ones keep the
 // model's defaults), tools [{name, description, input_schema}] become function tools,
 // tool_choice {"type": auto|any|tool|none} the shared ToolChoice, thinking enabled/disabled
-// the think option. metadata and fields Anthropic-only features use are ignored.
+// the think option: a ChatRequest (chat_request.h) and the shared path from there. metadata
+// and fields Anthropic-only features use are ignored.
 #pragma once
 
 #include <string>
@@ -14,20 +15,18 @@
 #include "base/status.h"
 #include "server/api_common.h"
 #include "server/chat_output.h"
+#include "server/chat_request.h"
 #include "server/model_resolver.h"
 #include "templates/chat_template.h"
 
 namespace corral::server::anthropic {
 
 struct MessagesRequest {
-  std::string model;
-  bool stream = false;
-  ordered_json options = ordered_json::object();  // Ollama "options" for options_for()
-  std::vector<std::string> stop_sequences;        // the request's, to tell stop_sequence apart
-  std::vector<ChatMessage> messages;              // the system prompt first, when there is one
-  nlohmann::json tools;                           // [{"type": "function", "function": {...}}] or null
-  ToolChoice choice;
-  ThinkOption think;
+  // What the shared chat path runs: the system prompt first in the messages; max_tokens,
+  // temperature, top_p, top_k and stop_sequences as options; thinking a model cannot do dropped
+  // (drop_unsupported_thinking); a forced call's schema as the format.
+  ChatRequest chat;
+  std::vector<std::string> stop_sequences;  // the request's, to tell stop_sequence apart
 };
 
 enum class RequestKind {
@@ -37,12 +36,5 @@ enum class RequestKind {
 
 // Every error is the request's (kInvalidArgument) and names the field.
 Result<MessagesRequest> parse_request(const ordered_json& body, RequestKind kind);
-
-// Settles the request against the model it runs on: thinking asked of a model that cannot
-// think is dropped, not refused (Ollama's relax_thinking for Anthropic clients such as Claude
-// Code, which ask for it by default); then Ollama's capability checks and think default
-// (check_capabilities: tools on a model whose template cannot render them is a 400), and
-// tool_choice "none" leaves the tools out of the prompt.
-Status settle_for_model(const ServedModel& m, MessagesRequest& r);
 
 }  // namespace corral::server::anthropic

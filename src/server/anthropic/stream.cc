@@ -19,7 +19,7 @@ class AnthropicProtocol final : public CompletionProtocol {
  public:
   explicit AnthropicProtocol(ResponseInfo info) : info_(std::move(info)) {}
 
-  const ErrorStyle& errors() const override { return kErrors; }
+  const ErrorShape& errors() const override { return kErrors; }
   std::string stream_content_type() const override { return "text/event-stream"; }
 
   std::string chunk(const CompletionOutput& piece, int) override {
@@ -167,7 +167,7 @@ void submit_message(ApiContext& ctx, const ServedModel& m, const std::shared_ptr
   auto cs = std::make_shared<CompletionStream>(w, stream, make_protocol(std::move(info)));
   read_output_with(*cs, *job, std::move(reading));
   attach(job, w, cs);
-  if (auto rej = ctx.scheduler.submit(m.spec, job, std::nullopt)) respond_rejection(w, *rej);
+  if (auto rej = ctx.scheduler.submit(m.spec, job, std::nullopt)) respond_rejection(w, kErrors, *rej);
 }
 
 }  // namespace corral::server::anthropic

@@ -61,7 +61,7 @@ void handle_embed(ApiContext& ctx, http::Request&& req, Writer w) {
   if (dimensions < 0) return respond_error(w, 400, "dimensions must be a positive integer");
   auto qos = read_request_qos(req, *body, ctx.scheduler.config().fairness);
   if (!qos) return respond_error(w, 400, qos.error());
-  auto resolved = resolve_or_respond(ctx, name, w);
+  auto resolved = resolve_or_respond(ctx, kOllamaErrors, name, w);
   if (!resolved) return;
   const ServedModel& m = *resolved;
   if (inputs.empty()) {

@@ -47,15 +47,6 @@ Result<OllamaRequest> parse_ollama_request(const ordered_json& b, OllamaEndpoint
   return r;
 }
 
-std::optional<ServedModel> resolve_or_respond(ApiContext& ctx, const std::string& name, const Writer& w) {
-  auto resolved = ctx.resolver.resolve(name);
-  if (!resolved) {
-    respond_status(w, resolved.status());
-    return std::nullopt;
-  }
-  return std::move(resolved).value();
-}
-
 std::optional<RequestOptions> options_or_respond(const ServedModel& m, const OllamaRequest& r, const Writer& w) {
   auto opts = options_for(m, r.options);
   if (!opts) {

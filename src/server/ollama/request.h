@@ -10,6 +10,7 @@
 #include "scheduler/config.h"
 #include "server/api_common.h"
 #include "server/api_context.h"
+#include "server/chat_request.h"
 #include "server/model_resolver.h"
 #include "server/request_options.h"
 #include "templates/chat_template.h"
@@ -31,11 +32,15 @@ struct OllamaRequest {
 // Type errors name the field ("think must be a boolean or a string"); nothing is resolved yet.
 Result<OllamaRequest> parse_ollama_request(const ordered_json& body, OllamaEndpoint endpoint);
 
-// Resolve the model (400 invalid name, 404 unknown model with Ollama's message, 500 store
-// trouble), then layer the request's options over the model's PARAMETERs (a broken PARAMETER
-// is the server's 500, a bad request option a 400). On failure each has answered the error
-// and returns nullopt.
-std::optional<ServedModel> resolve_or_respond(ApiContext& ctx, const std::string& name, const Writer& w);
+// /api/chat and /api/generate read into the shared ChatRequest (chat_request.h): the fields
+// above, then each endpoint's own (chat: messages, tools, and OpenAI's tool_choice, which corral
+// accepts here too; generate: prompt, suffix, system, template, context, raw). Every error is
+// the request's (a 400) and names the field.
+Result<ChatRequest> parse_chat_request(const ordered_json& body);
+Result<ChatRequest> parse_generate_request(const ordered_json& body);
+
+// Layers the request's options over the model's PARAMETERs (a broken PARAMETER is the server's
+// 500, a bad request option a 400). On failure it has answered the error and returns nullopt.
 std::optional<RequestOptions> options_or_respond(const ServedModel& m, const OllamaRequest& r, const Writer& w);
 
 }  // namespace corral::server

@@ -2,7 +2,6 @@
 
 #include <atomic>
 
-#include "server/status_http.h"
 #include "store/model_name.h"
 
 namespace corral::server::openai {
@@ -16,36 +15,7 @@ ordered_json error_body(int status, std::string_view message, const char* code) 
                         {"code", code ? ordered_json(code) : ordered_json(nullptr)}}}};
 }
 
-void respond_error(const Writer& w, int status, const std::string& message) {
-  respond_json(w, status, error_body(status, message));
-}
-
-void respond_status(const Writer& w, const Status& status) {
-  respond_error(w, http_status_for(status.code()), status.message());
-}
-
-void respond_rejection(const Writer& w, const scheduler::Rejection& r) {
-  // OpenAI answers an overloaded engine with 503 (429 is its per-key rate limit and quota), and
-  // Ollama's /v1 routes pass the scheduler's 503 through; the OpenAI SDKs retry both, honouring
-  // Retry-After.
-  const int status = http_status_for(r.status.code());
-  w->respond(status, "application/json; charset=utf-8", json_text(error_body(status, r.status.message())),
-             {{"Retry-After", std::to_string(r.retry_after_seconds)}});
-}
-
-const ErrorStyle kErrors{respond_error, respond_rejection};
-
-std::optional<ServedModel> resolve_or_respond(ApiContext& ctx, const std::string& name, const Writer& w) {
-  auto resolved = ctx.resolver.resolve(name);
-  if (!resolved) {
-    const int status = http_status_for(resolved.code());
-    respond_json(
-        w, status,
-        error_body(status, resolved.error(), resolved.code() == StatusCode::kNotFound ? "model_not_found" : nullptr));
-    return std::nullopt;
-  }
-  return std::move(resolved).value();
-}
+const ErrorShape kErrors{error_body, "model_not_found"};
 
 std::string next_id(std::string_view prefix) {
   static std::atomic<uint64_t> counter{0};

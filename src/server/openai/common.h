@@ -19,16 +19,8 @@ namespace corral::server::openai {
 // {"error": {"message", "type", "param": null, "code"}}. The type follows Ollama's NewError:
 // 400 invalid_request_error, 404 not_found_error, anything else api_error.
 ordered_json error_body(int status, std::string_view message, const char* code = nullptr);
-void respond_error(const Writer& w, int status, const std::string& message);
-// An error Status in OpenAI's shape, with the HTTP status its code maps to.
-void respond_status(const Writer& w, const Status& status);
-// Queue full: the scheduler's status (503, as Ollama's /v1 routes answer it) with Retry-After.
-void respond_rejection(const Writer& w, const scheduler::Rejection& r);
-extern const ErrorStyle kErrors;
-
-// Resolves a request's model; on failure answers the error (404 with code "model_not_found",
-// as OpenAI itself does) and returns nullopt.
-std::optional<ServedModel> resolve_or_respond(ApiContext& ctx, const std::string& name, const Writer& w);
+// error_body, with code "model_not_found" for a model not in the store (as OpenAI itself answers).
+extern const ErrorShape kErrors;
 
 // "<prefix>-<n>" with n unique in this process ("chatcmpl-7", "cmpl-8").
 std::string next_id(std::string_view prefix);

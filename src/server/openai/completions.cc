@@ -28,25 +28,26 @@ Result<std::string> prompt_text(const ordered_json& b) {
 void handle_completions(ApiContext& ctx, http::Request&& req, Writer w) {
   const auto now = std::chrono::system_clock::now();
   auto body = parse_body(req.body);
-  if (!body) return respond_error(w, 400, body.error());
+  if (!body) return respond_error(w, kErrors, 400, body.error());
   auto qos = read_request_qos(req, *body, ctx.scheduler.config().fairness);
-  if (!qos) return respond_error(w, 400, qos.error());
+  if (!qos) return respond_error(w, kErrors, 400, qos.error());
   const ordered_json& b = *body;
   auto fields = parse_common_fields(b);
-  if (!fields) return respond_error(w, 400, fields.error());
+  if (!fields) return respond_error(w, kErrors, 400, fields.error());
   auto prompt = prompt_text(b);
-  if (!prompt) return respond_error(w, 400, prompt.error());
+  if (!prompt) return respond_error(w, kErrors, 400, prompt.error());
   std::string suffix;
   if (auto it = b.find("suffix"); it != b.end() && !it->is_null()) {
-    if (!it->is_string()) return respond_error(w, 400, "invalid type for 'suffix': expected a string");
+    if (!it->is_string()) return respond_error(w, kErrors, 400, "invalid type for 'suffix': expected a string");
     suffix = it->get<std::string>();
   }
 
-  auto m = resolve_or_respond(ctx, fields->model, w);
+  auto m = resolve_or_respond(ctx, kErrors, fields->model, w);
   if (!m) return;
-  if (Status st = check_completion(*m, fields->model, "generate"); !st) return respond_error(w, 400, st.message());
+  if (Status st = check_completion(*m, fields->model, "generate"); !st)
+    return respond_error(w, kErrors, 400, st.message());
   auto opts = options_for(*m, fields->options);
-  if (!opts) return respond_status(w, opts.status());
+  if (!opts) return respond_status(w, kErrors, opts.status());
   const RequestOptions& o = *opts;
 
   const PrepareFn prepare = generate_prepare(
@@ -57,11 +58,17 @@ void handle_completions(ApiContext& ctx, http::Request&& req, Writer w) {
   for (int i = 0; i < fields->n; ++i) {
     auto job = std::make_shared<scheduler::Job>();
     qos->apply(*job);
-    job->options = choice_options(o.job, *fields, i);
-    if (Status st = prepare_job(ctx, *m, *job, prepare, nullptr); !st) return respond_status(w, st);
+    job->options = choice_options(o.job, fields->top_logprobs, i);
+    if (Status st = prepare_job(ctx, *m, *job, prepare, nullptr); !st) return respond_status(w, kErrors, st);
     choices.push_back(ChoiceJob{job});
   }
-  submit_completion(ctx, *m, std::move(choices), *fields, ResponseInfo::Kind::kText, "cmpl", now, w);
+  submit_completion(ctx, *m, std::move(choices),
+                    ResponseInfo{.kind = ResponseInfo::Kind::kText,
+                                 .id = next_id("cmpl"),
+                                 .created = unix_seconds(now),
+                                 .model = fields->model,
+                                 .include_usage = fields->include_usage},
+                    fields->stream, w);
 }
 
 }  // namespace corral::server::openai

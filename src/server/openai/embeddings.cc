@@ -67,29 +67,31 @@ Result<std::vector<std::string>> inputs(const ordered_json& b) {
 
 void handle_embeddings(ApiContext& ctx, http::Request&& req, Writer w) {
   auto body = parse_body(req.body);
-  if (!body) return respond_error(w, 400, body.error());
+  if (!body) return respond_error(w, kErrors, 400, body.error());
   const ordered_json& b = *body;
   std::string name;
-  if (!read_string(b, "model", &name)) return respond_error(w, 400, "invalid type for 'model': expected a string");
+  if (!read_string(b, "model", &name))
+    return respond_error(w, kErrors, 400, "invalid type for 'model': expected a string");
   auto in = inputs(b);
-  if (!in) return respond_error(w, 400, in.error());
+  if (!in) return respond_error(w, kErrors, 400, in.error());
   std::string format = "float";
   if (!read_string(b, "encoding_format", &format))
-    return respond_error(w, 400, "invalid type for 'encoding_format': expected a string");
+    return respond_error(w, kErrors, 400, "invalid type for 'encoding_format': expected a string");
   if (format != "float" && format != "base64")
     return respond_error(
-        w, 400,
+        w, kErrors, 400,
         "Invalid value for 'encoding_format' = " + clip_for_error(format) + ". Supported values: ['float', 'base64'].");
   int64_t dims = 0;
   if (!read_int(b, "dimensions", &dims) || (find_field(b, "dimensions") && dims < 1))
-    return respond_error(w, 400, "invalid value for 'dimensions': expected a positive integer");
+    return respond_error(w, kErrors, 400, "invalid value for 'dimensions': expected a positive integer");
 
   auto qos = read_request_qos(req, b, ctx.scheduler.config().fairness);
-  if (!qos) return respond_error(w, 400, qos.error());
-  auto m = resolve_or_respond(ctx, name, w);
+  if (!qos) return respond_error(w, kErrors, 400, qos.error());
+  auto m = resolve_or_respond(ctx, kErrors, name, w);
   if (!m) return;
   RequestOptions opts;
-  if (Status s = apply_options(m->params, &opts); !s) return respond_error(w, 500, "model parameters: " + s.message());
+  if (Status s = apply_options(m->params, &opts); !s)
+    return respond_error(w, kErrors, 500, "model parameters: " + s.message());
   EmbedRequest er{.inputs = std::move(in).value(), .options = opts, .qos = *qos};
   run_embeddings(ctx, *m, std::move(er), w, kErrors, [name, dims, as_base64 = format == "base64"](EmbedGather& g) {
     ordered_json data = ordered_json::array();

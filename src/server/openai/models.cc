@@ -15,7 +15,7 @@ ordered_json model_object(const std::string& id, std::chrono::system_clock::time
 
 void handle_list_models(ApiContext& ctx, http::Request&&, Writer w) {
   auto list = ctx.store.list();
-  if (!list) return respond_error(w, 500, list.error());
+  if (!list) return respond_error(w, kErrors, 500, list.error());
   ordered_json data = ordered_json::array();
   for (const auto& e : list->models) data.push_back(model_object(e.name.display(), e.modified_at));
   respond_json(w, 200, ordered_json{{"object", "list"}, {"data", data}});
@@ -24,7 +24,7 @@ void handle_list_models(ApiContext& ctx, http::Request&&, Writer w) {
 void handle_retrieve_model(ApiContext& ctx, http::Request&& req, Writer w) {
   // A catch-all route: names may hold '/' ("hf.co/org/model:tag") as well as ':'.
   const std::string name(req.param("name"));
-  auto m = resolve_or_respond(ctx, name, w);
+  auto m = resolve_or_respond(ctx, kErrors, name, w);
   if (!m) return;
   // The id is the name as asked for, as in Ollama.
   respond_json(w, 200, model_object(name, m->resolved.modified_at));

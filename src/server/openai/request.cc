@@ -125,18 +125,3 @@ Result<CommonFields> parse_common_fields(const ordered_json& b) {
 }
 
 }  // namespace corral::server::openai
-
-namespace corral::server::openai {
-
-scheduler::JobOptions choice_options(const scheduler::JobOptions& request, const CommonFields& fields, int choice) {
-  scheduler::JobOptions o = request;
-  o.top_logprobs = fields.top_logprobs;
-  // Unsigned, then kept non-negative: a seed near the top of the range wraps instead of
-  // overflowing (-1 means "no seed").
-  if (o.sampling.seed >= 0 && choice > 0)
-    o.sampling.seed = static_cast<int64_t>((static_cast<uint64_t>(o.sampling.seed) + static_cast<uint64_t>(choice)) &
-                                           static_cast<uint64_t>(INT64_MAX));
-  return o;
-}
-
-}  // namespace corral::server::openai

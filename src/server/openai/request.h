@@ -29,10 +29,6 @@ struct CommonFields {
 // OpenAI's bound on n.
 constexpr int kMaxChoices = 128;
 
-// Choice `choice`'s job options: the request's, with the logprobs it asked for and, when it set
-// a seed, seed + choice (each choice differs, a repeated request repeats them all).
-scheduler::JobOptions choice_options(const scheduler::JobOptions& request, const CommonFields& fields, int choice);
-
 // Type errors name the field as OpenAI does ("invalid type for 'temperature': ...").
 // Unsupported values are errors too: best_of > 1, echo.
 Result<CommonFields> parse_common_fields(const ordered_json& body);

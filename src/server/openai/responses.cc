@@ -2,10 +2,7 @@
 
 #include <chrono>
 
-#include "sampling/structured_output.h"
-#include "server/chat_output.h"
-#include "server/completion_jobs.h"
-#include "server/model_capabilities.h"
+#include "server/chat_jobs.h"
 #include "server/openai/common.h"
 #include "server/openai/responses_request.h"
 #include "server/openai/responses_stream.h"
@@ -24,7 +21,7 @@ ordered_json response_object(const ResponsesRequest& r, std::chrono::system_cloc
                       {"completed_at", nullptr},
                       {"status", "in_progress"},
                       {"incomplete_details", nullptr},
-                      {"model", r.model},
+                      {"model", r.chat.model},
                       {"previous_response_id", nullptr},
                       {"instructions", r.echo_instructions},
                       {"output", ordered_json::array()},
@@ -56,44 +53,20 @@ ordered_json response_object(const ResponsesRequest& r, std::chrono::system_cloc
 void handle_responses(ApiContext& ctx, http::Request&& req, Writer w) {
   const auto now = std::chrono::system_clock::now();
   auto body = parse_body(req.body);
-  if (!body) return respond_error(w, 400, body.error());
+  if (!body) return respond_error(w, kErrors, 400, body.error());
   auto qos = read_request_qos(req, *body, ctx.scheduler.config().fairness);
-  if (!qos) return respond_error(w, 400, qos.error());
-  auto parsed = parse_responses_request(*body);
-  if (!parsed) return respond_error(w, 400, parsed.error());
-  ResponsesRequest& r = *parsed;
-
-  ordered_json format_request = r.response_format;
-  if (r.tool_choice.forces_call()) {
-    format_request =
-        ordered_json{{"type", "json_schema"},
-                     {"json_schema", {{"name", "tool_call"}, {"schema", forced_call_schema(r.tools, r.tool_choice)}}}};
-  }
-  auto program = sampling::program_for_response_format(format_request);
-  if (!program) return respond_error(w, 400, program.error());
-
-  auto m = resolve_or_respond(ctx, r.model, w);
+  if (!qos) return respond_error(w, kErrors, 400, qos.error());
+  auto r = parse_responses_request(*body);
+  if (!r) return respond_error(w, kErrors, 400, r.error());
+  auto m = resolve_chat_model(ctx, kErrors, r->chat, w);
   if (!m) return;
-  if (Status st = check_completion(*m, r.model, "chat"); !st) return respond_error(w, 400, st.message());
-  if (Status st = check_capabilities(*m, r.model, !r.tools.is_null(), r.tool_choice, r.think); !st)
-    return respond_error(w, 400, st.message());
-  nlohmann::json tools = r.tool_choice.mode == ToolChoice::Mode::kNone ? nlohmann::json() : r.tools;
-  auto opts = options_for(*m, r.options);
-  if (!opts) return respond_status(w, opts.status());
-  const RequestOptions& o = *opts;
-
-  auto job = std::make_shared<scheduler::Job>();
-  qos->apply(*job);
-  job->options = o.job;
-  std::string rendered;
-  if (Status st = prepare_job(ctx, *m, *job, chat_prepare(*m, r.messages, tools, r.think, stops_for(o, *m)),
-                              ctx.filter_factory(m->spec.key + "@" + m->spec.digest, *program), &rendered);
-      !st)
-    return respond_status(w, st);
-  auto cs = std::make_shared<CompletionStream>(w, r.stream, make_responses_protocol(response_object(r, now)));
-  read_output_with(*cs, *job, output_reading(*m, tools, r.think, r.tool_choice, rendered));
-  attach(job, w, cs);
-  if (auto rej = ctx.scheduler.submit(m->spec, job, std::nullopt)) respond_rejection(w, *rej);
+  auto jobs = prepare_chat_jobs(ctx, kErrors, *m, r->chat, *qos, w);
+  if (!jobs) return;
+  ChoiceJob& c = jobs->front();  // the Responses API has no n: one choice
+  auto cs = std::make_shared<CompletionStream>(w, r->chat.stream, make_responses_protocol(response_object(*r, now)));
+  read_output_with(*cs, *c.job, std::move(c.reading));
+  attach(c.job, w, cs);
+  if (auto rej = ctx.scheduler.submit(m->spec, c.job, std::nullopt)) respond_rejection(w, kErrors, *rej);
 }
 
 }  // namespace corral::server::openai

@@ -166,7 +166,7 @@ Status read_tools(const ordered_json& tools, ResponsesRequest& r) {
   if (!tools.is_array()) return type_error("tools", "an array");
   r.echo_tools = tools;
   if (tools.empty()) return Status::ok();
-  r.tools = nlohmann::json::array();
+  r.chat.tools = nlohmann::json::array();
   for (size_t i = 0; i < tools.size(); ++i) {
     const ordered_json& t = tools[i];
     if (!t.is_object()) return Status::errorf("tools[{}]: expected an object", i);
@@ -188,7 +188,7 @@ Status read_tools(const ordered_json& tools, ResponsesRequest& r) {
     }
     if (const ordered_json* s = find_field(t, "strict"); s && !s->is_boolean())
       return Status::errorf("tools[{}]: 'strict' must be a boolean", i);
-    r.tools.push_back(nlohmann::json{{"type", "function"}, {"function", std::move(fn)}});
+    r.chat.tools.push_back(nlohmann::json{{"type", "function"}, {"function", std::move(fn)}});
   }
   return Status::ok();
 }
@@ -201,7 +201,7 @@ Status read_tool_choice(const ordered_json* value, ResponsesRequest& r) {
           "tool_choice type '{}' is not supported: expected {{\"type\": \"function\", \"name\": ...}}",
           clip_for_error(type));
   }
-  CORRAL_ASSIGN_OR_RETURN(r.tool_choice, parse_tool_choice(value, r.tools));
+  CORRAL_ASSIGN_OR_RETURN(r.chat.tool_choice, parse_tool_choice(value, r.chat.tools));
   if (value) r.echo_tool_choice = *value;
   return Status::ok();
 }
@@ -216,7 +216,7 @@ Status read_text(const ordered_json& text, ResponsesRequest& r) {
   const std::string type = type_of(*format);
   if (type == "text") return Status::ok();
   if (type == "json_object") {
-    r.response_format = ordered_json{{"type", "json_object"}};
+    r.chat.format.value = ordered_json{{"type", "json_object"}};
     return Status::ok();
   }
   if (type != "json_schema")
@@ -224,7 +224,7 @@ Status read_text(const ordered_json& text, ResponsesRequest& r) {
                           clip_for_error(type));
   const ordered_json* schema = find_field(*format, "schema");
   if (!schema || !schema->is_object()) return Status::error("text.format.schema must be an object (a JSON schema)");
-  r.response_format = ordered_json{{"type", "json_schema"}, {"json_schema", {{"schema", *schema}}}};
+  r.chat.format.value = ordered_json{{"type", "json_schema"}, {"json_schema", {{"schema", *schema}}}};
   return Status::ok();
 }
 
@@ -242,13 +242,13 @@ Status read_reasoning(const ordered_json& reasoning, ResponsesRequest& r) {
   }
   if (effort.empty()) return Status::ok();
   if (effort == "none") {
-    r.think.enabled = false;
+    r.chat.think.enabled = false;
   } else if (effort == "minimal" || effort == "low") {
-    r.think.level = "low";
+    r.chat.think.level = "low";
   } else if (effort == "medium") {
-    r.think.level = effort;
+    r.chat.think.level = effort;
   } else if (effort == "high" || effort == "xhigh" || effort == "max") {
-    r.think.level = "high";
+    r.chat.think.level = "high";
   } else {
     return Status::errorf(
         "invalid reasoning value: '{}' (must be \"max\", \"xhigh\", \"high\", \"medium\", \"low\", \"minimal\", "
@@ -270,6 +270,7 @@ Status read_number_field(const ordered_json& b, const char* key, double* out) {
 
 Result<ResponsesRequest> parse_responses_request(const ordered_json& b) {
   ResponsesRequest r;
+  r.chat.format.syntax = OutputFormat::Syntax::kResponseFormat;  // text.format maps onto response_format
   r.echo_tools = ordered_json::array();
   r.echo_tool_choice = "auto";
   r.echo_text_format = ordered_json{{"type", "text"}};
@@ -291,8 +292,8 @@ Result<ResponsesRequest> parse_responses_request(const ordered_json& b) {
   if (const ordered_json* inc = find_field(b, "include"); inc && !inc->is_array())
     return type_error("include", "an array");
 
-  if (Status s = read_string(b, "model", &r.model); !s) return type_error("model", "a string");
-  if (Status s = read_bool(b, "stream", &r.stream); !s) return type_error("stream", "a boolean");
+  if (Status s = read_string(b, "model", &r.chat.model); !s) return type_error("model", "a string");
+  if (Status s = read_bool(b, "stream", &r.chat.stream); !s) return type_error("stream", "a boolean");
   if (Status s = read_bool(b, "parallel_tool_calls", &r.parallel_tool_calls); !s)
     return type_error("parallel_tool_calls", "a boolean");
   if (Status s = read_string(b, "truncation", &r.truncation); !s) return type_error("truncation", "a string");
@@ -307,28 +308,28 @@ Result<ResponsesRequest> parse_responses_request(const ordered_json& b) {
   if (Status s = read_string(b, "instructions", &instructions); !s) return type_error("instructions", "a string");
   if (!instructions.empty()) {
     r.echo_instructions = instructions;
-    r.messages.push_back(ChatMessage{.role = "system", .content = instructions});
+    r.chat.messages.push_back(ChatMessage{.role = "system", .content = instructions});
   }
   const ordered_json* input = find_field(b, "input");
   if (!input) return Status::error("missing required parameter: 'input'");
   if (input->is_string()) {
     if (!input->get_ref<const std::string&>().empty())
-      r.messages.push_back(ChatMessage{.role = "user", .content = input->get<std::string>()});
+      r.chat.messages.push_back(ChatMessage{.role = "user", .content = input->get<std::string>()});
   } else if (input->is_array()) {
-    CORRAL_RETURN_IF_ERROR(read_items(*input, r.messages));
+    CORRAL_RETURN_IF_ERROR(read_items(*input, r.chat.messages));
   } else {
     return type_error("input", "a string or an array of input items");
   }
-  if (r.messages.empty()) return Status::error("'input' is empty: there is nothing to respond to");
+  if (r.chat.messages.empty()) return Status::error("'input' is empty: there is nothing to respond to");
 
   if (const ordered_json* t = find_field(b, "tools")) CORRAL_RETURN_IF_ERROR(read_tools(*t, r));
   CORRAL_RETURN_IF_ERROR(read_tool_choice(find_field(b, "tool_choice"), r));
   if (const ordered_json* t = find_field(b, "text")) CORRAL_RETURN_IF_ERROR(read_text(*t, r));
-  if (r.tool_choice.forces_call() && !r.response_format.is_null())
+  if (r.chat.tool_choice.forces_call() && !r.chat.format.value.is_null())
     return Status::error("a tool_choice that forces a call cannot be combined with text.format");
   if (const ordered_json* t = find_field(b, "reasoning")) CORRAL_RETURN_IF_ERROR(read_reasoning(*t, r));
 
-  ordered_json& o = r.options;
+  ordered_json& o = r.chat.options;
   if (const ordered_json* n = find_field(b, "max_output_tokens")) {
     int64_t max = 0;
     if (Status s = read_int(b, "max_output_tokens", &max); !s) return type_error("max_output_tokens", "an integer");
@@ -345,6 +346,11 @@ Result<ResponsesRequest> parse_responses_request(const ordered_json& b) {
     int64_t seed = 0;
     if (Status s = read_int(b, "seed", &seed); !s) return type_error("seed", "an integer");
     o["seed"] = seed;
+  }
+  if (r.chat.tool_choice.forces_call()) {
+    r.chat.format.value = ordered_json{
+        {"type", "json_schema"},
+        {"json_schema", {{"name", "tool_call"}, {"schema", forced_call_schema(r.chat.tools, r.chat.tool_choice)}}}};
   }
   return r;
 }

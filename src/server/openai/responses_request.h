@@ -22,19 +22,17 @@
 #include "base/status.h"
 #include "server/api_common.h"
 #include "server/chat_output.h"
+#include "server/chat_request.h"
 #include "templates/chat_template.h"
 
 namespace corral::server::openai {
 
 struct ResponsesRequest {
-  std::string model;
-  bool stream = false;
-  std::vector<ChatMessage> messages;              // instructions first, then the input items
-  nlohmann::json tools;                           // null, or [{"type": "function", "function": {...}}]
-  ToolChoice tool_choice;                         // what was asked (forces_call: a constrained call)
-  ordered_json response_format;                   // null, or the chat API's response_format for text.format
-  ThinkOption think;                              // from reasoning.effort
-  ordered_json options = ordered_json::object();  // Ollama options: num_predict, temperature, top_p, seed
+  // What the shared chat path runs: instructions first in the messages, then the input items;
+  // function tools in the chat API's nested shape; text.format as a response_format (a forced
+  // call's schema when tool_choice forces one); reasoning.effort as think; max_output_tokens,
+  // temperature, top_p and seed as options.
+  ChatRequest chat;
 
   // Echoed in the response object, as OpenAI and Ollama echo them.
   ordered_json echo_instructions;       // the instructions string, or null

@@ -62,7 +62,7 @@ class ResponsesProtocol final : public CompletionProtocol {
  public:
   explicit ResponsesProtocol(ordered_json response) : response_(std::move(response)) {}
 
-  const ErrorStyle& errors() const override { return kErrors; }
+  const ErrorShape& errors() const override { return kErrors; }
   std::string stream_content_type() const override { return "text/event-stream"; }
 
   std::string chunk(const CompletionOutput& piece, int) override {

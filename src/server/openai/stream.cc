@@ -14,7 +14,7 @@ class OpenAiProtocol final : public CompletionProtocol {
  public:
   explicit OpenAiProtocol(ResponseInfo info) : info_(std::move(info)) {}
 
-  const ErrorStyle& errors() const override { return kErrors; }
+  const ErrorShape& errors() const override { return kErrors; }
   std::string stream_content_type() const override { return "text/event-stream"; }
 
   std::string chunk(const CompletionOutput& piece, int choice) override {
@@ -167,17 +167,10 @@ std::unique_ptr<CompletionProtocol> make_protocol(ResponseInfo info) {
   return std::make_unique<OpenAiProtocol>(std::move(info));
 }
 
-void submit_completion(ApiContext& ctx, const ServedModel& m, std::vector<ChoiceJob> choices,
-                       const CommonFields& fields, ResponseInfo::Kind kind, std::string_view id_prefix,
-                       std::chrono::system_clock::time_point requested, const Writer& w) {
+void submit_completion(ApiContext& ctx, const ServedModel& m, std::vector<ChoiceJob> choices, ResponseInfo info,
+                       bool stream, const Writer& w) {
   const int n = static_cast<int>(choices.size());
-  auto cs = std::make_shared<CompletionStream>(w, fields.stream,
-                                               make_protocol(ResponseInfo{.kind = kind,
-                                                                          .id = next_id(id_prefix),
-                                                                          .created = unix_seconds(requested),
-                                                                          .model = fields.model,
-                                                                          .include_usage = fields.include_usage}),
-                                               n);
+  auto cs = std::make_shared<CompletionStream>(w, stream, make_protocol(std::move(info)), n);
   for (int i = 0; i < n; ++i) {
     read_output_with(*cs, *choices[i].job, std::move(choices[i].reading), i);
     attach(choices[i].job, w, cs, i);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "server/api_context.h"
+#include "server/chat_jobs.h"
 #include "server/chat_output.h"
 #include "server/completion_stream.h"
 #include "server/model_resolver.h"
@@ -33,18 +34,10 @@ struct ResponseInfo {
 
 std::unique_ptr<CompletionProtocol> make_protocol(ResponseInfo info);
 
-// One choice of a response: its job (prepared) and how its output is read (chat: content,
-// reasoning and tool calls; empty: all content).
-struct ChoiceJob {
-  std::shared_ptr<scheduler::Job> job;
-  OutputReading reading = {};
-};
-
-// Answers the choices' jobs together on `w` in OpenAI's shape (streamed or whole, as `fields`
-// asks; the id is "<id_prefix>-<n>") and queues them for model `m`, or answers the scheduler's
-// rejection (any refused job cancels the others).
-void submit_completion(ApiContext& ctx, const ServedModel& m, std::vector<ChoiceJob> choices,
-                       const CommonFields& fields, ResponseInfo::Kind kind, std::string_view id_prefix,
-                       std::chrono::system_clock::time_point requested, const Writer& w);
+// Answers the choices' jobs (chat_jobs.h) together on `w` in OpenAI's shape, streamed or whole,
+// and queues them for model `m`, or answers the scheduler's rejection (any refused job cancels
+// the others).
+void submit_completion(ApiContext& ctx, const ServedModel& m, std::vector<ChoiceJob> choices, ResponseInfo info,
+                       bool stream, const Writer& w);
 
 }  // namespace corral::server::openai
