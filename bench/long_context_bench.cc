@@ -101,7 +101,8 @@ int main(int argc, char** argv) {
   // Attention reads each sequence's cached K and V once per step: the bytes held. CPU time is
   // the process's (all threads, including the pool's spin-waits) per step: on a shared
   // machine it moves less with other processes' load than wall time.
-  fmt::print("| KV type | context | step ms (median) | vs first | CPU ms / step | vs first | KV held = read per step |\n");
+  fmt::print(
+      "| KV type | context | step ms (median) | vs first | CPU ms / step | vs first | KV held = read per step |\n");
   fmt::print("|---|---|---|---|---|---|---|\n");
 
   nlohmann::json results = nlohmann::json::array();
@@ -162,8 +163,8 @@ int main(int argc, char** argv) {
     const double first_ms = median(step_ms[0]), first_cpu = median(cpu_ms[0]);
     for (size_t ci = 0; ci < contexts.size(); ++ci) {
       const double ms = median(step_ms[ci]), cpu = median(cpu_ms[ci]);
-      fmt::print("| {} | {} | {:.1f} | {:.2f}x | {:.1f} | {:.2f}x | {:.1f} MB |\n", name, contexts[ci], ms, ms / first_ms,
-                 cpu, cpu / first_cpu, kv_bytes[ci] / 1e6);
+      fmt::print("| {} | {} | {:.1f} | {:.2f}x | {:.1f} | {:.2f}x | {:.1f} MB |\n", name, contexts[ci], ms,
+                 ms / first_ms, cpu, cpu / first_cpu, kv_bytes[ci] / 1e6);
       results.push_back({{"kv_type", name},
                          {"held_type", corral::dtype_name(held)},
                          {"context", contexts[ci]},

@@ -45,19 +45,19 @@ constexpr int64_t kAttnBlockTokens = 16;
 // The result depends only on q, these positions' K/V and the arguments, never on what else is
 // in a batch or which thread runs it (batch invariance).
 struct AttentionArgs {
-  int64_t group = 1;                // query heads sharing the KV head
-  int64_t head_dim = 0;             // a multiple of the KV type's block size
-  float scale = 1.0f;               // applied to every q.k
-  const float* q = nullptr;         // [group][head_dim]
-  const float* sinks = nullptr;     // [group] or nullptr: per head one more logit (unscaled, never
-                                    // masked) whose probability mass is dropped (gpt-oss)
-  const void* const* k = nullptr;   // [n_blocks] -> [kAttnBlockTokens][head_dim] of the KV type
-  const void* const* v = nullptr;   // [n_blocks] -> [kAttnBlockTokens][head_dim] of the KV type
-  int64_t n_blocks = 0;             // >= 1
-  int64_t skip = 0;                 // positions of block 0 before the first attended one
-  int64_t last_len = 0;             // positions of the last block that are attended (its first ones)
-  float* out = nullptr;             // [group][head_dim] softmax(q k^T * scale) v
-  float* scratch = nullptr;         // attention_scratch_floats(group, head_dim) floats (any alignment)
+  int64_t group = 1;               // query heads sharing the KV head
+  int64_t head_dim = 0;            // a multiple of the KV type's block size
+  float scale = 1.0f;              // applied to every q.k
+  const float* q = nullptr;        // [group][head_dim]
+  const float* sinks = nullptr;    // [group] or nullptr: per head one more logit (unscaled, never
+                                   // masked) whose probability mass is dropped (gpt-oss)
+  const void* const* k = nullptr;  // [n_blocks] -> [kAttnBlockTokens][head_dim] of the KV type
+  const void* const* v = nullptr;  // [n_blocks] -> [kAttnBlockTokens][head_dim] of the KV type
+  int64_t n_blocks = 0;            // >= 1
+  int64_t skip = 0;                // positions of block 0 before the first attended one
+  int64_t last_len = 0;            // positions of the last block that are attended (its first ones)
+  float* out = nullptr;            // [group][head_dim] softmax(q k^T * scale) v
+  float* scratch = nullptr;        // attention_scratch_floats(group, head_dim) floats (any alignment)
 };
 using AttentionFn = void (*)(const AttentionArgs& a);
 

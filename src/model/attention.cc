@@ -42,7 +42,7 @@ void attention(const ModelConfig& c, int64_t il, int64_t window, float scale, co
   const int64_t group_of_layer = kv.group_of(il);
   std::atomic<int64_t> next{0};
   pool.run([&](int ith, int) {
-    const void** k_blocks = s.attn_blocks[ith].data();  // [n_blocks] K of the task's blocks
+    const void** k_blocks = s.attn_blocks[ith].data();                 // [n_blocks] K of the task's blocks
     const void** v_blocks = k_blocks + s.attn_blocks[ith].size() / 2;  // [n_blocks] V
     for (int64_t task; (task = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;) {
       const int64_t i = task / c.n_head_kv, g = task % c.n_head_kv;

@@ -27,11 +27,11 @@ struct Shape {
 struct Case {
   Shape shape;
   DType type;
-  std::vector<float> q;                       // [group][head_dim]
-  std::vector<float> sinks;                   // [group]
-  std::vector<std::vector<uint8_t>> k, v;     // [n_blocks][kAttnBlockTokens rows of the type]
-  std::vector<float> k_dec, v_dec;            // [n_ctx][head_dim] decoded (what the kernel reads)
-  std::vector<const void*> k_ptr, v_ptr;      // [n_blocks] from the first attended block
+  std::vector<float> q;                    // [group][head_dim]
+  std::vector<float> sinks;                // [group]
+  std::vector<std::vector<uint8_t>> k, v;  // [n_blocks][kAttnBlockTokens rows of the type]
+  std::vector<float> k_dec, v_dec;         // [n_ctx][head_dim] decoded (what the kernel reads)
+  std::vector<const void*> k_ptr, v_ptr;   // [n_blocks] from the first attended block
 
   Case(const Shape& s, DType t, uint32_t seed) : shape(s), type(t) {
     const KernelTable& ref = kernel_table(IsaLevel::kGeneric);
@@ -133,7 +133,8 @@ struct Case {
   double max_abs_v() const {
     double m = 0;
     for (int64_t p = shape.first; p < shape.n_ctx; ++p)
-      for (int64_t e = 0; e < shape.head_dim; ++e) m = std::max(m, std::fabs(static_cast<double>(v_dec[p * shape.head_dim + e])));
+      for (int64_t e = 0; e < shape.head_dim; ++e)
+        m = std::max(m, std::fabs(static_cast<double>(v_dec[p * shape.head_dim + e])));
     return m;
   }
 };
@@ -172,15 +173,15 @@ std::string name(const Shape& s, DType t, IsaLevel l) {
 
 TEST(Attention, EveryLevelMatchesTheTwoPassSoftmax) {
   const Shape shapes[] = {
-      {4, 64, 0, 1, false},      // the first token: one position
-      {4, 64, 0, 16, false},     // one full block
-      {4, 64, 0, 300, false},    // 19 blocks, the last partial
-      {4, 64, 37, 300, true},    // a sliding window: block 0 starts mid-block; sinks
-      {1, 128, 5, 21, true},     // window inside two blocks, one head
-      {3, 128, 0, 77, false},    // odd group (Llama 3.2 3B's 3:1)
-      {8, 64, 0, 50, true},      // gpt-oss's 8 heads per KV head
-      {12, 32, 3, 40, false},    // more heads than one register slice
-      {2, 96, 16, 33, false},    // window starting on a block boundary
+      {4, 64, 0, 1, false},    // the first token: one position
+      {4, 64, 0, 16, false},   // one full block
+      {4, 64, 0, 300, false},  // 19 blocks, the last partial
+      {4, 64, 37, 300, true},  // a sliding window: block 0 starts mid-block; sinks
+      {1, 128, 5, 21, true},   // window inside two blocks, one head
+      {3, 128, 0, 77, false},  // odd group (Llama 3.2 3B's 3:1)
+      {8, 64, 0, 50, true},    // gpt-oss's 8 heads per KV head
+      {12, 32, 3, 40, false},  // more heads than one register slice
+      {2, 96, 16, 33, false},  // window starting on a block boundary
   };
   for (IsaLevel level : supported_levels()) {
     const KernelTable& table = kernel_table(level);

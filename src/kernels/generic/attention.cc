@@ -44,10 +44,10 @@ template <DType T>
 void attention(const AttentionArgs& a) {
   const int64_t hd = a.head_dim, G = a.group, B = kAttnBlockTokens;
   const int64_t hd16 = (hd + 15) / 16 * 16;
-  float* kf = a.scratch;          // [B][hd] K block as f32
-  float* vf = kf + B * hd16;      // [B][hd] V block as f32
-  float* acc = vf + B * hd16;     // [G][hd] sum_j p_j v_j, relative to the running max
-  float* mx = acc + G * hd16 + G * B;  // [G] running max of the scaled scores
+  float* kf = a.scratch;                 // [B][hd] K block as f32
+  float* vf = kf + B * hd16;             // [B][hd] V block as f32
+  float* acc = vf + B * hd16;            // [G][hd] sum_j p_j v_j, relative to the running max
+  float* mx = acc + G * hd16 + G * B;    // [G] running max of the scaled scores
   float* sum = mx + (G + 15) / 16 * 16;  // [G] running sum of exp(score - max)
   std::fill(acc, acc + G * hd, 0.0f);
   std::fill(mx, mx + G, -INFINITY);

@@ -24,7 +24,8 @@ constexpr int64_t kB = kAttnBlockTokens;
 
 // All-ones in the lanes below n (8 or more: all lanes).
 __m256i lanes_below(int64_t n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n < 8 ? n : 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n < 8 ? n : 8)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
 // n elements (a multiple of the type's block size) of a KV block as f32 in dst.
@@ -141,13 +142,13 @@ template <DType T>
 void attention(const AttentionArgs& a) {
   const int64_t hd = a.head_dim, G = a.group;
   const int64_t hd16 = (hd + 15) / 16 * 16, G16 = (G + 15) / 16 * 16;
-  float* kf = a.scratch;       // [16][hd] K block as f32 (not used for F32)
-  float* vf = kf + kB * hd16;  // [16][hd] V block as f32 (not used for F32)
-  float* acc = vf + kB * hd16; // [G][hd] sum_j p_j v_j relative to the running max
-  float* p = acc + G * hd16;   // [G][16] the block's scores, then probabilities
-  float* mx = p + G * kB;      // [G16] running max of the scaled scores
-  float* sum = mx + G16;       // [G16] running sum of exp(score - max)
-  alignas(32) float corr[8];   // per head of an 8-head slice
+  float* kf = a.scratch;        // [16][hd] K block as f32 (not used for F32)
+  float* vf = kf + kB * hd16;   // [16][hd] V block as f32 (not used for F32)
+  float* acc = vf + kB * hd16;  // [G][hd] sum_j p_j v_j relative to the running max
+  float* p = acc + G * hd16;    // [G][16] the block's scores, then probabilities
+  float* mx = p + G * kB;       // [G16] running max of the scaled scores
+  float* sum = mx + G16;        // [G16] running sum of exp(score - max)
+  alignas(32) float corr[8];    // per head of an 8-head slice
   std::fill(acc, acc + G * hd, 0.0f);
   std::fill(mx, mx + G16, -INFINITY);
   std::fill(sum, sum + G16, 0.0f);
@@ -170,8 +171,8 @@ void attention(const AttentionArgs& a) {
       // Masked lanes become -inf whatever the rows past j1 hold.
       const __m256 lo = _mm256_blendv_ps(minus_inf, scores8(a.q + h * hd, kb, hd, a.scale), valid_lo);
       _mm256_storeu_ps(p + h * kB, lo);
-      const __m256 hi = j1 > 8 ? _mm256_blendv_ps(minus_inf, scores8(a.q + h * hd, kb + 8 * hd, hd, a.scale), valid_hi)
-                               : minus_inf;
+      const __m256 hi =
+          j1 > 8 ? _mm256_blendv_ps(minus_inf, scores8(a.q + h * hd, kb + 8 * hd, hd, a.scale), valid_hi) : minus_inf;
       _mm256_storeu_ps(p + h * kB + 8, hi);
     }
     for (int64_t h0 = 0; h0 < G; h0 += 8) {

@@ -102,7 +102,8 @@ void accumulate_v(float* acc, const float* p, const float* corr, const float* v,
     const __mmask16 m = lanes_below(hd - e);
     __m512 a[G];
 #pragma GCC unroll 8
-    for (int g = 0; g < G; ++g) a[g] = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, acc + g * hd + e), _mm512_set1_ps(corr[g]));
+    for (int g = 0; g < G; ++g)
+      a[g] = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, acc + g * hd + e), _mm512_set1_ps(corr[g]));
     for (int64_t j = j0; j < j1; ++j) {
       const __m512 vj = _mm512_maskz_loadu_ps(m, v + j * hd + e);
 #pragma GCC unroll 8
@@ -137,13 +138,13 @@ template <DType T>
 void attention(const AttentionArgs& a) {
   const int64_t hd = a.head_dim, G = a.group;
   const int64_t hd16 = (hd + 15) / 16 * 16, G16 = (G + 15) / 16 * 16;
-  float* kf = a.scratch;                 // [16][hd] K block as f32 (not used for F32)
-  float* vf = kf + kB * hd16;            // [16][hd] V block as f32 (not used for F32)
-  float* acc = vf + kB * hd16;           // [G][hd] sum_j p_j v_j relative to the running max
-  float* p = acc + G * hd16;             // [G][16] the block's scores, then probabilities
-  float* mx = p + G * kB;                // [G16] running max of the scaled scores
-  float* sum = mx + G16;                 // [G16] running sum of exp(score - max)
-  float bmax[16], corr[16];              // per head of a 16-head slice
+  float* kf = a.scratch;        // [16][hd] K block as f32 (not used for F32)
+  float* vf = kf + kB * hd16;   // [16][hd] V block as f32 (not used for F32)
+  float* acc = vf + kB * hd16;  // [G][hd] sum_j p_j v_j relative to the running max
+  float* p = acc + G * hd16;    // [G][16] the block's scores, then probabilities
+  float* mx = p + G * kB;       // [G16] running max of the scaled scores
+  float* sum = mx + G16;        // [G16] running sum of exp(score - max)
+  float bmax[16], corr[16];     // per head of a 16-head slice
   std::fill(acc, acc + G * hd, 0.0f);
   std::fill(mx, mx + G16, -INFINITY);
   std::fill(sum, sum + G16, 0.0f);
@@ -162,7 +163,8 @@ void attention(const AttentionArgs& a) {
       vb = vf;
     }
     for (int64_t h = 0; h < G; ++h) {
-      const __m512 s = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid, block_scores(a.q + h * hd, kb, hd, a.scale));
+      const __m512 s =
+          _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid, block_scores(a.q + h * hd, kb, hd, a.scale));
       _mm512_storeu_ps(p + h * kB, s);
     }
     for (int64_t h0 = 0; h0 < G; h0 += 16) {
@@ -177,7 +179,8 @@ void attention(const AttentionArgs& a) {
       _mm512_mask_storeu_ps(mx + h0, hm, m_new);
       for (int64_t i = 0; i < n; ++i) {
         float* ph = p + (h0 + i) * kB;
-        const __m512 e = _mm512_maskz_mov_ps(valid, exp_ps(_mm512_sub_ps(_mm512_loadu_ps(ph), _mm512_set1_ps(mx[h0 + i]))));
+        const __m512 e =
+            _mm512_maskz_mov_ps(valid, exp_ps(_mm512_sub_ps(_mm512_loadu_ps(ph), _mm512_set1_ps(mx[h0 + i]))));
         _mm512_storeu_ps(ph, e);
         sum[h0 + i] = sum[h0 + i] * corr[i] + _mm512_reduce_add_ps(e);
       }
