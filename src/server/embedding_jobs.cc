@@ -25,7 +25,8 @@ void run_embeddings(ApiContext& ctx, const ServedModel& m, EmbedRequest req, Wri
       if (e.type == scheduler::JobEvent::Type::kError) {
         g->failed = true;
         // A deadline that passed, a full KV cache: a 503 with Retry-After, as a refusal.
-        if (e.retry_after_seconds > 0) respond_rejection(w, errors, scheduler::Rejection{e.error, e.retry_after_seconds});
+        if (e.retry_after_seconds > 0)
+          respond_rejection(w, errors, scheduler::Rejection{e.error, e.retry_after_seconds});
         else respond_status(w, errors, e.error);
         return;
       }
