@@ -15,7 +15,6 @@ void register_generic(KernelTable& t) {
   register_generic_q6_k(t);
   register_generic_iq4(t);
   register_generic_mxfp4(t);
-  register_generic_attention(t);
 }
 
 }  // namespace corral::kernels

@@ -10,7 +10,6 @@ void register_avx2_legacy(KernelTable& t) {
   avx2::register_quant_rows(t);
   avx2::register_float_gemm(t);
   avx2::register_f32_ops(t);
-  avx2::register_attention(t);
 }
 
 }  // namespace corral::kernels
