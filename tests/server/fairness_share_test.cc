@@ -184,7 +184,11 @@ TEST(FairShare, EmbeddingsReadTenantPriorityAndDeadline) {
   for (const auto& [path, body] : endpoints) {
     RawHttpResponse late = post(s->port(), path, body, "x-llm-d-slo-ttft-ms: 30\r\n");
     EXPECT_EQ(late.status, 503) << path << ": " << late.body;
-    EXPECT_NE(late.body.find("passed while it was queued"), std::string::npos) << late.body;
+    // Queued and dropped when the deadline passes, or refused at once when the measured rates
+    // already predict a later first token (as on a loaded machine): both are the deadline's 503.
+    const bool deadline_answer = late.body.find("passed while it was queued") != std::string::npos ||
+                                 late.body.find("exceeds the request's deadline") != std::string::npos;
+    EXPECT_TRUE(deadline_answer) << late.body;
     EXPECT_FALSE(late.header("retry-after").empty()) << path;
   }
   for (auto& f : busy) EXPECT_EQ(f.get().r.status, 200);
