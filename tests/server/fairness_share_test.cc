@@ -12,61 +12,14 @@
 #include <thread>
 
 #include "common/http_client.h"
+#include "server/qos_requests.h"
 #include "server/raw_http.h"
 #include "server/server_process.h"
 
 namespace corral::testing {
 namespace {
 
-using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
-
-RawHttpResponse post(int port, const std::string& path, const json& body, const std::string& headers = "") {
-  const std::string b = body.dump();
-  const std::string req = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                          "\r\nConnection: close\r\nContent-Type: application/json\r\n" + headers +
-                          "Content-Length: " + std::to_string(b.size()) + "\r\n\r\n" + b;
-  return raw_exchange(port, req, std::chrono::seconds(300));
-}
-
-json generate(const std::string& model, const std::string& prompt, int num_predict) {
-  return json{{"model", model},
-              {"prompt", prompt},
-              {"stream", false},
-              {"options", {{"num_predict", num_predict}, {"temperature", 0}}}};
-}
-
-json ps_model(ServerProcess& s, const std::string& name) {
-  auto ps = json::parse(http_get(s.url("/api/ps")).body);
-  for (const auto& m : ps["models"])
-    if (m["name"] == name) return m;
-  return nullptr;
-}
-
-// Polls /api/ps until `pred` holds for the model (up to 60 s); whether it did.
-template <typename Pred>
-bool wait_for_ps(ServerProcess& s, const std::string& name, Pred pred) {
-  for (int i = 0; i < 6000; ++i) {
-    json m = ps_model(s, name);
-    if (!m.is_null() && pred(m)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
-}
-
-struct Finished {
-  RawHttpResponse r;
-  Clock::time_point end;
-};
-
-std::future<Finished> post_async(ServerProcess& s, std::string path, json body, std::string headers) {
-  return std::async(std::launch::async,
-                    [&s, path = std::move(path), body = std::move(body), headers = std::move(headers)] {
-                      Finished f{post(s.port(), path, body, headers), {}};
-                      f.end = Clock::now();
-                      return f;
-                    });
-}
+using namespace qos_requests;
 
 const char* kModel = "stories-ctx";
 const char* kPs = "stories-ctx:latest";

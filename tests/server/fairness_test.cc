@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/http_client.h"
+#include "server/qos_requests.h"
 #include "server/raw_http.h"
 #include "server/server_process.h"
 
@@ -22,51 +23,22 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// A non-streamed POST with extra header lines ("name: value\r\n...").
-RawHttpResponse post(int port, const std::string& path, const json& body, const std::string& headers = "") {
-  const std::string b = body.dump();
-  const std::string req = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                          "\r\nConnection: close\r\nContent-Type: application/json\r\n" + headers +
-                          "Content-Length: " + std::to_string(b.size()) + "\r\n\r\n" + b;
-  return raw_exchange(port, req, std::chrono::seconds(300));
-}
+using qos_requests::Finished;
+using qos_requests::post;
+using qos_requests::ps_model;
 
+// The requests of these tests all go to one model, "stories-ctx".
 json generate(const std::string& prompt, int num_predict) {
-  return json{{"model", "stories-ctx"},
-              {"prompt", prompt},
-              {"stream", false},
-              {"options", {{"num_predict", num_predict}, {"temperature", 0}}}};
+  return qos_requests::generate("stories-ctx", prompt, num_predict);
 }
 
-json ps_model(ServerProcess& s, const std::string& name) {
-  auto ps = json::parse(http_get(s.url("/api/ps")).body);
-  for (const auto& m : ps["models"])
-    if (m["name"] == name) return m;
-  return nullptr;
-}
-
-// Polls /api/ps until `pred` holds for the model (up to 60 s); whether it did.
 template <typename Pred>
 bool wait_for_ps(ServerProcess& s, Pred pred) {
-  for (int i = 0; i < 6000; ++i) {
-    json m = ps_model(s, "stories-ctx:latest");
-    if (!m.is_null() && pred(m)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  return qos_requests::wait_for_ps(s, "stories-ctx:latest", pred);
 }
 
-struct Finished {
-  RawHttpResponse r;
-  Clock::time_point end;
-};
-
 std::future<Finished> post_async(ServerProcess& s, json body, std::string headers) {
-  return std::async(std::launch::async, [&s, body = std::move(body), headers = std::move(headers)] {
-    Finished f{post(s.port(), "/api/generate", body, headers), {}};
-    f.end = Clock::now();
-    return f;
-  });
+  return qos_requests::post_async(s, "/api/generate", std::move(body), std::move(headers));
 }
 
 // With one slot, tenant a queues twenty requests; tenant b's one request then arrives (after
