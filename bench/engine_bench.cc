@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   app.add_option("--ubatch", ubatch, "max tokens per forward pass during prefill")->capture_default_str();
   app.add_option("--bandwidth", bandwidth_gbs, "memory read bandwidth GB/s for the roofline")->capture_default_str();
   std::string kv_type_name = "f32";
-  app.add_option("--kv-type", kv_type_name, "KV cache element type: f32 or f16")->capture_default_str();
+  app.add_option("--kv-type", kv_type_name, "KV cache element type: f32, f16, q8_0 or q4_0")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   ThreadPool::set_global_threads(threads);
@@ -106,11 +106,11 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "Error: an encoder (embeddings only) has no decode to measure\n");
     return 1;
   }
-  if (kv_type_name != "f32" && kv_type_name != "f16") {
-    fmt::print(stderr, "Error: --kv-type must be f32 or f16\n");
+  corral::DType kv_type;
+  if (!corral::dtype_from_name(kv_type_name, &kv_type) || !corral::model::kv_type_supported(kv_type)) {
+    fmt::print(stderr, "Error: --kv-type must be f32, f16, q8_0 or q4_0\n");
     return 1;
   }
-  const corral::DType kv_type = kv_type_name == "f16" ? corral::DType::kF16 : corral::DType::kF32;
   std::vector<int> par;
   for (size_t i = 0; i < parallel.size();) {
     size_t j = parallel.find(',', i);

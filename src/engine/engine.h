@@ -17,7 +17,7 @@ namespace corral::engine {
 
 struct EngineConfig {
   int64_t kv_capacity_tokens = 4096;  // upper bound of cached positions over all sequences
-  DType kv_type = DType::kF32;        // F32 or F16 (model::kv_type_supported)
+  DType kv_type = DType::kF32;        // F32, F16, Q8_0 or Q4_0 (model::kv_type_supported)
   // Sliding-window layers' pools (KvSizing): sequences holding KV at once and the most tokens
   // one step appends; 0 sizes them like the full-attention pool.
   int64_t kv_sequences = 0;

@@ -35,11 +35,14 @@ size_t kv_capacity_bytes(const model::Model& m, const KvSizing& sizing, DType ty
   const model::KvLayout layout = m.kv_layout();
   const std::vector<int64_t> blocks = kv_capacity_blocks(layout, sizing);
   const auto& c = m.config();
-  const size_t elem = type == DType::kF16 ? 2 : 4;
+  if (!c.causal) return 0;  // an encoder caches nothing
+  // A block of one layer holds K and V rows of every KV head for kKvBlockTokens positions, in
+  // the type the pool really holds (quantized rows: their blocks' bytes, scales included).
+  const size_t row = model::kv_row_bytes(model::kv_storage_type(type, c.head_dim), c.head_dim);
   size_t bytes = 0;
   for (size_t g = 0; g < blocks.size(); ++g)
     bytes += static_cast<size_t>(blocks[g]) * static_cast<size_t>(layout.group_size[g]) * 2 *
-             static_cast<size_t>(c.kv_dim() * kKvBlockTokens) * elem;
+             static_cast<size_t>(c.n_head_kv * kKvBlockTokens) * row;
   return bytes;
 }
 

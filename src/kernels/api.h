@@ -33,11 +33,47 @@ using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
 using GemmFn = void (*)(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
                         float* y, int64_t ldy);
 
+// Positions per KV block that the attention kernels walk: the paged KV cache's block
+// (model::kKvBlockTokens). 16 f32 scores are one AVX-512 vector.
+constexpr int64_t kAttnBlockTokens = 16;
+
+// Attention of one query position for the `group` query heads that share one KV head, over its
+// KV blocks, flash-attention style: one block at a time, scores of the whole group against the
+// block, an online softmax (running max and sum per head), the block's V accumulated with the
+// probabilities. Attended positions: block 0 from `skip` on, every position of the blocks in
+// between, the last block's first `last_len` (n_blocks == 1: positions [skip, last_len)).
+// The result depends only on q, these positions' K/V and the arguments, never on what else is
+// in a batch or which thread runs it (batch invariance).
+struct AttentionArgs {
+  int64_t group = 1;               // query heads sharing the KV head
+  int64_t head_dim = 0;            // a multiple of the KV type's block size
+  float scale = 1.0f;              // applied to every q.k
+  const float* q = nullptr;        // [group][head_dim]
+  const float* sinks = nullptr;    // [group] or nullptr: per head one more logit (unscaled, never
+                                   // masked) whose probability mass is dropped (gpt-oss)
+  const void* const* k = nullptr;  // [n_blocks] -> [kAttnBlockTokens][head_dim] of the KV type
+  const void* const* v = nullptr;  // [n_blocks] -> [kAttnBlockTokens][head_dim] of the KV type
+  int64_t n_blocks = 0;            // >= 1
+  int64_t skip = 0;                // positions of block 0 before the first attended one
+  int64_t last_len = 0;            // positions of the last block that are attended (its first ones)
+  float* out = nullptr;            // [group][head_dim] softmax(q k^T * scale) v
+  float* scratch = nullptr;        // attention_scratch_floats(group, head_dim) floats (any alignment)
+};
+using AttentionFn = void (*)(const AttentionArgs& a);
+
+// Scratch floats an attention call needs: a block of K and one of V widened to f32, the
+// group's accumulators, probabilities and running max/sum (each run rounded up to 16 floats).
+inline int64_t attention_scratch_floats(int64_t group, int64_t head_dim) {
+  const int64_t hd16 = (head_dim + 15) / 16 * 16;
+  return 2 * kAttnBlockTokens * hd16 + group * hd16 + group * kAttnBlockTokens + 2 * ((group + 15) / 16 * 16);
+}
+
 struct KernelTable {
   IsaLevel isa = IsaLevel::kGeneric;
   DequantizeRowFn dequantize_row[kDTypeIdLimit] = {};  // every supported storage type
   QuantizeRowFn quantize_row[kDTypeIdLimit] = {};      // F32 F16 BF16 Q8_0 Q8_1 Q8_K Q4_0 Q4_K Q6_K (+more)
   GemmFn gemm[kDTypeIdLimit] = {};                     // every supported weight type
+  AttentionFn attention[kDTypeIdLimit] = {};           // KV cache types: F32 F16 Q8_0 Q4_0
 
   // y = x / sqrt(mean(x^2) + eps) * w  (w may be nullptr: no weight). y may alias x.
   void (*rms_norm)(const float* x, const float* w, float* y, int64_t n, float eps) = nullptr;

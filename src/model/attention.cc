@@ -7,47 +7,34 @@
 #include "kernels/api.h"
 
 namespace corral::model {
-namespace {
 
-// Writes n floats at element `offset` of a KV head row, in the cache's element type.
-void store_kv_row(const KvStorage& kv, void* head, int64_t offset, const float* src, int64_t n) {
-  if (kv.type() == DType::kF32) {
-    std::memcpy(static_cast<float*>(head) + offset, src, static_cast<size_t>(n) * sizeof(float));
-  } else {
-    kernels::quantize_row(kv.type(), src, static_cast<uint16_t*>(head) + offset, n);
-  }
-}
-
-// The first n elements of a KV head block as f32: in place for an F32 cache, else widened
-// into `scratch` (one block at a time, so the f32 copy stays in L1).
-const float* load_kv_block(const KvStorage& kv, const void* head, int64_t n, float* scratch) {
-  if (kv.type() == DType::kF32) return static_cast<const float*>(head);
-  kernels::dequantize_row(kv.type(), head, scratch, n);
-  return scratch;
-}
-
-}  // namespace
+static_assert(kKvBlockTokens == kernels::kAttnBlockTokens, "the attention kernels walk the cache's blocks");
 
 void store_kv(const ModelConfig& c, int64_t il, const ForwardBatch& batch, const KvStorage& kv, ForwardScratch& s) {
   const int64_t hd = c.head_dim, KVD = c.kv_dim();
+  const size_t row = kv.row_bytes();
   for (size_t i = 0; i < batch.tokens.size(); ++i) {
     const BatchToken& t = batch.tokens[i];
     const int32_t block = batch.seqs[t.seq].blocks[kv.group_of(il)][t.pos / kKvBlockTokens];
-    const int64_t slot = t.pos % kKvBlockTokens;
+    const size_t offset = static_cast<size_t>(t.pos % kKvBlockTokens) * row;
     const float* ki = s.k.data() + i * KVD;
     const float* vi = s.v.data() + i * KVD;
+    // Each row is encoded on its own (quantized types: its own 32-element blocks), so a
+    // position's stored K/V do not depend on what else the batch holds.
     for (int64_t g = 0; g < c.n_head_kv; ++g) {
-      store_kv_row(kv, kv.k(block, il, g), slot * hd, ki + g * hd, hd);
-      store_kv_row(kv, kv.v(block, il, g), slot * hd, vi + g * hd, hd);
+      kernels::quantize_row(kv.type(), ki + g * hd, static_cast<std::byte*>(kv.k(block, il, g)) + offset, hd);
+      kernels::quantize_row(kv.type(), vi + g * hd, static_cast<std::byte*>(kv.v(block, il, g)) + offset, hd);
     }
   }
 }
 
 // The batch's K/V were written to the cache first, so tokens of one sequence in the same batch
-// see each other exactly as if they had been decoded one at a time.
+// see each other exactly as if they had been decoded one at a time. Each (token, KV head) is
+// one call of the blocked kernel for the type of the cache; it walks the token's blocks in
+// position order, so its result does not depend on the batch.
 void attention(const ModelConfig& c, int64_t il, int64_t window, float scale, const float* sinks,
                const ForwardBatch& batch, const KvStorage& kv, ForwardScratch& s, ThreadPool& pool) {
-  const kernels::KernelTable& K = kernels::active();
+  const kernels::AttentionFn attend = kernels::active().attention[static_cast<uint32_t>(kv.type())];
   const int64_t n = static_cast<int64_t>(batch.tokens.size());
   const int64_t group = c.n_head / c.n_head_kv;
   const int64_t hd = c.head_dim;
@@ -55,51 +42,35 @@ void attention(const ModelConfig& c, int64_t il, int64_t window, float scale, co
   const int64_t group_of_layer = kv.group_of(il);
   std::atomic<int64_t> next{0};
   pool.run([&](int ith, int) {
-    float* scores = s.scores[ith].data();       // [group][stride]: the group's heads
-    float* block_f32 = s.kv_block[ith].data();  // an F16 cache's block, widened once for the group
+    const void** k_blocks = s.attn_blocks[ith].data();                 // [n_blocks] K of the task's blocks
+    const void** v_blocks = k_blocks + s.attn_blocks[ith].size() / 2;  // [n_blocks] V
     for (int64_t task; (task = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;) {
       const int64_t i = task / c.n_head_kv, g = task % c.n_head_kv;
       const BatchToken& t = batch.tokens[i];
       const int32_t* blocks = batch.seqs[t.seq].blocks[group_of_layer];  // [n_blocks]
       const int64_t n_ctx = t.pos + 1;
-      // Positions [first, n_ctx) are attended; score of position p sits at p - first.
+      // Positions [first, n_ctx) are attended.
       const int64_t first = window > 0 ? std::max<int64_t>(0, n_ctx - window) : 0;
-      const int64_t span = n_ctx - first;
-      // A sink is one more softmax entry after the span's scores (only its share of the
-      // normalisation matters, so its weight is never used).
-      const int64_t stride = sinks ? span + 1 : span;
       const int64_t b0 = first / kKvBlockTokens;
-      const int64_t n_blocks = (n_ctx + kKvBlockTokens - 1) / kKvBlockTokens;
-      const float* q = s.q.data() + i * c.q_dim() + g * group * hd;  // [group][hd]
-      float* out = s.attn.data() + i * c.q_dim() + g * group * hd;   // [group][hd]
-      // Every head of the group reads the same K and V: each block is loaded (and widened)
-      // once for all of them. Per head, the operations and their order do not depend on the
-      // group, so results equal a head-by-head loop's exactly.
-      for (int64_t b = b0; b < n_blocks; ++b) {
-        const int64_t start = b * kKvBlockTokens;
-        const int64_t len = std::min<int64_t>(kKvBlockTokens, n_ctx - start);
-        const int64_t j0 = std::max<int64_t>(0, first - start);
-        const float* kb = load_kv_block(kv, kv.k(blocks[b], il, g), len * hd, block_f32);
-        for (int64_t h = 0; h < group; ++h) {
-          float* sh = scores + h * stride + (start - first);
-          for (int64_t j = j0; j < len; ++j) sh[j] = K.dot_f32(q + h * hd, kb + j * hd, hd) * scale;
-        }
+      const int64_t b1 = (n_ctx + kKvBlockTokens - 1) / kKvBlockTokens;
+      for (int64_t b = b0; b < b1; ++b) {
+        k_blocks[b - b0] = kv.k(blocks[b], il, g);
+        v_blocks[b - b0] = kv.v(blocks[b], il, g);
       }
-      for (int64_t h = 0; h < group; ++h) {
-        if (sinks) scores[h * stride + span] = sinks[g * group + h];
-        K.softmax(scores + h * stride, stride);
-      }
-      std::fill(out, out + group * hd, 0.0f);
-      for (int64_t b = b0; b < n_blocks; ++b) {
-        const int64_t start = b * kKvBlockTokens;
-        const int64_t len = std::min<int64_t>(kKvBlockTokens, n_ctx - start);
-        const int64_t j0 = std::max<int64_t>(0, first - start);
-        const float* vb = load_kv_block(kv, kv.v(blocks[b], il, g), len * hd, block_f32);
-        for (int64_t h = 0; h < group; ++h) {
-          const float* sh = scores + h * stride + (start - first);
-          for (int64_t j = j0; j < len; ++j) K.axpy_f32(sh[j], vb + j * hd, out + h * hd, hd);
-        }
-      }
+      kernels::AttentionArgs a;
+      a.group = group;
+      a.head_dim = hd;
+      a.scale = scale;
+      a.q = s.q.data() + i * c.q_dim() + g * group * hd;  // [group][hd]
+      a.sinks = sinks ? sinks + g * group : nullptr;
+      a.k = k_blocks;
+      a.v = v_blocks;
+      a.n_blocks = b1 - b0;
+      a.skip = first - b0 * kKvBlockTokens;
+      a.last_len = n_ctx - (b1 - 1) * kKvBlockTokens;
+      a.out = s.attn.data() + i * c.q_dim() + g * group * hd;  // [group][hd]
+      a.scratch = s.kv_block[ith].data();
+      attend(a);
     }
   });
 }

@@ -1,5 +1,6 @@
 #include "model/forward_scratch.h"
 
+#include "kernels/api.h"
 #include "model/kv_storage.h"
 
 namespace corral::model {
@@ -33,7 +34,14 @@ void ForwardScratch::reserve(const ModelConfig& c, int64_t n, int64_t n_out, int
   // One more entry per head for an attention sink.
   for (auto& s : scores) grow(s, (max_ctx + 1) * (c.n_head / c.n_head_kv));
   if (static_cast<int>(kv_block.size()) < n_threads) kv_block.resize(static_cast<size_t>(n_threads));
-  for (auto& b : kv_block) grow(b, kKvBlockTokens * c.head_dim);
+  for (auto& b : kv_block) grow(b, kernels::attention_scratch_floats(c.n_head / c.n_head_kv, c.head_dim));
+  // A span of max_ctx positions touches at most max_ctx / kKvBlockTokens + 2 blocks (a
+  // partial block at either end).
+  if (static_cast<int>(attn_blocks.size()) < n_threads) attn_blocks.resize(static_cast<size_t>(n_threads));
+  for (auto& b : attn_blocks) {
+    const size_t want = 2 * static_cast<size_t>(max_ctx / kKvBlockTokens + 2);
+    if (b.size() < want) b.assign(want, nullptr);
+  }
 }
 
 }  // namespace corral::model

@@ -26,7 +26,8 @@ class ForwardScratch {
   std::vector<float> rope;                   // [n_rope_variants][n][n_rot] (cos, sin) pairs per rotated pair
   std::vector<float> out_x;                  // [n_out][n_embd] hidden states of the output tokens
   std::vector<std::vector<float>> scores;    // [n_threads][n_head / n_head_kv][max_ctx + 1] KV group scores + sink
-  std::vector<std::vector<float>> kv_block;  // [n_threads][kKvBlockTokens * head_dim] an F16 KV block as f32
+  std::vector<std::vector<float>> kv_block;  // [n_threads][kernels::attention_scratch_floats(group, head_dim)]
+  std::vector<std::vector<const void*>> attn_blocks;  // [n_threads][2][max_ctx / kKvBlockTokens + 2] K, V blocks
   // Mixture-of-experts FFN (n_expert > 0 only).
   std::vector<float> moe_logits;  // [n][n_expert] router logits, then probabilities
   std::vector<int32_t> moe_ids;   // [n][n_expert_used] selected experts, best first

@@ -10,7 +10,14 @@
 
 namespace corral::model {
 
-bool kv_type_supported(DType t) { return t == DType::kF32 || t == DType::kF16; }
+bool kv_type_supported(DType t) {
+  return t == DType::kF32 || t == DType::kF16 || t == DType::kQ8_0 || t == DType::kQ4_0;
+}
+
+DType kv_storage_type(DType requested, int64_t head_dim) {
+  const int64_t block = dtype_block_size(requested);
+  return block > 1 && head_dim % block != 0 ? DType::kF16 : requested;
+}
 
 KvLayout kv_layout(const ModelConfig& c) {
   std::vector<int64_t> windows;
@@ -34,17 +41,17 @@ KvStorage::KvStorage(KvLayout layout, int64_t n_head_kv, int64_t head_dim, const
                      DType type)
     : layout_(std::move(layout)),
       n_head_kv_(static_cast<size_t>(n_head_kv)),
-      type_(type),
-      elem_bytes_(type == DType::kF16 ? 2 : 4),
-      head_elems_(static_cast<size_t>(kKvBlockTokens * head_dim)) {
+      type_(kv_storage_type(type, head_dim)),
+      row_bytes_(kv_row_bytes(type_, head_dim)),
+      head_bytes_(kKvBlockTokens * row_bytes_) {
   CORRAL_CHECK(kv_type_supported(type), "KV cache type {} is not supported", dtype_name(type));
   CORRAL_CHECK(static_cast<int64_t>(capacity_blocks.size()) == layout_.n_groups(), "one capacity per KV group");
   pools_.resize(capacity_blocks.size());
   for (size_t g = 0; g < pools_.size(); ++g) {
     Pool& p = pools_[g];
-    p.block_elems = static_cast<size_t>(layout_.group_size[g]) * 2 * n_head_kv_ * head_elems_;
+    p.block_bytes = static_cast<size_t>(layout_.group_size[g]) * 2 * n_head_kv_ * head_bytes_;
     p.capacity_blocks = capacity_blocks[g];
-    const size_t bytes = p.block_elems * elem_bytes_ * static_cast<size_t>(p.capacity_blocks);
+    const size_t bytes = p.block_bytes * static_cast<size_t>(p.capacity_blocks);
     if (bytes == 0) continue;
     // MAP_NORESERVE: reserve address space only; the kernel commits pages on first touch.
     void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -61,7 +68,7 @@ KvStorage::~KvStorage() {
 
 bool KvStorage::ok() const {
   return std::all_of(pools_.begin(), pools_.end(),
-                     [](const Pool& p) { return p.base || p.capacity_blocks == 0 || p.block_elems == 0; });
+                     [](const Pool& p) { return p.base || p.capacity_blocks == 0 || p.block_bytes == 0; });
 }
 
 void KvStorage::copy_block(int64_t group, int64_t src, int64_t dst) const {

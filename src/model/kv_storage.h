@@ -30,10 +30,18 @@ constexpr int kKvBlockTokens = 16;
 // one sliding window), so 4 leaves room without making block tables dynamic.
 constexpr int kMaxKvGroups = 4;
 
-// Element types a KV pool can hold: F32 (exact: what the reference outputs were computed with)
-// or F16 (half the memory, Ollama's and llama.cpp's default; rounding K and V costs up to 7e-7
-// nMSE on F32 models and can flip near-tied greedy choices).
+// Element types a KV pool can hold: F32 (exact: what the reference outputs were computed with),
+// F16 (half the memory, Ollama's and llama.cpp's default; rounding K and V costs up to 7e-7
+// nMSE on F32 models and can flip near-tied greedy choices), Q8_0 and Q4_0 (llama.cpp's
+// 32-element blocks: 34 and 18 bytes per 32 elements, 0.53x and 0.28x of F16; only for
+// head_dim a multiple of 32, see kv_storage_type).
 bool kv_type_supported(DType t);
+// The type a pool of head_dim-wide K/V rows holds when `requested` is asked for: a quantized
+// type whose block does not divide head_dim falls back to F16 (as Ollama falls back to f16 where
+// its quantized cache cannot be used).
+DType kv_storage_type(DType requested, int64_t head_dim);
+// Bytes of one position's K (or V) row of one KV head: head_dim elements of type t.
+inline size_t kv_row_bytes(DType t, int64_t head_dim) { return dtype_row_bytes(t, head_dim); }
 
 // Which layers share a block table. Groups are ordered full attention first (when any layer
 // has it), then sliding windows from the smallest.
@@ -51,7 +59,8 @@ KvLayout kv_layout(const ModelConfig& c);
 
 class KvStorage {
  public:
-  // capacity_blocks: [n_groups] blocks of each group's pool.
+  // capacity_blocks: [n_groups] blocks of each group's pool; type: the requested element type
+  // (the pool holds kv_storage_type(type, head_dim)).
   KvStorage(KvLayout layout, int64_t n_head_kv, int64_t head_dim, const std::vector<int64_t>& capacity_blocks,
             DType type = DType::kF32);
   ~KvStorage();
@@ -63,13 +72,16 @@ class KvStorage {
   int64_t group_of(int64_t layer) const { return layout_.layer_group[static_cast<size_t>(layer)]; }
   int64_t capacity_blocks(int64_t group) const { return pools_[static_cast<size_t>(group)].capacity_blocks; }
   DType type() const { return type_; }
-  size_t block_bytes(int64_t group) const { return pools_[static_cast<size_t>(group)].block_elems * elem_bytes_; }
+  size_t block_bytes(int64_t group) const { return pools_[static_cast<size_t>(group)].block_bytes; }
+  // Bytes of one position's K (or V) row of one head: rows of a block sit this far apart.
+  size_t row_bytes() const { return row_bytes_; }
   // false if a reservation failed (a pool of zero-byte blocks, an encoder's, needs none)
   bool ok() const;
 
-  // K of (block of the layer's group, layer, kv head): [kKvBlockTokens][head_dim] elements of type().
+  // K of (block of the layer's group, layer, kv head): [kKvBlockTokens] rows of row_bytes(), each
+  // head_dim elements of type().
   void* k(int64_t block, int64_t layer, int64_t head) const { return at(block, layer, head, 0); }
-  // V of (block of the layer's group, layer, kv head): [kKvBlockTokens][head_dim] elements of type().
+  // V of (block of the layer's group, layer, kv head): as k().
   void* v(int64_t block, int64_t layer, int64_t head) const { return at(block, layer, head, 1); }
   // Copies every layer's K and V of block `src` of a group to block `dst` (copy-on-write of a
   // shared partial block).
@@ -81,22 +93,21 @@ class KvStorage {
   struct Pool {
     std::byte* base = nullptr;
     size_t mapped_bytes = 0;
-    size_t block_elems = 0;  // group_size * 2 * n_head_kv * head_elems_
+    size_t block_bytes = 0;  // group_size * 2 * n_head_kv * head_bytes_
     int64_t capacity_blocks = 0;
   };
   void* at(int64_t block, int64_t layer, int64_t head, int64_t kv) const {
     const Pool& p = pools_[static_cast<size_t>(layout_.layer_group[static_cast<size_t>(layer)])];
     const size_t slot = static_cast<size_t>(layout_.layer_slot[static_cast<size_t>(layer)]);
-    const size_t elem = static_cast<size_t>(block) * p.block_elems +
-                        ((slot * 2 + static_cast<size_t>(kv)) * n_head_kv_ + static_cast<size_t>(head)) * head_elems_;
-    return p.base + elem * elem_bytes_;
+    return p.base + static_cast<size_t>(block) * p.block_bytes +
+           ((slot * 2 + static_cast<size_t>(kv)) * n_head_kv_ + static_cast<size_t>(head)) * head_bytes_;
   }
 
   KvLayout layout_;
   size_t n_head_kv_;
   DType type_;
-  size_t elem_bytes_;        // 4 (F32) or 2 (F16)
-  size_t head_elems_;        // kKvBlockTokens * head_dim
+  size_t row_bytes_;         // one position of one head: head_dim elements of type_
+  size_t head_bytes_;        // kKvBlockTokens * row_bytes_: one (block, layer, head, K or V)
   std::vector<Pool> pools_;  // [n_groups]
 };
 

@@ -30,7 +30,8 @@ class Model {
   // KV bytes one cached position costs (all layers, K and V, elements of kv_type).
   size_t kv_bytes_per_token(DType kv_type = DType::kF32) const {
     if (!config_.causal) return 0;  // an encoder attends within its one pass: nothing is cached
-    return static_cast<size_t>(config_.n_layer * 2 * config_.kv_dim()) * (kv_type == DType::kF16 ? 2 : 4);
+    const size_t row = kv_row_bytes(kv_storage_type(kv_type, config_.head_dim), config_.head_dim);
+    return static_cast<size_t>(config_.n_layer * 2 * config_.n_head_kv) * row;
   }
 
   // How the layers share KV block tables (by attention window).

@@ -113,12 +113,10 @@ Result<DType> parse_kv_cache_type(const std::string& s) {
   std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return std::tolower(ch); });
   if (t == "f32") return DType::kF32;
   if (t == "f16") return DType::kF16;
-  // Ollama accepts these with flash attention only and falls back to f16 otherwise; corral
-  // has no quantized KV cache yet, so it does the same.
-  if (t == "q8_0" || t == "q4_0") {
-    spdlog::warn("OLLAMA_KV_CACHE_TYPE={}: quantized KV caches are not supported yet; using f16", s);
-    return DType::kF16;
-  }
+  // Real quantized caches (llama.cpp's 32-element blocks), read directly by the attention
+  // kernels; a model whose head_dim is not a multiple of 32 keeps f16 (model::kv_storage_type).
+  if (t == "q8_0") return DType::kQ8_0;
+  if (t == "q4_0") return DType::kQ4_0;
   return Status::errorf("OLLAMA_KV_CACHE_TYPE={} is not one of f32, f16, q8_0, q4_0", s);
 }
 

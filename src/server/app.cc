@@ -134,8 +134,8 @@ Status App::listen() {
       "OLLAMA_CONTEXT_LENGTH={} OLLAMA_KV_CACHE_TYPE={} memory budget {:.1f} GiB, compute threads {}",
       c.num_parallel == 0 ? std::string("auto (4 when memory allows, else 1)") : std::to_string(c.num_parallel),
       c.max_queue, c.max_loaded_models, std::chrono::duration_cast<std::chrono::seconds>(c.keep_alive).count(),
-      c.context_length, c.kv_cache_type == DType::kF16 ? "f16" : "f32",
-      static_cast<double>(c.memory_budget_bytes) / (1ll << 30), ThreadPool::global().size());
+      c.context_length, dtype_name(c.kv_cache_type), static_cast<double>(c.memory_budget_bytes) / (1ll << 30),
+      ThreadPool::global().size());
   spdlog::info(
       "access: OLLAMA_ORIGINS allows {}; Host check {}; API keys {}; CORRAL_HEADER_TIMEOUT={}s "
       "CORRAL_MAX_CONNECTIONS_PER_IP={}",

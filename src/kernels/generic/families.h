@@ -17,5 +17,6 @@ void register_generic_q4_k_q5_k(KernelTable& t);  // q4_k_q5_k.cc
 void register_generic_q6_k(KernelTable& t);       // q6_k.cc
 void register_generic_iq4(KernelTable& t);        // iq4.cc: IQ4_NL, IQ4_XS
 void register_generic_mxfp4(KernelTable& t);      // mxfp4.cc
+void register_generic_attention(KernelTable& t);  // attention.cc: blocked attention per KV type
 
 }  // namespace corral::kernels

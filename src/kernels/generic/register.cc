@@ -15,6 +15,7 @@ void register_generic(KernelTable& t) {
   register_generic_q6_k(t);
   register_generic_iq4(t);
   register_generic_mxfp4(t);
+  register_generic_attention(t);
 }
 
 }  // namespace corral::kernels

@@ -10,6 +10,7 @@ void register_avx2_legacy(KernelTable& t) {
   avx2::register_quant_rows(t);
   avx2::register_float_gemm(t);
   avx2::register_f32_ops(t);
+  avx2::register_attention(t);
 }
 
 }  // namespace corral::kernels

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/x86/avx512/exp_ps.h"
 #include "kernels/x86/avx512/legacy.h"
 
 #pragma GCC push_options
@@ -22,27 +23,6 @@ namespace {
 // loops rolled, which keeps the arrays in memory instead of registers.
 
 __mmask16 tail_mask(int64_t left) { return static_cast<__mmask16>((1u << left) - 1); }
-
-// e^x to about 1 ulp: x = n ln2 + r with |r| <= ln2 / 2, e^r from Cephes expf's polynomial,
-// then vscalefps multiplies by 2^n with correct overflow to inf and gradual underflow. x is
-// first clamped to where e^x is still between 0 and inf after rounding, so n stays small and
-// r exact; min/max with x as the second operand let a NaN through.
-__m512 exp_ps(__m512 x) {
-  x = _mm512_min_ps(_mm512_set1_ps(89.0f), _mm512_max_ps(_mm512_set1_ps(-104.0f), x));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  // ln 2 in two parts: n * 0.693359375 is exact for |n| < 2^15.
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  return _mm512_scalef_ps(p, n);
-}
 
 void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
   // The sum of squares in double, as the reference (thousands of terms lose digits in f32).

@@ -10,6 +10,7 @@ void register_avx512_legacy(KernelTable& t) {
   avx512::register_quant_rows(t);
   avx512::register_float_gemm(t);
   avx512::register_f32_ops(t);
+  avx512::register_attention(t);
 }
 
 }  // namespace corral::kernels

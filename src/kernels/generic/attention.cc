@@ -1,0 +1,108 @@
+// Scalar reference of the blocked (flash-attention style) attention kernel over a paged KV
+// cache of F32, F16, Q8_0 or Q4_0 elements; see AttentionArgs in kernels/api.h. The SIMD
+// levels follow the same steps per block (widen K and V, scores of the group, online softmax,
+// V accumulation) with vector sums in another order; tests/kernels/attention_test.cc holds
+// them to this and this to a double-precision two-pass softmax.
+#include <algorithm>
+#include <cmath>
+
+#include "base/fp16.h"
+#include "kernels/generic/families.h"
+#include "tensor/blocks.h"
+
+namespace corral::kernels {
+namespace {
+
+// n elements (a multiple of the type's block size) of a KV block as f32.
+template <DType T>
+void widen(const void* src, float* dst, int64_t n) {
+  if constexpr (T == DType::kF32) {
+    std::copy_n(static_cast<const float*>(src), n, dst);
+  } else if constexpr (T == DType::kF16) {
+    const auto* h = static_cast<const uint16_t*>(src);
+    for (int64_t i = 0; i < n; ++i) dst[i] = fp16_to_f32(h[i]);
+  } else if constexpr (T == DType::kQ8_0) {
+    const auto* b = static_cast<const BlockQ8_0*>(src);
+    for (int64_t i = 0; i < n / kQK8_0; ++i) {
+      const float d = fp16_to_f32(b[i].d);
+      for (int j = 0; j < kQK8_0; ++j) dst[i * kQK8_0 + j] = d * static_cast<float>(b[i].qs[j]);
+    }
+  } else {
+    static_assert(T == DType::kQ4_0);
+    const auto* b = static_cast<const BlockQ4_0*>(src);
+    for (int64_t i = 0; i < n / kQK4_0; ++i) {
+      const float d = fp16_to_f32(b[i].d);
+      for (int j = 0; j < kQK4_0 / 2; ++j) {
+        dst[i * kQK4_0 + j] = d * static_cast<float>((b[i].qs[j] & 0x0F) - 8);
+        dst[i * kQK4_0 + j + kQK4_0 / 2] = d * static_cast<float>((b[i].qs[j] >> 4) - 8);
+      }
+    }
+  }
+}
+
+template <DType T>
+void attention(const AttentionArgs& a) {
+  const int64_t hd = a.head_dim, G = a.group, B = kAttnBlockTokens;
+  const int64_t hd16 = (hd + 15) / 16 * 16;
+  float* kf = a.scratch;                 // [B][hd] K block as f32
+  float* vf = kf + B * hd16;             // [B][hd] V block as f32
+  float* acc = vf + B * hd16;            // [G][hd] sum_j p_j v_j, relative to the running max
+  float* mx = acc + G * hd16 + G * B;    // [G] running max of the scaled scores
+  float* sum = mx + (G + 15) / 16 * 16;  // [G] running sum of exp(score - max)
+  std::fill(acc, acc + G * hd, 0.0f);
+  std::fill(mx, mx + G, -INFINITY);
+  std::fill(sum, sum + G, 0.0f);
+  float s[kAttnBlockTokens];
+  for (int64_t b = 0; b < a.n_blocks; ++b) {
+    const int64_t j0 = b == 0 ? a.skip : 0;
+    const int64_t j1 = b == a.n_blocks - 1 ? a.last_len : B;
+    widen<T>(a.k[b], kf, j1 * hd);
+    widen<T>(a.v[b], vf, j1 * hd);
+    for (int64_t h = 0; h < G; ++h) {
+      const float* q = a.q + h * hd;
+      float bmax = -INFINITY;
+      for (int64_t j = j0; j < j1; ++j) {
+        // The dot in double, as the reference dot_f32: the most exact of the levels.
+        double d = 0;
+        for (int64_t e = 0; e < hd; ++e) d += static_cast<double>(q[e]) * kf[j * hd + e];
+        s[j] = static_cast<float>(d) * a.scale;
+        bmax = std::fmax(bmax, s[j]);
+      }
+      // Online softmax: rescale what was summed against the old max to the new one.
+      const float m = std::fmax(mx[h], bmax);
+      const float corr = std::exp(mx[h] - m);  // exp(-inf) = 0 for the first block
+      float* ah = acc + h * hd;
+      float l = sum[h] * corr;
+      for (int64_t e = 0; e < hd; ++e) ah[e] *= corr;
+      for (int64_t j = j0; j < j1; ++j) {
+        const float p = std::exp(s[j] - m);
+        l += p;
+        for (int64_t e = 0; e < hd; ++e) ah[e] += p * vf[j * hd + e];
+      }
+      mx[h] = m;
+      sum[h] = l;
+    }
+  }
+  for (int64_t h = 0; h < G; ++h) {
+    float m = mx[h], l = sum[h], c = 1.0f;
+    if (a.sinks) {
+      // The sink joins the softmax's normalisation only.
+      const float ms = std::fmax(m, a.sinks[h]);
+      c = std::exp(m - ms);
+      l = l * c + std::exp(a.sinks[h] - ms);
+    }
+    const float f = c / l;
+    for (int64_t e = 0; e < hd; ++e) a.out[h * hd + e] = acc[h * hd + e] * f;
+  }
+}
+
+}  // namespace
+
+void register_generic_attention(KernelTable& t) {
+  t.attention[static_cast<uint32_t>(DType::kF32)] = attention<DType::kF32>;
+  t.attention[static_cast<uint32_t>(DType::kF16)] = attention<DType::kF16>;
+  t.attention[static_cast<uint32_t>(DType::kQ8_0)] = attention<DType::kQ8_0>;
+  t.attention[static_cast<uint32_t>(DType::kQ4_0)] = attention<DType::kQ4_0>;
+}
+
+}  // namespace corral::kernels

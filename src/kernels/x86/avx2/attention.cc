@@ -1,0 +1,229 @@
+// AVX2 blocked attention (flash-attention style) over a paged KV cache of F32, F16, Q8_0 or
+// Q4_0 elements, the AVX-512 kernel's steps on 8-lane vectors: per KV block the K block is
+// widened to f32 once for the GQA group, each head's 16 scores come from two sets of 8
+// per-position partial-sum vectors folded by hadd trees, the online softmax keeps a running
+// max and sum per head, and V is accumulated with up to 8 heads' accumulators in registers.
+// The scalar reference is generic/attention.cc; only the order of f32 additions differs.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/x86/avx2/exp_ps.h"
+#include "kernels/x86/avx2/legacy.h"
+#include "tensor/blocks.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c,bmi2")
+
+namespace corral::kernels::avx2 {
+namespace {
+
+constexpr int64_t kB = kAttnBlockTokens;
+
+// All-ones in the lanes below n (8 or more: all lanes).
+__m256i lanes_below(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n < 8 ? n : 8)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// n elements (a multiple of the type's block size) of a KV block as f32 in dst.
+template <DType T>
+void widen(const void* src, float* dst, int64_t n) {
+  if constexpr (T == DType::kF16) {
+    const auto* h = static_cast<const uint16_t*>(src);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+      _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
+    for (; i < n; ++i) dst[i] = _cvtsh_ss(h[i]);
+  } else if constexpr (T == DType::kQ8_0) {
+    const auto* b = static_cast<const BlockQ8_0*>(src);
+    for (int64_t i = 0; i < n / kQK8_0; ++i, dst += kQK8_0) {
+      const __m256 d = _mm256_set1_ps(_cvtsh_ss(b[i].d));
+#pragma GCC unroll 4
+      for (int c = 0; c < 4; ++c) {
+        const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b[i].qs + 8 * c));
+        _mm256_storeu_ps(dst + 8 * c, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q))));
+      }
+    }
+  } else {
+    static_assert(T == DType::kQ4_0);
+    const auto* b = static_cast<const BlockQ4_0*>(src);
+    const __m128i low4 = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
+    for (int64_t i = 0; i < n / kQK4_0; ++i, dst += kQK4_0) {
+      const __m256 d = _mm256_set1_ps(_cvtsh_ss(b[i].d));
+      const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].qs));
+      // Elements 0..15 in the low nibbles, 16..31 in the high ones; codes are q - 8.
+      const __m128i lo = _mm_sub_epi8(_mm_and_si128(q, low4), eight);
+      const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), low4), eight);
+      _mm256_storeu_ps(dst, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo))));
+      _mm256_storeu_ps(dst + 8, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)))));
+      _mm256_storeu_ps(dst + 16, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi))));
+      _mm256_storeu_ps(dst + 24, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)))));
+    }
+  }
+}
+
+// Lane j of the result is the sum of the 8 lanes of v[j] (hadd trees within 128-bit halves,
+// then the halves added).
+__m256 sum_lanes8(const __m256 (&v)[8]) {
+  const __m256 a = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+  const __m256 b = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
+  return _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+}
+
+// Scores of one head against 8 positions of a widened K block ([8][hd] f32), times scale.
+__m256 scores8(const float* q, const float* k, int64_t hd, float scale) {
+  __m256 acc[8];
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; ++j) acc[j] = _mm256_setzero_ps();
+  for (int64_t e = 0; e < hd; e += 8) {
+    const __m256i m = lanes_below(hd - e);
+    const __m256 qv = _mm256_maskload_ps(q + e, m);
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j) acc[j] = _mm256_fmadd_ps(qv, _mm256_maskload_ps(k + j * hd + e, m), acc[j]);
+  }
+  return _mm256_mul_ps(sum_lanes8(acc), _mm256_set1_ps(scale));
+}
+
+// acc[g][:] = acc[g][:] * corr[g] + sum_{j in [j0, j1)} p[g][j] * v[j][:] for G heads, 8
+// columns at a time with the G accumulators in registers.
+template <int G>
+void accumulate_v(float* acc, const float* p, const float* corr, const float* v, int64_t hd, int64_t j0, int64_t j1) {
+  for (int64_t e = 0; e < hd; e += 8) {
+    const __m256i m = lanes_below(hd - e);
+    __m256 a[G];
+#pragma GCC unroll 8
+    for (int g = 0; g < G; ++g) a[g] = _mm256_mul_ps(_mm256_maskload_ps(acc + g * hd + e, m), _mm256_set1_ps(corr[g]));
+    for (int64_t j = j0; j < j1; ++j) {
+      const __m256 vj = _mm256_maskload_ps(v + j * hd + e, m);
+#pragma GCC unroll 8
+      for (int g = 0; g < G; ++g) a[g] = _mm256_fmadd_ps(_mm256_set1_ps(p[g * kB + j]), vj, a[g]);
+    }
+#pragma GCC unroll 8
+    for (int g = 0; g < G; ++g) _mm256_maskstore_ps(acc + g * hd + e, m, a[g]);
+  }
+}
+
+void accumulate_v_heads(int64_t n, float* acc, const float* p, const float* corr, const float* v, int64_t hd,
+                        int64_t j0, int64_t j1) {
+  // Up to 8 heads at a time: 8 accumulators, the V vector and a broadcast fit 16 registers.
+  for (int64_t h = 0; h < n; h += 8) {
+    float* ah = acc + h * hd;
+    const float* ph = p + h * kB;
+    const float* ch = corr + h;
+    switch (std::min<int64_t>(8, n - h)) {
+      case 1: accumulate_v<1>(ah, ph, ch, v, hd, j0, j1); break;
+      case 2: accumulate_v<2>(ah, ph, ch, v, hd, j0, j1); break;
+      case 3: accumulate_v<3>(ah, ph, ch, v, hd, j0, j1); break;
+      case 4: accumulate_v<4>(ah, ph, ch, v, hd, j0, j1); break;
+      case 5: accumulate_v<5>(ah, ph, ch, v, hd, j0, j1); break;
+      case 6: accumulate_v<6>(ah, ph, ch, v, hd, j0, j1); break;
+      case 7: accumulate_v<7>(ah, ph, ch, v, hd, j0, j1); break;
+      default: accumulate_v<8>(ah, ph, ch, v, hd, j0, j1); break;
+    }
+  }
+}
+
+float hsum(__m256 v) {
+  __m128 b = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  b = _mm_add_ps(b, _mm_movehl_ps(b, b));
+  return _mm_cvtss_f32(_mm_add_ss(b, _mm_movehdup_ps(b)));
+}
+
+float hmax(__m256 v) {
+  __m128 b = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  b = _mm_max_ps(b, _mm_movehl_ps(b, b));
+  return _mm_cvtss_f32(_mm_max_ss(b, _mm_movehdup_ps(b)));
+}
+
+template <DType T>
+void attention(const AttentionArgs& a) {
+  const int64_t hd = a.head_dim, G = a.group;
+  const int64_t hd16 = (hd + 15) / 16 * 16, G16 = (G + 15) / 16 * 16;
+  float* kf = a.scratch;        // [16][hd] K block as f32 (not used for F32)
+  float* vf = kf + kB * hd16;   // [16][hd] V block as f32 (not used for F32)
+  float* acc = vf + kB * hd16;  // [G][hd] sum_j p_j v_j relative to the running max
+  float* p = acc + G * hd16;    // [G][16] the block's scores, then probabilities
+  float* mx = p + G * kB;       // [G16] running max of the scaled scores
+  float* sum = mx + G16;        // [G16] running sum of exp(score - max)
+  alignas(32) float corr[8];    // per head of an 8-head slice
+  std::fill(acc, acc + G * hd, 0.0f);
+  std::fill(mx, mx + G16, -INFINITY);
+  std::fill(sum, sum + G16, 0.0f);
+  const __m256 minus_inf = _mm256_set1_ps(-INFINITY);
+  for (int64_t b = 0; b < a.n_blocks; ++b) {
+    const int64_t j0 = b == 0 ? a.skip : 0;
+    const int64_t j1 = b == a.n_blocks - 1 ? a.last_len : kB;
+    // Lanes [j0, j1) of each half of the block.
+    const __m256 valid_lo = _mm256_castsi256_ps(_mm256_andnot_si256(lanes_below(j0), lanes_below(j1)));
+    const __m256 valid_hi = _mm256_castsi256_ps(_mm256_andnot_si256(lanes_below(j0 - 8), lanes_below(j1 - 8)));
+    const float* kb = static_cast<const float*>(a.k[b]);
+    const float* vb = static_cast<const float*>(a.v[b]);
+    if constexpr (T != DType::kF32) {
+      widen<T>(a.k[b], kf, j1 * hd);
+      widen<T>(a.v[b], vf, j1 * hd);
+      kb = kf;
+      vb = vf;
+    }
+    for (int64_t h = 0; h < G; ++h) {
+      // Masked lanes become -inf whatever the rows past j1 hold.
+      const __m256 lo = _mm256_blendv_ps(minus_inf, scores8(a.q + h * hd, kb, hd, a.scale), valid_lo);
+      _mm256_storeu_ps(p + h * kB, lo);
+      const __m256 hi =
+          j1 > 8 ? _mm256_blendv_ps(minus_inf, scores8(a.q + h * hd, kb + 8 * hd, hd, a.scale), valid_hi) : minus_inf;
+      _mm256_storeu_ps(p + h * kB + 8, hi);
+    }
+    for (int64_t h0 = 0; h0 < G; h0 += 8) {
+      const int64_t n = std::min<int64_t>(8, G - h0);
+      alignas(32) float m_old[8] = {}, m_new[8] = {};
+      for (int64_t i = 0; i < n; ++i) {
+        const float* ph = p + (h0 + i) * kB;
+        m_old[i] = mx[h0 + i];
+        m_new[i] = std::fmax(m_old[i], hmax(_mm256_max_ps(_mm256_loadu_ps(ph), _mm256_loadu_ps(ph + 8))));
+      }
+      // Online softmax: the factor that moves what was summed against the old max onto the
+      // new one (exp(-inf) = 0 before the first block).
+      _mm256_store_ps(corr, exp_ps(_mm256_sub_ps(_mm256_load_ps(m_old), _mm256_load_ps(m_new))));
+      for (int64_t i = 0; i < n; ++i) {
+        float* ph = p + (h0 + i) * kB;
+        const __m256 m = _mm256_set1_ps(m_new[i]);
+        const __m256 e0 = _mm256_and_ps(valid_lo, exp_ps(_mm256_sub_ps(_mm256_loadu_ps(ph), m)));
+        const __m256 e1 = _mm256_and_ps(valid_hi, exp_ps(_mm256_sub_ps(_mm256_loadu_ps(ph + 8), m)));
+        _mm256_storeu_ps(ph, e0);
+        _mm256_storeu_ps(ph + 8, e1);
+        mx[h0 + i] = m_new[i];
+        sum[h0 + i] = sum[h0 + i] * corr[i] + hsum(_mm256_add_ps(e0, e1));
+      }
+      accumulate_v_heads(n, acc + h0 * hd, p + h0 * kB, corr, vb, hd, j0, j1);
+    }
+  }
+  for (int64_t h = 0; h < G; ++h) {
+    float l = sum[h], c = 1.0f;
+    if (a.sinks) {
+      // The sink joins the softmax's normalisation only.
+      const float ms = std::fmax(mx[h], a.sinks[h]);
+      c = std::exp(mx[h] - ms);
+      l = l * c + std::exp(a.sinks[h] - ms);
+    }
+    const __m256 f = _mm256_set1_ps(c / l);
+    for (int64_t e = 0; e < hd; e += 8) {
+      const __m256i m = lanes_below(hd - e);
+      _mm256_maskstore_ps(a.out + h * hd + e, m, _mm256_mul_ps(_mm256_maskload_ps(acc + h * hd + e, m), f));
+    }
+  }
+}
+
+}  // namespace
+
+void register_attention(KernelTable& t) {
+  t.attention[static_cast<uint32_t>(DType::kF32)] = attention<DType::kF32>;
+  t.attention[static_cast<uint32_t>(DType::kF16)] = attention<DType::kF16>;
+  t.attention[static_cast<uint32_t>(DType::kQ8_0)] = attention<DType::kQ8_0>;
+  t.attention[static_cast<uint32_t>(DType::kQ4_0)] = attention<DType::kQ4_0>;
+}
+
+}  // namespace corral::kernels::avx2
+
+#pragma GCC pop_options
