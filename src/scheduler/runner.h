@@ -41,7 +41,7 @@ struct RunnerConfig {
   // model on 2 cores) that decoding sequences are not stalled long by a new prompt.
   int64_t step_token_budget = 512;
   int max_cached_prefixes = 8;            // finished sequences kept for prompt-prefix reuse
-  DType kv_type = DType::kF32;            // KV cache elements: F32 or F16
+  DType kv_type = DType::kF32;            // KV cache elements: F32, F16, Q8_0 or Q4_0
   std::shared_ptr<ModelMetrics> metrics;  // token counters, prefix hits, step times; may be null
   bool fair_by_tenant = true;             // CORRAL_FAIRNESS: round robin over tenants (else FCFS)
   bool preempt = false;                   // CORRAL_PREEMPT: better classes take worse ones' slots
