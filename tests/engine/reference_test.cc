@@ -51,7 +51,13 @@ Tolerance tolerance(WeightClass w, bool moe = false) {
     // is clear, plus a pooled sanity floor.
     case WeightClass::kF16: return {1e-5, 1e9, 0.05, 0.95, 0.05};
     case WeightClass::kBF16: return {1e-4, 1e9, 0.1, 0.95, 0.1};
-    case WeightClass::kQuant: return {5e-3, 1e9, 1e9, 0.80, 0.5};
+    // Quantized dense files: README-new-archs recommends margin 0.5 from an exact (float64)
+    // engine, whose steps differ from ik's only at margins <= 0.20. Our activations are
+    // quantized like ik's but not identically, and our top-1/top-2 gap against ik's is off by
+    // up to 0.55 (syn-gemma3-q4_k_m paragraph, teacher-forced steps 10 and 18, on every ISA).
+    // At margin 0.5 the AVX-512 path flipped step 10 (ref margin 0.68, ours -0.013) after a
+    // change in the order of attention's f32 additions alone; 0.75 keeps 0.2 of headroom.
+    case WeightClass::kQuant: return {5e-3, 1e9, 1e9, 0.80, 0.75};
   }
   return {};
 }
