@@ -92,10 +92,13 @@ int main(int argc, char** argv) {
   app.add_option("--bandwidth", bandwidth_gbs, "memory read bandwidth GB/s for the roofline")->capture_default_str();
   std::string kv_type_name = "f32";
   app.add_option("--kv-type", kv_type_name, "KV cache element type: f32, f16, q8_0 or q4_0")->capture_default_str();
+  bool mmap_weights = false;
+  app.add_flag("--mmap", mmap_weights, "read weights through the file mapping (the server's CORRAL_MMAP=1)");
   CLI11_PARSE(app, argc, argv);
 
   ThreadPool::set_global_threads(threads);
-  auto m = corral::model::load_model(model_path);
+  auto m = corral::model::load_model(
+      model_path, mmap_weights ? corral::model::WeightPlacement::kMapped : corral::model::WeightPlacement::kResident);
   if (!m) {
     fmt::print(stderr, "Error: {}\n", m.error());
     return 1;
@@ -212,8 +215,8 @@ int main(int argc, char** argv) {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   const double rss_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;
-  fmt::print("\npeak RSS: {:.0f} MB (weights {:.0f} MB, mmapped)\n", rss_mb,
-             static_cast<double>(model->weight_bytes()) / 1e6);
+  fmt::print("\npeak RSS: {:.0f} MB (weights {:.0f} MB, {})\n", rss_mb,
+             static_cast<double>(model->weight_bytes()) / 1e6, mmap_weights ? "mmapped" : "resident");
   nlohmann::json j = {{"model", model_path},
                       {"threads", pool.size()},
                       {"kernels", corral::isa_name(corral::kernels::active().isa)},

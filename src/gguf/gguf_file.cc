@@ -50,67 +50,67 @@ class Cursor {
 Status read_scalar(Cursor& c, ValueType t, Value* out) {
   switch (t) {
     case ValueType::kUint8: {
-      uint8_t v;
+      uint8_t v{};
       CORRAL_RETURN_IF_ERROR(c.read(&v, "u8"));
       *out = Value::from_uint(t, v);
       break;
     }
     case ValueType::kInt8: {
-      int8_t v;
+      int8_t v{};
       CORRAL_RETURN_IF_ERROR(c.read(&v, "i8"));
       *out = Value::from_int(t, v);
       break;
     }
     case ValueType::kUint16: {
-      uint16_t v;
+      uint16_t v{};
       CORRAL_RETURN_IF_ERROR(c.read(&v, "u16"));
       *out = Value::from_uint(t, v);
       break;
     }
     case ValueType::kInt16: {
-      int16_t v;
+      int16_t v{};
       CORRAL_RETURN_IF_ERROR(c.read(&v, "i16"));
       *out = Value::from_int(t, v);
       break;
     }
     case ValueType::kUint32: {
-      uint32_t v;
+      uint32_t v{};
       CORRAL_RETURN_IF_ERROR(c.read(&v, "u32"));
       *out = Value::from_uint(t, v);
       break;
     }
     case ValueType::kInt32: {
-      int32_t v;
+      int32_t v{};
       CORRAL_RETURN_IF_ERROR(c.read(&v, "i32"));
       *out = Value::from_int(t, v);
       break;
     }
     case ValueType::kUint64: {
-      uint64_t v;
+      uint64_t v{};
       CORRAL_RETURN_IF_ERROR(c.read(&v, "u64"));
       *out = Value::from_uint(t, v);
       break;
     }
     case ValueType::kInt64: {
-      int64_t v;
+      int64_t v{};
       CORRAL_RETURN_IF_ERROR(c.read(&v, "i64"));
       *out = Value::from_int(t, v);
       break;
     }
     case ValueType::kFloat32: {
-      float v;
+      float v{};
       CORRAL_RETURN_IF_ERROR(c.read(&v, "f32"));
       *out = Value::from_float(t, v);
       break;
     }
     case ValueType::kFloat64: {
-      double v;
+      double v{};
       CORRAL_RETURN_IF_ERROR(c.read(&v, "f64"));
       *out = Value::from_float(t, v);
       break;
     }
     case ValueType::kBool: {
-      uint8_t v;
+      uint8_t v{};
       CORRAL_RETURN_IF_ERROR(c.read(&v, "bool"));
       if (v > 1) return Status::errorf("invalid bool value {} at offset {}", v, c.pos() - 1);
       *out = Value::from_bool(v != 0);
@@ -329,6 +329,26 @@ Result<std::shared_ptr<GgufFile>> GgufFile::from_bytes(std::string bytes) {
   f->size_ = f->owned_.size();
   f->path_ = "<memory>";
   return parse(std::move(f));
+}
+
+Result<std::shared_ptr<const GgufFile>> GgufFile::resident_copy() const {
+  const size_t data_size = size_ - data_offset_;
+  auto mem = owned_.empty() ? ResidentMemory::read_file(path_, data_offset_, data_size)
+                            : ResidentMemory::copy_of(base_ + data_offset_, data_size);
+  if (!mem) return mem.status().with_context(path_);
+  std::shared_ptr<GgufFile> f(new GgufFile());
+  f->resident_ = std::move(mem).value();
+  f->size_ = size_;
+  f->path_ = path_;
+  f->version_ = version_;
+  f->alignment_ = alignment_;
+  f->data_offset_ = data_offset_;
+  f->kv_ = kv_;
+  f->kv_index_ = kv_index_;
+  f->tensors_ = tensors_;
+  f->tensor_index_ = tensor_index_;
+  for (TensorInfo& t : f->tensors_) t.data = f->resident_.data() + t.offset;
+  return std::shared_ptr<const GgufFile>(std::move(f));
 }
 
 Result<std::shared_ptr<GgufFile>> GgufFile::parse(std::shared_ptr<GgufFile> f) {

@@ -1,4 +1,5 @@
-// GGUF v2/v3 reader. The file is memory-mapped; tensor data is used in place (zero-copy).
+// GGUF v2/v3 reader. The file is memory-mapped; tensor data is used in place (zero-copy), or
+// from a resident copy of the data section (resident_copy(): what a loaded model reads).
 // Every count, length and offset read from the file is checked against the file size and
 // sane limits first, so a truncated or hostile file yields an error, never a crash.
 #pragma once
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "base/mapped_file.h"
+#include "base/resident_memory.h"
 #include "base/status.h"
 #include "gguf/value.h"
 #include "tensor/dtype.h"
@@ -29,7 +31,7 @@ struct TensorInfo {
   int64_t ne[kMaxDims] = {1, 1, 1, 1};  // ggml order: ne[0] is the innermost (row) length
   uint64_t offset = 0;                  // from the start of the data section
   size_t nbytes = 0;
-  const uint8_t* data = nullptr;  // points into the mapping
+  const uint8_t* data = nullptr;  // points into the mapping (or the resident copy)
 
   int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   int64_t rows() const { return ne[1] * ne[2] * ne[3]; }  // as a 2-D matrix [rows][ne[0]]
@@ -43,6 +45,11 @@ class GgufFile {
   static Result<std::shared_ptr<GgufFile>> open(const std::string& path);
   // Parses an in-memory image (tests, fuzzing); the bytes are owned by the result.
   static Result<std::shared_ptr<GgufFile>> from_bytes(std::string bytes);
+  // The same metadata and tensors, with the tensor data read once into private memory on huge
+  // pages (ResidentMemory) instead of read through the file mapping. Costs the data section's
+  // size in memory; the file itself is not read through its mapping again.
+  Result<std::shared_ptr<const GgufFile>> resident_copy() const;
+  bool is_resident() const { return resident_.data() != nullptr; }
 
   uint32_t version() const { return version_; }
   size_t alignment() const { return alignment_; }
@@ -73,7 +80,8 @@ class GgufFile {
   static Result<std::shared_ptr<GgufFile>> parse(std::shared_ptr<GgufFile> f);
 
   MappedFile map_;
-  std::string owned_;  // for from_bytes
+  std::string owned_;        // for from_bytes
+  ResidentMemory resident_;  // [size_ - data_offset_] bytes: the data section (resident_copy)
   const uint8_t* base_ = nullptr;
   size_t size_ = 0;
   std::string path_;

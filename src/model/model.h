@@ -1,4 +1,4 @@
-// A loaded model: read-only weights (mmapped GGUF) plus a batched forward pass. Per-sequence
+// A loaded model: read-only weights (a resident copy or the GGUF mapping) plus a batched forward pass. Per-sequence
 // state (KV cache, activations) lives outside, so one Model serves any number of sequences.
 #pragma once
 
@@ -57,8 +57,16 @@ class Model {
   size_t weight_bytes_ = 0;
 };
 
+// Where a loaded model's weights are read from.
+enum class WeightPlacement {
+  kResident,  // a private copy on huge pages (GgufFile::resident_copy): decode runs faster
+  kMapped,    // the file mapping itself: no copy, pages shared with the page cache
+};
+
 // Opens a GGUF file and builds the model its general.architecture names.
-Result<std::shared_ptr<Model>> load_model(const std::string& path);
-Result<std::shared_ptr<Model>> load_model(std::shared_ptr<const gguf::GgufFile> file);
+Result<std::shared_ptr<Model>> load_model(const std::string& path,
+                                          WeightPlacement placement = WeightPlacement::kResident);
+Result<std::shared_ptr<Model>> load_model(std::shared_ptr<const gguf::GgufFile> file,
+                                          WeightPlacement placement = WeightPlacement::kResident);
 
 }  // namespace corral::model

@@ -12,21 +12,28 @@ const std::vector<ArchEntry>& architectures() {
   return kArchs;
 }
 
-Result<std::shared_ptr<Model>> load_model(std::shared_ptr<const gguf::GgufFile> file) {
+Result<std::shared_ptr<Model>> load_model(std::shared_ptr<const gguf::GgufFile> file, WeightPlacement placement) {
   auto arch = file->get_string("general.architecture");
   if (!arch) return arch.status();
   if (!arch->has_value()) return Status::error("missing metadata key general.architecture");
-  for (const ArchEntry& e : architectures())
-    if (**arch == e.name) return e.load(std::move(file));
+  for (const ArchEntry& e : architectures()) {
+    if (**arch != e.name) continue;
+    if (placement == WeightPlacement::kResident && !file->is_resident()) {
+      auto resident = file->resident_copy();
+      if (!resident) return resident.status();
+      file = std::move(resident).value();
+    }
+    return e.load(std::move(file));
+  }
   std::string known;
   for (const ArchEntry& e : architectures()) known += (known.empty() ? "" : ", ") + std::string(e.name);
   return Status::errorf("model architecture '{}' is not supported yet (supported: {})", **arch, known);
 }
 
-Result<std::shared_ptr<Model>> load_model(const std::string& path) {
+Result<std::shared_ptr<Model>> load_model(const std::string& path, WeightPlacement placement) {
   auto f = gguf::GgufFile::open(path);
   if (!f) return f.status();
-  auto m = load_model(std::shared_ptr<const gguf::GgufFile>(std::move(f).value()));
+  auto m = load_model(std::shared_ptr<const gguf::GgufFile>(std::move(f).value()), placement);
   if (!m) return m.status().with_context(path);
   return m;
 }

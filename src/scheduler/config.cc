@@ -154,6 +154,10 @@ Result<SchedulerConfig> config_from_env() {
   }
   if (c.memory_budget_bytes == 0) c.memory_budget_bytes = total_memory_bytes() / 10 * 9;
   if (auto v = env("OLLAMA_KV_CACHE_TYPE")) { CORRAL_ASSIGN_OR_RETURN(c.kv_cache_type, parse_kv_cache_type(*v)); }
+  if (auto v = env("CORRAL_MMAP")) {
+    if (*v != "0" && *v != "1") return Status::errorf("CORRAL_MMAP={} is not 0 or 1", *v);
+    c.mmap_weights = *v == "1";
+  }
   if (auto v = env("CORRAL_THREADS")) {
     CORRAL_ASSIGN_OR_RETURN(int64_t n, parse_int("CORRAL_THREADS", *v));
     c.threads = static_cast<int>(std::clamp<int64_t>(n, 0, 1024));

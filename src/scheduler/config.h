@@ -25,9 +25,12 @@ struct SchedulerConfig {
   int64_t context_length = 4096;                   // OLLAMA_CONTEXT_LENGTH: default num_ctx
   int64_t memory_budget_bytes = 0;                 // CORRAL_MAX_MEMORY (bytes, or e.g. "16GiB"); 0: 90% of RAM
   int threads = 0;                                 // compute threads (0: physical cores)
-  // OLLAMA_KV_CACHE_TYPE: f32 (our default: exact, as the reference outputs were computed) or
-  // f16 (Ollama's default: half the KV memory). Ollama's q8_0 and q4_0 fall back to f16.
+  // OLLAMA_KV_CACHE_TYPE: f32 (our default: exact, as the reference outputs were computed),
+  // f16 (Ollama's default: half the KV memory), q8_0 or q4_0 (llama.cpp's blocks).
   DType kv_cache_type = DType::kF32;
+  // CORRAL_MMAP=1: a loaded model reads its weights through the file mapping (shared with the
+  // page cache, nothing copied) instead of a private copy on huge pages (faster decode).
+  bool mmap_weights = false;
   FairnessConfig fairness;  // CORRAL_FAIRNESS, CORRAL_OBJECTIVES, CORRAL_PREEMPT, CORRAL_TENANTS
 };
 
@@ -44,7 +47,7 @@ int64_t effective_num_ctx(int64_t runner_ctx, int64_t requested_num_ctx);
 // positions the model never saw (and memory for them).
 int64_t cap_num_ctx(int64_t num_ctx, int64_t trained);
 
-// "f32", "f16" (and Ollama's "q8_0", "q4_0", served as f16) -> the KV element type.
+// "f32", "f16", "q8_0", "q4_0" -> the KV element type.
 Result<DType> parse_kv_cache_type(const std::string& s);
 
 // Reads the OLLAMA_* variables; an unparsable value is an error naming the variable.

@@ -2,11 +2,11 @@
 
 namespace corral::scheduler {
 
-Result<LoadedModel> load_model_files(ModelFileCache& files, const std::string& path) {
+Result<LoadedModel> load_model_files(ModelFileCache& files, const std::string& path, model::WeightPlacement placement) {
   CORRAL_ASSIGN_OR_RETURN(ModelFile mf, files.get(path));
   // Like a file that cannot be read, an architecture corral does not run is the server's
   // failure to load the model (kInternal), as Ollama reports it.
-  auto model = model::load_model(mf.file);
+  auto model = model::load_model(mf.file, placement);
   if (!model) return Status::internal("unable to load model: " + model.error());
   return LoadedModel{std::move(model).value(), std::move(mf.tokenizer)};
 }

@@ -24,8 +24,9 @@ struct LoadedModel {
 
 // Loads the weights and tokenizer of the GGUF file at `path` (a content-addressed blob the
 // store resolved, never a path a request names); the file and tokenizer come from `files`,
-// parsed once. Errors read "unable to load model: ...".
-Result<LoadedModel> load_model_files(ModelFileCache& files, const std::string& path);
+// parsed once. Errors read "unable to load model: ...". kMapped binds the weights where the
+// file is mapped (no copy: what planning a load needs); kResident reads them into memory.
+Result<LoadedModel> load_model_files(ModelFileCache& files, const std::string& path, model::WeightPlacement placement);
 
 // Runs each load on its own thread; a finished thread is joined by the next start() or
 // reap(), so they do not pile up over a long-running server.

@@ -272,11 +272,17 @@ struct Scheduler::LoadPlan {
 
 void Scheduler::load_entry(std::shared_ptr<Entry> e) {
   const auto t0 = Clock::now();
-  auto loaded = load_model_files(files_, e->spec.model_path);
+  // Planned on the mapping (nothing read yet); the resident copy is made only once other
+  // models made room for it, so a swap never holds both models' weights at once.
+  auto loaded = load_model_files(files_, e->spec.model_path, model::WeightPlacement::kMapped);
   if (!loaded) return fail_load(e, loaded.status());
   auto plan = plan_load(*e, *loaded->model);
   if (!plan) return fail_load(e, plan.status());
   if (Status s = make_room(e, plan->need_bytes); !s) return fail_load(e, s);
+  if (!config_.mmap_weights) {
+    loaded = load_model_files(files_, e->spec.model_path, model::WeightPlacement::kResident);
+    if (!loaded) return fail_load(e, loaded.status());
+  }
   start_runner(e, std::move(loaded).value(), *plan, t0);
 }
 

@@ -131,11 +131,11 @@ Status App::listen() {
   const auto& c = options_.scheduler;
   spdlog::info(
       "settings: OLLAMA_NUM_PARALLEL={} OLLAMA_MAX_QUEUE={} OLLAMA_MAX_LOADED_MODELS={} OLLAMA_KEEP_ALIVE={}s "
-      "OLLAMA_CONTEXT_LENGTH={} OLLAMA_KV_CACHE_TYPE={} memory budget {:.1f} GiB, compute threads {}",
+      "OLLAMA_CONTEXT_LENGTH={} OLLAMA_KV_CACHE_TYPE={} memory budget {:.1f} GiB, compute threads {}, weights {}",
       c.num_parallel == 0 ? std::string("auto (4 when memory allows, else 1)") : std::to_string(c.num_parallel),
       c.max_queue, c.max_loaded_models, std::chrono::duration_cast<std::chrono::seconds>(c.keep_alive).count(),
       c.context_length, dtype_name(c.kv_cache_type), static_cast<double>(c.memory_budget_bytes) / (1ll << 30),
-      ThreadPool::global().size());
+      ThreadPool::global().size(), c.mmap_weights ? "mapped (CORRAL_MMAP=1)" : "resident on huge pages");
   spdlog::info(
       "access: OLLAMA_ORIGINS allows {}; Host check {}; API keys {}; CORRAL_HEADER_TIMEOUT={}s "
       "CORRAL_MAX_CONNECTIONS_PER_IP={}",

@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "common/test_data.h"
 #include "gguf/gguf_file.h"
@@ -32,6 +37,51 @@ TEST(GgufReader, ReadsStories260K) {
   EXPECT_EQ(emb->nbytes, 64u * 512 * 4);
   // 5 layers x 9 tensors + token_embd + output_norm + output.
   EXPECT_EQ(f.tensors().size(), 5u * 9 + 3);
+}
+
+// The copy a loaded model reads: the same metadata and tensors, every tensor's bytes equal to
+// the mapped file's, in memory of its own that starts on a 2 MiB (huge page) boundary, read-only.
+TEST(GgufReader, ResidentCopyHoldsTheSameTensorBytes) {
+  for (const char* rel : {"models/stories260K.gguf", "models/synthetic/syn-gemma3-q4_k_m.gguf"}) {
+    SCOPED_TRACE(rel);
+    auto r = GgufFile::open(test_data_path(rel));
+    ASSERT_TRUE(r.is_ok()) << r.error();
+    const GgufFile& f = **r;
+    auto c = f.resident_copy();
+    ASSERT_TRUE(c.is_ok()) << c.error();
+    const GgufFile& copy = **c;
+    EXPECT_TRUE(copy.is_resident());
+    EXPECT_FALSE(f.is_resident());
+    EXPECT_EQ(copy.path(), f.path());
+    EXPECT_EQ(copy.metadata().size(), f.metadata().size());
+    EXPECT_EQ(copy.string_or("general.architecture", ""), f.string_or("general.architecture", ""));
+    ASSERT_EQ(copy.tensors().size(), f.tensors().size());
+    uintptr_t lowest = UINTPTR_MAX;
+    for (size_t i = 0; i < f.tensors().size(); ++i) {
+      const TensorInfo& a = f.tensors()[i];
+      const TensorInfo& b = copy.tensors()[i];
+      EXPECT_EQ(b.name, a.name);
+      EXPECT_NE(b.data, a.data);
+      ASSERT_EQ(b.nbytes, a.nbytes);
+      EXPECT_EQ(std::memcmp(a.data, b.data, a.nbytes), 0) << a.name;
+      EXPECT_EQ(copy.find_tensor(a.name), &b);
+      lowest = std::min(lowest, reinterpret_cast<uintptr_t>(b.data) - b.offset);
+    }
+    EXPECT_EQ(lowest % (2u << 20), 0u) << "the data section starts on a huge page";
+  }
+  // An in-memory image copies from its bytes (no file to read).
+  std::string bytes;
+  {
+    std::ifstream in(test_data_path("models/stories260K.gguf"), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto m = GgufFile::from_bytes(bytes);
+  ASSERT_TRUE(m.is_ok());
+  auto mc = (*m)->resident_copy();
+  ASSERT_TRUE(mc.is_ok()) << mc.error();
+  const TensorInfo* emb = (*mc)->find_tensor("token_embd.weight");
+  ASSERT_NE(emb, nullptr);
+  EXPECT_EQ(std::memcmp(emb->data, (*m)->find_tensor("token_embd.weight")->data, emb->nbytes), 0);
 }
 
 TEST(GgufReader, ReadsEverySharedModel) {

@@ -9,6 +9,7 @@
 #include "common/test_data.h"
 #include "scheduler/config.h"
 #include "scheduler/scheduler.h"
+#include "scheduler/serve_once.h"
 
 namespace corral::scheduler {
 namespace {
@@ -36,43 +37,10 @@ TEST(KvCacheType, ReadFromTheEnvironment) {
   ::unsetenv("OLLAMA_KV_CACHE_TYPE");
 }
 
-// Loads `model` (tinystories-656k by default) with `type`, generates 40 tokens, returns (text,
-// estimated size).
 std::pair<std::string, int64_t> serve_once(DType type, const char* model = "models/tinystories-656k-f32.gguf") {
   SchedulerConfig c;
-  c.num_parallel = 2;
-  c.context_length = 2048;
-  c.memory_budget_bytes = 8ll << 30;
   c.kv_cache_type = type;
-  Scheduler s(c);
-  ModelSpec m;
-  m.model_path = testing::test_data_path(model);
-  m.key = m.name = "tiny";
-  std::mutex mu;
-  std::condition_variable cv;
-  std::string text;
-  bool done = false;
-  auto job = std::make_shared<Job>();
-  job->options.num_predict = 40;
-  job->options.sampling.temperature = 0;
-  auto tok = s.tokenizer_for(m);
-  EXPECT_TRUE(tok.is_ok()) << tok.error();
-  if (!tok) return {};
-  job->prompt.tokens = (*tok)->encode("Once upon a time", true, false);
-  job->on_event = [&](const JobEvent& e) {
-    std::lock_guard lk(mu);
-    if (e.type == JobEvent::Type::kText) text += e.text;
-    else done = e.type == JobEvent::Type::kDone, cv.notify_all();
-    if (e.type == JobEvent::Type::kError) ADD_FAILURE() << e.error.message();
-  };
-  EXPECT_FALSE(s.submit(m, job, std::nullopt));
-  {
-    std::unique_lock lk(mu);
-    EXPECT_TRUE(cv.wait_for(lk, 60s, [&] { return done; }));
-  }
-  const auto ps = s.status();
-  EXPECT_EQ(ps.size(), 1u);
-  return {text, ps.empty() ? 0 : ps[0].size_bytes};
+  return serve_greedy_once(c, model);
 }
 
 TEST(KvCacheType, AnF16CacheServesAndNeedsLessMemory) {

@@ -26,11 +26,20 @@ TEST(ModelFileCache, ParsesAFileOnceAndSharesIt) {
   ASSERT_TRUE(b.is_ok());
   EXPECT_EQ(a->tokenizer.get(), b->tokenizer.get());
   EXPECT_EQ(a->file.get(), b->file.get());
-  // The load reads the weights of that same parsed file.
-  auto loaded = load_model_files(files, path);
+  // A mapped load reads the weights of that same parsed file.
+  auto loaded = load_model_files(files, path, model::WeightPlacement::kMapped);
   ASSERT_TRUE(loaded.is_ok()) << loaded.error();
   EXPECT_EQ(loaded->tokenizer.get(), a->tokenizer.get());
   EXPECT_EQ(&loaded->model->file(), a->file.get());
+  // A resident load reads them from its own copy of the same tensors.
+  auto resident = load_model_files(files, path, model::WeightPlacement::kResident);
+  ASSERT_TRUE(resident.is_ok()) << resident.error();
+  EXPECT_EQ(resident->tokenizer.get(), a->tokenizer.get());
+  const gguf::GgufFile& copy = resident->model->file();
+  EXPECT_NE(&copy, a->file.get());
+  EXPECT_TRUE(copy.is_resident());
+  EXPECT_FALSE(a->file->is_resident());
+  EXPECT_EQ(copy.tensors().size(), a->file->tensors().size());
 }
 
 TEST(ModelFileCache, KeepsOnlyTheMostRecentFiles) {
