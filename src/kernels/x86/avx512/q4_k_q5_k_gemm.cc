@@ -81,13 +81,14 @@ struct K4Rows {
         out.codes[i] = _mm512_ternarylogic_epi32(moved, bit4, out.codes[i], 0xEA);  // (m & b) | c
       }
     }
-    // Scales and mins of all 16 rows at once: the 12 packed bytes as three gathered words per
-    // row, unpacked as kquant::unpack_k4_scales does for one row, then byte s of the scale
-    // words (bytes 2q, 2q + 1 of the min words) moved to the bottom of each lane.
-    const uint8_t* packed = rows[0] + offsetof(Block, scales);
-    const __m512i a = _mm512_i32gather_epi32(row_offsets, packed, 1);
-    const __m512i b = _mm512_i32gather_epi32(row_offsets, packed + 4, 1);
-    const __m512i c = _mm512_i32gather_epi32(row_offsets, packed + 8, 1);
+    // Scales and mins of all 16 rows at once: the 12 packed bytes as three words per row (the
+    // block's first 16 bytes are d, dmin and them, loaded as gemv16::load_headers16 does),
+    // unpacked as kquant::unpack_k4_scales does for one row, then byte s of the scale words
+    // (bytes 2q, 2q + 1 of the min words) moved to the bottom of each lane.
+    static_assert(offsetof(Block, scales) == 4 && sizeof(Block::scales) == 12, "16-byte header");
+    __m512i header[4];
+    gemv16::load_headers16(rows, 0, header);
+    const __m512i a = header[1], b = header[2], c = header[3];
     const __m512i six_bits = _mm512_set1_epi32(0x3F3F3F3F), low4 = _mm512_set1_epi32(0x0F0F0F0F),
                   bits45 = _mm512_set1_epi32(0x30303030);
     const __m512i scale_words[2] = {
@@ -105,7 +106,7 @@ struct K4Rows {
       const int first = 2 * (q4 % 2);
       out.mins[q4] = _mm512_shuffle_epi8(min_words[q4 / 2], rows16::lane_bytes(first, first + 1));
     }
-    const __m512i d_dmin = _mm512_i32gather_epi32(row_offsets, rows[0], 1);  // two f16
+    const __m512i d_dmin = header[0];  // two f16
     out.d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d_dmin));
     out.dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(d_dmin, 16)));
   }
@@ -207,11 +208,13 @@ struct Q4KGemv {
       for (int64_t b = 0; b < n_blocks; ++b) {
         const size_t at = static_cast<size_t>(b) * sizeof(BlockQ4_K);
         gemv16::prefetch_ahead<sizeof(BlockQ4_K)>(row_ptrs, w_stride, n_blocks, b);
-        // Scales and mins of the 16 rows in the lanes, exactly as Rows::prepare computes them.
-        const uint8_t* packed = row_ptrs[0] + at + offsetof(BlockQ4_K, scales);
-        const __m512i a = _mm512_i32gather_epi32(row_offsets, packed, 1);
-        const __m512i bw = _mm512_i32gather_epi32(row_offsets, packed + 4, 1);
-        const __m512i c = _mm512_i32gather_epi32(row_offsets, packed + 8, 1);
+        // d, dmin and the packed scales and mins of the 16 rows in the lanes (a block starts
+        // with those 16 bytes), unpacked exactly as Rows::prepare does.
+        static_assert(offsetof(BlockQ4_K, scales) == 4 && offsetof(BlockQ4_K, qs) == 16, "16-byte header");
+        __m512i header[4];
+        gemv16::load_headers16(row_ptrs, at, header);
+        const __m512i d_dmin = header[0];  // two f16
+        const __m512i a = header[1], bw = header[2], c = header[3];
         const __m512i six_bits = _mm512_set1_epi32(0x3F3F3F3F), low4 = _mm512_set1_epi32(0x0F0F0F0F),
                       bits45 = _mm512_set1_epi32(0x30303030);
         const __m512i scale_lo = _mm512_and_si512(a, six_bits);  // lane r: scales 0-3 of row r
@@ -251,7 +254,6 @@ struct Q4KGemv {
           const __m512i mins = _mm512_shuffle_epi8(min_words[q4 / 2], rows16::lane_bytes(first, first + 1));
           msum = _mm512_dpwssd_epi32(msum, mins, rows16::broadcast_4_bytes(xq.sums.pairs + 2 * q4));
         }
-        const __m512i d_dmin = _mm512_i32gather_epi32(row_offsets, row_ptrs[0] + at, 1);  // two f16
         const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d_dmin));
         const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(d_dmin, 16)));
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(d, _mm512_set1_ps(xq.sums.d)), acc);
