@@ -34,6 +34,15 @@ inline __m512i crumb_to_bits45(__m512i v, int from) {
   return v;
 }
 
+// d of the 16 rows' blocks at byte `at`: d is a block's last 2 bytes, so the 16 bytes ending
+// there are loaded (the bytes after a block may be past the end of the matrix) and the high
+// half of their last word kept.
+inline __m512 block_d(const uint8_t* const* rows, size_t at) {
+  __m512i words[4];
+  gemv16::load_headers16(rows, at + offsetof(BlockQ6_K, d) + 2 - 16, words);
+  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(words[3], 16)));
+}
+
 struct Q6KRows {
   using Block = BlockQ6_K;
 
@@ -63,12 +72,11 @@ struct Q6KRows {
       const __m512i high = crumb_to_bits45(qh[8 * half + within % 32 / 4], 2 * (within / 32));
       out.codes[e / 4] = _mm512_ternarylogic_epi32(high, bits45, low, 0xEA);  // (h & m) | l
     }
-    // Scales: four gathered words per row (int8 each), byte s moved to byte 1 of each lane and
-    // shifted down with sign: a signed int16 in the low half, zero in the high half.
-    const uint8_t* scales = rows[0] + offsetof(Block, scales);
+    // Scales: four words per row (int8 each; loaded as gemv16::load_headers16 does, not
+    // gathered), byte s moved to byte 1 of each lane and shifted down with sign: a signed int16
+    // in the low half, zero in the high half.
     __m512i words[4];
-#pragma GCC unroll 4
-    for (int u = 0; u < 4; ++u) words[u] = _mm512_i32gather_epi32(row_offsets, scales + 4 * u, 1);
+    gemv16::load_headers16(rows, offsetof(Block, scales), words);
 #pragma GCC unroll 16
     for (int s = 0; s < 16; ++s) {
       out.scales[s] = _mm512_srai_epi16(_mm512_shuffle_epi8(words[s / 4], rows16::lane_bytes(s % 4, -1, 1)), 8);
@@ -80,10 +88,7 @@ struct Q6KRows {
           _mm512_srai_epi16(_mm512_shuffle_epi8(words[q / 2], rows16::lane_bytes(first, first + 1, 1)), 8);
       out.offsets[q] = _mm512_mullo_epi16(pair, _mm512_set1_epi16(-32));
     }
-    // d is the last 2 bytes of the block: gather the word ending there (the one after it may
-    // be past the end of the matrix) and keep its high half.
-    const __m512i d = _mm512_i32gather_epi32(row_offsets, rows[0] + offsetof(Block, d) - 2, 1);
-    out.d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(d, 16)));
+    out.d = block_d(rows, 0);
   }
 
   static void make_sums(const BlockQ8_K&, Sums&) {}
@@ -185,9 +190,7 @@ struct Q6KGemv {
           part[q] = sum;
         }
         const __m512i total = gemv16::sum_lanes16(part);
-        // d is the last 2 bytes of the block, gathered as in Q6KRows::prepare.
-        const __m512i d_word = _mm512_i32gather_epi32(row_offsets, row_ptrs[0] + at + offsetof(BlockQ6_K, d) - 2, 1);
-        const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(d_word, 16)));
+        const __m512 d = block_d(row_ptrs, at);
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(d, _mm512_set1_ps(xb.d)), acc);
       }
       _mm512_mask_storeu_ps(y + i0, static_cast<__mmask16>((1u << rows) - 1), acc);
