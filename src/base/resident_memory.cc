@@ -30,7 +30,8 @@ ResidentMemory::ResidentMemory(ResidentMemory&& o) noexcept
     : map_(std::exchange(o.map_, nullptr)),
       map_len_(std::exchange(o.map_len_, 0)),
       data_(std::exchange(o.data_, nullptr)),
-      size_(std::exchange(o.size_, 0)) {}
+      size_(std::exchange(o.size_, 0)),
+      sealed_(std::exchange(o.sealed_, false)) {}
 
 ResidentMemory& ResidentMemory::operator=(ResidentMemory&& o) noexcept {
   if (this != &o) {
@@ -39,6 +40,7 @@ ResidentMemory& ResidentMemory::operator=(ResidentMemory&& o) noexcept {
     map_len_ = std::exchange(o.map_len_, 0);
     data_ = std::exchange(o.data_, nullptr);
     size_ = std::exchange(o.size_, 0);
+    sealed_ = std::exchange(o.sealed_, false);
   }
   return *this;
 }
@@ -63,8 +65,10 @@ Result<ResidentMemory> ResidentMemory::allocate(size_t size) {
 }
 
 Status ResidentMemory::seal() {
+  if (sealed_) return Status::ok();
   if (map_ && mprotect(map_, map_len_, PROT_READ) != 0)
     return Status::internal(fmt::format("cannot make weights read-only: {}", std::strerror(errno)));
+  sealed_ = true;
   return Status::ok();
 }
 
@@ -86,7 +90,6 @@ Result<ResidentMemory> ResidentMemory::read_file(const std::string& path, size_t
     got += static_cast<size_t>(r);
   }
   ::close(fd);
-  CORRAL_RETURN_IF_ERROR(m->seal());
   return m;
 }
 
@@ -94,7 +97,6 @@ Result<ResidentMemory> ResidentMemory::copy_of(const uint8_t* src, size_t size) 
   auto m = allocate(size);
   if (!m) return m.status();
   if (size) std::memcpy(m->data_, src, size);
-  CORRAL_RETURN_IF_ERROR(m->seal());
   return m;
 }
 

@@ -1,4 +1,4 @@
-// Read-only bytes in private anonymous memory on 2 MiB-aligned, huge-page-advised pages: where
+// Bytes (read-only once sealed) in private anonymous memory on 2 MiB-aligned, huge-page-advised pages: where
 // a model's weights live once loaded (instead of a file mapping, see resident_memory.cc).
 #pragma once
 
@@ -26,15 +26,19 @@ class ResidentMemory {
 
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
+  // Writable until seal() (a loader rearranging weights in place); nullptr once sealed.
+  uint8_t* writable() { return sealed_ ? nullptr : data_; }
+  // Read-only from here on: a stray write faults instead of corrupting weights.
+  Status seal();
 
  private:
   static Result<ResidentMemory> allocate(size_t size);
-  Status seal();  // read-only from here on
 
   uint8_t* map_ = nullptr;  // the whole anonymous mapping (map_len_ bytes)
   size_t map_len_ = 0;
   uint8_t* data_ = nullptr;  // [size_] bytes, 2 MiB-aligned inside the mapping
   size_t size_ = 0;
+  bool sealed_ = false;
 };
 
 }  // namespace corral

@@ -351,6 +351,13 @@ Result<std::shared_ptr<const GgufFile>> GgufFile::resident_copy() const {
   return std::shared_ptr<const GgufFile>(std::move(f));
 }
 
+uint8_t* GgufFile::writable_data(const TensorInfo& t) const {
+  uint8_t* base = resident_.writable();
+  return base ? base + t.offset : nullptr;
+}
+
+Status GgufFile::seal_resident() const { return resident_.seal(); }
+
 Result<std::shared_ptr<GgufFile>> GgufFile::parse(std::shared_ptr<GgufFile> f) {
   Cursor c(f->base_, f->size_);
   uint64_t n_tensors = 0, n_kv = 0;

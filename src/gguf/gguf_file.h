@@ -48,8 +48,13 @@ class GgufFile {
   // The same metadata and tensors, with the tensor data read once into private memory on huge
   // pages (ResidentMemory) instead of read through the file mapping. Costs the data section's
   // size in memory; the file itself is not read through its mapping again.
+  // The copy stays writable until seal_resident(), so that a loader may rearrange a tensor's
+  // bytes in place (writable_data) while it builds a model from it.
   Result<std::shared_ptr<const GgufFile>> resident_copy() const;
   bool is_resident() const { return resident_.data() != nullptr; }
+  // t's bytes, writable: only in a resident copy not sealed yet, else nullptr.
+  uint8_t* writable_data(const TensorInfo& t) const;
+  Status seal_resident() const;
 
   uint32_t version() const { return version_; }
   size_t alignment() const { return alignment_; }
@@ -80,8 +85,10 @@ class GgufFile {
   static Result<std::shared_ptr<GgufFile>> parse(std::shared_ptr<GgufFile> f);
 
   MappedFile map_;
-  std::string owned_;        // for from_bytes
-  ResidentMemory resident_;  // [size_ - data_offset_] bytes: the data section (resident_copy)
+  std::string owned_;  // for from_bytes
+  // [size_ - data_offset_] bytes: the data section (resident_copy). Mutable: sealing it, and the
+  // loader's rewrites before that, do not change what the file describes.
+  mutable ResidentMemory resident_;
   const uint8_t* base_ = nullptr;
   size_t size_ = 0;
   std::string path_;

@@ -37,6 +37,14 @@ using GemmFn = void (*)(int64_t k, const void* w, size_t w_stride, int64_t m, co
 // (model::kKvBlockTokens). 16 f32 scores are one AVX-512 vector.
 constexpr int64_t kAttnBlockTokens = 16;
 
+// Interleaved weights (gemm_interleaved, kernels::interleave_rows): a matrix's rows in groups of
+// kInterleaveRows (the last group holds what is left), and within a group its g rows' blocks
+// stored block by block: block b of the group's row r at group start + (b * g + r) * block
+// bytes. A group spans the same bytes as before, so a matrix still splits at any multiple of
+// kInterleaveRows rows. One-row decode then reads one sequential stream per thread instead of
+// 16 strided ones: the AVX-512 Q4_K one-row kernel ran 1.5-1.6x faster on it (AMD EPYC).
+constexpr int64_t kInterleaveRows = 16;
+
 // Attention of one query position for the `group` query heads that share one KV head, over its
 // KV blocks, flash-attention style: one block at a time, scores of the whole group against the
 // block, an online softmax (running max and sum per head), the block's V accumulated with the
@@ -73,7 +81,10 @@ struct KernelTable {
   DequantizeRowFn dequantize_row[kDTypeIdLimit] = {};  // every supported storage type
   QuantizeRowFn quantize_row[kDTypeIdLimit] = {};      // F32 F16 BF16 Q8_0 Q8_1 Q8_K Q4_0 Q4_K Q6_K (+more)
   GemmFn gemm[kDTypeIdLimit] = {};                     // every supported weight type
-  AttentionFn attention[kDTypeIdLimit] = {};           // KV cache types: F32 F16 Q8_0 Q4_0
+  // The same products with w interleaved (kInterleaveRows above); w starts at a group, and
+  // m reaches the matrix's end or is a multiple of kInterleaveRows. AVX-512 Q4_K and Q6_K.
+  GemmFn gemm_interleaved[kDTypeIdLimit] = {};
+  AttentionFn attention[kDTypeIdLimit] = {};  // KV cache types: F32 F16 Q8_0 Q4_0
 
   // y = x / sqrt(mean(x^2) + eps) * w  (w may be nullptr: no weight). y may alias x.
   void (*rms_norm)(const float* x, const float* w, float* y, int64_t n, float eps) = nullptr;

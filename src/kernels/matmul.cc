@@ -1,7 +1,9 @@
 #include "kernels/matmul.h"
 
 #include <algorithm>
+#include <cstring>
 #include <new>
+#include <vector>
 
 #include "base/check.h"
 #include "kernels/api.h"
@@ -78,8 +80,27 @@ const QuantizedActivations& quantize_activations(DType activation_type, const fl
   return qa;
 }
 
+bool can_interleave(DType t) { return active().gemm_interleaved[static_cast<uint32_t>(t)] != nullptr; }
+
+void interleave_rows(DType t, void* data, int64_t rows, size_t row_stride) {
+  CORRAL_CHECK(can_interleave(t), "no interleaved gemm for {}", dtype_name(t));
+  const auto block = static_cast<size_t>(dtype_row_bytes(t, dtype_block_size(t)));
+  const size_t blocks = row_stride / block;
+  CORRAL_CHECK(blocks * block == row_stride, "{} rows of {} bytes are not whole blocks", dtype_name(t), row_stride);
+  auto* bytes = static_cast<uint8_t*>(data);
+  std::vector<uint8_t> group(static_cast<size_t>(kInterleaveRows) * row_stride);  // one group, row order
+  for (int64_t i0 = 0; i0 < rows; i0 += kInterleaveRows) {
+    const auto g = static_cast<size_t>(std::min(kInterleaveRows, rows - i0));
+    uint8_t* start = bytes + i0 * row_stride;
+    std::memcpy(group.data(), start, g * row_stride);
+    for (size_t r = 0; r < g; ++r)
+      for (size_t b = 0; b < blocks; ++b)
+        std::memcpy(start + (b * g + r) * block, &group[r * row_stride + b * block], block);
+  }
+}
+
 void matmul_quantized(const WeightMatrix& w, const QuantizedActivations& qa, float* y, int64_t ldy, ThreadPool& pool) {
-  const GemmFn gemm = active().gemm[static_cast<uint32_t>(w.type)];
+  const GemmFn gemm = (w.interleaved ? active().gemm_interleaved : active().gemm)[static_cast<uint32_t>(w.type)];
   CORRAL_CHECK(gemm != nullptr, "no gemm for weight type {}", dtype_name(w.type));
   CORRAL_CHECK(qa.type == activation_type(w.type), "{} weights need {} activations, got {}", dtype_name(w.type),
                dtype_name(activation_type(w.type)), dtype_name(qa.type));
@@ -118,7 +139,14 @@ void get_row(const WeightMatrix& w, int64_t row, float* out) {
   CORRAL_CHECK(row >= 0 && row < w.rows, "row {} out of [0, {})", row, w.rows);
   const DequantizeRowFn dequantize = active().dequantize_row[static_cast<uint32_t>(w.type)];
   CORRAL_CHECK(dequantize != nullptr, "no dequantizer for {}", dtype_name(w.type));
-  dequantize(static_cast<const uint8_t*>(w.data) + row * w.row_stride, out, w.cols);
+  const auto* bytes = static_cast<const uint8_t*>(w.data);
+  if (!w.interleaved) return dequantize(bytes + row * w.row_stride, out, w.cols);
+  const int64_t i0 = row / kInterleaveRows * kInterleaveRows, r = row - i0;
+  const int64_t g = std::min(kInterleaveRows, w.rows - i0);
+  const int64_t per_block = dtype_block_size(w.type);
+  const auto block = static_cast<size_t>(dtype_row_bytes(w.type, per_block));
+  for (int64_t b = 0; b < w.cols / per_block; ++b)
+    dequantize(bytes + i0 * w.row_stride + static_cast<size_t>(b * g + r) * block, out + b * per_block, per_block);
 }
 
 }  // namespace corral::kernels

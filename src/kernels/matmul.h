@@ -24,9 +24,16 @@ struct WeightMatrix {
   DType type = DType::kF32;
   int64_t rows = 0;            // m: outputs
   int64_t cols = 0;            // k: inputs, a multiple of the type's block size
-  const void* data = nullptr;  // [rows][row_stride bytes]
-  size_t row_stride = 0;       // bytes between rows
+  const void* data = nullptr;  // [rows][row_stride bytes], or interleaved (api.h kInterleaveRows)
+  size_t row_stride = 0;       // bytes between rows (between groups: kInterleaveRows * row_stride)
+  bool interleaved = false;    // rows grouped as interleave_rows leaves them
 };
+
+// Whether the active kernels multiply interleaved matrices of type t.
+bool can_interleave(DType t);
+// Rewrites rows [0, rows) of `row_stride` bytes at data, in place, into the interleaved order
+// (api.h); can_interleave(t) must hold. Rows then read back through get_row unchanged.
+void interleave_rows(DType t, void* data, int64_t rows, size_t row_stride);
 
 // n rows of k activations encoded in `type`, ready for matmul_quantized.
 struct QuantizedActivations {
@@ -75,7 +82,7 @@ void matmul_quantized(const WeightMatrix& w, const QuantizedActivations& qa, flo
 void matmul(const WeightMatrix& w, const float* x, int64_t n, float* y, int64_t ldy, ThreadPool& pool,
             MatmulScratch& scratch);
 
-// out[0, w.cols) = row `row` of w as f32 (an embedding lookup).
+// out[0, w.cols) = row `row` of w as f32 (an embedding lookup), interleaved or not.
 void get_row(const WeightMatrix& w, int64_t row, float* out);
 
 }  // namespace corral::kernels

@@ -80,8 +80,8 @@ Result<std::shared_ptr<Model>> NomicBertModel::create(std::shared_ptr<const gguf
   for (int64_t il = 0; il < c.n_layer; ++il) {
     EncoderLayer& L = m->layers_[static_cast<size_t>(il)];
     const std::string p = "blk." + std::to_string(il) + ".";
-    CORRAL_ASSIGN_OR_RETURN(kernels::WeightMatrix qkv,
-                            b.matrix(p + "attn_qkv.weight", c.q_dim() + 2 * c.kv_dim(), c.n_embd));
+    CORRAL_ASSIGN_OR_RETURN(kernels::WeightMatrix qkv, b.matrix(p + "attn_qkv.weight", c.q_dim() + 2 * c.kv_dim(),
+                                                                c.n_embd, whole_groups({c.q_dim(), c.kv_dim()})));
     L.wq = row_slice(qkv, 0, c.q_dim());
     L.wk = row_slice(qkv, c.q_dim(), c.kv_dim());
     L.wv = row_slice(qkv, c.q_dim() + c.kv_dim(), c.kv_dim());

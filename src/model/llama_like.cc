@@ -24,8 +24,8 @@ Result<std::shared_ptr<Model>> LlamaLikeModel::create(std::shared_ptr<const gguf
     const std::string p = "blk." + std::to_string(il) + ".";
     CORRAL_ASSIGN_OR_RETURN(L.attn_norm, b.vector(p + "attn_norm.weight", c.n_embd));
     if (c.fused_qkv) {
-      CORRAL_ASSIGN_OR_RETURN(kernels::WeightMatrix qkv,
-                              b.matrix(p + "attn_qkv.weight", c.q_dim() + 2 * c.kv_dim(), c.n_embd));
+      CORRAL_ASSIGN_OR_RETURN(kernels::WeightMatrix qkv, b.matrix(p + "attn_qkv.weight", c.q_dim() + 2 * c.kv_dim(),
+                                                                  c.n_embd, whole_groups({c.q_dim(), c.kv_dim()})));
       L.wq = row_slice(qkv, 0, c.q_dim());
       L.wk = row_slice(qkv, c.q_dim(), c.kv_dim());
       L.wv = row_slice(qkv, c.q_dim() + c.kv_dim(), c.kv_dim());
@@ -54,7 +54,8 @@ Result<std::shared_ptr<Model>> LlamaLikeModel::create(std::shared_ptr<const gguf
     if (c.n_expert > 0) {
       CORRAL_ASSIGN_OR_RETURN(L.moe, bind_moe(b, p, c));
     } else if (c.fused_gate_up) {
-      CORRAL_ASSIGN_OR_RETURN(kernels::WeightMatrix gate_up, b.matrix(p + "ffn_up.weight", 2 * c.n_ff, c.n_embd));
+      CORRAL_ASSIGN_OR_RETURN(kernels::WeightMatrix gate_up,
+                              b.matrix(p + "ffn_up.weight", 2 * c.n_ff, c.n_embd, whole_groups({c.n_ff})));
       L.w_gate = row_slice(gate_up, 0, c.n_ff);
       L.w_up = row_slice(gate_up, c.n_ff, c.n_ff);
     } else {

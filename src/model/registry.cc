@@ -23,7 +23,10 @@ Result<std::shared_ptr<Model>> load_model(std::shared_ptr<const gguf::GgufFile> 
       if (!resident) return resident.status();
       file = std::move(resident).value();
     }
-    return e.load(std::move(file));
+    // The loader may interleave weights in the resident copy (WeightBinder); then it is sealed.
+    auto model = e.load(file);
+    if (model && file->is_resident()) CORRAL_RETURN_IF_ERROR(file->seal_resident());
+    return model;
   }
   std::string known;
   for (const ArchEntry& e : architectures()) known += (known.empty() ? "" : ", ") + std::string(e.name);

@@ -1,10 +1,12 @@
 #include "model/weight_binder.h"
 
+#include "base/check.h"
 #include "kernels/api.h"
 
 namespace corral::model {
 
-Result<kernels::WeightMatrix> WeightBinder::optional_matrix(const std::string& name, int64_t rows, int64_t cols) {
+Result<kernels::WeightMatrix> WeightBinder::optional_matrix(const std::string& name, int64_t rows, int64_t cols,
+                                                            bool interleave) {
   const gguf::TensorInfo* t = file_.find_tensor(name);
   if (!t) return kernels::WeightMatrix{};
   if (t->n_dims > 2 || t->ne[0] != cols || t->ne[1] != rows)
@@ -13,7 +15,16 @@ Result<kernels::WeightMatrix> WeightBinder::optional_matrix(const std::string& n
   if (!tr.supported || !kernels::active().gemm[static_cast<uint32_t>(t->type)])
     return Status::errorf("tensor {} has type {}, which is not supported yet", name, tr.name);
   bound_bytes_ += t->nbytes;
-  return kernels::WeightMatrix{t->type, rows, cols, t->data, t->row_bytes()};
+  kernels::WeightMatrix m{t->type, rows, cols, t->data, t->row_bytes()};
+  if (interleaved_.count(name)) {
+    m.interleaved = true;
+  } else if (uint8_t* bytes = interleave ? file_.writable_data(*t) : nullptr;
+             bytes && kernels::can_interleave(t->type)) {
+    kernels::interleave_rows(t->type, bytes, rows, m.row_stride);
+    interleaved_.insert(name);
+    m.interleaved = true;
+  }
+  return m;
 }
 
 Result<std::vector<kernels::WeightMatrix>> WeightBinder::experts(const std::string& name, int64_t n, int64_t rows,
@@ -33,15 +44,25 @@ Result<std::vector<kernels::WeightMatrix>> WeightBinder::experts(const std::stri
   return out;
 }
 
+bool whole_groups(std::initializer_list<int64_t> part_rows) {
+  for (int64_t n : part_rows)
+    if (n % kernels::kInterleaveRows != 0) return false;
+  return true;
+}
+
 kernels::WeightMatrix row_slice(const kernels::WeightMatrix& m, int64_t first, int64_t count) {
+  CORRAL_CHECK(!m.interleaved || (first % kernels::kInterleaveRows == 0 &&
+                                  (count % kernels::kInterleaveRows == 0 || first + count == m.rows)),
+               "rows [{}, {}) of an interleaved matrix cut a group", first, first + count);
   kernels::WeightMatrix s = m;
   s.rows = count;
   s.data = static_cast<const std::byte*>(m.data) + static_cast<size_t>(first) * m.row_stride;
   return s;
 }
 
-Result<kernels::WeightMatrix> WeightBinder::matrix(const std::string& name, int64_t rows, int64_t cols) {
-  CORRAL_ASSIGN_OR_RETURN(kernels::WeightMatrix m, optional_matrix(name, rows, cols));
+Result<kernels::WeightMatrix> WeightBinder::matrix(const std::string& name, int64_t rows, int64_t cols,
+                                                   bool interleave) {
+  CORRAL_ASSIGN_OR_RETURN(kernels::WeightMatrix m, optional_matrix(name, rows, cols, interleave));
   if (!m.data) return Status::errorf("missing tensor {}", name);
   return m;
 }

@@ -162,6 +162,44 @@ TEST_P(MatmulTest, GetRowIsThatRowDecoded) {
 
 INSTANTIATE_TEST_SUITE_P(WeightTypes, MatmulTest, ::testing::ValuesIn(weight_types()), type_param_name);
 
+// Interleaved weights (api.h kInterleaveRows) give the same bits as the rows they came from, for
+// one token (the one-row kernels) and batches (the rows16 engine), with partial last groups and
+// several row chunks; get_row reads them back unchanged. Only the AVX-512 Q4_K and Q6_K kernels
+// take interleaved weights: on other CPUs (or CORRAL_CPU below avx512) this test is skipped.
+TEST(MatmulInterleaved, SameBitsAsRowOrder) {
+  ThreadPool pool(2);
+  int tested = 0;
+  for (DType t : weight_types()) {
+    if (!can_interleave(t)) continue;
+    ++tested;
+    for (int64_t m : {16, 19, 67, 133, 300}) {
+      for (int64_t k : {256, 2048}) {
+        SCOPED_TRACE(::testing::Message() << dtype_name(t) << " m " << m << " k " << k);
+        const EncodedWeights e = make_weights(t, m, k, static_cast<uint32_t>(m + k));
+        std::vector<uint8_t> bytes = e.bytes;
+        interleave_rows(t, bytes.data(), m, e.w.row_stride);
+        // One block per row (k = 256) is already in interleaved order; more must move.
+        if (k > 256) { EXPECT_NE(std::memcmp(bytes.data(), e.bytes.data(), bytes.size()), 0) << "the order changed"; }
+        WeightMatrix w = e.w;
+        w.data = bytes.data();
+        w.interleaved = true;
+        for (int64_t n : {1, 2, 5, 17}) {
+          const std::vector<float> x = normal_values(n * k, static_cast<uint32_t>(n));
+          EXPECT_TRUE(same_bits(run_matmul(w, x, n, pool), run_matmul(e.w, x, n, pool))) << "n " << n;
+        }
+        std::vector<float> a(k), b(k);
+        for (int64_t r : {int64_t{0}, int64_t{5}, m / 2, m - 1}) {
+          get_row(w, r, a.data());
+          get_row(e.w, r, b.data());
+          EXPECT_TRUE(same_bits(a, b)) << "row " << r;
+        }
+      }
+    }
+  }
+  if (tested == 0) GTEST_SKIP() << "no kernel on this CPU takes interleaved weights";
+  EXPECT_EQ(tested, 2) << "Q4_K and Q6_K";
+}
+
 // One scratch serves inputs of any size in any order: it grows, and smaller inputs reuse it.
 TEST(MatmulScratch, ReusedAcrossSizes) {
   ThreadPool pool(2);

@@ -124,22 +124,6 @@ inline void load_headers16(const uint8_t* const* row_ptrs, size_t at, __m512i* o
 // * 210 bytes = 20 KiB for Q6_K).
 constexpr int64_t kAheadBlocks = 6;
 
-// The group of 16 weight rows starting at row i0 of m: each row's pointer, and the byte
-// offsets from the first row as the gathers take them. Rows past the matrix repeat row 0 (their
-// lanes are computed but never stored). Returns how many rows are real.
-inline int group_rows(const uint8_t* w, size_t w_stride, int64_t i0, int64_t m, const uint8_t* (&row_ptrs)[kLanes],
-                      __m512i& row_offsets) {
-  const int rows = static_cast<int>(m - i0 < kLanes ? m - i0 : kLanes);
-  alignas(64) int32_t offsets[kLanes];
-  for (int r = 0; r < kLanes; ++r) {
-    const int row = r < rows ? r : 0;
-    row_ptrs[r] = w + (i0 + row) * w_stride;
-    offsets[r] = static_cast<int32_t>(row * w_stride);
-  }
-  row_offsets = _mm512_load_si512(offsets);
-  return rows;
-}
-
 // Requests the super-block kAheadBlocks steps after b in the gemv's order (the 16 rows at b +
 // kAheadBlocks, or at the start of the next group's rows, which follow at 16 * w_stride). A
 // prefetch never faults, so addresses past the matrix are harmless.
@@ -159,6 +143,16 @@ inline void prefetch_ahead(const uint8_t* const* row_ptrs, size_t w_stride, int6
     for (size_t off = 0; off < kBlockBytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
     _mm_prefetch(p + kBlockBytes - 1, _MM_HINT_T0);
   }
+}
+
+// The same for an interleaved matrix (api.h kInterleaveRows): the group's blocks follow one
+// another, and the next group follows the last, so the matrix is one sequential stream; the
+// block step kAhead steps on is requested (a group's last partial one may differ in size: a
+// prefetch is only a hint).
+template <size_t kBlockBytes, int64_t kAhead = kAheadBlocks>
+inline void prefetch_ahead_interleaved(const uint8_t* group_start, size_t block_step, int64_t b) {
+  const char* p = reinterpret_cast<const char*>(group_start + (b + kAhead) * block_step);
+  for (size_t off = 0; off < kLanes * kBlockBytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
 }
 
 }  // namespace gemv16

@@ -178,6 +178,7 @@ struct Q4KGemv {
     Rows::Sums sums;
   };
 
+  template <bool kInterleaved>
   static void gemv(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const BlockQ8_K* x, float* y) {
     const int64_t n_blocks = k / kQK_K;
     thread_local std::vector<XBlock> storage;  // [n_blocks]; XBlock's alignment is honoured
@@ -202,12 +203,18 @@ struct Q4KGemv {
     const __m512i nibble = _mm512_set1_epi8(0x0F);
     for (int64_t i0 = 0; i0 < m; i0 += gemv16::kLanes) {
       const uint8_t* row_ptrs[gemv16::kLanes];
-      __m512i row_offsets;
-      const int rows = gemv16::group_rows(w, w_stride, i0, m, row_ptrs, row_offsets);
+      alignas(64) int32_t offsets[gemv16::kLanes];
+      size_t block_step = 0;
+      const int rows =
+          rows16::group_layout<sizeof(BlockQ4_K), kInterleaved>(w, w_stride, i0, m, row_ptrs, block_step, offsets);
       __m512 acc = _mm512_setzero_ps();
       for (int64_t b = 0; b < n_blocks; ++b) {
-        const size_t at = static_cast<size_t>(b) * sizeof(BlockQ4_K);
-        gemv16::prefetch_ahead<sizeof(BlockQ4_K)>(row_ptrs, w_stride, n_blocks, b);
+        const size_t at = static_cast<size_t>(b) * block_step;
+        if constexpr (kInterleaved) {
+          gemv16::prefetch_ahead_interleaved<sizeof(BlockQ4_K)>(row_ptrs[0], block_step, b);
+        } else {
+          gemv16::prefetch_ahead<sizeof(BlockQ4_K)>(row_ptrs, w_stride, n_blocks, b);
+        }
         // d, dmin and the packed scales and mins of the 16 rows in the lanes (a block starts
         // with those 16 bytes), unpacked exactly as Rows::prepare does.
         static_assert(offsetof(BlockQ4_K, scales) == 4 && offsetof(BlockQ4_K, qs) == 16, "16-byte header");
@@ -264,17 +271,19 @@ struct Q4KGemv {
   }
 
   // The GemmFn: one activation row takes the gemv, any other count the rows16 engine.
+  template <bool kInterleaved>
   static void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
                    float* y, int64_t ldy) {
-    if (n != 1) return rows16::gemm<Rows>(k, w, w_stride, m, x, x_stride, n, y, ldy);
-    gemv(k, static_cast<const uint8_t*>(w), w_stride, m, static_cast<const BlockQ8_K*>(x), y);
+    if (n != 1) return rows16::gemm<Rows, kInterleaved>(k, w, w_stride, m, x, x_stride, n, y, ldy);
+    gemv<kInterleaved>(k, static_cast<const uint8_t*>(w), w_stride, m, static_cast<const BlockQ8_K*>(x), y);
   }
 };
 
 }  // namespace
 
 void register_avx512_q4_k_q5_k_gemm(KernelTable& t) {
-  t.gemm[static_cast<uint32_t>(DType::kQ4_K)] = Q4KGemv::gemm;
+  t.gemm[static_cast<uint32_t>(DType::kQ4_K)] = Q4KGemv::gemm<false>;
+  t.gemm_interleaved[static_cast<uint32_t>(DType::kQ4_K)] = Q4KGemv::gemm<true>;
   t.gemm[static_cast<uint32_t>(DType::kQ5_K)] = rows16::gemm<K4Rows<BlockQ5_K, 5>>;
 }
 

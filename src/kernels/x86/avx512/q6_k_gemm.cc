@@ -132,6 +132,7 @@ struct Q6KRows {
 // the lanes (4 lanes per 16-element sub-block) and one more for the + 32 of the codes against
 // the bsums (the rows16 kernel's integer sum, in another order); the f32 step is Q6KRows'.
 struct Q6KGemv {
+  template <bool kInterleaved>
   static void gemv(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const BlockQ8_K* x, float* y) {
     const int64_t n_blocks = k / kQK_K;
     // Lane l of code vector v belongs to sub-block 4v + l / 4.
@@ -148,12 +149,18 @@ struct Q6KGemv {
     const __m512i high_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
     for (int64_t i0 = 0; i0 < m; i0 += gemv16::kLanes) {
       const uint8_t* row_ptrs[gemv16::kLanes];
-      __m512i row_offsets;
-      const int rows = gemv16::group_rows(w, w_stride, i0, m, row_ptrs, row_offsets);
+      alignas(64) int32_t offsets[gemv16::kLanes];
+      size_t block_step = 0;
+      const int rows =
+          rows16::group_layout<sizeof(BlockQ6_K), kInterleaved>(w, w_stride, i0, m, row_ptrs, block_step, offsets);
       __m512 acc = _mm512_setzero_ps();
       for (int64_t b = 0; b < n_blocks; ++b) {
-        const size_t at = static_cast<size_t>(b) * sizeof(BlockQ6_K);
-        gemv16::prefetch_ahead<sizeof(BlockQ6_K)>(row_ptrs, w_stride, n_blocks, b);
+        const size_t at = static_cast<size_t>(b) * block_step;
+        if constexpr (kInterleaved) {
+          gemv16::prefetch_ahead_interleaved<sizeof(BlockQ6_K)>(row_ptrs[0], block_step, b);
+        } else {
+          gemv16::prefetch_ahead<sizeof(BlockQ6_K)>(row_ptrs, w_stride, n_blocks, b);
+        }
         const BlockQ8_K& xb = x[b];
         __m512i xq[4];
 #pragma GCC unroll 4
@@ -198,16 +205,20 @@ struct Q6KGemv {
   }
 
   // The GemmFn: one activation row takes the gemv, any other count the rows16 engine.
+  template <bool kInterleaved>
   static void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
                    float* y, int64_t ldy) {
-    if (n != 1) return rows16::gemm<Q6KRows>(k, w, w_stride, m, x, x_stride, n, y, ldy);
-    gemv(k, static_cast<const uint8_t*>(w), w_stride, m, static_cast<const BlockQ8_K*>(x), y);
+    if (n != 1) return rows16::gemm<Q6KRows, kInterleaved>(k, w, w_stride, m, x, x_stride, n, y, ldy);
+    gemv<kInterleaved>(k, static_cast<const uint8_t*>(w), w_stride, m, static_cast<const BlockQ8_K*>(x), y);
   }
 };
 
 }  // namespace
 
-void register_avx512_q6_k_gemm(KernelTable& t) { t.gemm[static_cast<uint32_t>(DType::kQ6_K)] = Q6KGemv::gemm; }
+void register_avx512_q6_k_gemm(KernelTable& t) {
+  t.gemm[static_cast<uint32_t>(DType::kQ6_K)] = Q6KGemv::gemm<false>;
+  t.gemm_interleaved[static_cast<uint32_t>(DType::kQ6_K)] = Q6KGemv::gemm<true>;
+}
 
 }  // namespace corral::kernels
 

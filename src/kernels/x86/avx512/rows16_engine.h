@@ -183,11 +183,29 @@ Scratch<T> scratch(int64_t n, int64_t n_blocks) {
   return {blocks, acc, reinterpret_cast<typename T::Sums*>(acc + n)};
 }
 
+// The 16-row group starting at row i0 of m: each row's pointer to its first block, the bytes
+// from one block of a row to its next, and each row's offset from row_ptrs[0] (for gathers).
+// Rows past the matrix repeat the group's first row (their lanes are computed, never stored).
+// kInterleaved: w is interleaved (api.h kInterleaveRows), the group's blocks [block][row].
+template <size_t kBlockBytes, bool kInterleaved>
+inline int group_layout(const uint8_t* w, size_t w_stride, int64_t i0, int64_t m, const uint8_t* (&row_ptrs)[kLanes],
+                        size_t& block_step, int32_t* offsets) {
+  const int rows = static_cast<int>(std::min<int64_t>(kLanes, m - i0));
+  for (int r = 0; r < kLanes; ++r) {
+    const int row = r < rows ? r : 0;
+    const size_t offset = kInterleaved ? row * kBlockBytes : row * w_stride;
+    row_ptrs[r] = w + i0 * w_stride + offset;
+    offsets[r] = static_cast<int32_t>(offset);
+  }
+  block_step = kInterleaved ? rows * kBlockBytes : kBlockBytes;
+  return rows;
+}
+
 // The GemmFn of weight type T, which supplies Block; Prepared and prepare(rows, row_offsets,
 // b, out) for 16 rows' super-block b (row_offsets: byte offset of each row from rows[0], for
 // gathers); Sums and make_sums(x block, out) per activation row and super-block; and
 // accumulate<C>(prepared, x blocks, sums, acc).
-template <class T>
+template <class T, bool kInterleaved = false>
 void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n, float* y,
           int64_t ldy) {
   const int64_t n_blocks = k / kQK_K;
@@ -199,23 +217,20 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, s
     for (int64_t b = 0; b < n_blocks; ++b) T::make_sums(row[b], s.sums[j * n_blocks + b]);
   }
   for (int64_t i0 = 0; i0 < m; i0 += kLanes) {
-    const int rows = static_cast<int>(std::min<int64_t>(kLanes, m - i0));
     const uint8_t* row_ptrs[kLanes];
     alignas(64) int32_t offsets[kLanes];
-    for (int r = 0; r < kLanes; ++r) {
-      const int row = r < rows ? r : 0;  // rows past the matrix repeat row 0; not stored
-      row_ptrs[r] = w_bytes + (i0 + row) * w_stride;
-      offsets[r] = static_cast<int32_t>(row * w_stride);
-    }
+    size_t block_step = 0;
+    const int rows =
+        group_layout<sizeof(typename T::Block), kInterleaved>(w_bytes, w_stride, i0, m, row_ptrs, block_step, offsets);
     const __m512i row_offsets = _mm512_load_si512(offsets);
     for (int64_t j = 0; j < n; ++j) s.acc[j] = _mm512_setzero_ps();
     for (int64_t b0 = 0; b0 < n_blocks; b0 += kChunkBlocks) {
       const int64_t count = std::min(kChunkBlocks, n_blocks - b0);
       const uint8_t* chunk_rows[kLanes];
-      for (int r = 0; r < kLanes; ++r) chunk_rows[r] = row_ptrs[r] + b0 * sizeof(typename T::Block);
+      for (int r = 0; r < kLanes; ++r) chunk_rows[r] = row_ptrs[r] + b0 * block_step;
       for (int64_t b = 0; b < count; ++b) {
         const uint8_t* block_rows[kLanes];
-        for (int r = 0; r < kLanes; ++r) block_rows[r] = chunk_rows[r] + b * sizeof(typename T::Block);
+        for (int r = 0; r < kLanes; ++r) block_rows[r] = chunk_rows[r] + b * block_step;
         T::prepare(block_rows, row_offsets, s.blocks[b]);
       }
       for (int64_t j0 = 0; j0 < n; j0 += kCols) {
