@@ -1,8 +1,11 @@
 // AVX2 blocked attention (flash-attention style) over a paged KV cache of F32, F16, Q8_0 or
 // Q4_0 elements, the AVX-512 kernel's steps on 8-lane vectors: per KV block the K block is
-// widened to f32 once for the GQA group, each head's 16 scores come from two sets of 8
-// per-position partial-sum vectors folded by hadd trees, the online softmax keeps a running
-// max and sum per head, and V is accumulated with up to 8 heads' accumulators in registers.
+// widened to f32 once for the GQA group (over a quantized K the query is rounded to q8 as at
+// every level), each head's 16 scores come from two sets of 8 per-position partial-sum vectors
+// folded by hadd trees, the online softmax keeps a running max and sum per head, and V is
+// accumulated with the heads' accumulators in registers, each V row converted in registers
+// (F16 with head_dim a multiple of 8: vcvtph2ps; Q8_0 / Q4_0: codes to f32, the row's scale
+// folded into the probability); the next block's K and V are prefetched.
 // The scalar reference is generic/attention.cc; only the order of f32 additions differs.
 #include <immintrin.h>
 
@@ -10,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/attention_query.h"
 #include "kernels/x86/avx2/exp_ps.h"
 #include "kernels/x86/avx2/legacy.h"
 #include "tensor/blocks.h"
@@ -88,16 +92,23 @@ __m256 scores8(const float* q, const float* k, int64_t hd, float scale) {
 }
 
 // acc[g][:] = acc[g][:] * corr[g] + sum_{j in [j0, j1)} p[g][j] * v[j][:] for G heads, 8
-// columns at a time with the G accumulators in registers.
-template <int G>
-void accumulate_v(float* acc, const float* p, const float* corr, const float* v, int64_t hd, int64_t j0, int64_t j1) {
+// columns at a time with the G accumulators in registers. F32 rows are read as they are;
+// F16 rows (head_dim a multiple of 8) are converted in registers, no widened block stored.
+template <int G, DType T>
+void accumulate_v(float* acc, const float* p, const float* corr, const void* v, int64_t hd, int64_t j0, int64_t j1) {
   for (int64_t e = 0; e < hd; e += 8) {
     const __m256i m = lanes_below(hd - e);
     __m256 a[G];
 #pragma GCC unroll 8
     for (int g = 0; g < G; ++g) a[g] = _mm256_mul_ps(_mm256_maskload_ps(acc + g * hd + e, m), _mm256_set1_ps(corr[g]));
     for (int64_t j = j0; j < j1; ++j) {
-      const __m256 vj = _mm256_maskload_ps(v + j * hd + e, m);
+      __m256 vj;
+      if constexpr (T == DType::kF32) {
+        vj = _mm256_maskload_ps(static_cast<const float*>(v) + j * hd + e, m);
+      } else {
+        static_assert(T == DType::kF16);
+        vj = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(v) + j * hd + e)));
+      }
 #pragma GCC unroll 8
       for (int g = 0; g < G; ++g) a[g] = _mm256_fmadd_ps(_mm256_set1_ps(p[g * kB + j]), vj, a[g]);
     }
@@ -106,24 +117,94 @@ void accumulate_v(float* acc, const float* p, const float* corr, const float* v,
   }
 }
 
-void accumulate_v_heads(int64_t n, float* acc, const float* p, const float* corr, const float* v, int64_t hd,
-                        int64_t j0, int64_t j1) {
-  // Up to 8 heads at a time: 8 accumulators, the V vector and a broadcast fit 16 registers.
-  for (int64_t h = 0; h < n; h += 8) {
-    float* ah = acc + h * hd;
-    const float* ph = p + h * kB;
-    const float* ch = corr + h;
-    switch (std::min<int64_t>(8, n - h)) {
-      case 1: accumulate_v<1>(ah, ph, ch, v, hd, j0, j1); break;
-      case 2: accumulate_v<2>(ah, ph, ch, v, hd, j0, j1); break;
-      case 3: accumulate_v<3>(ah, ph, ch, v, hd, j0, j1); break;
-      case 4: accumulate_v<4>(ah, ph, ch, v, hd, j0, j1); break;
-      case 5: accumulate_v<5>(ah, ph, ch, v, hd, j0, j1); break;
-      case 6: accumulate_v<6>(ah, ph, ch, v, hd, j0, j1); break;
-      case 7: accumulate_v<7>(ah, ph, ch, v, hd, j0, j1); break;
-      default: accumulate_v<8>(ah, ph, ch, v, hd, j0, j1); break;
+// The same over a Q8_0 / Q4_0 V block, 16 columns (half a quantization block) at a time: each
+// row's codes are converted to f32 in registers and multiplied by pd[g][qb][j] = p[g][j] *
+// d_v[j][qb], the row's scale folded into the probability (Q4_0's -8 applied to the codes).
+// G <= 4: 2 accumulators per head, 2 V vectors and a broadcast fit 16 registers.
+template <int G, DType T>
+void accumulate_v_quant(float* acc, const float* pd, const float* corr, const void* v, int64_t hd, int64_t j0,
+                        int64_t j1) {
+  const int64_t nb = hd / kAttnQueryBlock;
+  constexpr size_t kBytes = T == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+  const size_t row = static_cast<size_t>(nb) * kBytes;
+  for (int64_t c = 0; c < 2 * nb; ++c) {
+    const int64_t qb = c / 2, half = c % 2;
+    float* ac = acc + c * 16;
+    __m256 a0[G], a1[G];
+#pragma GCC unroll 4
+    for (int g = 0; g < G; ++g) {
+      const __m256 f = _mm256_set1_ps(corr[g]);
+      a0[g] = _mm256_mul_ps(_mm256_loadu_ps(ac + g * hd), f);
+      a1[g] = _mm256_mul_ps(_mm256_loadu_ps(ac + g * hd + 8), f);
+    }
+    const uint8_t* qs = static_cast<const uint8_t*>(v) + qb * kBytes + 2;  // after the f16 d
+    const float* pq = pd + qb * kB;
+    for (int64_t j = j0; j < j1; ++j) {
+      __m128i x;
+      if constexpr (T == DType::kQ8_0) {
+        x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs + j * row + 16 * half));
+      } else {
+        // Byte i: element i in the low nibble, i + 16 in the high one.
+        x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs + j * row));
+        if (half) x = _mm_srli_epi16(x, 4);
+        x = _mm_sub_epi8(_mm_and_si128(x, _mm_set1_epi8(0x0F)), _mm_set1_epi8(8));
+      }
+      const __m256 v0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(x));
+      const __m256 v1 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(x, 8)));
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) {
+        const __m256 w = _mm256_set1_ps(pq[g * nb * kB + j]);
+        a0[g] = _mm256_fmadd_ps(w, v0, a0[g]);
+        a1[g] = _mm256_fmadd_ps(w, v1, a1[g]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int g = 0; g < G; ++g) {
+      _mm256_storeu_ps(ac + g * hd, a0[g]);
+      _mm256_storeu_ps(ac + g * hd + 8, a1[g]);
     }
   }
+}
+
+// p: [n][16] probabilities, or for a quantized V [n][nb][16] pd. Float V: up to 8 heads at a
+// time (8 accumulators, the V vector and a broadcast fit 16 registers); quantized: up to 4.
+template <DType T>
+void accumulate_v_heads(int64_t n, float* acc, const float* p, const float* corr, const void* v, int64_t hd,
+                        int64_t j0, int64_t j1) {
+  constexpr bool kQuantV = T == DType::kQ8_0 || T == DType::kQ4_0;
+  constexpr int64_t kSlice = kQuantV ? 4 : 8;
+  const int64_t p_stride = kQuantV ? hd / kAttnQueryBlock * kB : kB;  // floats per head
+  for (int64_t h = 0; h < n; h += kSlice) {
+    float* ah = acc + h * hd;
+    const float* ph = p + h * p_stride;
+    const float* ch = corr + h;
+    const auto run = [&]<int G>() {
+      if constexpr (kQuantV) {
+        if constexpr (G <= 4) accumulate_v_quant<G, T>(ah, ph, ch, v, hd, j0, j1);
+      } else {
+        accumulate_v<G, T>(ah, ph, ch, v, hd, j0, j1);
+      }
+    };
+    switch (std::min<int64_t>(kSlice, n - h)) {
+      case 1: run.template operator()<1>(); break;
+      case 2: run.template operator()<2>(); break;
+      case 3: run.template operator()<3>(); break;
+      case 4: run.template operator()<4>(); break;
+      case 5: run.template operator()<5>(); break;
+      case 6: run.template operator()<6>(); break;
+      case 7: run.template operator()<7>(); break;
+      default: run.template operator()<8>(); break;
+    }
+  }
+}
+
+// One block ahead: the cache's blocks are separate pages' pieces, which the hardware
+// prefetcher cannot guess (see the AVX-512 kernel for the measured distance).
+constexpr int64_t kPrefetchBlocks = 1;
+
+void prefetch_block(const void* block, size_t bytes) {
+  const auto* c = static_cast<const char*>(block);
+  for (size_t i = 0; i < bytes; i += 64) _mm_prefetch(c + i, _MM_HINT_T0);
 }
 
 float hsum(__m256 v) {
@@ -149,6 +230,25 @@ void attention(const AttentionArgs& a) {
   float* mx = p + G * kB;       // [G16] running max of the scaled scores
   float* sum = mx + G16;        // [G16] running sum of exp(score - max)
   alignas(32) float corr[8];    // per head of an 8-head slice
+  // Over a quantized K the query is scored rounded to q8 (the integer codes' products, here
+  // taken as floats d * code).
+  float* qr = sum + G16;  // [G][hd]
+  constexpr bool kQuant = T == DType::kQ8_0 || T == DType::kQ4_0;
+  constexpr size_t kBytes = T == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+  const int64_t nb = hd / kAttnQueryBlock;
+  const size_t row = static_cast<size_t>(nb) * kBytes;      // quantized rows' bytes
+  float* dv = qr + G * hd16 + 2 * G * nb;                    // [nb][16] V's d per row
+  float* pd = dv + 2 * nb * kB;                              // [G][nb][16] p_j * V's d_j
+  const size_t block_bytes = static_cast<size_t>(kB) * dtype_row_bytes(T, hd);
+  const float* q_scored = a.q;
+  if constexpr (T == DType::kQ8_0 || T == DType::kQ4_0) {
+    int8_t codes[kAttnQueryBlock];
+    for (int64_t i = 0; i < G * hd; i += kAttnQueryBlock) {
+      const float d = round_query_block_q8(a.q + i, codes);
+      for (int64_t e = 0; e < kAttnQueryBlock; ++e) qr[i + e] = d * static_cast<float>(codes[e]);
+    }
+    q_scored = qr;
+  }
   std::fill(acc, acc + G * hd, 0.0f);
   std::fill(mx, mx + G16, -INFINITY);
   std::fill(sum, sum + G16, 0.0f);
@@ -159,20 +259,36 @@ void attention(const AttentionArgs& a) {
     // Lanes [j0, j1) of each half of the block.
     const __m256 valid_lo = _mm256_castsi256_ps(_mm256_andnot_si256(lanes_below(j0), lanes_below(j1)));
     const __m256 valid_hi = _mm256_castsi256_ps(_mm256_andnot_si256(lanes_below(j0 - 8), lanes_below(j1 - 8)));
+    if (b + kPrefetchBlocks < a.n_blocks) {
+      prefetch_block(a.k[b + kPrefetchBlocks], block_bytes);
+      prefetch_block(a.v[b + kPrefetchBlocks], block_bytes);
+    }
     const float* kb = static_cast<const float*>(a.k[b]);
-    const float* vb = static_cast<const float*>(a.v[b]);
+    const void* vb = a.v[b];
     if constexpr (T != DType::kF32) {
+      // Rows past j1 may not exist yet: only the attended rows are widened.
       widen<T>(a.k[b], kf, j1 * hd);
-      widen<T>(a.v[b], vf, j1 * hd);
       kb = kf;
-      vb = vf;
+    }
+    if constexpr (T == DType::kF16) {
+      if (hd % 8 != 0) {  // tiny heads: V widened too (the in-register path loads 8 halves)
+        widen<T>(a.v[b], vf, j1 * hd);
+        vb = vf;
+      }
+    }
+    if constexpr (kQuant) {
+      // V's scale per row and quantization block (rows outside [j0, j1) are never read).
+      for (int64_t qb = 0; qb < nb; ++qb)
+        for (int64_t j = j0; j < j1; ++j)
+          dv[qb * kB + j] = _cvtsh_ss(*reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(a.v[b]) +
+                                                                         j * row + qb * kBytes));
     }
     for (int64_t h = 0; h < G; ++h) {
       // Masked lanes become -inf whatever the rows past j1 hold.
-      const __m256 lo = _mm256_blendv_ps(minus_inf, scores8(a.q + h * hd, kb, hd, a.scale), valid_lo);
+      const __m256 lo = _mm256_blendv_ps(minus_inf, scores8(q_scored + h * hd, kb, hd, a.scale), valid_lo);
       _mm256_storeu_ps(p + h * kB, lo);
       const __m256 hi =
-          j1 > 8 ? _mm256_blendv_ps(minus_inf, scores8(a.q + h * hd, kb + 8 * hd, hd, a.scale), valid_hi) : minus_inf;
+          j1 > 8 ? _mm256_blendv_ps(minus_inf, scores8(q_scored + h * hd, kb + 8 * hd, hd, a.scale), valid_hi) : minus_inf;
       _mm256_storeu_ps(p + h * kB + 8, hi);
     }
     for (int64_t h0 = 0; h0 < G; h0 += 8) {
@@ -196,7 +312,16 @@ void attention(const AttentionArgs& a) {
         mx[h0 + i] = m_new[i];
         sum[h0 + i] = sum[h0 + i] * corr[i] + hsum(_mm256_add_ps(e0, e1));
       }
-      accumulate_v_heads(n, acc + h0 * hd, p + h0 * kB, corr, vb, hd, j0, j1);
+      if constexpr (kQuant) {
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t qb = 0; qb < nb; ++qb)
+            for (int64_t j = j0; j < j1; ++j) pd[((h0 + i) * nb + qb) * kB + j] = p[(h0 + i) * kB + j] * dv[qb * kB + j];
+        accumulate_v_heads<T>(n, acc + h0 * hd, pd + h0 * nb * kB, corr, vb, hd, j0, j1);
+      } else if (T == DType::kF16 && hd % 8 != 0) {
+        accumulate_v_heads<DType::kF32>(n, acc + h0 * hd, p + h0 * kB, corr, vb, hd, j0, j1);
+      } else {
+        accumulate_v_heads<T>(n, acc + h0 * hd, p + h0 * kB, corr, vb, hd, j0, j1);
+      }
     }
   }
   for (int64_t h = 0; h < G; ++h) {
