@@ -38,17 +38,6 @@ static_assert(kB == 16, "one score vector per head and block");
 
 __mmask16 lanes_below(int64_t n) { return n >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << n) - 1); }
 
-// n elements of an F16 K block as f32 in dst.
-template <DType T>
-void widen(const void* src, float* dst, int64_t n) {
-  static_assert(T == DType::kF16);
-  const auto* h = static_cast<const uint16_t*>(src);
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = lanes_below(n - i);
-    _mm512_mask_storeu_ps(dst + i, m, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, h + i)));
-  }
-}
-
 // Lane j of the result is the sum of the 16 lanes of v[j]: four levels, each adding the even
 // and the odd lanes of two vectors into one (8 + 4 + 2 + 1 steps of two permutes and an add,
 // instead of 16 horizontal sums). v is overwritten.
@@ -66,8 +55,10 @@ __m512 sum_lanes16(__m512 (&v)[16]) {
   return v[0];
 }
 
-// Scores of one head against the 16 positions of a widened K block ([16][hd] f32), times scale.
-__m512 block_scores(const float* q, const float* k, int64_t hd, float scale) {
+// Scores of one head against the 16 positions of an F32 or F16 K block ([16][hd]), times
+// scale; F16 rows are converted in registers (no widened block stored).
+template <DType T>
+__m512 block_scores(const float* q, const void* k, int64_t hd, float scale) {
   __m512 acc[16];
 #pragma GCC unroll 16
   for (int j = 0; j < 16; ++j) acc[j] = _mm512_setzero_ps();
@@ -75,7 +66,16 @@ __m512 block_scores(const float* q, const float* k, int64_t hd, float scale) {
     const __mmask16 m = lanes_below(hd - e);
     const __m512 qv = _mm512_maskz_loadu_ps(m, q + e);
 #pragma GCC unroll 16
-    for (int j = 0; j < 16; ++j) acc[j] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, k + j * hd + e), acc[j]);
+    for (int j = 0; j < 16; ++j) {
+      __m512 kj;
+      if constexpr (T == DType::kF32) {
+        kj = _mm512_maskz_loadu_ps(m, static_cast<const float*>(k) + j * hd + e);
+      } else {
+        static_assert(T == DType::kF16);
+        kj = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(k) + j * hd + e));
+      }
+      acc[j] = _mm512_fmadd_ps(qv, kj, acc[j]);
+    }
   }
   return _mm512_mul_ps(sum_lanes16(acc), _mm512_set1_ps(scale));
 }
@@ -363,8 +363,8 @@ void attention(const AttentionArgs& a) {
   constexpr bool kQuant = T == DType::kQ8_0 || T == DType::kQ4_0;
   const int64_t hd = a.head_dim, G = a.group;
   const int64_t hd16 = (hd + 15) / 16 * 16, G16 = (G + 15) / 16 * 16, nb = hd / kAttnQueryBlock;
-  float* kf = a.scratch;        // [16][hd] K block as f32 (F16 only)
-  float* acc = kf + 2 * kB * hd16;  // [G][hd] sum_j p_j v_j relative to the running max
+  float* acc = a.scratch + 2 * kB * hd16;  // [G][hd] sum_j p_j v_j relative to the running max
+                                           // (the reference's widened K and V blocks unused)
   float* p = acc + G * hd16;    // [G][16] the block's scores, then probabilities
   float* mx = p + G * kB;       // [G16] running max of the scaled scores
   float* sum = mx + G16;        // [G16] running sum of exp(score - max)
@@ -398,14 +398,10 @@ void attention(const AttentionArgs& a) {
       const size_t row = static_cast<size_t>(nb) * kKvBlockBytes<T>;
       for (int64_t qb = 0; qb < nb; ++qb) _mm512_storeu_ps(dv + qb * kB, gather_scales<T>(a.v[b], row, qb, valid));
     } else {
-      const float* kb = static_cast<const float*>(a.k[b]);
-      if constexpr (T == DType::kF16) {
-        widen<T>(a.k[b], kf, j1 * hd);  // only the rows that exist
-        kb = kf;
-      }
+      // Rows past j1 are read too (a block is allocated whole); their lanes are masked.
       for (int64_t h = 0; h < G; ++h) {
         const __m512 s =
-            _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid, block_scores(a.q + h * hd, kb, hd, a.scale));
+            _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid, block_scores<T>(a.q + h * hd, a.k[b], hd, a.scale));
         _mm512_storeu_ps(p + h * kB, s);
       }
     }
