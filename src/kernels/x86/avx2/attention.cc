@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/attention_query.h"
 #include "kernels/x86/avx2/exp_ps.h"
@@ -32,41 +34,15 @@ __m256i lanes_below(int64_t n) {
                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-// n elements (a multiple of the type's block size) of a KV block as f32 in dst.
+// n elements of an F16 block as f32 in dst.
 template <DType T>
 void widen(const void* src, float* dst, int64_t n) {
-  if constexpr (T == DType::kF16) {
-    const auto* h = static_cast<const uint16_t*>(src);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-      _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
-    for (; i < n; ++i) dst[i] = _cvtsh_ss(h[i]);
-  } else if constexpr (T == DType::kQ8_0) {
-    const auto* b = static_cast<const BlockQ8_0*>(src);
-    for (int64_t i = 0; i < n / kQK8_0; ++i, dst += kQK8_0) {
-      const __m256 d = _mm256_set1_ps(_cvtsh_ss(b[i].d));
-#pragma GCC unroll 4
-      for (int c = 0; c < 4; ++c) {
-        const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b[i].qs + 8 * c));
-        _mm256_storeu_ps(dst + 8 * c, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q))));
-      }
-    }
-  } else {
-    static_assert(T == DType::kQ4_0);
-    const auto* b = static_cast<const BlockQ4_0*>(src);
-    const __m128i low4 = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
-    for (int64_t i = 0; i < n / kQK4_0; ++i, dst += kQK4_0) {
-      const __m256 d = _mm256_set1_ps(_cvtsh_ss(b[i].d));
-      const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[i].qs));
-      // Elements 0..15 in the low nibbles, 16..31 in the high ones; codes are q - 8.
-      const __m128i lo = _mm_sub_epi8(_mm_and_si128(q, low4), eight);
-      const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), low4), eight);
-      _mm256_storeu_ps(dst, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo))));
-      _mm256_storeu_ps(dst + 8, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)))));
-      _mm256_storeu_ps(dst + 16, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi))));
-      _mm256_storeu_ps(dst + 24, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)))));
-    }
-  }
+  static_assert(T == DType::kF16);
+  const auto* h = static_cast<const uint16_t*>(src);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
+  for (; i < n; ++i) dst[i] = _cvtsh_ss(h[i]);
 }
 
 // Lane j of the result is the sum of the 8 lanes of v[j] (hadd trees within 128-bit halves,
@@ -207,6 +183,123 @@ void prefetch_block(const void* block, size_t bytes) {
   for (size_t i = 0; i < bytes; i += 64) _mm_prefetch(c + i, _MM_HINT_T0);
 }
 
+// ---- q.k on the integer codes of a Q8_0 / Q4_0 K block ----
+//
+// One quantization block of a row is 32 code bytes in element order (Q8_0: as stored; Q4_0:
+// the 16 low nibbles then the 16 high ones, 0..15). 8 rows' blocks, transposed as an 8 x 8
+// matrix of 4-byte groups, give t[i] = elements 4i..4i+3 of every row, lane j = row j, so
+// pmaddubsw with the query's 4 codes of group i broadcast adds those products to the 8
+// positions' sums without a horizontal sum. Q4_0: nibbles (unsigned) times q codes, at most
+// 2 x 15 x 127 = 3,810 per 16-bit pair, so the 8 groups add up in 16 bits (<= 30,480) before
+// one pmaddwd; the -8 comes off as 8 x the query block's code sum. Q8_0: pmaddubsw takes an
+// unsigned side, so |k| times sign(q, k) (llama.cpp's AVX2 q8_0 trick); a pair can reach
+// 2 x 127 x 127 = 32,258, so each group goes to 32 bits (pmaddwd) at once.
+
+// r[j] lane i -> r[i] lane j for 8 vectors of 8 int32s (24 instructions).
+void transpose8x8(__m256i (&r)[8]) {
+  __m256i t[8], u[8];
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    t[2 * k] = _mm256_unpacklo_epi32(r[2 * k], r[2 * k + 1]);
+    t[2 * k + 1] = _mm256_unpackhi_epi32(r[2 * k], r[2 * k + 1]);
+  }
+  // u[4m + k] in 128-bit lane L: rows 4m..4m+3 of column 4L + k.
+#pragma GCC unroll 2
+  for (int m = 0; m < 2; ++m) {
+    u[4 * m + 0] = _mm256_unpacklo_epi64(t[4 * m], t[4 * m + 2]);
+    u[4 * m + 1] = _mm256_unpackhi_epi64(t[4 * m], t[4 * m + 2]);
+    u[4 * m + 2] = _mm256_unpacklo_epi64(t[4 * m + 1], t[4 * m + 3]);
+    u[4 * m + 3] = _mm256_unpackhi_epi64(t[4 * m + 1], t[4 * m + 3]);
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    r[k] = _mm256_permute2x128_si256(u[k], u[4 + k], 0x20);
+    r[4 + k] = _mm256_permute2x128_si256(u[k], u[4 + k], 0x31);
+  }
+}
+
+// Quantization block qb of a row as 32 code bytes in element order (Q4_0: 0..15 unsigned).
+template <DType T>
+__m256i load_k_codes(const uint8_t* row, int64_t qb) {
+  if constexpr (T == DType::kQ8_0) {
+    return _mm256_loadu_si256(
+        reinterpret_cast<const __m256i*>(row + qb * sizeof(BlockQ8_0) + offsetof(BlockQ8_0, qs)));
+  } else {
+    const __m128i x =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + qb * sizeof(BlockQ4_0) + offsetof(BlockQ4_0, qs)));
+    const __m128i low4 = _mm_set1_epi8(0x0F);
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(x, low4)),
+                                   _mm_and_si128(_mm_srli_epi16(x, 4), low4), 1);
+  }
+}
+
+// Scores (times scale) of G heads against the 16 rows of a quantized K block into p ([G][16]),
+// -inf outside the valid lanes. Rows from j1 on are not read (they may not exist yet).
+// qc: [G][hd] the rounded query's codes; qoff: [G][nb] Q4_0's 8 x code sum; qd: [G][nb]
+// d_q * scale; dk: [nb][16] scratch for K's scales.
+template <DType T>
+void quant_block_scores(const void* kblock, int64_t j0, int64_t j1, __m256 valid_lo, __m256 valid_hi, int64_t G,
+                        int64_t hd, const int8_t* qc, const int32_t* qoff, const float* qd, float* dk, float* p) {
+  const int64_t nb = hd / kAttnQueryBlock;
+  constexpr size_t kBytes = T == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+  const size_t row = static_cast<size_t>(nb) * kBytes;
+  const auto* base = static_cast<const uint8_t*>(kblock);
+  for (int64_t qb = 0; qb < nb; ++qb)
+    for (int64_t j = 0; j < kB; ++j)
+      dk[qb * kB + j] =
+          j >= j0 && j < j1 ? _cvtsh_ss(*reinterpret_cast<const uint16_t*>(base + j * row + qb * kBytes)) : 0.0f;
+  for (int64_t h = 0; h < G; ++h) {
+    _mm256_storeu_ps(p + h * kB, _mm256_setzero_ps());
+    _mm256_storeu_ps(p + h * kB + 8, _mm256_setzero_ps());
+  }
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  for (int64_t half = 0; half < 2 && 8 * half < j1; ++half) {
+    for (int64_t qb = 0; qb < nb; ++qb) {
+      alignas(32) __m256i t[8], ta[8];  // transposed codes; Q8_0: |codes| in ta
+      for (int64_t r = 0; r < 8; ++r) {
+        const int64_t j = 8 * half + r;
+        t[r] = j < j1 ? load_k_codes<T>(base + j * row, qb) : _mm256_setzero_si256();
+      }
+      transpose8x8(t);
+      if constexpr (T == DType::kQ8_0) {
+        for (int i = 0; i < 8; ++i) ta[i] = _mm256_abs_epi8(t[i]);
+      }
+      const __m256 dkv = _mm256_loadu_ps(dk + qb * kB + 8 * half);
+      for (int64_t h = 0; h < G; ++h) {
+        const int8_t* q = qc + h * hd + qb * kAttnQueryBlock;
+        __m256i sum;
+        if constexpr (T == DType::kQ4_0) {
+          __m256i s16 = _mm256_setzero_si256();
+#pragma GCC unroll 8
+          for (int i = 0; i < 8; ++i) {
+            int32_t q4;
+            std::memcpy(&q4, q + 4 * i, 4);
+            s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(t[i], _mm256_set1_epi32(q4)));
+          }
+          sum = _mm256_sub_epi32(_mm256_madd_epi16(s16, ones16), _mm256_set1_epi32(qoff[h * nb + qb]));
+        } else {
+          sum = _mm256_setzero_si256();
+#pragma GCC unroll 8
+          for (int i = 0; i < 8; ++i) {
+            int32_t q4;
+            std::memcpy(&q4, q + 4 * i, 4);
+            const __m256i prod = _mm256_maddubs_epi16(ta[i], _mm256_sign_epi8(_mm256_set1_epi32(q4), t[i]));
+            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(prod, ones16));
+          }
+        }
+        float* ph = p + h * kB + 8 * half;
+        _mm256_storeu_ps(ph, _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(dkv, _mm256_set1_ps(qd[h * nb + qb])),
+                                             _mm256_loadu_ps(ph)));
+      }
+    }
+  }
+  const __m256 minus_inf = _mm256_set1_ps(-INFINITY);
+  for (int64_t h = 0; h < G; ++h) {
+    _mm256_storeu_ps(p + h * kB, _mm256_blendv_ps(minus_inf, _mm256_loadu_ps(p + h * kB), valid_lo));
+    _mm256_storeu_ps(p + h * kB + 8, _mm256_blendv_ps(minus_inf, _mm256_loadu_ps(p + h * kB + 8), valid_hi));
+  }
+}
+
 float hsum(__m256 v) {
   __m128 b = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   b = _mm_add_ps(b, _mm_movehl_ps(b, b));
@@ -230,24 +323,30 @@ void attention(const AttentionArgs& a) {
   float* mx = p + G * kB;       // [G16] running max of the scaled scores
   float* sum = mx + G16;        // [G16] running sum of exp(score - max)
   alignas(32) float corr[8];    // per head of an 8-head slice
-  // Over a quantized K the query is scored rounded to q8 (the integer codes' products, here
-  // taken as floats d * code).
-  float* qr = sum + G16;  // [G][hd]
   constexpr bool kQuant = T == DType::kQ8_0 || T == DType::kQ4_0;
   constexpr size_t kBytes = T == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
   const int64_t nb = hd / kAttnQueryBlock;
-  const size_t row = static_cast<size_t>(nb) * kBytes;      // quantized rows' bytes
-  float* dv = qr + G * hd16 + 2 * G * nb;                    // [nb][16] V's d per row
-  float* pd = dv + 2 * nb * kB;                              // [G][nb][16] p_j * V's d_j
+  const size_t row = static_cast<size_t>(nb) * kBytes;  // quantized rows' bytes
+  // Quantized K and V only: the rounded query, the block's scales, the scaled probabilities.
+  auto* qc = reinterpret_cast<int8_t*>(sum + G16);                // [G][hd] codes
+  auto* qoff = reinterpret_cast<int32_t*>(sum + G16 + G * hd16);  // [G][nb] Q4_0's offset share
+  float* qd = sum + G16 + G * hd16 + G * nb;                      // [G][nb] d_q * scale
+  float* dv = qd + G * nb;                                        // [nb][16] V's d per row
+  float* dk = dv + nb * kB;                                       // [nb][16] K's d per row
+  float* pd = dk + nb * kB;                                       // [G][nb][16] p_j * V's d_j
   const size_t block_bytes = static_cast<size_t>(kB) * dtype_row_bytes(T, hd);
-  const float* q_scored = a.q;
-  if constexpr (T == DType::kQ8_0 || T == DType::kQ4_0) {
-    int8_t codes[kAttnQueryBlock];
-    for (int64_t i = 0; i < G * hd; i += kAttnQueryBlock) {
-      const float d = round_query_block_q8(a.q + i, codes);
-      for (int64_t e = 0; e < kAttnQueryBlock; ++e) qr[i + e] = d * static_cast<float>(codes[e]);
+  if constexpr (kQuant) {
+    // The query rounded to q8 once per call (round_query_block_q8, as at every level).
+    for (int64_t h = 0; h < G; ++h) {
+      for (int64_t b = 0; b < nb; ++b) {
+        int8_t* c = qc + h * hd + b * kAttnQueryBlock;
+        const float d = round_query_block_q8(a.q + h * hd + b * kAttnQueryBlock, c);
+        int32_t s = 0;
+        for (int64_t e = 0; e < kAttnQueryBlock; ++e) s += c[e];
+        qoff[h * nb + b] = 8 * s;
+        qd[h * nb + b] = d * a.scale;
+      }
     }
-    q_scored = qr;
   }
   std::fill(acc, acc + G * hd, 0.0f);
   std::fill(mx, mx + G16, -INFINITY);
@@ -265,7 +364,7 @@ void attention(const AttentionArgs& a) {
     }
     const float* kb = static_cast<const float*>(a.k[b]);
     const void* vb = a.v[b];
-    if constexpr (T != DType::kF32) {
+    if constexpr (T == DType::kF16) {
       // Rows past j1 may not exist yet: only the attended rows are widened.
       widen<T>(a.k[b], kf, j1 * hd);
       kb = kf;
@@ -283,13 +382,17 @@ void attention(const AttentionArgs& a) {
           dv[qb * kB + j] = _cvtsh_ss(*reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(a.v[b]) +
                                                                          j * row + qb * kBytes));
     }
-    for (int64_t h = 0; h < G; ++h) {
-      // Masked lanes become -inf whatever the rows past j1 hold.
-      const __m256 lo = _mm256_blendv_ps(minus_inf, scores8(q_scored + h * hd, kb, hd, a.scale), valid_lo);
-      _mm256_storeu_ps(p + h * kB, lo);
-      const __m256 hi =
-          j1 > 8 ? _mm256_blendv_ps(minus_inf, scores8(q_scored + h * hd, kb + 8 * hd, hd, a.scale), valid_hi) : minus_inf;
-      _mm256_storeu_ps(p + h * kB + 8, hi);
+    if constexpr (kQuant) {
+      quant_block_scores<T>(a.k[b], j0, j1, valid_lo, valid_hi, G, hd, qc, qoff, qd, dk, p);
+    } else {
+      for (int64_t h = 0; h < G; ++h) {
+        // Masked lanes become -inf whatever the rows past j1 hold.
+        const __m256 lo = _mm256_blendv_ps(minus_inf, scores8(a.q + h * hd, kb, hd, a.scale), valid_lo);
+        _mm256_storeu_ps(p + h * kB, lo);
+        const __m256 hi =
+            j1 > 8 ? _mm256_blendv_ps(minus_inf, scores8(a.q + h * hd, kb + 8 * hd, hd, a.scale), valid_hi) : minus_inf;
+        _mm256_storeu_ps(p + h * kB + 8, hi);
+      }
     }
     for (int64_t h0 = 0; h0 < G; h0 += 8) {
       const int64_t n = std::min<int64_t>(8, G - h0);
