@@ -57,8 +57,8 @@ void attention_case(benchmark::State& state, DType t) {
     head = (head + 1) % n_kv;
   }
   const double iters = static_cast<double>(state.iterations());
-  state.counters["ns/block"] = benchmark::Counter(iters * kBlocks * 1e-9, benchmark::Counter::kIsRate |
-                                                                               benchmark::Counter::kInvert);
+  state.counters["ns/block"] =
+      benchmark::Counter(iters * kBlocks * 1e-9, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["GB/s"] =
       benchmark::Counter(iters * 2.0 * kBlocks * static_cast<double>(block) / 1e9, benchmark::Counter::kIsRate);
   state.SetLabel(isa_name(selected_isa()));

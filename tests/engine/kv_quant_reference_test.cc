@@ -8,9 +8,9 @@
 // - q8_0: rounding K and V to Q8_0 is the rounding a Q8_0 weight file applies to its matrices
 //   (both: 32-element blocks of codes +-127 with an f16 scale), so the quantized-weights row
 //   applies: nMSE <= 5e-3, top-1 agreement >= 0.80 per prompt. The attention kernels also
-//   round the query to q8 over a quantized K (kernels/attention_query.h), a third rounding of
-//   the same size as K's and V's: measured 2.9e-5..3.8e-4 with it (1.7e-5..2.4e-4 without),
-//   top-1 0.938-1.0, pooled 0.973; still 13x below the bound.
+//   round the query to q8 over a quantized K (kernels/generic/attention_query.h), a third
+//   rounding of the same size as K's and V's: measured 2.9e-5..3.8e-4 with it (1.7e-5..2.4e-4
+//   without), top-1 0.938-1.0, pooled 0.973; still 13x below the bound.
 // - q4_0: Q4_0's round-trip error is ~12.5x Q8_0's (tests/kernels round_trip_bound: 0.088 vs
 //   0.007 relative RMS), so its drift is ~160x a Q8_0 cache's (nMSE goes with the square):
 //   160 x (1.7e-5..2.4e-4, q8_0 without the query's rounding) = 2.7e-3..3.8e-2; measured

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "kernel_test_util.h"
-#include "kernels/attention_query.h"
+#include "kernels/generic/attention_query.h"
 
 namespace corral::kernels::testing {
 namespace {

@@ -9,7 +9,7 @@
 #include <cmath>
 
 #include "base/fp16.h"
-#include "kernels/attention_query.h"
+#include "kernels/generic/attention_query.h"
 #include "kernels/generic/families.h"
 #include "tensor/blocks.h"
 

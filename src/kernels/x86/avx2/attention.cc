@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "kernels/attention_query.h"
+#include "kernels/generic/attention_query.h"
 #include "kernels/x86/avx2/exp_ps.h"
 #include "kernels/x86/avx2/legacy.h"
 #include "tensor/blocks.h"
@@ -83,7 +83,8 @@ void accumulate_v(float* acc, const float* p, const float* corr, const void* v, 
         vj = _mm256_maskload_ps(static_cast<const float*>(v) + j * hd + e, m);
       } else {
         static_assert(T == DType::kF16);
-        vj = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(v) + j * hd + e)));
+        vj = _mm256_cvtph_ps(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(v) + j * hd + e)));
       }
 #pragma GCC unroll 8
       for (int g = 0; g < G; ++g) a[g] = _mm256_fmadd_ps(_mm256_set1_ps(p[g * kB + j]), vj, a[g]);
@@ -145,8 +146,8 @@ void accumulate_v_quant(float* acc, const float* pd, const float* corr, const vo
 // p: [n][16] probabilities, or for a quantized V [n][nb][16] pd. Float V: up to 8 heads at a
 // time (8 accumulators, the V vector and a broadcast fit 16 registers); quantized: up to 4.
 template <DType T>
-void accumulate_v_heads(int64_t n, float* acc, const float* p, const float* corr, const void* v, int64_t hd,
-                        int64_t j0, int64_t j1) {
+void accumulate_v_heads(int64_t n, float* acc, const float* p, const float* corr, const void* v, int64_t hd, int64_t j0,
+                        int64_t j1) {
   constexpr bool kQuantV = T == DType::kQ8_0 || T == DType::kQ4_0;
   constexpr int64_t kSlice = kQuantV ? 4 : 8;
   const int64_t p_stride = kQuantV ? hd / kAttnQueryBlock * kB : kB;  // floats per head
@@ -222,8 +223,7 @@ void transpose8x8(__m256i (&r)[8]) {
 template <DType T>
 __m256i load_k_codes(const uint8_t* row, int64_t qb) {
   if constexpr (T == DType::kQ8_0) {
-    return _mm256_loadu_si256(
-        reinterpret_cast<const __m256i*>(row + qb * sizeof(BlockQ8_0) + offsetof(BlockQ8_0, qs)));
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + qb * sizeof(BlockQ8_0) + offsetof(BlockQ8_0, qs)));
   } else {
     const __m128i x =
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + qb * sizeof(BlockQ4_0) + offsetof(BlockQ4_0, qs)));
@@ -288,8 +288,8 @@ void quant_block_scores(const void* kblock, int64_t j0, int64_t j1, __m256 valid
           }
         }
         float* ph = p + h * kB + 8 * half;
-        _mm256_storeu_ps(ph, _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(dkv, _mm256_set1_ps(qd[h * nb + qb])),
-                                             _mm256_loadu_ps(ph)));
+        _mm256_storeu_ps(ph, _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum),
+                                             _mm256_mul_ps(dkv, _mm256_set1_ps(qd[h * nb + qb])), _mm256_loadu_ps(ph)));
       }
     }
   }
@@ -379,8 +379,8 @@ void attention(const AttentionArgs& a) {
       // V's scale per row and quantization block (rows outside [j0, j1) are never read).
       for (int64_t qb = 0; qb < nb; ++qb)
         for (int64_t j = j0; j < j1; ++j)
-          dv[qb * kB + j] = _cvtsh_ss(*reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(a.v[b]) +
-                                                                         j * row + qb * kBytes));
+          dv[qb * kB + j] = _cvtsh_ss(
+              *reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(a.v[b]) + j * row + qb * kBytes));
     }
     if constexpr (kQuant) {
       quant_block_scores<T>(a.k[b], j0, j1, valid_lo, valid_hi, G, hd, qc, qoff, qd, dk, p);
@@ -418,7 +418,8 @@ void attention(const AttentionArgs& a) {
       if constexpr (kQuant) {
         for (int64_t i = 0; i < n; ++i)
           for (int64_t qb = 0; qb < nb; ++qb)
-            for (int64_t j = j0; j < j1; ++j) pd[((h0 + i) * nb + qb) * kB + j] = p[(h0 + i) * kB + j] * dv[qb * kB + j];
+            for (int64_t j = j0; j < j1; ++j)
+              pd[((h0 + i) * nb + qb) * kB + j] = p[(h0 + i) * kB + j] * dv[qb * kB + j];
         accumulate_v_heads<T>(n, acc + h0 * hd, pd + h0 * nb * kB, corr, vb, hd, j0, j1);
       } else if (T == DType::kF16 && hd % 8 != 0) {
         accumulate_v_heads<DType::kF32>(n, acc + h0 * hd, p + h0 * kB, corr, vb, hd, j0, j1);

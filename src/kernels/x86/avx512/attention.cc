@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "kernels/attention_query.h"
+#include "kernels/generic/attention_query.h"
 #include "kernels/x86/avx512/exp_ps.h"
 #include "kernels/x86/avx512/legacy.h"
 #include "tensor/blocks.h"
@@ -158,8 +158,8 @@ void accumulate_v_quant(float* acc, const float* pd, const float* corr, const vo
 // Up to 8 heads at a time keep their accumulators (Q8_0 / Q4_0: two per head) and the V
 // vectors in registers. p: [n][16] probabilities, or for a quantized V [n][nb][16] pd.
 template <DType T>
-void accumulate_v_heads(int64_t n, float* acc, const float* p, const float* corr, const void* v, int64_t hd,
-                        int64_t j0, int64_t j1) {
+void accumulate_v_heads(int64_t n, float* acc, const float* p, const float* corr, const void* v, int64_t hd, int64_t j0,
+                        int64_t j1) {
   constexpr bool kQuantV = T == DType::kQ8_0 || T == DType::kQ4_0;
   const int64_t p_stride = kQuantV ? hd / kAttnQueryBlock * kB : kB;  // floats per head
   for (int64_t h = 0; h < n; h += 8) {
@@ -254,8 +254,8 @@ void transpose16x16(__m512i (&r)[16]) {
   }
 #pragma GCC unroll 4
   for (int k = 0; k < 4; ++k) {
-    const __m512i v = _mm512_shuffle_i32x4(u[k], u[4 + k], 0x88);      // lanes 0, 2 of rows 0-3, 4-7
-    const __m512i w = _mm512_shuffle_i32x4(u[k], u[4 + k], 0xDD);      // lanes 1, 3
+    const __m512i v = _mm512_shuffle_i32x4(u[k], u[4 + k], 0x88);       // lanes 0, 2 of rows 0-3, 4-7
+    const __m512i w = _mm512_shuffle_i32x4(u[k], u[4 + k], 0xDD);       // lanes 1, 3
     const __m512i x = _mm512_shuffle_i32x4(u[8 + k], u[12 + k], 0x88);  // rows 8-11, 12-15
     const __m512i y = _mm512_shuffle_i32x4(u[8 + k], u[12 + k], 0xDD);
     r[k] = _mm512_shuffle_i32x4(v, x, 0x88);
@@ -268,10 +268,10 @@ void transpose16x16(__m512i (&r)[16]) {
 // The 16 rows' f16 scale of quantization block qb as f32, rows outside `rows` 0.
 template <DType T>
 __m512 gather_scales(const void* block, size_t row, int64_t qb, __mmask16 rows) {
-  const __m512i idx = _mm512_add_epi32(
-      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                         _mm512_set1_epi32(static_cast<int>(row))),
-      _mm512_set1_epi32(static_cast<int>(qb * kKvBlockBytes<T>)));
+  const __m512i idx =
+      _mm512_add_epi32(_mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                          _mm512_set1_epi32(static_cast<int>(row))),
+                       _mm512_set1_epi32(static_cast<int>(qb * kKvBlockBytes<T>)));
   // 4 bytes from each d (it and the first 2 codes); vpmovdw keeps d's 16 bits.
   const __m512i d = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), rows, idx, block, 1);
   return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d));
@@ -302,7 +302,8 @@ void prepare_query(const float* q, int64_t G, int64_t hd, float scale, int8_t* q
 // Adds to the scores s[h] (16 positions each, h < G) quantization block 2c + half's share of
 // q.k: the 8 groups of t it spans, by vpdpbusd with the query's codes.
 template <DType T>
-__m512 chunk_half_score(const __m512i (&t)[16], const int8_t* qh, int half, int32_t qoff, __m512 dk_times_dq, __m512 s) {
+__m512 chunk_half_score(const __m512i (&t)[16], const int8_t* qh, int half, int32_t qoff, __m512 dk_times_dq,
+                        __m512 s) {
   __m512i acc = _mm512_setzero_si512();
 #pragma GCC unroll 8
   for (int k = 0; k < 8; ++k) {
@@ -330,7 +331,8 @@ void quant_block_scores(const void* kblock, int64_t j1, __mmask16 valid, int64_t
   for (int64_t c = 0; c < n_chunks; ++c) {
     const bool second = 2 * c + 1 < nb;
     __m512i t[16];
-    for (int64_t j = 0; j < kB; ++j) t[j] = j < j1 ? load_k_chunk<T>(base + j * row, c, second) : _mm512_setzero_si512();
+    for (int64_t j = 0; j < kB; ++j)
+      t[j] = j < j1 ? load_k_chunk<T>(base + j * row, c, second) : _mm512_setzero_si512();
     transpose16x16(t);
     for (int64_t h = 0; h < G; ++h) {
       const int8_t* qh = qc + (h * n_chunks + c) * 64;
