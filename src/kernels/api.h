@@ -52,6 +52,10 @@ constexpr int64_t kInterleaveRows = 16;
 // between, the last block's first `last_len` (n_blocks == 1: positions [skip, last_len)).
 // The result depends only on q, these positions' K/V and the arguments, never on what else is
 // in a batch or which thread runs it (batch invariance).
+// Over a Q8_0 / Q4_0 K the scores are q.k with q rounded to q8 first, per head and 32-element
+// block (round_query_block_q8 in kernels/generic/attention_query.h, as llama.cpp's flash
+// attention does), so SIMD levels multiply the integer codes; every level, the scalar
+// reference too, scores that rounded q. F32 / F16 K take q as it is.
 struct AttentionArgs {
   int64_t group = 1;               // query heads sharing the KV head
   int64_t head_dim = 0;            // a multiple of the KV type's block size
@@ -70,10 +74,15 @@ struct AttentionArgs {
 using AttentionFn = void (*)(const AttentionArgs& a);
 
 // Scratch floats an attention call needs: a block of K and one of V widened to f32, the
-// group's accumulators, probabilities and running max/sum (each run rounded up to 16 floats).
+// group's accumulators, probabilities and running max/sum (each run rounded up to 16 floats);
+// for quantized caches also the rounded query (group x head_dim floats: the reference's
+// rounded values, or SIMD levels' codes, and per 32-element block a scale and a code sum),
+// per block of V the probabilities times V's scales (group x blocks x kAttnBlockTokens) and
+// the K and V scales (2 x blocks x kAttnBlockTokens).
 inline int64_t attention_scratch_floats(int64_t group, int64_t head_dim) {
-  const int64_t hd16 = (head_dim + 15) / 16 * 16;
-  return 2 * kAttnBlockTokens * hd16 + group * hd16 + group * kAttnBlockTokens + 2 * ((group + 15) / 16 * 16);
+  const int64_t hd16 = (head_dim + 15) / 16 * 16, nb = (head_dim + 31) / 32;
+  return 2 * kAttnBlockTokens * hd16 + group * hd16 + group * kAttnBlockTokens + 2 * ((group + 15) / 16 * 16) +
+         group * hd16 + 2 * group * nb + group * nb * kAttnBlockTokens + 2 * nb * kAttnBlockTokens;
 }
 
 struct KernelTable {

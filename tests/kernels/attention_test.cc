@@ -1,5 +1,6 @@
 // The blocked attention kernels (kernels::AttentionArgs) at every ISA level and KV type against
-// a double-precision two-pass softmax over the same decoded K and V.
+// a double-precision two-pass softmax over the same decoded K and V and, over a quantized K,
+// the query rounded to q8 as the kernels score it (round_query_block_q8).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "kernel_test_util.h"
+#include "kernels/generic/attention_query.h"
 
 namespace corral::kernels::testing {
 namespace {
@@ -28,6 +30,7 @@ struct Case {
   Shape shape;
   DType type;
   std::vector<float> q;                    // [group][head_dim]
+  std::vector<float> q_scored;             // [group][head_dim] q as the kernels score it
   std::vector<float> sinks;                // [group]
   std::vector<std::vector<uint8_t>> k, v;  // [n_blocks][kAttnBlockTokens rows of the type]
   std::vector<float> k_dec, v_dec;         // [n_ctx][head_dim] decoded (what the kernel reads)
@@ -38,6 +41,7 @@ struct Case {
     const int64_t hd = s.head_dim, B = kAttnBlockTokens;
     const int64_t n_blocks = (s.n_ctx + B - 1) / B;
     q = normal_values(s.group * hd, seed);
+    round_query();
     sinks = normal_values(s.group, seed + 1, 2.0f);
     // K and V of different scales, so scores are spread (softmax not flat) and a mix-up of K
     // and V shows.
@@ -68,6 +72,18 @@ struct Case {
     for (int64_t b = s.first / B; b < n_blocks; ++b) {
       k_ptr.push_back(k[b].data());
       v_ptr.push_back(v[b].data());
+    }
+  }
+
+  // Over a quantized K the kernels score q rounded to q8 per 32-element block (d * code, the
+  // products their integer dot computes exactly); over F32 / F16, q itself.
+  void round_query() {
+    q_scored = q;
+    if (type != DType::kQ8_0 && type != DType::kQ4_0) return;
+    int8_t codes[kAttnQueryBlock];
+    for (size_t i = 0; i < q.size(); i += kAttnQueryBlock) {
+      const float d = round_query_block_q8(q.data() + i, codes);
+      for (int64_t e = 0; e < kAttnQueryBlock; ++e) q_scored[i + e] = d * static_cast<float>(codes[e]);
     }
   }
 
@@ -116,7 +132,7 @@ struct Case {
       double m = shape.sinks ? sinks[h] : -INFINITY;
       for (int64_t p = shape.first; p < shape.n_ctx; ++p) {
         double d = 0;
-        for (int64_t e = 0; e < hd; ++e) d += static_cast<double>(q[h * hd + e]) * k_dec[p * hd + e];
+        for (int64_t e = 0; e < hd; ++e) d += static_cast<double>(q_scored[h * hd + e]) * k_dec[p * hd + e];
         s.push_back(d * static_cast<float>(scale));
         m = std::max(m, s.back());
       }
@@ -148,6 +164,11 @@ struct Case {
 // adds one rounding per position relative to the running total. Summed: ~30 ulps, 2e-6 of
 // max |v|; 1e-5 leaves 5x (measured: about 1.5e-7, printed as a share of the bound), while a
 // wrong mask, a lost rescale or a block off by one moves outputs by 1e-2 of max |v| or more.
+// Over a quantized K the SIMD levels' integer dot of the codes is exact and only its per-block
+// scaling rounds (d_k * d_q * scale, 2 ulps per 32 elements), so the same bound holds against
+// the expectation with q rounded as they round it (measured: 1.3e-7). Against the unrounded q
+// the same outputs are off by 1.4e-3..2.8e-3 of max |v| (measured), 140-280x the bound: a level
+// that rounded q differently, or not at all, fails here.
 constexpr double kRelTolerance = 1e-5;
 
 // The largest error / tolerance seen, printed per test (how much headroom the bound has).
@@ -219,6 +240,7 @@ TEST(Attention, AHeadsResultDoesNotDependOnItsGroup) {
       Case group(Shape{5, 64, 0, 90, true}, t, 900);
       Case alone(Shape{1, 64, 0, 90, true}, t, 900);
       alone.q.assign(group.q.begin() + 2 * 64, group.q.begin() + 3 * 64);
+      alone.round_query();
       alone.sinks = {group.sinks[2]};
       const auto g = group.run(kernel_table(level));
       const auto a = alone.run(kernel_table(level));

@@ -1,12 +1,15 @@
 // Scalar reference of the blocked (flash-attention style) attention kernel over a paged KV
 // cache of F32, F16, Q8_0 or Q4_0 elements; see AttentionArgs in kernels/api.h. The SIMD
-// levels follow the same steps per block (widen K and V, scores of the group, online softmax,
-// V accumulation) with vector sums in another order; tests/kernels/attention_test.cc holds
+// levels follow the same steps per block (scores of the group, online softmax, V
+// accumulation) with vector sums in another order, and over a quantized K they multiply the
+// integer codes of K and of the q8-rounded query, which this reference scores as the same
+// products in floats (d_q * code_q * d_k * code_k); tests/kernels/attention_test.cc holds
 // them to this and this to a double-precision two-pass softmax.
 #include <algorithm>
 #include <cmath>
 
 #include "base/fp16.h"
+#include "kernels/generic/attention_query.h"
 #include "kernels/generic/families.h"
 #include "tensor/blocks.h"
 
@@ -49,6 +52,16 @@ void attention(const AttentionArgs& a) {
   float* acc = vf + B * hd16;            // [G][hd] sum_j p_j v_j, relative to the running max
   float* mx = acc + G * hd16 + G * B;    // [G] running max of the scaled scores
   float* sum = mx + (G + 15) / 16 * 16;  // [G] running sum of exp(score - max)
+  float* qr = sum + (G + 15) / 16 * 16;  // [G][hd] the query as scored: rounded to q8 over a quantized K
+  const float* q_scored = a.q;
+  if constexpr (T == DType::kQ8_0 || T == DType::kQ4_0) {
+    int8_t codes[kAttnQueryBlock];
+    for (int64_t i = 0; i < G * hd; i += kAttnQueryBlock) {
+      const float d = round_query_block_q8(a.q + i, codes);
+      for (int64_t e = 0; e < kAttnQueryBlock; ++e) qr[i + e] = d * static_cast<float>(codes[e]);
+    }
+    q_scored = qr;
+  }
   std::fill(acc, acc + G * hd, 0.0f);
   std::fill(mx, mx + G, -INFINITY);
   std::fill(sum, sum + G, 0.0f);
@@ -59,7 +72,7 @@ void attention(const AttentionArgs& a) {
     widen<T>(a.k[b], kf, j1 * hd);
     widen<T>(a.v[b], vf, j1 * hd);
     for (int64_t h = 0; h < G; ++h) {
-      const float* q = a.q + h * hd;
+      const float* q = q_scored + h * hd;
       float bmax = -INFINITY;
       for (int64_t j = j0; j < j1; ++j) {
         // The dot in double, as the reference dot_f32: the most exact of the levels.

@@ -1,0 +1,34 @@
+// The query rounding of the attention kernels over a quantized (Q8_0 / Q4_0) K cache: every
+// ISA level calls this one function, so the codes its q.k products see agree bit for bit.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/generic/rounding.h"
+
+namespace corral::kernels {
+
+// Elements per rounded query block: the K types' block (kQK8_0 = kQK4_0).
+constexpr int64_t kAttnQueryBlock = 32;
+
+// Rounds 32 query elements to q8 as llama.cpp's flash attention rounds q for a Q8_0 K (its
+// vec_dot type): codes = nearest_int(x * (127 / max|x|)) in [-127, 127] (ties to even, what
+// cvtps2dq gives SIMD levels), returned scale d = max|x| / 127 (x ~ d * codes). Unlike
+// ggml, d stays f32 (not rounded to f16): the score sees q's 8-bit rounding only, not a 2^-11
+// error of the whole block's scale on top. A block whose max|x| is below 1e-30 (127 / max|x|
+// would overflow near 3.7e-37; such a block adds nothing a float score can hold) gives d = 0
+// and zero codes.
+inline float round_query_block_q8(const float* x, int8_t* codes) {
+  float amax = 0.0f;
+  for (int64_t i = 0; i < kAttnQueryBlock; ++i) amax = std::fmax(amax, std::fabs(x[i]));
+  if (!(amax >= 1e-30f)) {  // also NaN
+    for (int64_t i = 0; i < kAttnQueryBlock; ++i) codes[i] = 0;
+    return 0.0f;
+  }
+  const float id = 127.0f / amax;
+  for (int64_t i = 0; i < kAttnQueryBlock; ++i) codes[i] = static_cast<int8_t>(nearest_int(x[i] * id));
+  return amax / 127.0f;
+}
+
+}  // namespace corral::kernels
