@@ -79,7 +79,9 @@ int main(int argc, char** argv) {
   std::string model_path;
   int threads = 2, n_prompt = 512, n_gen = 128, reps = 3, batched_prompt = 128, batched_gen = 64, ubatch = 512;
   std::string parallel = "1,2,4,8,16";
-  double bandwidth_gbs = 28.3;
+  // kernels_bench memory/read_bandwidth_2_threads on the 2-vCPU AMD EPYC of docs/performance.md
+  // (1 GiB on huge pages, 2026-12-07); pass this machine's figure for a meaningful roofline.
+  double bandwidth_gbs = 78.0;
   app.add_option("--model,-m", model_path, "GGUF model file")->required();
   app.add_option("--threads,-t", threads, "compute threads")->capture_default_str();
   app.add_option("--prompt,-p", n_prompt, "prefill test prompt length (pp)")->capture_default_str();
