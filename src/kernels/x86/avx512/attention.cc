@@ -367,9 +367,9 @@ void attention(const AttentionArgs& a) {
   const int64_t hd16 = (hd + 15) / 16 * 16, G16 = (G + 15) / 16 * 16, nb = hd / kAttnQueryBlock;
   float* acc = a.scratch + 2 * kB * hd16;  // [G][hd] sum_j p_j v_j relative to the running max
                                            // (the reference's widened K and V blocks unused)
-  float* p = acc + G * hd16;    // [G][16] the block's scores, then probabilities
-  float* mx = p + G * kB;       // [G16] running max of the scaled scores
-  float* sum = mx + G16;        // [G16] running sum of exp(score - max)
+  float* p = acc + G * hd16;               // [G][16] the block's scores, then probabilities
+  float* mx = p + G * kB;                  // [G16] running max of the scaled scores
+  float* sum = mx + G16;                   // [G16] running sum of exp(score - max)
   // Quantized K and V only: the rounded query, the block's scales, the scaled probabilities.
   auto* qc = reinterpret_cast<int8_t*>(sum + G16);                // [G][n_chunks * 64] codes
   auto* qoff = reinterpret_cast<int32_t*>(sum + G16 + G * hd16);  // [G][nb] offset share
@@ -377,7 +377,7 @@ void attention(const AttentionArgs& a) {
   float* dk = qd + G * nb;                                        // [nb][16] K's d per row
   float* dv = dk + nb * kB;                                       // [nb][16] V's d per row
   float* pd = dv + nb * kB;                                       // [G][nb][16] p_j * V's d_j
-  float bmax[16], corr[16];     // per head of a 16-head slice
+  float bmax[16], corr[16];                                       // per head of a 16-head slice
   if constexpr (kQuant) prepare_query<T>(a.q, G, hd, a.scale, qc, qoff, qd);
   std::fill(acc, acc + G * hd, 0.0f);
   std::fill(mx, mx + G16, -INFINITY);
