@@ -28,6 +28,20 @@
 namespace corral::kernels {
 namespace {
 
+// The 6-bit scales and mins of 16 rows from their packed words (header[1..3] of
+// gemv16::load_headers16: a, b, c), as kquant::unpack_k4_scales does for one row: lane r of
+// scales[0] holds row r's scales 0-3, scales[1] 4-7; mins likewise.
+inline void unpack_k4_words(const __m512i* header, __m512i* scales /*[2]*/, __m512i* mins /*[2]*/) {
+  const __m512i a = header[1], b = header[2], c = header[3];
+  const __m512i six_bits = _mm512_set1_epi32(0x3F3F3F3F), low4 = _mm512_set1_epi32(0x0F0F0F0F),
+                bits45 = _mm512_set1_epi32(0x30303030);
+  scales[0] = _mm512_and_si512(a, six_bits);
+  scales[1] = _mm512_or_si512(_mm512_and_si512(c, low4), _mm512_and_si512(_mm512_srli_epi32(a, 2), bits45));
+  mins[0] = _mm512_and_si512(b, six_bits);
+  mins[1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(c, 4), low4),
+                            _mm512_and_si512(_mm512_srli_epi32(b, 2), bits45));
+}
+
 // kBits: 4 (Q4_K) or 5 (Q5_K, the 5th bit of element e being bit e / 32 of qh[e % 32]).
 template <class BlockT, int kBits>
 struct K4Rows {
@@ -86,17 +100,9 @@ struct K4Rows {
     // unpacked as kquant::unpack_k4_scales does for one row, then byte s of the scale words
     // (bytes 2q, 2q + 1 of the min words) moved to the bottom of each lane.
     static_assert(offsetof(Block, scales) == 4 && sizeof(Block::scales) == 12, "16-byte header");
-    __m512i header[4];
+    __m512i header[4], scale_words[2], min_words[2];
     gemv16::load_headers16(rows, 0, header);
-    const __m512i a = header[1], b = header[2], c = header[3];
-    const __m512i six_bits = _mm512_set1_epi32(0x3F3F3F3F), low4 = _mm512_set1_epi32(0x0F0F0F0F),
-                  bits45 = _mm512_set1_epi32(0x30303030);
-    const __m512i scale_words[2] = {
-        _mm512_and_si512(a, six_bits),
-        _mm512_or_si512(_mm512_and_si512(c, low4), _mm512_and_si512(_mm512_srli_epi32(a, 2), bits45))};
-    const __m512i min_words[2] = {_mm512_and_si512(b, six_bits),
-                                  _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(c, 4), low4),
-                                                  _mm512_and_si512(_mm512_srli_epi32(b, 2), bits45))};
+    unpack_k4_words(header, scale_words, min_words);
 #pragma GCC unroll 8
     for (int s = 0; s < 8; ++s) {
       out.scales[s] = _mm512_shuffle_epi8(scale_words[s / 4], rows16::lane_bytes(s % 4, -1));
@@ -218,22 +224,14 @@ struct Q4KGemv {
         // d, dmin and the packed scales and mins of the 16 rows in the lanes (a block starts
         // with those 16 bytes), unpacked exactly as Rows::prepare does.
         static_assert(offsetof(BlockQ4_K, scales) == 4 && offsetof(BlockQ4_K, qs) == 16, "16-byte header");
-        __m512i header[4];
+        __m512i header[4], scale_words[2], min_words[2];
         gemv16::load_headers16(row_ptrs, at, header);
+        unpack_k4_words(header, scale_words, min_words);
         const __m512i d_dmin = header[0];  // two f16
-        const __m512i a = header[1], bw = header[2], c = header[3];
-        const __m512i six_bits = _mm512_set1_epi32(0x3F3F3F3F), low4 = _mm512_set1_epi32(0x0F0F0F0F),
-                      bits45 = _mm512_set1_epi32(0x30303030);
-        const __m512i scale_lo = _mm512_and_si512(a, six_bits);  // lane r: scales 0-3 of row r
-        const __m512i scale_hi =
-            _mm512_or_si512(_mm512_and_si512(c, low4), _mm512_and_si512(_mm512_srli_epi32(a, 2), bits45));
-        const __m512i min_words[2] = {_mm512_and_si512(bw, six_bits),
-                                      _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(c, 4), low4),
-                                                      _mm512_and_si512(_mm512_srli_epi32(bw, 2), bits45))};
         // Each row's 8 scale bytes side by side: row 4j + t at byte 16j + 8(t % 2) of half t / 2.
         alignas(64) uint8_t row_scales[2][64];
-        _mm512_store_si512(row_scales[0], _mm512_unpacklo_epi32(scale_lo, scale_hi));
-        _mm512_store_si512(row_scales[1], _mm512_unpackhi_epi32(scale_lo, scale_hi));
+        _mm512_store_si512(row_scales[0], _mm512_unpacklo_epi32(scale_words[0], scale_words[1]));
+        _mm512_store_si512(row_scales[1], _mm512_unpackhi_epi32(scale_words[0], scale_words[1]));
         const XBlock& xq = xb[b];
         __m512i part[gemv16::kLanes];
 #pragma GCC unroll 16
