@@ -33,50 +33,60 @@ using kernels::kernel_table;
 
 // Decode reads every weight from DRAM once per token: a matrix that fits the last-level cache
 // would measure the cache instead. So each benchmark cycles through copies of its matrix that
-// together exceed any cache (1 GiB; CORRAL_BENCH_COLD_MB overrides). Speed does not depend on
-// the values, so 16 encoded rows are repeated: the 128256-row matrix is set up in a second.
+// together exceed any cache (1 GiB; CORRAL_BENCH_COLD_MB overrides), on huge pages as the
+// engine keeps weights (ResidentMemory), interleaved where the engine would interleave them
+// (the matmul_interleaved cases). Speed does not depend on the values, so 16 encoded rows are
+// repeated: the 128256-row matrix is set up in a second.
 struct ColdWeights {
   DType type = DType::kF32;
   int64_t m = 0, k = 0;
+  bool interleaved = false;
   size_t row_bytes = 0, matrix_bytes = 0;
   int64_t copies = 0;
-  std::vector<uint8_t> bytes;  // [copies][m][row_bytes]
+  ResidentMemory memory;  // [copies][m][row_bytes], each copy interleaved or in row order
 };
 
-const ColdWeights& cold_weights(DType t, int64_t m, int64_t k) {
+const ColdWeights& cold_weights(DType t, int64_t m, int64_t k, bool interleaved) {
   static std::unique_ptr<ColdWeights> kept;  // one set at a time: each is ~1 GiB
-  if (kept && kept->type == t && kept->m == m && kept->k == k) return *kept;
+  if (kept && kept->type == t && kept->m == m && kept->k == k && kept->interleaved == interleaved) return *kept;
   kept.reset();
   auto w = std::make_unique<ColdWeights>();
   w->type = t;
   w->m = m;
   w->k = k;
+  w->interleaved = interleaved;
   w->row_bytes = dtype_row_bytes(t, k);
   w->matrix_bytes = w->row_bytes * m;
   const char* env = std::getenv("CORRAL_BENCH_COLD_MB");
   const size_t cold = (env ? std::strtoull(env, nullptr, 10) : 1024) << 20;
   w->copies = std::max<int64_t>(1, static_cast<int64_t>(cold / w->matrix_bytes));
-  w->bytes.resize(w->matrix_bytes * w->copies);
+  std::vector<uint8_t> bytes(w->matrix_bytes * w->copies);
   const int64_t distinct = std::min<int64_t>(16, m);
   const std::vector<float> values = normal_values(distinct * k, 1);
   const auto quantize = kernel_table(IsaLevel::kGeneric).quantize_row[static_cast<uint32_t>(t)];
-  for (int64_t r = 0; r < distinct; ++r) quantize(values.data() + r * k, w->bytes.data() + r * w->row_bytes, k);
-  for (size_t at = distinct * w->row_bytes; at < w->bytes.size(); at += w->row_bytes) {
-    std::memcpy(w->bytes.data() + at, w->bytes.data() + at % (distinct * w->row_bytes), w->row_bytes);
+  for (int64_t r = 0; r < distinct; ++r) quantize(values.data() + r * k, bytes.data() + r * w->row_bytes, k);
+  for (size_t at = distinct * w->row_bytes; at < bytes.size(); at += w->row_bytes) {
+    std::memcpy(bytes.data() + at, bytes.data() + at % (distinct * w->row_bytes), w->row_bytes);
   }
+  if (interleaved) {
+    for (int64_t c = 0; c < w->copies; ++c)
+      kernels::interleave_rows(t, bytes.data() + c * w->matrix_bytes, m, w->row_bytes);
+  }
+  w->memory = std::move(ResidentMemory::copy_of(bytes.data(), bytes.size())).value();
   kept = std::move(w);
   return *kept;
 }
 
-void matmul_case(benchmark::State& state, DType t, int64_t m, int64_t k) {
+void matmul_case(benchmark::State& state, DType t, int64_t m, int64_t k, bool interleaved) {
   const int64_t n = state.range(0);
-  const ColdWeights& cw = cold_weights(t, m, k);
+  const ColdWeights& cw = cold_weights(t, m, k, interleaved);
   const std::vector<float> x = normal_values(n * k, 2);
   std::vector<float> y(n * m);
   kernels::MatmulScratch scratch;
   int64_t copy = 0;
   for (auto _ : state) {
-    const kernels::WeightMatrix w{t, m, k, cw.bytes.data() + copy * cw.matrix_bytes, cw.row_bytes};
+    kernels::WeightMatrix w{t, m, k, cw.memory.data() + copy * cw.matrix_bytes, cw.row_bytes};
+    w.interleaved = interleaved;
     kernels::matmul(w, x.data(), n, y.data(), m, bench_pool(), scratch);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
@@ -248,10 +258,14 @@ void set_counters(benchmark::State& state, double weight_bytes, double flops) {
 }
 
 void register_matmul_shape(DType t, int64_t m, int64_t k) {
-  const std::string name = std::string("matmul/") + dtype_name(t) + "/" + std::to_string(m) + "x" + std::to_string(k);
-  auto* b = benchmark::RegisterBenchmark(name.c_str(), matmul_case, t, m, k)->ArgName("n");
-  for (int64_t n : {1, 2, 4, 8, 16, 128, 512}) b->Arg(n);
-  b->UseRealTime()->Unit(benchmark::kMillisecond);
+  const std::string shape = std::string(dtype_name(t)) + "/" + std::to_string(m) + "x" + std::to_string(k);
+  for (bool interleaved : {false, true}) {
+    if (interleaved && !kernels::can_interleave(t)) continue;
+    const std::string name = (interleaved ? "matmul_interleaved/" : "matmul/") + shape;
+    auto* b = benchmark::RegisterBenchmark(name.c_str(), matmul_case, t, m, k, interleaved)->ArgName("n");
+    for (int64_t n : {1, 2, 4, 8, 16, 128, 512}) b->Arg(n);
+    b->UseRealTime()->Unit(benchmark::kMillisecond);
+  }
 }
 
 void register_matmul_benchmarks(DType t) {

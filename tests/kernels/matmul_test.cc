@@ -164,8 +164,10 @@ INSTANTIATE_TEST_SUITE_P(WeightTypes, MatmulTest, ::testing::ValuesIn(weight_typ
 
 // Interleaved weights (api.h kInterleaveRows) give the same bits as the rows they came from, for
 // one token (the one-row kernels) and batches (the rows16 engine), with partial last groups and
-// several row chunks; get_row reads them back unchanged. Only the AVX-512 Q4_K and Q6_K kernels
-// take interleaved weights: on other CPUs (or CORRAL_CPU below avx512) this test is skipped.
+// several row chunks; get_row reads them back unchanged. The AVX-512 Q4_K and Q6_K kernels and
+// those of the 32-element formats take interleaved weights (for these, widths of 3 and 11
+// blocks also reach the one-row kernel's partial last step); on other CPUs (or CORRAL_CPU below
+// avx512) this test is skipped.
 TEST(MatmulInterleaved, SameBitsAsRowOrder) {
   ThreadPool pool(2);
   int tested = 0;
@@ -173,13 +175,17 @@ TEST(MatmulInterleaved, SameBitsAsRowOrder) {
     if (!can_interleave(t)) continue;
     ++tested;
     for (int64_t m : {16, 19, 67, 133, 300}) {
-      for (int64_t k : {256, 2048}) {
+      std::vector<int64_t> widths = {256, 2048};
+      if (dtype_block_size(t) == 32) widths.insert(widths.end(), {96, 352});
+      for (int64_t k : widths) {
         SCOPED_TRACE(::testing::Message() << dtype_name(t) << " m " << m << " k " << k);
         const EncodedWeights e = make_weights(t, m, k, static_cast<uint32_t>(m + k));
         std::vector<uint8_t> bytes = e.bytes;
         interleave_rows(t, bytes.data(), m, e.w.row_stride);
-        // One block per row (k = 256) is already in interleaved order; more must move.
-        if (k > 256) { EXPECT_NE(std::memcmp(bytes.data(), e.bytes.data(), bytes.size()), 0) << "the order changed"; }
+        // One block per row (a K-quant at k = 256) is already in interleaved order; more must move.
+        if (k > dtype_block_size(t)) {
+          EXPECT_NE(std::memcmp(bytes.data(), e.bytes.data(), bytes.size()), 0) << "the order changed";
+        }
         WeightMatrix w = e.w;
         w.data = bytes.data();
         w.interleaved = true;
@@ -197,7 +203,7 @@ TEST(MatmulInterleaved, SameBitsAsRowOrder) {
     }
   }
   if (tested == 0) GTEST_SKIP() << "no kernel on this CPU takes interleaved weights";
-  EXPECT_EQ(tested, 2) << "Q4_K and Q6_K";
+  EXPECT_EQ(tested, 9) << "Q4_K, Q6_K, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, MXFP4";
 }
 
 // One scratch serves inputs of any size in any order: it grows, and smaller inputs reuse it.

@@ -17,6 +17,7 @@
 // Included after rows16_engine.h, which includes <immintrin.h> with GCC 12's warnings silenced.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -115,6 +116,24 @@ inline void load_headers16(const uint8_t* const* row_ptrs, size_t at, __m512i* o
   out[1] = _mm512_unpackhi_epi64(t0, t2);
   out[2] = _mm512_unpacklo_epi64(t1, t3);
   out[3] = _mm512_unpackhi_epi64(t1, t3);
+}
+
+// The 16-row group starting at row i0 of m: each row's pointer to its first block, the bytes
+// from one block of a row to its next, and each row's offset from row_ptrs[0] (for gathers).
+// Rows past the matrix repeat the group's first row (their lanes are computed, never stored).
+// kInterleaved: w is interleaved (api.h kInterleaveRows), the group's blocks [block][row].
+template <size_t kBlockBytes, bool kInterleaved>
+inline int group_layout(const uint8_t* w, size_t w_stride, int64_t i0, int64_t m, const uint8_t* (&row_ptrs)[kLanes],
+                        size_t& block_step, int32_t* offsets) {
+  const int rows = static_cast<int>(std::min<int64_t>(kLanes, m - i0));
+  for (int r = 0; r < kLanes; ++r) {
+    const int row = r < rows ? r : 0;
+    const size_t offset = kInterleaved ? row * kBlockBytes : row * w_stride;
+    row_ptrs[r] = w + i0 * w_stride + offset;
+    offsets[r] = static_cast<int32_t>(offset);
+  }
+  block_step = kInterleaved ? rows * kBlockBytes : kBlockBytes;
+  return rows;
 }
 
 // Super-blocks of the 16 rows requested ahead of use. Decode reads every weight byte from DRAM

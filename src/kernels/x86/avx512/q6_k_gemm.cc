@@ -152,7 +152,7 @@ struct Q6KGemv {
       alignas(64) int32_t offsets[gemv16::kLanes];
       size_t block_step = 0;
       const int rows =
-          rows16::group_layout<sizeof(BlockQ6_K), kInterleaved>(w, w_stride, i0, m, row_ptrs, block_step, offsets);
+          gemv16::group_layout<sizeof(BlockQ6_K), kInterleaved>(w, w_stride, i0, m, row_ptrs, block_step, offsets);
       __m512 acc = _mm512_setzero_ps();
       for (int64_t b = 0; b < n_blocks; ++b) {
         const size_t at = static_cast<size_t>(b) * block_step;

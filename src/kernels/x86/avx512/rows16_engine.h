@@ -31,6 +31,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/x86/avx512/gemv16.h"
 #include "tensor/blocks.h"
 
 #pragma GCC push_options
@@ -183,24 +184,6 @@ Scratch<T> scratch(int64_t n, int64_t n_blocks) {
   return {blocks, acc, reinterpret_cast<typename T::Sums*>(acc + n)};
 }
 
-// The 16-row group starting at row i0 of m: each row's pointer to its first block, the bytes
-// from one block of a row to its next, and each row's offset from row_ptrs[0] (for gathers).
-// Rows past the matrix repeat the group's first row (their lanes are computed, never stored).
-// kInterleaved: w is interleaved (api.h kInterleaveRows), the group's blocks [block][row].
-template <size_t kBlockBytes, bool kInterleaved>
-inline int group_layout(const uint8_t* w, size_t w_stride, int64_t i0, int64_t m, const uint8_t* (&row_ptrs)[kLanes],
-                        size_t& block_step, int32_t* offsets) {
-  const int rows = static_cast<int>(std::min<int64_t>(kLanes, m - i0));
-  for (int r = 0; r < kLanes; ++r) {
-    const int row = r < rows ? r : 0;
-    const size_t offset = kInterleaved ? row * kBlockBytes : row * w_stride;
-    row_ptrs[r] = w + i0 * w_stride + offset;
-    offsets[r] = static_cast<int32_t>(offset);
-  }
-  block_step = kInterleaved ? rows * kBlockBytes : kBlockBytes;
-  return rows;
-}
-
 // The GemmFn of weight type T, which supplies Block; Prepared and prepare(rows, row_offsets,
 // b, out) for 16 rows' super-block b (row_offsets: byte offset of each row from rows[0], for
 // gathers); Sums and make_sums(x block, out) per activation row and super-block; and
@@ -220,8 +203,8 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, s
     const uint8_t* row_ptrs[kLanes];
     alignas(64) int32_t offsets[kLanes];
     size_t block_step = 0;
-    const int rows =
-        group_layout<sizeof(typename T::Block), kInterleaved>(w_bytes, w_stride, i0, m, row_ptrs, block_step, offsets);
+    const int rows = gemv16::group_layout<sizeof(typename T::Block), kInterleaved>(w_bytes, w_stride, i0, m, row_ptrs,
+                                                                                   block_step, offsets);
     const __m512i row_offsets = _mm512_load_si512(offsets);
     for (int64_t j = 0; j < n; ++j) s.acc[j] = _mm512_setzero_ps();
     for (int64_t b0 = 0; b0 < n_blocks; b0 += kChunkBlocks) {
