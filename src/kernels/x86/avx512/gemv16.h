@@ -34,35 +34,68 @@ constexpr int kLanes = 16;  // weight rows per group: one output per lane
 // row r: the reduction leaves input 4t + i in lane 4i + t, so input q takes row 4(q % 4) + q / 4.
 constexpr int row_of_input(int q) { return 4 * (q % 4) + q / 4; }
 
-// Lane q of the result = the sum of the 16 lanes of v[row_of_input^-1(q)] (see row_of_input):
-// 45 shuffles and adds for 16 rows, against 4 levels of extract-and-add per row.
-inline __m512i sum_lanes16(const __m512i* v /*[16]*/) {
-  __m512i c[8], e[4], g[2];
-  // c[j]: low 256 bits = v[2j] folded to 8 lanes, high 256 bits = v[2j + 1] folded.
-#pragma GCC unroll 8
-  for (int j = 0; j < 8; ++j) {
-    const __m512i a = v[2 * j], b = v[2 * j + 1];
-    c[j] = _mm512_add_epi32(_mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
-                            _mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
-  }
-  // e[k], 128-bit block u: input 4k + u folded to 4 lanes.
-#pragma GCC unroll 4
-  for (int k = 0; k < 4; ++k) {
-    const __m512i a = c[2 * k], b = c[2 * k + 1];
-    e[k] = _mm512_add_epi32(_mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
-                            _mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
-  }
-  // g[m], block u: lanes 0-1 = input 8m + u, lanes 2-3 = input 8m + 4 + u, 2 lanes each.
-#pragma GCC unroll 2
-  for (int m = 0; m < 2; ++m) {
-    const __m512i a = e[2 * m], b = e[2 * m + 1];
-    g[m] = _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
-  }
-  // Block u: [input u, input 4 + u, input 8 + u, input 12 + u], i.e. lane 4u + t = input 4t + u.
-  const __m512 a = _mm512_castsi512_ps(g[0]), b = _mm512_castsi512_ps(g[1]);
+// The folding steps of sum_lanes16 (below), each halving the vectors: inputs a = v[2j], b =
+// v[2j + 1] -> c[j] (low 256 bits: a folded to 8 lanes, high: b); c[2k], c[2k + 1] -> e[k]
+// (128-bit block u: input 4k + u folded to 4 lanes); e[2m], e[2m + 1] -> g[m] (block u: lanes
+// 0-1 input 8m + u, lanes 2-3 input 8m + 4 + u); g[0], g[1] -> the result.
+inline __m512i fold_c(__m512i a, __m512i b) {
+  return _mm512_add_epi32(_mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                          _mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+}
+inline __m512i fold_e(__m512i a, __m512i b) {
+  return _mm512_add_epi32(_mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                          _mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+inline __m512i fold_g(__m512i a, __m512i b) {
+  return _mm512_add_epi32(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+}
+// Block u: [input u, input 4 + u, input 8 + u, input 12 + u], i.e. lane 4u + t = input 4t + u.
+inline __m512i fold_last(__m512i g0, __m512i g1) {
+  const __m512 a = _mm512_castsi512_ps(g0), b = _mm512_castsi512_ps(g1);
   return _mm512_add_epi32(_mm512_castps_si512(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))),
                           _mm512_castps_si512(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))));
 }
+
+// Lane q of the result = the sum of the 16 lanes of v[row_of_input^-1(q)] (see row_of_input):
+// 45 shuffles and adds for 16 rows, against 4 levels of extract-and-add per row.
+inline __m512i sum_lanes16(const __m512i* v /*[16]*/) {
+  __m512i c[8], e[4];
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; ++j) c[j] = fold_c(v[2 * j], v[2 * j + 1]);
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) e[k] = fold_e(c[2 * k], c[2 * k + 1]);
+  return fold_last(fold_g(e[0], e[1]), fold_g(e[2], e[3]));
+}
+
+// sum_lanes16 fed one input at a time (q = 0, 1, ..., 15, as compile-time constants once
+// unrolled): each fold happens as soon as its two inputs exist, so at most one vector per level
+// is live instead of 16 inputs (the multi-column gemv keeps one of these per column).
+struct LaneSum16 {
+  __m512i v, c, e, g;  // the pending left input of each level
+  __m512i result;
+  [[gnu::always_inline]] void add(int q, __m512i x) {
+    if (q % 2 == 0) {
+      v = x;
+      return;
+    }
+    const __m512i cx = fold_c(v, x);
+    if (q % 4 == 1) {
+      c = cx;
+      return;
+    }
+    const __m512i ex = fold_e(c, cx);
+    if (q % 8 == 3) {
+      e = ex;
+      return;
+    }
+    const __m512i gx = fold_g(e, ex);
+    if (q == 7) {
+      g = gx;
+      return;
+    }
+    result = fold_last(g, gx);
+  }
+};
 
 // out[u] = [in[0] block u, in[1] block u, in[2] block u, in[3] block u], blocks of 128 bits.
 inline void transpose_blocks(const __m512i* in /*[4]*/, __m512i* out /*[4]*/) {
