@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c,bmi2")
@@ -208,6 +209,62 @@ template <size_t kBlockBytes, int64_t kAhead = 3>
 inline void prefetch_ahead_interleaved(const uint8_t* group_start, size_t block_step, int64_t b) {
   const char* p = reinterpret_cast<const char*>(group_start + (b + kAhead) * block_step);
   for (size_t off = 0; off < kLanes * kBlockBytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T1);
+}
+
+// The multi-column gemv driver (Q4_K, Q6_K): n <= kMaxTotalColumns activation rows against
+// K's one-row kernel generalised to C <= kMaxColumns columns. Each 16-row group meets the
+// columns kMaxColumns at a time, read from DRAM by the first pass and from L2 by the rest (a
+// group of k = 8192 is 72 KiB of Q4_K). K supplies Block (the weight block), XBlock and
+// arrange(activation row, n_blocks, XBlock out[n_blocks]) (the activations in the kernel's
+// order, once per call), and group<kInterleaved, kPrefetch, C>(row_ptrs, block_step, w_stride,
+// rows, n_blocks, xb[C], y, ldy), which writes y[c * ldy + r] for the group's `rows` rows
+// (kPrefetch: request the stream ahead, on the first pass).
+constexpr int kMaxColumns = 4;       // activation rows per pass over a group
+constexpr int kMaxTotalColumns = 8;  // more take the rows16 engine (see the kernels)
+
+template <class K, bool kInterleaved, bool kPrefetch>
+void group_of(int columns, const uint8_t* const* row_ptrs, size_t block_step, size_t w_stride, int rows,
+              int64_t n_blocks, const typename K::XBlock* const* xb, float* y, int64_t ldy) {
+  switch (columns) {
+    case 1:
+      return K::template group<kInterleaved, kPrefetch, 1>(row_ptrs, block_step, w_stride, rows, n_blocks, xb, y, ldy);
+    case 2:
+      return K::template group<kInterleaved, kPrefetch, 2>(row_ptrs, block_step, w_stride, rows, n_blocks, xb, y, ldy);
+    case 3:
+      return K::template group<kInterleaved, kPrefetch, 3>(row_ptrs, block_step, w_stride, rows, n_blocks, xb, y, ldy);
+    default:
+      return K::template group<kInterleaved, kPrefetch, 4>(row_ptrs, block_step, w_stride, rows, n_blocks, xb, y, ldy);
+  }
+}
+
+template <class K, bool kInterleaved>
+void gemv_columns(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const uint8_t* x, size_t x_stride, int64_t n,
+                  float* y, int64_t ldy) {
+  using XBlock = typename K::XBlock;
+  const int64_t n_blocks = k / 256;          // QK_K
+  thread_local std::vector<XBlock> storage;  // [n][n_blocks]; XBlock's alignment is honoured
+  if (static_cast<int64_t>(storage.size()) < n * n_blocks) storage.resize(n * n_blocks);
+  const XBlock* xb[kMaxTotalColumns];
+  for (int64_t c = 0; c < n; ++c) {
+    K::arrange(x + c * x_stride, n_blocks, storage.data() + c * n_blocks);
+    xb[c] = storage.data() + c * n_blocks;
+  }
+  for (int64_t i0 = 0; i0 < m; i0 += kLanes) {
+    const uint8_t* row_ptrs[kLanes];
+    alignas(64) int32_t offsets[kLanes];
+    size_t block_step = 0;
+    const int rows =
+        group_layout<sizeof(typename K::Block), kInterleaved>(w, w_stride, i0, m, row_ptrs, block_step, offsets);
+    for (int64_t c0 = 0; c0 < n; c0 += kMaxColumns) {
+      const int columns = static_cast<int>(std::min<int64_t>(kMaxColumns, n - c0));
+      if (c0 == 0) {
+        group_of<K, kInterleaved, true>(columns, row_ptrs, block_step, w_stride, rows, n_blocks, xb, y + i0, ldy);
+      } else {
+        group_of<K, kInterleaved, false>(columns, row_ptrs, block_step, w_stride, rows, n_blocks, xb + c0,
+                                         y + c0 * ldy + i0, ldy);
+      }
+    }
+  }
 }
 
 }  // namespace gemv16

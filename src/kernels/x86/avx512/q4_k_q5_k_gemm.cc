@@ -176,13 +176,13 @@ struct K4Rows {
 // scales spread over the lanes are unpacked once and then meet each activation row in 4
 // vpdpbusd (sums of 4 products, |.| <= 4 * 15 * 128 < 2^15) and 4 vpdpwssd; the mins and the
 // f32 steps are shared with the rows16 engine (K4Rows, 16 rows in the lanes), column by
-// column, so every output has the bits the rows16 engine gives it. Up to 4 columns this beats
-// the rows16 engine, which transposes every block (one thread, L2-resident, k = 2048, 128 rows:
-// see gemm() below for the figures).
+// column, so every output has the bits the rows16 engine gives it. gemv16::gemv_columns runs it
+// for up to 8 activation rows, 4 per pass: the rows16 engine transposes every block, which
+// dominated there (streamed 8192x2048 on 2 threads, n = 2 / 4 / 8: 0.93 / 1.08 / 1.3 ms with
+// the rows16 engine, 0.43 / 0.54 / 0.93 with this; at 16 the rows16 engine is ahead).
 struct Q4KGemv {
   using Rows = K4Rows<BlockQ4_K, 4>;
-  static constexpr int kMaxColumns = 4;  // activation rows per pass over a group
-  static constexpr int kMaxTotalColumns = 8;  // more take the rows16 engine
+  using Block = BlockQ4_K;
 
   // Per super-block of an activation row: its codes in the weights' order and its sums.
   struct alignas(64) XBlock {
@@ -190,7 +190,8 @@ struct Q4KGemv {
     Rows::Sums sums;
   };
 
-  static void arrange_activations(const BlockQ8_K* x, int64_t n_blocks, XBlock* xb) {
+  static void arrange(const uint8_t* row, int64_t n_blocks, XBlock* xb) {
+    const auto* x = reinterpret_cast<const BlockQ8_K*>(row);
     for (int64_t b = 0; b < n_blocks; ++b) {
       const int8_t* qs = x[b].qs;
 #pragma GCC unroll 4
@@ -216,120 +217,75 @@ struct Q4KGemv {
                                _mm512_set_epi32(6, 6, 6, 6, 6, 6, 6, 6, 4, 4, 4, 4, 4, 4, 4, 4),
                                _mm512_set_epi32(7, 7, 7, 7, 7, 7, 7, 7, 5, 5, 5, 5, 5, 5, 5, 5)};
     const __m512i nibble = _mm512_set1_epi8(0x0F);
-    {
-      __m512 acc[C];
+    __m512 acc[C];
 #pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
-      for (int64_t b = 0; b < n_blocks; ++b) {
-        const size_t at = static_cast<size_t>(b) * block_step;
-        if constexpr (kPrefetch && kInterleaved) {
-          gemv16::prefetch_ahead_interleaved<sizeof(BlockQ4_K)>(row_ptrs[0], block_step, b);
-        } else if constexpr (kPrefetch) {
-          gemv16::prefetch_ahead<sizeof(BlockQ4_K)>(row_ptrs, w_stride, n_blocks, b);
-        }
-        // d, dmin and the packed scales and mins of the 16 rows in the lanes (a block starts
-        // with those 16 bytes), unpacked exactly as Rows::prepare does.
-        static_assert(offsetof(BlockQ4_K, scales) == 4 && offsetof(BlockQ4_K, qs) == 16, "16-byte header");
-        __m512i header[4], scale_words[2], min_words[2];
-        gemv16::load_headers16(row_ptrs, at, header);
-        unpack_k4_words(header, scale_words, min_words);
-        const __m512i d_dmin = header[0];  // two f16
-        // Each row's 8 scale bytes side by side: row 4j + t at byte 16j + 8(t % 2) of half t / 2.
-        alignas(64) uint8_t row_scales[2][64];
-        _mm512_store_si512(row_scales[0], _mm512_unpacklo_epi32(scale_words[0], scale_words[1]));
-        _mm512_store_si512(row_scales[1], _mm512_unpackhi_epi32(scale_words[0], scale_words[1]));
-        gemv16::LaneSum16 total[C];
+    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const size_t at = static_cast<size_t>(b) * block_step;
+      if constexpr (kPrefetch && kInterleaved) {
+        gemv16::prefetch_ahead_interleaved<sizeof(BlockQ4_K)>(row_ptrs[0], block_step, b);
+      } else if constexpr (kPrefetch) {
+        gemv16::prefetch_ahead<sizeof(BlockQ4_K)>(row_ptrs, w_stride, n_blocks, b);
+      }
+      // d, dmin and the packed scales and mins of the 16 rows in the lanes (a block starts
+      // with those 16 bytes), unpacked exactly as Rows::prepare does.
+      static_assert(offsetof(BlockQ4_K, scales) == 4 && offsetof(BlockQ4_K, qs) == 16, "16-byte header");
+      __m512i header[4], scale_words[2], min_words[2];
+      gemv16::load_headers16(row_ptrs, at, header);
+      unpack_k4_words(header, scale_words, min_words);
+      const __m512i d_dmin = header[0];  // two f16
+      // Each row's 8 scale bytes side by side: row 4j + t at byte 16j + 8(t % 2) of half t / 2.
+      alignas(64) uint8_t row_scales[2][64];
+      _mm512_store_si512(row_scales[0], _mm512_unpacklo_epi32(scale_words[0], scale_words[1]));
+      _mm512_store_si512(row_scales[1], _mm512_unpackhi_epi32(scale_words[0], scale_words[1]));
+      gemv16::LaneSum16 total[C];
 #pragma GCC unroll 16
-        for (int q = 0; q < gemv16::kLanes; ++q) {
-          const int r = gemv16::row_of_input(q);
-          const uint8_t* qs = row_ptrs[r] + at + offsetof(BlockQ4_K, qs);
-          const __m512i q0 = _mm512_loadu_si512(qs), q1 = _mm512_loadu_si512(qs + 64);
-          const __m512i codes[4] = {_mm512_and_si512(q0, nibble), _mm512_and_si512(_mm512_srli_epi16(q0, 4), nibble),
-                                    _mm512_and_si512(q1, nibble), _mm512_and_si512(_mm512_srli_epi16(q1, 4), nibble)};
-          const __m512i scales = _mm512_cvtepu8_epi32(
-              _mm_loadl_epi64(reinterpret_cast<const __m128i*>(&row_scales[(r % 4) / 2][16 * (r / 4) + 8 * (r % 2)])));
-          __m512i spread_scales[4];
+      for (int q = 0; q < gemv16::kLanes; ++q) {
+        const int r = gemv16::row_of_input(q);
+        const uint8_t* qs = row_ptrs[r] + at + offsetof(BlockQ4_K, qs);
+        const __m512i q0 = _mm512_loadu_si512(qs), q1 = _mm512_loadu_si512(qs + 64);
+        const __m512i codes[4] = {_mm512_and_si512(q0, nibble), _mm512_and_si512(_mm512_srli_epi16(q0, 4), nibble),
+                                  _mm512_and_si512(q1, nibble), _mm512_and_si512(_mm512_srli_epi16(q1, 4), nibble)};
+        const __m512i scales = _mm512_cvtepu8_epi32(
+            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(&row_scales[(r % 4) / 2][16 * (r / 4) + 8 * (r % 2)])));
+        __m512i spread_scales[4];
 #pragma GCC unroll 4
-          for (int v = 0; v < 4; ++v) spread_scales[v] = _mm512_permutexvar_epi32(spread[v], scales);
-#pragma GCC unroll 4
-          for (int c = 0; c < C; ++c) {
-            __m512i sum = _mm512_setzero_si512();
-#pragma GCC unroll 4
-            for (int v = 0; v < 4; ++v) {
-              const __m512i dots = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[v], xb[c][b].codes[v]);
-              sum = _mm512_dpwssd_epi32(sum, dots, spread_scales[v]);
-            }
-            total[c].add(q, sum);
-          }
-        }
-        const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d_dmin));
-        const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(d_dmin, 16)));
-        __m512i mins[4];
-#pragma GCC unroll 4
-        for (int q4 = 0; q4 < 4; ++q4) {
-          const int first = 2 * (q4 % 2);
-          mins[q4] = _mm512_shuffle_epi8(min_words[q4 / 2], rows16::lane_bytes(first, first + 1));
-        }
+        for (int v = 0; v < 4; ++v) spread_scales[v] = _mm512_permutexvar_epi32(spread[v], scales);
 #pragma GCC unroll 4
         for (int c = 0; c < C; ++c) {
-          const XBlock& xq = xb[c][b];
-          __m512i msum = _mm512_setzero_si512();
+          __m512i sum = _mm512_setzero_si512();
 #pragma GCC unroll 4
-          for (int q4 = 0; q4 < 4; ++q4) {
-            msum = _mm512_dpwssd_epi32(msum, mins[q4], rows16::broadcast_4_bytes(xq.sums.pairs + 2 * q4));
+          for (int v = 0; v < 4; ++v) {
+            const __m512i dots = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[v], xb[c][b].codes[v]);
+            sum = _mm512_dpwssd_epi32(sum, dots, spread_scales[v]);
           }
-          acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total[c].result), _mm512_mul_ps(d, _mm512_set1_ps(xq.sums.d)), acc[c]);
-          acc[c] =
-              _mm512_fmadd_ps(_mm512_cvtepi32_ps(msum), _mm512_mul_ps(dmin, _mm512_set1_ps(xq.sums.neg_d)), acc[c]);
+          total[c].add(q, sum);
         }
+      }
+      const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d_dmin));
+      const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(d_dmin, 16)));
+      __m512i mins[4];
+#pragma GCC unroll 4
+      for (int q4 = 0; q4 < 4; ++q4) {
+        const int first = 2 * (q4 % 2);
+        mins[q4] = _mm512_shuffle_epi8(min_words[q4 / 2], rows16::lane_bytes(first, first + 1));
       }
 #pragma GCC unroll 4
       for (int c = 0; c < C; ++c) {
-        _mm512_mask_storeu_ps(y + c * ldy, static_cast<__mmask16>((1u << rows) - 1), acc[c]);
-      }
-    }
-  }
-
-  template <bool kInterleaved, bool kPrefetch>
-  static void group_of(int columns, const uint8_t* const* row_ptrs, size_t block_step, size_t w_stride, int rows,
-                       int64_t n_blocks, const XBlock* const* xb, float* y, int64_t ldy) {
-    switch (columns) {
-      case 1: return group<kInterleaved, kPrefetch, 1>(row_ptrs, block_step, w_stride, rows, n_blocks, xb, y, ldy);
-      case 2: return group<kInterleaved, kPrefetch, 2>(row_ptrs, block_step, w_stride, rows, n_blocks, xb, y, ldy);
-      case 3: return group<kInterleaved, kPrefetch, 3>(row_ptrs, block_step, w_stride, rows, n_blocks, xb, y, ldy);
-      default: return group<kInterleaved, kPrefetch, 4>(row_ptrs, block_step, w_stride, rows, n_blocks, xb, y, ldy);
-    }
-  }
-
-  // n (<= kMaxTotalColumns) activation rows: each 16-row group meets them kMaxColumns at a
-  // time, read from DRAM by the first pass and from L2 by the rest (a group of k = 8192 is 72
-  // KiB).
-  template <bool kInterleaved>
-  static void gemv(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const uint8_t* x, size_t x_stride,
-                   int64_t n, float* y, int64_t ldy) {
-    const int64_t n_blocks = k / kQK_K;
-    thread_local std::vector<XBlock> storage;  // [n][n_blocks]; XBlock's alignment is honoured
-    if (static_cast<int64_t>(storage.size()) < n * n_blocks) storage.resize(n * n_blocks);
-    const XBlock* xb[kMaxTotalColumns];
-    for (int64_t c = 0; c < n; ++c) {
-      xb[c] = storage.data() + c * n_blocks;
-      arrange_activations(reinterpret_cast<const BlockQ8_K*>(x + c * x_stride), n_blocks, storage.data() + c * n_blocks);
-    }
-    for (int64_t i0 = 0; i0 < m; i0 += gemv16::kLanes) {
-      const uint8_t* row_ptrs[gemv16::kLanes];
-      alignas(64) int32_t offsets[gemv16::kLanes];
-      size_t block_step = 0;
-      const int rows =
-          gemv16::group_layout<sizeof(BlockQ4_K), kInterleaved>(w, w_stride, i0, m, row_ptrs, block_step, offsets);
-      for (int64_t c0 = 0; c0 < n; c0 += kMaxColumns) {
-        const int columns = static_cast<int>(std::min<int64_t>(kMaxColumns, n - c0));
-        if (c0 == 0) {
-          group_of<kInterleaved, true>(columns, row_ptrs, block_step, w_stride, rows, n_blocks, xb, y + i0, ldy);
-        } else {
-          group_of<kInterleaved, false>(columns, row_ptrs, block_step, w_stride, rows, n_blocks, xb + c0,
-                                        y + c0 * ldy + i0, ldy);
+        const XBlock& xq = xb[c][b];
+        __m512i msum = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int q4 = 0; q4 < 4; ++q4) {
+          msum = _mm512_dpwssd_epi32(msum, mins[q4], rows16::broadcast_4_bytes(xq.sums.pairs + 2 * q4));
         }
+        acc[c] =
+            _mm512_fmadd_ps(_mm512_cvtepi32_ps(total[c].result), _mm512_mul_ps(d, _mm512_set1_ps(xq.sums.d)), acc[c]);
+        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(msum), _mm512_mul_ps(dmin, _mm512_set1_ps(xq.sums.neg_d)), acc[c]);
       }
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+      _mm512_mask_storeu_ps(y + c * ldy, static_cast<__mmask16>((1u << rows) - 1), acc[c]);
     }
   }
 
@@ -337,9 +293,10 @@ struct Q4KGemv {
   template <bool kInterleaved>
   static void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
                    float* y, int64_t ldy) {
-    if (n > kMaxTotalColumns) return rows16::gemm<Rows, kInterleaved>(k, w, w_stride, m, x, x_stride, n, y, ldy);
-    gemv<kInterleaved>(k, static_cast<const uint8_t*>(w), w_stride, m, static_cast<const uint8_t*>(x), x_stride, n, y,
-                       ldy);
+    if (n > gemv16::kMaxTotalColumns)
+      return rows16::gemm<Rows, kInterleaved>(k, w, w_stride, m, x, x_stride, n, y, ldy);
+    gemv16::gemv_columns<Q4KGemv, kInterleaved>(k, static_cast<const uint8_t*>(w), w_stride, m,
+                                                static_cast<const uint8_t*>(x), x_stride, n, y, ldy);
   }
 };
 

@@ -124,17 +124,40 @@ struct Q6KRows {
   }
 };
 
-// One activation row against Q6_K weights in their stored order (gemv16.h). Half h of a
-// super-block is one 64-byte vector of ql, whose low nibbles are elements 128h + 0..63 and
+// C (1 to 4) activation rows against Q6_K weights in their stored order (gemv16.h). Half h
+// of a super-block is one 64-byte vector of ql, whose low nibbles are elements 128h + 0..63 and
 // high nibbles 128h + 64..127 in element order, and 32 bytes of qh, whose crumbs 0-3 are the
 // high bits of elements 128h + 32t + 0..31: the codes come out in element order and meet the
-// activation codes as stored. A row takes 4 vpdpbusd, 4 vpdpwssd by its 16 scales spread over
-// the lanes (4 lanes per 16-element sub-block) and one more for the + 32 of the codes against
-// the bsums (the rows16 kernel's integer sum, in another order); the f32 step is Q6KRows'.
+// activation codes as stored. A weight row's codes and its 16 scales spread over the lanes (4
+// lanes per 16-element sub-block) are unpacked once; each activation row then takes 4
+// vpdpbusd, 4 vpdpwssd and one more for the + 32 of the codes against the bsums (the rows16
+// kernel's integer sum, in another order); the f32 step is Q6KRows', column by column.
+// gemv16::gemv_columns runs it for up to 8 activation rows, 4 per pass.
 struct Q6KGemv {
-  template <bool kInterleaved>
-  static void gemv(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const BlockQ8_K* x, float* y) {
-    const int64_t n_blocks = k / kQK_K;
+  using Block = BlockQ6_K;
+
+  // Per super-block of an activation row.
+  struct alignas(64) XBlock {
+    __m512i codes[4];   // [v] elements 64v .. 64v + 63, as stored
+    __m256i neg_bsums;  // -bsums: |bsum| <= 16 * 128, so the negation fits int16
+    float d;
+  };
+
+  static void arrange(const uint8_t* row, int64_t n_blocks, XBlock* xb) {
+    const auto* x = reinterpret_cast<const BlockQ8_K*>(row);
+    for (int64_t b = 0; b < n_blocks; ++b) {
+#pragma GCC unroll 4
+      for (int v = 0; v < 4; ++v) xb[b].codes[v] = _mm512_loadu_si512(x[b].qs + 64 * v);
+      xb[b].neg_bsums =
+          _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].bsums)));
+      xb[b].d = x[b].d;
+    }
+  }
+
+  // The 16-row group at row_ptrs against C activation rows (see gemv16::gemv_columns).
+  template <bool kInterleaved, bool kPrefetch, int C>
+  static void group(const uint8_t* const* row_ptrs, size_t block_step, size_t w_stride, int rows, int64_t n_blocks,
+                    const XBlock* const* xb, float* y, int64_t ldy) {
     // Lane l of code vector v belongs to sub-block 4v + l / 4.
     __m512i spread[4];
 #pragma GCC unroll 4
@@ -147,69 +170,72 @@ struct Q6KGemv {
     // crumb 2 (64-95) is there already and crumb 3 (96-127) shifts right by 2.
     const __m512i low_shift = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
     const __m512i high_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
-    for (int64_t i0 = 0; i0 < m; i0 += gemv16::kLanes) {
-      const uint8_t* row_ptrs[gemv16::kLanes];
-      alignas(64) int32_t offsets[gemv16::kLanes];
-      size_t block_step = 0;
-      const int rows =
-          gemv16::group_layout<sizeof(BlockQ6_K), kInterleaved>(w, w_stride, i0, m, row_ptrs, block_step, offsets);
-      __m512 acc = _mm512_setzero_ps();
-      for (int64_t b = 0; b < n_blocks; ++b) {
-        const size_t at = static_cast<size_t>(b) * block_step;
-        if constexpr (kInterleaved) {
-          gemv16::prefetch_ahead_interleaved<sizeof(BlockQ6_K)>(row_ptrs[0], block_step, b);
-        } else {
-          gemv16::prefetch_ahead<sizeof(BlockQ6_K)>(row_ptrs, w_stride, n_blocks, b);
-        }
-        const BlockQ8_K& xb = x[b];
-        __m512i xq[4];
+    __m512 acc[C];
 #pragma GCC unroll 4
-        for (int v = 0; v < 4; ++v) xq[v] = _mm512_loadu_si512(xb.qs + 64 * v);
-        // -bsums: |bsum| <= 16 * 128, so the negation fits int16.
-        const __m256i neg_bsums =
-            _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.bsums)));
-        __m512i part[gemv16::kLanes];
+    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const size_t at = static_cast<size_t>(b) * block_step;
+      if constexpr (kPrefetch && kInterleaved) {
+        gemv16::prefetch_ahead_interleaved<sizeof(BlockQ6_K)>(row_ptrs[0], block_step, b);
+      } else if constexpr (kPrefetch) {
+        gemv16::prefetch_ahead<sizeof(BlockQ6_K)>(row_ptrs, w_stride, n_blocks, b);
+      }
+      gemv16::LaneSum16 total[C];
 #pragma GCC unroll 16
-        for (int q = 0; q < gemv16::kLanes; ++q) {
-          const uint8_t* block = row_ptrs[gemv16::row_of_input(q)] + at;
-          __m512i codes[4];
+      for (int q = 0; q < gemv16::kLanes; ++q) {
+        const uint8_t* block = row_ptrs[gemv16::row_of_input(q)] + at;
+        __m512i codes[4];
 #pragma GCC unroll 2
-          for (int h = 0; h < 2; ++h) {
-            const __m512i ql = _mm512_loadu_si512(block + offsetof(BlockQ6_K, ql) + 64 * h);
-            const __m512i qh = _mm512_broadcast_i64x4(
-                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + offsetof(BlockQ6_K, qh) + 32 * h)));
-            codes[2 * h] = _mm512_ternarylogic_epi32(_mm512_sllv_epi16(qh, low_shift), bits45,
-                                                     _mm512_and_si512(ql, nibble), 0xEA);  // (h & m) | l
-            codes[2 * h + 1] = _mm512_ternarylogic_epi32(_mm512_srlv_epi16(qh, high_shift), bits45,
-                                                         _mm512_and_si512(_mm512_srli_epi16(ql, 4), nibble), 0xEA);
-          }
-          // Scales as int16 (16 of them), and in the low half of 32-bit lanes with 0 above.
-          const __m256i scales16 = _mm256_cvtepi8_epi16(
-              _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + offsetof(BlockQ6_K, scales))));
-          const __m512i scales = _mm512_cvtepu16_epi32(scales16);
-          // The + 32 of every code: 32 * scale (|.| <= 4096) against -bsums, in 8 lanes.
-          __m512i sum = _mm512_zextsi256_si512(_mm256_madd_epi16(_mm256_slli_epi16(scales16, 5), neg_bsums));
+        for (int h = 0; h < 2; ++h) {
+          const __m512i ql = _mm512_loadu_si512(block + offsetof(BlockQ6_K, ql) + 64 * h);
+          const __m512i qh = _mm512_broadcast_i64x4(
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + offsetof(BlockQ6_K, qh) + 32 * h)));
+          codes[2 * h] = _mm512_ternarylogic_epi32(_mm512_sllv_epi16(qh, low_shift), bits45,
+                                                   _mm512_and_si512(ql, nibble), 0xEA);  // (h & m) | l
+          codes[2 * h + 1] = _mm512_ternarylogic_epi32(_mm512_srlv_epi16(qh, high_shift), bits45,
+                                                       _mm512_and_si512(_mm512_srli_epi16(ql, 4), nibble), 0xEA);
+        }
+        // Scales as int16 (16 of them), and in the low half of 32-bit lanes with 0 above.
+        const __m256i scales16 = _mm256_cvtepi8_epi16(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + offsetof(BlockQ6_K, scales))));
+        const __m256i scales32x = _mm256_slli_epi16(scales16, 5);  // 32 * scale, |.| <= 4096
+        const __m512i scales = _mm512_cvtepu16_epi32(scales16);
+        __m512i spread_scales[4];
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; ++v) spread_scales[v] = _mm512_permutexvar_epi32(spread[v], scales);
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+          // The + 32 of every code: 32 * scale against -bsums, in 8 lanes.
+          __m512i sum = _mm512_zextsi256_si512(_mm256_madd_epi16(scales32x, xb[c][b].neg_bsums));
 #pragma GCC unroll 4
           for (int v = 0; v < 4; ++v) {
-            const __m512i dots = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[v], xq[v]);
-            sum = _mm512_dpwssd_epi32(sum, dots, _mm512_permutexvar_epi32(spread[v], scales));
+            const __m512i dots = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[v], xb[c][b].codes[v]);
+            sum = _mm512_dpwssd_epi32(sum, dots, spread_scales[v]);
           }
-          part[q] = sum;
+          total[c].add(q, sum);
         }
-        const __m512i total = gemv16::sum_lanes16(part);
-        const __m512 d = block_d(row_ptrs, at);
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(d, _mm512_set1_ps(xb.d)), acc);
       }
-      _mm512_mask_storeu_ps(y + i0, static_cast<__mmask16>((1u << rows) - 1), acc);
+      const __m512 d = block_d(row_ptrs, at);
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c) {
+        acc[c] =
+            _mm512_fmadd_ps(_mm512_cvtepi32_ps(total[c].result), _mm512_mul_ps(d, _mm512_set1_ps(xb[c][b].d)), acc[c]);
+      }
     }
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(y + c * ldy, static_cast<__mmask16>((1u << rows) - 1), acc[c]);
   }
 
-  // The GemmFn: one activation row takes the gemv, any other count the rows16 engine.
+  // The GemmFn: up to gemv16::kMaxTotalColumns activation rows take the gemv, more the rows16
+  // engine.
   template <bool kInterleaved>
   static void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
                    float* y, int64_t ldy) {
-    if (n != 1) return rows16::gemm<Q6KRows, kInterleaved>(k, w, w_stride, m, x, x_stride, n, y, ldy);
-    gemv<kInterleaved>(k, static_cast<const uint8_t*>(w), w_stride, m, static_cast<const BlockQ8_K*>(x), y);
+    if (n > gemv16::kMaxTotalColumns) {
+      return rows16::gemm<Q6KRows, kInterleaved>(k, w, w_stride, m, x, x_stride, n, y, ldy);
+    }
+    gemv16::gemv_columns<Q6KGemv, kInterleaved>(k, static_cast<const uint8_t*>(w), w_stride, m,
+                                                static_cast<const uint8_t*>(x), x_stride, n, y, ldy);
   }
 };
 
