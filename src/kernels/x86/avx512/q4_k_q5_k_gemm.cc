@@ -205,9 +205,45 @@ struct Q4KGemv {
     }
   }
 
-  // The 16-row group at row_ptrs against C activation rows (xb: each one's n_blocks XBlocks);
-  // y[c * ldy + r] for the group's `rows` rows. kPrefetch: request the stream ahead (the first
-  // pass over a group; later passes find it in L2).
+  // A super-block's header of the 16 rows (d, dmin and the packed scales and mins: a block
+  // starts with those 16 bytes), unpacked once for every column exactly as Rows::prepare does.
+  struct Header16 {
+    alignas(64) uint8_t row_scales[2][64];  // row 4j + t's 8 scales at byte 16j + 8(t % 2) of half t / 2
+    __m512i mins[4];                        // [q]: mins of sub-blocks 2q and 2q + 1 as an int16 pair
+    __m512 d, dmin;
+
+    const uint8_t* scales_of(int r) const { return &row_scales[(r % 4) / 2][16 * (r / 4) + 8 * (r % 2)]; }
+
+    [[gnu::always_inline]] void load(const uint8_t* const* row_ptrs, size_t at) {
+      static_assert(offsetof(BlockQ4_K, scales) == 4 && offsetof(BlockQ4_K, qs) == 16, "16-byte header");
+      __m512i header[4], scale_words[2], min_words[2];
+      gemv16::load_headers16(row_ptrs, at, header);
+      unpack_k4_words(header, scale_words, min_words);
+      _mm512_store_si512(row_scales[0], _mm512_unpacklo_epi32(scale_words[0], scale_words[1]));
+      _mm512_store_si512(row_scales[1], _mm512_unpackhi_epi32(scale_words[0], scale_words[1]));
+#pragma GCC unroll 4
+      for (int q4 = 0; q4 < 4; ++q4) {
+        const int first = 2 * (q4 % 2);
+        mins[q4] = _mm512_shuffle_epi8(min_words[q4 / 2], rows16::lane_bytes(first, first + 1));
+      }
+      const __m512i d_dmin = header[0];  // two f16
+      d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d_dmin));
+      dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(d_dmin, 16)));
+    }
+
+    // acc += the block's f32 step for one activation row, as K4Rows::accumulate.
+    [[gnu::always_inline]] void finish(const XBlock& xq, __m512i total, __m512& acc) const {
+      __m512i msum = _mm512_setzero_si512();
+#pragma GCC unroll 4
+      for (int q4 = 0; q4 < 4; ++q4) {
+        msum = _mm512_dpwssd_epi32(msum, mins[q4], rows16::broadcast_4_bytes(xq.sums.pairs + 2 * q4));
+      }
+      acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(d, _mm512_set1_ps(xq.sums.d)), acc);
+      acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(msum), _mm512_mul_ps(dmin, _mm512_set1_ps(xq.sums.neg_d)), acc);
+    }
+  };
+
+  // The 16-row group at row_ptrs against C activation rows (see gemv16::gemv_columns).
   template <bool kInterleaved, bool kPrefetch, int C>
   static void group(const uint8_t* const* row_ptrs, size_t block_step, size_t w_stride, int rows, int64_t n_blocks,
                     const XBlock* const* xb, float* y, int64_t ldy) {
@@ -227,17 +263,8 @@ struct Q4KGemv {
       } else if constexpr (kPrefetch) {
         gemv16::prefetch_ahead<sizeof(BlockQ4_K)>(row_ptrs, w_stride, n_blocks, b);
       }
-      // d, dmin and the packed scales and mins of the 16 rows in the lanes (a block starts
-      // with those 16 bytes), unpacked exactly as Rows::prepare does.
-      static_assert(offsetof(BlockQ4_K, scales) == 4 && offsetof(BlockQ4_K, qs) == 16, "16-byte header");
-      __m512i header[4], scale_words[2], min_words[2];
-      gemv16::load_headers16(row_ptrs, at, header);
-      unpack_k4_words(header, scale_words, min_words);
-      const __m512i d_dmin = header[0];  // two f16
-      // Each row's 8 scale bytes side by side: row 4j + t at byte 16j + 8(t % 2) of half t / 2.
-      alignas(64) uint8_t row_scales[2][64];
-      _mm512_store_si512(row_scales[0], _mm512_unpacklo_epi32(scale_words[0], scale_words[1]));
-      _mm512_store_si512(row_scales[1], _mm512_unpackhi_epi32(scale_words[0], scale_words[1]));
+      Header16 header;
+      header.load(row_ptrs, at);
       gemv16::LaneSum16 total[C];
 #pragma GCC unroll 16
       for (int q = 0; q < gemv16::kLanes; ++q) {
@@ -246,8 +273,8 @@ struct Q4KGemv {
         const __m512i q0 = _mm512_loadu_si512(qs), q1 = _mm512_loadu_si512(qs + 64);
         const __m512i codes[4] = {_mm512_and_si512(q0, nibble), _mm512_and_si512(_mm512_srli_epi16(q0, 4), nibble),
                                   _mm512_and_si512(q1, nibble), _mm512_and_si512(_mm512_srli_epi16(q1, 4), nibble)};
-        const __m512i scales = _mm512_cvtepu8_epi32(
-            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(&row_scales[(r % 4) / 2][16 * (r / 4) + 8 * (r % 2)])));
+        const __m512i scales =
+            _mm512_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(header.scales_of(r))));
         __m512i spread_scales[4];
 #pragma GCC unroll 4
         for (int v = 0; v < 4; ++v) spread_scales[v] = _mm512_permutexvar_epi32(spread[v], scales);
@@ -262,31 +289,11 @@ struct Q4KGemv {
           total[c].add(q, sum);
         }
       }
-      const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d_dmin));
-      const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(d_dmin, 16)));
-      __m512i mins[4];
 #pragma GCC unroll 4
-      for (int q4 = 0; q4 < 4; ++q4) {
-        const int first = 2 * (q4 % 2);
-        mins[q4] = _mm512_shuffle_epi8(min_words[q4 / 2], rows16::lane_bytes(first, first + 1));
-      }
-#pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) {
-        const XBlock& xq = xb[c][b];
-        __m512i msum = _mm512_setzero_si512();
-#pragma GCC unroll 4
-        for (int q4 = 0; q4 < 4; ++q4) {
-          msum = _mm512_dpwssd_epi32(msum, mins[q4], rows16::broadcast_4_bytes(xq.sums.pairs + 2 * q4));
-        }
-        acc[c] =
-            _mm512_fmadd_ps(_mm512_cvtepi32_ps(total[c].result), _mm512_mul_ps(d, _mm512_set1_ps(xq.sums.d)), acc[c]);
-        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(msum), _mm512_mul_ps(dmin, _mm512_set1_ps(xq.sums.neg_d)), acc[c]);
-      }
+      for (int c = 0; c < C; ++c) header.finish(xb[c][b], total[c].result, acc[c]);
     }
 #pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) {
-      _mm512_mask_storeu_ps(y + c * ldy, static_cast<__mmask16>((1u << rows) - 1), acc[c]);
-    }
+    for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(y + c * ldy, static_cast<__mmask16>((1u << rows) - 1), acc[c]);
   }
 
   // The GemmFn: up to kMaxTotalColumns activation rows take the gemv, more the rows16 engine.

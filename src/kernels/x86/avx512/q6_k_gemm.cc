@@ -154,6 +154,25 @@ struct Q6KGemv {
     }
   }
 
+  // The 128 codes of a row's super-block (block: its start) in element order, 64 per vector.
+  [[gnu::always_inline]] static void unpack_codes(const uint8_t* block, __m512i* codes /*[4]*/) {
+    const __m512i nibble = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
+    // qh crumb 0 (elements 0-31) and 1 (32-63) to bits 4-5: 16-bit shifts left by 4 and by 2;
+    // crumb 2 (64-95) is there already and crumb 3 (96-127) shifts right by 2.
+    const __m512i low_shift = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+    const __m512i high_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      const __m512i ql = _mm512_loadu_si512(block + offsetof(BlockQ6_K, ql) + 64 * h);
+      const __m512i qh = _mm512_broadcast_i64x4(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + offsetof(BlockQ6_K, qh) + 32 * h)));
+      codes[2 * h] = _mm512_ternarylogic_epi32(_mm512_sllv_epi16(qh, low_shift), bits45, _mm512_and_si512(ql, nibble),
+                                               0xEA);  // (h & m) | l
+      codes[2 * h + 1] = _mm512_ternarylogic_epi32(_mm512_srlv_epi16(qh, high_shift), bits45,
+                                                   _mm512_and_si512(_mm512_srli_epi16(ql, 4), nibble), 0xEA);
+    }
+  }
+
   // The 16-row group at row_ptrs against C activation rows (see gemv16::gemv_columns).
   template <bool kInterleaved, bool kPrefetch, int C>
   static void group(const uint8_t* const* row_ptrs, size_t block_step, size_t w_stride, int rows, int64_t n_blocks,
@@ -165,11 +184,6 @@ struct Q6KGemv {
       spread[v] =
           _mm512_add_epi32(_mm512_set1_epi32(4 * v), _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0));
     }
-    const __m512i nibble = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
-    // qh crumb 0 (elements 0-31) and 1 (32-63) to bits 4-5: 16-bit shifts left by 4 and by 2;
-    // crumb 2 (64-95) is there already and crumb 3 (96-127) shifts right by 2.
-    const __m512i low_shift = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
-    const __m512i high_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
     __m512 acc[C];
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
@@ -185,16 +199,7 @@ struct Q6KGemv {
       for (int q = 0; q < gemv16::kLanes; ++q) {
         const uint8_t* block = row_ptrs[gemv16::row_of_input(q)] + at;
         __m512i codes[4];
-#pragma GCC unroll 2
-        for (int h = 0; h < 2; ++h) {
-          const __m512i ql = _mm512_loadu_si512(block + offsetof(BlockQ6_K, ql) + 64 * h);
-          const __m512i qh = _mm512_broadcast_i64x4(
-              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + offsetof(BlockQ6_K, qh) + 32 * h)));
-          codes[2 * h] = _mm512_ternarylogic_epi32(_mm512_sllv_epi16(qh, low_shift), bits45,
-                                                   _mm512_and_si512(ql, nibble), 0xEA);  // (h & m) | l
-          codes[2 * h + 1] = _mm512_ternarylogic_epi32(_mm512_srlv_epi16(qh, high_shift), bits45,
-                                                       _mm512_and_si512(_mm512_srli_epi16(ql, 4), nibble), 0xEA);
-        }
+        unpack_codes(block, codes);
         // Scales as int16 (16 of them), and in the low half of 32-bit lanes with 0 above.
         const __m256i scales16 = _mm256_cvtepi8_epi16(
             _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + offsetof(BlockQ6_K, scales))));
