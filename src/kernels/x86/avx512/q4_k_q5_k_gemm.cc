@@ -258,10 +258,8 @@ struct Q4KGemv {
     for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
     for (int64_t b = 0; b < n_blocks; ++b) {
       const size_t at = static_cast<size_t>(b) * block_step;
-      if constexpr (kPrefetch && kInterleaved) {
-        gemv16::prefetch_ahead_interleaved<sizeof(BlockQ4_K)>(row_ptrs[0], block_step, b);
-      } else if constexpr (kPrefetch) {
-        gemv16::prefetch_ahead<sizeof(BlockQ4_K)>(row_ptrs, w_stride, n_blocks, b);
+      if constexpr (kPrefetch) {
+        gemv16::prefetch_group_ahead<sizeof(BlockQ4_K), kInterleaved>(row_ptrs, block_step, w_stride, n_blocks, b);
       }
       Header16 header;
       header.load(row_ptrs, at);
