@@ -97,14 +97,7 @@ void attention(const AttentionArgs& a) {
     }
   }
   for (int64_t h = 0; h < G; ++h) {
-    float m = mx[h], l = sum[h], c = 1.0f;
-    if (a.sinks) {
-      // The sink joins the softmax's normalisation only.
-      const float ms = std::fmax(m, a.sinks[h]);
-      c = std::exp(m - ms);
-      l = l * c + std::exp(a.sinks[h] - ms);
-    }
-    const float f = c / l;
+    const float f = output_factor(mx[h], sum[h], a.sinks, h);
     for (int64_t e = 0; e < hd; ++e) a.out[h * hd + e] = acc[h * hd + e] * f;
   }
 }

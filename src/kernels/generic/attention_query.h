@@ -1,5 +1,6 @@
-// The query rounding of the attention kernels over a quantized (Q8_0 / Q4_0) K cache: every
-// ISA level calls this one function, so the codes its q.k products see agree bit for bit.
+// Scalar steps every ISA level's attention kernel shares: the query rounding over a quantized
+// (Q8_0 / Q4_0) K cache (one function, so the codes its q.k products see agree bit for bit) and
+// the output's normalisation with attention sinks.
 #pragma once
 
 #include <cmath>
@@ -29,6 +30,20 @@ inline float round_query_block_q8(const float* x, int8_t* codes) {
   const float id = 127.0f / amax;
   for (int64_t i = 0; i < kAttnQueryBlock; ++i) codes[i] = static_cast<int8_t>(nearest_int(x[i] * id));
   return amax / 127.0f;
+}
+
+// The factor that turns head h's accumulated sum_j p_j v_j (p_j = exp(score_j - m) against its
+// running max m, l = sum_j p_j) into its output: 1 / l, or with attention sinks (sinks[h]: a
+// logit that joins the softmax's normalisation only) exp(m - m') / (l exp(m - m') + exp(sink -
+// m')), m' = max(m, sink).
+inline float output_factor(float m, float l, const float* sinks, int64_t h) {
+  float c = 1.0f;
+  if (sinks) {
+    const float ms = std::fmax(m, sinks[h]);
+    c = std::exp(m - ms);
+    l = l * c + std::exp(sinks[h] - ms);
+  }
+  return c / l;
 }
 
 }  // namespace corral::kernels

@@ -312,46 +312,135 @@ float hmax(__m256 v) {
   return _mm_cvtss_f32(_mm_max_ss(b, _mm_movehdup_ps(b)));
 }
 
+// The kernel's scratch (a.scratch), carved per call: f32 blocks and per-head state, then, over
+// a quantized cache, the rounded query and per-block scales.
+struct Scratch {
+  float* kf;      // [16][hd] K block as f32 (F16 only)
+  float* vf;      // [16][hd] V block as f32 (F16 with head_dim not a multiple of 8)
+  float* acc;     // [G][hd] sum_j p_j v_j relative to the running max
+  float* p;       // [G][16] the block's scores, then probabilities
+  float* mx;      // [G16] running max of the scaled scores
+  float* sum;     // [G16] running sum of exp(score - max)
+  int8_t* qc;     // [G][hd] the rounded query's codes (Q8_0 / Q4_0)
+  int32_t* qoff;  // [G][nb] Q4_0's offset share
+  float* qd;      // [G][nb] d_q * scale
+  float* dv;      // [nb][16] V's d per row
+  float* dk;      // [nb][16] K's d per row
+  float* pd;      // [G][nb][16] p_j * V's d_j
+
+  Scratch(float* base, int64_t hd, int64_t G, int64_t nb) {
+    const int64_t hd16 = (hd + 15) / 16 * 16, G16 = (G + 15) / 16 * 16;
+    kf = base;
+    vf = kf + kB * hd16;
+    acc = vf + kB * hd16;
+    p = acc + G * hd16;
+    mx = p + G * kB;
+    sum = mx + G16;
+    qc = reinterpret_cast<int8_t*>(sum + G16);
+    qoff = reinterpret_cast<int32_t*>(sum + G16 + G * hd16);
+    qd = sum + G16 + G * hd16 + G * nb;
+    dv = qd + G * nb;
+    dk = dv + nb * kB;
+    pd = dk + nb * kB;
+  }
+};
+
+// The query rounded to q8 once per call (round_query_block_q8, as at every level).
+void round_query(const float* q, int64_t G, int64_t hd, float scale, const Scratch& s) {
+  const int64_t nb = hd / kAttnQueryBlock;
+  for (int64_t h = 0; h < G; ++h) {
+    for (int64_t b = 0; b < nb; ++b) {
+      int8_t* c = s.qc + h * hd + b * kAttnQueryBlock;
+      const float d = round_query_block_q8(q + h * hd + b * kAttnQueryBlock, c);
+      int32_t sum = 0;
+      for (int64_t e = 0; e < kAttnQueryBlock; ++e) sum += c[e];
+      s.qoff[h * nb + b] = 8 * sum;
+      s.qd[h * nb + b] = d * scale;
+    }
+  }
+}
+
+// s.p[h][0..15] = the scaled scores of KV block b (positions [j0, j1) valid, the rest -inf);
+// returns the V rows the block's products read (F16 with head_dim not a multiple of 8: widened
+// into s.vf).
+template <DType T>
+[[gnu::always_inline]] inline const void* block_scores(const AttentionArgs& a, int64_t b, int64_t j0, int64_t j1,
+                                                       __m256 valid_lo, __m256 valid_hi, const Scratch& s) {
+  constexpr bool kQuant = T == DType::kQ8_0 || T == DType::kQ4_0;
+  const int64_t hd = a.head_dim, G = a.group;
+  const void* vb = a.v[b];
+  if constexpr (kQuant) {
+    constexpr size_t kBytes = T == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+    const int64_t nb = hd / kAttnQueryBlock;
+    const size_t row = static_cast<size_t>(nb) * kBytes;  // quantized rows' bytes
+    // V's scale per row and quantization block (rows outside [j0, j1) are never read).
+    for (int64_t qb = 0; qb < nb; ++qb)
+      for (int64_t j = j0; j < j1; ++j)
+        s.dv[qb * kB + j] =
+            _cvtsh_ss(*reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(a.v[b]) + j * row + qb * kBytes));
+    quant_block_scores<T>(a.k[b], j0, j1, valid_lo, valid_hi, G, hd, s.qc, s.qoff, s.qd, s.dk, s.p);
+    return vb;
+  } else {
+    const float* kb = static_cast<const float*>(a.k[b]);
+    if constexpr (T == DType::kF16) {
+      // Rows past j1 may not exist yet: only the attended rows are widened.
+      widen<T>(a.k[b], s.kf, j1 * hd);
+      kb = s.kf;
+      if (hd % 8 != 0) {  // tiny heads: V widened too (the in-register path loads 8 halves)
+        widen<T>(a.v[b], s.vf, j1 * hd);
+        vb = s.vf;
+      }
+    }
+    const __m256 minus_inf = _mm256_set1_ps(-INFINITY);
+    for (int64_t h = 0; h < G; ++h) {
+      // Masked lanes become -inf whatever the rows past j1 hold.
+      const __m256 lo = _mm256_blendv_ps(minus_inf, scores8(a.q + h * hd, kb, hd, a.scale), valid_lo);
+      _mm256_storeu_ps(s.p + h * kB, lo);
+      const __m256 hi =
+          j1 > 8 ? _mm256_blendv_ps(minus_inf, scores8(a.q + h * hd, kb + 8 * hd, hd, a.scale), valid_hi) : minus_inf;
+      _mm256_storeu_ps(s.p + h * kB + 8, hi);
+    }
+    return vb;
+  }
+}
+
+// Online softmax for heads [h0, h0 + n) (n <= 8) of the block: the new running max, the
+// factor corr that moves what was summed against the old max onto the new one (exp(-inf) = 0
+// before the first block), the block's probabilities in s.p and the running sums.
+[[gnu::always_inline]] inline void softmax_update(int64_t h0, int64_t n, __m256 valid_lo, __m256 valid_hi,
+                                                  const Scratch& s, float* corr /*[8]*/) {
+  alignas(32) float m_old[8] = {}, m_new[8] = {};
+  for (int64_t i = 0; i < n; ++i) {
+    const float* ph = s.p + (h0 + i) * kB;
+    m_old[i] = s.mx[h0 + i];
+    m_new[i] = std::fmax(m_old[i], hmax(_mm256_max_ps(_mm256_loadu_ps(ph), _mm256_loadu_ps(ph + 8))));
+  }
+  _mm256_store_ps(corr, exp_ps(_mm256_sub_ps(_mm256_load_ps(m_old), _mm256_load_ps(m_new))));
+  for (int64_t i = 0; i < n; ++i) {
+    float* ph = s.p + (h0 + i) * kB;
+    const __m256 m = _mm256_set1_ps(m_new[i]);
+    const __m256 e0 = _mm256_and_ps(valid_lo, exp_ps(_mm256_sub_ps(_mm256_loadu_ps(ph), m)));
+    const __m256 e1 = _mm256_and_ps(valid_hi, exp_ps(_mm256_sub_ps(_mm256_loadu_ps(ph + 8), m)));
+    _mm256_storeu_ps(ph, e0);
+    _mm256_storeu_ps(ph + 8, e1);
+    s.mx[h0 + i] = m_new[i];
+    s.sum[h0 + i] = s.sum[h0 + i] * corr[i] + hsum(_mm256_add_ps(e0, e1));
+  }
+}
+
 template <DType T>
 void attention(const AttentionArgs& a) {
   const int64_t hd = a.head_dim, G = a.group;
-  const int64_t hd16 = (hd + 15) / 16 * 16, G16 = (G + 15) / 16 * 16;
-  float* kf = a.scratch;        // [16][hd] K block as f32 (not used for F32)
-  float* vf = kf + kB * hd16;   // [16][hd] V block as f32 (not used for F32)
-  float* acc = vf + kB * hd16;  // [G][hd] sum_j p_j v_j relative to the running max
-  float* p = acc + G * hd16;    // [G][16] the block's scores, then probabilities
-  float* mx = p + G * kB;       // [G16] running max of the scaled scores
-  float* sum = mx + G16;        // [G16] running sum of exp(score - max)
-  alignas(32) float corr[8];    // per head of an 8-head slice
+  const int64_t G16 = (G + 15) / 16 * 16;
   constexpr bool kQuant = T == DType::kQ8_0 || T == DType::kQ4_0;
-  constexpr size_t kBytes = T == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
   const int64_t nb = hd / kAttnQueryBlock;
-  const size_t row = static_cast<size_t>(nb) * kBytes;  // quantized rows' bytes
-  // Quantized K and V only: the rounded query, the block's scales, the scaled probabilities.
-  auto* qc = reinterpret_cast<int8_t*>(sum + G16);                // [G][hd] codes
-  auto* qoff = reinterpret_cast<int32_t*>(sum + G16 + G * hd16);  // [G][nb] Q4_0's offset share
-  float* qd = sum + G16 + G * hd16 + G * nb;                      // [G][nb] d_q * scale
-  float* dv = qd + G * nb;                                        // [nb][16] V's d per row
-  float* dk = dv + nb * kB;                                       // [nb][16] K's d per row
-  float* pd = dk + nb * kB;                                       // [G][nb][16] p_j * V's d_j
+  const Scratch s(a.scratch, hd, G, nb);
+  alignas(32) float corr[8];  // per head of an 8-head slice
   const size_t block_bytes = static_cast<size_t>(kB) * dtype_row_bytes(T, hd);
-  if constexpr (kQuant) {
-    // The query rounded to q8 once per call (round_query_block_q8, as at every level).
-    for (int64_t h = 0; h < G; ++h) {
-      for (int64_t b = 0; b < nb; ++b) {
-        int8_t* c = qc + h * hd + b * kAttnQueryBlock;
-        const float d = round_query_block_q8(a.q + h * hd + b * kAttnQueryBlock, c);
-        int32_t s = 0;
-        for (int64_t e = 0; e < kAttnQueryBlock; ++e) s += c[e];
-        qoff[h * nb + b] = 8 * s;
-        qd[h * nb + b] = d * a.scale;
-      }
-    }
-  }
-  std::fill(acc, acc + G * hd, 0.0f);
-  std::fill(mx, mx + G16, -INFINITY);
-  std::fill(sum, sum + G16, 0.0f);
-  const __m256 minus_inf = _mm256_set1_ps(-INFINITY);
+  if constexpr (kQuant) round_query(a.q, G, hd, a.scale, s);
+  std::fill(s.acc, s.acc + G * hd, 0.0f);
+  std::fill(s.mx, s.mx + G16, -INFINITY);
+  std::fill(s.sum, s.sum + G16, 0.0f);
   for (int64_t b = 0; b < a.n_blocks; ++b) {
     const int64_t j0 = b == 0 ? a.skip : 0;
     const int64_t j1 = b == a.n_blocks - 1 ? a.last_len : kB;
@@ -362,84 +451,28 @@ void attention(const AttentionArgs& a) {
       prefetch_block(a.k[b + kPrefetchBlocks], block_bytes);
       prefetch_block(a.v[b + kPrefetchBlocks], block_bytes);
     }
-    const float* kb = static_cast<const float*>(a.k[b]);
-    const void* vb = a.v[b];
-    if constexpr (T == DType::kF16) {
-      // Rows past j1 may not exist yet: only the attended rows are widened.
-      widen<T>(a.k[b], kf, j1 * hd);
-      kb = kf;
-    }
-    if constexpr (T == DType::kF16) {
-      if (hd % 8 != 0) {  // tiny heads: V widened too (the in-register path loads 8 halves)
-        widen<T>(a.v[b], vf, j1 * hd);
-        vb = vf;
-      }
-    }
-    if constexpr (kQuant) {
-      // V's scale per row and quantization block (rows outside [j0, j1) are never read).
-      for (int64_t qb = 0; qb < nb; ++qb)
-        for (int64_t j = j0; j < j1; ++j)
-          dv[qb * kB + j] = _cvtsh_ss(
-              *reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(a.v[b]) + j * row + qb * kBytes));
-    }
-    if constexpr (kQuant) {
-      quant_block_scores<T>(a.k[b], j0, j1, valid_lo, valid_hi, G, hd, qc, qoff, qd, dk, p);
-    } else {
-      for (int64_t h = 0; h < G; ++h) {
-        // Masked lanes become -inf whatever the rows past j1 hold.
-        const __m256 lo = _mm256_blendv_ps(minus_inf, scores8(a.q + h * hd, kb, hd, a.scale), valid_lo);
-        _mm256_storeu_ps(p + h * kB, lo);
-        const __m256 hi =
-            j1 > 8 ? _mm256_blendv_ps(minus_inf, scores8(a.q + h * hd, kb + 8 * hd, hd, a.scale), valid_hi) : minus_inf;
-        _mm256_storeu_ps(p + h * kB + 8, hi);
-      }
-    }
+    const void* vb = block_scores<T>(a, b, j0, j1, valid_lo, valid_hi, s);
     for (int64_t h0 = 0; h0 < G; h0 += 8) {
       const int64_t n = std::min<int64_t>(8, G - h0);
-      alignas(32) float m_old[8] = {}, m_new[8] = {};
-      for (int64_t i = 0; i < n; ++i) {
-        const float* ph = p + (h0 + i) * kB;
-        m_old[i] = mx[h0 + i];
-        m_new[i] = std::fmax(m_old[i], hmax(_mm256_max_ps(_mm256_loadu_ps(ph), _mm256_loadu_ps(ph + 8))));
-      }
-      // Online softmax: the factor that moves what was summed against the old max onto the
-      // new one (exp(-inf) = 0 before the first block).
-      _mm256_store_ps(corr, exp_ps(_mm256_sub_ps(_mm256_load_ps(m_old), _mm256_load_ps(m_new))));
-      for (int64_t i = 0; i < n; ++i) {
-        float* ph = p + (h0 + i) * kB;
-        const __m256 m = _mm256_set1_ps(m_new[i]);
-        const __m256 e0 = _mm256_and_ps(valid_lo, exp_ps(_mm256_sub_ps(_mm256_loadu_ps(ph), m)));
-        const __m256 e1 = _mm256_and_ps(valid_hi, exp_ps(_mm256_sub_ps(_mm256_loadu_ps(ph + 8), m)));
-        _mm256_storeu_ps(ph, e0);
-        _mm256_storeu_ps(ph + 8, e1);
-        mx[h0 + i] = m_new[i];
-        sum[h0 + i] = sum[h0 + i] * corr[i] + hsum(_mm256_add_ps(e0, e1));
-      }
+      softmax_update(h0, n, valid_lo, valid_hi, s, corr);
       if constexpr (kQuant) {
         for (int64_t i = 0; i < n; ++i)
           for (int64_t qb = 0; qb < nb; ++qb)
             for (int64_t j = j0; j < j1; ++j)
-              pd[((h0 + i) * nb + qb) * kB + j] = p[(h0 + i) * kB + j] * dv[qb * kB + j];
-        accumulate_v_heads<T>(n, acc + h0 * hd, pd + h0 * nb * kB, corr, vb, hd, j0, j1);
+              s.pd[((h0 + i) * nb + qb) * kB + j] = s.p[(h0 + i) * kB + j] * s.dv[qb * kB + j];
+        accumulate_v_heads<T>(n, s.acc + h0 * hd, s.pd + h0 * nb * kB, corr, vb, hd, j0, j1);
       } else if (T == DType::kF16 && hd % 8 != 0) {
-        accumulate_v_heads<DType::kF32>(n, acc + h0 * hd, p + h0 * kB, corr, vb, hd, j0, j1);
+        accumulate_v_heads<DType::kF32>(n, s.acc + h0 * hd, s.p + h0 * kB, corr, vb, hd, j0, j1);
       } else {
-        accumulate_v_heads<T>(n, acc + h0 * hd, p + h0 * kB, corr, vb, hd, j0, j1);
+        accumulate_v_heads<T>(n, s.acc + h0 * hd, s.p + h0 * kB, corr, vb, hd, j0, j1);
       }
     }
   }
   for (int64_t h = 0; h < G; ++h) {
-    float l = sum[h], c = 1.0f;
-    if (a.sinks) {
-      // The sink joins the softmax's normalisation only.
-      const float ms = std::fmax(mx[h], a.sinks[h]);
-      c = std::exp(mx[h] - ms);
-      l = l * c + std::exp(a.sinks[h] - ms);
-    }
-    const __m256 f = _mm256_set1_ps(c / l);
+    const __m256 f = _mm256_set1_ps(output_factor(s.mx[h], s.sum[h], a.sinks, h));
     for (int64_t e = 0; e < hd; e += 8) {
       const __m256i m = lanes_below(hd - e);
-      _mm256_maskstore_ps(a.out + h * hd + e, m, _mm256_mul_ps(_mm256_maskload_ps(acc + h * hd + e, m), f));
+      _mm256_maskstore_ps(a.out + h * hd + e, m, _mm256_mul_ps(_mm256_maskload_ps(s.acc + h * hd + e, m), f));
     }
   }
 }

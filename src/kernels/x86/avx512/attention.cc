@@ -436,14 +436,7 @@ void attention(const AttentionArgs& a) {
     }
   }
   for (int64_t h = 0; h < G; ++h) {
-    float l = sum[h], c = 1.0f;
-    if (a.sinks) {
-      // The sink joins the softmax's normalisation only.
-      const float ms = std::fmax(mx[h], a.sinks[h]);
-      c = std::exp(mx[h] - ms);
-      l = l * c + std::exp(a.sinks[h] - ms);
-    }
-    const __m512 f = _mm512_set1_ps(c / l);
+    const __m512 f = _mm512_set1_ps(output_factor(mx[h], sum[h], a.sinks, h));
     for (int64_t e = 0; e < hd; e += 16) {
       const __mmask16 m = lanes_below(hd - e);
       _mm512_mask_storeu_ps(a.out + h * hd + e, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, acc + h * hd + e), f));
