@@ -211,15 +211,17 @@ inline void prefetch_ahead_interleaved(const uint8_t* group_start, size_t block_
   for (size_t off = 0; off < kLanes * kBlockBytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T1);
 }
 
-// Block step b + ahead of a 16-row group requested, in either layout (group_layout).
-template <size_t kBlockBytes, bool kInterleaved>
-inline void prefetch_group_ahead(const uint8_t* const* row_ptrs, size_t block_step, size_t w_stride, int64_t n_blocks,
-                                 int64_t b) {
-  if constexpr (kInterleaved) {
+// The byte offset of block step b from each row's pointer (group_layout), with (kPrefetch) the
+// step kAhead on requested in either layout.
+template <size_t kBlockBytes, bool kInterleaved, bool kPrefetch>
+inline size_t block_at(const uint8_t* const* row_ptrs, size_t block_step, size_t w_stride, int64_t n_blocks,
+                       int64_t b) {
+  if constexpr (kPrefetch && kInterleaved) {
     prefetch_ahead_interleaved<kBlockBytes>(row_ptrs[0], block_step, b);
-  } else {
+  } else if constexpr (kPrefetch) {
     prefetch_ahead<kBlockBytes>(row_ptrs, w_stride, n_blocks, b);
   }
+  return static_cast<size_t>(b) * block_step;
 }
 
 // The multi-column gemv driver (Q4_K, Q6_K): n <= kMaxTotalColumns activation rows against

@@ -188,10 +188,8 @@ struct Q6KGemv {
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
     for (int64_t b = 0; b < n_blocks; ++b) {
-      const size_t at = static_cast<size_t>(b) * block_step;
-      if constexpr (kPrefetch) {
-        gemv16::prefetch_group_ahead<sizeof(BlockQ6_K), kInterleaved>(row_ptrs, block_step, w_stride, n_blocks, b);
-      }
+      const size_t at =
+          gemv16::block_at<sizeof(BlockQ6_K), kInterleaved, kPrefetch>(row_ptrs, block_step, w_stride, n_blocks, b);
       gemv16::LaneSum16 total[C];
 #pragma GCC unroll 16
       for (int q = 0; q < gemv16::kLanes; ++q) {
