@@ -170,8 +170,10 @@ TEST(FairShare, DeadlineThatPassesWhileTheModelWaitsToLoadIsAnsweredWhenItPasses
     EXPECT_EQ(b.r.status, 200);
     still_running += b.end > answered;
   }
-  // Answered while stories-ctx's queue still ran, not when "stories" could load.
-  EXPECT_GE(still_running, 2);
+  // Answered while stories-ctx's queue still ran, not when "stories" could load (then none
+  // would still run). At least one, not two: under a loaded machine the 503 can come a request
+  // later (this failed once as 1 of 3 with ctest -j2 on 2 cores).
+  EXPECT_GE(still_running, 1);
   EXPECT_NE(http_get(s->url("/metrics")).body.find("when=\"expired\"} 1"), std::string::npos);
 }
 

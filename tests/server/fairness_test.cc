@@ -173,8 +173,10 @@ TEST(Fairness, DeadlineThatPassesInTheQueueIsA503WithRetryAfter) {
     EXPECT_EQ(b.r.status, 200);
     still_running += b.end > answered;
   }
-  // It was dropped while the queue ahead of it still ran, not answered when its turn came.
-  EXPECT_GE(still_running, 2);
+  // It was dropped while the queue ahead of it still ran, not answered when its turn came (then
+  // none would still run). At least one, not two: under a loaded machine the 503 can come a
+  // request later (this failed once as 1 of 3 with ctest -j2 on 2 cores).
+  EXPECT_GE(still_running, 1);
   EXPECT_TRUE(wait_for_ps(*s, [](const json& m) { return m["slots_in_use"] == 0 && m["queued"] == 0; }));
   EXPECT_NE(http_get(s->url("/metrics")).body.find("when=\"expired\"} 1"), std::string::npos);
 }
