@@ -14,13 +14,16 @@
 // Everything here has internal linkage and is compiled for AVX-512 by its own target pragma.
 #pragma once
 
-// Included after rows16_engine.h, which includes <immintrin.h> with GCC 12's warnings silenced.
+// Included by rows16_engine.h (after its <immintrin.h>, with GCC 12's warnings silenced) and by
+// quant_gemm.cc (which silences them itself).
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "tensor/blocks.h"
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c,bmi2")
@@ -254,7 +257,7 @@ template <class K, bool kInterleaved>
 void gemv_columns(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const uint8_t* x, size_t x_stride, int64_t n,
                   float* y, int64_t ldy) {
   using XBlock = typename K::XBlock;
-  const int64_t n_blocks = k / 256;          // QK_K
+  const int64_t n_blocks = k / kQK_K;
   thread_local std::vector<XBlock> storage;  // [n][n_blocks]; XBlock's alignment is honoured
   if (static_cast<int64_t>(storage.size()) < n * n_blocks) storage.resize(n * n_blocks);
   const XBlock* xb[kMaxTotalColumns];

@@ -521,7 +521,6 @@ struct RowOrderStep {
   const uint8_t* const* rows;  // [16] the rows' first block of the step
   [[gnu::always_inline]] const uint8_t* at(int r, int u) const { return rows[r] + u * kBlock; }
 };
-template <size_t kBlock>
 struct StridedStep {  // a partial last group of an interleaved matrix: blocks `step` bytes apart
   const uint8_t* const* rows;
   size_t step;
@@ -634,7 +633,7 @@ void gemv(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const BlockQ8
 #pragma GCC unroll 16
         for (int r = 0; r < kLanes; ++r) rows[r] = row_ptrs[r] + s * kStepBlocks * block_step;
         if constexpr (kInterleaved) {
-          gemv_step<W>(StridedStep<sizeof(Block)>{rows, block_step}, xs[s], kStepBlocks, acc);
+          gemv_step<W>(StridedStep{rows, block_step}, xs[s], kStepBlocks, acc);
         } else {
           // 16 steps ahead: 18 (Q4_0) or 34 (Q8_0) KiB, within L2 and mostly L1.
           gemv16::prefetch_ahead<kStepBytes, 16>(row_ptrs, w_stride, full_steps, s);
