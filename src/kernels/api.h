@@ -45,6 +45,16 @@ constexpr int64_t kAttnBlockTokens = 16;
 // 16 strided ones: the AVX-512 Q4_K one-row kernel ran 1.5-1.6x faster on it (AMD EPYC).
 constexpr int64_t kInterleaveRows = 16;
 
+// Q4_K and Q6_K go one step further in every full group (kInterleaveRows rows): a block step
+// (block b of the 16 rows) is stored dword by dword, dword j of row r at step start + 64 j +
+// 4 r, and a block's last bytes that fill no whole dword (Q6_K's d) after those, row r's at
+// step start + 64 * (block bytes / 4) + r * (block bytes % 4). Each 64-byte vector then holds
+// the same dword of the 16 rows, which is how the AVX-512 kernels use them (16 rows in the
+// lanes): they read the step from start to end, with no transposes, where the block-by-block
+// order cost the one-row Q4_K kernel 4 permutes and 16-lane sums per row and block. A
+// matrix's last, partial group keeps the block-by-block order.
+constexpr bool interleaves_dwords(DType t) { return t == DType::kQ4_K; }
+
 // Attention of one query position for the `group` query heads that share one KV head, over its
 // KV blocks, flash-attention style: one block at a time, scores of the whole group against the
 // block, an online softmax (running max and sum per head), the block's V accumulated with the

@@ -82,6 +82,19 @@ const QuantizedActivations& quantize_activations(DType activation_type, const fl
 
 bool can_interleave(DType t) { return active().gemm_interleaved[static_cast<uint32_t>(t)] != nullptr; }
 
+namespace {
+
+// Where byte i of row r's block goes within its block step, in a full group of a
+// dword-interleaved type (api.h interleaves_dwords; `block`: bytes per block).
+size_t dword_position(size_t block, size_t r, size_t i) {
+  constexpr auto kRows = static_cast<size_t>(kInterleaveRows);
+  const size_t whole = block / 4;  // whole dwords per block
+  if (i < 4 * whole) return 4 * kRows * (i / 4) + 4 * r + i % 4;
+  return 4 * kRows * whole + r * (block % 4) + (i - 4 * whole);
+}
+
+}  // namespace
+
 void interleave_rows(DType t, void* data, int64_t rows, size_t row_stride) {
   CORRAL_CHECK(can_interleave(t), "no interleaved gemm for {}", dtype_name(t));
   const auto block = static_cast<size_t>(dtype_row_bytes(t, dtype_block_size(t)));
@@ -93,6 +106,16 @@ void interleave_rows(DType t, void* data, int64_t rows, size_t row_stride) {
     const auto g = static_cast<size_t>(std::min(kInterleaveRows, rows - i0));
     uint8_t* start = bytes + i0 * row_stride;
     std::memcpy(group.data(), start, g * row_stride);
+    if (interleaves_dwords(t) && g == static_cast<size_t>(kInterleaveRows)) {
+      for (size_t b = 0; b < blocks; ++b) {
+        uint8_t* step = start + b * g * block;
+        for (size_t r = 0; r < g; ++r) {
+          const uint8_t* from = &group[r * row_stride + b * block];
+          for (size_t i = 0; i < block; ++i) step[dword_position(block, r, i)] = from[i];
+        }
+      }
+      continue;
+    }
     for (size_t r = 0; r < g; ++r)
       for (size_t b = 0; b < blocks; ++b)
         std::memcpy(start + (b * g + r) * block, &group[r * row_stride + b * block], block);
@@ -145,8 +168,18 @@ void get_row(const WeightMatrix& w, int64_t row, float* out) {
   const int64_t g = std::min(kInterleaveRows, w.rows - i0);
   const int64_t per_block = dtype_block_size(w.type);
   const auto block = static_cast<size_t>(dtype_row_bytes(w.type, per_block));
-  for (int64_t b = 0; b < w.cols / per_block; ++b)
-    dequantize(bytes + i0 * w.row_stride + static_cast<size_t>(b * g + r) * block, out + b * per_block, per_block);
+  const bool dwords = interleaves_dwords(w.type) && g == kInterleaveRows;
+  std::vector<uint8_t> one(block);  // row r's block b, gathered from a dword-interleaved step
+  for (int64_t b = 0; b < w.cols / per_block; ++b) {
+    const uint8_t* at = bytes + i0 * w.row_stride + static_cast<size_t>(b * g) * block;
+    if (dwords) {
+      for (size_t i = 0; i < block; ++i) one[i] = at[dword_position(block, static_cast<size_t>(r), i)];
+      at = one.data();
+    } else {
+      at += static_cast<size_t>(r) * block;
+    }
+    dequantize(at, out + b * per_block, per_block);
+  }
 }
 
 }  // namespace corral::kernels

@@ -189,7 +189,7 @@ TEST(MatmulInterleaved, SameBitsAsRowOrder) {
         WeightMatrix w = e.w;
         w.data = bytes.data();
         w.interleaved = true;
-        for (int64_t n : {1, 2, 5, 17}) {
+        for (int64_t n : {1, 2, 5, 8, 17}) {
           const std::vector<float> x = normal_values(n * k, static_cast<uint32_t>(n));
           EXPECT_TRUE(same_bits(run_matmul(w, x, n, pool), run_matmul(e.w, x, n, pool))) << "n " << n;
         }
