@@ -53,7 +53,7 @@ constexpr int64_t kInterleaveRows = 16;
 // lanes): they read the step from start to end, with no transposes, where the block-by-block
 // order cost the one-row Q4_K kernel 4 permutes and 16-lane sums per row and block. A
 // matrix's last, partial group keeps the block-by-block order.
-constexpr bool interleaves_dwords(DType t) { return t == DType::kQ4_K; }
+constexpr bool interleaves_dwords(DType t) { return t == DType::kQ4_K || t == DType::kQ6_K; }
 
 // Attention of one query position for the `group` query heads that share one KV head, over its
 // KV blocks, flash-attention style: one block at a time, scores of the whole group against the

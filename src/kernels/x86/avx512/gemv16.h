@@ -283,6 +283,55 @@ void gemv_columns(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const
   }
 }
 
+// The driver of the kernels that read a dword-interleaved matrix (api.h interleaves_dwords;
+// Q4_K, Q6_K): m (a multiple of 16) rows in full groups, against n activation rows,
+// kMaxColumns at a time (later passes over a group read it from L1 or L2: 72 KiB of Q4_K at
+// k = 8192). K supplies Block, Sums and make_sums(activation block, out) (per activation row
+// and super-block, once per call), and stored_group<kPrefetch, C>(group, block_step, n_blocks,
+// x blocks[C], sums[C], y, ldy), which writes y[c * ldy + r] for the group's 16 rows
+// (kPrefetch: request the stream ahead, on the first pass).
+template <class K, bool kPrefetch>
+void stored_group_of(int columns, const uint8_t* group, size_t block_step, int64_t n_blocks, const BlockQ8_K* const* x,
+                     const typename K::Sums* const* sums, float* y, int64_t ldy) {
+  switch (columns) {
+    case 1: return K::template stored_group<kPrefetch, 1>(group, block_step, n_blocks, x, sums, y, ldy);
+    case 2: return K::template stored_group<kPrefetch, 2>(group, block_step, n_blocks, x, sums, y, ldy);
+    case 3: return K::template stored_group<kPrefetch, 3>(group, block_step, n_blocks, x, sums, y, ldy);
+    default: return K::template stored_group<kPrefetch, 4>(group, block_step, n_blocks, x, sums, y, ldy);
+  }
+}
+
+template <class K>
+void stored_gemv(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const uint8_t* x, size_t x_stride, int64_t n,
+                 float* y, int64_t ldy) {
+  using Sums = typename K::Sums;
+  const int64_t n_blocks = k / kQK_K;
+  thread_local std::vector<Sums> storage;  // [n][n_blocks]
+  if (static_cast<int64_t>(storage.size()) < n * n_blocks) storage.resize(n * n_blocks);
+  for (int64_t c = 0; c < n; ++c) {
+    const auto* row = reinterpret_cast<const BlockQ8_K*>(x + c * x_stride);
+    for (int64_t b = 0; b < n_blocks; ++b) K::make_sums(row[b], storage[c * n_blocks + b]);
+  }
+  const size_t block_step = kLanes * sizeof(typename K::Block);
+  for (int64_t i0 = 0; i0 < m; i0 += kLanes) {
+    const uint8_t* group = w + i0 * w_stride;
+    for (int64_t c0 = 0; c0 < n; c0 += kMaxColumns) {
+      const int columns = static_cast<int>(std::min<int64_t>(kMaxColumns, n - c0));
+      const BlockQ8_K* xs[kMaxColumns];
+      const Sums* sums[kMaxColumns];
+      for (int c = 0; c < columns; ++c) {
+        xs[c] = reinterpret_cast<const BlockQ8_K*>(x + (c0 + c) * x_stride);
+        sums[c] = storage.data() + (c0 + c) * n_blocks;
+      }
+      if (c0 == 0) {
+        stored_group_of<K, true>(columns, group, block_step, n_blocks, xs, sums, y + i0, ldy);
+      } else {
+        stored_group_of<K, false>(columns, group, block_step, n_blocks, xs, sums, y + c0 * ldy + i0, ldy);
+      }
+    }
+  }
+}
+
 }  // namespace gemv16
 }  // namespace
 }  // namespace corral::kernels

@@ -292,16 +292,19 @@ struct Q4KGemv {
     for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(y + c * ldy, static_cast<__mmask16>((1u << rows) - 1), acc[c]);
   }
 
-  // A full group of an interleaved matrix (api.h interleaves_dwords: vector j of a block step
-  // is dword j of the 16 rows) against C activation rows: what K4Rows::prepare_stored and
-  // K4Rows::accumulate compute, without the Prepared block in between. Each stored code vector
+  // For gemv16::stored_gemv: a full group of an interleaved matrix (api.h interleaves_dwords:
+  // vector j of a block step is dword j of the 16 rows) against C activation rows, computing
+  // what K4Rows::prepare and K4Rows::accumulate do with no transposes: each stored code vector
   // is split into its two nibble vectors once and meets every column's 4 activation codes
-  // there, lane r being row r throughout: no permutes and no sums across lanes, which took
-  // half the instructions of the row-order gemv above. Integer sums are exact in any order and
+  // there, lane r being row r throughout, so no permutes and no sums across lanes either (half
+  // the instructions of the row-order group above). Integer sums are exact in any order and
   // the f32 steps are accumulate's, so the outputs have its bits.
+  using Sums = Rows::Sums;
+  static void make_sums(const BlockQ8_K& x, Sums& s) { Rows::make_sums(x, s); }
+
   template <bool kPrefetch, int C>
   static void stored_group(const uint8_t* group, size_t block_step, int64_t n_blocks, const BlockQ8_K* const* x,
-                           const Rows::Sums* const* sums, float* y, int64_t ldy) {
+                           const Sums* const* sums, float* y, int64_t ldy) {
     const __m512i nibble = _mm512_set1_epi8(0x0F);
     __m512 acc[C];
 #pragma GCC unroll 4
@@ -356,7 +359,7 @@ struct Q4KGemv {
       const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(header[0], 16)));
 #pragma GCC unroll 4
       for (int c = 0; c < C; ++c) {
-        const Rows::Sums& s = sums[c][b];
+        const Sums& s = sums[c][b];
         __m512i msum = _mm512_madd_epi16(mins[0], rows16::broadcast_4_bytes(s.pairs));
 #pragma GCC unroll 3
         for (int q4 = 1; q4 < 4; ++q4) {
@@ -371,63 +374,21 @@ struct Q4KGemv {
     for (int c = 0; c < C; ++c) _mm512_storeu_ps(y + c * ldy, acc[c]);
   }
 
-  template <bool kPrefetch>
-  static void stored_group_of(int columns, const uint8_t* group, size_t block_step, int64_t n_blocks,
-                              const BlockQ8_K* const* x, const Rows::Sums* const* sums, float* y, int64_t ldy) {
-    switch (columns) {
-      case 1: return stored_group<kPrefetch, 1>(group, block_step, n_blocks, x, sums, y, ldy);
-      case 2: return stored_group<kPrefetch, 2>(group, block_step, n_blocks, x, sums, y, ldy);
-      case 3: return stored_group<kPrefetch, 3>(group, block_step, n_blocks, x, sums, y, ldy);
-      default: return stored_group<kPrefetch, 4>(group, block_step, n_blocks, x, sums, y, ldy);
-    }
-  }
-
-  // The full groups (m a multiple of 16) of an interleaved matrix against n activation rows,
-  // gemv16::kMaxColumns at a time: later passes over a group read it from L1 or L2 (72 KiB at
-  // k = 8192). Ahead of the rows16 engine at every n measured (8192x2048 on 2 threads, AMD
-  // EPYC: n = 16 / 128 / 512: 0.92 / 7.2 / 28.6 ms against 1.7 / 8.6 / 32), since what it
-  // prepares from a block step costs as much as using it here.
-  static void stored_gemv(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const uint8_t* x, size_t x_stride,
-                          int64_t n, float* y, int64_t ldy) {
-    const int64_t n_blocks = k / kQK_K;
-    thread_local std::vector<Rows::Sums> storage;  // [n][n_blocks]
-    if (static_cast<int64_t>(storage.size()) < n * n_blocks) storage.resize(n * n_blocks);
-    for (int64_t c = 0; c < n; ++c) {
-      const auto* row = reinterpret_cast<const BlockQ8_K*>(x + c * x_stride);
-      for (int64_t b = 0; b < n_blocks; ++b) Rows::make_sums(row[b], storage[c * n_blocks + b]);
-    }
-    const size_t block_step = gemv16::kLanes * sizeof(BlockQ4_K);
-    for (int64_t i0 = 0; i0 < m; i0 += gemv16::kLanes) {
-      const uint8_t* group = w + i0 * w_stride;
-      for (int64_t c0 = 0; c0 < n; c0 += gemv16::kMaxColumns) {
-        const int columns = static_cast<int>(std::min<int64_t>(gemv16::kMaxColumns, n - c0));
-        const BlockQ8_K* xs[gemv16::kMaxColumns];
-        const Rows::Sums* sums[gemv16::kMaxColumns];
-        for (int c = 0; c < columns; ++c) {
-          xs[c] = reinterpret_cast<const BlockQ8_K*>(x + (c0 + c) * x_stride);
-          sums[c] = storage.data() + (c0 + c) * n_blocks;
-        }
-        if (c0 == 0) {
-          stored_group_of<true>(columns, group, block_step, n_blocks, xs, sums, y + i0, ldy);
-        } else {
-          stored_group_of<false>(columns, group, block_step, n_blocks, xs, sums, y + c0 * ldy + i0, ldy);
-        }
-      }
-    }
-  }
-
-  // The GemmFn. An interleaved matrix's full groups take stored_gemv at any n; the rest (row
-  // order, or the last group of fewer than 16 rows) take the gemv up to kMaxTotalColumns
-  // activation rows and the rows16 engine above.
+  // The GemmFn. An interleaved matrix's full groups take stored_group (gemv16::stored_gemv) at
+  // any n: ahead of the rows16 engine at every n measured (8192x2048 on 2 threads, AMD EPYC:
+  // n = 16 / 128 / 512: 0.92 / 7.2 / 28.6 ms against 1.7 / 8.6 / 32), since what that engine
+  // prepares from a block step costs as much as using it here. The rest (row order, or the
+  // last group of fewer than 16 rows) take the gemv up to kMaxTotalColumns activation rows and
+  // the rows16 engine above.
   template <bool kInterleaved>
   static void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
                    float* y, int64_t ldy) {
     const auto* w_bytes = static_cast<const uint8_t*>(w);
     const auto* x_bytes = static_cast<const uint8_t*>(x);
-    int64_t full = 0;  // rows taken by stored_gemv
+    int64_t full = 0;  // rows taken by gemv16::stored_gemv
     if constexpr (kInterleaved) {
       full = m / gemv16::kLanes * gemv16::kLanes;
-      stored_gemv(k, w_bytes, w_stride, full, x_bytes, x_stride, n, y, ldy);
+      gemv16::stored_gemv<Q4KGemv>(k, w_bytes, w_stride, full, x_bytes, x_stride, n, y, ldy);
       if (full == m) return;
     }
     if (n > gemv16::kMaxTotalColumns) {

@@ -227,16 +227,113 @@ struct Q6KGemv {
     for (int c = 0; c < C; ++c) _mm512_mask_storeu_ps(y + c * ldy, static_cast<__mmask16>((1u << rows) - 1), acc[c]);
   }
 
-  // The GemmFn: up to gemv16::kMaxTotalColumns activation rows take the gemv, more the rows16
-  // engine.
+  // For gemv16::stored_gemv: a full group of an interleaved matrix (api.h interleaves_dwords:
+  // vector j of a block step is dword j of the 16 rows: ql 0-31, qh 32-47, scales 48-51, then
+  // the 16 rows' d) against C activation rows, computing what Q6KRows::prepare and
+  // Q6KRows::accumulate do with no transposes, lane r being row r throughout. Integer sums are
+  // exact in any order and the f32 step is accumulate's, so the outputs have its bits.
+  using Sums = Q6KRows::Sums;
+  static void make_sums(const BlockQ8_K&, Sums&) {}
+
+  template <bool kPrefetch, int C>
+  static void stored_group(const uint8_t* group, size_t block_step, int64_t n_blocks, const BlockQ8_K* const* x,
+                           const Sums* const*, float* y, int64_t ldy) {
+    static_assert(sizeof(BlockQ6_K) == 52 * 4 + 2, "Q6_K: 52 dwords and d per block");
+    constexpr int A = rows16::accumulators(C);
+    const __m512i nibble = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
+    __m512 acc[C];
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const uint8_t* step = group + b * block_step;
+      if constexpr (kPrefetch) gemv16::prefetch_ahead_interleaved<sizeof(BlockQ6_K)>(group, block_step, b);
+      // Scale words (int8 each), spread as Q6KRows::prepare does: scales[s] a signed int16 in
+      // the low half of each lane.
+      __m512i words[4], scales[16];
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) words[j] = _mm512_loadu_si512(step + 64 * (48 + j));
+#pragma GCC unroll 16
+      for (int s = 0; s < 16; ++s) {
+        scales[s] = _mm512_srai_epi16(_mm512_shuffle_epi8(words[s / 4], rows16::lane_bytes(s % 4, -1, 1)), 8);
+      }
+      __m512i isum[C][A];
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c) {
+#pragma GCC unroll 4
+        for (int a = 0; a < A; ++a) isum[c][a] = _mm512_setzero_si512();
+      }
+#pragma GCC unroll 2
+      for (int half = 0; half < 2; ++half) {
+        // ql dword w: low nibbles elements 128 half + 4w + 0..3, high nibbles the same + 64;
+        // qh dword j: crumb t holds the high bits of elements 128 half + 32t + 4j + 0..3.
+        __m512i qh[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; ++j) qh[j] = _mm512_loadu_si512(step + 64 * (32 + 8 * half + j));
+#pragma GCC unroll 16
+        for (int w = 0; w < 16; ++w) {
+          const __m512i ql = _mm512_loadu_si512(step + 64 * (16 * half + w));
+#pragma GCC unroll 2
+          for (int nib = 0; nib < 2; ++nib) {
+            const int within = 64 * nib + 4 * w, e = 128 * half + within;  // first element
+            const __m512i low = _mm512_and_si512(nib == 0 ? ql : _mm512_srli_epi16(ql, 4), nibble);
+            const __m512i high = crumb_to_bits45(qh[w % 8], 2 * (within / 32));
+            const __m512i codes = _mm512_ternarylogic_epi32(high, bits45, low, 0xEA);  // (h & m) | l
+            const int i = e / 4;
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) {
+              const __m512i part =
+                  _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes, rows16::broadcast_4_bytes(x[c][b].qs + e));
+              isum[c][i % A] = _mm512_dpwssd_epi32(isum[c][i % A], part, scales[e / 16]);
+            }
+          }
+        }
+      }
+      // The + 32 of every code, against the bsums: (-32 * scale) of sub-blocks 2q, 2q + 1.
+#pragma GCC unroll 8
+      for (int q = 0; q < 8; ++q) {
+        const int first = 2 * (q % 2);
+        const __m512i pair =
+            _mm512_srai_epi16(_mm512_shuffle_epi8(words[q / 2], rows16::lane_bytes(first, first + 1, 1)), 8);
+        const __m512i offsets = _mm512_mullo_epi16(pair, _mm512_set1_epi16(-32));
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+          isum[c][q % A] =
+              _mm512_dpwssd_epi32(isum[c][q % A], offsets, rows16::broadcast_4_bytes(x[c][b].bsums + 2 * q));
+        }
+      }
+      const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(step + 64 * 52)));  // 16 f16
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c) {
+        __m512i total = isum[c][0];
+#pragma GCC unroll 3
+        for (int a = 1; a < A; ++a) total = _mm512_add_epi32(total, isum[c][a]);
+        acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(d, _mm512_set1_ps(x[c][b].d)), acc[c]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) _mm512_storeu_ps(y + c * ldy, acc[c]);
+  }
+
+  // The GemmFn. An interleaved matrix's full groups take stored_group (gemv16::stored_gemv) at
+  // any n; the rest (row order, or the last group of fewer than 16 rows) take the gemv up to
+  // gemv16::kMaxTotalColumns activation rows and the rows16 engine above.
   template <bool kInterleaved>
   static void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
                    float* y, int64_t ldy) {
-    if (n > gemv16::kMaxTotalColumns) {
-      return rows16::gemm<Q6KRows, kInterleaved>(k, w, w_stride, m, x, x_stride, n, y, ldy);
+    const auto* w_bytes = static_cast<const uint8_t*>(w);
+    const auto* x_bytes = static_cast<const uint8_t*>(x);
+    int64_t full = 0;  // rows taken by gemv16::stored_gemv
+    if constexpr (kInterleaved) {
+      full = m / gemv16::kLanes * gemv16::kLanes;
+      gemv16::stored_gemv<Q6KGemv>(k, w_bytes, w_stride, full, x_bytes, x_stride, n, y, ldy);
+      if (full == m) return;
     }
-    gemv16::gemv_columns<Q6KGemv, kInterleaved>(k, static_cast<const uint8_t*>(w), w_stride, m,
-                                                static_cast<const uint8_t*>(x), x_stride, n, y, ldy);
+    if (n > gemv16::kMaxTotalColumns) {
+      return rows16::gemm<Q6KRows, kInterleaved>(k, w_bytes + full * w_stride, w_stride, m - full, x, x_stride, n,
+                                                 y + full, ldy);
+    }
+    gemv16::gemv_columns<Q6KGemv, kInterleaved>(k, w_bytes + full * w_stride, w_stride, m - full, x_bytes, x_stride, n,
+                                                y + full, ldy);
   }
 };
 
