@@ -45,15 +45,20 @@ constexpr int64_t kAttnBlockTokens = 16;
 // 16 strided ones: the AVX-512 Q4_K one-row kernel ran 1.5-1.6x faster on it (AMD EPYC).
 constexpr int64_t kInterleaveRows = 16;
 
-// Q4_K and Q6_K go one step further in every full group (kInterleaveRows rows): a block step
-// (block b of the 16 rows) is stored dword by dword, dword j of row r at step start + 64 j +
-// 4 r, and a block's last bytes that fill no whole dword (Q6_K's d) after those, row r's at
-// step start + 64 * (block bytes / 4) + r * (block bytes % 4). Each 64-byte vector then holds
-// the same dword of the 16 rows, which is how the AVX-512 kernels use them (16 rows in the
-// lanes): they read the step from start to end, with no transposes, where the block-by-block
-// order cost the one-row Q4_K kernel 4 permutes and 16-lane sums per row and block. A
-// matrix's last, partial group keeps the block-by-block order.
-constexpr bool interleaves_dwords(DType t) { return t == DType::kQ4_K || t == DType::kQ6_K; }
+// Q4_K, Q6_K, Q4_0 and Q8_0 go one step further in every full group (kInterleaveRows rows):
+// a block step (block b of the 16 rows) is stored as the rows' leading bytes that precede the
+// block's dwords (interleaved_head_bytes: the f16 d of Q4_0 and Q8_0), row r's at step start
+// + r * head; then the block's whole dwords after them, dword j of row r at 16 * head + 64 j +
+// 4 r; then what is left (Q6_K's d), row r's after all dwords at r * (what is left). Each
+// 64-byte piece then holds the same dword of the 16 rows, which is how the AVX-512 kernels
+// use them (16 rows in the lanes): they read a step from start to end with no transposes,
+// where the block-by-block order cost the one-row Q4_K kernel 4 permutes and 16-lane sums
+// per row and block, and the Q8_0 one a transposition. A matrix's last, partial group keeps
+// the block-by-block order.
+constexpr bool interleaves_dwords(DType t) {
+  return t == DType::kQ4_K || t == DType::kQ6_K || t == DType::kQ4_0 || t == DType::kQ8_0;
+}
+constexpr int64_t interleaved_head_bytes(DType t) { return t == DType::kQ4_0 || t == DType::kQ8_0 ? 2 : 0; }
 
 // Attention of one query position for the `group` query heads that share one KV head, over its
 // KV blocks, flash-attention style: one block at a time, scores of the whole group against the

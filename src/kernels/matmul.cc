@@ -85,12 +85,15 @@ bool can_interleave(DType t) { return active().gemm_interleaved[static_cast<uint
 namespace {
 
 // Where byte i of row r's block goes within its block step, in a full group of a
-// dword-interleaved type (api.h interleaves_dwords; `block`: bytes per block).
-size_t dword_position(size_t block, size_t r, size_t i) {
+// dword-interleaved type (api.h interleaves_dwords; `block`: bytes per block, `head`: its
+// interleaved_head_bytes).
+size_t dword_position(size_t block, size_t head, size_t r, size_t i) {
   constexpr auto kRows = static_cast<size_t>(kInterleaveRows);
-  const size_t whole = block / 4;  // whole dwords per block
-  if (i < 4 * whole) return 4 * kRows * (i / 4) + 4 * r + i % 4;
-  return 4 * kRows * whole + r * (block % 4) + (i - 4 * whole);
+  if (i < head) return r * head + i;
+  const size_t whole = (block - head) / 4;  // whole dwords after the head
+  const size_t at = i - head, dwords_start = kRows * head, rest_start = dwords_start + 4 * kRows * whole;
+  if (at < 4 * whole) return dwords_start + 4 * kRows * (at / 4) + 4 * r + at % 4;
+  return rest_start + r * (block - head - 4 * whole) + (at - 4 * whole);
 }
 
 }  // namespace
@@ -107,11 +110,12 @@ void interleave_rows(DType t, void* data, int64_t rows, size_t row_stride) {
     uint8_t* start = bytes + i0 * row_stride;
     std::memcpy(group.data(), start, g * row_stride);
     if (interleaves_dwords(t) && g == static_cast<size_t>(kInterleaveRows)) {
+      const auto head = static_cast<size_t>(interleaved_head_bytes(t));
       for (size_t b = 0; b < blocks; ++b) {
         uint8_t* step = start + b * g * block;
         for (size_t r = 0; r < g; ++r) {
           const uint8_t* from = &group[r * row_stride + b * block];
-          for (size_t i = 0; i < block; ++i) step[dword_position(block, r, i)] = from[i];
+          for (size_t i = 0; i < block; ++i) step[dword_position(block, head, r, i)] = from[i];
         }
       }
       continue;
@@ -169,11 +173,12 @@ void get_row(const WeightMatrix& w, int64_t row, float* out) {
   const int64_t per_block = dtype_block_size(w.type);
   const auto block = static_cast<size_t>(dtype_row_bytes(w.type, per_block));
   const bool dwords = interleaves_dwords(w.type) && g == kInterleaveRows;
+  const auto head = static_cast<size_t>(interleaved_head_bytes(w.type));
   std::vector<uint8_t> one(block);  // row r's block b, gathered from a dword-interleaved step
   for (int64_t b = 0; b < w.cols / per_block; ++b) {
     const uint8_t* at = bytes + i0 * w.row_stride + static_cast<size_t>(b * g) * block;
     if (dwords) {
-      for (size_t i = 0; i < block; ++i) one[i] = at[dword_position(block, static_cast<size_t>(r), i)];
+      for (size_t i = 0; i < block; ++i) one[i] = at[dword_position(block, head, static_cast<size_t>(r), i)];
       at = one.data();
     } else {
       at += static_cast<size_t>(r) * block;

@@ -331,19 +331,11 @@ template <typename W>
   return _mm512_castsi512_ps(_mm512_mask_blend_epi32(small, normal, subnormal));
 }
 
-// Block b of the panel (codes c, scales in p) against G activation rows.
+// A block's codes c (as PanelBlock::codes), its 16 rows' scales dw and (with a min) mins mw
+// against G activation rows.
 template <typename W, int G>
-[[gnu::always_inline]] inline void dot_block(const __m512i c[8], const PanelBlock& p, const XBlock& x, __m512 acc[G]) {
+[[gnu::always_inline]] inline void dot_block(const __m512i c[8], __m512 dw, __m512 mw, const XBlock& x, __m512 acc[G]) {
   constexpr bool kHasMin = W::kHasMin;
-  const __m256i d_bits = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.d));
-  __m512 dw;
-  if constexpr (W::kE8M0) {
-    dw = e8m0_to_f32_half(_mm512_cvtepu16_epi32(d_bits));
-  } else {
-    dw = _mm512_cvtph_ps(d_bits);
-  }
-  __m512 mw = _mm512_setzero_ps();
-  if constexpr (kHasMin) { mw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p.m))); }
   // Row-interleaved: the G integer sums advance together, so the out-of-order core always has
   // G independent vpdpbusd to issue instead of one 8-deep dependency chain at a time.
   __m512i isum[G];
@@ -361,6 +353,21 @@ template <typename W, int G>
     acc[jj] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[jj]), _mm512_mul_ps(dw, _mm512_set1_ps(x.d[jj])), acc[jj]);
     if constexpr (kHasMin) acc[jj] = _mm512_fmadd_ps(mw, _mm512_set1_ps(x.s[jj]), acc[jj]);
   }
+}
+
+// Block b of the panel (codes c, scales in p) against G activation rows.
+template <typename W, int G>
+[[gnu::always_inline]] inline void dot_block(const __m512i c[8], const PanelBlock& p, const XBlock& x, __m512 acc[G]) {
+  const __m256i d_bits = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.d));
+  __m512 dw;
+  if constexpr (W::kE8M0) {
+    dw = e8m0_to_f32_half(_mm512_cvtepu16_epi32(d_bits));
+  } else {
+    dw = _mm512_cvtph_ps(d_bits);
+  }
+  __m512 mw = _mm512_setzero_ps();
+  if constexpr (W::kHasMin) mw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p.m)));
+  dot_block<W, G>(c, dw, mw, x, acc);
 }
 
 template <int G>
@@ -660,12 +667,102 @@ void gemv(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const BlockQ8
   }
 }
 
-// The GemmFn of Q4_0 and Q8_0: one activation row takes the gemv, more the panels.
+// The GemmFn of Q4_0 and Q8_0 in row order: one activation row takes the gemv, more the panels.
 template <typename W, bool kInterleaved = false>
 void gemm_or_gemv(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
                   float* y, int64_t ldy) {
   if (n != 1 || m <= 0) return gemm<W, kInterleaved>(k, w, w_stride, m, x, x_stride, n, y, ldy);
   gemv<W, kInterleaved>(k, static_cast<const uint8_t*>(w), w_stride, m, static_cast<const BlockQ8_0*>(x), y);
+}
+
+// ---- Dword-interleaved full groups: Q4_0 and Q8_0 -------------------------------------------
+
+// In a full group of an interleaved Q4_0 or Q8_0 matrix (api.h interleaves_dwords) block b's
+// step is the 16 rows' f16 d (32 bytes), then their qs, dword j of the 16 rows in 64 bytes:
+// what pack and gather_scalars produce for a panel block, already in place. So every n takes
+// the panel kernel's dot_block straight from the stored step, with the bits it gives there.
+template <typename W>
+[[gnu::always_inline]] inline void stored_block(const uint8_t* step, __m512i c[8], __m512& dw) {
+  static_assert(std::is_same_v<W, Q8_0> || std::is_same_v<W, Q4_0>, "Q4_0 and Q8_0 are stored dword by dword");
+  dw = _mm512_cvtph_ps(load256(step));
+  const uint8_t* qs = step + sizeof(uint16_t) * kLanes;
+  if constexpr (std::is_same_v<W, Q8_0>) {
+    const __m512i sign = _mm512_set1_epi8(static_cast<char>(0x80));
+#pragma GCC unroll 8
+    for (int g = 0; g < 8; ++g) c[g] = _mm512_xor_si512(_mm512_loadu_si512(qs + 64 * g), sign);
+  } else {
+    // Dword j: elements 4j .. 4j + 3 in the low nibbles, 16 + 4j .. in the high ones.
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      const __m512i v = _mm512_loadu_si512(qs + 64 * j);
+      c[j] = _mm512_and_si512(v, low4);
+      c[4 + j] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
+    }
+  }
+}
+
+// One full group against G activation rows (xb: their blocks, [nb]). kPrefetch (the first pass
+// over a group) requests the stream a few KiB ahead into L2, as the gemv did for the
+// block-by-block layout (~4.3 KiB for Q8_0, ~6.9 for Q4_0).
+template <typename W, int G, bool kPrefetch>
+void stored_group_dwords(const uint8_t* group, int64_t nb, const XBlock* xb, float* y, int64_t ldy) {
+  using Block = typename W::Block;
+  constexpr size_t kStep = kLanes * sizeof(Block);
+  constexpr int64_t kAhead = std::is_same_v<W, Q8_0> ? 8 : 24;
+  __m512 acc[G];
+#pragma GCC unroll 8
+  for (int jj = 0; jj < G; ++jj) acc[jj] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    if constexpr (kPrefetch) gemv16::prefetch_ahead_interleaved<sizeof(Block), kAhead>(group, kStep, b);
+    __m512i c[8];
+    __m512 dw;
+    stored_block<W>(group + b * kStep, c, dw);
+    dot_block<W, G>(c, dw, _mm512_setzero_ps(), xb[b], acc);
+  }
+  store_rows<G>(acc, y, ldy, static_cast<__mmask16>(0xFFFF));
+}
+
+template <typename W, bool kPrefetch>
+void stored_group_dwords_of(int rows_in_group, const uint8_t* group, int64_t nb, const XBlock* xb, float* y,
+                            int64_t ldy) {
+  switch (rows_in_group) {
+    case 1: return stored_group_dwords<W, 1, kPrefetch>(group, nb, xb, y, ldy);
+    case 2: return stored_group_dwords<W, 2, kPrefetch>(group, nb, xb, y, ldy);
+    case 3: return stored_group_dwords<W, 3, kPrefetch>(group, nb, xb, y, ldy);
+    case 4: return stored_group_dwords<W, 4, kPrefetch>(group, nb, xb, y, ldy);
+    case 5: return stored_group_dwords<W, 5, kPrefetch>(group, nb, xb, y, ldy);
+    case 6: return stored_group_dwords<W, 6, kPrefetch>(group, nb, xb, y, ldy);
+    case 7: return stored_group_dwords<W, 7, kPrefetch>(group, nb, xb, y, ldy);
+    default: return stored_group_dwords<W, 8, kPrefetch>(group, nb, xb, y, ldy);
+  }
+}
+
+// The GemmFn of interleaved Q4_0 and Q8_0: full groups from their stored steps, kGroup
+// activation rows per pass (later passes read the group from L1 or L2: 34 KiB of Q8_0 at
+// k = 2048); the last group, if partial, as before.
+template <typename W>
+void gemm_interleaved_dwords(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride,
+                             int64_t n, float* y, int64_t ldy) {
+  if (m <= 0 || n <= 0) return;
+  const int64_t nb = k / 32, groups = ceil_div(n, kGroup), full = m / kLanes * kLanes;
+  const auto* w_bytes = static_cast<const uint8_t*>(w);
+  if (full > 0) {
+    auto* xb = static_cast<XBlock*>(ThreadScratch::get(Slot::kActivations, groups * nb * sizeof(XBlock)));
+    prepare_activations<typename W::Act, W::kOffset>(static_cast<const uint8_t*>(x), x_stride, n, nb, xb);
+    for (int64_t i0 = 0; i0 < full; i0 += kLanes) {
+      const uint8_t* group = w_bytes + i0 * w_stride;
+      for (int64_t g = 0; g < groups; ++g) {
+        const int rows = static_cast<int>(std::min<int64_t>(kGroup, n - g * kGroup));
+        if (g == 0) {
+          stored_group_dwords_of<W, true>(rows, group, nb, xb, y + i0, ldy);
+        } else {
+          stored_group_dwords_of<W, false>(rows, group, nb, xb + g * nb, y + g * kGroup * ldy + i0, ldy);
+        }
+      }
+    }
+  }
+  if (full < m) gemm_or_gemv<W, true>(k, w_bytes + full * w_stride, w_stride, m - full, x, x_stride, n, y + full, ldy);
 }
 
 }  // namespace
@@ -678,12 +775,13 @@ void register_quant_gemm(KernelTable& t) {
   t.gemm[static_cast<uint32_t>(DType::kQ8_0)] = gemm_or_gemv<Q8_0>;
   t.gemm[static_cast<uint32_t>(DType::kIQ4_NL)] = gemm<IQ4_NL>;
   t.gemm[static_cast<uint32_t>(DType::kMXFP4)] = gemm<MXFP4>;
-  // Interleaved weights (api.h kInterleaveRows): every format here reads either layout.
-  t.gemm_interleaved[static_cast<uint32_t>(DType::kQ4_0)] = gemm_or_gemv<Q4_0, true>;
+  // Interleaved weights (api.h kInterleaveRows): every format here reads either layout (Q4_0
+  // and Q8_0 their full groups dword by dword, api.h interleaves_dwords).
+  t.gemm_interleaved[static_cast<uint32_t>(DType::kQ4_0)] = gemm_interleaved_dwords<Q4_0>;
   t.gemm_interleaved[static_cast<uint32_t>(DType::kQ4_1)] = gemm<Q4_1, true>;
   t.gemm_interleaved[static_cast<uint32_t>(DType::kQ5_0)] = gemm<Q5_0, true>;
   t.gemm_interleaved[static_cast<uint32_t>(DType::kQ5_1)] = gemm<Q5_1, true>;
-  t.gemm_interleaved[static_cast<uint32_t>(DType::kQ8_0)] = gemm_or_gemv<Q8_0, true>;
+  t.gemm_interleaved[static_cast<uint32_t>(DType::kQ8_0)] = gemm_interleaved_dwords<Q8_0>;
   t.gemm_interleaved[static_cast<uint32_t>(DType::kIQ4_NL)] = gemm<IQ4_NL, true>;
   t.gemm_interleaved[static_cast<uint32_t>(DType::kMXFP4)] = gemm<MXFP4, true>;
 }
