@@ -519,26 +519,20 @@ struct alignas(64) GemvX {
   int32_t corr[kStepBlocks];  // [block] -offset * sum(codes), as prepare_activations
 };
 
-// Where block u of a step lies for row r of the 16, in the two layouts. In row order a row's
-// blocks follow one another; interleaved, row r's block is r blocks into the group's 16 copies of
-// block u: constant displacements from four pointers, which keeps the 16 rows' addresses out of
-// registers the dot products need.
+// Where block u of a step lies for row r of the 16: in row order a row's blocks follow one
+// another; in the partial last group of an interleaved matrix (the only one the gemv sees
+// there: full groups are stored dword by dword, gemm_interleaved_dwords) they are `step` bytes
+// apart.
 template <size_t kBlock>
 struct RowOrderStep {
   const uint8_t* const* rows;  // [16] the rows' first block of the step
   [[gnu::always_inline]] const uint8_t* at(int r, int u) const { return rows[r] + u * kBlock; }
 };
-struct StridedStep {  // a partial last group of an interleaved matrix: blocks `step` bytes apart
+struct StridedStep {
   const uint8_t* const* rows;
   size_t step;
   [[gnu::always_inline]] const uint8_t* at(int r, int u) const { return rows[r] + u * step; }
 };
-template <size_t kBlock>
-struct InterleavedStep {
-  const uint8_t* block[kStepBlocks];  // [u] row 0's block u of the step
-  [[gnu::always_inline]] const uint8_t* at(int r, int u) const { return block[u] + r * kBlock; }
-};
-
 template <typename W, typename Step>
 [[gnu::always_inline]] inline __m512i gemv_row_step(const Step& step, int r, const GemvX& x) {
   using Block = typename W::Block;
@@ -621,31 +615,16 @@ void gemv(int64_t k, const uint8_t* w, size_t w_stride, int64_t m, const BlockQ8
     size_t block_step = 0;  // from a row's block to its next
     gemv16::group_layout<sizeof(Block), kInterleaved>(w, w_stride, i0, m, row_ptrs, block_step, offsets);
     __m512 acc = _mm512_setzero_ps();
-    if (kInterleaved && valid == kLanes) {
-      for (int64_t s = 0; s < full_steps; ++s) {
-        // One sequential stream: the hardware prefetcher alone left Q8_0 slower than row order
-        // (k = 2048, 1.03 ms against 0.80). Requests into L2 a few KiB ahead keep it fed: Q4_0
-        // 0.36 -> 0.27-0.30 ms, Q8_0 -> 0.46-0.65 (the VM's spread; 16 steps into L1 as in
-        // row order measured 1.21).
-        constexpr int64_t kAheadSteps = std::is_same_v<W, Q8_0> ? 2 : 6;  // ~4.3 and ~6.8 KiB
-        gemv16::prefetch_ahead_interleaved<kStepBytes, kAheadSteps>(row_ptrs[0], kStepBlocks * block_step, s);
-        InterleavedStep<sizeof(Block)> step;
-#pragma GCC unroll 4
-        for (int u = 0; u < kStepBlocks; ++u) step.block[u] = row_ptrs[0] + (s * kStepBlocks + u) * block_step;
-        gemv_step<W>(step, xs[s], kStepBlocks, acc);
-      }
-    } else {
-      for (int64_t s = 0; s < full_steps; ++s) {
-        const uint8_t* rows[kLanes];
+    for (int64_t s = 0; s < full_steps; ++s) {
+      const uint8_t* rows[kLanes];
 #pragma GCC unroll 16
-        for (int r = 0; r < kLanes; ++r) rows[r] = row_ptrs[r] + s * kStepBlocks * block_step;
-        if constexpr (kInterleaved) {
-          gemv_step<W>(StridedStep{rows, block_step}, xs[s], kStepBlocks, acc);
-        } else {
-          // 16 steps ahead: 18 (Q4_0) or 34 (Q8_0) KiB, within L2 and mostly L1.
-          gemv16::prefetch_ahead<kStepBytes, 16>(row_ptrs, w_stride, full_steps, s);
-          gemv_step<W>(RowOrderStep<sizeof(Block)>{rows}, xs[s], kStepBlocks, acc);
-        }
+      for (int r = 0; r < kLanes; ++r) rows[r] = row_ptrs[r] + s * kStepBlocks * block_step;
+      if constexpr (kInterleaved) {
+        gemv_step<W>(StridedStep{rows, block_step}, xs[s], kStepBlocks, acc);
+      } else {
+        // 16 steps ahead: 18 (Q4_0) or 34 (Q8_0) KiB, within L2 and mostly L1.
+        gemv16::prefetch_ahead<kStepBytes, 16>(row_ptrs, w_stride, full_steps, s);
+        gemv_step<W>(RowOrderStep<sizeof(Block)>{rows}, xs[s], kStepBlocks, acc);
       }
     }
     if (steps > full_steps) {
