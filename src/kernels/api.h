@@ -46,10 +46,10 @@ constexpr int64_t kAttnBlockTokens = 16;
 constexpr int64_t kInterleaveRows = 16;
 
 // Q4_K, Q6_K, Q4_0 and Q8_0 go one step further in every full group (kInterleaveRows rows):
-// a block step (block b of the 16 rows) is stored as the rows' leading bytes that precede the
-// block's dwords (interleaved_head_bytes: the f16 d of Q4_0 and Q8_0), row r's at step start
-// + r * head; then the block's whole dwords after them, dword j of row r at 16 * head + 64 j +
-// 4 r; then what is left (Q6_K's d), row r's after all dwords at r * (what is left). Each
+// a block step (block b of the 16 rows) holds first the rows' bytes that precede the block's
+// dwords (interleaved_head_bytes: the f16 d of Q4_0 and Q8_0), row r's at r * head; then the
+// block's whole dwords, dword j of row r at 16 * head + 64 * interleaved_dword_slot(t, j) +
+// 4 r; then what is left (Q6_K's d), row r's at r * (bytes left) after the dwords. Each
 // 64-byte piece then holds the same dword of the 16 rows, which is how the AVX-512 kernels
 // use them (16 rows in the lanes): they read a step from start to end with no transposes,
 // where the block-by-block order cost the one-row Q4_K kernel 4 permutes and 16-lane sums
@@ -59,6 +59,15 @@ constexpr bool interleaves_dwords(DType t) {
   return t == DType::kQ4_K || t == DType::kQ6_K || t == DType::kQ4_0 || t == DType::kQ8_0;
 }
 constexpr int64_t interleaved_head_bytes(DType t) { return t == DType::kQ4_0 || t == DType::kQ8_0 ? 2 : 0; }
+// Where dword j of a block goes among the step's 64-byte pieces: j, except for Q6_K, whose
+// pieces follow the order its kernel reads them in: scales (dwords 48-51), then per half h
+// its qh (32 + 8h ..) and its ql (16h ..).
+constexpr int64_t interleaved_dword_slot(DType t, int64_t j) {
+  if (t != DType::kQ6_K) return j;
+  if (j >= 48) return j - 48;                                  // scales
+  if (j >= 32) return 4 + 24 * ((j - 32) / 8) + (j - 32) % 8;  // qh of half (j - 32) / 8
+  return 12 + 24 * (j / 16) + j % 16;                          // ql of half j / 16
+}
 
 // Attention of one query position for the `group` query heads that share one KV head, over its
 // KV blocks, flash-attention style: one block at a time, scores of the whole group against the

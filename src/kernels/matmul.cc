@@ -87,12 +87,15 @@ namespace {
 // Where byte i of row r's block goes within its block step, in a full group of a
 // dword-interleaved type (api.h interleaves_dwords; `block`: bytes per block, `head`: its
 // interleaved_head_bytes).
-size_t dword_position(size_t block, size_t head, size_t r, size_t i) {
+size_t dword_position(DType t, size_t block, size_t head, size_t r, size_t i) {
   constexpr auto kRows = static_cast<size_t>(kInterleaveRows);
   if (i < head) return r * head + i;
   const size_t whole = (block - head) / 4;  // whole dwords after the head
   const size_t at = i - head, dwords_start = kRows * head, rest_start = dwords_start + 4 * kRows * whole;
-  if (at < 4 * whole) return dwords_start + 4 * kRows * (at / 4) + 4 * r + at % 4;
+  if (at < 4 * whole) {
+    const auto slot = static_cast<size_t>(interleaved_dword_slot(t, static_cast<int64_t>(at / 4)));
+    return dwords_start + 4 * kRows * slot + 4 * r + at % 4;
+  }
   return rest_start + r * (block - head - 4 * whole) + (at - 4 * whole);
 }
 
@@ -115,7 +118,7 @@ void interleave_rows(DType t, void* data, int64_t rows, size_t row_stride) {
         uint8_t* step = start + b * g * block;
         for (size_t r = 0; r < g; ++r) {
           const uint8_t* from = &group[r * row_stride + b * block];
-          for (size_t i = 0; i < block; ++i) step[dword_position(block, head, r, i)] = from[i];
+          for (size_t i = 0; i < block; ++i) step[dword_position(t, block, head, r, i)] = from[i];
         }
       }
       continue;
@@ -178,7 +181,7 @@ void get_row(const WeightMatrix& w, int64_t row, float* out) {
   for (int64_t b = 0; b < w.cols / per_block; ++b) {
     const uint8_t* at = bytes + i0 * w.row_stride + static_cast<size_t>(b * g) * block;
     if (dwords) {
-      for (size_t i = 0; i < block; ++i) one[i] = at[dword_position(block, head, static_cast<size_t>(r), i)];
+      for (size_t i = 0; i < block; ++i) one[i] = at[dword_position(w.type, block, head, static_cast<size_t>(r), i)];
       at = one.data();
     } else {
       at += static_cast<size_t>(r) * block;

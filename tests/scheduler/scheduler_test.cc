@@ -158,16 +158,16 @@ TEST(Scheduler, CancelledJobFreesItsSlotAtOnce) {
   const ModelSpec m = spec("models/stories260K.gguf");
   Collector long_job, next_job;
   auto job = completion(m, "Once upon a time", long_job, 100000);
-  ASSERT_FALSE(s.submit(m, job, std::nullopt));
-  // Wait until it streams, then cancel; the next job must run right away.
-  for (int i = 0; i < 2000; ++i) {
-    {
-      std::lock_guard<std::mutex> lk(long_job.mu);
-      if (!long_job.text.empty()) break;
+  // Cancelled as its first token streams, from the runner's own callback: stories260K reaches
+  // its 128-token context in ~10 ms, sooner than a poll from this thread could see it stream
+  // (done_reason "length" then). The next job must run right away.
+  job->on_event = [collect = long_job.callback(), weak = std::weak_ptr<Job>(job)](const JobEvent& e) {
+    if (e.type == JobEvent::Type::kText) {
+      if (auto j = weak.lock()) j->cancel();
     }
-    std::this_thread::sleep_for(5ms);
-  }
-  job->cancel();
+    collect(e);
+  };
+  ASSERT_FALSE(s.submit(m, job, std::nullopt));
   JobEvent e = long_job.wait(10s);
   EXPECT_EQ(e.done_reason, DoneReason::kCancelled);
   ASSERT_FALSE(s.submit(m, completion(m, "The cat", next_job, 5), std::nullopt));
