@@ -84,20 +84,38 @@ bool can_interleave(DType t) { return active().gemm_interleaved[static_cast<uint
 
 namespace {
 
-// Where byte i of row r's block goes within its block step, in a full group of a
-// dword-interleaved type (api.h interleaves_dwords; `block`: bytes per block, `head`: its
-// interleaved_head_bytes).
-size_t dword_position(DType t, size_t block, size_t head, size_t r, size_t i) {
-  constexpr auto kRows = static_cast<size_t>(kInterleaveRows);
-  if (i < head) return r * head + i;
-  const size_t whole = (block - head) / 4;  // whole dwords after the head
-  const size_t at = i - head, dwords_start = kRows * head, rest_start = dwords_start + 4 * kRows * whole;
-  if (at < 4 * whole) {
-    const auto slot = static_cast<size_t>(interleaved_dword_slot(t, static_cast<int64_t>(at / 4)));
-    return dwords_start + 4 * kRows * slot + 4 * r + at % 4;
+// How one row's block maps into its block step in a full group of a dword-interleaved type
+// (api.h interleaves_dwords): `head` bytes at r * head, then whole dwords, dword j at
+// dwords_at + 64 * slot(j) + 4 r, then the `tail` bytes at tail_at + r * tail.
+struct DwordSteps {
+  DType type;
+  size_t head, whole, tail;  // bytes, dwords, bytes of a block
+  size_t dwords_at, tail_at;
+
+  DwordSteps(DType t, size_t block)
+      : type(t),
+        head(static_cast<size_t>(interleaved_head_bytes(t))),
+        whole((block - head) / 4),
+        tail(block - head - 4 * whole),
+        dwords_at(kInterleaveRows * head),
+        tail_at(dwords_at + 4 * kInterleaveRows * whole) {}
+
+  size_t dword_at(size_t j, size_t r) const {
+    return dwords_at +
+           4 * kInterleaveRows * static_cast<size_t>(interleaved_dword_slot(type, static_cast<int64_t>(j))) + 4 * r;
   }
-  return rest_start + r * (block - head - 4 * whole) + (at - 4 * whole);
-}
+  // Row r's block (row order, `block`) into the step, and back.
+  void scatter(const uint8_t* block, size_t r, uint8_t* step) const {
+    std::memcpy(step + r * head, block, head);
+    for (size_t j = 0; j < whole; ++j) std::memcpy(step + dword_at(j, r), block + head + 4 * j, 4);
+    std::memcpy(step + tail_at + r * tail, block + head + 4 * whole, tail);
+  }
+  void gather(const uint8_t* step, size_t r, uint8_t* block) const {
+    std::memcpy(block, step + r * head, head);
+    for (size_t j = 0; j < whole; ++j) std::memcpy(block + head + 4 * j, step + dword_at(j, r), 4);
+    std::memcpy(block + head + 4 * whole, step + tail_at + r * tail, tail);
+  }
+};
 
 }  // namespace
 
@@ -113,13 +131,9 @@ void interleave_rows(DType t, void* data, int64_t rows, size_t row_stride) {
     uint8_t* start = bytes + i0 * row_stride;
     std::memcpy(group.data(), start, g * row_stride);
     if (interleaves_dwords(t) && g == static_cast<size_t>(kInterleaveRows)) {
-      const auto head = static_cast<size_t>(interleaved_head_bytes(t));
+      const DwordSteps steps(t, block);
       for (size_t b = 0; b < blocks; ++b) {
-        uint8_t* step = start + b * g * block;
-        for (size_t r = 0; r < g; ++r) {
-          const uint8_t* from = &group[r * row_stride + b * block];
-          for (size_t i = 0; i < block; ++i) step[dword_position(t, block, head, r, i)] = from[i];
-        }
+        for (size_t r = 0; r < g; ++r) steps.scatter(&group[r * row_stride + b * block], r, start + b * g * block);
       }
       continue;
     }
@@ -176,12 +190,12 @@ void get_row(const WeightMatrix& w, int64_t row, float* out) {
   const int64_t per_block = dtype_block_size(w.type);
   const auto block = static_cast<size_t>(dtype_row_bytes(w.type, per_block));
   const bool dwords = interleaves_dwords(w.type) && g == kInterleaveRows;
-  const auto head = static_cast<size_t>(interleaved_head_bytes(w.type));
+  const DwordSteps steps(w.type, block);
   std::vector<uint8_t> one(block);  // row r's block b, gathered from a dword-interleaved step
   for (int64_t b = 0; b < w.cols / per_block; ++b) {
     const uint8_t* at = bytes + i0 * w.row_stride + static_cast<size_t>(b * g) * block;
     if (dwords) {
-      for (size_t i = 0; i < block; ++i) one[i] = at[dword_position(w.type, block, head, static_cast<size_t>(r), i)];
+      steps.gather(at, static_cast<size_t>(r), one.data());
       at = one.data();
     } else {
       at += static_cast<size_t>(r) * block;
