@@ -377,38 +377,16 @@ struct Q4KGemv {
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) _mm512_storeu_ps(y + c * ldy, acc[c]);
   }
-
-  // The GemmFn. An interleaved matrix's full groups take stored_group (gemv16::stored_gemv) at
-  // any n: ahead of the rows16 engine at every n measured (8192x2048 on 2 threads, AMD EPYC:
-  // n = 16 / 128 / 512: 0.92 / 7.2 / 28.6 ms against 1.7 / 8.6 / 32), since what that engine
-  // prepares from a block step costs as much as using it here. The rest (row order, or the
-  // last group of fewer than 16 rows) take the gemv up to kMaxTotalColumns activation rows and
-  // the rows16 engine above.
-  template <bool kInterleaved>
-  static void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
-                   float* y, int64_t ldy) {
-    const auto* w_bytes = static_cast<const uint8_t*>(w);
-    const auto* x_bytes = static_cast<const uint8_t*>(x);
-    int64_t full = 0;  // rows taken by gemv16::stored_gemv
-    if constexpr (kInterleaved) {
-      full = m / gemv16::kLanes * gemv16::kLanes;
-      gemv16::stored_gemv<Q4KGemv>(k, w_bytes, w_stride, full, x_bytes, x_stride, n, y, ldy);
-      if (full == m) return;
-    }
-    if (n > gemv16::kMaxTotalColumns) {
-      return rows16::gemm<Rows, kInterleaved>(k, w_bytes + full * w_stride, w_stride, m - full, x, x_stride, n,
-                                              y + full, ldy);
-    }
-    gemv16::gemv_columns<Q4KGemv, kInterleaved>(k, w_bytes + full * w_stride, w_stride, m - full, x_bytes, x_stride, n,
-                                                y + full, ldy);
-  }
 };
 
 }  // namespace
 
 void register_avx512_q4_k_q5_k_gemm(KernelTable& t) {
-  t.gemm[static_cast<uint32_t>(DType::kQ4_K)] = Q4KGemv::gemm<false>;
-  t.gemm_interleaved[static_cast<uint32_t>(DType::kQ4_K)] = Q4KGemv::gemm<true>;
+  // Interleaved: the stored kernel is ahead of the rows16 engine at every n measured
+  // (8192x2048 on 2 threads, AMD EPYC: n = 16 / 128 / 512: 0.92 / 7.2 / 28.6 ms against 1.7 /
+  // 8.6 / 32), since what that engine prepares from a block step costs as much as using it.
+  t.gemm[static_cast<uint32_t>(DType::kQ4_K)] = rows16::gemm_with_gemv<Q4KGemv, Q4KGemv::Rows, false>;
+  t.gemm_interleaved[static_cast<uint32_t>(DType::kQ4_K)] = rows16::gemm_with_gemv<Q4KGemv, Q4KGemv::Rows, true>;
   t.gemm[static_cast<uint32_t>(DType::kQ5_K)] = rows16::gemm<K4Rows<BlockQ5_K, 5>>;
 }
 

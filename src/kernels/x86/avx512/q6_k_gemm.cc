@@ -314,35 +314,13 @@ struct Q6KGemv {
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) _mm512_storeu_ps(y + c * ldy, acc[c]);
   }
-
-  // The GemmFn. An interleaved matrix's full groups take stored_group (gemv16::stored_gemv) at
-  // any n; the rest (row order, or the last group of fewer than 16 rows) take the gemv up to
-  // gemv16::kMaxTotalColumns activation rows and the rows16 engine above.
-  template <bool kInterleaved>
-  static void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
-                   float* y, int64_t ldy) {
-    const auto* w_bytes = static_cast<const uint8_t*>(w);
-    const auto* x_bytes = static_cast<const uint8_t*>(x);
-    int64_t full = 0;  // rows taken by gemv16::stored_gemv
-    if constexpr (kInterleaved) {
-      full = m / gemv16::kLanes * gemv16::kLanes;
-      gemv16::stored_gemv<Q6KGemv>(k, w_bytes, w_stride, full, x_bytes, x_stride, n, y, ldy);
-      if (full == m) return;
-    }
-    if (n > gemv16::kMaxTotalColumns) {
-      return rows16::gemm<Q6KRows, kInterleaved>(k, w_bytes + full * w_stride, w_stride, m - full, x, x_stride, n,
-                                                 y + full, ldy);
-    }
-    gemv16::gemv_columns<Q6KGemv, kInterleaved>(k, w_bytes + full * w_stride, w_stride, m - full, x_bytes, x_stride, n,
-                                                y + full, ldy);
-  }
 };
 
 }  // namespace
 
 void register_avx512_q6_k_gemm(KernelTable& t) {
-  t.gemm[static_cast<uint32_t>(DType::kQ6_K)] = Q6KGemv::gemm<false>;
-  t.gemm_interleaved[static_cast<uint32_t>(DType::kQ6_K)] = Q6KGemv::gemm<true>;
+  t.gemm[static_cast<uint32_t>(DType::kQ6_K)] = rows16::gemm_with_gemv<Q6KGemv, Q6KRows, false>;
+  t.gemm_interleaved[static_cast<uint32_t>(DType::kQ6_K)] = rows16::gemm_with_gemv<Q6KGemv, Q6KRows, true>;
 }
 
 }  // namespace corral::kernels

@@ -227,6 +227,29 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, s
   }
 }
 
+// The GemmFn of a K-quant with one-row kernels (Q4_K with K4Rows, Q6_K with Q6KRows): an
+// interleaved matrix's full groups take Gemv's stored_group (gemv16::stored_gemv) at any n;
+// the rest (row order, or the last group of fewer than 16 rows) take Gemv's row-order group
+// (gemv16::gemv_columns) up to gemv16::kMaxTotalColumns activation rows and the rows16 engine
+// with T beyond.
+template <class Gemv, class T, bool kInterleaved>
+void gemm_with_gemv(int64_t k, const void* w, size_t w_stride, int64_t m, const void* x, size_t x_stride, int64_t n,
+                    float* y, int64_t ldy) {
+  const auto* w_bytes = static_cast<const uint8_t*>(w);
+  const auto* x_bytes = static_cast<const uint8_t*>(x);
+  int64_t full = 0;  // rows taken by gemv16::stored_gemv
+  if constexpr (kInterleaved) {
+    full = m / kLanes * kLanes;
+    gemv16::stored_gemv<Gemv>(k, w_bytes, w_stride, full, x_bytes, x_stride, n, y, ldy);
+    if (full == m) return;
+  }
+  if (n > gemv16::kMaxTotalColumns) {
+    return gemm<T, kInterleaved>(k, w_bytes + full * w_stride, w_stride, m - full, x, x_stride, n, y + full, ldy);
+  }
+  gemv16::gemv_columns<Gemv, kInterleaved>(k, w_bytes + full * w_stride, w_stride, m - full, x_bytes, x_stride, n,
+                                           y + full, ldy);
+}
+
 }  // namespace rows16
 }  // namespace
 }  // namespace corral::kernels
