@@ -344,12 +344,15 @@ struct Q4KGemv {
               high[c] = _mm512_dpbusd_epi32(high[c], hi, rows16::broadcast_4_bytes(x[c][b].qs + e + 32));
             }
           }
-          const __m512i scale_lo = _mm512_shuffle_epi8(scale_words[t / 2], rows16::lane_bytes(2 * (t % 2), -1));
-          const __m512i scale_hi = _mm512_shuffle_epi8(scale_words[t / 2], rows16::lane_bytes(2 * (t % 2) + 1, -1));
+          // Both sums fit 16 bits, so each lane takes them as one int16 pair [low, high] against
+          // [scale 2t, scale 2t + 1]: one vpdpwssd instead of two (the shift and blend run on
+          // other ports; at many columns the VNNI instructions bound the kernel).
+          const __m512i scales =
+              _mm512_shuffle_epi8(scale_words[t / 2], rows16::lane_bytes(2 * (t % 2), 2 * (t % 2) + 1));
 #pragma GCC unroll 4
           for (int c = 0; c < C; ++c) {
-            isum[c][h] = _mm512_dpwssd_epi32(isum[c][h], low[c], scale_lo);
-            isum[c][h] = _mm512_dpwssd_epi32(isum[c][h], high[c], scale_hi);
+            const __m512i pair = _mm512_mask_blend_epi16(0xAAAAAAAA, low[c], _mm512_slli_epi32(high[c], 16));
+            isum[c][h] = _mm512_dpwssd_epi32(isum[c][h], pair, scales);
           }
         }
       }

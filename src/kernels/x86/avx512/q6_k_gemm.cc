@@ -236,6 +236,24 @@ struct Q6KGemv {
   using Sums = Q6KRows::Sums;
   static void make_sums(const BlockQ8_K&, Sums&) {}
 
+  // isum[c] += the + 32 of every code of block b against column c's bsums: (-32 * scale) of
+  // sub-blocks 2q, 2q + 1 as an int16 pair (words: the 16 rows' scale words).
+  template <int C, int A>
+  [[gnu::always_inline]] static void add_offsets(const __m512i* words /*[4]*/, const BlockQ8_K* const* x, int64_t b,
+                                                 __m512i (*isum)[A]) {
+#pragma GCC unroll 8
+    for (int q = 0; q < 8; ++q) {
+      const int first = 2 * (q % 2);
+      const __m512i pair =
+          _mm512_srai_epi16(_mm512_shuffle_epi8(words[q / 2], rows16::lane_bytes(first, first + 1, 1)), 8);
+      const __m512i offsets = _mm512_mullo_epi16(pair, _mm512_set1_epi16(-32));
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c) {
+        isum[c][q % A] = _mm512_dpwssd_epi32(isum[c][q % A], offsets, rows16::broadcast_4_bytes(x[c][b].bsums + 2 * q));
+      }
+    }
+  }
+
   template <bool kPrefetch, int C>
   static void stored_group(const uint8_t* group, size_t block_step, int64_t n_blocks, const BlockQ8_K* const* x,
                            const Sums* const*, float* y, int64_t ldy) {
@@ -248,14 +266,14 @@ struct Q6KGemv {
     for (int64_t b = 0; b < n_blocks; ++b) {
       const uint8_t* step = group + b * block_step;
       if constexpr (kPrefetch) gemv16::prefetch_ahead_interleaved<sizeof(BlockQ6_K)>(group, block_step, b);
-      // Scale words (int8 each), spread as Q6KRows::prepare does: scales[s] a signed int16 in
-      // the low half of each lane.
+      // Scale words (int8 each): scales[s] holds sub-block s's signed scale in both int16
+      // halves of each lane, for the pairs of code vectors below.
       __m512i words[4], scales[16];
 #pragma GCC unroll 4
       for (int j = 0; j < 4; ++j) words[j] = _mm512_loadu_si512(step + 64 * j);
 #pragma GCC unroll 16
       for (int s = 0; s < 16; ++s) {
-        scales[s] = _mm512_srai_epi16(_mm512_shuffle_epi8(words[s / 4], rows16::lane_bytes(s % 4, -1, 1)), 8);
+        scales[s] = _mm512_srai_epi16(_mm512_shuffle_epi8(words[s / 4], rows16::lane_bytes(s % 4, s % 4, 1)), 8);
       }
       __m512i isum[C][A];
 #pragma GCC unroll 4
@@ -270,38 +288,39 @@ struct Q6KGemv {
         __m512i qh[8];
 #pragma GCC unroll 8
         for (int j = 0; j < 8; ++j) qh[j] = _mm512_loadu_si512(step + 64 * (4 + 24 * half + j));
-#pragma GCC unroll 16
-        for (int w = 0; w < 16; ++w) {
-          const __m512i ql = _mm512_loadu_si512(step + 64 * (12 + 24 * half + w));
+          // Code vectors of ql dwords 2u and 2u + 1 (one sub-block): each vpdpbusd sum of 4
+          // products fits 16 bits (|.| <= 4 * 63 * 127), so the two go to one vpdpwssd as an int16
+          // pair against the scale twice, instead of one each.
+#pragma GCC unroll 8
+        for (int u = 0; u < 8; ++u) {
+          const __m512i ql[2] = {_mm512_loadu_si512(step + 64 * (12 + 24 * half + 2 * u)),
+                                 _mm512_loadu_si512(step + 64 * (12 + 24 * half + 2 * u + 1))};
 #pragma GCC unroll 2
           for (int nib = 0; nib < 2; ++nib) {
-            const int within = 64 * nib + 4 * w, e = 128 * half + within;  // first element
-            const __m512i low = _mm512_and_si512(nib == 0 ? ql : _mm512_srli_epi16(ql, 4), nibble);
-            const __m512i high = crumb_to_bits45(qh[w % 8], 2 * (within / 32));
-            const __m512i codes = _mm512_ternarylogic_epi32(high, bits45, low, 0xEA);  // (h & m) | l
-            const int i = e / 4;
+            __m512i codes[2];
+            int e[2];  // first elements
+#pragma GCC unroll 2
+            for (int k = 0; k < 2; ++k) {
+              const int w = 2 * u + k, within = 64 * nib + 4 * w;
+              e[k] = 128 * half + within;
+              const __m512i low = _mm512_and_si512(nib == 0 ? ql[k] : _mm512_srli_epi16(ql[k], 4), nibble);
+              const __m512i high = crumb_to_bits45(qh[w % 8], 2 * (within / 32));
+              codes[k] = _mm512_ternarylogic_epi32(high, bits45, low, 0xEA);  // (h & m) | l
+            }
+            const int a = (2 * u + nib) % A;
 #pragma GCC unroll 4
             for (int c = 0; c < C; ++c) {
-              const __m512i part =
-                  _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes, rows16::broadcast_4_bytes(x[c][b].qs + e));
-              isum[c][i % A] = _mm512_dpwssd_epi32(isum[c][i % A], part, scales[e / 16]);
+              const __m512i first =
+                  _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[0], rows16::broadcast_4_bytes(x[c][b].qs + e[0]));
+              const __m512i second =
+                  _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[1], rows16::broadcast_4_bytes(x[c][b].qs + e[1]));
+              const __m512i pair = _mm512_mask_blend_epi16(0xAAAAAAAA, first, _mm512_slli_epi32(second, 16));
+              isum[c][a] = _mm512_dpwssd_epi32(isum[c][a], pair, scales[e[0] / 16]);
             }
           }
         }
       }
-      // The + 32 of every code, against the bsums: (-32 * scale) of sub-blocks 2q, 2q + 1.
-#pragma GCC unroll 8
-      for (int q = 0; q < 8; ++q) {
-        const int first = 2 * (q % 2);
-        const __m512i pair =
-            _mm512_srai_epi16(_mm512_shuffle_epi8(words[q / 2], rows16::lane_bytes(first, first + 1, 1)), 8);
-        const __m512i offsets = _mm512_mullo_epi16(pair, _mm512_set1_epi16(-32));
-#pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) {
-          isum[c][q % A] =
-              _mm512_dpwssd_epi32(isum[c][q % A], offsets, rows16::broadcast_4_bytes(x[c][b].bsums + 2 * q));
-        }
-      }
+      add_offsets<C, A>(words, x, b, isum);
       const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(step + 64 * 52)));  // 16 f16
 #pragma GCC unroll 4
       for (int c = 0; c < C; ++c) {
