@@ -84,6 +84,9 @@ bool can_interleave(DType t) { return active().gemm_interleaved[static_cast<uint
 
 namespace {
 
+// The largest block of a dword-interleaved type (Q6_K: 210 bytes), for get_row's stack copy.
+constexpr size_t kMaxDwordBlockBytes = 256;
+
 // How one row's block maps into its block step in a full group of a dword-interleaved type
 // (api.h interleaves_dwords): `head` bytes at r * head, then whole dwords, dword j at
 // dwords_at + 64 * slot(j) + 4 r, then the `tail` bytes at tail_at + r * tail.
@@ -191,12 +194,13 @@ void get_row(const WeightMatrix& w, int64_t row, float* out) {
   const auto block = static_cast<size_t>(dtype_row_bytes(w.type, per_block));
   const bool dwords = interleaves_dwords(w.type) && g == kInterleaveRows;
   const DwordSteps steps(w.type, block);
-  std::vector<uint8_t> one(block);  // row r's block b, gathered from a dword-interleaved step
+  uint8_t one[kMaxDwordBlockBytes];  // row r's block b, gathered from a dword-interleaved step
+  CORRAL_CHECK(!dwords || block <= sizeof one, "{} blocks of {} bytes", dtype_name(w.type), block);
   for (int64_t b = 0; b < w.cols / per_block; ++b) {
     const uint8_t* at = bytes + i0 * w.row_stride + static_cast<size_t>(b * g) * block;
     if (dwords) {
-      steps.gather(at, static_cast<size_t>(r), one.data());
-      at = one.data();
+      steps.gather(at, static_cast<size_t>(r), one);
+      at = one;
     } else {
       at += static_cast<size_t>(r) * block;
     }

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/api.h"
 #include "kernels/x86/avx512/gemv16.h"
 #include "kernels/x86/kquant_common.h"
 #include "tensor/blocks.h"
@@ -254,6 +255,11 @@ struct Q6KGemv {
     }
   }
 
+  // The 64-byte piece of a block step that holds block dword j of the 16 rows (api.h).
+  static const uint8_t* piece(const uint8_t* step, int j) {
+    return step + 64 * interleaved_dword_slot(DType::kQ6_K, j);
+  }
+
   template <bool kPrefetch, int C>
   static void stored_group(const uint8_t* group, size_t block_step, int64_t n_blocks, const BlockQ8_K* const* x,
                            const Sums* const*, float* y, int64_t ldy) {
@@ -270,7 +276,7 @@ struct Q6KGemv {
       // halves of each lane, for the pairs of code vectors below.
       __m512i words[4], scales[16];
 #pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) words[j] = _mm512_loadu_si512(step + 64 * j);
+      for (int j = 0; j < 4; ++j) words[j] = _mm512_loadu_si512(piece(step, 48 + j));  // scales
 #pragma GCC unroll 16
       for (int s = 0; s < 16; ++s) {
         scales[s] = _mm512_srai_epi16(_mm512_shuffle_epi8(words[s / 4], rows16::lane_bytes(s % 4, s % 4, 1)), 8);
@@ -287,14 +293,14 @@ struct Q6KGemv {
         // qh dword j: crumb t holds the high bits of elements 128 half + 32t + 4j + 0..3.
         __m512i qh[8];
 #pragma GCC unroll 8
-        for (int j = 0; j < 8; ++j) qh[j] = _mm512_loadu_si512(step + 64 * (4 + 24 * half + j));
+        for (int j = 0; j < 8; ++j) qh[j] = _mm512_loadu_si512(piece(step, 32 + 8 * half + j));
           // Code vectors of ql dwords 2u and 2u + 1 (one sub-block): each vpdpbusd sum of 4
           // products fits 16 bits (|.| <= 4 * 63 * 127), so the two go to one vpdpwssd as an int16
           // pair against the scale twice, instead of one each.
 #pragma GCC unroll 8
         for (int u = 0; u < 8; ++u) {
-          const __m512i ql[2] = {_mm512_loadu_si512(step + 64 * (12 + 24 * half + 2 * u)),
-                                 _mm512_loadu_si512(step + 64 * (12 + 24 * half + 2 * u + 1))};
+          const __m512i ql[2] = {_mm512_loadu_si512(piece(step, 16 * half + 2 * u)),
+                                 _mm512_loadu_si512(piece(step, 16 * half + 2 * u + 1))};
 #pragma GCC unroll 2
           for (int nib = 0; nib < 2; ++nib) {
             __m512i codes[2];

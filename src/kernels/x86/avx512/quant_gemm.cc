@@ -27,6 +27,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/api.h"
 #include "kernels/generic/lut4_layout.h"
 #include "kernels/x86/avx512/gemv16.h"
 #include "kernels/x86/avx512/legacy.h"
@@ -664,7 +665,7 @@ template <typename W>
 [[gnu::always_inline]] inline void stored_block(const uint8_t* step, __m512i c[8], __m512& dw) {
   static_assert(std::is_same_v<W, Q8_0> || std::is_same_v<W, Q4_0>, "Q4_0 and Q8_0 are stored dword by dword");
   dw = _mm512_cvtph_ps(load256(step));
-  const uint8_t* qs = step + sizeof(uint16_t) * kLanes;
+  const uint8_t* qs = step + interleaved_head_bytes(std::is_same_v<W, Q8_0> ? DType::kQ8_0 : DType::kQ4_0) * kLanes;
   if constexpr (std::is_same_v<W, Q8_0>) {
     const __m512i sign = _mm512_set1_epi8(static_cast<char>(0x80));
 #pragma GCC unroll 8
