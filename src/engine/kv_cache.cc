@@ -1,6 +1,8 @@
 #include "engine/kv_cache.h"
 
 #include <algorithm>
+#include <functional>
+#include <numeric>
 
 #include "base/check.h"
 
@@ -54,9 +56,11 @@ KvCache::KvCache(const model::Model& m, const KvSizing& sizing, DType type) {
   for (size_t g = 0; g < capacity.size(); ++g) {
     keep_window_[g] = sizing.swa_full ? 0 : layout.windows[g];
     refs_[g].assign(static_cast<size_t>(capacity[g]), 0);
-    free_[g].reserve(static_cast<size_t>(capacity[g]));
-    // Hand out low block numbers first so the touched address range stays compact.
-    for (int64_t b = capacity[g] - 1; b >= 0; --b) free_[g].push_back(static_cast<int32_t>(b));
+    const int64_t per_extent = storage_->blocks_per_extent(static_cast<int64_t>(g));
+    extent_in_use_[g].assign(static_cast<size_t>((capacity[g] + per_extent - 1) / per_extent), 0);
+    // Ascending order is already a min-heap.
+    free_[g].resize(static_cast<size_t>(capacity[g]));
+    std::iota(free_[g].begin(), free_[g].end(), 0);
   }
 }
 
@@ -214,9 +218,11 @@ void KvCache::commit_append(SeqId seq, int64_t n) {
 int32_t KvCache::alloc_block(int64_t g) {
   std::vector<int32_t>& fl = free_[static_cast<size_t>(g)];
   CORRAL_CHECK(!fl.empty(), "KV pool exhausted");
+  std::pop_heap(fl.begin(), fl.end(), std::greater<>());
   const int32_t b = fl.back();
   fl.pop_back();
   refs_[static_cast<size_t>(g)][b] = 1;
+  ++extent_in_use_[static_cast<size_t>(g)][b / storage_->blocks_per_extent(g)];
   ++used_[static_cast<size_t>(g)];
   return b;
 }
@@ -225,9 +231,13 @@ void KvCache::unref_block(int64_t g, int32_t b) {
   int32_t& r = refs_[static_cast<size_t>(g)][b];
   CORRAL_CHECK(r > 0, "double free of KV block {} of group {}", b, g);
   if (--r == 0) {
-    storage_->release(g, b);
-    free_[static_cast<size_t>(g)].push_back(b);
+    std::vector<int32_t>& fl = free_[static_cast<size_t>(g)];
+    fl.push_back(b);
+    std::push_heap(fl.begin(), fl.end(), std::greater<>());
     --used_[static_cast<size_t>(g)];
+    const int64_t extent = b / storage_->blocks_per_extent(g);
+    // The extent's pages go back to the OS when its last block in use is freed.
+    if (--extent_in_use_[static_cast<size_t>(g)][extent] == 0) storage_->release_extent(g, extent);
   }
 }
 

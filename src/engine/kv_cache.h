@@ -115,10 +115,14 @@ class KvCache {
   void unref_block(int64_t g, int32_t b);
 
   std::unique_ptr<model::KvStorage> storage_;
-  std::array<int64_t, model::kMaxKvGroups> keep_window_{};      // [n_groups] 0: keep every position
-  std::array<std::vector<int32_t>, model::kMaxKvGroups> free_;  // [n_groups][free blocks]
-  std::array<std::vector<int32_t>, model::kMaxKvGroups> refs_;  // [n_groups][capacity_blocks]
-  std::array<int64_t, model::kMaxKvGroups> used_{};             // [n_groups]
+  std::array<int64_t, model::kMaxKvGroups> keep_window_{};  // [n_groups] 0: keep every position
+  // [n_groups][free blocks], each a min-heap: the lowest free block goes out first, so a
+  // sequence's blocks tend to be consecutive (attention reads them as one stretch per layer
+  // and head) and the blocks in use stay packed into few storage extents.
+  std::array<std::vector<int32_t>, model::kMaxKvGroups> free_;
+  std::array<std::vector<int32_t>, model::kMaxKvGroups> refs_;           // [n_groups][capacity_blocks]
+  std::array<std::vector<int32_t>, model::kMaxKvGroups> extent_in_use_;  // [n_groups][extents] blocks
+  std::array<int64_t, model::kMaxKvGroups> used_{};                      // [n_groups]
   std::unordered_map<SeqId, Seq> seqs_;
   SeqId next_id_ = 1;
 };

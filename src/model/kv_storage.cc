@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
 #include "base/check.h"
 #include "model/config.h"
@@ -37,6 +38,21 @@ KvLayout kv_layout(const ModelConfig& c) {
   return l;
 }
 
+namespace {
+
+// Blocks per extent for pieces of head_bytes: the fewest that make a run of whole pages (so
+// extents start on page boundaries and release exactly), doubled until a run is at least
+// kMinExtentRunBytes. Head dim 64: q8_0 64 blocks (68 KB runs), q4_0 128 (72 KB), f16 32, f32 16.
+int64_t extent_blocks(size_t head_bytes) {
+  if (head_bytes == 0) return 1;
+  const size_t page = 4096;
+  int64_t n = static_cast<int64_t>(page / std::gcd(head_bytes, page));
+  while (static_cast<size_t>(n) * head_bytes < kMinExtentRunBytes) n *= 2;
+  return n;
+}
+
+}  // namespace
+
 KvStorage::KvStorage(KvLayout layout, int64_t n_head_kv, int64_t head_dim, const std::vector<int64_t>& capacity_blocks,
                      DType type)
     : layout_(std::move(layout)),
@@ -51,7 +67,11 @@ KvStorage::KvStorage(KvLayout layout, int64_t n_head_kv, int64_t head_dim, const
     Pool& p = pools_[g];
     p.block_bytes = static_cast<size_t>(layout_.group_size[g]) * 2 * n_head_kv_ * head_bytes_;
     p.capacity_blocks = capacity_blocks[g];
-    const size_t bytes = p.block_bytes * static_cast<size_t>(p.capacity_blocks);
+    p.extent_blocks = extent_blocks(head_bytes_);
+    p.run_bytes = static_cast<size_t>(p.extent_blocks) * head_bytes_;
+    // Whole extents: the last one's unused blocks are address space only.
+    const int64_t extents = (p.capacity_blocks + p.extent_blocks - 1) / p.extent_blocks;
+    const size_t bytes = p.block_bytes * static_cast<size_t>(extents * p.extent_blocks);
     if (bytes == 0) continue;
     // MAP_NORESERVE: reserve address space only; the kernel commits pages on first touch.
     void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -72,21 +92,22 @@ bool KvStorage::ok() const {
 }
 
 void KvStorage::copy_block(int64_t group, int64_t src, int64_t dst) const {
-  const size_t bytes = block_bytes(group);
-  std::byte* base = pools_[static_cast<size_t>(group)].base;
-  std::memcpy(base + static_cast<size_t>(dst) * bytes, base + static_cast<size_t>(src) * bytes, bytes);
+  // Any layer of the group: its slot's pieces are found through at().
+  const int64_t layers = layout_.group_size[static_cast<size_t>(group)];
+  for (int64_t il = 0, slot = 0; slot < layers; ++il) {
+    if (group_of(il) != group) continue;
+    ++slot;
+    for (size_t h = 0; h < n_head_kv_; ++h)
+      for (int64_t kv = 0; kv < 2; ++kv)
+        std::memcpy(at(dst, il, static_cast<int64_t>(h), kv), at(src, il, static_cast<int64_t>(h), kv), head_bytes_);
+  }
 }
 
-void KvStorage::release(int64_t group, int64_t block) const {
-  // Only whole pages inside the block can be dropped; the partial pages at its ends stay
-  // resident (they are shared with neighbouring blocks).
-  const size_t page = 4096;
-  const size_t bytes = block_bytes(group);
-  uintptr_t begin = reinterpret_cast<uintptr_t>(pools_[static_cast<size_t>(group)].base + block * bytes);
-  uintptr_t end = begin + bytes;
-  begin = (begin + page - 1) & ~(page - 1);
-  end &= ~(page - 1);
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+void KvStorage::release_extent(int64_t group, int64_t extent) const {
+  // An extent is whole pages (extent_blocks) from a page-aligned mapping: all of it drops.
+  const Pool& p = pools_[static_cast<size_t>(group)];
+  const size_t bytes = static_cast<size_t>(p.extent_blocks) * p.block_bytes;
+  if (bytes > 0) madvise(p.base + static_cast<size_t>(extent) * bytes, bytes, MADV_DONTNEED);
 }
 
 }  // namespace corral::model

@@ -45,6 +45,40 @@ TEST(KvCache, FullPoolFailsWithoutChangingAnything) {
   EXPECT_EQ(kv.used_blocks(), 2);
 }
 
+TEST(KvCache, HandsOutTheLowestFreeBlockFirst) {
+  KvCache kv(*tiny(), 10 * kKvBlockTokens);
+  std::vector<SeqId> seqs;
+  for (int64_t tokens : {2 * kKvBlockTokens, 2 * kKvBlockTokens, 1}) {
+    seqs.push_back(kv.create());
+    ASSERT_TRUE(kv.prepare_append(seqs.back(), tokens).is_ok());
+    kv.commit_append(seqs.back(), tokens);
+  }
+  EXPECT_EQ(kv.blocks(seqs[1]), (std::vector<int32_t>{2, 3}));
+  kv.free(seqs[1]);
+  SeqId d = kv.create();
+  ASSERT_TRUE(kv.prepare_append(d, 3 * kKvBlockTokens).is_ok());
+  EXPECT_EQ(kv.blocks(d), (std::vector<int32_t>{2, 3, 5}));
+}
+
+TEST(KvCache, AnExtentsPagesGoBackWhenItsLastBlockIsFreed) {
+  KvCache kv(*tiny(), 200 * kKvBlockTokens);
+  ASSERT_GE(kv.storage().blocks_per_extent(0), 2);
+  SeqId a = kv.create(), b = kv.create();
+  for (SeqId s : {a, b}) {
+    ASSERT_TRUE(kv.prepare_append(s, 1).is_ok());
+    kv.commit_append(s, 1);
+    static_cast<float*>(kv.storage().k(kv.blocks(s)[0], 0, 0))[0] = 7.0f;
+  }
+  const int32_t ba = kv.blocks(a)[0], bb = kv.blocks(b)[0];
+  ASSERT_EQ(ba / kv.storage().blocks_per_extent(0), bb / kv.storage().blocks_per_extent(0));
+  kv.free(b);  // a still uses the extent: nothing is dropped
+  EXPECT_EQ(static_cast<float*>(kv.storage().k(ba, 0, 0))[0], 7.0f);
+  EXPECT_EQ(static_cast<float*>(kv.storage().k(bb, 0, 0))[0], 7.0f);
+  kv.free(a);  // the extent's last block: its pages go back and read as zero
+  EXPECT_EQ(static_cast<float*>(kv.storage().k(ba, 0, 0))[0], 0.0f);
+  EXPECT_EQ(static_cast<float*>(kv.storage().k(bb, 0, 0))[0], 0.0f);
+}
+
 TEST(KvCache, ForkSharesBlocksAndCopiesOnWrite) {
   KvCache kv(*tiny(), 10 * kKvBlockTokens);
   SeqId a = kv.create();
