@@ -63,9 +63,7 @@ TEST_P(KvStorageLayout, PiecesAreDisjointAndAnExtentsRunsAreContiguous) {
   const std::byte* prev = nullptr;
   for (const auto& [start, count] : starts) {
     EXPECT_EQ(count, 1);
-    if (prev) {
-      EXPECT_GE(start - prev, static_cast<std::ptrdiff_t>(piece));
-    }
+    if (prev) { EXPECT_GE(start - prev, static_cast<std::ptrdiff_t>(piece)); }
     prev = start;
   }
   // Group 0's pieces lie within its whole extents.
