@@ -1,9 +1,10 @@
 // Scalar steps every ISA level's attention kernel shares: the query rounding over a quantized
-// (Q8_0 / Q4_0) K cache (one function, so the codes its q.k products see agree bit for bit) and
-// the output's normalisation with attention sinks.
+// (Q8_0 / Q4_0) K cache (one function, so the codes its q.k products see agree bit for bit),
+// the output's normalisation with attention sinks, and whether a block lies after the last.
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels/generic/rounding.h"
@@ -30,6 +31,17 @@ inline float round_query_block_q8(const float* x, int8_t* codes) {
   const float id = 127.0f / amax;
   for (int64_t i = 0; i < kAttnQueryBlock; ++i) codes[i] = static_cast<int8_t>(nearest_int(x[i] * id));
   return amax / 127.0f;
+}
+
+// Whether block `next` of a call's K and V both lie right after block next - 1 (blocks of
+// block_bytes). The KV pool keeps a sequence's consecutive blocks side by side per layer and
+// head (model/kv_storage.h, extents), where the hardware prefetcher streams them; the SIMD
+// kernels fetch an F32 / F16 block ahead only where this is false (see the AVX-512 kernel).
+inline bool next_block_follows(const void* const* k, const void* const* v, int64_t next, size_t block_bytes) {
+  const auto follows = [&](const void* const* blocks) {
+    return static_cast<const char*>(blocks[next]) == static_cast<const char*>(blocks[next - 1]) + block_bytes;
+  };
+  return follows(k) && follows(v);
 }
 
 // The factor that turns head h's accumulated sum_j p_j v_j (p_j = exp(score_j - m) against its

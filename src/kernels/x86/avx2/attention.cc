@@ -5,7 +5,8 @@
 // folded by hadd trees, the online softmax keeps a running max and sum per head, and V is
 // accumulated with the heads' accumulators in registers, each V row converted in registers
 // (F16 with head_dim a multiple of 8: vcvtph2ps; Q8_0 / Q4_0: codes to f32, the row's scale
-// folded into the probability); the next block's K and V are prefetched.
+// folded into the probability); the next block's K and V are prefetched where the hardware
+// prefetcher does not stream them.
 // The scalar reference is generic/attention.cc; only the order of f32 additions differs.
 #include <immintrin.h>
 
@@ -175,8 +176,9 @@ void accumulate_v_heads(int64_t n, float* acc, const float* p, const float* corr
   }
 }
 
-// One block ahead: the cache's blocks are separate pages' pieces, which the hardware
-// prefetcher cannot guess (see the AVX-512 kernel for the measured distance).
+// One block ahead where the hardware prefetcher does not stream the blocks: quantized blocks
+// always, F32 / F16 ones only when they do not follow the previous one (the AVX-512 kernel
+// has the measurements).
 constexpr int64_t kPrefetchBlocks = 1;
 
 void prefetch_block(const void* block, size_t bytes) {
@@ -447,7 +449,8 @@ void attention(const AttentionArgs& a) {
     // Lanes [j0, j1) of each half of the block.
     const __m256 valid_lo = _mm256_castsi256_ps(_mm256_andnot_si256(lanes_below(j0), lanes_below(j1)));
     const __m256 valid_hi = _mm256_castsi256_ps(_mm256_andnot_si256(lanes_below(j0 - 8), lanes_below(j1 - 8)));
-    if (b + kPrefetchBlocks < a.n_blocks) {
+    if (b + kPrefetchBlocks < a.n_blocks &&
+        (kQuant || !next_block_follows(a.k, a.v, b + kPrefetchBlocks, block_bytes))) {
       prefetch_block(a.k[b + kPrefetchBlocks], block_bytes);
       prefetch_block(a.v[b + kPrefetchBlocks], block_bytes);
     }

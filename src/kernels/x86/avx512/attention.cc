@@ -367,11 +367,7 @@ template <DType T>
 bool fetch_ahead(const AttentionArgs& a, int64_t b, size_t block_bytes) {
   if (b + kPrefetchBlocks >= a.n_blocks) return false;
   if constexpr (T == DType::kQ8_0 || T == DType::kQ4_0) return true;
-  const auto next_to = [&](const void* const* blocks) {
-    return static_cast<const char*>(blocks[b + kPrefetchBlocks]) ==
-           static_cast<const char*>(blocks[b + kPrefetchBlocks - 1]) + block_bytes;
-  };
-  return !next_to(a.k) || !next_to(a.v);
+  return !next_block_follows(a.k, a.v, b + kPrefetchBlocks, block_bytes);
 }
 
 void prefetch_block(const void* block, size_t bytes) {
