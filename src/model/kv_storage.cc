@@ -68,7 +68,6 @@ KvStorage::KvStorage(KvLayout layout, int64_t n_head_kv, int64_t head_dim, const
     p.block_bytes = static_cast<size_t>(layout_.group_size[g]) * 2 * n_head_kv_ * head_bytes_;
     p.capacity_blocks = capacity_blocks[g];
     p.extent_blocks = extent_blocks(head_bytes_);
-    p.run_bytes = static_cast<size_t>(p.extent_blocks) * head_bytes_;
     // Whole extents: the last one's unused blocks are address space only.
     const int64_t extents = (p.capacity_blocks + p.extent_blocks - 1) / p.extent_blocks;
     const size_t bytes = p.block_bytes * static_cast<size_t>(extents * p.extent_blocks);
@@ -92,15 +91,11 @@ bool KvStorage::ok() const {
 }
 
 void KvStorage::copy_block(int64_t group, int64_t src, int64_t dst) const {
-  // Any layer of the group: its slot's pieces are found through at().
-  const int64_t layers = layout_.group_size[static_cast<size_t>(group)];
-  for (int64_t il = 0, slot = 0; slot < layers; ++il) {
-    if (group_of(il) != group) continue;
-    ++slot;
-    for (size_t h = 0; h < n_head_kv_; ++h)
+  const Pool& p = pools_[static_cast<size_t>(group)];
+  for (size_t slot = 0; slot < static_cast<size_t>(layout_.group_size[static_cast<size_t>(group)]); ++slot)
+    for (int64_t h = 0; h < static_cast<int64_t>(n_head_kv_); ++h)
       for (int64_t kv = 0; kv < 2; ++kv)
-        std::memcpy(at(dst, il, static_cast<int64_t>(h), kv), at(src, il, static_cast<int64_t>(h), kv), head_bytes_);
-  }
+        std::memcpy(piece(p, dst, slot, h, kv), piece(p, src, slot, h, kv), head_bytes_);
 }
 
 void KvStorage::release_extent(int64_t group, int64_t extent) const {

@@ -114,19 +114,19 @@ class KvStorage {
     size_t mapped_bytes = 0;
     size_t block_bytes = 0;     // group_size * 2 * n_head_kv * head_bytes_
     int64_t extent_blocks = 1;  // blocks per extent: extent_blocks * head_bytes_ is whole pages
-    size_t run_bytes = 0;       // extent_blocks * head_bytes_: one (layer, K/V, head) of an extent
     int64_t capacity_blocks = 0;
   };
+  void* at(int64_t block, int64_t layer, int64_t head, int64_t kv) const {
+    return piece(pools_[static_cast<size_t>(layout_.layer_group[static_cast<size_t>(layer)])], block,
+                 static_cast<size_t>(layout_.layer_slot[static_cast<size_t>(layer)]), head, kv);
+  }
   // Extent e = block / extent_blocks starts at e * extent_blocks * block_bytes; in it the
   // runs of (slot, K/V, head) follow each other, each [extent_blocks][kKvBlockTokens] rows.
-  void* at(int64_t block, int64_t layer, int64_t head, int64_t kv) const {
-    const Pool& p = pools_[static_cast<size_t>(layout_.layer_group[static_cast<size_t>(layer)])];
-    const size_t slot = static_cast<size_t>(layout_.layer_slot[static_cast<size_t>(layer)]);
-    const size_t extent = static_cast<size_t>(block / p.extent_blocks);
-    const size_t inner = static_cast<size_t>(block % p.extent_blocks);
-    return p.base + extent * static_cast<size_t>(p.extent_blocks) * p.block_bytes +
-           ((slot * 2 + static_cast<size_t>(kv)) * n_head_kv_ + static_cast<size_t>(head)) * p.run_bytes +
-           inner * head_bytes_;
+  void* piece(const Pool& p, int64_t block, size_t slot, int64_t head, int64_t kv) const {
+    const size_t per = static_cast<size_t>(p.extent_blocks);
+    const size_t b = static_cast<size_t>(block);
+    const size_t run = (slot * 2 + static_cast<size_t>(kv)) * n_head_kv_ + static_cast<size_t>(head);
+    return p.base + b / per * per * p.block_bytes + (run * per + b % per) * head_bytes_;
   }
 
   KvLayout layout_;
