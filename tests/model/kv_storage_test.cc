@@ -73,7 +73,9 @@ TEST_P(KvStorageLayout, PiecesAreDisjointAndAnExtentsRunsAreContiguous) {
 }
 
 TEST_P(KvStorageLayout, CopyBlockCopiesEveryLayerAndHead) {
-  KvStorage kv(two_groups(), kHeads, kHeadDim, {150, 70}, GetParam());
+  // Both groups hold dst (q4_0's second extent starts at block 128), so group 1's untouched
+  // copy can be read.
+  KvStorage kv(two_groups(), kHeads, kHeadDim, {150, 150}, GetParam());
   const size_t piece = kKvBlockTokens * kv.row_bytes();
   const int64_t src = 3, dst = kv.blocks_per_extent(0) + 5;  // another extent
   for (int64_t il = 0; il < 5; ++il)
