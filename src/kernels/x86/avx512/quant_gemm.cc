@@ -71,6 +71,19 @@ struct alignas(32) XBlock {
   float s[kGroup];        // [row] d * sum(qs) as stored by Q8_1 (its f16, widened)
 };
 
+// One block of a single activation row (decode's one sequence) in one cache line: what an
+// XBlock holds for its first row, under the same names. In an XBlock the row's codes lie 256
+// bytes from its scale and correction and 352 from the next block's codes, two or three lines
+// per block, and the weight stream evicts them from L1 between 16-row groups, so the one-row
+// kernel waited on those L2 reads besides each step's 4.5 (Q4_0) or 8.5 (Q8_0) lines from
+// DRAM. kernels_bench matmul_interleaved/*/n:1, alternating: from L3 Q8_0 104-113 -> 120-121
+// GB/s, Q4_0 71-73 -> 79-80; from DRAM (8192x2048) Q8_0 30.6-32.0 -> 31.7-34.7 (5 of 5).
+struct alignas(64) XBlockOne {
+  int8_t qs[1][32];  // [row][element] codes
+  float d[1];        // [row] scale
+  int32_t corr[1];   // [row] -offset * sum(qs)
+};
+
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 template <typename T>
@@ -120,6 +133,19 @@ void prepare_activations(const uint8_t* x, size_t x_stride, int64_t n, int64_t n
         _mm256_store_si256(reinterpret_cast<__m256i*>(xb.corr), corr);
       }
     }
+  }
+}
+
+// One Q8_0 activation row into XBlockOnes ([block]), as prepare_activations fills an XBlock's
+// first row.
+template <int kOffset>
+void prepare_activation_row(const BlockQ8_0* x, int64_t nb, XBlockOne* out) {
+  for (int64_t b = 0; b < nb; ++b) {
+    std::memcpy(out[b].qs[0], x[b].qs, 32);
+    int32_t sum = 0;
+    for (int8_t q : x[b].qs) sum += q;
+    out[b].d[0] = _cvtsh_ss(x[b].d);
+    out[b].corr[0] = -kOffset * sum;
   }
 }
 
@@ -334,8 +360,8 @@ template <typename W>
 
 // A block's codes c (as PanelBlock::codes), its 16 rows' scales dw and (with a min) mins mw
 // against G activation rows.
-template <typename W, int G>
-[[gnu::always_inline]] inline void dot_block(const __m512i c[8], __m512 dw, __m512 mw, const XBlock& x, __m512 acc[G]) {
+template <typename W, int G, typename X>
+[[gnu::always_inline]] inline void dot_block(const __m512i c[8], __m512 dw, __m512 mw, const X& x, __m512 acc[G]) {
   constexpr bool kHasMin = W::kHasMin;
   // Row-interleaved: the G integer sums advance together, so the out-of-order core always has
   // G independent vpdpbusd to issue instead of one 8-deep dependency chain at a time.
@@ -685,8 +711,8 @@ template <typename W>
 // One full group against G activation rows (xb: their blocks, [nb]). kPrefetch (the first pass
 // over a group) requests the stream a few KiB ahead into L2, as the gemv did for the
 // block-by-block layout (~4.3 KiB for Q8_0, ~6.9 for Q4_0).
-template <typename W, int G, bool kPrefetch>
-void stored_group_dwords(const uint8_t* group, int64_t nb, const XBlock* xb, float* y, int64_t ldy) {
+template <typename W, int G, bool kPrefetch, typename X = XBlock>
+void stored_group_dwords(const uint8_t* group, int64_t nb, const X* xb, float* y, int64_t ldy) {
   using Block = typename W::Block;
   constexpr size_t kStep = kLanes * sizeof(Block);
   constexpr int64_t kAhead = std::is_same_v<W, Q8_0> ? 8 : 24;
@@ -730,7 +756,13 @@ void gemm_interleaved_dwords(int64_t k, const void* w, size_t w_stride, int64_t 
   if (m <= 0 || n <= 0) return;
   const int64_t nb = k / 32, groups = ceil_div(n, kGroup), full = m / kLanes * kLanes;
   const auto* w_bytes = static_cast<const uint8_t*>(w);
-  if (full > 0) {
+  if (full > 0 && n == 1) {
+    auto* x1 = static_cast<XBlockOne*>(ThreadScratch::get(Slot::kActivations, nb * sizeof(XBlockOne)));
+    static_assert(std::is_same_v<typename W::Act, BlockQ8_0>, "Q4_0 and Q8_0 take Q8_0 activations");
+    prepare_activation_row<W::kOffset>(static_cast<const BlockQ8_0*>(x), nb, x1);
+    for (int64_t i0 = 0; i0 < full; i0 += kLanes)
+      stored_group_dwords<W, 1, true>(w_bytes + i0 * w_stride, nb, x1, y + i0, ldy);
+  } else if (full > 0) {
     auto* xb = static_cast<XBlock*>(ThreadScratch::get(Slot::kActivations, groups * nb * sizeof(XBlock)));
     prepare_activations<typename W::Act, W::kOffset>(static_cast<const uint8_t*>(x), x_stride, n, nb, xb);
     for (int64_t i0 = 0; i0 < full; i0 += kLanes) {
