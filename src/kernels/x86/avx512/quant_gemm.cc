@@ -71,17 +71,21 @@ struct alignas(32) XBlock {
   float s[kGroup];        // [row] d * sum(qs) as stored by Q8_1 (its f16, widened)
 };
 
-// One block of a single activation row (decode's one sequence) in one cache line: what an
-// XBlock holds for its first row, under the same names. In an XBlock the row's codes lie 256
-// bytes from its scale and correction and 352 from the next block's codes, two or three lines
-// per block, and the weight stream evicts them from L1 between 16-row groups, so the one-row
-// kernel waited on those L2 reads besides each step's 4.5 (Q4_0) or 8.5 (Q8_0) lines from
-// DRAM. kernels_bench matmul_interleaved/*/n:1, alternating: from L3 Q8_0 104-113 -> 120-121
-// GB/s, Q4_0 71-73 -> 79-80; from DRAM (8192x2048) Q8_0 30.6-32.0 -> 31.7-34.7 (5 of 5).
-struct alignas(64) XBlockOne {
-  int8_t qs[1][32];  // [row][element] codes
-  float d[1];        // [row] scale
-  int32_t corr[1];   // [row] -offset * sum(qs)
+// Block b of G activation rows for the dword-interleaved kernels (decode's G sequences) with
+// nothing between them: what an XBlock holds for its first G rows, under the same names. In
+// an XBlock one row's codes lie 256 bytes from its scale and correction and 352 from the next
+// block's codes, two or three lines per block, and the weight stream evicts them from L1
+// between 16-row groups, so the one-row kernel waited on those L2 reads besides each step's
+// 4.5 (Q4_0) or 8.5 (Q8_0) lines from DRAM. One row takes one line per block (64 bytes).
+// kernels_bench matmul_interleaved/*/n:1, alternating: from L3 Q8_0 104-113 -> 120-121 GB/s,
+// Q4_0 71-73 -> 79-80; from DRAM (8192x2048) Q8_0 30.6-32.0 -> 31.7-34.7 (5 of 5). Two rows
+// (96 bytes a block): Q8_0 from DRAM 0.64-0.78 -> 0.55-0.63 ms (4 of 4), from L3 0.055-0.064
+// -> 0.048-0.054; Q4_0, and 4 or 8 rows, within the noise.
+template <int G>
+struct alignas(G == 1 ? 64 : 32) XRows {
+  int8_t qs[G][32];  // [row][element] codes
+  float d[G];        // [row] scale
+  int32_t corr[G];   // [row] -offset * sum(qs)
 };
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -136,16 +140,18 @@ void prepare_activations(const uint8_t* x, size_t x_stride, int64_t n, int64_t n
   }
 }
 
-// One Q8_0 activation row into XBlockOnes ([block]), as prepare_activations fills an XBlock's
-// first row.
-template <int kOffset>
-void prepare_activation_row(const BlockQ8_0* x, int64_t nb, XBlockOne* out) {
+// G Q8_0 activation rows into XRows ([block]), as prepare_activations fills an XBlock.
+template <int G, int kOffset>
+void prepare_rows(const uint8_t* x, size_t x_stride, int64_t nb, XRows<G>* out) {
   for (int64_t b = 0; b < nb; ++b) {
-    std::memcpy(out[b].qs[0], x[b].qs, 32);
-    int32_t sum = 0;
-    for (int8_t q : x[b].qs) sum += q;
-    out[b].d[0] = _cvtsh_ss(x[b].d);
-    out[b].corr[0] = -kOffset * sum;
+    for (int r = 0; r < G; ++r) {
+      const BlockQ8_0& src = reinterpret_cast<const BlockQ8_0*>(x + r * x_stride)[b];
+      std::memcpy(out[b].qs[r], src.qs, 32);
+      int32_t sum = 0;
+      for (int8_t q : src.qs) sum += q;
+      out[b].d[r] = _cvtsh_ss(src.d);
+      out[b].corr[r] = -kOffset * sum;
+    }
   }
 }
 
@@ -711,7 +717,7 @@ template <typename W>
 // One full group against G activation rows (xb: their blocks, [nb]). kPrefetch (the first pass
 // over a group) requests the stream a few KiB ahead into L2, as the gemv did for the
 // block-by-block layout (~4.3 KiB for Q8_0, ~6.9 for Q4_0).
-template <typename W, int G, bool kPrefetch, typename X = XBlock>
+template <typename W, int G, bool kPrefetch, typename X>
 void stored_group_dwords(const uint8_t* group, int64_t nb, const X* xb, float* y, int64_t ldy) {
   using Block = typename W::Block;
   constexpr size_t kStep = kLanes * sizeof(Block);
@@ -732,18 +738,39 @@ void stored_group_dwords(const uint8_t* group, int64_t nb, const X* xb, float* y
   store_rows<G>(acc, y, ldy, static_cast<__mmask16>(0xFFFF));
 }
 
+// xs: the group's activation rows as XRows<rows_in_group> ([nb]).
 template <typename W, bool kPrefetch>
-void stored_group_dwords_of(int rows_in_group, const uint8_t* group, int64_t nb, const XBlock* xb, float* y,
+void stored_group_dwords_of(int rows_in_group, const uint8_t* group, int64_t nb, const void* xs, float* y,
                             int64_t ldy) {
+  const auto run = [&]<int G>() {
+    stored_group_dwords<W, G, kPrefetch>(group, nb, static_cast<const XRows<G>*>(xs), y, ldy);
+  };
   switch (rows_in_group) {
-    case 1: return stored_group_dwords<W, 1, kPrefetch>(group, nb, xb, y, ldy);
-    case 2: return stored_group_dwords<W, 2, kPrefetch>(group, nb, xb, y, ldy);
-    case 3: return stored_group_dwords<W, 3, kPrefetch>(group, nb, xb, y, ldy);
-    case 4: return stored_group_dwords<W, 4, kPrefetch>(group, nb, xb, y, ldy);
-    case 5: return stored_group_dwords<W, 5, kPrefetch>(group, nb, xb, y, ldy);
-    case 6: return stored_group_dwords<W, 6, kPrefetch>(group, nb, xb, y, ldy);
-    case 7: return stored_group_dwords<W, 7, kPrefetch>(group, nb, xb, y, ldy);
-    default: return stored_group_dwords<W, 8, kPrefetch>(group, nb, xb, y, ldy);
+    case 1: return run.template operator()<1>();
+    case 2: return run.template operator()<2>();
+    case 3: return run.template operator()<3>();
+    case 4: return run.template operator()<4>();
+    case 5: return run.template operator()<5>();
+    case 6: return run.template operator()<6>();
+    case 7: return run.template operator()<7>();
+    default: return run.template operator()<8>();
+  }
+}
+
+// Activation rows [j0, j0 + rows) (rows <= kGroup) into XRows<rows> at xs.
+template <typename W>
+void prepare_rows_of(int rows, const uint8_t* x, size_t x_stride, int64_t nb, void* xs) {
+  static_assert(std::is_same_v<typename W::Act, BlockQ8_0>, "Q4_0 and Q8_0 take Q8_0 activations");
+  const auto run = [&]<int G>() { prepare_rows<G, W::kOffset>(x, x_stride, nb, static_cast<XRows<G>*>(xs)); };
+  switch (rows) {
+    case 1: return run.template operator()<1>();
+    case 2: return run.template operator()<2>();
+    case 3: return run.template operator()<3>();
+    case 4: return run.template operator()<4>();
+    case 5: return run.template operator()<5>();
+    case 6: return run.template operator()<6>();
+    case 7: return run.template operator()<7>();
+    default: return run.template operator()<8>();
   }
 }
 
@@ -756,23 +783,22 @@ void gemm_interleaved_dwords(int64_t k, const void* w, size_t w_stride, int64_t 
   if (m <= 0 || n <= 0) return;
   const int64_t nb = k / 32, groups = ceil_div(n, kGroup), full = m / kLanes * kLanes;
   const auto* w_bytes = static_cast<const uint8_t*>(w);
-  if (full > 0 && n == 1) {
-    auto* x1 = static_cast<XBlockOne*>(ThreadScratch::get(Slot::kActivations, nb * sizeof(XBlockOne)));
-    static_assert(std::is_same_v<typename W::Act, BlockQ8_0>, "Q4_0 and Q8_0 take Q8_0 activations");
-    prepare_activation_row<W::kOffset>(static_cast<const BlockQ8_0*>(x), nb, x1);
-    for (int64_t i0 = 0; i0 < full; i0 += kLanes)
-      stored_group_dwords<W, 1, true>(w_bytes + i0 * w_stride, nb, x1, y + i0, ldy);
-  } else if (full > 0) {
-    auto* xb = static_cast<XBlock*>(ThreadScratch::get(Slot::kActivations, groups * nb * sizeof(XBlock)));
-    prepare_activations<typename W::Act, W::kOffset>(static_cast<const uint8_t*>(x), x_stride, n, nb, xb);
+  if (full > 0) {
+    // Each group of kGroup activation rows gets room for XRows<kGroup>; a partial last group
+    // holds XRows<its rows> there.
+    const size_t per_group = nb * sizeof(XRows<kGroup>);
+    auto* xs = static_cast<uint8_t*>(ThreadScratch::get(Slot::kActivations, groups * per_group));
+    const auto rows_of = [&](int64_t g) { return static_cast<int>(std::min<int64_t>(kGroup, n - g * kGroup)); };
+    const auto* x_bytes = static_cast<const uint8_t*>(x);
+    for (int64_t g = 0; g < groups; ++g)
+      prepare_rows_of<W>(rows_of(g), x_bytes + g * kGroup * x_stride, x_stride, nb, xs + g * per_group);
     for (int64_t i0 = 0; i0 < full; i0 += kLanes) {
       const uint8_t* group = w_bytes + i0 * w_stride;
       for (int64_t g = 0; g < groups; ++g) {
-        const int rows = static_cast<int>(std::min<int64_t>(kGroup, n - g * kGroup));
         if (g == 0) {
-          stored_group_dwords_of<W, true>(rows, group, nb, xb, y + i0, ldy);
+          stored_group_dwords_of<W, true>(rows_of(g), group, nb, xs, y + i0, ldy);
         } else {
-          stored_group_dwords_of<W, false>(rows, group, nb, xb + g * nb, y + g * kGroup * ldy + i0, ldy);
+          stored_group_dwords_of<W, false>(rows_of(g), group, nb, xs + g * per_group, y + g * kGroup * ldy + i0, ldy);
         }
       }
     }
