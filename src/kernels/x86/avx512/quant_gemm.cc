@@ -738,40 +738,35 @@ void stored_group_dwords(const uint8_t* group, int64_t nb, const X* xb, float* y
   store_rows<G>(acc, y, ldy, static_cast<__mmask16>(0xFFFF));
 }
 
+// f.template operator()<G>() with G = rows (1 .. kGroup): the kernels' row count as a constant.
+template <typename F>
+void with_group_rows(int rows, F&& f) {
+  switch (rows) {
+    case 1: return f.template operator()<1>();
+    case 2: return f.template operator()<2>();
+    case 3: return f.template operator()<3>();
+    case 4: return f.template operator()<4>();
+    case 5: return f.template operator()<5>();
+    case 6: return f.template operator()<6>();
+    case 7: return f.template operator()<7>();
+    default: return f.template operator()<8>();
+  }
+}
+
 // xs: the group's activation rows as XRows<rows_in_group> ([nb]).
 template <typename W, bool kPrefetch>
 void stored_group_dwords_of(int rows_in_group, const uint8_t* group, int64_t nb, const void* xs, float* y,
                             int64_t ldy) {
-  const auto run = [&]<int G>() {
+  with_group_rows(rows_in_group, [&]<int G>() {
     stored_group_dwords<W, G, kPrefetch>(group, nb, static_cast<const XRows<G>*>(xs), y, ldy);
-  };
-  switch (rows_in_group) {
-    case 1: return run.template operator()<1>();
-    case 2: return run.template operator()<2>();
-    case 3: return run.template operator()<3>();
-    case 4: return run.template operator()<4>();
-    case 5: return run.template operator()<5>();
-    case 6: return run.template operator()<6>();
-    case 7: return run.template operator()<7>();
-    default: return run.template operator()<8>();
-  }
+  });
 }
 
 // Activation rows [j0, j0 + rows) (rows <= kGroup) into XRows<rows> at xs.
 template <typename W>
 void prepare_rows_of(int rows, const uint8_t* x, size_t x_stride, int64_t nb, void* xs) {
   static_assert(std::is_same_v<typename W::Act, BlockQ8_0>, "Q4_0 and Q8_0 take Q8_0 activations");
-  const auto run = [&]<int G>() { prepare_rows<G, W::kOffset>(x, x_stride, nb, static_cast<XRows<G>*>(xs)); };
-  switch (rows) {
-    case 1: return run.template operator()<1>();
-    case 2: return run.template operator()<2>();
-    case 3: return run.template operator()<3>();
-    case 4: return run.template operator()<4>();
-    case 5: return run.template operator()<5>();
-    case 6: return run.template operator()<6>();
-    case 7: return run.template operator()<7>();
-    default: return run.template operator()<8>();
-  }
+  with_group_rows(rows, [&]<int G>() { prepare_rows<G, W::kOffset>(x, x_stride, nb, static_cast<XRows<G>*>(xs)); });
 }
 
 // The GemmFn of interleaved Q4_0 and Q8_0: full groups from their stored steps, kGroup
