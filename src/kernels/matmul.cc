@@ -18,8 +18,8 @@ constexpr size_t kAlign = 64;
 // until every thread gets kItemsPerThread items to balance. Large items matter: SIMD gemm
 // kernels prepare the activations of each call (repacking, block sums) before streaming the
 // weights, and that costs as much as the dot products of 16 rows would (+25% time at n = 8,
-// +50% at n = 64 with 16-row calls on AVX-512). Always a multiple of 16, so kernels taking 4, 8 or 16 rows at
-// a time only see a ragged tail at the end of the matrix.
+// +50% at n = 64 with 16-row calls on AVX-512). Always a multiple of 16, so kernels taking 4,
+// 8 or 16 rows at a time only see a ragged tail at the end of the matrix.
 constexpr int64_t kMaxRowChunk = 128;
 constexpr int64_t kMinRowChunk = 16;
 constexpr int64_t kItemsPerThread = 8;
@@ -28,10 +28,12 @@ constexpr int64_t kItemsPerThread = 8;
 // the stream runs fastest in long contiguous pieces: each item a thread takes restarts the
 // hardware prefetcher's ramp. So there each thread gets about kStreamingItemsPerThread items
 // of whole 16-row groups, however large (a 128256-row output matrix on 2 threads: 8 items of
-// 16,032 rows instead of 1,002 of 128). Measured on the 1B Q4_K_M file with the two chunkings alternating
-// token by token in one process (matmul time per token): n = 1 -6% to -10% (fast phases of
-// the VM) and -2% to -3% (slow ones), n = 2 -12%, 4 -8%, 8 -6%, 16 -2%; 1, 2 or 4 items per
-// thread within 1.5% of each other, so 4 keeps some balance against a preempted thread.
+// 16,032 rows instead of 1,002 of 128). Measured on the 1B Q4_K_M file with the two chunkings
+// alternating token by token in one process (matmul time per token): n = 1 -6% to -10% (fast
+// phases of the VM) and -2% to -3% (slow ones), n = 2 -12%, 4 -8%, 8 -6%, 16 -2%; 1, 2 or 4
+// items per thread within 1.5% of each other, so 4 keeps some balance against a preempted
+// thread. At prefill (n = 512) the same chunking measured -0.4% and -0.9% (two runs), within
+// the noise: prefill keeps its chunking.
 constexpr int64_t kStreamingColumns = 16;
 constexpr int64_t kStreamingItemsPerThread = 4;
 
