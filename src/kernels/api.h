@@ -98,14 +98,16 @@ struct AttentionArgs {
 using AttentionFn = void (*)(const AttentionArgs& a);
 
 // Scratch floats an attention call needs: a block of K and one of V widened to f32, the
-// group's accumulators, probabilities and running max/sum (each run rounded up to 16 floats);
-// for quantized caches also the rounded query (group x head_dim floats: the reference's
-// rounded values, or SIMD levels' codes, and per 32-element block a scale and a code sum),
-// per block of V the probabilities times V's scales (group x blocks x kAttnBlockTokens) and
-// the K and V scales (2 x blocks x kAttnBlockTokens).
+// group's accumulators, probabilities of up to two blocks and running max/sum (each run
+// rounded up to 16 floats); for quantized caches also the rounded query (group x head_dim
+// floats: the reference's rounded values, or SIMD levels' codes, and per 32-element block a
+// scale and a code sum), per block of V the probabilities times V's scales (group x blocks x
+// kAttnBlockTokens) and the K and V scales (2 x blocks x kAttnBlockTokens). The AVX-512
+// kernel, which keeps no widened blocks, carves its own layout of two-block steps from the
+// same floats (its Scratch::floats is never more).
 inline int64_t attention_scratch_floats(int64_t group, int64_t head_dim) {
   const int64_t hd16 = (head_dim + 15) / 16 * 16, nb = (head_dim + 31) / 32;
-  return 2 * kAttnBlockTokens * hd16 + group * hd16 + group * kAttnBlockTokens + 2 * ((group + 15) / 16 * 16) +
+  return 2 * kAttnBlockTokens * hd16 + group * hd16 + 2 * group * kAttnBlockTokens + 2 * ((group + 15) / 16 * 16) +
          group * hd16 + 2 * group * nb + group * nb * kAttnBlockTokens + 2 * nb * kAttnBlockTokens;
 }
 

@@ -1,17 +1,21 @@
 // AVX-512 blocked attention (flash-attention style) over a paged KV cache of F32, F16, Q8_0 or
-// Q4_0 elements. Per KV block, for the whole GQA group:
+// Q4_0 elements. Per softmax step (one KV block of 16 positions for F32 / F16, two for Q8_0 /
+// Q4_0: kBlocksOf), for the whole GQA group:
 // - scores: F32 / F16 K (F16 widened to f32 once) give each head's 16 scores as one vector (16
 //   per-position partial-sum vectors folded by a transpose-and-add tree); a Q8_0 / Q4_0 K is
 //   never widened: its codes, transposed to 4-byte groups, meet the q8-rounded query's codes
 //   in vpdpbusd (64 products per instruction), one int32 lane per position;
-// - an online softmax on those vectors;
-// - V accumulated as a [group x 16] by [16 x hd] product with the accumulators in registers,
-//   each V row converted in registers (F16: vcvtph2ps; Q8_0 / Q4_0: codes to f32 with the
-//   row's scale folded into the probability), no widened V block stored;
-// - the next block's K and V prefetched where the hardware prefetcher does not stream them
+// - an online softmax on those vectors, its max and sums over the heads in vectors (lane =
+//   head: over_heads), not a scalar per head;
+// - V accumulated as a [group x step] by [step x hd] product with the accumulators in
+//   registers, each V row converted in registers (F16: vcvtph2ps), no widened V block
+//   stored; a Q8_0 / Q4_0 V as integer dots (vpdpwssd) of its codes with the weights p_j x
+//   d_j rounded to 15 bits (quantize_weights: within 1e-4 of max |v|, where V's own q8_0
+//   rounding is 2e-3);
+// - the next step's K and V prefetched where the hardware prefetcher does not stream them
 //   (fetch_ahead).
-// The steps and masks are the scalar reference's (generic/attention.cc); only the order of
-// f32 additions differs.
+// The steps and masks are the scalar reference's (generic/attention.cc); the order of f32
+// additions differs, and over a quantized V the weights' 15-bit rounding.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -81,97 +85,208 @@ __m512 block_scores(const float* q, const void* k, int64_t hd, float scale) {
   return _mm512_mul_ps(sum_lanes16(acc), _mm512_set1_ps(scale));
 }
 
-// acc[g][:] = acc[g][:] * corr[g] + sum_{j in [j0, j1)} p[g][j] * v[j][:] for G heads: a
-// [G x 16] by [16 x hd] product, 16 columns at a time with the G accumulators in registers.
-// F32 rows are read as they are, F16 rows converted in registers (no widened block stored).
+// A softmax step spans up to kStep KV blocks: one running-max update, one rescale of the
+// accumulators and one conversion of the integer V sums per 32 positions instead of per 16.
+// The work of one block is a chain (scores, max, exp, sums, weights, V) that leaves the core
+// idle between its links; two blocks' links side by side fill those gaps. kernels_bench
+// attention/q8_0/0, alternating: 250 ns per block with one-block steps, ~188 with two, ~178
+// with four, whose 8 blocks fetched ahead slowed the DRAM case (q8_0/1: 215-220 with two,
+// 239-272 with four).
+constexpr int kStep = 2;
+constexpr int64_t kS = kStep * kB;  // positions per step
+
+// The V side of one step: its blocks and the rows attended in each ([j0, j1)).
+struct StepV {
+  int n = 0;  // blocks in the step (the last step may hold fewer)
+  const void* v[kStep] = {};
+  int64_t j0[kStep] = {}, j1[kStep] = {};
+};
+
+// acc[g][:] = acc[g][:] * corr[g] + sum_j p[g][j] * v[j][:] over the step's attended rows for
+// G heads (p: [G][kS]): a [G x kS] by [kS x hd] product, 16 columns at a time with the G
+// accumulators in registers. F32 rows are read as they are, F16 rows converted in registers
+// (no widened block stored).
 template <int G, DType T>
-void accumulate_v(float* acc, const float* p, const float* corr, const void* v, int64_t hd, int64_t j0, int64_t j1) {
+void accumulate_v(float* acc, const float* p, const float* corr, const StepV& sv, int64_t hd) {
   for (int64_t e = 0; e < hd; e += 16) {
     const __mmask16 m = lanes_below(hd - e);
     __m512 a[G];
 #pragma GCC unroll 8
     for (int g = 0; g < G; ++g)
       a[g] = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, acc + g * hd + e), _mm512_set1_ps(corr[g]));
-    for (int64_t j = j0; j < j1; ++j) {
-      __m512 vj;
-      if constexpr (T == DType::kF32) {
-        vj = _mm512_maskz_loadu_ps(m, static_cast<const float*>(v) + j * hd + e);
-      } else {
-        static_assert(T == DType::kF16);
-        vj = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(v) + j * hd + e));
-      }
+    for (int t = 0; t < sv.n; ++t) {
+      const float* pt = p + t * kB;
+      for (int64_t j = sv.j0[t]; j < sv.j1[t]; ++j) {
+        __m512 vj;
+        if constexpr (T == DType::kF32) {
+          vj = _mm512_maskz_loadu_ps(m, static_cast<const float*>(sv.v[t]) + j * hd + e);
+        } else {
+          static_assert(T == DType::kF16);
+          vj = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(sv.v[t]) + j * hd + e));
+        }
 #pragma GCC unroll 8
-      for (int g = 0; g < G; ++g) a[g] = _mm512_fmadd_ps(_mm512_set1_ps(p[g * kB + j]), vj, a[g]);
+        for (int g = 0; g < G; ++g) a[g] = _mm512_fmadd_ps(_mm512_set1_ps(pt[g * kS + j]), vj, a[g]);
+      }
     }
 #pragma GCC unroll 8
     for (int g = 0; g < G; ++g) _mm512_mask_storeu_ps(acc + g * hd + e, m, a[g]);
   }
 }
 
-// The same over a Q8_0 / Q4_0 V block, one 32-column quantization block at a time: each
-// row's codes are converted to f32 in registers and multiplied by pd[g][qb][j] = p[g][j] *
-// d_v[j][qb], the row's scale folded into the probability (Q4_0's -8 applied to the codes).
+// The same over a Q8_0 / Q4_0 V as integer dots. The weights w[g][qb][j] = p[g][j] *
+// d_v[j][qb] (the row's scale folded into the probability) arrive as 15-bit integers wq
+// (quantize_weights: w ~ wq * unit[qb][g]); two rows' codes are interleaved as 16-bit pairs
+// so that one vpdpwssd adds w_j v_j + w_j+1 v_j+1 to each column's int32 sum, half the
+// instructions of an f32 FMA per row and head. The int32 sums are exact (a step's 32 rows:
+// at most 32 x 32767 x 128 < 2^31); per step they are scaled by the unit into the f32
+// accumulators.
+// The accumulators of each 32-column block lie permuted, as the in-lane byte interleave
+// leaves the columns: [0-7, 16-23][8-15, 24-31] (unpermute_quant_acc puts them back). Rows
+// are taken in pairs from j0 rounded down to even; a row outside [j0, j1) in a pair has
+// weight 0 (its probability is 0 and its scale was gathered as 0), and lies inside the block.
+template <DType T>
+__m256i v_row_codes(const uint8_t* r) {
+  if constexpr (T == DType::kQ8_0) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r));
+  } else {
+    // Byte i: element i in the low nibble, i + 16 in the high one; -8 to the signed value.
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r));
+    const __m256i y = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), _mm256_set1_epi8(0x0F));
+    return _mm256_sub_epi8(y, _mm256_set1_epi8(8));
+  }
+}
+
 template <int G, DType T>
-void accumulate_v_quant(float* acc, const float* pd, const float* corr, const void* v, int64_t hd, int64_t j0,
-                        int64_t j1) {
+void accumulate_v_quant(float* acc, const int16_t* wq, const float* unit, const float* corr, const StepV& sv,
+                        int64_t hd) {
   const int64_t nb = hd / kAttnQueryBlock;
   constexpr size_t kBytes = T == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
   const size_t row = static_cast<size_t>(nb) * kBytes;
   for (int64_t qb = 0; qb < nb; ++qb) {
+    __m512i s0[G], s1[G];  // the permuted columns [0-7, 16-23] and [8-15, 24-31]
+#pragma GCC unroll 8
+    for (int g = 0; g < G; ++g) s0[g] = s1[g] = _mm512_setzero_si512();
+    for (int t = 0; t < sv.n; ++t) {
+      const uint8_t* qs = static_cast<const uint8_t*>(sv.v[t]) + qb * kBytes + 2;  // after the f16 d
+      const int16_t* wb = wq + qb * kS + t * kB;
+      for (int64_t j = sv.j0[t] & ~int64_t{1}; j < sv.j1[t]; j += 2) {
+        const __m256i x = v_row_codes<T>(qs + j * row), y = v_row_codes<T>(qs + (j + 1) * row);
+        const __m512i x0 = _mm512_cvtepi8_epi16(_mm256_unpacklo_epi8(x, y));
+        const __m512i x1 = _mm512_cvtepi8_epi16(_mm256_unpackhi_epi8(x, y));
+#pragma GCC unroll 8
+        for (int g = 0; g < G; ++g) {
+          int32_t pair;  // w_j, w_j+1
+          std::memcpy(&pair, wb + g * nb * kS + j, 4);
+          const __m512i w = _mm512_set1_epi32(pair);
+          s0[g] = _mm512_dpwssd_epi32(s0[g], x0, w);
+          s1[g] = _mm512_dpwssd_epi32(s1[g], x1, w);
+        }
+      }
+    }
     float* ac = acc + qb * kAttnQueryBlock;
-    __m512 a0[G], a1[G];  // columns 0-15 and 16-31 of the block
 #pragma GCC unroll 8
     for (int g = 0; g < G; ++g) {
-      const __m512 c = _mm512_set1_ps(corr[g]);
-      a0[g] = _mm512_mul_ps(_mm512_loadu_ps(ac + g * hd), c);
-      a1[g] = _mm512_mul_ps(_mm512_loadu_ps(ac + g * hd + 16), c);
-    }
-    const uint8_t* qs = static_cast<const uint8_t*>(v) + qb * kBytes + 2;  // after the f16 d
-    const float* pq = pd + qb * kB;
-    for (int64_t j = j0; j < j1; ++j) {
-      const uint8_t* r = qs + j * row;
-      __m512 v0, v1;
-      if constexpr (T == DType::kQ8_0) {
-        v0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r))));
-        v1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r + 16))));
-      } else {
-        // Byte i: element i in the low nibble, i + 16 in the high one.
-        const __m512i z = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r)));
-        const __m512i eight = _mm512_set1_epi32(8);
-        v0 = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_and_si512(z, _mm512_set1_epi32(0x0F)), eight));
-        v1 = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32(z, 4), eight));
-      }
-#pragma GCC unroll 8
-      for (int g = 0; g < G; ++g) {
-        const __m512 w = _mm512_set1_ps(pq[g * nb * kB + j]);
-        a0[g] = _mm512_fmadd_ps(w, v0, a0[g]);
-        a1[g] = _mm512_fmadd_ps(w, v1, a1[g]);
-      }
-    }
-#pragma GCC unroll 8
-    for (int g = 0; g < G; ++g) {
-      _mm512_storeu_ps(ac + g * hd, a0[g]);
-      _mm512_storeu_ps(ac + g * hd + 16, a1[g]);
+      const __m512 c = _mm512_set1_ps(corr[g]), u = _mm512_set1_ps(unit[qb * kB + g]);
+      _mm512_storeu_ps(ac + g * hd,
+                       _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0[g]), u, _mm512_mul_ps(_mm512_loadu_ps(ac + g * hd), c)));
+      _mm512_storeu_ps(ac + g * hd + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1[g]), u,
+                                                         _mm512_mul_ps(_mm512_loadu_ps(ac + g * hd + 16), c)));
     }
   }
 }
 
+// Lane i of the result (i < n <= 16) is op over the 16 lanes of x[i] (lanes from n on: op
+// over `identity`). Pairs of vectors are folded into one (even and odd lanes, as in
+// sum_lanes16) until one vector holds each head's partial results in a group of 16 / NH
+// adjacent lanes; the groups are folded in place and their first lanes gathered. For 4 heads:
+// 14 instructions and no scalar, against 4 horizontal reductions ending in scalars that the
+// next step reloads as a vector (a store-forwarding stall each).
+template <int NH, class Op>
+[[gnu::always_inline]] inline __m512 over_heads_n(const __m512* x, int64_t n, Op op, float identity) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  __m512 v[NH];
+#pragma GCC unroll 16
+  for (int i = 0; i < NH; ++i) v[i] = i < n ? x[i] : _mm512_set1_ps(identity);
+#pragma GCC unroll 4
+  for (int m = NH; m > 1; m /= 2) {
+#pragma GCC unroll 8
+    for (int i = 0; i < m / 2; ++i)
+      v[i] =
+          op(_mm512_permutex2var_ps(v[2 * i], even, v[2 * i + 1]), _mm512_permutex2var_ps(v[2 * i], odd, v[2 * i + 1]));
+  }
+  constexpr int kW = 16 / NH;  // lanes per head
+  __m512 r = v[0];
+  // Neighbours first, then pairs, 128-bit lanes and halves: the association of the folds
+  // across vectors, so that a head's sum is the same bits for every NH (its group's size).
+  if constexpr (kW >= 2) r = op(r, _mm512_permute_ps(r, 0xB1));         // neighbours
+  if constexpr (kW >= 4) r = op(r, _mm512_permute_ps(r, 0x4E));         // 64-bit pairs
+  if constexpr (kW >= 8) r = op(r, _mm512_shuffle_f32x4(r, r, 0xB1));   // 128-bit lanes
+  if constexpr (kW >= 16) r = op(r, _mm512_shuffle_f32x4(r, r, 0x4E));  // 256-bit halves
+  if constexpr (kW == 1) return r;
+  const __m512i first = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32(kW));
+  return _mm512_permutexvar_ps(first, r);
+}
+
+template <class Op>
+[[gnu::always_inline]] inline __m512 over_heads(const __m512* x, int64_t n, Op op, float identity) {
+  if (n <= 1) return over_heads_n<1>(x, n, op, identity);
+  if (n <= 2) return over_heads_n<2>(x, n, op, identity);
+  if (n <= 4) return over_heads_n<4>(x, n, op, identity);
+  if (n <= 8) return over_heads_n<8>(x, n, op, identity);
+  return over_heads_n<16>(x, n, op, identity);
+}
+
+struct Max {
+  __m512 operator()(__m512 x, __m512 y) const { return _mm512_max_ps(x, y); }
+};
+struct Add {
+  __m512 operator()(__m512 x, __m512 y) const { return _mm512_add_ps(x, y); }
+};
+
+// Lane i of v to every lane.
+__m512 lane(__m512 v, int64_t i) { return _mm512_permutexvar_ps(_mm512_set1_epi32(static_cast<int>(i)), v); }
+
+// w = e * d_v (e: one head's 16 probabilities, d_v: the rows' scales of one 32-column block)
+// as 15-bit integers, w ~ code * unit, for inv = 1 / unit = 32767 / top, top = max e * max
+// |d_v| >= every |w| (float products round monotonically, so no code exceeds 32767; the
+// saturating pack guards it anyway). Each weight is off by at most half a unit: over a block
+// at most 16 x unit / 2 x 127 (q8_0's largest code; q4_0's 8) <= 16 / 65534 of max |v| times
+// the block's largest probability, which is no more than the block's share of the softmax
+// sum: 2.4e-4 of max |v| in the worst case and ~1e-5 when the roundings do not all fall one
+// way, against V's own rounding of up to 1 / 254 of max |v| in q8_0 (1 / 16 in q4_0).
+void quantize_weights(__m512 e, __m512 dv, __m512 inv, int16_t* wq) {
+  const __m512 w = _mm512_mul_ps(_mm512_mul_ps(e, dv), inv);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(wq), _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(w)));
+}
+
+// The accumulators of a quantized V in column order (see accumulate_v_quant), in place.
+void unpermute_quant_acc(float* acc, int64_t n) {
+  const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+  const __m512i second = _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+  for (int64_t i = 0; i < n; i += kAttnQueryBlock) {
+    const __m512 lo = _mm512_loadu_ps(acc + i), hi = _mm512_loadu_ps(acc + i + 16);
+    _mm512_storeu_ps(acc + i, _mm512_permutex2var_ps(lo, first, hi));
+    _mm512_storeu_ps(acc + i + 16, _mm512_permutex2var_ps(lo, second, hi));
+  }
+}
+
 // Up to 8 heads at a time keep their accumulators (Q8_0 / Q4_0: two per head) and the V
-// vectors in registers. p: [n][16] probabilities, or for a quantized V [n][nb][16] pd.
+// vectors in registers. w: [n][16] probabilities (F32 / F16 V), or for a quantized V the
+// weights [n][nb][16] as 15-bit integers with their units [n][nb] (quantize_weights).
 template <DType T>
-void accumulate_v_heads(int64_t n, float* acc, const float* p, const float* corr, const void* v, int64_t hd, int64_t j0,
-                        int64_t j1) {
-  constexpr bool kQuantV = T == DType::kQ8_0 || T == DType::kQ4_0;
-  const int64_t p_stride = kQuantV ? hd / kAttnQueryBlock * kB : kB;  // floats per head
+void accumulate_v_heads(int64_t n, float* acc, const void* w, const float* unit, const float* corr, const StepV& sv,
+                        int64_t hd) {
+  const int64_t nb = hd / kAttnQueryBlock;
   for (int64_t h = 0; h < n; h += 8) {
     float* ah = acc + h * hd;
-    const float* ph = p + h * p_stride;
     const float* ch = corr + h;
     const auto run = [&]<int G>() {
-      if constexpr (kQuantV) {
-        accumulate_v_quant<G, T>(ah, ph, ch, v, hd, j0, j1);
+      if constexpr (T == DType::kQ8_0 || T == DType::kQ4_0) {
+        accumulate_v_quant<G, T>(ah, static_cast<const int16_t*>(w) + h * nb * kS, unit + h, ch, sv, hd);
       } else {
-        accumulate_v<G, T>(ah, ph, ch, v, hd, j0, j1);
+        accumulate_v<G, T>(ah, static_cast<const float*>(w) + h * kS, ch, sv, hd);
       }
     };
     switch (std::min<int64_t>(8, n - h)) {
@@ -323,12 +438,12 @@ __m512 chunk_half_score(const __m512i (&t)[16], const int8_t* qh, int half, int3
 // -inf outside `valid`. Rows from j1 on are not read (they may not exist yet).
 template <DType T>
 void quant_block_scores(const void* kblock, int64_t j1, __mmask16 valid, int64_t G, int64_t hd, const int8_t* qc,
-                        const int32_t* qoff, const float* qd, float* dk, float* p) {
+                        const int32_t* qoff, const float* qd, float* dk, float* p, int64_t p_stride) {
   const int64_t nb = hd / kAttnQueryBlock, n_chunks = (nb + 1) / 2;
   const size_t row = static_cast<size_t>(nb) * kKvBlockBytes<T>;
   const auto* base = static_cast<const uint8_t*>(kblock);
   for (int64_t b = 0; b < nb; ++b) _mm512_storeu_ps(dk + b * kB, gather_scales<T>(kblock, row, b, valid));
-  for (int64_t h = 0; h < G; ++h) _mm512_storeu_ps(p + h * kB, _mm512_setzero_ps());
+  for (int64_t h = 0; h < G; ++h) _mm512_storeu_ps(p + h * p_stride, _mm512_setzero_ps());
   for (int64_t c = 0; c < n_chunks; ++c) {
     const bool second = 2 * c + 1 < nb;
     __m512i t[16];
@@ -337,37 +452,36 @@ void quant_block_scores(const void* kblock, int64_t j1, __mmask16 valid, int64_t
     transpose16x16(t);
     for (int64_t h = 0; h < G; ++h) {
       const int8_t* qh = qc + (h * n_chunks + c) * 64;
-      __m512 s = _mm512_loadu_ps(p + h * kB);
+      __m512 s = _mm512_loadu_ps(p + h * p_stride);
       s = chunk_half_score<T>(t, qh, 0, qoff[h * nb + 2 * c],
                               _mm512_mul_ps(_mm512_loadu_ps(dk + 2 * c * kB), _mm512_set1_ps(qd[h * nb + 2 * c])), s);
       if (second)
         s = chunk_half_score<T>(
             t, qh, 1, qoff[h * nb + 2 * c + 1],
             _mm512_mul_ps(_mm512_loadu_ps(dk + (2 * c + 1) * kB), _mm512_set1_ps(qd[h * nb + 2 * c + 1])), s);
-      _mm512_storeu_ps(p + h * kB, s);
+      _mm512_storeu_ps(p + h * p_stride, s);
     }
   }
   for (int64_t h = 0; h < G; ++h)
-    _mm512_storeu_ps(p + h * kB, _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid, _mm512_loadu_ps(p + h * kB)));
+    _mm512_storeu_ps(p + h * p_stride,
+                     _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid, _mm512_loadu_ps(p + h * p_stride)));
 }
 
-// One block ahead: at ~200 ns of compute per block that covers DRAM's latency, while two
-// ahead was slower for f32 (8 KB in flight per block; kernels_bench attention/f32/1: 430 ->
-// 630 ns per block), more lines than the core tracks.
-constexpr int64_t kPrefetchBlocks = 1;
-
-// Whether block b + kPrefetchBlocks is fetched ahead. The cache's consecutive blocks lie side
-// by side (model/kv_storage.h: extents), where the hardware prefetcher streams them; an F32 /
-// F16 block (4-8 KB of K and V) fetched ahead on top of that only fills the core's miss
-// queue: 8 x 4,096 positions, long_context_bench, step 204-207 ms without against 218-246
-// (f32) and 136-140 against 138-235 (f16). The quantized blocks (1-2 KB) gain from it even
-// when they are consecutive (q8_0 102-118 ms with, 109-127 without), and every type from
-// blocks elsewhere (a sequence's blocks allocated while other sequences grew).
+// One step ahead: at ~200 ns of compute per block that covers DRAM's latency, while two
+// blocks ahead of one-block steps was slower for f32 (8 KB in flight per block;
+// kernels_bench attention/f32/1: 430 -> 630 ns per block), more lines than the core tracks.
+// Whether block `next` is fetched ahead. The cache's consecutive blocks lie side by side
+// (model/kv_storage.h: extents), where the hardware prefetcher streams them; an F32 / F16
+// block (4-8 KB of K and V) fetched ahead on top of that only fills the core's miss queue:
+// 8 x 4,096 positions, long_context_bench, step 204-207 ms without against 218-246 (f32) and
+// 136-140 against 138-235 (f16). The quantized blocks (1-2 KB) gain from it even when they are
+// consecutive (q8_0 102-118 ms with, 109-127 without), and every type from blocks elsewhere
+// (a sequence's blocks allocated while other sequences grew).
 template <DType T>
-bool fetch_ahead(const AttentionArgs& a, int64_t b, size_t block_bytes) {
-  if (b + kPrefetchBlocks >= a.n_blocks) return false;
+bool fetch_ahead(const AttentionArgs& a, int64_t next, size_t block_bytes) {
+  if (next >= a.n_blocks) return false;
   if constexpr (T == DType::kQ8_0 || T == DType::kQ4_0) return true;
-  return !next_block_follows(a.k, a.v, b + kPrefetchBlocks, block_bytes);
+  return !next_block_follows(a.k, a.v, next, block_bytes);
 }
 
 void prefetch_block(const void* block, size_t bytes) {
@@ -375,85 +489,192 @@ void prefetch_block(const void* block, size_t bytes) {
   for (size_t i = 0; i < bytes; i += 64) _mm_prefetch(c + i, _MM_HINT_T0);
 }
 
+// The kernel's scratch (a.scratch), carved per call. Against attention_scratch_floats it
+// drops the reference's two widened blocks (32 x hd16 floats) and adds nb x 16 (V's scales
+// of a second block), nb x 16 (the units) and nb rounded up to 16: less whenever hd >= 32
+// (32 nb <= hd16 and nb16 <= hd16), and F32 / F16 (nb = 0) use only its first four runs.
+struct Scratch {
+  float* acc;  // [G][hd] sum_j p_j v_j relative to the running max
+  float* p;    // [G][kS] the step's scores, then probabilities
+  float* mx;   // [G16] running max of the scaled scores
+  float* sum;  // [G16] running sum of exp(score - max)
+  // Quantized K and V only:
+  int8_t* qc;     // [G][n_chunks * 64] the rounded query's codes
+  int32_t* qoff;  // [G][nb] the offset's share per query block
+  float* qd;      // [G][nb] d_q * scale
+  float* dk;      // [nb][16] K's d per row of a block
+  float* dv;      // [kStep][nb][16] V's d per row of the step's blocks
+  float* dv_max;  // [nb rounded up to 16] max |d_v| over the step
+  float* unit;    // [nb][16] the weights' unit per head of a 16-head slice
+  int16_t* wq;    // [G][nb][kS] p_j * V's d_j as 15-bit integers (quantize_weights)
+
+  Scratch(float* s, int64_t hd, int64_t G) {
+    const int64_t hd16 = (hd + 15) / 16 * 16, G16 = (G + 15) / 16 * 16, nb = hd / kAttnQueryBlock;
+    const int64_t nb16 = (nb + 15) / 16 * 16;
+    acc = s;
+    p = acc + G * hd16;
+    mx = p + G * kS;
+    sum = mx + G16;
+    qc = reinterpret_cast<int8_t*>(sum + G16);
+    qoff = reinterpret_cast<int32_t*>(sum + G16 + G * hd16);
+    qd = sum + G16 + G * hd16 + G * nb;
+    dk = qd + G * nb;
+    dv = dk + nb * kB;
+    dv_max = dv + kStep * nb * kB;
+    unit = dv_max + nb16;
+    wq = reinterpret_cast<int16_t*>(unit + nb * kB);
+  }
+};
+
+// KV blocks per softmax step: kStep for the quantized caches, one for F32 / F16, whose
+// blocks read from DRAM slowed down in pairs (kernels_bench attention/f16/1 370 -> 455-526 ns
+// per block, f32/1 890 -> 1,150) while in cache they gained 4-8%.
 template <DType T>
-void attention(const AttentionArgs& a) {
+constexpr int kBlocksOf = T == DType::kQ8_0 || T == DType::kQ4_0 ? kStep : 1;
+
+// The scores (times scale) of the step starting at block b0 into sc.p ([G][kS], -inf outside
+// the attended rows and blocks), its blocks' attended rows and lanes (valid), and for a
+// quantized V the rows' scales (sc.dv, 0 outside the attended rows) and their largest |d|
+// per quantization block (sc.dv_max). The next step's K is fetched meanwhile.
+template <DType T>
+StepV step_scores(const AttentionArgs& a, const Scratch& sc, int64_t b0, __mmask16* valid) {
   constexpr bool kQuant = T == DType::kQ8_0 || T == DType::kQ4_0;
-  const int64_t hd = a.head_dim, G = a.group;
-  const int64_t hd16 = (hd + 15) / 16 * 16, G16 = (G + 15) / 16 * 16, nb = hd / kAttnQueryBlock;
-  float* acc = a.scratch + 2 * kB * hd16;  // [G][hd] sum_j p_j v_j relative to the running max
-                                           // (the reference's widened K and V blocks unused)
-  float* p = acc + G * hd16;               // [G][16] the block's scores, then probabilities
-  float* mx = p + G * kB;                  // [G16] running max of the scaled scores
-  float* sum = mx + G16;                   // [G16] running sum of exp(score - max)
-  // Quantized K and V only: the rounded query, the block's scales, the scaled probabilities.
-  auto* qc = reinterpret_cast<int8_t*>(sum + G16);                // [G][n_chunks * 64] codes
-  auto* qoff = reinterpret_cast<int32_t*>(sum + G16 + G * hd16);  // [G][nb] offset share
-  float* qd = sum + G16 + G * hd16 + G * nb;                      // [G][nb] d_q * scale
-  float* dk = qd + G * nb;                                        // [nb][16] K's d per row
-  float* dv = dk + nb * kB;                                       // [nb][16] V's d per row
-  float* pd = dv + nb * kB;                                       // [G][nb][16] p_j * V's d_j
-  float bmax[16], corr[16];                                       // per head of a 16-head slice
-  if constexpr (kQuant) prepare_query<T>(a.q, G, hd, a.scale, qc, qoff, qd);
-  std::fill(acc, acc + G * hd, 0.0f);
-  std::fill(mx, mx + G16, -INFINITY);
-  std::fill(sum, sum + G16, 0.0f);
+  constexpr int kBlocks = kBlocksOf<T>;
+  const int64_t hd = a.head_dim, G = a.group, nb = hd / kAttnQueryBlock;
   const size_t block_bytes = static_cast<size_t>(kB) * dtype_row_bytes(T, hd);
-  for (int64_t b = 0; b < a.n_blocks; ++b) {
-    const int64_t j0 = b == 0 ? a.skip : 0;
-    const int64_t j1 = b == a.n_blocks - 1 ? a.last_len : kB;
-    const __mmask16 valid = static_cast<__mmask16>(lanes_below(j1) & ~lanes_below(j0));
-    // Fetch block b + kPrefetchBlocks's K and V while this one is computed (see fetch_ahead).
-    if (fetch_ahead<T>(a, b, block_bytes)) {
-      prefetch_block(a.k[b + kPrefetchBlocks], block_bytes);
-      prefetch_block(a.v[b + kPrefetchBlocks], block_bytes);
-    }
+  StepV sv;
+  sv.n = static_cast<int>(std::min<int64_t>(kBlocks, a.n_blocks - b0));
+  for (int t = 0; t < kBlocks; ++t) {
+    if (fetch_ahead<T>(a, b0 + kBlocks + t, block_bytes)) prefetch_block(a.k[b0 + kBlocks + t], block_bytes);
     // Rows outside [j0, j1) may hold anything finite or not: their score lanes are masked to
-    // -inf, their probabilities are 0 and V is read only in [j0, j1).
+    // -inf, their probabilities are 0 (and a quantized V's scales are taken as 0).
+    if (t >= sv.n) {
+      valid[t] = 0;
+      for (int64_t h = 0; h < G; ++h) _mm512_storeu_ps(sc.p + h * kS + t * kB, _mm512_set1_ps(-INFINITY));
+      if constexpr (kQuant)
+        for (int64_t qb = 0; qb < nb; ++qb) _mm512_storeu_ps(sc.dv + (t * nb + qb) * kB, _mm512_setzero_ps());
+      continue;
+    }
+    const int64_t b = b0 + t;
+    sv.v[t] = a.v[b];
+    sv.j0[t] = b == 0 ? a.skip : 0;
+    sv.j1[t] = b == a.n_blocks - 1 ? a.last_len : kB;
+    valid[t] = static_cast<__mmask16>(lanes_below(sv.j1[t]) & ~lanes_below(sv.j0[t]));
     if constexpr (kQuant) {
-      quant_block_scores<T>(a.k[b], j1, valid, G, hd, qc, qoff, qd, dk, p);
+      quant_block_scores<T>(a.k[b], sv.j1[t], valid[t], G, hd, sc.qc, sc.qoff, sc.qd, sc.dk, sc.p + t * kB, kS);
       const size_t row = static_cast<size_t>(nb) * kKvBlockBytes<T>;
-      for (int64_t qb = 0; qb < nb; ++qb) _mm512_storeu_ps(dv + qb * kB, gather_scales<T>(a.v[b], row, qb, valid));
+      for (int64_t qb = 0; qb < nb; ++qb)
+        _mm512_storeu_ps(sc.dv + (t * nb + qb) * kB, gather_scales<T>(a.v[b], row, qb, valid[t]));
     } else {
       // Rows past j1 are read too (a block is allocated whole); their lanes are masked.
       for (int64_t h = 0; h < G; ++h) {
-        const __m512 s =
-            _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid, block_scores<T>(a.q + h * hd, a.k[b], hd, a.scale));
-        _mm512_storeu_ps(p + h * kB, s);
-      }
-    }
-    for (int64_t h0 = 0; h0 < G; h0 += 16) {
-      const int64_t n = std::min<int64_t>(16, G - h0);
-      for (int64_t i = 0; i < n; ++i) bmax[i] = _mm512_reduce_max_ps(_mm512_loadu_ps(p + (h0 + i) * kB));
-      // Online softmax: the new running max, and the factor that moves what was summed
-      // against the old max onto the new one (exp(-inf) = 0 before the first block).
-      const __mmask16 hm = lanes_below(n);
-      const __m512 m_old = _mm512_maskz_loadu_ps(hm, mx + h0);
-      const __m512 m_new = _mm512_max_ps(m_old, _mm512_maskz_loadu_ps(hm, bmax));
-      _mm512_storeu_ps(corr, _mm512_maskz_mov_ps(hm, exp_ps(_mm512_sub_ps(m_old, m_new))));
-      _mm512_mask_storeu_ps(mx + h0, hm, m_new);
-      for (int64_t i = 0; i < n; ++i) {
-        float* ph = p + (h0 + i) * kB;
-        const __m512 e =
-            _mm512_maskz_mov_ps(valid, exp_ps(_mm512_sub_ps(_mm512_loadu_ps(ph), _mm512_set1_ps(mx[h0 + i]))));
-        _mm512_storeu_ps(ph, e);
-        sum[h0 + i] = sum[h0 + i] * corr[i] + _mm512_reduce_add_ps(e);
-        if constexpr (kQuant) {
-          for (int64_t qb = 0; qb < nb; ++qb)
-            _mm512_storeu_ps(pd + ((h0 + i) * nb + qb) * kB, _mm512_mul_ps(e, _mm512_loadu_ps(dv + qb * kB)));
-        }
-      }
-      if constexpr (kQuant) {
-        accumulate_v_heads<T>(n, acc + h0 * hd, pd + h0 * nb * kB, corr, a.v[b], hd, j0, j1);
-      } else {
-        accumulate_v_heads<T>(n, acc + h0 * hd, p + h0 * kB, corr, a.v[b], hd, j0, j1);
+        const __m512 sh = block_scores<T>(a.q + h * hd, a.k[b], hd, a.scale);
+        _mm512_storeu_ps(sc.p + h * kS + t * kB, _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid[t], sh));
       }
     }
   }
+  if constexpr (kQuant) {
+    for (int64_t q0 = 0; q0 < nb; q0 += 16) {
+      const int64_t m = std::min<int64_t>(16, nb - q0);
+      __m512 d_abs[16];
+      for (int64_t qb = q0; qb < q0 + m; ++qb) {
+        d_abs[qb - q0] = _mm512_abs_ps(_mm512_loadu_ps(sc.dv + qb * kB));
+        for (int t = 1; t < kBlocks; ++t)
+          d_abs[qb - q0] = _mm512_max_ps(d_abs[qb - q0], _mm512_abs_ps(_mm512_loadu_ps(sc.dv + (t * nb + qb) * kB)));
+      }
+      _mm512_storeu_ps(sc.dv_max + q0, over_heads(d_abs, m, Max{}, 0.0f));
+    }
+  }
+  return sv;
+}
+
+// The online softmax of one step for heads [h0, h0 + n) (n <= 16), in vectors over the heads
+// (lane = head): the new running max, the factor that moves what was summed against the old
+// max onto the new one (corr; exp(-inf) = 0 before the first block), the running sums, and
+// the probabilities e ([n][kBlocks] vectors, lane = position). Returns each head's largest
+// score of the step.
+template <int kBlocks>
+__m512 step_softmax(const Scratch& sc, int64_t h0, int64_t n, const __mmask16* valid, __m512 (*e)[kStep], float* corr) {
+  __m512 r[16];  // per head: the step's max, then sum, over lanes
+  for (int64_t i = 0; i < n; ++i) {
+    for (int t = 0; t < kBlocks; ++t) e[i][t] = _mm512_loadu_ps(sc.p + (h0 + i) * kS + t * kB);
+    r[i] = e[i][0];
+    for (int t = 1; t < kBlocks; ++t) r[i] = _mm512_max_ps(r[i], e[i][t]);
+  }
+  const __m512 top = over_heads(r, n, Max{}, -INFINITY);
+  const __m512 m_old = _mm512_loadu_ps(sc.mx + h0);
+  const __m512 m_new = _mm512_max_ps(m_old, top);
+  const __m512 c = _mm512_maskz_mov_ps(lanes_below(n), exp_ps(_mm512_sub_ps(m_old, m_new)));
+  _mm512_storeu_ps(corr, c);
+  _mm512_storeu_ps(sc.mx + h0, m_new);
+  for (int64_t i = 0; i < n; ++i) {
+    const __m512 mi = lane(m_new, i);
+    for (int t = 0; t < kBlocks; ++t) e[i][t] = _mm512_maskz_mov_ps(valid[t], exp_ps(_mm512_sub_ps(e[i][t], mi)));
+    r[i] = e[i][0];
+    for (int t = 1; t < kBlocks; ++t) r[i] = _mm512_add_ps(r[i], e[i][t]);
+  }
+  _mm512_storeu_ps(sc.sum + h0, _mm512_fmadd_ps(_mm512_loadu_ps(sc.sum + h0), c, over_heads(r, n, Add{}, 0.0f)));
+  return top;
+}
+
+// The weights of a quantized V for heads [h0, h0 + n): per quantization block qb the unit
+// (sc.unit) and each head's p_j * d_v[j] as 15-bit integers (sc.wq). pm: each head's largest
+// probability of the step, exp of the argument of e's largest lane (so >= every e).
+template <int kBlocks>
+void step_weights(const Scratch& sc, int64_t h0, int64_t n, int64_t nb, const __m512 (*e)[kStep], __m512 pm) {
+  for (int64_t qb = 0; qb < nb; ++qb) {
+    const __m512 top = _mm512_mul_ps(pm, _mm512_set1_ps(sc.dv_max[qb]));  // >= every |w|
+    const __m512 inv =
+        _mm512_maskz_div_ps(_mm512_cmp_ps_mask(top, _mm512_setzero_ps(), _CMP_GT_OQ), _mm512_set1_ps(32767.0f), top);
+    _mm512_storeu_ps(sc.unit + qb * kB, _mm512_mul_ps(top, _mm512_set1_ps(1.0f / 32767.0f)));
+    for (int64_t i = 0; i < n; ++i) {
+      const __m512 inv_i = lane(inv, i);
+      for (int t = 0; t < kBlocks; ++t)
+        quantize_weights(e[i][t], _mm512_loadu_ps(sc.dv + (t * nb + qb) * kB), inv_i,
+                         sc.wq + ((h0 + i) * nb + qb) * kS + t * kB);
+    }
+  }
+}
+
+template <DType T>
+void attention(const AttentionArgs& a) {
+  constexpr bool kQuant = T == DType::kQ8_0 || T == DType::kQ4_0;
+  constexpr int kBlocks = kBlocksOf<T>;
+  const int64_t hd = a.head_dim, G = a.group, G16 = (G + 15) / 16 * 16, nb = hd / kAttnQueryBlock;
+  const Scratch sc(a.scratch, hd, G);
+  if constexpr (kQuant) prepare_query<T>(a.q, G, hd, a.scale, sc.qc, sc.qoff, sc.qd);
+  std::fill(sc.acc, sc.acc + G * hd, 0.0f);
+  std::fill(sc.mx, sc.mx + G16, -INFINITY);
+  std::fill(sc.sum, sc.sum + G16, 0.0f);
+  const size_t block_bytes = static_cast<size_t>(kB) * dtype_row_bytes(T, hd);
+  for (int64_t b0 = 0; b0 < a.n_blocks; b0 += kBlocks) {
+    __mmask16 valid[kBlocks];
+    const StepV sv = step_scores<T>(a, sc, b0, valid);
+    // The next step's V, fetched while this one's is read (its K: in step_scores).
+    for (int t = 0; t < kBlocks; ++t)
+      if (fetch_ahead<T>(a, b0 + kBlocks + t, block_bytes)) prefetch_block(a.v[b0 + kBlocks + t], block_bytes);
+    for (int64_t h0 = 0; h0 < G; h0 += 16) {
+      const int64_t n = std::min<int64_t>(16, G - h0);
+      __m512 e[16][kStep];  // the heads' probabilities (lane = position)
+      float corr[16];
+      const __m512 top = step_softmax<kBlocks>(sc, h0, n, valid, e, corr);
+      if constexpr (kQuant) {
+        const __m512 m = _mm512_loadu_ps(sc.mx + h0);
+        step_weights<kBlocks>(sc, h0, n, nb, e, _mm512_maskz_mov_ps(lanes_below(n), exp_ps(_mm512_sub_ps(top, m))));
+        accumulate_v_heads<T>(n, sc.acc + h0 * hd, sc.wq + h0 * nb * kS, sc.unit, corr, sv, hd);
+      } else {
+        for (int64_t i = 0; i < n; ++i)
+          for (int t = 0; t < kBlocks; ++t) _mm512_storeu_ps(sc.p + (h0 + i) * kS + t * kB, e[i][t]);
+        accumulate_v_heads<T>(n, sc.acc + h0 * hd, sc.p + h0 * kS, nullptr, corr, sv, hd);
+      }
+    }
+  }
+  if constexpr (kQuant) unpermute_quant_acc(sc.acc, G * hd);
   for (int64_t h = 0; h < G; ++h) {
-    const __m512 f = _mm512_set1_ps(output_factor(mx[h], sum[h], a.sinks, h));
+    const __m512 f = _mm512_set1_ps(output_factor(sc.mx[h], sc.sum[h], a.sinks, h));
     for (int64_t e = 0; e < hd; e += 16) {
       const __mmask16 m = lanes_below(hd - e);
-      _mm512_mask_storeu_ps(a.out + h * hd + e, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, acc + h * hd + e), f));
+      _mm512_mask_storeu_ps(a.out + h * hd + e, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, sc.acc + h * hd + e), f));
     }
   }
 }
