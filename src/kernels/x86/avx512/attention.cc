@@ -210,20 +210,27 @@ void accumulate_v_quant(float* acc, const int16_t* wq, const float* unit, const 
 // adjacent lanes; the groups are folded in place and their first lanes gathered. For 4 heads:
 // 14 instructions and no scalar, against 4 horizontal reductions ending in scalars that the
 // next step reloads as a vector (a store-forwarding stall each).
+// One level of the fold: v[i] = op over the even and odd lanes of v[2i], v[2i+1] (i < M / 2),
+// then the next level.
+template <int M, class Op>
+[[gnu::always_inline]] inline void fold_pairs(__m512* v, Op op) {
+  if constexpr (M > 1) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+#pragma GCC unroll 8
+    for (int i = 0; i < M / 2; ++i)
+      v[i] =
+          op(_mm512_permutex2var_ps(v[2 * i], even, v[2 * i + 1]), _mm512_permutex2var_ps(v[2 * i], odd, v[2 * i + 1]));
+    fold_pairs<M / 2>(v, op);
+  }
+}
+
 template <int NH, class Op>
 [[gnu::always_inline]] inline __m512 over_heads_n(const __m512* x, int64_t n, Op op, float identity) {
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   __m512 v[NH];
 #pragma GCC unroll 16
   for (int i = 0; i < NH; ++i) v[i] = i < n ? x[i] : _mm512_set1_ps(identity);
-#pragma GCC unroll 4
-  for (int m = NH; m > 1; m /= 2) {
-#pragma GCC unroll 8
-    for (int i = 0; i < m / 2; ++i)
-      v[i] =
-          op(_mm512_permutex2var_ps(v[2 * i], even, v[2 * i + 1]), _mm512_permutex2var_ps(v[2 * i], odd, v[2 * i + 1]));
-  }
+  fold_pairs<NH>(v, op);
   constexpr int kW = 16 / NH;  // lanes per head
   __m512 r = v[0];
   // Neighbours first, then pairs, 128-bit lanes and halves: the association of the folds
