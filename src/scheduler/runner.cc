@@ -226,6 +226,10 @@ void Runner::take_waiting(std::vector<std::shared_ptr<Job>>* admit_now, std::vec
       admit_now->push_back(std::move(job));
     }
   }
+  // The taken jobs' slots count as busy before the jobs stop counting as queued: idle() must
+  // never read 0 and 0 in between (the scheduler's reaper would unload a keep_alive 0 model
+  // under a request it is about to admit).
+  busy_.fetch_add(static_cast<int>(taken));
   queued_.fetch_sub(static_cast<int>(taken + (dropped->size() - n_dropped) + expired->size()));
   held_ = std::move(held);
 }
@@ -319,8 +323,7 @@ void Runner::loop() {
   stop_all();
 }
 
-void Runner::resume(Running r) {
-  busy_.fetch_add(1);
+void Runner::resume(Running r) {  // its slot: reserved by take_waiting
   engine::Sequence& s = *r.seq;
   // Every token so far is recomputed as if it were prompt: the last one's logits then sample
   // the next token exactly as the decode step it missed would have.
@@ -374,7 +377,7 @@ Result<std::unique_ptr<engine::Sequence>> Runner::make_sequence(Job& job) {
 
 void Runner::admit(std::shared_ptr<Job> job) {
   const auto queued_for = Clock::now() - job->created;
-  busy_.fetch_add(1);  // the slot is taken from here (the runner is not idle)
+  // The slot was reserved by take_waiting (busy_), so the runner is not idle from there on.
   auto seq = make_sequence(*job);
   if (!seq) {
     busy_.fetch_sub(1);

@@ -184,9 +184,12 @@ std::shared_ptr<Scheduler::Entry> Scheduler::entry_for(const ModelSpec& spec, st
     entries_.push_back(e);
     *start_load = true;
   }
-  // Every request sets the keep-alive (Ollama: the request's, else OLLAMA_KEEP_ALIVE).
+  // Every request sets the keep-alive (Ollama: the request's, else OLLAMA_KEEP_ALIVE) and
+  // restarts it: an idle runner's old idle_since must not expire it in the moment between its
+  // last job's end and the runner reporting idle (on_runner_idle).
   e->keep_alive = keep_alive.value_or(config_.keep_alive);
   e->last_used = Clock::now();
+  e->idle_since = e->last_used;
   return e;
 }
 
