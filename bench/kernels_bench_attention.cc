@@ -30,9 +30,19 @@ void attention_case(benchmark::State& state, DType t) {
   std::vector<uint8_t> kv(2 * n_kv * kBlocks * slot + 64);
   uint8_t* base = kv.data() + (64 - reinterpret_cast<uintptr_t>(kv.data()) % 64) % 64;
   const std::vector<float> x = normal_values(4096 * kHeadDim, 11);
+  // K blocks (the first n_kv * kBlocks) in the kernels' layout (store_k_row), V rows in order.
+  const kernels::StoreKRowFn store_k = kernels::active().store_k_row[static_cast<uint32_t>(t)];
+  std::vector<uint8_t> encoded(row);
   for (int64_t b = 0; b < 2 * n_kv * kBlocks; ++b)
-    for (int64_t j = 0; j < kernels::kAttnBlockTokens; ++j)
-      kernels::quantize_row(t, x.data() + ((b * 16 + j) % 4096) * kHeadDim, base + b * slot + j * row, kHeadDim);
+    for (int64_t j = 0; j < kernels::kAttnBlockTokens; ++j) {
+      const float* src = x.data() + ((b * 16 + j) % 4096) * kHeadDim;
+      if (b < n_kv * kBlocks) {
+        kernels::quantize_row(t, src, encoded.data(), kHeadDim);
+        store_k(encoded.data(), base + b * slot, j, kHeadDim);
+      } else {
+        kernels::quantize_row(t, src, base + b * slot + j * row, kHeadDim);
+      }
+    }
   std::vector<const void*> ptrs(2 * n_kv * kBlocks);
   for (size_t i = 0; i < ptrs.size(); ++i) ptrs[i] = base + i * slot;
   const std::vector<float> q = normal_values(kGroup * kHeadDim, 12);

@@ -48,21 +48,25 @@ double median(std::vector<double> v) {
 
 // Writes every row of the sequence's blocks with rows drawn from `pool_rows` (each row
 // head_dim values encoded in the cache's type, row_bytes apart).
-void fill_sequence(KvCache& kv, SeqId s, int64_t n_heads, const std::vector<uint8_t>& pool_rows, std::mt19937& rng) {
+void fill_sequence(KvCache& kv, SeqId s, int64_t n_heads, int64_t head_dim, const std::vector<uint8_t>& pool_rows,
+                   std::mt19937& rng) {
   const corral::model::KvStorage& st = kv.storage();
   const corral::model::KvLayout& layout = st.layout();
   const size_t row = st.row_bytes();
+  const corral::kernels::StoreKRowFn store_k = corral::kernels::active().store_k_row[static_cast<uint32_t>(st.type())];
   const size_t n_pool = pool_rows.size() / row;
   for (int64_t il = 0; il < static_cast<int64_t>(layout.layer_group.size()); ++il) {
     const int64_t g = st.group_of(il);
     for (int32_t block : kv.blocks(s, g)) {
       if (block < 0) continue;
       for (int64_t h = 0; h < n_heads; ++h) {
-        for (void* dst : {st.k(block, il, h), st.v(block, il, h)}) {
-          // kKvBlockTokens consecutive pool rows from a random start.
-          const size_t start = rng() % (n_pool - corral::model::kKvBlockTokens);
-          std::memcpy(dst, pool_rows.data() + start * row, corral::model::kKvBlockTokens * row);
-        }
+        // kKvBlockTokens consecutive pool rows from a random start: V's in order, K's in the
+        // kernels' block layout (store_k_row).
+        size_t start = rng() % (n_pool - corral::model::kKvBlockTokens);
+        std::memcpy(st.v(block, il, h), pool_rows.data() + start * row, corral::model::kKvBlockTokens * row);
+        start = rng() % (n_pool - corral::model::kKvBlockTokens);
+        for (int64_t j = 0; j < corral::model::kKvBlockTokens; ++j)
+          store_k(pool_rows.data() + (start + j) * row, st.k(block, il, h), j, head_dim);
       }
     }
   }
@@ -143,7 +147,7 @@ int main(int argc, char** argv) {
             return 1;
           }
           eng.kv().commit_append(s, ctx);
-          fill_sequence(eng.kv(), s, cfg.n_head_kv, pool_rows, rng);
+          fill_sequence(eng.kv(), s, cfg.n_head_kv, cfg.head_dim, pool_rows, rng);
           ids.push_back(s);
         }
         std::vector<float> logits;

@@ -97,6 +97,15 @@ struct AttentionArgs {
 };
 using AttentionFn = void (*)(const AttentionArgs& a);
 
+// Places an encoded K row (head_dim elements of the KV type as quantize_row writes them) at
+// position `slot` (< kAttnBlockTokens) of a K block, in the layout the same level's attention
+// kernel reads: rows in order, except at AVX-512 for Q4_0, where a block holds its 16 rows'
+// scales side by side ([head_dim / 32][16] f16) and then their packed codes as the kernel's
+// transposed 4-byte groups ([group][16 rows][4 bytes], group = bytes 4k..4k+3 of a
+// 32-element block, whose low and high nibbles the kernel splits). The same bytes as rows in
+// order: every copy of whole blocks stays valid. V rows are always stored in order.
+using StoreKRowFn = void (*)(const void* row, void* block, int64_t slot, int64_t head_dim);
+
 // Scratch floats an attention call needs: a block of K and one of V widened to f32, the
 // group's accumulators, probabilities of up to two blocks and running max/sum (each run
 // rounded up to 16 floats); for quantized caches also the rounded query (group x head_dim
@@ -119,7 +128,8 @@ struct KernelTable {
   // The same products with w interleaved (kInterleaveRows above); w starts at a group, and
   // m reaches the matrix's end or is a multiple of kInterleaveRows. AVX-512 Q4_K and Q6_K.
   GemmFn gemm_interleaved[kDTypeIdLimit] = {};
-  AttentionFn attention[kDTypeIdLimit] = {};  // KV cache types: F32 F16 Q8_0 Q4_0
+  AttentionFn attention[kDTypeIdLimit] = {};    // KV cache types: F32 F16 Q8_0 Q4_0
+  StoreKRowFn store_k_row[kDTypeIdLimit] = {};  // the same types: K rows as `attention` reads them
 
   // y = x / sqrt(mean(x^2) + eps) * w  (w may be nullptr: no weight). y may alias x.
   void (*rms_norm)(const float* x, const float* w, float* y, int64_t n, float eps) = nullptr;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <vector>
 
 #include "kernels/api.h"
 
@@ -13,17 +14,22 @@ static_assert(kKvBlockTokens == kernels::kAttnBlockTokens, "the attention kernel
 void store_kv(const ModelConfig& c, int64_t il, const ForwardBatch& batch, const KvStorage& kv, ForwardScratch& s) {
   const int64_t hd = c.head_dim, KVD = c.kv_dim();
   const size_t row = kv.row_bytes();
+  // K rows go through the kernels' own block layout (store_k_row); V rows lie in order.
+  const kernels::StoreKRowFn store_k = kernels::active().store_k_row[static_cast<uint32_t>(kv.type())];
+  std::vector<std::byte> k_row(row);  // one encoded K row before it is placed
   for (size_t i = 0; i < batch.tokens.size(); ++i) {
     const BatchToken& t = batch.tokens[i];
     const int32_t block = batch.seqs[t.seq].blocks[kv.group_of(il)][t.pos / kKvBlockTokens];
-    const size_t offset = static_cast<size_t>(t.pos % kKvBlockTokens) * row;
+    const int64_t slot = t.pos % kKvBlockTokens;
     const float* ki = s.k.data() + i * KVD;
     const float* vi = s.v.data() + i * KVD;
     // Each row is encoded on its own (quantized types: its own 32-element blocks), so a
     // position's stored K/V do not depend on what else the batch holds.
     for (int64_t g = 0; g < c.n_head_kv; ++g) {
-      kernels::quantize_row(kv.type(), ki + g * hd, static_cast<std::byte*>(kv.k(block, il, g)) + offset, hd);
-      kernels::quantize_row(kv.type(), vi + g * hd, static_cast<std::byte*>(kv.v(block, il, g)) + offset, hd);
+      kernels::quantize_row(kv.type(), ki + g * hd, k_row.data(), hd);
+      store_k(k_row.data(), kv.k(block, il, g), slot, hd);
+      kernels::quantize_row(kv.type(), vi + g * hd,
+                            static_cast<std::byte*>(kv.v(block, il, g)) + static_cast<size_t>(slot) * row, hd);
     }
   }
 }

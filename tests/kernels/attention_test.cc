@@ -34,7 +34,7 @@ struct Case {
   std::vector<float> sinks;                // [group]
   std::vector<std::vector<uint8_t>> k, v;  // [n_blocks][kAttnBlockTokens rows of the type]
   std::vector<float> k_dec, v_dec;         // [n_ctx][head_dim] decoded (what the kernel reads)
-  std::vector<const void*> k_ptr, v_ptr;   // [n_blocks] from the first attended block
+  std::vector<const void*> v_ptr;          // [n_blocks] from the first attended block
 
   Case(const Shape& s, DType t, uint32_t seed) : shape(s), type(t) {
     const KernelTable& ref = kernel_table(IsaLevel::kGeneric);
@@ -69,10 +69,7 @@ struct Case {
       k_dec.insert(k_dec.end(), kd.begin(), kd.end());
       v_dec.insert(v_dec.end(), vd.begin(), vd.end());
     }
-    for (int64_t b = s.first / B; b < n_blocks; ++b) {
-      k_ptr.push_back(k[b].data());
-      v_ptr.push_back(v[b].data());
-    }
+    for (int64_t b = s.first / B; b < n_blocks; ++b) { v_ptr.push_back(v[b].data()); }
   }
 
   // Over a quantized K the kernels score q rounded to q8 per 32-element block (d * code, the
@@ -109,11 +106,18 @@ struct Case {
     a.group = shape.group;
     a.head_dim = hd;
     a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    // K as this level's kernel reads it (store_k_row), placed row by row from the rows in order.
+    const size_t row = dtype_row_bytes(type, hd);
+    std::vector<std::vector<uint8_t>> k_level(k.size(), std::vector<uint8_t>(B * row));
+    for (size_t b = 0; b < k.size(); ++b)
+      for (int64_t j = 0; j < B; ++j) table.store_k_row[id(type)](k[b].data() + j * row, k_level[b].data(), j, hd);
+    std::vector<const void*> k_level_ptr;
+    for (size_t b = static_cast<size_t>(shape.first / B); b < k.size(); ++b) k_level_ptr.push_back(k_level[b].data());
     a.q = q.data();
     a.sinks = shape.sinks ? sinks.data() : nullptr;
-    a.k = k_ptr.data();
+    a.k = k_level_ptr.data();
     a.v = v_ptr.data();
-    a.n_blocks = static_cast<int64_t>(k_ptr.size());
+    a.n_blocks = static_cast<int64_t>(v_ptr.size());
     a.skip = shape.first % B;
     a.last_len = shape.n_ctx - (shape.n_ctx - 1) / B * B;
     a.out = out.data();

@@ -7,6 +7,8 @@
 // them to this and this to a double-precision two-pass softmax.
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstring>
 
 #include "base/fp16.h"
 #include "kernels/generic/attention_query.h"
@@ -104,7 +106,22 @@ void attention(const AttentionArgs& a) {
 
 }  // namespace
 
+namespace {
+
+// Rows in order: row `slot` of the block.
+template <DType T>
+void store_k_row_in_order(const void* row, void* block, int64_t slot, int64_t head_dim) {
+  const size_t bytes = dtype_row_bytes(T, head_dim);
+  std::memcpy(static_cast<std::byte*>(block) + static_cast<size_t>(slot) * bytes, row, bytes);
+}
+
+}  // namespace
+
 void register_generic_attention(KernelTable& t) {
+  t.store_k_row[static_cast<uint32_t>(DType::kF32)] = store_k_row_in_order<DType::kF32>;
+  t.store_k_row[static_cast<uint32_t>(DType::kF16)] = store_k_row_in_order<DType::kF16>;
+  t.store_k_row[static_cast<uint32_t>(DType::kQ8_0)] = store_k_row_in_order<DType::kQ8_0>;
+  t.store_k_row[static_cast<uint32_t>(DType::kQ4_0)] = store_k_row_in_order<DType::kQ4_0>;
   t.attention[static_cast<uint32_t>(DType::kF32)] = attention<DType::kF32>;
   t.attention[static_cast<uint32_t>(DType::kF16)] = attention<DType::kF16>;
   t.attention[static_cast<uint32_t>(DType::kQ8_0)] = attention<DType::kQ8_0>;

@@ -322,13 +322,15 @@ void accumulate_v_heads(int64_t n, float* acc, const void* w, const float* unit,
 //
 // A 64-element chunk of a K row (quantization blocks 2c and 2c + 1) is 64 code bytes, made
 // unsigned for vpdpbusd: Q8_0's codes + 128 (xor 0x80), Q4_0's nibbles as stored (0..15, the
-// -8 applied below). vpdpbusd sums 4 byte products per 32-bit lane, so the 16 rows' chunks,
-// transposed as a 16 x 16 matrix of 4-byte groups, give t[i] = group i of every row, lane j
-// = row j: one vpdpbusd of t[i] with the query's 4 codes of group i broadcast adds 4 products
-// to each of the 16 positions' sums, and no horizontal sum is ever needed. The transpose is
-// done once per chunk for the whole GQA group. Per quantization block the integer sum minus
-// the offset's share (128 or 8 times the query block's code sum, exact in int32) is scaled by
-// d_k (a vector over the 16 rows) times d_q * scale. The largest sum, 64 x 255 x 127, fits.
+// -8 applied below). vpdpbusd sums 4 byte products per 32-bit lane, so t[i] = group i (4
+// bytes) of the chunk of every row, lane j = row j, meets the query's 4 codes of group i
+// broadcast and adds 4 products to each of the 16 positions' sums: no horizontal sum. A Q8_0
+// block stores its rows in order and the 16 rows' chunks are transposed as a 16 x 16 matrix of
+// 4-byte groups, once per chunk for the whole GQA group; a Q4_0 block stores the groups
+// already side by side (store_k_row_native, kGroupedK): one load per t[i] pair. Per
+// quantization block the integer sum minus the offset's share (128 or 8 times the query
+// block's code sum, exact in int32) is scaled by d_k (a vector over the 16 rows: gathered,
+// or for Q4_0 side by side) times d_q * scale. The largest sum, 64 x 255 x 127, fits.
 
 template <DType T>
 constexpr size_t kKvBlockBytes = T == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
@@ -397,6 +399,72 @@ void transpose16x16(__m512i (&r)[16]) {
   }
 }
 
+// Which K layout the kernel reads (kernels/api.h StoreKRowFn): rows in order for Q8_0, the
+// transposed groups for Q4_0. Measured with every attention call timed inside
+// long_context_bench (8 x 4,096, three alternating runs): the layout took a Q4_0 call from
+// 57-90 to 48-53 us, but a Q8_0 call from 65-76 to 71-78 us (in cache, where both gain 13-14%
+// per block, kernels_bench in one process, the two layouts alternating call by call: from
+// DRAM Q4_0 still -15%, Q8_0 +1% to +6%).
+template <DType T>
+constexpr bool kGroupedK = T == DType::kQ4_0;
+
+// 4-byte groups of a quantization block's codes: Q8_0 32 codes; Q4_0 16 packed bytes.
+template <DType T>
+constexpr int kGroupsPerBlock = T == DType::kQ8_0 ? 8 : 4;
+
+// The grouped K block layout (kernels/api.h StoreKRowFn; AVX-512 Q4_0): [nb][16] f16 scales,
+// then group g of the rows ([nb x kGroupsPerBlock][16 rows][4 bytes]). A row's bytes, moved:
+// a block is as large as in row order.
+template <DType T>
+void store_k_row_native(const void* row, void* block, int64_t slot, int64_t hd) {
+  const int64_t nb = hd / kAttnQueryBlock;
+  const auto* src = static_cast<const uint8_t*>(row);
+  auto* dst = static_cast<uint8_t*>(block);
+  uint8_t* codes = dst + nb * kB * 2;
+  for (int64_t qb = 0; qb < nb; ++qb) {
+    const uint8_t* q = src + qb * kKvBlockBytes<T>;
+    std::memcpy(dst + (qb * kB + slot) * 2, q, 2);  // the f16 d
+    for (int k = 0; k < kGroupsPerBlock<T>; ++k)
+      std::memcpy(codes + ((qb * kGroupsPerBlock<T> + k) * kB + slot) * 4, q + 2 + 4 * k, 4);
+  }
+}
+
+// Lines of codes a chunk of the layout reads: 16 (Q8_0) or 8 (Q4_0) 64-byte lines.
+template <DType T>
+constexpr int64_t kChunkLines = 2 * kGroupsPerBlock<T>;
+
+// The 16 rows' chunk c (blocks 2c and 2c + 1, the second zero if absent) as t[i] = group i
+// of the chunk's 64 unsigned code bytes (see chunk_block_of) of every row, lane j = row j.
+// Before the chunk's i-th line, line c * kChunkLines + i of `ahead` (a block fetched ahead,
+// `ahead_bytes` long; nullptr: none) is fetched.
+template <DType T>
+void load_k_chunk_groups(const uint8_t* codes, int64_t c, bool second, const char* ahead, size_t ahead_bytes,
+                         __m512i (&t)[16]) {
+  const auto line = [&](int64_t i, int64_t g) {
+    const size_t at = static_cast<size_t>(c * kChunkLines<T> + i) * 64;
+    if (ahead && at < ahead_bytes) _mm_prefetch(ahead + at, _MM_HINT_T0);
+    return _mm512_loadu_si512(codes + g * kB * 4);
+  };
+  if constexpr (T == DType::kQ8_0) {
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i)
+      t[i] = i < 8 || second ? _mm512_xor_si512(line(i, c * 16 + i), _mm512_set1_epi8(-128)) : _mm512_setzero_si512();
+  } else {
+    // Packed bytes 4k..4k+3 of block 2c + h: low nibbles are group 4h + k of the chunk, high
+    // nibbles group 8 + 4h + k.
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        const __m512i x = h == 0 || second ? line(4 * h + k, (2 * c + h) * 4 + k) : _mm512_setzero_si512();
+        t[4 * h + k] = _mm512_and_si512(x, low4);
+        t[8 + 4 * h + k] = _mm512_and_si512(_mm512_srli_epi16(x, 4), low4);
+      }
+    }
+  }
+}
+
 // The 16 rows' f16 scale of quantization block qb as f32, rows outside `rows` 0.
 template <DType T>
 __m512 gather_scales(const void* block, size_t row, int64_t qb, __mmask16 rows) {
@@ -450,25 +518,37 @@ __m512 chunk_half_score(const __m512i (&t)[16], const int8_t* qh, int half, int3
   return _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), dk_times_dq, s);
 }
 
-// Scores (times scale) of G heads against the 16 rows of a quantized K block into p ([G][16]),
-// -inf outside `valid`. Rows from j1 on are not read (they may not exist yet).
+// Scores (times scale) of G heads against the 16 rows of a quantized K block (in the layout
+// kGroupedK picks) into p ([G][16]), -inf outside `valid`. Rows outside it (also those not
+// written yet) are read with the others: their scales are taken as 0 and their lanes masked.
 template <DType T>
-void quant_block_scores(const void* kblock, int64_t j1, __mmask16 valid, int64_t G, int64_t hd, const int8_t* qc,
+void quant_block_scores(const void* kblock, __mmask16 valid, int64_t G, int64_t hd, const int8_t* qc,
                         const int32_t* qoff, const float* qd, float* dk, float* p, int64_t p_stride, const char* pf_k) {
   const int64_t nb = hd / kAttnQueryBlock, n_chunks = (nb + 1) / 2;
   const size_t row = static_cast<size_t>(nb) * kKvBlockBytes<T>;
   const auto* base = static_cast<const uint8_t*>(kblock);
-  for (int64_t b = 0; b < nb; ++b) _mm512_storeu_ps(dk + b * kB, gather_scales<T>(kblock, row, b, valid));
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m512 d =
+        kGroupedK<T>
+            ? _mm512_maskz_mov_ps(
+                  valid, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + b * kB * 2))))
+            : gather_scales<T>(kblock, row, b, valid);
+    _mm512_storeu_ps(dk + b * kB, d);
+  }
   for (int64_t h = 0; h < G; ++h) _mm512_storeu_ps(p + h * p_stride, _mm512_setzero_ps());
   for (int64_t c = 0; c < n_chunks; ++c) {
     const bool second = 2 * c + 1 < nb;
     __m512i t[16];
-    for (int64_t j = 0; j < kB; ++j) {
-      const size_t line = static_cast<size_t>(c * kB + j) * 64;  // of the block fetched ahead
-      if (pf_k && line < kB * row) _mm_prefetch(pf_k + line, _MM_HINT_T0);
-      t[j] = j < j1 ? load_k_chunk<T>(base + j * row, c, second) : _mm512_setzero_si512();
+    if constexpr (kGroupedK<T>) {
+      load_k_chunk_groups<T>(base + nb * kB * 2, c, second, pf_k, kB * row, t);
+    } else {
+      for (int64_t j = 0; j < kB; ++j) {
+        const size_t line = static_cast<size_t>(c * kB + j) * 64;  // of the block fetched ahead
+        if (pf_k && line < kB * row) _mm_prefetch(pf_k + line, _MM_HINT_T0);
+        t[j] = load_k_chunk<T>(base + j * row, c, second);
+      }
+      transpose16x16(t);
     }
-    transpose16x16(t);
     for (int64_t h = 0; h < G; ++h) {
       const int8_t* qh = qc + (h * n_chunks + c) * 64;
       __m512 s = _mm512_loadu_ps(p + h * p_stride);
@@ -484,8 +564,9 @@ void quant_block_scores(const void* kblock, int64_t j1, __mmask16 valid, int64_t
   for (int64_t h = 0; h < G; ++h)
     _mm512_storeu_ps(p + h * p_stride,
                      _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid, _mm512_loadu_ps(p + h * p_stride)));
-  if (pf_k)
-    for (size_t i = static_cast<size_t>(n_chunks) * kB * 64; i < kB * row; i += 64) _mm_prefetch(pf_k + i, _MM_HINT_T0);
+  if (pf_k)  // the lines the chunks' loads did not cover
+    for (size_t i = static_cast<size_t>(n_chunks * (kGroupedK<T> ? kChunkLines<T> : kB)) * 64; i < kB * row; i += 64)
+      _mm_prefetch(pf_k + i, _MM_HINT_T0);
 }
 
 // A quantized block is fetched one line per row the kernel reads (quant_block_scores,
@@ -596,7 +677,7 @@ StepV step_scores(const AttentionArgs& a, const Scratch& sc, int64_t b0, __mmask
     sv.j1[t] = b == a.n_blocks - 1 ? a.last_len : kB;
     valid[t] = static_cast<__mmask16>(lanes_below(sv.j1[t]) & ~lanes_below(sv.j0[t]));
     if constexpr (kQuant) {
-      quant_block_scores<T>(a.k[b], sv.j1[t], valid[t], G, hd, sc.qc, sc.qoff, sc.qd, sc.dk, sc.p + t * kB, kS, pf_k);
+      quant_block_scores<T>(a.k[b], valid[t], G, hd, sc.qc, sc.qoff, sc.qd, sc.dk, sc.p + t * kB, kS, pf_k);
       const size_t row = static_cast<size_t>(nb) * kKvBlockBytes<T>;
       for (int64_t qb = 0; qb < nb; ++qb)
         _mm512_storeu_ps(sc.dv + (t * nb + qb) * kB, gather_scales<T>(a.v[b], row, qb, valid[t]));
@@ -722,6 +803,7 @@ void register_attention(KernelTable& t) {
   t.attention[static_cast<uint32_t>(DType::kF16)] = attention<DType::kF16>;
   t.attention[static_cast<uint32_t>(DType::kQ8_0)] = attention<DType::kQ8_0>;
   t.attention[static_cast<uint32_t>(DType::kQ4_0)] = attention<DType::kQ4_0>;
+  t.store_k_row[static_cast<uint32_t>(DType::kQ4_0)] = store_k_row_native<DType::kQ4_0>;
 }
 
 }  // namespace corral::kernels::avx512
