@@ -404,7 +404,9 @@ void transpose16x16(__m512i (&r)[16]) {
 // long_context_bench (8 x 4,096, three alternating runs): the layout took a Q4_0 call from
 // 57-90 to 48-53 us, but a Q8_0 call from 65-76 to 71-78 us (in cache, where both gain 13-14%
 // per block, kernels_bench in one process, the two layouts alternating call by call: from
-// DRAM Q4_0 still -15%, Q8_0 +1% to +6%).
+// DRAM Q4_0 still -15%, Q8_0 +1% to +6%). The Q8_0 side of the grouped layout stays written
+// (store_k_row_native, load_k_chunk_groups) so that a machine that measures otherwise (the
+// AMD EPYC VM above is the only one measured) can switch it here.
 template <DType T>
 constexpr bool kGroupedK = T == DType::kQ4_0;
 
