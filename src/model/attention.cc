@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <vector>
 
 #include "kernels/api.h"
 
@@ -16,7 +15,9 @@ void store_kv(const ModelConfig& c, int64_t il, const ForwardBatch& batch, const
   const size_t row = kv.row_bytes();
   // K rows go through the kernels' own block layout (store_k_row); V rows lie in order.
   const kernels::StoreKRowFn store_k = kernels::active().store_k_row[static_cast<uint32_t>(kv.type())];
-  std::vector<std::byte> k_row(row);  // one encoded K row before it is placed
+  // One encoded K row before it is placed: in thread 0's attention scratch (free before the
+  // attention runs; attention_scratch_floats holds far more than a row of head_dim floats).
+  auto* k_row = reinterpret_cast<std::byte*>(s.kv_block[0].data());
   for (size_t i = 0; i < batch.tokens.size(); ++i) {
     const BatchToken& t = batch.tokens[i];
     const int32_t block = batch.seqs[t.seq].blocks[kv.group_of(il)][t.pos / kKvBlockTokens];
@@ -26,8 +27,8 @@ void store_kv(const ModelConfig& c, int64_t il, const ForwardBatch& batch, const
     // Each row is encoded on its own (quantized types: its own 32-element blocks), so a
     // position's stored K/V do not depend on what else the batch holds.
     for (int64_t g = 0; g < c.n_head_kv; ++g) {
-      kernels::quantize_row(kv.type(), ki + g * hd, k_row.data(), hd);
-      store_k(k_row.data(), kv.k(block, il, g), slot, hd);
+      kernels::quantize_row(kv.type(), ki + g * hd, k_row, hd);
+      store_k(k_row, kv.k(block, il, g), slot, hd);
       kernels::quantize_row(kv.type(), vi + g * hd,
                             static_cast<std::byte*>(kv.v(block, il, g)) + static_cast<size_t>(slot) * row, hd);
     }

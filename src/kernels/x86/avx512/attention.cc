@@ -187,11 +187,6 @@ void accumulate_v_quant(float* acc, const int16_t* wq, const float* unit, const 
         }
       }
     }
-    if (qb == nb - 1)
-      for (int t = 0; t < sv.n; ++t)
-        if (sv.pf_v[t])
-          for (size_t i = static_cast<size_t>(nb) * 8 * 64; i < kB * row; i += 64)
-            _mm_prefetch(sv.pf_v[t] + i, _MM_HINT_T0);
     float* ac = acc + qb * kAttnQueryBlock;
 #pragma GCC unroll 8
     for (int g = 0; g < G; ++g) {
@@ -202,14 +197,12 @@ void accumulate_v_quant(float* acc, const int16_t* wq, const float* unit, const 
                                                          _mm512_mul_ps(_mm512_loadu_ps(ac + g * hd + 16), c)));
     }
   }
+  for (int t = 0; t < sv.n; ++t)  // the lines of the blocks fetched ahead that the pairs did not cover
+    if (sv.pf_v[t])
+      for (size_t i = static_cast<size_t>(nb) * 8 * 64; i < kB * row; i += 64)
+        _mm_prefetch(sv.pf_v[t] + i, _MM_HINT_T0);
 }
 
-// Lane i of the result (i < n <= 16) is op over the 16 lanes of x[i] (lanes from n on: op
-// over `identity`). Pairs of vectors are folded into one (even and odd lanes, as in
-// sum_lanes16) until one vector holds each head's partial results in a group of 16 / NH
-// adjacent lanes; the groups are folded in place and their first lanes gathered. For 4 heads:
-// 14 instructions and no scalar, against 4 horizontal reductions ending in scalars that the
-// next step reloads as a vector (a store-forwarding stall each).
 // One level of the fold: v[i] = op over the even and odd lanes of v[2i], v[2i+1] (i < M / 2),
 // then the next level.
 template <int M, class Op>
@@ -225,6 +218,12 @@ template <int M, class Op>
   }
 }
 
+// Lane i of the result (i < n <= 16) is op over the 16 lanes of x[i] (lanes from n on: op
+// over `identity`). Pairs of vectors are folded into one (even and odd lanes, as in
+// sum_lanes16) until one vector holds each head's partial results in a group of 16 / NH
+// adjacent lanes; the groups are folded in place and their first lanes gathered. For 4 heads:
+// 14 instructions and no scalar, against 4 horizontal reductions ending in scalars that the
+// next step reloads as a vector (a store-forwarding stall each).
 template <int NH, class Op>
 [[gnu::always_inline]] inline __m512 over_heads_n(const __m512* x, int64_t n, Op op, float identity) {
   __m512 v[NH];
