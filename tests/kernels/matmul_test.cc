@@ -203,7 +203,52 @@ TEST(MatmulInterleaved, SameBitsAsRowOrder) {
     }
   }
   if (tested == 0) GTEST_SKIP() << "no kernel on this CPU takes interleaved weights";
-  EXPECT_EQ(tested, 9) << "Q4_K, Q6_K, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, MXFP4";
+  if (selected_isa() == IsaLevel::kAvx512) {
+    EXPECT_EQ(tested, 9) << "Q4_K, Q6_K, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, MXFP4";
+  } else {
+    EXPECT_EQ(tested, 2) << "Q4_0, Q8_0";
+  }
+}
+
+// Every level this CPU runs, called through its own table (so the AVX2 kernels are tested on an
+// AVX-512 machine too): gemm_interleaved on interleaved bytes gives gemm's bits on the rows in
+// order, for whole matrices (full groups and a partial last one) and for row chunks that start
+// at a group, at every activation-row count up to two passes of the widest column group.
+TEST(MatmulInterleaved, EveryLevelSameBitsAsItsRowOrder) {
+  int tested = 0;
+  for (IsaLevel level : supported_levels()) {
+    const KernelTable& table = kernel_table(level);
+    for (DType t : weight_types()) {
+      // interleave_rows asks the active level whether t interleaves.
+      if (table.gemm_interleaved[id(t)] == nullptr || !can_interleave(t)) continue;
+      ++tested;
+      const DType at = activation_type(t);
+      for (int64_t m : {16, 35, 48}) {
+        for (int64_t k : {unit_of(t), 3 * unit_of(t), int64_t{2048}}) {
+          SCOPED_TRACE(::testing::Message() << isa_name(level) << " " << dtype_name(t) << " m " << m << " k " << k);
+          const EncodedWeights e = make_weights(t, m, k, static_cast<uint32_t>(m * k));
+          std::vector<uint8_t> bytes = e.bytes;
+          interleave_rows(t, bytes.data(), m, e.w.row_stride);
+          for (int64_t n : {1, 2, 3, 4, 5, 8, 9, 17}) {
+            const std::vector<uint8_t> x =
+                encode(kernel_table(IsaLevel::kGeneric), at, normal_values(n * k, static_cast<uint32_t>(n + k)));
+            const size_t x_stride = dtype_row_bytes(at, k);
+            std::vector<float> want(n * m), whole(n * m), chunks(n * m);
+            table.gemm[id(t)](k, e.bytes.data(), e.w.row_stride, m, x.data(), x_stride, n, want.data(), m);
+            table.gemm_interleaved[id(t)](k, bytes.data(), e.w.row_stride, m, x.data(), x_stride, n, whole.data(), m);
+            for (int64_t i0 = 0; i0 < m; i0 += kInterleaveRows) {
+              table.gemm_interleaved[id(t)](k, bytes.data() + i0 * e.w.row_stride, e.w.row_stride,
+                                            std::min(kInterleaveRows, m - i0), x.data(), x_stride, n,
+                                            chunks.data() + i0, m);
+            }
+            EXPECT_TRUE(same_bits(whole, want)) << "n " << n;
+            EXPECT_TRUE(same_bits(chunks, want)) << "n " << n << " in chunks of 16 rows";
+          }
+        }
+      }
+    }
+  }
+  if (tested == 0) GTEST_SKIP() << "no level on this CPU takes interleaved weights";
 }
 
 // One scratch serves inputs of any size in any order: it grows, and smaller inputs reuse it.

@@ -15,7 +15,7 @@ namespace corral::kernels::x86 {
 // size: gemm kernels repack their operands into it on every call, and the thread pool's
 // threads live as long as the process, so steady-state calls allocate nothing. Each `Slot`
 // names an independent buffer (two buffers used at once need two slots).
-enum class Slot { kActivations, kWeights, kTailRows, kCount };
+enum class Slot { kActivations, kWeights, kTailRows, kRowOrder, kCount };
 
 class ThreadScratch {
  public:
