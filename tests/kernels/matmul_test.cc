@@ -166,8 +166,8 @@ INSTANTIATE_TEST_SUITE_P(WeightTypes, MatmulTest, ::testing::ValuesIn(weight_typ
 // one token (the one-row kernels) and batches (the rows16 engine), with partial last groups and
 // several row chunks; get_row reads them back unchanged. The AVX-512 Q4_K and Q6_K kernels and
 // those of the 32-element formats take interleaved weights (for these, widths of 3 and 11
-// blocks also reach the one-row kernel's partial last step); on other CPUs (or CORRAL_CPU below
-// avx512) this test is skipped.
+// blocks also reach the one-row kernel's partial last step); at AVX2 only Q4_0 and Q8_0 do, and
+// without either level (or under CORRAL_CPU=generic) this test is skipped.
 TEST(MatmulInterleaved, SameBitsAsRowOrder) {
   ThreadPool pool(2);
   int tested = 0;
